@@ -1,0 +1,190 @@
+"""Values of the rule language and what operators do with them.
+
+Kinds: number (int or exact Fraction), text, date, bool, null, list, map, and records
+(an event, the case, the handler). null models "there is none" (the first reply of a case
+without replies): comparisons with null are false, arithmetic and date functions pass it
+on, and it prints as "—". Mixing kinds in an ordering comparison or in arithmetic is an
+error, never a silent false.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+
+class EvalError(ValueError):
+    """A rule expression failed on some data (the caller adds which rule and which case)."""
+
+
+class Record:
+    """An event, a case or a handler: named fields, extra fields kept apart."""
+
+    __slots__ = ("kind", "fields", "extras", "order")
+
+    def __init__(self, kind: str, fields: dict, extras: dict | None = None, order: int = 0):
+        self.kind = kind
+        self.fields = fields
+        self.extras = extras or {}
+        self.order = order  # position of an event in its handler's timeline (date, then id)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.fields.get('id', '')}>"
+
+
+def kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, Fraction)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, Record):
+        return value.kind
+    return type(value).__name__
+
+
+def normal(value):
+    """Fractions that are whole numbers become ints (faster, and print without a slash)."""
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+def from_data(value):
+    """Convert a value read from JSON or TOML into the language's kinds."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str, dt.date)):
+        return value
+    if isinstance(value, (Decimal, float)):
+        return normal(Fraction(str(value)) if isinstance(value, float) else Fraction(value))
+    if isinstance(value, Fraction):
+        return normal(value)
+    if isinstance(value, list):
+        return [from_data(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): from_data(v) for k, v in value.items()}
+    return value
+
+
+def truthy(value) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, Fraction)):
+        return value != 0
+    if isinstance(value, (str, list, dict)):
+        return len(value) > 0
+    return True
+
+
+def compare(op: str, left, right) -> bool:
+    if left is None or right is None:
+        return False
+    lk, rk = kind(left), kind(right)
+    if op in ("in", "not in"):
+        if rk == "list":
+            found = any(compare("==", left, item) for item in right)
+        elif rk == "map":
+            found = isinstance(left, str) and left in right
+        elif rk == "text" and lk == "text":
+            found = left in right
+        else:
+            raise EvalError(f'"{op}" needs a list, a map or a text on its right, not {rk}')
+        return found if op == "in" else not found
+    if op == "==":
+        return lk == rk and left == right
+    if op == "!=":
+        return lk != rk or left != right
+    if lk != rk or lk not in ("number", "date", "text"):
+        raise EvalError(f"cannot compare {lk} with {rk} using {op}")
+    if op == "<":
+        return left < right
+    if op == "<=":
+        return left <= right
+    if op == ">":
+        return left > right
+    return left >= right
+
+
+def arith(op: str, left, right):
+    lk, rk = kind(left), kind(right)
+    if op == "+" and "text" in (lk, rk):
+        return format_value(left) + format_value(right)
+    if left is None or right is None:
+        return None
+    if lk == rk == "number":
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return normal(Fraction(left) * right) if isinstance(left, Fraction) or isinstance(right, Fraction) else left * right
+        if right == 0:
+            raise EvalError("division by zero")
+        return normal(Fraction(left) / right)
+    if op in ("+", "-") and lk == "date" and rk == "number":
+        return _add_days(left, right if op == "+" else -right)
+    if op == "+" and lk == "number" and rk == "date":
+        return _add_days(right, left)
+    if op == "-" and lk == rk == "date":
+        return (left - right).days
+    raise EvalError(f"cannot compute {lk} {op} {rk}")
+
+
+def _add_days(day: dt.date, days) -> dt.date:
+    if isinstance(days, Fraction):
+        raise EvalError(f"cannot add a fraction of a day ({format_value(days)}) to a date")
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        raise EvalError("date out of range") from None
+
+
+def negate(value):
+    if value is None:
+        return None
+    if kind(value) != "number":
+        raise EvalError(f"cannot negate {kind(value)}")
+    return -value
+
+
+def round_half_up(value, places: int = 2) -> Decimal:
+    """Round an exact number half away from zero, as published score tables do."""
+    scaled = abs(Fraction(value)) * 10**places
+    whole = math.floor(scaled)
+    if scaled - whole >= Fraction(1, 2):
+        whole += 1
+    return Decimal(-whole if value < 0 else whole).scaleb(-places)
+
+
+def format_number(value, places: int = 2) -> str:
+    text = format(round_half_up(value, places), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def format_value(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, Fraction)):
+        return format_number(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "、".join(format_value(item) for item in value)
+    if isinstance(value, Record):
+        return str(value.fields.get("id", value.kind))
+    return str(value)
