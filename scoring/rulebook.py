@@ -1,0 +1,349 @@
+"""Rulebooks: TOML files that state a whole scoring scheme, loaded into typed models.
+
+This module checks the shape of a rulebook (keys, types, references between its parts) and
+reports every problem with the file, the line and the key path; unknown keys get the
+closest known one. The expressions inside are checked when the rulebook is compiled
+(scoring.compiler), with the same kind of message.
+
+A rulebook, top to bottom:
+
+    [rulebook]      id, title, version
+    [params]        numbers, texts, tables that rules refer to as params.<name>
+    [let]           per-handler values computed from the case: name = "expression"
+    [[rubric]]      case rubrics by handler role (lead/split vs co), with the case clamp
+    [[criterion]]   scored items; each has [[criterion.rule]]s (or a [criterion.rate])
+    [department]    how case totals roll up into a department total
+    [[grade]]       grade bands on the rounded total
+    [ranking]       ranking order and ties
+    [calendar]      extra holidays / working days, years the official calendar lacks
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import keyword
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .cases import EventType, Role
+from .errors import InputError, Problem, closest
+from .tomlpos import key_lines, line_of
+
+Number = Union[int, Decimal]
+NumberOrExpr = Union[int, Decimal, str]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RulebookInfo(_Spec):
+    id: ItemId
+    title: str
+    version: Annotated[str, Field(min_length=1)]
+    full_score: Number | None = None
+    description: str = ""
+
+
+class RuleSpec(_Spec):
+    id: ItemId
+    bind: dict[str, str] = {}  # variable -> "[first|last] <event type>"
+    when: str | None = None  # condition, compiled to the matching engine
+    points: NumberOrExpr
+    text: str  # the explanation sentence template
+    once: bool = False  # at most one line per case and handler (the earliest events win)
+
+
+class RateSpec(_Spec):
+    of: str  # which of the department's case-handlers count (condition over the handler)
+    hit: str  # which of those count as hits (condition, compiled to the matching engine)
+    points: NumberOrExpr  # from rate, hits, cases
+    text: str
+    empty: str = ""  # sentence when the department has no eligible case (points are 0)
+
+
+class CriterionSpec(_Spec):
+    id: ItemId
+    title: str
+    level: Literal["case", "department"] = "case"
+    rubric: str | None = None  # case level: the rubric it belongs to; department level: limits its rules
+    max: NumberOrExpr | None = None
+    min: NumberOrExpr | None = None
+    hit: Literal["all", "first"] = "all"  # "first": only the first rule (in file order) that fires counts
+    otherwise: str | None = None  # sentence when no rule fires (the criterion scores 0)
+    rule: list[RuleSpec] = []
+    rate: RateSpec | None = None
+
+
+class RubricSpec(_Spec):
+    id: ItemId
+    title: str
+    roles: Annotated[list[Role], Field(min_length=1)]
+    min: Number | None = None
+    max: Number | None = None
+
+
+class DepartmentSpec(_Spec):
+    method: Literal["weighted_mean", "mean", "sum"] = "weighted_mean"
+    weights: dict[str, Number] = {}  # rubric id -> weight (weighted_mean)
+    min: Number | None = None
+    max: Number | None = None
+    decimals: Annotated[int, Field(ge=0, le=6)] = 2
+
+
+class GradeSpec(_Spec):
+    name: str
+    min: Number  # the band holds totals >= min (and below the next band's min)
+
+
+class RankingSpec(_Spec):
+    order: Literal["desc", "asc"] = "desc"
+    ties: Literal["shared", "dense"] = "shared"  # shared: 1,2,2,4; dense: 1,2,2,3
+    min_cases: Annotated[int, Field(ge=0)] = 0  # fewer scored cases: listed, not ranked
+
+
+class CalendarYear(_Spec):
+    holidays: list[dt.date] = []
+    workdays: list[dt.date] = []
+
+
+class CalendarSpec(_Spec):
+    extra_holidays: list[dt.date] = []
+    extra_workdays: list[dt.date] = []
+    years: dict[str, CalendarYear] = {}
+
+    @field_validator("years")
+    @classmethod
+    def _year_keys(cls, years):
+        for key in years:
+            if not re.fullmatch(r"\d{4}", key):
+                raise ValueError(f'"{key}" is not a year')
+        return years
+
+
+class TextsSpec(_Spec):
+    """Wording of the lines the engine itself adds (Chinese by default)."""
+
+    cap: str = "{criterion}最高{limit}分，超出部分不计"
+    floor: str = "{criterion}最低{limit}分，超出部分不计"
+    case_clamp: str = "单件得分限定在{min}至{max}分之间"
+    base: str = "{parts}"
+    base_part: str = "{rubric}{count}件平均{mean}分×权重{weight}"
+    base_part_sum: str = "{rubric}{count}件合计{sum}分"
+    department_clamp: str = "总分限定在{min}至{max}分之间"
+    no_cases: str = "无可计分的办件"
+
+
+class RulebookSpec(_Spec):
+    rulebook: RulebookInfo
+    params: dict[str, Any] = {}
+    let: dict[Identifier, str] = {}
+    rubric: Annotated[list[RubricSpec], Field(min_length=1)]
+    criterion: Annotated[list[CriterionSpec], Field(min_length=1)]
+    department: DepartmentSpec = DepartmentSpec()
+    grade: list[GradeSpec] = []
+    ranking: RankingSpec = RankingSpec()
+    calendar: CalendarSpec = CalendarSpec()
+    texts: TextsSpec = TextsSpec()
+
+
+# Names an expression sees besides lets and bindings; a let or binding may not take them.
+BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events")
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    spec: RulebookSpec
+    path: str
+    text: str
+    sha256: str
+    lines: dict  # key path -> line, for messages
+
+    def problem(self, path: tuple, message: str) -> Problem:
+        return Problem(self.path, line_of(self.lines, path), format_path(path), message)
+
+
+def load_rulebook(path: str | Path) -> Rulebook:
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(source, None, "", f"cannot read the rulebook: {exc.strerror}")]) from None
+    return parse_rulebook(raw, source)
+
+
+def parse_rulebook(raw: bytes, source: str) -> Rulebook:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(source, line, "", "not UTF-8 text")]) from None
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)  # exact decimals: 0.7 stays 7/10
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+)", str(exc))
+        raise InputError([Problem(source, int(match.group(1)) if match else None, "", f"not valid TOML: {exc}")],
+                         f"{source}: the rulebook is not valid TOML") from None
+    lines = key_lines(text)
+    try:
+        spec = RulebookSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(source, lines, err) for err in exc.errors()]
+        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the rulebook") from None
+    book = Rulebook(spec, source, text, hashlib.sha256(raw).hexdigest(), lines)
+    problems = check_references(book)
+    if problems:
+        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the rulebook")
+    return book
+
+
+def check_references(book: Rulebook) -> list[Problem]:
+    """What the models cannot check alone: ids, names and references between sections."""
+    spec = book.spec
+    problems: list[Problem] = []
+
+    def problem(path: tuple, message: str):
+        problems.append(book.problem(path, message))
+
+    rubric_ids = [r.id for r in spec.rubric]
+    _unique(rubric_ids, ("rubric",), "rubric id", problem)
+    _unique([c.id for c in spec.criterion], ("criterion",), "criterion id", problem)
+    rule_paths: dict[str, tuple] = {}
+    for ci, criterion in enumerate(spec.criterion):
+        for ri, rule in enumerate(criterion.rule):
+            path = ("criterion", ci, "rule", ri, "id")
+            if rule.id in rule_paths:
+                problem(path, f'rule id "{rule.id}" is used twice (also {format_path(rule_paths[rule.id])})')
+            rule_paths.setdefault(rule.id, path)
+
+    seen_roles: dict[str, str] = {}
+    for index, rubric in enumerate(spec.rubric):
+        for role in rubric.roles:
+            if role in seen_roles:
+                problem(("rubric", index, "roles"), f'role "{role}" is already in rubric "{seen_roles[role]}"')
+            seen_roles.setdefault(role, rubric.id)
+        if rubric.min is not None and rubric.max is not None and rubric.min > rubric.max:
+            problem(("rubric", index, "min"), f"min {rubric.min} is above max {rubric.max}")
+
+    for ci, criterion in enumerate(spec.criterion):
+        base = ("criterion", ci)
+        if criterion.rubric is not None and criterion.rubric not in rubric_ids:
+            problem(base + ("rubric",), f'unknown rubric "{criterion.rubric}"{closest(criterion.rubric, rubric_ids)}')
+        if criterion.level == "case" and criterion.rubric is None:
+            problem(base, 'a case-level criterion needs rubric = "<rubric id>"')
+        if criterion.rate is not None:
+            if criterion.level != "department":
+                problem(base + ("rate",), 'a rate is a department-level item: add level = "department"')
+            if criterion.rule:
+                problem(base + ("rule",), "a criterion has either rules or a rate, not both")
+        elif not criterion.rule:
+            problem(base, "a criterion needs at least one [[criterion.rule]] (or a [criterion.rate])")
+        for ri, rule in enumerate(criterion.rule):
+            for name in rule.bind:
+                if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+                    problem(base + ("rule", ri, "bind", name), f'"{name}" cannot name an event')
+                elif name in BUILTIN_NAMES or name in spec.let or name in {t.value for t in EventType}:
+                    problem(base + ("rule", ri, "bind", name), f'"{name}" is already the name of a let, a built-in or an event type')
+
+    event_types = {t.value for t in EventType}
+    for name in spec.let:
+        if name in BUILTIN_NAMES:
+            problem(("let", name), f'"{name}" is a built-in name; choose another')
+        elif name in event_types:
+            problem(("let", name), f'"{name}" is an event type (as in first({name})); choose another name, such as {name}_on')
+
+    department = spec.department
+    if department.method == "weighted_mean":
+        for rubric_id in department.weights:
+            if rubric_id not in rubric_ids:
+                problem(("department", "weights", rubric_id), f'unknown rubric "{rubric_id}"{closest(rubric_id, rubric_ids)}')
+        for rubric_id in rubric_ids:
+            if rubric_id not in department.weights:
+                problem(("department", "weights"), f'no weight for rubric "{rubric_id}"')
+        for rubric_id, weight in department.weights.items():
+            if weight < 0:
+                problem(("department", "weights", rubric_id), "a weight cannot be negative")
+    elif department.weights:
+        problem(("department", "weights"), f'weights are used only with method = "weighted_mean", not "{department.method}"')
+    if department.min is not None and department.max is not None and department.min > department.max:
+        problem(("department", "min"), f"min {department.min} is above max {department.max}")
+
+    mins = [grade.min for grade in spec.grade]
+    if len(set(mins)) != len(mins):
+        problem(("grade",), "two grade bands start at the same score")
+    _unique([grade.name for grade in spec.grade], ("grade",), "grade name", problem)
+    return problems
+
+
+def _unique(ids: list[str], path: tuple, what: str, problem) -> None:
+    seen: dict[str, int] = {}
+    for index, item in enumerate(ids):
+        if item in seen:
+            problem(path + (index,), f'{what} "{item}" is used twice (also #{seen[item] + 1})')
+        seen.setdefault(item, index)
+
+
+def format_path(path: tuple) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _problem(source: str, lines: dict, err: dict) -> Problem:
+    loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and ("[" in part or part.startswith("function"))))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        known = _fields_at(RulebookSpec, loc[:-1])
+        message = f'unknown key "{loc[-1]}"{closest(loc[-1], known)}'
+        if known:
+            message += f"; expected one of: {', '.join(known)}"
+    elif kind == "missing":
+        message = "required key is missing"
+    else:
+        message = err["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        if "input" in err and not isinstance(err["input"], (dict, list)):
+            message += f" (got {err['input']!r})"
+    return Problem(source, line_of(lines, loc), format_path(loc), message)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys the model allows at a path (for "did you mean")."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        current = _model_in(annotation)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def _model_in(annotation) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    metadata_origin = getattr(annotation, "__origin__", None)
+    if metadata_origin is not None and isinstance(metadata_origin, type) and issubclass(metadata_origin, BaseModel):
+        return metadata_origin
+    return None
