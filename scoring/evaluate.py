@@ -1,0 +1,258 @@
+"""Score one case: for each handler, match the rules and write the case's ledger lines.
+
+For each handler of the case (one matching session each): the handler's events in
+timeline order, the lets, one fact per event carrying the flags and join values the
+compiled rules need, a context fact; then the engine's matches become ledger lines with
+the rule's points and sentence, and the criteria's caps, "first rule wins", "otherwise"
+sentences and the rubric's clamp are applied. Every point of the case total is a line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .cases import Case, natural_key
+from .compiler import EVENT_TYPES, CompiledCriterion, CompiledRule, CompiledRulebook
+from .engine import MatchEngine
+from .lang import values as V
+from .lang.evaluator import BY_TYPE
+
+
+@dataclass
+class Line:
+    """One ledger line: points earned or lost, with the rule and the events behind them."""
+
+    criterion: str | None  # None for the adjustments of a whole case or department total
+    rule: str | None  # None for lines the engine adds (otherwise, cap, clamp, base, rate)
+    points: int | Fraction
+    evidence: tuple[str, ...]  # event ids (department lines: "case/event")
+    text: str
+    kind: str = "rule"  # rule | otherwise | cap | floor | clamp | base | rate
+    case: str | None = None  # department lines: the case the line comes from
+
+
+@dataclass
+class RateMark:
+    eligible: bool
+    hit: bool
+    evidence: tuple[str, ...]
+
+
+@dataclass
+class HandlerResult:
+    case: str
+    department: str
+    role: str
+    rubric: str | None  # None: the role is in no rubric; the case counts for department items only
+    kind: str
+    title: str
+    total: int | Fraction | None
+    lines: list[Line] = field(default_factory=list)
+    department_lines: list[Line] = field(default_factory=list)  # lines of department-level rules
+    rates: dict[str, RateMark] = field(default_factory=dict)
+
+
+class CaseError(Exception):
+    """A rule failed on a case's data; names the case, the handler and the rule."""
+
+    def __init__(self, case: str, department: str, where: str, message: str):
+        super().__init__(f"case {case}, {department}: {where}: {message}")
+        self.case, self.department, self.where, self.message = case, department, where, message
+
+
+class CaseEvaluator:
+    def __init__(self, compiled: CompiledRulebook):
+        self.c = compiled
+        self.engine = MatchEngine(compiled.engine_rules)
+        # per event type: the flags and join values its facts need (None: any event type)
+        self.flags_for = {t: [f for f in compiled.event_flags if f.event_type in (t, None)] for t in EVENT_TYPES}
+        self.values_for = {t: [v for v in compiled.event_values if v.event_type in (t, None)] for t in EVENT_TYPES}
+        self.rate_rules = {c.rate.hit_rule: c for c in compiled.criteria if c.rate is not None}
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def evaluate(self, case: Case) -> list[HandlerResult]:
+        case_record = V.Record("case", {name: getattr(case, name) for name in ("id", "kind", "title", "proposer", "key", "waived_f2f")},
+                               V.from_data(case.model_extra or {}))
+        results = []
+        for handler in sorted(case.handlers, key=lambda h: h.department):
+            results.append(self._handler(case, case_record, handler))
+        return results
+
+    def _handler(self, case: Case, case_record: V.Record, handler) -> HandlerResult:
+        department = handler.department
+        where = ["lets"]
+        try:
+            env, records = self._environment(case, case_record, handler, where)
+            facts, fact_records = self._facts(env, records, where)
+            where[0] = "matching"
+            fired = self.engine.match(facts)
+            return self._ledger(case, handler, env, fired, fact_records, where)
+        except V.EvalError as exc:
+            raise CaseError(case.id, department, where[0], str(exc)) from None
+
+    def _environment(self, case, case_record, handler, where):
+        events = sorted((e for e in case.events if e.department == handler.department),
+                        key=lambda e: (e.date, natural_key(e.id)))
+        records = []
+        by_type: dict[str, list] = {}
+        for order, event in enumerate(events):
+            fields = {name: getattr(event, name) for name in ("id", "type", "date", "department", "mode", "days", "outcome", "rating")}
+            record = V.Record("event", fields, V.from_data(event.model_extra or {}), order)
+            records.append(record)
+            by_type.setdefault(event.type, []).append(record)
+        rubric = self.c.rubric_of(handler.role)
+        env = {
+            BY_TYPE: by_type, "events": records, "case": case_record, "rubric": rubric.id if rubric else None,
+            "handler": V.Record("handler", {"department": handler.department, "role": handler.role},
+                                V.from_data(handler.model_extra or {})),
+        }
+        for name, fn in self.c.lets:
+            where[0] = f"let {name}"
+            env[name] = fn(env)
+        return env, records
+
+    def _facts(self, env, records, where):
+        context = {}
+        for flag in self.c.context_flags:
+            where[0] = "rule conditions on the case"
+            if flag.test(env):
+                context[flag.attr] = 1
+        facts = [context]
+        fact_records = [None]
+        for record in records:
+            fact = {}
+            event_type = record.fields["type"]
+            for flag in self.flags_for[event_type]:
+                if flag.test is None:
+                    fact[flag.attr] = 1
+                    continue
+                env[flag.var] = record
+                where[0] = f"condition on {record.fields['id']}"
+                if V.truthy(flag.test(env)):
+                    fact[flag.attr] = 1
+            if not fact:
+                continue  # no rule can use this event
+            fact["o"] = record.order
+            for value in self.values_for[event_type]:
+                env[value.var] = record
+                where[0] = f"value compared for {record.fields['id']}"
+                encoded = _encode(value.expr(env), value.ordering, value.expect)
+                if encoded is not None:
+                    fact[value.attr] = encoded
+            facts.append(fact)
+            fact_records.append(record)
+        return facts, fact_records
+
+    def _ledger(self, case, handler, env, fired, fact_records, where) -> HandlerResult:
+        rubric = env["rubric"]
+        result = HandlerResult(case.id, handler.department, handler.role, rubric, case.kind, case.title, None)
+        for criterion in self.c.criteria:
+            if criterion.rate is not None:
+                where[0] = f"{criterion.id} rate"
+                result.rates[criterion.id] = RateMark(V.truthy(criterion.rate.of(env)), False, ())
+        by_rule: dict[str, list[tuple[tuple, list]]] = {}
+        for rule_name, matched in fired:
+            events = {alias: fact_records[index] for alias, index in matched.items() if alias != "c"}
+            if rule_name in self.rate_rules:
+                criterion = self.rate_rules[rule_name]
+                mark = result.rates[criterion.id]
+                ids = tuple(r.fields["id"] for r in sorted(events.values(), key=lambda r: r.order))
+                result.rates[criterion.id] = RateMark(mark.eligible, True, ids)
+                continue
+            rule = self.c.rules[rule_name]
+            evidence = sorted((events[alias] for alias in rule.evidence), key=lambda r: r.order)
+            by_rule.setdefault(rule_name, []).append((tuple(r.order for r in evidence), events))
+
+        case_lines: list[Line] = []
+        for criterion in self.c.criteria:
+            if criterion.rate is not None or (criterion.rubric is not None and criterion.rubric != rubric):
+                continue
+            if criterion.level == "department":
+                # caps and the "otherwise" sentence apply to the department's sum (rollup)
+                lines = self._criterion_lines(criterion, by_rule, env, where, otherwise=False)
+                result.department_lines.extend(Line(l.criterion, l.rule, l.points, l.evidence, l.text, l.kind, case.id)
+                                               for l in lines)
+            else:
+                lines = self._criterion_lines(criterion, by_rule, env, where, otherwise=True)
+                case_lines.extend(lines + cap_lines(criterion, sum((l.points for l in lines), 0), self.c.texts))
+        if rubric is not None:
+            spec = self.c.rubric_of(handler.role)
+            total = sum((line.points for line in case_lines), 0)
+            clamped = total
+            if spec.min is not None:
+                clamped = max(clamped, spec.min)
+            if spec.max is not None:
+                clamped = min(clamped, spec.max)
+            if clamped != total:
+                text = self.c.texts["case_clamp"].format(min=V.format_value(spec.min), max=V.format_value(spec.max))
+                case_lines.append(Line(None, None, clamped - total, (), text, "clamp"))
+            result.lines = case_lines
+            result.total = clamped
+        return result
+
+    def _criterion_lines(self, criterion: CompiledCriterion, by_rule, env, where, otherwise: bool) -> list[Line]:
+        lines: list[Line] = []
+        for rule in criterion.rules:
+            matches = sorted(by_rule.get(rule.name, []), key=lambda m: m[0])
+            if rule.once:
+                matches = matches[:1]  # the earliest events win
+            for _, events in matches:
+                lines.append(self._line(rule, events, env, where))
+            if lines and criterion.hit == "first":
+                break
+        if not lines and otherwise:
+            text = ""
+            if criterion.otherwise is not None:
+                where[0] = f"{criterion.id} otherwise"
+                text = criterion.otherwise(env)
+            lines.append(Line(criterion.id, None, 0, (), text, "otherwise"))
+        return lines
+
+    def _line(self, rule: CompiledRule, events: dict, env, where) -> Line:
+        for alias, var in rule.variables.items():
+            env[var] = events[alias]
+        where[0] = f"rule {rule.id} points"
+        points = rule.points(env)
+        if V.kind(points) != "number":
+            raise V.EvalError(f"points must be a number, got {V.kind(points)} ({V.format_value(points)})")
+        where[0] = f"rule {rule.id} text"
+        text = rule.text(env)
+        evidence = tuple(r.fields["id"] for r in sorted((events[a] for a in rule.evidence), key=lambda r: r.order))
+        return Line(rule.criterion.id, rule.id, points, evidence, text)
+
+
+def cap_lines(criterion: CompiledCriterion, subtotal, texts: dict, case: str | None = None) -> list[Line]:
+    """The line that brings a criterion's subtotal back to its max or min, if needed."""
+    if criterion.max is not None and subtotal > criterion.max:
+        text = texts["cap"].format(criterion=criterion.title, limit=V.format_value(criterion.max))
+        return [Line(criterion.id, None, criterion.max - subtotal, (), text, "cap", case)]
+    if criterion.min is not None and subtotal < criterion.min:
+        text = texts["floor"].format(criterion=criterion.title, limit=V.format_value(criterion.min))
+        return [Line(criterion.id, None, criterion.min - subtotal, (), text, "floor", case)]
+    return []
+
+
+def _encode(value, ordering: bool, expect: str):
+    """A value as the engine compares it; None (left out of the fact) for null."""
+    if value is None:
+        return None
+    kind = V.kind(value)
+    if ordering:
+        if kind not in ("number", "date") or (expect in ("number", "date") and kind != expect):
+            wanted = expect if expect in ("number", "date") else "a date or a number"
+            raise V.EvalError(f"compared with {wanted}, but the value is {kind} ({V.format_value(value)})")
+        if kind == "date":
+            return value.toordinal()
+        return value if isinstance(value, int) else float(value)
+    # equality: kind-tagged text, so 5 never equals "5"
+    if kind == "number":
+        return f"n:{Fraction(value)}"
+    if kind == "date":
+        return f"d:{value.isoformat()}"
+    if kind == "bool":
+        return f"b:{int(value)}"
+    if kind == "text":
+        return f"t:{value}"
+    raise V.EvalError(f"cannot compare {kind} values between events")
