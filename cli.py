@@ -1,0 +1,5 @@
+"""`python cli.py ...` runs the same commands as the installed `scoring` script."""
+from scoring.cli import main
+
+if __name__ == "__main__":
+    main()

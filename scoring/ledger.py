@@ -1,0 +1,114 @@
+"""The ledger: the complete, explained result of a run, as JSON or CSV.
+
+Same inputs, same rulebook, same engine version: the same bytes. Nothing in the ledger
+depends on where or when it was made (no paths, no clock); departments, cases and lines
+come in a defined order, and numbers are rounded once, half up, to 2 decimals (the
+department total to the rulebook's `decimals`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from importlib.metadata import PackageNotFoundError, version
+
+from .compiler import CompiledRulebook
+from .evaluate import HandlerResult, Line
+from .ingest import CaseFile
+from .lang import values as V
+from .rollup import DepartmentResult
+
+FORMAT = "scoring-ledger/1"
+
+
+def engine_versions() -> dict:
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "unknown"
+    return {"scoring": installed("scoring"), "durable_rules": installed("durable-rules")}
+
+
+def number(value, places: int = 2):
+    """A JSON number: rounded half up; whole numbers without a fraction part."""
+    rounded = V.round_half_up(value, places) if not isinstance(value, Decimal) else value
+    if rounded == rounded.to_integral_value():
+        return int(rounded)
+    return float(rounded)
+
+
+def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[DepartmentResult],
+          failures: list | None = None) -> dict:
+    spec = compiled.book.spec
+    decimals = spec.department.decimals
+    skipped = [{"case": s.case_id, "line": s.line, "problems": [str(p) for p in s.problems]} for s in case_file.skipped]
+    skipped += [{"case": f.case, "line": None, "problems": [f"{f.kind}: {f.message}"]} for f in failures or []]
+    scored_cases = {r.case for d in departments for r in d.cases}
+    criteria = {c.id: c for c in spec.criterion}
+    return {
+        "format": FORMAT,
+        "engine": engine_versions(),
+        "rulebook": {"id": spec.rulebook.id, "version": spec.rulebook.version, "title": spec.rulebook.title,
+                     "sha256": compiled.book.sha256},
+        "input": {"sha256": case_file.sha256, "cases": len(scored_cases),
+                  "handlers": sum(len(d.cases) for d in departments), "skipped": skipped},
+        "departments": [{
+            "department": d.department,
+            "rank": d.rank,
+            "total": number(d.total, decimals),
+            "grade": d.grade,
+            "cases_scored": len(d.cases),
+            "base": number(d.base),
+            "rubrics": [{"rubric": r.rubric, "title": r.title, "cases": r.count,
+                         "mean": None if r.mean is None else number(r.mean),
+                         "weight": None if r.weight is None else number(r.weight, 4)} for r in d.rubrics],
+            "criteria": [{"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level, "points": number(points)}
+                         for cid, points in d.criteria.items()],
+            "lines": [_line(line, with_case=True) for line in d.lines],
+            "cases": [_case(r) for r in d.cases],
+        } for d in departments],
+    }
+
+
+def _case(result: HandlerResult) -> dict:
+    return {"case": result.case, "kind": result.kind, "title": result.title, "role": result.role,
+            "rubric": result.rubric, "total": None if result.total is None else number(result.total),
+            "lines": [_line(line) for line in result.lines]}
+
+
+def _line(line: Line, with_case: bool = False) -> dict:
+    data = {"criterion": line.criterion, "rule": line.rule, "kind": line.kind, "points": number(line.points)}
+    if with_case:
+        data["case"] = line.case
+    data["evidence"] = list(line.evidence)
+    data["text"] = line.text
+    return data
+
+
+def to_json(ledger: dict) -> str:
+    return json.dumps(ledger, ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = ["department", "rank", "grade", "department_total", "case", "kind", "title", "role", "case_total",
+               "criterion", "rule", "line_kind", "points", "evidence", "text"]
+
+
+def to_csv(ledger: dict) -> str:
+    """One row per ledger line: department lines first, then each case's lines."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for d in ledger["departments"]:
+        head = [d["department"], d["rank"], d["grade"], d["total"]]
+        for line in d["lines"]:
+            writer.writerow(head + [line["case"] or "", "", "", "", ""] + _row(line))
+        for case in d["cases"]:
+            for line in case["lines"]:
+                writer.writerow(head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + _row(line))
+    return out.getvalue()
+
+
+def _row(line: dict) -> list:
+    return [line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]), line["text"]]

@@ -1,0 +1,91 @@
+"""What people read in a terminal: the ranking table and a department's explained ledger.
+
+Both are rendered from the ledger dict (the same data as the JSON output), so what the
+table shows and what the JSON says cannot differ. Chinese text is aligned by display width
+(tabulate measures it with wcwidth).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from tabulate import tabulate
+
+from .lang.values import format_number
+
+ROLE_NAMES = {"lead": "主办", "split": "分办", "co": "会办"}
+KIND_NAMES = {"suggestion": "建议", "proposal": "提案"}
+
+
+def ranking_table(ledger: dict) -> str:
+    departments = ledger["departments"]
+    first = departments[0] if departments else {"rubrics": [], "criteria": []}
+    rubric_titles = [r["title"] for r in first["rubrics"]]
+    department_items = [c for c in first["criteria"] if c["level"] == "department"]
+    headers = ["排名", "部门"] + rubric_titles + ["基础分"] + [f"{c['criterion']} {c['title']}" for c in department_items] + ["总分", "等级"]
+    rows = []
+    for d in departments:
+        points = {c["criterion"]: c["points"] for c in d["criteria"]}
+        means = [f"{_fixed(r['mean'])} ({r['cases']})" if r["cases"] else "—" for r in d["rubrics"]]
+        rows.append([d["rank"] if d["rank"] is not None else "—", d["department"]] + means + [_fixed(d["base"])]
+                    + [_fixed(points.get(c["criterion"], 0)) for c in department_items] + [_fixed(d["total"]), d["grade"] or "—"])
+    align = ["right", "left"] + ["right"] * (len(headers) - 3) + ["left"]
+    table = tabulate(rows, headers=headers, tablefmt="simple", colalign=align, disable_numparse=True)
+    book, source = ledger["rulebook"], ledger["input"]
+    footer = [f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 办件 {source['cases']} 件、"
+              f"承办记录 {source['handlers']} 条 · 输入 sha256 {source['sha256'][:12]}"]
+    if rubric_titles:
+        footer.append("括号内为件数；基础分为各类办件平均分的加权值。")
+    if source["skipped"]:
+        footer.append(f"已跳过 {len(source['skipped'])} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in source["skipped"]))
+    return table + "\n\n" + "\n".join(footer) + "\n"
+
+
+def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], dt.date], case_id: str | None = None) -> str:
+    """A department's ledger line by line; event_dates maps (case, event id) to its date."""
+    out = []
+    if case_id is None:
+        rank = department["rank"] if department["rank"] is not None else "未排名"
+        out.append(f"{department['department']}  总分 {_num(department['total'])}  等级 {department['grade'] or '—'}  排名 {rank}")
+        out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
+        out.append("")
+        out.append("部门得分构成：")
+        for line in department["lines"]:
+            out.append(_line_text(line, line.get("case"), event_dates))
+        out.append("")
+    cases = [c for c in department["cases"] if case_id is None or c["case"] == case_id]
+    for case in cases:
+        role = ROLE_NAMES.get(case["role"], case["role"])
+        total = "不计分" if case["total"] is None else f"{_num(case['total'])}分"
+        out.append(f"{case['case']}  {KIND_NAMES.get(case['kind'], case['kind'])}·{role}  {total}  {case['title']}")
+        for line in case["lines"]:
+            out.append(_line_text(line, case["case"], event_dates))
+        if case_id is not None:
+            extra = [line for line in department["lines"] if line.get("case") == case_id]
+            for line in extra:
+                out.append(_line_text(line, case_id, event_dates) + "  （计入部门得分）")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _line_text(line: dict, case: str | None, event_dates) -> str:
+    points = line["points"]
+    sign = "+" if points > 0 else ""
+    label = line["criterion"] or {"base": "基础分", "clamp": "限定"}.get(line["kind"], line["kind"])
+    rule = f" [{line['rule']}]" if line["rule"] and line["rule"] != line["criterion"] else ""
+    evidence = []
+    for item in line["evidence"]:
+        owner, _, event = item.rpartition("/")
+        owner = owner or case
+        day = event_dates.get((owner, event))
+        evidence.append(f"{item}@{day.isoformat()}" if day else item)
+    tail = f"  （依据 {', '.join(evidence)}）" if evidence else ""
+    return f"  {label:<4}{rule} {sign}{_num(points)}分  {line['text']}{tail}"
+
+
+def _num(value) -> str:
+    return "—" if value is None else format_number(value)
+
+
+def _fixed(value) -> str:
+    """Two decimals in table columns, so that the numbers line up."""
+    return "—" if value is None else f"{value:.2f}"

@@ -1,0 +1,154 @@
+"""Score many cases in worker processes; a native crash is caught, pinned to its case, retried.
+
+durable_rules is a C library: a bug in it kills the process, not just the call. So
+cases are scored in worker processes (which also uses every core), in batches. Each
+worker records in shared memory the case it is working on. When a worker dies, the
+cases it (or any worker, since the pool stops) was in the middle of are scored again,
+each alone in a fresh process; a case that crashes alone again is reported by id. The
+other cases of the broken batches are simply scored again. Nothing is lost and nothing
+is silently skipped: every case ends scored, failed with its reason, or crashed.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from .cases import Case
+from .compiler import compile_rulebook
+from .errors import EngineError
+from .evaluate import CaseError, CaseEvaluator, HandlerResult
+from .rulebook import parse_rulebook
+from .workdays import CalendarCoverageError
+
+BATCH_SIZE = 200
+
+
+@dataclass(frozen=True)
+class CaseFailure:
+    case: str
+    kind: str  # "data" (a rule failed on the case's data), "calendar", "engine", "crash", "internal"
+    message: str
+
+
+@dataclass
+class RunOutcome:
+    results: dict[str, list[HandlerResult]] = field(default_factory=dict)  # case id -> its handlers
+    failures: dict[str, CaseFailure] = field(default_factory=dict)
+    recovered: list[str] = field(default_factory=list)  # crashed once in a batch, then scored alone
+
+
+def score_cases(rulebook_raw: bytes, rulebook_path: str, cases: list[Case], jobs: int = 0,
+                batch_size: int = BATCH_SIZE, batch_fn=None) -> RunOutcome:
+    """Score cases; jobs=0 scores in this process (no crash isolation: for tests and tools)."""
+    if jobs <= 0:
+        _init(rulebook_raw, rulebook_path, None)
+        outcome = RunOutcome()
+        _merge(outcome, (batch_fn or _score_batch)(list(enumerate(cases))))
+        return outcome
+    return _Pool(rulebook_raw, rulebook_path, cases, jobs, batch_size, batch_fn or _score_batch).run()
+
+
+class _Pool:
+    def __init__(self, raw, path, cases, jobs, batch_size, batch_fn):
+        self.raw, self.path, self.cases, self.jobs = raw, path, cases, jobs
+        self.batch_size, self.batch_fn = batch_size, batch_fn
+        self.context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+    def run(self) -> RunOutcome:
+        outcome = RunOutcome()
+        indices = list(range(len(self.cases)))
+        todo = [indices[i:i + self.batch_size] for i in range(0, len(indices), self.batch_size)]
+        while todo:
+            broken, in_flight = self._round(todo, outcome, min(self.jobs, len(todo)))
+            done = set(outcome.results) | set(outcome.failures)
+            todo = []
+            for batch in broken:
+                rest = [i for i in batch if i not in in_flight and self.cases[i].id not in done]
+                todo.extend(rest[j:j + self.batch_size] for j in range(0, len(rest), self.batch_size))
+            for index in sorted(in_flight):
+                if self.cases[index].id not in done:
+                    self._alone(index, outcome)
+        return outcome
+
+    def _round(self, batches, outcome, workers):
+        progress = self.context.Array("q", workers, lock=False)  # per worker: case index + 1, or 0
+        slots = self.context.Value("i", 0)
+        broken = []
+        with ProcessPoolExecutor(workers, mp_context=self.context, initializer=_init,
+                                 initargs=(self.raw, self.path, (progress, slots))) as pool:
+            futures = {pool.submit(self.batch_fn, [(i, self.cases[i]) for i in batch]): batch for batch in batches}
+            for future in as_completed(futures):
+                try:
+                    _merge(outcome, future.result())
+                except BrokenProcessPool:
+                    broken.append(futures[future])
+        in_flight = {value - 1 for value in progress if value} if broken else set()
+        return broken, in_flight
+
+    def _alone(self, index: int, outcome: RunOutcome) -> None:
+        case = self.cases[index]
+        broken, _ = self._round([[index]], outcome, 1)
+        if broken:
+            outcome.failures[case.id] = CaseFailure(
+                case.id, "crash", "the matching engine (native code) crashed on this case twice, in a batch and alone")
+        else:
+            outcome.recovered.append(case.id)
+
+
+def _merge(outcome: RunOutcome, batch_result) -> None:
+    for case_id, value in batch_result:
+        if isinstance(value, CaseFailure):
+            outcome.failures[case_id] = value
+        else:
+            outcome.results[case_id] = value
+
+
+# ---------------------------------------------------------------- in the worker
+_evaluator: CaseEvaluator | None = None
+_progress = None
+_slot = 0
+
+
+def _init(raw: bytes, path: str, progress) -> None:
+    global _evaluator, _progress, _slot
+    if _evaluator is not None:
+        _evaluator.close()
+    _evaluator = CaseEvaluator(compile_rulebook(parse_rulebook(raw, path)))
+    _progress = None
+    if progress is not None:
+        array, slots = progress
+        with slots.get_lock():
+            _slot = slots.value
+            slots.value += 1
+        _progress = array
+
+
+def _score_batch(batch: list[tuple[int, Case]]) -> list[tuple[str, object]]:
+    return [(case.id, score_one(index, case)) for index, case in batch]
+
+
+def score_one(index: int, case: Case):
+    """The handler results of one case, or a CaseFailure; marks the case in progress."""
+    if _progress is not None:
+        _progress[_slot] = index + 1
+    try:
+        return _evaluator.evaluate(case)
+    except CaseError as exc:
+        return CaseFailure(case.id, "data", f"{exc.department}: {exc.where}: {exc.message}")
+    except CalendarCoverageError as exc:
+        return CaseFailure(case.id, "calendar", str(exc))
+    except EngineError as exc:
+        return CaseFailure(case.id, "engine", str(exc))
+    except Exception:  # a bug: keep the traceback, keep the other cases going
+        return CaseFailure(case.id, "internal", traceback.format_exc(limit=5))
+    finally:
+        if _progress is not None:
+            _progress[_slot] = 0
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
