@@ -1,0 +1,66 @@
+"""Build small case histories in tests and score them in-process with a real rulebook."""
+from __future__ import annotations
+
+import functools
+import itertools
+from pathlib import Path
+
+from scoring.cases import Case
+from scoring.compiler import compile_rulebook
+from scoring.evaluate import CaseEvaluator, HandlerResult
+from scoring.rollup import roll_up
+from scoring.rulebook import parse_rulebook
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "rules" / "proposal-handling.toml"
+SAMPLE = ROOT / "samples" / "cases-2020.jsonl"
+
+LEAD = "甲局"
+CO = "乙局"
+
+
+def ev(type_: str, date: str, dept: str = LEAD, **fields) -> dict:
+    return {"type": type_, "date": date, "department": dept, **fields}
+
+
+def case(events=(), handlers=((LEAD, "lead"),), case_id: str = "C1", kind: str = "proposal", **extra) -> dict:
+    """A case dict; events get ids e1, e2, ... in the order given."""
+    counter = itertools.count(1)
+    return {"id": case_id, "kind": kind, "title": "测试提案", "proposer": "张委员",
+            "handlers": [{"department": d, "role": r} for d, r in handlers],
+            "events": [{"id": e.get("id") or f"e{next(counter)}", **{k: v for k, v in e.items() if k != "id"}} for e in events],
+            **extra}
+
+
+@functools.lru_cache(maxsize=None)
+def evaluator_for(text: str, path: str = "test.toml") -> CaseEvaluator:
+    """One evaluator (and one set of native rulesets) per distinct rulebook text."""
+    return CaseEvaluator(compile_rulebook(parse_rulebook(text.encode("utf-8"), path)))
+
+
+def reference_text() -> str:
+    return REFERENCE.read_text(encoding="utf-8")
+
+
+def score(cases: list[dict], rules_text: str | None = None) -> dict[tuple[str, str], HandlerResult]:
+    """(case id, department) -> HandlerResult, scored in this process."""
+    evaluator = evaluator_for(rules_text or reference_text())
+    results = {}
+    for data in cases:
+        for result in evaluator.evaluate(Case.model_validate(data)):
+            results[(result.case, result.department)] = result
+    return results
+
+
+def departments(cases: list[dict], rules_text: str | None = None):
+    evaluator = evaluator_for(rules_text or reference_text())
+    results = [r for data in cases for r in evaluator.evaluate(Case.model_validate(data))]
+    return {d.department: d for d in roll_up(evaluator.c, results)}
+
+
+def lines_of(result: HandlerResult, criterion: str):
+    return [line for line in result.lines if line.criterion == criterion]
+
+
+def points(result: HandlerResult, criterion: str):
+    return sum(line.points for line in lines_of(result, criterion))
