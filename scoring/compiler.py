@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from .cases import EventType
-from .engine import Pattern, Rule, Test
+from .engine import Check, Pattern, Rule
 from .errors import InputError, Problem, closest
 from .lang import values as V
 from .lang.evaluator import Closure, ExpressionCompiler, Scope
@@ -361,7 +361,7 @@ class _Var:
     name: str  # the name rules use (None for hidden witnesses)
     event_type: str | None
     local: list[Node] = field(default_factory=list)  # conditions on this event alone
-    joins: list[Test] = field(default_factory=list)
+    joins: list[Check] = field(default_factory=list)
     negated: bool = False
     hidden: bool = False  # an exists() witness: evidence, but not a name for points/text
 
@@ -448,7 +448,7 @@ class _RulePatterns:
             v.hidden = True
             self.vars.append(v)
             earlier = _Var(f"n{len(self.negations) + len(self.vars)}", gen.var, event_type, list(v.local),
-                           list(v.joins) + [Test(ORDER_ATTR, "<", ref=(v.alias, ORDER_ATTR))], negated=True)
+                           list(v.joins) + [Check(ORDER_ATTR, "<", ref=(v.alias, ORDER_ATTR))], negated=True)
             self.negations.append(earlier)
 
     def _join(self, node: Node, used: list[_Var]) -> None:
@@ -458,7 +458,7 @@ class _RulePatterns:
         earlier = min(used, key=self.vars.index)
         later.joins.append(self._join_test(node, later, earlier, self.scope()))
 
-    def _join_test(self, node: Node, this: _Var, other: _Var, scope: Scope) -> Test:
+    def _join_test(self, node: Node, this: _Var, other: _Var, scope: Scope) -> Check:
         """`this.x <op> other.y` as an engine test on this (the later pattern)."""
         if not isinstance(node, Compare) or node.op in ("in", "not in"):
             raise ExprError(f"a condition about two events ({this.name or 'the generator variable'} and {other.name}) "
@@ -480,18 +480,18 @@ class _RulePatterns:
                 raise ExprError(f"{op} compares dates or numbers, not {kind}", node.col)
         this_attr = self.c.event_value(this.event_type, this.name, left, scope, ordering, other_type)
         other_attr = self.c.event_value(other.event_type, other.name, right, scope, ordering, this_type)
-        return Test(this_attr, op, ref=(other.alias, other_attr))
+        return Check(this_attr, op, ref=(other.alias, other_attr))
 
     def build(self) -> Rule:
         for v, qualifier in self.qualifiers:
             # first reply: no reply earlier than it (last: none later)
             self.negations.append(_Var(f"q{len(self.negations)}", v.name, v.event_type, [], [
-                Test(ORDER_ATTR, "<" if qualifier == "first" else ">", ref=(v.alias, ORDER_ATTR))], negated=True))
+                Check(ORDER_ATTR, "<" if qualifier == "first" else ">", ref=(v.alias, ORDER_ATTR))], negated=True))
         ctx_attr = self.c.context_flag(self.context, self.criterion)
-        patterns = [Pattern("c", (Test(ctx_attr, "==", 1),))]
+        patterns = [Pattern("c", (Check(ctx_attr, "==", 1),))]
         for v in self.vars + self.negations:
             flag = self.c.event_flag(v.event_type, v.name, v.local, self.scope({v.name: "event"}))
-            patterns.append(Pattern(v.alias, (Test(flag, "==", 1),) + tuple(v.joins), negated=v.negated))
+            patterns.append(Pattern(v.alias, (Check(flag, "==", 1),) + tuple(v.joins), negated=v.negated))
         return Rule(f"r{len(self.c.engine_rules)}", tuple(patterns))
 
 

@@ -1,6 +1,6 @@
 """The only module that talks to durable_rules; everything it must not do is handled here.
 
-The rest of the program describes rules as plain `Rule`/`Pattern`/`Test` values and calls
+The rest of the program describes rules as plain `Rule`/`Pattern`/`Check` values and calls
 `MatchEngine.match(facts)`, which returns, for each rule that fired, the facts it matched.
 This module turns those into durable_rules rulesets and drives its native engine
 (`durable_rules_engine`, the C core under durable_rules' Python layer) directly.
@@ -70,7 +70,7 @@ _names = itertools.count()
 
 
 @dataclass(frozen=True)
-class Test:
+class Check:
     """fact[attr] <op> value, or fact[attr] <op> other_alias[other_attr] when ref is set."""
 
     attr: str
@@ -82,7 +82,7 @@ class Test:
 @dataclass(frozen=True)
 class Pattern:
     alias: str
-    tests: tuple[Test, ...]  # one plain equality test first, then join tests (ref set)
+    tests: tuple[Check, ...]  # one plain equality test first, then join tests (ref set)
     negated: bool = False
 
 
@@ -207,7 +207,7 @@ def _pattern_json(pattern: Pattern) -> dict:
     return {pattern.alias + ("$not" if pattern.negated else ""): body}
 
 
-def _test_json(test: Test) -> dict:
+def _test_json(test: Check) -> dict:
     value = {test.ref[0]: test.ref[1]} if test.ref is not None else _encode_value(test.value)
     operator = OPERATORS[test.op]
     return {test.attr: value} if operator is None else {operator: {test.attr: value}}

@@ -1,0 +1,151 @@
+"""The rule expression language: what it accepts, what it refuses, what values do."""
+import datetime as dt
+from fractions import Fraction
+
+import pytest
+
+from scoring.lang import values as V
+from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
+from scoring.lang.syntax import ExprError, parse
+from scoring.lang.template import compile_template
+from scoring.workdays import WorkCalendar
+
+PARAMS = {"points": {"A": 30, "B": 24}, "n": 3, "rate": Fraction(1, 10), "names": ["x", "y"]}
+COMPILER = ExpressionCompiler(WorkCalendar())
+SCOPE = Scope({"case": "case", "r": "event", "d": "date", "t": "text", "x": "any"}, {"params": PARAMS},
+              frozenset({"reply", "contact", "extension"}))
+
+
+def event(i, kind, day, **fields):
+    return V.Record("event", {"id": f"e{i}", "type": kind, "date": dt.date.fromisoformat(day), **fields}, {"note": "备注"}, order=i)
+
+
+EVENTS = [event(0, "contact", "2020-04-01", mode="phone"), event(1, "reply", "2020-05-01", outcome="A"),
+          event(2, "extension", "2020-04-20", days=30), event(3, "reply", "2020-06-01", outcome="B"),
+          event(4, "contact", "2020-06-05", mode="face_to_face")]
+
+
+def run(source, **names):
+    env = {BY_TYPE: {}, "case": V.Record("case", {"id": "C1", "key": True}), "r": EVENTS[1],
+           "d": dt.date(2020, 6, 10), "t": "文本", "x": None, **names}
+    for e in EVENTS:
+        env[BY_TYPE].setdefault(e.fields["type"], []).append(e)
+    return COMPILER.compile(parse(source), SCOPE)(env)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("2.5 + 0.1", Fraction(13, 5)),  # exact, not binary floating point
+    ("1 / 3 + 1 / 6", Fraction(1, 2)),
+    ("params.points[r.outcome]", 30),
+    ("params.points['B'] - params.n * 2", 18),
+    ("first(reply).outcome", "A"),
+    ("last(reply).outcome", "B"),
+    ("count(contact)", 2),
+    ("count(c for c in contact if c.mode == 'phone')", 1),
+    ("sum(e.days for e in extension)", 30),
+    ("sum(e.days for e in extension if e.days > 100)", 0),
+    ("exists(c for c in contact if c.date > r.date)", True),
+    ("not exists(reply)", False),
+    ("min(c.date for c in contact)", dt.date(2020, 4, 1)),
+    ("max(1, 2.5, 2)", Fraction(5, 2)),
+    ("d + 3", dt.date(2020, 6, 13)),
+    ("d - date('2020-06-01')", 9),
+    ("add_months(date('2020-01-31'), 1)", dt.date(2020, 2, 29)),
+    ("add_workdays(date('2020-09-30'), 2)", dt.date(2020, 10, 10)),
+    ("workdays_between(date('2020-10-01'), date('2020-10-12'))", 3),
+    ("0 < params.n <= 3", True),
+    ("r.outcome in ['A', 'B']", True),
+    ("'B' not in params.points", False),
+    ("'高' if case.key else '低'", "高"),
+    ("coalesce(x, 7)", 7),
+    ("present(x)", False),
+    ("x + 1", None),  # null passes through arithmetic
+    ("x < 1", False),  # and compares false
+    ("extra(r, 'note')", "备注"),
+    ("percent(params.rate)", "10%"),
+    ("round(2/3, 2)", Fraction(67, 100)),
+    ("clamp(120, 0, 100)", 100),
+    ("'逾期' + 3 + '天'", "逾期3天"),
+    ("len(params.names)", 2),
+])
+def test_values(source, expected):
+    assert run(source) == expected
+
+
+@pytest.mark.parametrize("source, message", [
+    ("__import__('os')", 'unknown function "__import__"'),
+    ("r.__class__", 'starting with "_"'),
+    ("(lambda: 1)()", "only the rule language's functions can be called"),
+    ("[c for c in contact]", "list comprehension"),
+    ("2 ** 100000", "** is not part of the rule language"),
+    ("open('/etc/passwd')", 'unknown function "open"'),
+    ("x.y.z if 1 else 2", None),  # fine: x is of unknown kind
+    ("r.dat", 'event has no field "dat" (did you mean "date"?)'),
+    ("params.pionts", 'no "pionts" in params (did you mean "points"?)'),
+    ("frist(reply)", 'unknown function "frist" (did you mean "first"?)'),
+    ("reply", '"reply" is an event type'),
+    ("x == null", "never true; write present(x)"),
+    ("d < 3", "cannot compare date with number"),
+    ("r.date + r", "cannot use event in arithmetic"),
+    ("count(c for c in contact for d in reply)", "only one 'for'"),
+    ("max(c for c in contact, 1)", "syntax error"),
+    ("max(1, c for c in contact)", "syntax error"),
+    ("first(reply, 1)", "takes 1 argument(s), got 2"),
+    ("t < 3", "cannot compare text with number"),
+    ("f'{x}'", "f-string"),
+    ("x := 1", "syntax error"),
+    ("date(t)", "literal text"),
+    ("date('2020-13-01')", "is not a date"),
+    ("params.n / 0", "division by zero"),
+    ("x" * 5000, "longer than"),
+])
+def test_refused_with_a_clear_message(source, message):
+    if message is None:
+        COMPILER.compile(parse(source), SCOPE)
+        return
+    with pytest.raises(ExprError) as info:
+        COMPILER.compile(parse(source), SCOPE)
+    assert message in info.value.message
+
+
+def test_error_columns_point_into_the_expression():
+    with pytest.raises(ExprError) as info:
+        COMPILER.compile(parse("r.date <= frist_reply"), SCOPE)
+    assert info.value.column == 10
+
+
+@pytest.mark.parametrize("source, message", [
+    ("x < 3", "cannot compare text with number"),
+    ("add_workdays(d, 1.5)", "whole number"),
+    ("d + 0.5", "fraction of a day"),
+    ("params.points[t]", 'no "文本" in params.points'),
+])
+def test_runtime_errors_name_the_problem(source, message):
+    with pytest.raises(V.EvalError) as info:
+        run(source, x="文本", t="文本")
+    assert message in str(info.value)
+
+
+def test_mixed_kinds_are_never_equal_and_never_silently_ordered():
+    assert V.compare("==", 5, "5") is False
+    assert V.compare("!=", 5, "5") is True
+    assert V.compare("==", True, 1) is False
+    with pytest.raises(V.EvalError):
+        V.compare("<", dt.date(2020, 1, 1), 5)
+
+
+def test_round_half_up_is_exact():
+    assert str(V.round_half_up(Fraction(793, 8))) == "99.13"  # 99.125
+    assert str(V.round_half_up(Fraction(-793, 8))) == "-99.13"
+    assert str(V.round_half_up(Fraction(1, 3))) == "0.33"
+    assert V.format_number(Fraction(10, 3)) == "3.33" and V.format_number(100) == "100"
+
+
+def test_templates():
+    fill = compile_template("{r.date}答复，{'超期' if d > r.date else '按期'}，{{保留}}{x}", COMPILER, SCOPE)
+    env = {BY_TYPE: {}, "r": EVENTS[1], "d": dt.date(2020, 6, 10), "x": None, "case": None, "t": ""}
+    assert fill(env) == "2020-05-01答复，超期，{保留}—"
+    for bad, column in [("a {r.dat} b", 3), ("{", 0), ("}", 0)]:
+        with pytest.raises(ExprError) as info:
+            compile_template(bad, COMPILER, SCOPE)
+        assert info.value.column == column

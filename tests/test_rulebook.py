@@ -1,0 +1,124 @@
+"""Rulebooks: a malformed one names the file, the key path, the line and the closest name."""
+import pytest
+
+from casekit import REFERENCE, reference_text
+from scoring.compiler import compile_rulebook
+from scoring.errors import InputError
+from scoring.rulebook import parse_rulebook
+from scoring.tomlpos import key_lines, line_of
+
+
+def problems_of(text: str, compile_too: bool = True) -> list[str]:
+    with pytest.raises(InputError) as info:
+        book = parse_rulebook(text.encode("utf-8"), "book.toml")
+        if compile_too:
+            compile_rulebook(book)
+    return [str(p) for p in info.value.problems]
+
+
+def line_number(text: str, fragment: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if fragment in line)
+
+
+def test_the_reference_rulebook_compiles():
+    book = parse_rulebook(REFERENCE.read_bytes(), str(REFERENCE))
+    compiled = compile_rulebook(book)
+    assert [c.id for c in compiled.criteria] == ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "H1", "D1", "D2"]
+
+
+def test_unknown_key_gets_the_line_and_closest_key():
+    text = reference_text().replace('hit = "first"', 'hti = "first"')
+    [problem] = problems_of(text)
+    assert problem.startswith(f"book.toml:{line_number(text, 'hti = ')}: criterion[1].hti: unknown key \"hti\" (did you mean \"hit\"?)")
+
+
+def test_expression_errors_are_all_reported_with_lines_and_columns():
+    text = (reference_text().replace('when = "s.date <= sign_due"', 'when = "s.date <= sing_due"')
+            .replace('points = "params.outcome_points[r.outcome]"', 'points = "params.outcome_pionts[r.outcome]"')
+            .replace('text = "{f.date}提出人反馈', 'text = "{f.dat}提出人反馈'))
+    found = problems_of(text)
+    assert len(found) == 3
+    assert found[0] == (f'book.toml:{line_number(text, "sing_due")}: criterion[0].rule[0].when: unknown name "sing_due" '
+                        '(did you mean "sign_due"?) — in "s.date <= sing_due" at column 11')
+    assert f":{line_number(text, 'outcome_pionts')}: criterion[4].rule[0].points: no \"outcome_pionts\" in params" in found[1]
+    assert f":{line_number(text, 'f.dat}')}: criterion[5].rule[0].text: event has no field \"dat\"" in found[2]
+
+
+@pytest.mark.parametrize("change, message", [
+    (('rubric = "co"\notherwise', 'rubric = "coo"\notherwise'), 'unknown rubric "coo" (did you mean "co"?)'),
+    (('weights = { lead = 0.7, co = 0.3 }', 'weights = { lead = 0.7 }'), 'no weight for rubric "co"'),
+    (('bind = { x = "first co_reply" }\nwhen = "x.date <= co_due"', 'bind = { x = "first co_replied" }\nwhen = "x.date <= co_due"'),
+     'unknown event type "co_replied" (did you mean "co_reply"?)'),
+    (('assigned_on = "first(assigned).date"', 'assigned = "first(assigned).date"'), 'is an event type'),
+    (('co_due = "add_months(assigned_on, params.co_months)"', 'co_due = "add_months(co_due, params.co_months)"'),
+     "lets refer to each other in a circle: co_due -> co_due"),
+    (('id = "L3"\ntitle', 'id = "L2"\ntitle'), 'criterion id "L2" is used twice'),
+    (('name = "良好"\nmin = 80', 'name = "良好"\nmin = 90'), "two grade bands start at the same score"),
+    (('roles = ["co"]', 'roles = ["co", "lead"]'), 'role "lead" is already in rubric "lead"'),
+    (('[[grade]]\nname = "优秀"', '[[grade]]\nname = "优秀"\nmin = "high"'), None),
+])
+def test_structural_problems(change, message):
+    text = reference_text()
+    assert change[0] in text
+    found = problems_of(text.replace(change[0], change[1], 1))
+    if message is not None:
+        assert any(message in p for p in found), found
+    assert all(p.startswith("book.toml") for p in found)
+
+
+@pytest.mark.parametrize("when, message", [
+    ("c.date <= r.date or c.mode == 'phone'", "must be one comparison"),
+    ("c.date - r.date < days_between(p.date, r.date)", "compare two events at most"),
+    ("exists(x for x in contact if exists(y for y in reply if y.date > x.date))", "exists() inside exists()"),
+    ("exists(x for x in contact if r.date > date('2020-01-01'))", "must be about x"),
+    ("extra(c, 'a') < extra(r, 'b')", "two values of unknown kind"),
+    ("c.date < r.outcome", "cannot compare date with text"),
+])
+def test_conditions_the_engine_cannot_match_are_refused_with_a_reason(when, message):
+    rule = f'''
+[[criterion]]
+id = "X1"
+title = "x"
+rubric = "lead"
+[[criterion.rule]]
+id = "X1"
+bind = {{ c = "contact", r = "reply", p = "published" }}
+when = "{when}"
+points = 1
+text = "x"
+'''
+    text = reference_text().replace("# ---------------------------------------------------------------- co-handler rubric", rule)
+    found = problems_of(text)
+    assert any(message in p for p in found), found
+
+
+def test_not_toml():
+    [problem] = problems_of("[rulebook\nid = 1")
+    assert problem.startswith("book.toml:1: not valid TOML")
+
+
+def test_key_lines_follow_arrays_of_tables_and_skip_multiline_values():
+    text = '''[params]
+m = { A = 30 }
+doc = """
+[[fake]]
+"""
+lst = [
+  1,
+]
+[[criterion]]
+id = "a"
+[[criterion.rule]]
+id = "r0"
+[[criterion.rule]]
+points = 1
+[[criterion]]
+[criterion.rate]
+of = "x"
+'''
+    lines = key_lines(text)
+    assert line_of(lines, ("params", "m", "A")) == 2
+    assert line_of(lines, ("params", "lst")) == 6
+    assert line_of(lines, ("criterion", 0, "rule", 1, "points")) == 14
+    assert line_of(lines, ("criterion", 1, "rate", "of")) == 17
+    assert line_of(lines, ("fake",)) is None
