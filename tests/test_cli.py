@@ -1,0 +1,174 @@
+"""The command line, run as a user runs it (a separate process), on real files."""
+import csv
+import io
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from wcwidth import wcswidth
+
+from casekit import REFERENCE, ROOT, SAMPLE
+
+SCRIPT = Path(sys.executable).with_name("scoring")
+
+
+def scoring(*args, cwd=ROOT):
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, str(ROOT / "cli.py")]
+    return subprocess.run(command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+RULES = ("--rules", REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    run = scoring("score", *RULES, "--cases", SAMPLE, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_score_prints_an_aligned_ranking_table(ledger):
+    run = scoring("score", *RULES, "--cases", SAMPLE)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    header, rule, rows = lines[0], lines[1], lines[2:lines.index("")]
+    for word in ("排名", "部门", "主办/分办件", "会办件", "基础分", "D1 督办", "D2 面商率", "总分", "等级"):
+        assert word in header
+    data = json.loads(ledger)
+    assert len(rows) == len(data["departments"]) >= 8
+    for row, department in zip(rows, data["departments"]):
+        cells = row.split()
+        assert cells[0] == str(department["rank"]) and cells[1] == department["department"]
+        assert cells[-2] == f"{department['total']:.2f}" and cells[-1] == department["grade"]
+        # Chinese text aligned by display width: the grade column starts at the same place
+        assert wcswidth(row[:row.rindex(department["grade"])]) == wcswidth(rule[:rule.rindex(" ") + 1])
+    assert "规则 proposal-handling 1.0.0" in run.stdout
+
+
+def test_python_cli_py_runs_the_same_commands():
+    run = subprocess.run([sys.executable, "cli.py", "score", *RULES, "--cases", SAMPLE], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "市知识产权局" in run.stdout
+
+
+def test_json_ledger_contract(ledger):
+    data = json.loads(ledger)
+    assert set(data["rulebook"]) >= {"id", "version", "sha256"} and set(data["input"]) >= {"sha256", "cases"}
+    assert data["input"]["cases"] == len(SAMPLE.read_text(encoding="utf-8").splitlines())
+    for department in data["departments"]:
+        assert set(department) >= {"department", "total", "grade", "rank", "cases"}
+        assert isinstance(department["total"], (int, float)) and round(department["total"], 2) == department["total"]
+        for case in department["cases"]:
+            assert set(case) >= {"case", "role", "total", "lines"}
+            for line in case["lines"]:
+                assert set(line) >= {"criterion", "rule", "points", "evidence", "text"}
+                assert isinstance(line["points"], (int, float)) and isinstance(line["evidence"], list)
+            assert abs(sum(l["points"] for l in case["lines"]) - case["total"]) < 0.01 * len(case["lines"])
+        assert abs(sum(l["points"] for l in department["lines"]) - department["total"]) < 0.01 * len(department["lines"])
+
+
+def test_same_inputs_give_the_same_bytes_whatever_the_order_of_cases_and_events(ledger, tmp_path):
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(3)
+    rng.shuffle(rows)
+    for row in rows:
+        rng.shuffle(row["events"])
+        rng.shuffle(row["handlers"])
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    run = scoring("score", *RULES, "--cases", shuffled, "--format", "json", "--jobs", "1")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ledger
+
+
+def test_csv_has_one_row_per_ledger_line(ledger):
+    run = scoring("score", *RULES, "--cases", SAMPLE, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
+    data = json.loads(ledger)
+    expected = sum(len(d["lines"]) + sum(len(c["lines"]) for c in d["cases"]) for d in data["departments"])
+    assert len(rows) == expected
+    assert {"department", "case", "criterion", "rule", "points", "evidence", "text"} <= set(rows[0])
+
+
+def test_explain_shows_every_point_with_its_events_and_dates():
+    run = scoring("explain", *RULES, "--cases", SAMPLE, "--department", "市城市管理和综合执法局")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert out.startswith("市城市管理和综合执法局  总分 34.33  等级 不合格  排名 15")
+    assert "基础分" in out and "督办最低-5分" in out
+    assert "2020-J0012  建议·会办  0分" in out
+    assert "超过期限2020-04-10 40个工作日" in out  # why the points were not earned
+    assert "（依据 e10@2020-06-08）" in out
+
+
+def test_explain_one_case():
+    run = scoring("explain", *RULES, "--cases", SAMPLE, "--department", "市城市管理和综合执法局", "--case", "2020-J0021")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("2020-J0021  建议·主办")
+    assert "（计入部门得分）" in run.stdout
+
+
+def test_unknown_department_names_the_closest(tmp_path):
+    run = scoring("explain", *RULES, "--cases", SAMPLE, "--department", "市教育厅")
+    assert run.returncode == 2
+    assert 'no department "市教育厅"' in run.stderr and '"市教育局"' in run.stderr
+
+
+def bad_file(tmp_path):
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()[:5]
+    broken = json.loads(lines[2])
+    broken["events"][0]["type"] = "signd"
+    lines[2] = json.dumps(broken, ensure_ascii=False)
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, broken["id"]
+
+
+def test_bad_input_exits_2_and_never_overwrites_good_output(tmp_path):
+    path, case_id = bad_file(tmp_path)
+    out = tmp_path / "ledger.json"
+    out.write_text("previous good ledger", encoding="utf-8")
+    run = scoring("score", *RULES, "--cases", path, "--format", "json", "--out", out)
+    assert run.returncode == 2
+    assert f"bad.jsonl:3: case {case_id}, events[0]" in run.stderr and '"signd" (did you mean "signed"?)' in run.stderr
+    assert out.read_text(encoding="utf-8") == "previous good ledger"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ledger.json")]
+
+
+def test_skip_invalid_scores_the_rest_and_lists_the_skipped(tmp_path):
+    path, case_id = bad_file(tmp_path)
+    out = tmp_path / "ledger.json"
+    run = scoring("score", *RULES, "--cases", path, "--format", "json", "--out", out, "--skip-invalid")
+    assert run.returncode == 0, run.stderr
+    assert f"skipped: case {case_id}" in run.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["input"]["cases"] == 4 and [s["case"] for s in data["input"]["skipped"]] == [case_id]
+
+
+def test_bad_rulebook_exits_2_with_the_line(tmp_path):
+    text = REFERENCE.read_text(encoding="utf-8").replace("s.date <= sign_due", "s.date <= sign_deu")
+    book = tmp_path / "book.toml"
+    book.write_text(text, encoding="utf-8")
+    run = scoring("score", "--rules", book, "--cases", SAMPLE)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "sign_deu" in l)
+    assert run.returncode == 2
+    assert f"book.toml:{line}: criterion[0].rule[0].when: unknown name \"sign_deu\" (did you mean \"sign_due\"?)" in run.stderr
+
+
+def test_a_year_the_calendar_does_not_cover_is_a_clear_error(tmp_path):
+    row = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
+    for event in row["events"]:
+        event["date"] = "2031" + event["date"][4:]
+    path = tmp_path / "future.jsonl"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    run = scoring("score", *RULES, "--cases", path)
+    assert run.returncode == 2
+    assert "2031" in run.stderr and "[calendar.years.2031]" in run.stderr
+
+
+def test_schema_command_prints_the_case_schema():
+    run = scoring("schema")
+    assert run.returncode == 0 and json.loads(run.stdout)["title"].startswith("Case history")

@@ -1,0 +1,89 @@
+"""Worker processes: a native crash is pinned to its case and nothing is lost.
+
+The crash is real: a worker dereferences NULL (SIGSEGV) while scoring a chosen case, as
+durable_rules' C code would. The batch function below wraps the real one, so everything
+else is the production path.
+"""
+import ctypes
+import faulthandler
+import os
+from pathlib import Path
+
+import pytest
+
+from casekit import REFERENCE, SAMPLE
+from scoring import pipeline, runner
+from scoring.errors import EngineError
+from scoring.ingest import load_cases
+
+CASES = load_cases(SAMPLE).cases[:60]
+RAW = REFERENCE.read_bytes()
+
+
+def crashing_batch(batch):
+    """Score a batch; segfault on $CRASH_CASE (only once if $CRASH_ONCE names a marker file)."""
+    evaluator = runner._evaluator
+    if not getattr(evaluator, "crash_armed", False):
+        real = evaluator.evaluate
+
+        def evaluate(case):
+            if case.id == os.environ.get("CRASH_CASE"):
+                marker = os.environ.get("CRASH_ONCE")
+                if not marker or not Path(marker).exists():
+                    if marker:
+                        Path(marker).touch()
+                    faulthandler.disable()  # keep pytest's crash dump of the worker out of the output
+                    ctypes.string_at(0)  # SIGSEGV
+            return real(case)
+        evaluator.evaluate = evaluate
+        evaluator.crash_armed = True
+    return runner._score_batch(batch)
+
+
+def totals(outcome):
+    return {case_id: [(r.department, r.total, [(l.criterion, l.points, l.text) for l in r.lines]) for r in results]
+            for case_id, results in outcome.results.items()}
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    return totals(runner.score_cases(RAW, str(REFERENCE), CASES, jobs=0))
+
+
+def test_workers_give_the_same_results_as_in_process(in_process):
+    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=7)
+    assert totals(outcome) == in_process and not outcome.failures
+
+
+def test_a_case_that_crashes_the_engine_is_named_and_the_others_are_scored(monkeypatch, in_process):
+    victim = CASES[23].id
+    monkeypatch.setenv("CRASH_CASE", victim)
+    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crashing_batch)
+    assert list(outcome.failures) == [victim]
+    assert outcome.failures[victim].kind == "crash"
+    expected = {k: v for k, v in in_process.items() if k != victim}
+    assert totals(outcome) == expected
+
+
+def test_a_crash_that_does_not_repeat_loses_nothing(monkeypatch, tmp_path, in_process):
+    victim = CASES[5].id
+    monkeypatch.setenv("CRASH_CASE", victim)
+    monkeypatch.setenv("CRASH_ONCE", str(tmp_path / "crashed"))
+    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crashing_batch)
+    assert not outcome.failures and outcome.recovered == [victim]
+    assert totals(outcome) == in_process
+
+
+def test_a_crash_stops_the_run_with_the_case_id(monkeypatch, tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(SAMPLE.read_text(encoding="utf-8").splitlines()[:30]) + "\n", encoding="utf-8")
+    victim = load_cases(cases).cases[4].id
+    monkeypatch.setenv("CRASH_CASE", victim)
+    real_score_cases = runner.score_cases
+    monkeypatch.setattr(pipeline, "score_cases", lambda *a, **k: real_score_cases(*a, **{**k, "batch_fn": crashing_batch}))
+    with pytest.raises(EngineError) as info:
+        pipeline.run(REFERENCE, cases, jobs=2)
+    assert f"case {victim}: crash" in str(info.value)
+    skipped = pipeline.run(REFERENCE, cases, jobs=2, skip_invalid=True)
+    assert [s["case"] for s in skipped.ledger["input"]["skipped"]] == [victim]
+    assert skipped.ledger["input"]["cases"] == 29
