@@ -92,9 +92,9 @@ def _run(rules, cases, skip_invalid, jobs) -> pipeline.Run:
     except ScoringError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    for case_id in run.recovered:
-        click.echo(f"warning: the matching engine crashed in a batch holding case {case_id}; "
-                   "it was scored again alone and completed", err=True)
+    if run.recovered:
+        click.echo(f"warning: a worker process died while scoring {', '.join(run.recovered)}; "
+                   "each was scored again alone and completed", err=True)
     for skipped in run.ledger["input"]["skipped"]:
         click.echo(f"skipped: case {skipped['case'] or '?'}: {'; '.join(skipped['problems'])}", err=True)
     return run

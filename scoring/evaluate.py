@@ -99,7 +99,7 @@ class CaseEvaluator:
         by_type: dict[str, list] = {}
         for order, event in enumerate(events):
             fields = {name: getattr(event, name) for name in ("id", "type", "date", "department", "mode", "days", "outcome", "rating")}
-            record = V.Record("event", fields, V.from_data(event.model_extra or {}), order)
+            record = V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order)
             records.append(record)
             by_type.setdefault(event.type, []).append(record)
         rubric = self.c.rubric_of(handler.role)

@@ -38,16 +38,16 @@ class CaseFailure:
 class RunOutcome:
     results: dict[str, list[HandlerResult]] = field(default_factory=dict)  # case id -> its handlers
     failures: dict[str, CaseFailure] = field(default_factory=dict)
-    recovered: list[str] = field(default_factory=list)  # crashed once in a batch, then scored alone
+    recovered: list[str] = field(default_factory=list)  # in progress when a worker died; then scored alone
 
 
 def score_cases(rulebook_raw: bytes, rulebook_path: str, cases: list[Case], jobs: int = 0,
                 batch_size: int = BATCH_SIZE, batch_fn=None) -> RunOutcome:
     """Score cases; jobs=0 scores in this process (no crash isolation: for tests and tools)."""
     if jobs <= 0:
-        _init(rulebook_raw, rulebook_path, None)
+        _init(rulebook_raw, rulebook_path, None, cases)
         outcome = RunOutcome()
-        _merge(outcome, (batch_fn or _score_batch)(list(enumerate(cases))))
+        _merge(outcome, (batch_fn or _score_batch)(list(range(len(cases)))))
         return outcome
     return _Pool(rulebook_raw, rulebook_path, cases, jobs, batch_size, batch_fn or _score_batch).run()
 
@@ -57,6 +57,9 @@ class _Pool:
         self.raw, self.path, self.cases, self.jobs = raw, path, cases, jobs
         self.batch_size, self.batch_fn = batch_size, batch_fn
         self.context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        # forked workers find the cases in the memory they inherit, so batches are lists of
+        # indices; pickling pydantic models cost the parent as much as scoring them
+        self.shared = self.context.get_start_method() == "fork"
 
     def run(self) -> RunOutcome:
         outcome = RunOutcome()
@@ -78,9 +81,11 @@ class _Pool:
         progress = self.context.Array("q", workers, lock=False)  # per worker: case index + 1, or 0
         slots = self.context.Value("i", 0)
         broken = []
+        global _cases
+        _cases = self.cases if self.shared else None
         with ProcessPoolExecutor(workers, mp_context=self.context, initializer=_init,
-                                 initargs=(self.raw, self.path, (progress, slots))) as pool:
-            futures = {pool.submit(self.batch_fn, [(i, self.cases[i]) for i in batch]): batch for batch in batches}
+                                 initargs=(self.raw, self.path, (progress, slots), None if self.shared else self.cases)) as pool:
+            futures = {pool.submit(self.batch_fn, batch): batch for batch in batches}
             for future in as_completed(futures):
                 try:
                     _merge(outcome, future.result())
@@ -109,12 +114,15 @@ def _merge(outcome: RunOutcome, batch_result) -> None:
 
 # ---------------------------------------------------------------- in the worker
 _evaluator: CaseEvaluator | None = None
+_cases: list[Case] | None = None
 _progress = None
 _slot = 0
 
 
-def _init(raw: bytes, path: str, progress) -> None:
-    global _evaluator, _progress, _slot
+def _init(raw: bytes, path: str, progress, cases) -> None:
+    global _evaluator, _progress, _slot, _cases
+    if cases is not None:
+        _cases = cases
     if _evaluator is not None:
         _evaluator.close()
     _evaluator = CaseEvaluator(compile_rulebook(parse_rulebook(raw, path)))
@@ -127,8 +135,8 @@ def _init(raw: bytes, path: str, progress) -> None:
         _progress = array
 
 
-def _score_batch(batch: list[tuple[int, Case]]) -> list[tuple[str, object]]:
-    return [(case.id, score_one(index, case)) for index, case in batch]
+def _score_batch(batch: list[int]) -> list[tuple[str, object]]:
+    return [(_cases[index].id, score_one(index, _cases[index])) for index in batch]
 
 
 def score_one(index: int, case: Case):

@@ -70,7 +70,8 @@ def test_a_crash_that_does_not_repeat_loses_nothing(monkeypatch, tmp_path, in_pr
     monkeypatch.setenv("CRASH_CASE", victim)
     monkeypatch.setenv("CRASH_ONCE", str(tmp_path / "crashed"))
     outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crashing_batch)
-    assert not outcome.failures and outcome.recovered == [victim]
+    # the cases every worker had in progress when one died are scored again alone
+    assert not outcome.failures and victim in outcome.recovered and len(outcome.recovered) <= 2
     assert totals(outcome) == in_process
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from ..cases import Case, Event, Handler
 from ..errors import closest
+from ..workdays import add_months as calendar_add_months
 from . import values as V
 from .syntax import AGGREGATES, Arith, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary, Attr
 
@@ -114,7 +115,7 @@ class ExpressionCompiler:
             value = obj(env)
             if value is None:
                 return None
-            if isinstance(value, V.Record):
+            if type(value) is V.Record:
                 return value.fields.get(name)
             if isinstance(value, dict):
                 if name not in value:
@@ -395,9 +396,8 @@ def _functions(calendar) -> dict[str, tuple[Callable, str]]:
 
     @nullsafe
     def add_months(day, n):
-        from ..workdays import add_months as add
         need(day, "date", "add_months")
-        return add(day, whole(n, "add_months"))
+        return calendar_add_months(day, whole(n, "add_months"))
 
     def scalar_extreme(pick):
         def fn(*args):

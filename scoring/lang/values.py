@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from decimal import Decimal
 from fractions import Fraction
 
@@ -33,22 +34,17 @@ class Record:
         return f"<{self.kind} {self.fields.get('id', '')}>"
 
 
+# by exact type: isinstance() against Fraction goes through the numbers ABCs and is slow,
+# and the language only ever holds these types (from_data converts everything else)
+_KINDS = {type(None): "null", bool: "bool", int: "number", Fraction: "number", str: "text", dt.date: "date",
+          list: "list", dict: "map"}
+
+
 def kind(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, Fraction)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dt.date):
-        return "date"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, Record):
+    found = _KINDS.get(type(value))
+    if found is not None:
+        return found
+    if type(value) is Record:
         return value.kind
     return type(value).__name__
 
@@ -62,8 +58,10 @@ def normal(value):
 
 def from_data(value):
     """Convert a value read from JSON or TOML into the language's kinds."""
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str, dt.date)):
+    if type(value) in _KINDS and type(value) not in (list, dict, Fraction):
         return value
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, (Decimal, float)):
         return normal(Fraction(str(value)) if isinstance(value, float) else Fraction(value))
     if isinstance(value, Fraction):
@@ -78,13 +76,9 @@ def from_data(value):
 def truthy(value) -> bool:
     if value is None:
         return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, Fraction)):
-        return value != 0
-    if isinstance(value, (str, list, dict)):
-        return len(value) > 0
-    return True
+    if type(value) is Record:
+        return True
+    return bool(value)  # numbers: not zero; texts, lists and maps: not empty
 
 
 def compare(op: str, left, right) -> bool:
@@ -92,28 +86,29 @@ def compare(op: str, left, right) -> bool:
         return False
     lk, rk = kind(left), kind(right)
     if op in ("in", "not in"):
-        if rk == "list":
-            found = any(compare("==", left, item) for item in right)
-        elif rk == "map":
-            found = isinstance(left, str) and left in right
-        elif rk == "text" and lk == "text":
-            found = left in right
-        else:
-            raise EvalError(f'"{op}" needs a list, a map or a text on its right, not {rk}')
-        return found if op == "in" else not found
+        return _contains(left, right, lk, rk) == (op == "in")
     if op == "==":
         return lk == rk and left == right
     if op == "!=":
         return lk != rk or left != right
-    if lk != rk or lk not in ("number", "date", "text"):
+    if lk != rk or lk not in _ORDERED:
         raise EvalError(f"cannot compare {lk} with {rk} using {op}")
-    if op == "<":
-        return left < right
-    if op == "<=":
-        return left <= right
-    if op == ">":
-        return left > right
-    return left >= right
+    return _ORDER[op](left, right)
+
+
+_ORDERED = {"number", "date", "text"}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _contains(item, container, lk: str, rk: str) -> bool:
+    if rk == "list":
+        return any(compare("==", item, member) for member in container)
+    if rk == "map":
+        return lk == "text" and item in container
+    if rk == lk == "text":
+        return item in container
+    raise EvalError(f'"in" needs a list, a map or a text on its right, not {rk}')
 
 
 def arith(op: str, left, right):
@@ -123,15 +118,11 @@ def arith(op: str, left, right):
     if left is None or right is None:
         return None
     if lk == rk == "number":
-        if op == "+":
-            return left + right
-        if op == "-":
-            return left - right
-        if op == "*":
-            return normal(Fraction(left) * right) if isinstance(left, Fraction) or isinstance(right, Fraction) else left * right
-        if right == 0:
-            raise EvalError("division by zero")
-        return normal(Fraction(left) / right)
+        if op == "/":
+            if right == 0:
+                raise EvalError("division by zero")
+            return normal(Fraction(left) / right)
+        return normal(_ARITH[op](left, right))
     if op in ("+", "-") and lk == "date" and rk == "number":
         return _add_days(left, right if op == "+" else -right)
     if op == "+" and lk == "number" and rk == "date":
@@ -175,16 +166,19 @@ def format_number(value, places: int = 2) -> str:
 
 
 def format_value(value) -> str:
-    if value is None:
+    found = kind(value)
+    if found == "text":
+        return value
+    if found == "null":
         return "—"
-    if isinstance(value, bool):
+    if found == "bool":
         return "是" if value else "否"
-    if isinstance(value, (int, Fraction)):
-        return format_number(value)
-    if isinstance(value, dt.date):
+    if found == "number":
+        return str(value) if type(value) is int else format_number(value)
+    if found == "date":
         return value.isoformat()
-    if isinstance(value, list):
+    if found == "list":
         return "、".join(format_value(item) for item in value)
-    if isinstance(value, Record):
+    if type(value) is Record:
         return str(value.fields.get("id", value.kind))
     return str(value)
