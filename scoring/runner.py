@@ -45,7 +45,7 @@ def score_cases(rulebook_raw: bytes, rulebook_path: str, cases: list[Case], jobs
                 batch_size: int = BATCH_SIZE, batch_fn=None) -> RunOutcome:
     """Score cases; jobs=0 scores in this process (no crash isolation: for tests and tools)."""
     if jobs <= 0:
-        _init(rulebook_raw, rulebook_path, None, cases)
+        _init(rulebook_raw, rulebook_path, None, dict(enumerate(cases)))
         outcome = RunOutcome()
         _merge(outcome, (batch_fn or _score_batch)(list(range(len(cases)))))
         return outcome
@@ -56,17 +56,22 @@ class _Pool:
     def __init__(self, raw, path, cases, jobs, batch_size, batch_fn):
         self.raw, self.path, self.cases, self.jobs = raw, path, cases, jobs
         self.batch_size, self.batch_fn = batch_size, batch_fn
-        self.context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        # forked workers find the cases in the memory they inherit, so batches are lists of
-        # indices; pickling pydantic models cost the parent as much as scoring them
-        self.shared = self.context.get_start_method() == "fork"
+        methods = mp.get_all_start_methods()
+        self.context = mp.get_context("fork" if "fork" in methods else "spawn")
+        # after a pool breaks, its threads may outlive it, and forking a multi-threaded
+        # process can deadlock the child: the (few) cases left are then sent to fresh
+        # interpreters instead
+        self.recovery_context = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
     def run(self) -> RunOutcome:
         outcome = RunOutcome()
         indices = list(range(len(self.cases)))
         todo = [indices[i:i + self.batch_size] for i in range(0, len(indices), self.batch_size)]
+        context = self.context
         while todo:
-            broken, in_flight = self._round(todo, outcome, min(self.jobs, len(todo)))
+            broken, in_flight = self._round(todo, outcome, min(self.jobs, len(todo)), context)
+            if broken:
+                context = self.recovery_context
             done = set(outcome.results) | set(outcome.failures)
             todo = []
             for batch in broken:
@@ -74,17 +79,21 @@ class _Pool:
                 todo.extend(rest[j:j + self.batch_size] for j in range(0, len(rest), self.batch_size))
             for index in sorted(in_flight):
                 if self.cases[index].id not in done:
-                    self._alone(index, outcome)
+                    self._alone(index, outcome, context)
         return outcome
 
-    def _round(self, batches, outcome, workers):
-        progress = self.context.Array("q", workers, lock=False)  # per worker: case index + 1, or 0
-        slots = self.context.Value("i", 0)
+    def _round(self, batches, outcome, workers, context):
+        progress = context.Array("q", workers, lock=False)  # per worker: case index + 1, or 0
+        slots = context.Value("i", 0)
         broken = []
         global _cases
-        _cases = self.cases if self.shared else None
-        with ProcessPoolExecutor(workers, mp_context=self.context, initializer=_init,
-                                 initargs=(self.raw, self.path, (progress, slots), None if self.shared else self.cases)) as pool:
+        _cases = self.cases
+        # forked workers find the cases in the memory they inherit, so batches are lists of
+        # indices (pickling pydantic models cost as much as scoring them); other workers get
+        # just the cases of this round's batches
+        needed = None if context.get_start_method() == "fork" else {i: self.cases[i] for b in batches for i in b}
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
+                                 initargs=(self.raw, self.path, (progress, slots), needed)) as pool:
             futures = {pool.submit(self.batch_fn, batch): batch for batch in batches}
             for future in as_completed(futures):
                 try:
@@ -94,9 +103,9 @@ class _Pool:
         in_flight = {value - 1 for value in progress if value} if broken else set()
         return broken, in_flight
 
-    def _alone(self, index: int, outcome: RunOutcome) -> None:
+    def _alone(self, index: int, outcome: RunOutcome, context) -> None:
         case = self.cases[index]
-        broken, _ = self._round([[index]], outcome, 1)
+        broken, _ = self._round([[index]], outcome, 1, context)
         if broken:
             outcome.failures[case.id] = CaseFailure(
                 case.id, "crash", "the matching engine (native code) crashed on this case twice, in a batch and alone")
@@ -114,7 +123,7 @@ def _merge(outcome: RunOutcome, batch_result) -> None:
 
 # ---------------------------------------------------------------- in the worker
 _evaluator: CaseEvaluator | None = None
-_cases: list[Case] | None = None
+_cases: list[Case] | dict[int, Case] | None = None  # by index
 _progress = None
 _slot = 0
 

@@ -6,7 +6,7 @@ else is the production path.
 """
 import ctypes
 import faulthandler
-import os
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,15 +20,17 @@ CASES = load_cases(SAMPLE).cases[:60]
 RAW = REFERENCE.read_bytes()
 
 
-def crashing_batch(batch):
-    """Score a batch; segfault on $CRASH_CASE (only once if $CRASH_ONCE names a marker file)."""
+def crashing_batch(victim, marker, batch):
+    """Score a batch; segfault on the victim case (only once if a marker file path is given).
+
+    Bound with functools.partial, so the settings travel with every task, to forked and
+    forkserver workers alike."""
     evaluator = runner._evaluator
     if not getattr(evaluator, "crash_armed", False):
         real = evaluator.evaluate
 
         def evaluate(case):
-            if case.id == os.environ.get("CRASH_CASE"):
-                marker = os.environ.get("CRASH_ONCE")
+            if case.id == victim:
                 if not marker or not Path(marker).exists():
                     if marker:
                         Path(marker).touch()
@@ -55,21 +57,20 @@ def test_workers_give_the_same_results_as_in_process(in_process):
     assert totals(outcome) == in_process and not outcome.failures
 
 
-def test_a_case_that_crashes_the_engine_is_named_and_the_others_are_scored(monkeypatch, in_process):
+def test_a_case_that_crashes_the_engine_is_named_and_the_others_are_scored(in_process):
     victim = CASES[23].id
-    monkeypatch.setenv("CRASH_CASE", victim)
-    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crashing_batch)
+    crash = partial(crashing_batch, victim, None)
+    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crash)
     assert list(outcome.failures) == [victim]
     assert outcome.failures[victim].kind == "crash"
     expected = {k: v for k, v in in_process.items() if k != victim}
     assert totals(outcome) == expected
 
 
-def test_a_crash_that_does_not_repeat_loses_nothing(monkeypatch, tmp_path, in_process):
+def test_a_crash_that_does_not_repeat_loses_nothing(tmp_path, in_process):
     victim = CASES[5].id
-    monkeypatch.setenv("CRASH_CASE", victim)
-    monkeypatch.setenv("CRASH_ONCE", str(tmp_path / "crashed"))
-    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crashing_batch)
+    crash = partial(crashing_batch, victim, str(tmp_path / "crashed"))
+    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crash)
     # the cases every worker had in progress when one died are scored again alone
     assert not outcome.failures and victim in outcome.recovered and len(outcome.recovered) <= 2
     assert totals(outcome) == in_process
@@ -79,9 +80,9 @@ def test_a_crash_stops_the_run_with_the_case_id(monkeypatch, tmp_path):
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n".join(SAMPLE.read_text(encoding="utf-8").splitlines()[:30]) + "\n", encoding="utf-8")
     victim = load_cases(cases).cases[4].id
-    monkeypatch.setenv("CRASH_CASE", victim)
     real_score_cases = runner.score_cases
-    monkeypatch.setattr(pipeline, "score_cases", lambda *a, **k: real_score_cases(*a, **{**k, "batch_fn": crashing_batch}))
+    crash = partial(crashing_batch, victim, None)
+    monkeypatch.setattr(pipeline, "score_cases", lambda *a, **k: real_score_cases(*a, **{**k, "batch_fn": crash}))
     with pytest.raises(EngineError) as info:
         pipeline.run(REFERENCE, cases, jobs=2)
     assert f"case {victim}: crash" in str(info.value)
