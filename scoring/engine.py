@@ -6,7 +6,8 @@ This module turns those into durable_rules rulesets and drives its native engine
 (`durable_rules_engine`, the C core under durable_rules' Python layer) directly.
 
 What we measured of durable_rules 2.0.28, and what this module does about each
-(tests/test_engine.py pins every one of them):
+(tests/test_durable_rules_behaviour.py pins each trap as durable_rules shows it;
+tests/test_engine.py checks that this module avoids it):
 
 * The Python DSL has operator-precedence and alias traps. -> Rulesets are generated as
   JSON definitions; the DSL is never used.
@@ -33,13 +34,15 @@ What we measured of durable_rules 2.0.28, and what this module does about each
   is one plain equality test (decided before asserting: the caller computes a flag per
   pattern) plus join tests, and a fact that passes no pattern's plain test of a ruleset
   is not asserted into it (it cannot take part in a match there).
-* Identical facts (same id or content) are rejected as duplicates, and session ids are
-  compared by a 32-bit hash. -> Facts get the ids "0", "1", ... (their 32-bit FNV-1 hashes
-  are distinct for the first 10**6 ids: checked by a test); one session id, one live
-  session at a time, deleted after every match.
-* About 256 rules may hang off one alpha node (error 108), a join of more than 16 facts
-  fails, a fact may have at most 252 properties, and more than 512 distinct tests under
-  one node hang registration. -> Rules are spread over several rulesets of at most
+* Identical facts (same id or content) are rejected as duplicates, and fact and session
+  ids are compared by a 32-bit hash (FNV-1a: "40189" and "797186" collide). -> Facts get
+  the ids "0", "1", ... whose hashes are distinct below MAX_FACTS (checked by a test), a
+  session takes at most MAX_FACTS facts; one session id, one live session at a time,
+  deleted after every match.
+* 256 rules on one alpha node segfault registration (257+: error 108), a join of more
+  than 16 facts fails on assert, a fact of more than 254 properties (sid and id included)
+  returns a garbage state whose use segfaults, and more than 512 distinct tests under one
+  node hang registration. -> Rules are spread over several rulesets of at most
   RULES_PER_RULESET rules; larger rules and facts are refused with a clear error.
 * Mixed types compare strangely ("5" <= 5 is true, True < 5 is true), a missing field
   compares false for every operator (also !=). -> The compiler only ever compares values
@@ -61,7 +64,8 @@ SESSION = "1"
 END_TEST = ("end", 1)  # the end-marker fact's only attribute
 RULES_PER_RULESET = 200  # durable_rules fails past ~256 rules sharing one alpha node
 MAX_PATTERNS = 16  # positive + negated patterns, the end marker included
-MAX_PROPERTIES = 250  # durable_rules rejects facts with more than 252 properties
+MAX_PROPERTIES = 250  # ours; with sid and id, durable_rules breaks past 254
+MAX_FACTS = 100_000  # fact ids "0".."99999" have distinct 32-bit hashes
 MAX_TESTS_PER_NODE = 400  # registration hangs past 512 distinct tests under one node
 OPERATORS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 RESERVED_ATTRIBUTES = {"id", "sid", "$s", END_TEST[0]}
@@ -112,6 +116,8 @@ class MatchEngine:
 
     def match(self, facts: list[dict]) -> list[tuple[str, dict[str, int]]]:
         """Rules fired on these facts: (rule name, {alias: index of the fact in `facts`})."""
+        if len(facts) >= MAX_FACTS:
+            raise EngineError(f"{len(facts)} facts in one session; the engine takes fewer than {MAX_FACTS}")
         for fact in facts:
             if len(fact) > MAX_PROPERTIES:
                 raise EngineError(f"a fact has {len(fact)} properties; the engine takes at most {MAX_PROPERTIES}")

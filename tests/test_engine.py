@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from scoring.engine import MAX_PATTERNS, RULES_PER_RULESET, Check, EngineError, MatchEngine, Pattern, Rule, _rule_json
+from scoring.engine import MAX_FACTS, MAX_PATTERNS, RULES_PER_RULESET, Check, EngineError, MatchEngine, Pattern, Rule, _rule_json
 
 CTX = Pattern("c", (Check("k", "==", 1),))
 
@@ -33,8 +33,11 @@ def fnv1a(text: str) -> int:  # durable_rules' fnv1Hash32 (xor, then multiply)
 
 
 def test_fact_ids_never_collide_in_the_engines_32_bit_hash():
-    ids = [str(n) for n in range(100_000)] + ["end"]
+    ids = [str(n) for n in range(MAX_FACTS)] + ["end"]
     assert len({fnv1a(i) for i in ids}) == len(ids)
+    assert fnv1a("40189") == fnv1a("797186")  # why there is a bound at all
+    with pytest.raises(EngineError, match="facts in one session"):
+        MatchEngine(first_reply_rules()).match([{"k": 1}] * MAX_FACTS)
 
 
 def test_negation_is_right_in_every_order_of_the_facts():
