@@ -21,9 +21,7 @@ of each match.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Callable
 
 from .cases import EventType
@@ -33,11 +31,12 @@ from .lang import values as V
 from .lang.evaluator import Closure, ExpressionCompiler, Scope
 from .lang.syntax import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts, parse
 from .lang.template import compile_template
-from .rulebook import BUILTIN_NAMES, Rulebook
+from .rulebook import Rulebook
 from .workdays import WorkCalendar
 
 EVENT_TYPES = frozenset(t.value for t in EventType)
 ORDER_ATTR = "o"  # every event fact: its position in the handler's timeline
+CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every rule
 _ORDERING = {"<", "<=", ">", ">="}
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
@@ -80,7 +79,6 @@ class CompiledRule:
     points: Closure | None
     text: Callable[[dict], str] | None
     once: bool
-    path: tuple
 
 
 @dataclass
@@ -128,10 +126,6 @@ class CompiledRulebook:
     event_values: list[EventValue]
     context_flags: list[ContextFlag]
     texts: dict[str, str]
-
-    @property
-    def id(self) -> str:
-        return self.book.spec.rulebook.id
 
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
@@ -318,7 +312,7 @@ class _Compiler:
             return None
         self.engine_rules.append(engine_rule)
         compiled = CompiledRule(rule_id, engine_rule.name, criterion, patterns.evidence(), patterns.variables(),
-                                None, None, False, path)
+                                None, None, False)
         self.rules[engine_rule.name] = compiled
         return compiled
 
@@ -488,7 +482,7 @@ class _RulePatterns:
             self.negations.append(_Var(f"q{len(self.negations)}", v.name, v.event_type, [], [
                 Check(ORDER_ATTR, "<" if qualifier == "first" else ">", ref=(v.alias, ORDER_ATTR))], negated=True))
         ctx_attr = self.c.context_flag(self.context, self.criterion)
-        patterns = [Pattern("c", (Check(ctx_attr, "==", 1),))]
+        patterns = [Pattern(CONTEXT_ALIAS, (Check(ctx_attr, "==", 1),))]
         for v in self.vars + self.negations:
             flag = self.c.event_flag(v.event_type, v.name, v.local, self.scope({v.name: "event"}))
             patterns.append(Pattern(v.alias, (Check(flag, "==", 1),) + tuple(v.joins), negated=v.negated))

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .cases import Case, natural_key
-from .compiler import EVENT_TYPES, CompiledCriterion, CompiledRule, CompiledRulebook
+from .compiler import CONTEXT_ALIAS, EVENT_TYPES, ORDER_ATTR, CompiledCriterion, CompiledRule, CompiledRulebook
 from .engine import MatchEngine
 from .lang import values as V
-from .lang.evaluator import BY_TYPE
+from .lang.evaluator import BY_TYPE, CASE_FIELDS, EVENT_FIELDS
 
 
 @dataclass
@@ -73,8 +73,7 @@ class CaseEvaluator:
         self.engine.close()
 
     def evaluate(self, case: Case) -> list[HandlerResult]:
-        case_record = V.Record("case", {name: getattr(case, name) for name in ("id", "kind", "title", "proposer", "key", "waived_f2f")},
-                               V.from_data(case.model_extra or {}))
+        case_record = V.Record("case", {name: getattr(case, name) for name in CASE_FIELDS}, V.from_data(case.model_extra or {}))
         results = []
         for handler in sorted(case.handlers, key=lambda h: h.department):
             results.append(self._handler(case, case_record, handler))
@@ -98,7 +97,7 @@ class CaseEvaluator:
         records = []
         by_type: dict[str, list] = {}
         for order, event in enumerate(events):
-            fields = {name: getattr(event, name) for name in ("id", "type", "date", "department", "mode", "days", "outcome", "rating")}
+            fields = {name: getattr(event, name) for name in EVENT_FIELDS}
             record = V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order)
             records.append(record)
             by_type.setdefault(event.type, []).append(record)
@@ -134,7 +133,7 @@ class CaseEvaluator:
                     fact[flag.attr] = 1
             if not fact:
                 continue  # no rule can use this event
-            fact["o"] = record.order
+            fact[ORDER_ATTR] = record.order
             for value in self.values_for[event_type]:
                 env[value.var] = record
                 where[0] = f"value compared for {record.fields['id']}"
@@ -154,7 +153,7 @@ class CaseEvaluator:
                 result.rates[criterion.id] = RateMark(V.truthy(criterion.rate.of(env)), False, ())
         by_rule: dict[str, list[tuple[tuple, list]]] = {}
         for rule_name, matched in fired:
-            events = {alias: fact_records[index] for alias, index in matched.items() if alias != "c"}
+            events = {alias: fact_records[index] for alias, index in matched.items() if alias != CONTEXT_ALIAS}
             if rule_name in self.rate_rules:
                 criterion = self.rate_rules[rule_name]
                 mark = result.rates[criterion.id]
@@ -179,17 +178,10 @@ class CaseEvaluator:
                 case_lines.extend(lines + cap_lines(criterion, sum((l.points for l in lines), 0), self.c.texts))
         if rubric is not None:
             spec = self.c.rubric_of(handler.role)
-            total = sum((line.points for line in case_lines), 0)
-            clamped = total
-            if spec.min is not None:
-                clamped = max(clamped, spec.min)
-            if spec.max is not None:
-                clamped = min(clamped, spec.max)
-            if clamped != total:
-                text = self.c.texts["case_clamp"].format(min=V.format_value(spec.min), max=V.format_value(spec.max))
-                case_lines.append(Line(None, None, clamped - total, (), text, "clamp"))
+            case_lines += clamp_lines(sum((line.points for line in case_lines), 0), spec.min, spec.max,
+                                      self.c.texts["case_clamp"])
             result.lines = case_lines
-            result.total = clamped
+            result.total = sum((line.points for line in case_lines), 0)
         return result
 
     def _criterion_lines(self, criterion: CompiledCriterion, by_rule, env, where, otherwise: bool) -> list[Line]:
@@ -223,15 +215,28 @@ class CaseEvaluator:
         return Line(rule.criterion.id, rule.id, points, evidence, text)
 
 
-def cap_lines(criterion: CompiledCriterion, subtotal, texts: dict, case: str | None = None) -> list[Line]:
+def cap_lines(criterion: CompiledCriterion, subtotal, texts: dict) -> list[Line]:
     """The line that brings a criterion's subtotal back to its max or min, if needed."""
     if criterion.max is not None and subtotal > criterion.max:
         text = texts["cap"].format(criterion=criterion.title, limit=V.format_value(criterion.max))
-        return [Line(criterion.id, None, criterion.max - subtotal, (), text, "cap", case)]
+        return [Line(criterion.id, None, criterion.max - subtotal, (), text, "cap")]
     if criterion.min is not None and subtotal < criterion.min:
         text = texts["floor"].format(criterion=criterion.title, limit=V.format_value(criterion.min))
-        return [Line(criterion.id, None, criterion.min - subtotal, (), text, "floor", case)]
+        return [Line(criterion.id, None, criterion.min - subtotal, (), text, "floor")]
     return []
+
+
+def clamp_lines(total, low, high, template: str) -> list[Line]:
+    """The line that brings a case or department total into [low, high], if needed."""
+    clamped = total
+    if low is not None:
+        clamped = max(clamped, low)
+    if high is not None:
+        clamped = min(clamped, high)
+    if clamped == total:
+        return []
+    text = template.format(min=V.format_value(low), max=V.format_value(high))
+    return [Line(None, None, clamped - total, (), text, "clamp")]
 
 
 def _encode(value, ordering: bool, expect: str):

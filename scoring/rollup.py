@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from .cases import natural_key
 from .compiler import CompiledCriterion, CompiledRulebook
-from .evaluate import HandlerResult, Line, cap_lines
+from .evaluate import HandlerResult, Line, cap_lines, clamp_lines
 from .lang import values as V
 
 
@@ -73,18 +73,11 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
                       else _rule_lines(compiled, criterion, cases, name))
         criteria[criterion.id] = sum((l.points for l in item_lines), 0)
         lines.extend(item_lines)
-    exact = sum((l.points for l in lines), 0)
-    clamped = exact
-    if spec.min is not None:
-        clamped = max(clamped, V.from_data(spec.min))
-    if spec.max is not None:
-        clamped = min(clamped, V.from_data(spec.max))
-    if clamped != exact:
-        text = texts["department_clamp"].format(min=V.format_value(V.from_data(spec.min)), max=V.format_value(V.from_data(spec.max)))
-        lines.append(Line(None, None, clamped - exact, (), text, "clamp"))
-    total = V.round_half_up(clamped, spec.decimals)
-    return DepartmentResult(name, V.normal(Fraction(clamped)), total, _grade(compiled, total), None, base, rubrics, lines,
-                            cases, criteria)
+    lines += clamp_lines(sum((l.points for l in lines), 0), V.from_data(spec.min), V.from_data(spec.max),
+                         texts["department_clamp"])
+    exact = V.normal(Fraction(sum((l.points for l in lines), 0)))
+    total = V.round_half_up(exact, spec.decimals)
+    return DepartmentResult(name, exact, total, _grade(compiled, total), None, base, rubrics, lines, cases, criteria)
 
 
 def _base(method: str, rubrics: list[RubricSummary], totals: list, texts: dict) -> tuple[Fraction | int, str]:

@@ -7,7 +7,6 @@ This covers what the compiler splits apart: conditions on one event (flags), joi
 between two events (ordering and equality), first/last, exists and not exists.
 """
 import itertools
-import random
 
 import pytest
 

@@ -2,7 +2,7 @@
 import re
 from fractions import Fraction
 
-from casekit import CO, LEAD, ROOT, case, departments, ev, points, reference_text, score
+from casekit import LEAD, ROOT, case, departments, ev, points, reference_text, score
 
 
 def perfect_lead(case_id="C1", key=False):
