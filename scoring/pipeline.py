@@ -37,7 +37,8 @@ def load_compiled(rules: str | Path) -> CompiledRulebook:
 def run(rules: str | Path, cases: str | Path, skip_invalid: bool = False, jobs: int | None = None) -> Run:
     compiled = load_compiled(rules)
     case_file = load_cases(cases, skip_invalid=skip_invalid)
-    outcome = score_cases(Path(rules).read_bytes(), str(rules), case_file.cases,
+    # the workers compile the very text checked here, not the file read again
+    outcome = score_cases(compiled.book.text.encode("utf-8"), str(rules), case_file.cases,
                           default_jobs() if jobs is None else jobs)
     failures = [outcome.failures[c.id] for c in case_file.cases if c.id in outcome.failures]
     calendar = [f for f in failures if f.kind == "calendar"]

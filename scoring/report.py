@@ -45,7 +45,7 @@ def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], d
     out = []
     if case_id is None:
         rank = department["rank"] if department["rank"] is not None else "未排名"
-        out.append(f"{department['department']}  总分 {_num(department['total'])}  等级 {department['grade'] or '—'}  排名 {rank}")
+        out.append(f"{department['department']}  总分 {_fixed(department['total'])}  等级 {department['grade'] or '—'}  排名 {rank}")
         out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
         out.append("")
         out.append("部门得分构成：")
