@@ -231,25 +231,27 @@ def _partition(rules: list[Rule]) -> list[list[Rule]]:
     tests_per_node: dict = {}
     current: list[Rule] = []
     for rule in rules:
-        keys = _node_keys(rule)
-        too_many = any(len(tests_per_node.get(parent, set()) | {test}) > MAX_TESTS_PER_NODE for parent, test in keys)
+        added: dict = {}
+        for parent, test in _node_keys(rule):
+            added.setdefault(parent, set()).add(test)
+        too_many = any(len(tests_per_node.get(parent, set()) | tests) > MAX_TESTS_PER_NODE for parent, tests in added.items())
         if current and (len(current) >= RULES_PER_RULESET or too_many):
             groups.append(current)
             current, tests_per_node = [], {}
         current.append(rule)
-        for parent, test in keys:
-            tests_per_node.setdefault(parent, set()).add(test)
+        for parent, tests in added.items():
+            tests_per_node.setdefault(parent, set()).update(tests)
     if current or not groups:
         groups.append(current)
     return groups
 
 
 def _node_keys(rule: Rule):
-    """(parent test chain, test) for each plain test: the shape of the alpha network."""
+    """(parent test chain, test) for each test: the shape of the alpha network (join tests
+    are alpha nodes too, whose comparison the engine then makes against the joined fact)."""
     for pattern in rule.patterns:
         chain: tuple = ()
         for test in pattern.tests:
-            if test.ref is None:
-                key = (test.attr, test.op, test.value)
-                yield chain, key
-                chain = chain + (key,)
+            key = (test.attr, test.op, test.value, test.ref)
+            yield chain, key
+            chain = chain + (key,)

@@ -12,7 +12,8 @@ import threading
 
 import pytest
 
-from scoring.engine import MAX_FACTS, MAX_PATTERNS, RULES_PER_RULESET, Check, EngineError, MatchEngine, Pattern, Rule, _rule_json
+from scoring.engine import (MAX_FACTS, MAX_PATTERNS, MAX_TESTS_PER_NODE, RULES_PER_RULESET, Check, EngineError, MatchEngine,
+                            Pattern, Rule, _node_keys, _partition, _rule_json)
 
 CTX = Pattern("c", (Check("k", "==", 1),))
 
@@ -135,3 +136,21 @@ def test_the_wrapped_engine_makes_no_invalid_reads_under_valgrind():
     assert run.returncode == 0 and "done" in run.stdout, run.stderr[-2000:]
     engine_errors = [line for line in run.stderr.splitlines() if "durable_rules_engine" in line]
     assert not engine_errors, "\n".join(engine_errors[:20])
+
+
+def test_many_distinct_join_tests_on_one_node_are_partitioned_too():
+    """More than 512 distinct tests under one alpha node hang registration; join tests count.
+
+    180 rules (fewer than one ruleset holds) with three contact patterns each put 540
+    distinct join tests under the contact node: they must be spread over rulesets."""
+    rules = [Rule(f"j{i}", (CTX, Pattern("r", (Check("fr", "==", 1),)))
+                  + tuple(Pattern(f"x{n}", (Check("fc", "==", 1), Check(f"d{i}_{n}", "<=", ref=("r", "d")))) for n in range(3)))
+             for i in range(180)]
+    groups = _partition(rules)
+    assert len(groups) >= 2
+    for group in groups:
+        under_contact = {key for rule in group for parent, key in _node_keys(rule) if parent == (("fc", "==", 1, None),)}
+        assert len(under_contact) <= MAX_TESTS_PER_NODE
+    engine = MatchEngine(rules)  # would hang in registration if they were not spread
+    facts = [{"k": 1}, {"fr": 1, "d": 5}] + [{"fc": 1, f"d7_{n}": 4} for n in range(3)]
+    assert [name for name, _ in engine.match(facts)] == ["j7"]
