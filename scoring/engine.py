@@ -30,10 +30,13 @@ tests/test_engine.py checks that this module avoids it):
   marker in the rule, so they are tested once, when every fact is present.
 * `delete_state` of a session in which no rule fired segfaults. -> Every ruleset has a
   rule on the end marker alone, so at least one rule fires in every session.
-* A fact that no rule can take makes assert_facts fail for the whole batch. -> A pattern
-  is one plain equality test (decided before asserting: the caller computes a flag per
-  pattern) plus join tests, and a fact that passes no pattern's plain test of a ruleset
-  is not asserted into it (it cannot take part in a match there).
+* A fact that no rule can take makes assert_facts fail for the whole batch, and a fact
+  that lacks the attribute of a join test is not taken by that pattern. -> A pattern is
+  one plain equality test (decided before asserting: the caller computes a flag per
+  pattern) plus join tests, and a fact is asserted into a ruleset only if some pattern of
+  it takes the fact whole: the plain test passes and every attribute its join tests read
+  is present (a fact without them cannot take part in a match there). Should the engine
+  still refuse a batch, its session is drained before it is deleted, or abandoned.
 * Identical facts (same id or content) are rejected as duplicates, and fact and session
   ids are compared by a 32-bit hash (FNV-1a: "40189" and "797186" collide). -> Facts get
   the ids "0", "1", ... whose hashes are distinct below MAX_FACTS (checked by a test), a
@@ -60,7 +63,6 @@ import durable_rules_engine as native
 
 from .errors import EngineError
 
-SESSION = "1"
 END_TEST = ("end", 1)  # the end-marker fact's only attribute
 RULES_PER_RULESET = 200  # durable_rules fails past ~256 rules sharing one alpha node
 MAX_PATTERNS = 16  # positive + negated patterns, the end marker included
@@ -102,12 +104,17 @@ class MatchEngine:
     def __init__(self, rules: list[Rule]):
         for rule in rules:
             _check_rule(rule)
-        # per ruleset: its rules' plain tests, to leave out facts it cannot take
-        self._rulesets: list[tuple[int, set]] = []
+        # per ruleset: what its patterns need of a fact, to leave out facts it cannot take
+        self._rulesets: list[tuple[int, dict]] = []
+        self._session = 1
         for group in _partition(rules):
             definition = {rule.name: {"all": _rule_json(rule)} for rule in group}
             definition[_DONE] = {"all": [{_END_ALIAS: {END_TEST[0]: END_TEST[1]}}]}
-            roots = {(p.tests[0].attr, p.tests[0].value) for rule in group for p in rule.patterns}
+            roots: dict[tuple, set[frozenset]] = {}  # plain test -> the join attributes of each pattern
+            for rule in group:
+                for p in rule.patterns:
+                    roots.setdefault((p.tests[0].attr, p.tests[0].value), set()).add(
+                        frozenset(t.attr for t in p.tests if t.ref is not None))
             try:
                 handle = native.create_ruleset(f"scoring{next(_names)}", json.dumps(definition, ensure_ascii=False))
             except Exception as exc:
@@ -124,37 +131,37 @@ class MatchEngine:
             bad = RESERVED_ATTRIBUTES.intersection(fact)
             if bad:
                 raise EngineError(f"fact attribute names reserved by the engine: {sorted(bad)}")
-        end = {END_TEST[0]: END_TEST[1], "id": "end", "sid": SESSION}
+        session = str(self._session)
+        end = {END_TEST[0]: END_TEST[1], "id": "end", "sid": session}
         fired: list[tuple[str, dict[str, int]]] = []
         for handle, roots in self._rulesets:
-            payload = [{**fact, "id": str(index), "sid": SESSION} for index, fact in enumerate(facts)
-                       if not roots.isdisjoint(fact.items())]
+            payload = [{**fact, "id": str(index), "sid": session} for index, fact in enumerate(facts)
+                       if _takes(roots, fact)]
             payload.append(end)  # last: see the notes on negation
-            fired.extend(self._run(handle, payload))
+            fired.extend(self._run(handle, session, payload))
         return fired
 
-    def _run(self, handle: int, payload: list[dict]) -> list[tuple[str, dict[str, int]]]:
-        text = json.dumps(payload, ensure_ascii=False)
-        result, state = native.assert_facts(handle, text)
+    def _run(self, handle: int, session: str, payload: list[dict]) -> list[tuple[str, dict[str, int]]]:
+        result, state = native.assert_facts(handle, json.dumps(payload, ensure_ascii=False))
         fired = []
         done = False
-        try:
-            if result != 0:
-                reason = {1: "a fact no rule can take", 2: "a duplicate fact"}.get(result, f"code {result}")
-                raise EngineError(f"the matching engine rejected the facts ({reason})")
-            action = native.start_action_for_state(handle, state)
-            frame = action[1] if action else None
-            while frame:
-                for rule_name, matched in json.loads(frame).items():
-                    if rule_name == _DONE:
-                        done = True
-                    else:
-                        fired.append((rule_name, {alias: int(fact["id"]) for alias, fact in matched.items()
-                                                  if alias != _END_ALIAS}))
-                frame = native.complete_and_start_action(handle, state)
-        finally:
-            # the end-marker rule fired, so deleting the session is safe (see above)
-            native.delete_state(handle, SESSION)
+        action = native.start_action_for_state(handle, state) if result in (0, 1) else None
+        frame = action[1] if action else None
+        while frame:
+            for rule_name, matched in json.loads(frame).items():
+                if rule_name == _DONE:
+                    done = True
+                else:
+                    fired.append((rule_name, {alias: int(fact["id"]) for alias, fact in matched.items()
+                                              if alias != _END_ALIAS}))
+            frame = native.complete_and_start_action(handle, state)
+        if done:
+            native.delete_state(handle, session)  # safe: a rule fired in it (see above)
+        else:
+            self._session += 1  # deleting it could corrupt memory: leave it, use a new one
+        if result != 0:
+            reason = {1: "a fact no rule can take", 2: "a duplicate fact"}.get(result, f"code {result}")
+            raise EngineError(f"the matching engine rejected the facts ({reason})")
         if not done:
             raise EngineError("the matching engine did not process the end marker")
         return fired
@@ -167,6 +174,15 @@ class MatchEngine:
 
 _DONE = "done"
 _END_ALIAS = "end"
+
+
+def _takes(roots: dict, fact: dict) -> bool:
+    """Whether some pattern takes the fact whole: its plain test, and its join attributes."""
+    for item in fact.items():
+        needs = roots.get(item)
+        if needs is not None and any(attrs.issubset(fact.keys()) for attrs in needs):
+            return True
+    return False
 
 
 def _check_rule(rule: Rule) -> None:
