@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -58,16 +59,17 @@ class _Pool:
         self.batch_size, self.batch_fn = batch_size, batch_fn
         methods = mp.get_all_start_methods()
         self.context = mp.get_context("fork" if "fork" in methods else "spawn")
-        # after a pool breaks, its threads may outlive it, and forking a multi-threaded
-        # process can deadlock the child: the (few) cases left are then sent to fresh
-        # interpreters instead
+        # after a pool breaks, its threads may outlive it: the (few) cases left are then
+        # sent to fresh interpreters instead of forked ones
         self.recovery_context = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
     def run(self) -> RunOutcome:
         outcome = RunOutcome()
         indices = list(range(len(self.cases)))
         todo = [indices[i:i + self.batch_size] for i in range(0, len(indices), self.batch_size)]
-        context = self.context
+        # fork only from a single-threaded process: a child forked while another thread
+        # holds a lock may deadlock (a caller's earlier pool can leave threads behind)
+        context = self.context if threading.active_count() == 1 else self.recovery_context
         while todo:
             broken, in_flight = self._round(todo, outcome, min(self.jobs, len(todo)), context)
             if broken:

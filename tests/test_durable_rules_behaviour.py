@@ -649,13 +649,13 @@ _SHARED = """
 
 def test_too_many_rules_on_one_condition_error_108():
     """Rules sharing one identical condition (one alpha node): 255 register and all fire;
-    256 segfaults inside create_ruleset; 257 and more fail with "error code: 108" (after
-    writing past a buffer, valgrind shows; so all of it runs in children). (With a second
-    pattern per rule, 256 still work and 257 fail with 108.)
+    256 writes past a buffer inside create_ruleset (valgrind: linkAlpha), which segfaulted
+    every time on Python 3.11 here and went unnoticed on 3.12, so its outcome is not
+    pinned; more (260 here) fail with "error code: 108". (With a second pattern per rule,
+    256 still work and 257 fail with 108.) All of it runs in children.
     -> engine.py puts at most RULES_PER_RULESET (200) rules in one ruleset."""
     assert _child_json(_SHARED, 250) == ["ok", 250]
     assert _child_json(_SHARED, 255) == ["ok", 255]
-    assert _child(_SHARED, 256).returncode == SEGV
     status, message = _child_json(_SHARED, 260)
     assert status == "error" and "error code: 108" in message
 
