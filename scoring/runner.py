@@ -10,12 +10,14 @@ is silently skipped: every case ends scored, failed with its reason, or crashed.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .cases import Case
@@ -50,7 +52,25 @@ def score_cases(rulebook_raw: bytes, rulebook_path: str, cases: list[Case], jobs
         outcome = RunOutcome()
         _merge(outcome, (batch_fn or _score_batch)(list(range(len(cases)))))
         return outcome
-    return _Pool(rulebook_raw, rulebook_path, cases, jobs, batch_size, batch_fn or _score_batch).run()
+    with _collector_paused():
+        return _Pool(rulebook_raw, rulebook_path, cases, jobs, batch_size, batch_fn or _score_batch).run()
+
+
+@contextmanager
+def _collector_paused():
+    """Keep Python's cycle collector off while workers run and results pour in.
+
+    The parent holds every case and receives every result, and each collection walks all
+    of them again (15,000 cases: about 8.5 s with it, 6.5 s without). Forked workers start
+    with it paused too. Scoring creates no reference cycles (a test checks it), so
+    reference counting alone frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Pool:

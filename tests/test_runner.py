@@ -89,3 +89,21 @@ def test_a_crash_stops_the_run_with_the_case_id(monkeypatch, tmp_path):
     skipped = pipeline.run(REFERENCE, cases, jobs=2, skip_invalid=True)
     assert [s["case"] for s in skipped.ledger["input"]["skipped"]] == [victim]
     assert skipped.ledger["input"]["cases"] == 29
+
+
+def test_scoring_creates_no_reference_cycles():
+    """The runner pauses Python's cycle collector during a run (in the workers too);
+    that is only right while scoring leaves nothing for it to collect."""
+    import gc
+    from casekit import evaluator_for, reference_text
+    evaluator = evaluator_for(reference_text())
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for case in CASES:
+            evaluator.evaluate(case)
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
