@@ -12,26 +12,15 @@ from fractions import Fraction
 import chinese_calendar
 import pytest
 
-try:
-    from reference_oracle import (
-        add_months,
-        add_workdays,
-        grade_of,
-        round_half_up_2dp,
-        score_case_handler,
-        score_departments,
-        workdays_late,
-    )
-except ImportError:  # tests/ turned into a package
-    from tests.reference_oracle import (
-        add_months,
-        add_workdays,
-        grade_of,
-        round_half_up_2dp,
-        score_case_handler,
-        score_departments,
-        workdays_late,
-    )
+from reference_oracle import (
+    add_months,
+    add_workdays,
+    grade_of,
+    round_half_up_2dp,
+    score_case_handler,
+    score_departments,
+    workdays_late,
+)
 
 D = datetime.date
 A = "市市场监管局"
