@@ -102,6 +102,18 @@ class CompiledCriterion:
     otherwise: Callable[[dict], str] | None
     rules: list[CompiledRule] = field(default_factory=list)
     rate: CompiledRate | None = None
+    due: Closure | None = None  # the item's deadline (a date, or null while it is not known)
+    step: CompiledStep | None = None
+    decided_by: str | None = None
+
+
+@dataclass
+class CompiledStep:
+    """The event that completes an item, the condition for it to be still possible, and what is missing."""
+
+    event: dict
+    when: Closure | None
+    missing: Callable[[dict], str] | None
 
 
 @dataclass
@@ -273,7 +285,27 @@ class _Compiler:
             criterion.rules.append(compiled)
         if spec.rate is not None:
             criterion.rate = self._rate(path + ("rate",), spec.rate, criterion)
+        if spec.due is not None:
+            criterion.due = self._date(path + ("due",), spec.due)
+        if spec.step is not None:
+            step = spec.step
+            when = None if step.when is None else self._expr(path + ("step", "when"), step.when, self.scope)
+            missing = self._template(path + ("step", "missing"), step.missing, self.scope)
+            criterion.step = CompiledStep(dict(step.event), when, missing)
+        criterion.decided_by = spec.decided_by
         return criterion
+
+    def _date(self, path: tuple, source: str) -> Closure | None:
+        """An expression over the case that must give a date (or null)."""
+        try:
+            fn, kind = self.exprs.compile_typed(parse(source), self.scope)
+        except ExprError as exc:
+            self._fail(path, exc, source)
+            return None
+        if kind not in ("date", "any"):
+            self._fail(path, f"must give a date, but gives {kind}", source)
+            return None
+        return fn
 
     def _rate(self, path: tuple, spec, criterion: CompiledCriterion) -> CompiledRate | None:
         hit = self._rule(path, f"{criterion.id}.hit", {}, spec.hit, criterion, path_of_when=path + ("hit",))

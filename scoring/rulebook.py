@@ -11,7 +11,8 @@ A rulebook, top to bottom:
     [params]        numbers, texts, tables that rules refer to as params.<name>
     [let]           per-handler values computed from the case: name = "expression"
     [[rubric]]      case rubrics by handler role (lead/split vs co), with the case clamp
-    [[criterion]]   scored items; each has [[criterion.rule]]s (or a [criterion.rate])
+    [[criterion]]   scored items; each has [[criterion.rule]]s (or a [criterion.rate]), and
+                    optionally its due date, the step that completes it and who decides it
     [department]    how case totals roll up into a department total
     [[grade]]       grade bands on the rounded total
     [ranking]       ranking order and ties
@@ -31,7 +32,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .cases import EventType, Role
+from .cases import Event, EventType, Role
 from .errors import InputError, Problem, closest
 from .tomlpos import key_lines, line_of
 
@@ -70,6 +71,14 @@ class RateSpec(_Spec):
     empty: str = ""  # sentence when the department has no eligible case (points are 0)
 
 
+class StepSpec(_Spec):
+    """What a handler can still do for an item; `scoring self-check` adds it to see what is reachable."""
+
+    event: dict[str, Any]  # the event that completes the item: type and fields, e.g. {type = "reply", outcome = "A"}
+    when: str | None = None  # condition (as of the check date) under which the step can still be taken
+    missing: str | None = None  # sentence saying what is missing while the step is not taken
+
+
 class CriterionSpec(_Spec):
     id: ItemId
     title: str
@@ -81,6 +90,9 @@ class CriterionSpec(_Spec):
     otherwise: str | None = None  # sentence when no rule fires (the criterion scores 0)
     rule: list[RuleSpec] = []
     rate: RateSpec | None = None
+    due: str | None = None  # the date the item is measured against (expression; null while unknown)
+    step: StepSpec | None = None
+    decided_by: str | None = None  # who decides the item's points when it is not the department (a rating)
 
 
 class RubricSpec(_Spec):
@@ -246,6 +258,11 @@ def check_references(book: Rulebook) -> list[Problem]:
                 problem(base + ("rule",), "a criterion has either rules or a rate, not both")
         elif not criterion.rule:
             problem(base, "a criterion needs at least one [[criterion.rule]] (or a [criterion.rate])")
+        if criterion.step is not None:
+            problems.extend(book.problem(base + ("step", "event") + path, message)
+                            for path, message in step_event_problems(criterion.step.event))
+        if criterion.level == "department" and criterion.rate is None and (criterion.due or criterion.step):
+            problem(base, "due and step belong to case-level items and rates, not to department rules")
         for ri, rule in enumerate(criterion.rule):
             for name in rule.bind:
                 if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
@@ -281,6 +298,21 @@ def check_references(book: Rulebook) -> list[Problem]:
         problem(("grade",), "two grade bands start at the same score")
     _unique([grade.name for grade in spec.grade], ("grade",), "grade name", problem)
     return problems
+
+
+STEP_PLACEHOLDER = {"id": "step", "date": "2000-01-01", "department": "step"}
+
+
+def step_event_problems(event: dict) -> list[tuple[tuple, str]]:
+    """A step's event is checked as a case file's event is (the engine fills id, date, department)."""
+    fixed = [key for key in STEP_PLACEHOLDER if key in event]
+    if fixed:
+        return [((key,), f'"{key}" is set by the self-check (the step is dated the day after the check date)') for key in fixed]
+    try:
+        Event.model_validate({**event, **STEP_PLACEHOLDER})
+    except ValidationError as exc:
+        return [(tuple(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, ")) for err in exc.errors()]
+    return []
 
 
 def _unique(ids: list[str], path: tuple, what: str, problem) -> None:

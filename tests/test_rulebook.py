@@ -45,7 +45,7 @@ def test_expression_errors_are_all_reported_with_lines_and_columns():
 
 
 @pytest.mark.parametrize("change, message", [
-    (('rubric = "co"\notherwise', 'rubric = "coo"\notherwise'), 'unknown rubric "coo" (did you mean "co"?)'),
+    (('rubric = "co"\ndue', 'rubric = "coo"\ndue'), 'unknown rubric "coo" (did you mean "co"?)'),
     (('weights = { lead = 0.7, co = 0.3 }', 'weights = { lead = 0.7 }'), 'no weight for rubric "co"'),
     (('bind = { x = "first co_reply" }\nwhen = "x.date <= co_due"', 'bind = { x = "first co_replied" }\nwhen = "x.date <= co_due"'),
      'unknown event type "co_replied" (did you mean "co_reply"?)'),
