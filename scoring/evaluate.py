@@ -73,7 +73,7 @@ class CaseEvaluator:
         self.engine.close()
 
     def evaluate(self, case: Case) -> list[HandlerResult]:
-        case_record = V.Record("case", {name: getattr(case, name) for name in CASE_FIELDS}, V.from_data(case.model_extra or {}))
+        case_record = case_record_of(case)
         results = []
         for handler in sorted(case.handlers, key=lambda h: h.department):
             results.append(self._handler(case, case_record, handler))
@@ -83,34 +83,13 @@ class CaseEvaluator:
         department = handler.department
         where = ["lets"]
         try:
-            env, records = self._environment(case, case_record, handler, where)
+            env, records = handler_environment(self.c, case_record, case, handler, where)
             facts, fact_records = self._facts(env, records, where)
             where[0] = "matching"
             fired = self.engine.match(facts)
             return self._ledger(case, handler, env, fired, fact_records, where)
         except V.EvalError as exc:
             raise CaseError(case.id, department, where[0], str(exc)) from None
-
-    def _environment(self, case, case_record, handler, where):
-        events = sorted((e for e in case.events if e.department == handler.department),
-                        key=lambda e: (e.date, natural_key(e.id)))
-        records = []
-        by_type: dict[str, list] = {}
-        for order, event in enumerate(events):
-            fields = {name: getattr(event, name) for name in EVENT_FIELDS}
-            record = V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order)
-            records.append(record)
-            by_type.setdefault(event.type, []).append(record)
-        rubric = self.c.rubric_of(handler.role)
-        env = {
-            BY_TYPE: by_type, "events": records, "case": case_record, "rubric": rubric.id if rubric else None,
-            "handler": V.Record("handler", {"department": handler.department, "role": handler.role},
-                                V.from_data(handler.model_extra or {})),
-        }
-        for name, fn in self.c.lets:
-            where[0] = f"let {name}"
-            env[name] = fn(env)
-        return env, records
 
     def _facts(self, env, records, where):
         context = {}
@@ -213,6 +192,34 @@ class CaseEvaluator:
         text = rule.text(env)
         evidence = tuple(r.fields["id"] for r in sorted((events[a] for a in rule.evidence), key=lambda r: r.order))
         return Line(rule.criterion.id, rule.id, points, evidence, text)
+
+
+def case_record_of(case: Case) -> V.Record:
+    return V.Record("case", {name: getattr(case, name) for name in CASE_FIELDS}, V.from_data(case.model_extra or {}))
+
+
+def handler_environment(compiled: CompiledRulebook, case_record: V.Record, case: Case, handler, where: list | None = None):
+    """What a handler's expressions see: its events in timeline order, by type, the case and the lets."""
+    where = where if where is not None else ["lets"]
+    events = sorted((e for e in case.events if e.department == handler.department),
+                    key=lambda e: (e.date, natural_key(e.id)))
+    records = []
+    by_type: dict[str, list] = {}
+    for order, event in enumerate(events):
+        fields = {name: getattr(event, name) for name in EVENT_FIELDS}
+        record = V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order)
+        records.append(record)
+        by_type.setdefault(event.type, []).append(record)
+    rubric = compiled.rubric_of(handler.role)
+    env = {
+        BY_TYPE: by_type, "events": records, "case": case_record, "rubric": rubric.id if rubric else None,
+        "handler": V.Record("handler", {"department": handler.department, "role": handler.role},
+                            V.from_data(handler.model_extra or {})),
+    }
+    for name, fn in compiled.lets:
+        where[0] = f"let {name}"
+        env[name] = fn(env)
+    return env, records
 
 
 def cap_lines(criterion: CompiledCriterion, subtotal, texts: dict) -> list[Line]:

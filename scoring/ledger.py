@@ -43,17 +43,14 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
           failures: list | None = None) -> dict:
     spec = compiled.book.spec
     decimals = spec.department.decimals
-    skipped = [{"case": s.case_id, "line": s.line, "problems": [str(p) for p in s.problems]} for s in case_file.skipped]
-    skipped += [{"case": f.case, "line": None, "problems": [f"{f.kind}: {f.message}"]} for f in failures or []]
     scored_cases = {r.case for d in departments for r in d.cases}
     criteria = {c.id: c for c in spec.criterion}
     return {
         "format": FORMAT,
         "engine": engine_versions(),
-        "rulebook": {"id": spec.rulebook.id, "version": spec.rulebook.version, "title": spec.rulebook.title,
-                     "sha256": compiled.book.sha256},
+        "rulebook": rulebook_entry(compiled),
         "input": {"sha256": case_file.sha256, "cases": len(scored_cases),
-                  "handlers": sum(len(d.cases) for d in departments), "skipped": skipped},
+                  "handlers": sum(len(d.cases) for d in departments), "skipped": skipped_entries(case_file, failures)},
         "departments": [{
             "department": d.department,
             "rank": d.rank,
@@ -66,19 +63,30 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
                          "weight": None if r.weight is None else number(r.weight, 4)} for r in d.rubrics],
             "criteria": [{"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level, "points": number(points)}
                          for cid, points in d.criteria.items()],
-            "lines": [_line(line, with_case=True) for line in d.lines],
-            "cases": [_case(r) for r in d.cases],
+            "lines": [line_entry(line, with_case=True) for line in d.lines],
+            "cases": [case_entry(r) for r in d.cases],
         } for d in departments],
     }
 
 
-def _case(result: HandlerResult) -> dict:
+def rulebook_entry(compiled: CompiledRulebook) -> dict:
+    info = compiled.book.spec.rulebook
+    return {"id": info.id, "version": info.version, "title": info.title, "sha256": compiled.book.sha256}
+
+
+def skipped_entries(case_file: CaseFile, failures: list | None) -> list[dict]:
+    """The cases left out (--skip-invalid): invalid in the file, or failing a rule."""
+    skipped = [{"case": s.case_id, "line": s.line, "problems": [str(p) for p in s.problems]} for s in case_file.skipped]
+    return skipped + [{"case": f.case, "line": None, "problems": [f"{f.kind}: {f.message}"]} for f in failures or []]
+
+
+def case_entry(result: HandlerResult) -> dict:
     return {"case": result.case, "kind": result.kind, "title": result.title, "role": result.role,
             "rubric": result.rubric, "total": None if result.total is None else number(result.total),
-            "lines": [_line(line) for line in result.lines]}
+            "lines": [line_entry(line) for line in result.lines]}
 
 
-def _line(line: Line, with_case: bool = False) -> dict:
+def line_entry(line: Line, with_case: bool = False) -> dict:
     data = {"criterion": line.criterion, "rule": line.rule, "kind": line.kind, "points": number(line.points)}
     if with_case:
         data["case"] = line.case

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cases import Case
 from .compiler import CompiledRulebook, compile_rulebook
+from .evaluate import HandlerResult
 from .errors import EngineError, InputError, Problem
 from .ingest import CaseFile, load_cases
 from .ledger import build
@@ -37,14 +39,25 @@ def load_compiled(rules: str | Path) -> CompiledRulebook:
 def run(rules: str | Path, cases: str | Path, skip_invalid: bool = False, jobs: int | None = None) -> Run:
     compiled = load_compiled(rules)
     case_file = load_cases(cases, skip_invalid=skip_invalid)
+    results, failures, recovered = score(compiled, case_file.cases, str(cases), skip_invalid, jobs)
+    if not results:
+        raise InputError([Problem(str(cases), None, "", "no case could be scored")])
+    departments = roll_up(compiled, results)
+    return Run(compiled, case_file, departments, failures, recovered,
+               build(compiled, case_file, departments, failures))
+
+
+def score(compiled: CompiledRulebook, cases: list[Case], source: str, skip_invalid: bool = False,
+          jobs: int | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
+    """Every handler result of the cases, in case order; failures stop the run unless skip_invalid."""
+    rules = compiled.book.path
     # the workers compile the very text checked here, not the file read again
-    outcome = score_cases(compiled.book.text.encode("utf-8"), str(rules), case_file.cases,
-                          default_jobs() if jobs is None else jobs)
-    failures = [outcome.failures[c.id] for c in case_file.cases if c.id in outcome.failures]
+    outcome = score_cases(compiled.book.text.encode("utf-8"), rules, cases, default_jobs() if jobs is None else jobs)
+    failures = [outcome.failures[c.id] for c in cases if c.id in outcome.failures]
     calendar = [f for f in failures if f.kind == "calendar"]
     if calendar:
         # not a problem of one case: the rulebook's calendar lacks a year the data needs
-        raise InputError([Problem(str(rules), None, "calendar", calendar[0].message)],
+        raise InputError([Problem(rules, None, "calendar", calendar[0].message)],
                          f"{len(calendar)} case(s) fall outside the working-day calendar")
     if failures and not skip_invalid:
         data = [f for f in failures if f.kind == "data"]
@@ -52,11 +65,7 @@ def run(rules: str | Path, cases: str | Path, skip_invalid: bool = False, jobs: 
         if broken:
             raise EngineError("\n".join([f"the engine failed on {len(broken)} case(s); nothing was written:"] +
                                         [f"  case {f.case}: {f.kind}: {f.message}" for f in broken]))
-        raise InputError([Problem(str(cases), None, f"case {f.case}", f.message) for f in data],
+        raise InputError([Problem(source, None, f"case {f.case}", f.message) for f in data],
                          f"{len(data)} case(s) could not be scored; nothing was written (--skip-invalid scores the rest)")
-    results = [r for c in case_file.cases if c.id in outcome.results for r in outcome.results[c.id]]
-    if not results:
-        raise InputError([Problem(str(cases), None, "", "no case could be scored")])
-    departments = roll_up(compiled, results)
-    return Run(compiled, case_file, departments, failures, outcome.recovered,
-               build(compiled, case_file, departments, failures))
+    results = [r for c in cases if c.id in outcome.results for r in outcome.results[c.id]]
+    return results, failures, outcome.recovered

@@ -48,7 +48,12 @@ def score_cases(rulebook_raw: bytes, rulebook_path: str, cases: list[Case], jobs
                 batch_size: int = BATCH_SIZE, batch_fn=None) -> RunOutcome:
     """Score cases; jobs=0 scores in this process (no crash isolation: for tests and tools)."""
     if jobs <= 0:
-        _init(rulebook_raw, rulebook_path, None, dict(enumerate(cases)))
+        global _in_process_key
+        if _in_process_key != (rulebook_raw, rulebook_path) or _evaluator is None:
+            _init(rulebook_raw, rulebook_path, None, None)  # compiled once for repeated in-process calls
+            _in_process_key = (rulebook_raw, rulebook_path)
+        global _cases
+        _cases = dict(enumerate(cases))
         outcome = RunOutcome()
         _merge(outcome, (batch_fn or _score_batch)(list(range(len(cases)))))
         return outcome
@@ -148,6 +153,7 @@ _evaluator: CaseEvaluator | None = None
 _cases: list[Case] | dict[int, Case] | None = None  # by index
 _progress = None
 _slot = 0
+_in_process_key: tuple | None = None  # the rulebook the in-process evaluator was built from
 
 
 def _init(raw: bytes, path: str, progress, cases) -> None:
