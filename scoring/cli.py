@@ -1,6 +1,7 @@
 """The `scoring` command line."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import click
 
-from . import pipeline
+from . import pipeline, selfcheck
 from .cases import case_json_schema
 from .errors import ScoringError, closest
+from .ingest import load_cases
 from .ledger import to_csv, to_json
 from .report import explain as explain_text
 from .report import ranking_table
+from .report import self_check as self_check_text
 
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed."
 
@@ -77,6 +80,39 @@ def explain(rules, cases, department, case_id, fmt, out, skip_invalid, jobs):
         return
     dates = {(case.id, event.id): event.date for case in run.case_file.cases for event in case.events}
     _emit(explain_text(run.ledger, entry, dates, case_id), out)
+
+
+@main.command("self-check", epilog=EXIT_HELP)
+@rules_option
+@cases_option
+@click.option("--department", required=True, help="The department checking itself.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Check as of the end of this day, YYYY-MM-DD (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the check succeeds).")
+@skip_option
+@jobs_option
+def self_check(rules, cases, department, as_of, fmt, out, skip_invalid, jobs):
+    """Where a department stands on a date: score secured, score still reachable, items at risk.
+
+    Events dated after the date are left out and deadlines not yet passed are not failures.
+    The floor is the score if nothing more happens; the ceiling, if every remaining step is
+    done in time (items decided by others, such as a member's rating, are shown apart)."""
+    day = as_of.date() if as_of else dt.date.today()
+    try:
+        check = selfcheck.SelfCheck(pipeline.load_compiled(rules), load_cases(cases, skip_invalid=skip_invalid),
+                                    department, day, skip_invalid=skip_invalid, jobs=jobs)
+    except ScoringError as exc:
+        _fail(str(exc), exc.exit_code)
+    document = check.document()
+    for skipped in document["input"]["skipped"]:
+        click.echo(f"skipped: case {skipped['case'] or '?'}: {'; '.join(skipped['problems'])}", err=True)
+    if fmt == "table":
+        dates = {(c.id, e.id): e.date for c in check.case_file.cases for e in c.events if e.date <= day}
+        text = self_check_text(document, dates)
+    else:
+        text = to_json(document) if fmt == "json" else selfcheck.to_csv(document)
+    _emit(text, out)
 
 
 @main.command()

@@ -48,6 +48,14 @@ def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], d
         out.append(f"{department['department']}  总分 {_fixed(department['total'])}  等级 {department['grade'] or '—'}  排名 {rank}")
         out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
         out.append("")
+    out += explain_lines(department, event_dates, case_id)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def explain_lines(department: dict, event_dates, case_id: str | None = None) -> list[str]:
+    """The department's own lines (unless one case is asked for), then each case's lines."""
+    out = []
+    if case_id is None:
         out.append("部门得分构成：")
         for line in department["lines"]:
             out.append(_line_text(line, line.get("case"), event_dates))
@@ -56,6 +64,8 @@ def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], d
     for case in cases:
         role = ROLE_NAMES.get(case["role"], case["role"])
         total = "不计分" if case["total"] is None else f"{_num(case['total'])}分"
+        if case.get("ceiling") is not None:
+            total += f"（可达{_num(case['ceiling'])}分）"
         out.append(f"{case['case']}  {KIND_NAMES.get(case['kind'], case['kind'])}·{role}  {total}  {case['title']}")
         for line in case["lines"]:
             out.append(_line_text(line, case["case"], event_dates))
@@ -64,7 +74,61 @@ def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], d
             for line in extra:
                 out.append(_line_text(line, case_id, event_dates) + "  （计入部门得分）")
         out.append("")
+    return out
+
+
+def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> str:
+    """The self-assessment as a department reads it: where it stands, then what is at stake."""
+    d = document
+    book, source = d["rulebook"], d["input"]
+    out = [f"{d['department']}  自查  截至 {d['as_of']}",
+           f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 输入 sha256 {source['sha256'][:12]} · "
+           f"已交办 {source['cases']} 件", ""]
+    others = d["decided_by_others"]
+    out.append(f"已得分（此后不再有任何进展）  {_fixed(d['floor'])}  {d['floor_grade'] or '—'}")
+    out.append(f"可达上限（剩余事项均按时完成）  {_fixed(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
+    if others:
+        deciders = "、".join(sorted({o["decided_by"] for o in others}))
+        out.append(f"  其中 {len(others)} 项取决于他人（{deciders}）；仅凭本单位完成剩余事项可达 {_fixed(d['ceiling_own_steps'])}")
+    out.append("")
+    rows = [[f"{c['criterion']} {c['title']}", _fixed(c["floor"]), _fixed(c["ceiling"])] for c in d["criteria"]]
+    out.append(tabulate(rows, headers=["事项", "已得", "可达"], tablefmt="simple", colalign=["left", "right", "right"],
+                        disable_numparse=True))
+
+    def section(title: str, rows: list, headers: list[str], empty: str):
+        out.extend(["", f"{title}（{len(rows)}）" if rows else f"{title}：{empty}"])
+        if rows:
+            out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+
+    section("临期事项，分值高者在前", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], i["workdays_left"],
+                                     _num(i["points"]), i["missing"]] for i in d["at_risk"]],
+            ["案号", "事项", "期限", "剩余工作日", "分值", "待办"], "无")
+    section("尚无期限的事项", [[i["case"], f"{i['criterion']} {i['title']}", _num(i["points"]), i["missing"]]
+                             for i in d["undated"]], ["案号", "事项", "分值", "待办"], "无")
+    section("取决于他人的事项", [[i["case"], f"{i['criterion']} {i['title']}", i["decided_by"], _num(i["points"]), i["missing"]]
+                               for i in others], ["案号", "事项", "取决于", "分值", "待办"], "无")
+    section("已错过的期限", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], _num(i["cost"]),
+                            _num(i["recoverable"]) if i["recoverable"] else "—", i["missing"] or i["record"]]
+                           for i in d["missed"]], ["案号", "事项", "期限", "已失分", "仍可挽回", "情况"], "无")
+    section("缺少的记录", [[e["case"], _event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
+                         for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
+    if d["not_yet_assigned"]:
+        section("尚未交办（按全部按时完成计入上限）", [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), _num(c["ceiling"])]
+                                          for c in d["not_yet_assigned"]], ["案号", "角色", "可达"], "")
+    out += ["", f"各件明细（截至 {d['as_of']}，括号内为可达分）", ""]
+    out += explain_lines(d, event_dates)
     return "\n".join(out).rstrip() + "\n"
+
+
+EVENT_NAMES = {"assigned": "交办", "signed": "签收", "returned": "退办", "contact": "沟通", "extension": "延期",
+               "reply": "答复", "feedback": "征询意见", "published": "公开", "co_reply": "会办意见", "urged": "催办"}
+FIELD_NAMES = {"face_to_face": "面对面", "phone": "电话", "wechat": "微信", "letter": "书面", "email": "电子邮件",
+               "satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
+
+def _event_name(event: dict) -> str:
+    details = [FIELD_NAMES.get(str(v), str(v)) for k, v in sorted(event.items()) if k != "type"]
+    return EVENT_NAMES.get(event["type"], event["type"]) + (f"（{'、'.join(details)}）" if details else "")
 
 
 def _line_text(line: dict, case: str | None, event_dates) -> str:

@@ -308,6 +308,10 @@ def step_event_problems(event: dict) -> list[tuple[tuple, str]]:
     fixed = [key for key in STEP_PLACEHOLDER if key in event]
     if fixed:
         return [((key,), f'"{key}" is set by the self-check (the step is dated the day after the check date)') for key in fixed]
+    types = [t.value for t in EventType]
+    if event.get("type") not in types:
+        return [(("type",), f'unknown event type "{event.get("type")}"{closest(event.get("type"), types)}; '
+                            f"expected one of: {', '.join(types)}")]
     try:
         Event.model_validate({**event, **STEP_PLACEHOLDER})
     except ValidationError as exc:

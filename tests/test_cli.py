@@ -1,5 +1,6 @@
 """The command line, run as a user runs it (a separate process), on real files."""
 import csv
+import datetime as dt
 import io
 import json
 import random
@@ -172,3 +173,86 @@ def test_a_year_the_calendar_does_not_cover_is_a_clear_error(tmp_path):
 def test_schema_command_prints_the_case_schema():
     run = scoring("schema")
     assert run.returncode == 0 and json.loads(run.stdout)["title"].startswith("Case history")
+
+
+# ---------------------------------------------------------------- self-check
+
+SELF_CHECK = ("self-check", *RULES, "--cases", SAMPLE, "--department", "市教育局", "--as-of", "2020-05-20")
+
+
+@pytest.fixture(scope="module")
+def self_assessment():
+    run = scoring(*SELF_CHECK, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_self_check_json_contract(self_assessment, ledger):
+    data = json.loads(self_assessment)
+    assert data["department"] == "市教育局" and data["as_of"] == "2020-05-20"
+    official = json.loads(ledger)
+    assert data["rulebook"] == official["rulebook"] and data["input"]["sha256"] == official["input"]["sha256"]
+    assert isinstance(data["floor"], (int, float)) and isinstance(data["ceiling"], (int, float))
+    assert data["floor"] <= data["ceiling_own_steps"] <= data["ceiling"] <= 100
+    assert data["at_risk"], "mid-May, this department has open cases"
+    for entry in data["at_risk"]:
+        assert set(entry) >= {"case", "criterion", "due", "workdays_left", "points"}
+        assert dt.date.fromisoformat(entry["due"]) > dt.date(2020, 5, 20)
+        assert isinstance(entry["workdays_left"], int) and isinstance(entry["points"], (int, float))
+    for case in data["cases"]:
+        assert set(case) >= {"case", "role", "total", "ceiling", "lines"}
+    # the ledger lines add up to the floor, as in `score`
+    assert abs(sum(l["points"] for l in data["lines"]) - data["floor"]) < 0.01 * len(data["lines"])
+
+
+def test_self_check_table_reads_like_the_issue(self_assessment):
+    run = scoring(*SELF_CHECK)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(self_assessment)
+    text = run.stdout
+    assert f"已得分（此后不再有任何进展）  {data['floor']:.2f}" in text
+    assert f"可达上限（剩余事项均按时完成）  {data['ceiling']:.2f}" in text
+    first = data["at_risk"][0]
+    row = next(line for line in text.splitlines() if line.startswith(first["case"]) and first["due"] in line)
+    assert row.split()[1:6] == [first["criterion"], first["title"], first["due"], str(first["workdays_left"]),
+                                str(first["points"])]
+    for heading in ("临期事项", "尚无期限的事项", "取决于他人的事项", "已错过的期限", "缺少的记录", "各件明细"):
+        assert heading in text
+    # the per-case ledger, as `explain` prints it, only with events up to the date
+    assert "（依据" in text and "2020-05-21" not in text.split("各件明细")[1]
+
+
+def test_self_check_is_the_same_bytes_whatever_the_input_order(self_assessment, tmp_path):
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(5)
+    rng.shuffle(rows)
+    for row in rows:
+        rng.shuffle(row["events"])
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    run = scoring("self-check", *RULES, "--cases", shuffled, "--department", "市教育局", "--as-of", "2020-05-20",
+                  "--format", "json", "--jobs", "1")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == self_assessment
+
+
+def test_self_check_csv_is_a_work_list(self_assessment):
+    run = scoring(*SELF_CHECK, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
+    data = json.loads(self_assessment)
+    sections = {section: sum(1 for r in rows if r["section"] == section)
+                for section in ("at_risk", "undated", "decided_by_others", "missed", "missing_evidence")}
+    assert sections == {section: len(data[section]) for section in sections}
+    assert rows[0]["section"] == "at_risk" and rows[0]["due"] == data["at_risk"][0]["due"]
+
+
+def test_self_check_bad_date_exits_2_and_keeps_the_old_output(tmp_path):
+    out = tmp_path / "self.json"
+    out.write_text("good", encoding="utf-8")
+    run = scoring("self-check", *RULES, "--cases", SAMPLE, "--department", "市教育局", "--as-of", "2021-03-01",
+                  "--out", out)
+    assert run.returncode == 2
+    assert "2021-03-01 is after the end of the year the cases cover (2020" in run.stderr
+    assert out.read_text(encoding="utf-8") == "good"
+    run = scoring("self-check", *RULES, "--cases", SAMPLE, "--department", "市教育厅", "--as-of", "2020-05-20")
+    assert run.returncode == 2 and 'did you mean "市教育局"' in run.stderr

@@ -122,3 +122,24 @@ of = "x"
     assert line_of(lines, ("criterion", 0, "rule", 1, "points")) == 14
     assert line_of(lines, ("criterion", 1, "rate", "of")) == 17
     assert line_of(lines, ("fake",)) is None
+
+
+@pytest.mark.parametrize("change", [
+    ('step = { event = { type = "signed" },', 'step = { event = { type = "singed" },'),
+    ('step = { event = { type = "co_reply" },', 'step = { event = { type = "co_reply", date = "2020-01-01" },'),
+    ('event = { type = "reply", outcome = "A" }, missing = "尚未答复（', 'event = { type = "reply" }, missing = "尚未答复（'),
+    ('due = "sign_due"', 'due = "params.sign_points"'),
+    ('due = "co_due"', 'due = "co_dew"'),
+    ('when = "not exists(feedback) or', 'when = "not exists(feedbak) or'),
+])
+def test_self_check_declarations_are_checked_with_their_line(change):
+    text = reference_text()
+    assert change[0] in text
+    changed = text.replace(change[0], change[1], 1)
+    [problem] = problems_of(changed)
+    line = next(i for i, l in enumerate(changed.splitlines(), start=1) if change[1] in l)
+    assert problem.startswith(f"book.toml:{line}: criterion["), problem
+    expected = {"singed": 'unknown event type "singed" (did you mean "signed"?)', "date =": '"date" is set by the self-check',
+                'type = "reply" }': 'a "reply" event needs "outcome"', "sign_points": "must give a date, but gives number",
+                "co_dew": 'unknown name "co_dew" (did you mean "co_due"?)', "feedbak": "feedbak"}
+    assert next(v for k, v in expected.items() if k in change[1]) in problem

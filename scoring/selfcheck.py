@@ -1,0 +1,325 @@
+"""Self-assessment as of a date: the score secured so far, what is still reachable, what is at stake.
+
+Floor: the department's score from the case file as it stood at the end of the check date:
+every event dated after it removed, and the handlers not assigned by then removed
+(`as_of_case`). It is exactly what `score` gives for that file.
+
+Ceiling: the score if every remaining step is done in time. An item (criterion) of the
+rulebook may declare its `step`: the event that completes it (a reply with outcome A, a
+face-to-face contact, a publication...) and `when` it can still be taken. For each of the
+department's handlers the self-check adds every step still possible, dated the day after the
+check date (the earliest anything can still happen); a handler named in the file but not
+yet assigned is assigned that day and given every step. Scoring that file gives the
+ceiling. Items decided by others (`decided_by`, such as a member's rating) are shown apart,
+with the ceiling reached by the department's own steps alone.
+
+Per item, three scorings give the points now, if the step is taken tomorrow, and if it had
+been taken at once (the item's full points). With the item's `due` date they give the items
+at risk (not yet due), the deadlines missed and what they cost, and the missing evidence.
+
+The ceiling rests on one assumption, stated in the README: what happens after the check date
+is dated after it and does no better than the declared steps (an extension, for instance, is
+granted before the deadline it extends). The tests check it over the sample year, date by date.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .cases import Case, Event, natural_key
+from .compiler import CompiledCriterion, CompiledRulebook
+from .errors import InputError, Problem, closest
+from .evaluate import HandlerResult, case_record_of, handler_environment
+from .ingest import CaseFile
+from .lang import values as V
+from .ledger import case_entry, engine_versions, line_entry, number, rulebook_entry, skipped_entries
+from .pipeline import score
+from .rollup import DepartmentResult, roll_up
+from .workdays import CalendarCoverageError
+
+FORMAT = "scoring-self-check/1"
+STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
+
+
+def as_of_case(case: Case, as_of: dt.date) -> Case | None:
+    """The case as it stood at the end of `as_of`; None if no handler was assigned by then."""
+    assigned = {e.department for e in case.events if e.type == "assigned" and e.date <= as_of}
+    handlers = [h for h in case.handlers if h.department in assigned]
+    if not handlers:
+        return None
+    events = [e for e in case.events if e.date <= as_of and e.department in assigned]
+    return case.model_copy(update={"handlers": handlers, "events": events})
+
+
+@dataclass
+class Item:
+    """One item of one case, as of the check date."""
+
+    case: str
+    criterion: CompiledCriterion
+    now: int | Fraction  # points as of the check date
+    reachable: int | Fraction  # if its step is taken the day after
+    full: int | Fraction  # if its step had been taken at once
+    due: dt.date | None
+    missing: str  # what the step would add
+    record: str  # what the ledger says now
+
+    @property
+    def gain(self):
+        return self.reachable - self.now
+
+
+class SelfCheck:
+    def __init__(self, compiled: CompiledRulebook, case_file: CaseFile, department: str, as_of: dt.date,
+                 skip_invalid: bool = False, jobs: int | None = None):
+        self.compiled, self.case_file, self.department, self.as_of = compiled, case_file, department, as_of
+        self.source = case_file.path
+        self._check_date()
+        mine = [_only(case, department) for case in case_file.cases if any(h.department == department for h in case.handlers)]
+        if not mine:
+            names = sorted({h.department for case in case_file.cases for h in case.handlers})
+            raise InputError([Problem(self.source, None, "--department",
+                                      f'no department "{department}" in the cases{closest(department, names)}; '
+                                      f"known: {', '.join(names)}")])
+        current = {case.id: as_of_case(case, as_of) for case in mine}
+        if not any(current.values()):
+            first = min(e.date for case in mine for e in case.events if e.type == "assigned")
+            raise InputError([Problem(self.source, None, "--as-of",
+                                      f"{department} had no case assigned by {as_of} (its first assignment is on {first})")])
+        results, self.failures, _ = score(compiled, [c for c in current.values() if c], self.source, skip_invalid, jobs)
+        failed = {f.case for f in self.failures}
+        mine = [case for case in mine if case.id not in failed]
+        self.now = _department(compiled, results)
+        self.assigned = [case for case in mine if current[case.id] is not None]
+        self.unassigned = [case for case in mine if current[case.id] is None]
+
+        step_day = as_of + dt.timedelta(days=1)
+        own, everything, at_once = [], [], []
+        self.steps: dict[str, list[CompiledCriterion]] = {}
+        self.envs: dict[str, dict] = {}
+        for case in mine:
+            start = current[case.id] or _with_events(case, [e for e in case.events if e.date <= as_of],
+                                                     [_event("assigned", step_day, department, {})])
+            env = self._environment(start)
+            criteria = [c for c in self._criteria(start) if c.step is not None]
+            possible = [c for c in criteria if c.step.when is None or V.truthy(c.step.when(env))]
+            self.steps[case.id] = possible
+            self.envs[case.id] = env
+            everything.append(_add_steps(start, possible, step_day))
+            own.append(_add_steps(start, [c for c in possible if c.decided_by is None], step_day))
+            if current[case.id] is not None:
+                assignments = [e for e in start.events if e.type == "assigned"]
+                began = min(e.date for e in assignments)
+                at_once.append(_add_steps(_with_events(start, assignments, []), criteria, began))
+        self.ceiling = _department(compiled, score(compiled, everything, self.source, jobs=jobs)[0])
+        self.ceiling_own = _department(compiled, score(compiled, own, self.source, jobs=jobs)[0])
+        full = {r.case: r for r in score(compiled, at_once, self.source, jobs=jobs)[0]}
+        ideal = {r.case: r for r in self.ceiling.cases}
+        self.items = [item for result in self.now.cases
+                      for item in self._items(result, ideal[result.case], full[result.case])]
+
+    # ---------------------------------------------------------------- pieces
+    def _check_date(self) -> None:
+        dates = [e.date for case in self.case_file.cases for e in case.events]
+        if not dates:
+            raise InputError([Problem(self.source, None, "", "the cases have no events: there is nothing to check")])
+        first = min(dates)
+        end = dt.date(first.year, 12, 31)
+
+        def wrong(message: str):
+            raise InputError([Problem(self.source, None, "--as-of", message)])
+
+        if self.as_of < first:
+            wrong(f"{self.as_of} is before the first event of the cases ({first}): nothing had happened yet")
+        if self.as_of > end:
+            wrong(f"{self.as_of} is after the end of the year the cases cover ({first.year}, from their first event "
+                  f"on {first}); for the year's result use `scoring score`")
+        try:
+            self.compiled.calendar.is_workday(self.as_of)
+            self.compiled.calendar.is_workday(self.as_of + dt.timedelta(days=1))
+        except CalendarCoverageError as exc:
+            raise InputError([Problem(self.compiled.book.path, None, "calendar", str(exc))],
+                             f"the check date {self.as_of} is outside the working-day calendar") from None
+
+    def _criteria(self, case: Case) -> list[CompiledCriterion]:
+        """The items that apply to the case's (only) handler: its rubric's, and the rubric-free ones."""
+        rubric = self.compiled.rubric_of(case.handlers[0].role)
+        rubric_id = rubric.id if rubric else None
+        return [c for c in self.compiled.criteria if c.rubric is None or c.rubric == rubric_id]
+
+    def _environment(self, case: Case) -> dict:
+        where = ["lets"]
+        try:
+            return handler_environment(self.compiled, case_record_of(case), case, case.handlers[0], where)[0]
+        except V.EvalError as exc:
+            raise InputError([Problem(self.source, None, f"case {case.id}", f"{where[0]}: {exc}")]) from None
+
+    def _items(self, now: HandlerResult, ideal: HandlerResult, full: HandlerResult) -> list[Item]:
+        env = self.envs[now.case]
+        items = []
+        for criterion in self.compiled.criteria:
+            if criterion.level != "case" or criterion.rubric != now.rubric:
+                continue
+            due = None
+            if criterion.due is not None:
+                due = criterion.due(env)
+                if due is not None and V.kind(due) != "date":
+                    raise InputError([self.compiled.book.problem(("criterion", self.compiled.criteria.index(criterion), "due"),
+                                                                 f"case {now.case}: gives {V.kind(due)}, not a date")])
+            items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
+                              _points(full, criterion.id), due, self._missing(criterion, env, now),
+                              "；".join(l.text for l in now.lines if l.criterion == criterion.id and l.text)))
+        return items
+
+    def _missing(self, criterion: CompiledCriterion, env: dict, now: HandlerResult) -> str:
+        if criterion.step is not None and criterion.step.missing is not None:
+            return criterion.step.missing(env)
+        otherwise = [l.text for l in now.lines if l.criterion == criterion.id and l.kind == "otherwise" and l.text]
+        if otherwise:
+            return otherwise[0]
+        return f"{criterion.title}: {_describe(criterion.step.event) if criterion.step else ''}".rstrip(": ")
+
+    # ---------------------------------------------------------------- the document
+    def document(self) -> dict:
+        spec = self.compiled.book.spec
+        decimals = spec.department.decimals
+        items = sorted(self.items, key=lambda i: (-i.gain, i.due or dt.date.max, natural_key(i.case), i.criterion.id))
+        mine = [i for i in items if i.criterion.decided_by is None]
+
+        def item(i: Item, **extra) -> dict:
+            return {"case": i.case, "criterion": i.criterion.id, "title": i.criterion.title, **extra,
+                    "missing": i.missing if i.gain > 0 else None}
+
+        at_risk = [item(i, due=i.due.isoformat(), workdays_left=self.compiled.calendar.workdays_between(self.as_of, i.due),
+                        days_left=(i.due - self.as_of).days, points=number(i.gain))
+                   for i in mine if i.gain > 0 and i.due is not None and i.due > self.as_of]
+        undated = [item(i, due=None, points=number(i.gain)) for i in mine if i.gain > 0 and i.due is None]
+        missed = []
+        for i in sorted(mine, key=lambda i: (i.due or dt.date.max, natural_key(i.case), i.criterion.id)):
+            lost = i.full - max(i.now, i.reachable)
+            if i.due is not None and i.due <= self.as_of and (lost > 0 or i.gain > 0):
+                overdue = self.compiled.calendar.workdays_between(i.due, self.as_of) if i.gain > 0 else None
+                missed.append(item(i, due=i.due.isoformat(), workdays_overdue=overdue,
+                                   cost=number(max(lost, 0)), recoverable=number(i.gain), record=i.record))
+        others = [item(i, decided_by=i.criterion.decided_by, points=number(i.gain))
+                  for i in items if i.criterion.decided_by is not None and i.gain > 0]
+        ideal = {r.case: r for r in self.ceiling.cases}
+        now = {r.case: r for r in self.now.cases}
+        criteria = {c.id: c for c in self.compiled.criteria}
+        return {
+            "format": FORMAT,
+            "engine": engine_versions(),
+            "rulebook": rulebook_entry(self.compiled),
+            "input": {"sha256": self.case_file.sha256, "cases": len(self.now.cases),
+                      "skipped": skipped_entries(self.case_file, self.failures)},
+            "department": self.department,
+            "as_of": self.as_of.isoformat(),
+            "floor": number(self.now.total, decimals),
+            "floor_grade": self.now.grade,
+            "ceiling": number(self.ceiling.total, decimals),
+            "ceiling_grade": self.ceiling.grade,
+            "ceiling_own_steps": number(self.ceiling_own.total, decimals),
+            "decided_by_others": others,
+            "criteria": [{"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level,
+                          "floor": number(points), "ceiling": number(self.ceiling.criteria.get(cid, points))}
+                         for cid, points in self.now.criteria.items()],
+            "at_risk": at_risk,
+            "undated": undated,
+            "missed": missed,
+            "missing_evidence": self._evidence(now, ideal),
+            "not_yet_assigned": [{"case": c.id, "role": c.handlers[0].role, "ceiling": number(ideal[c.id].total)}
+                                 for c in self.unassigned if ideal[c.id].total is not None],
+            "lines": [line_entry(line, with_case=True) for line in self.now.lines],
+            "cases": [{**case_entry(r), "ceiling": None if ideal[r.case].total is None else number(ideal[r.case].total)}
+                      for r in self.now.cases],
+        }
+
+    def _evidence(self, now: dict[str, HandlerResult], ideal: dict[str, HandlerResult]) -> list[dict]:
+        """The steps not yet taken that would change an item: one entry per case and event."""
+        by_item = {(i.case, i.criterion.id): i for i in self.items}
+        entries: dict[tuple, dict] = {}
+        for result in self.now.cases:
+            for criterion in self.steps[result.case]:
+                if criterion.rate is not None:
+                    before, after = result.rates.get(criterion.id), ideal[result.case].rates.get(criterion.id)
+                    changes = bool(before and after and before.eligible and not before.hit and after.hit)
+                    text = self._missing(criterion, self.envs[result.case], result)
+                else:
+                    item = by_item.get((result.case, criterion.id))
+                    changes = item is not None and item.gain > 0
+                    text = item.missing if item else ""
+                if not changes:
+                    continue
+                event = _describe(criterion.step.event)
+                entry = entries.setdefault((result.case, event), {"case": result.case, "event": dict(criterion.step.event),
+                                                                  "criteria": [], "missing": []})
+                entry["criteria"].append(criterion.id)
+                if text not in entry["missing"]:
+                    entry["missing"].append(text)
+        return sorted(entries.values(), key=lambda e: (natural_key(e["case"]), e["criteria"][0]))
+
+
+def _only(case: Case, department: str) -> Case:
+    """The case as one department's handler sees it (its score depends on nothing else)."""
+    return case.model_copy(update={"handlers": [h for h in case.handlers if h.department == department],
+                                   "events": [e for e in case.events if e.department == department]})
+
+
+def _with_events(case: Case, events: list[Event], added: list[Event]) -> Case:
+    return case.model_copy(update={"events": list(events) + added})
+
+
+def _event(event_type: str, day: dt.date, department: str, fields: dict, n: int = 0) -> Event:
+    return Event.model_validate({**fields, "type": event_type, "id": STEP_ID.format(n),
+                                 "date": day.isoformat(), "department": department})
+
+
+def _add_steps(case: Case, criteria: list[CompiledCriterion], day: dt.date) -> Case:
+    """The case with each distinct step event of the criteria added on `day`."""
+    department = case.handlers[0].department
+    taken = {e.id for e in case.events}
+    added, seen = [], set()
+    for criterion in criteria:
+        key = _describe(criterion.step.event)
+        if key in seen:
+            continue
+        seen.add(key)
+        n = len(taken) + len(added) + 1
+        fields = {k: v for k, v in criterion.step.event.items() if k != "type"}
+        added.append(_event(criterion.step.event["type"], day, department, fields, n))
+    return _with_events(case, case.events, added)
+
+
+def _describe(event: dict) -> str:
+    return event["type"] + "".join(f" {k}={v}" for k, v in sorted(event.items()) if k != "type")
+
+
+def _points(result: HandlerResult, criterion: str):
+    return sum((l.points for l in result.lines if l.criterion == criterion), 0)
+
+
+def _department(compiled: CompiledRulebook, results: list[HandlerResult]) -> DepartmentResult:
+    (department,) = roll_up(compiled, results)
+    return department
+
+
+CSV_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
+
+
+def to_csv(document: dict) -> str:
+    """One row per item at stake, missed, or waiting on a record: the self-check as a work list."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for section in ("at_risk", "undated", "decided_by_others", "missed"):
+        for i in document[section]:
+            points = -i["cost"] if section == "missed" else i["points"]
+            writer.writerow([section, i["case"], i["criterion"], i["title"], i.get("due") or "", i.get("workdays_left", ""),
+                             points, i.get("decided_by", ""), i["missing"] or i.get("record", "")])
+    for e in document["missing_evidence"]:
+        event = " ".join([e["event"]["type"]] + [f"{k}={v}" for k, v in sorted(e["event"].items()) if k != "type"])
+        writer.writerow(["missing_evidence", e["case"], " ".join(e["criteria"]), event, "", "", "", "", "；".join(e["missing"])])
+    return out.getvalue()

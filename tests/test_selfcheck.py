@@ -1,0 +1,274 @@
+"""`scoring self-check`: floor, ceiling, items at risk, deadlines missed, missing records.
+
+The due dates and working days below are worked out by hand from the State Council's 2020
+holiday notice (国办发明电〔2019〕16号, and the Spring Festival extension of January 2020),
+not from the calendar library the program uses.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+
+import pytest
+
+from casekit import CO, LEAD, REFERENCE, SAMPLE, case, ev
+from scoring.errors import InputError
+from scoring.ingest import load_cases
+from scoring.pipeline import load_compiled, run
+from scoring.selfcheck import SelfCheck
+
+COMPILED = load_compiled(REFERENCE)
+
+
+def check(tmp_path, cases: list[dict], as_of: str, department: str = LEAD) -> dict:
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+    return SelfCheck(COMPILED, load_cases(path), department, dt.date.fromisoformat(as_of), jobs=0).document()
+
+
+def item(document: dict, section: str, criterion: str, case_id: str = "C1") -> dict | None:
+    found = [i for i in document[section] if i["criterion"] == criterion and i["case"] == case_id]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def assigned(day: str, dept: str = LEAD) -> dict:
+    return ev("assigned", day, dept)
+
+
+# ---------------------------------------------------------------- the official calendar
+
+def test_signing_deadline_across_the_national_day_holiday_week(tmp_path):
+    # assigned Tue 29 Sep; Oct 1-8 are holidays, Sat 10 Oct is a working day: the 3rd
+    # working day after the 29th is 30 Sep, 9 Oct, 10 Oct -> 10 Oct
+    doc = check(tmp_path, [case([assigned("2020-09-29")])], "2020-09-30")
+    sign = item(doc, "at_risk", "L1")
+    assert (sign["due"], sign["workdays_left"], sign["days_left"], sign["points"]) == ("2020-10-10", 2, 10, 5)
+    # on 9 Oct one working day (the adjusted Saturday) is left
+    assert item(check(tmp_path, [case([assigned("2020-09-29")])], "2020-10-09"), "at_risk", "L1")["workdays_left"] == 1
+    # after it, the item is missed and signing no longer earns anything
+    late = check(tmp_path, [case([assigned("2020-09-29")])], "2020-10-11")
+    assert item(late, "at_risk", "L1") is None
+    missed = item(late, "missed", "L1")
+    assert (missed["due"], missed["cost"], missed["recoverable"]) == ("2020-10-10", 5, 0)
+
+
+def test_signing_deadline_on_an_adjusted_working_sunday(tmp_path):
+    # assigned Fri 24 Apr; Sun 26 Apr is a working day (Labour Day swap): due Tue 28 Apr
+    doc = check(tmp_path, [case([assigned("2020-04-24")])], "2020-04-25")
+    sign = item(doc, "at_risk", "L1")
+    assert (sign["due"], sign["workdays_left"]) == ("2020-04-28", 3)
+
+
+def test_co_handler_one_month_window(tmp_path):
+    # co-handler assigned 30 Apr: its opinion is due 30 May (a Saturday). Working days after
+    # 6 May: 7, 8, Sat 9 (swap), 11-15, 18-22, 25-29 -> 18
+    cases = [case([assigned("2020-04-30", CO), assigned("2020-04-30", LEAD)],
+                  handlers=((CO, "lead"), (LEAD, "co")))]
+    doc = check(tmp_path, cases, "2020-05-06")
+    opinion = item(doc, "at_risk", "H1")
+    assert (opinion["due"], opinion["workdays_left"], opinion["points"]) == ("2020-05-30", 18, 100)
+    assert doc["floor"] == 0 and doc["ceiling"] == 100
+    assert [e["event"] for e in doc["missing_evidence"]] == [{"type": "co_reply"}]
+    # two working days late (1 and 2 Jun): 100 - 2 x 10 still reachable; 20 lost already
+    late = check(tmp_path, cases, "2020-06-02")
+    missed = item(late, "missed", "H1")
+    assert (missed["due"], missed["cost"], missed["recoverable"], missed["workdays_overdue"]) == ("2020-05-30", 30, 70, 2)
+    assert late["ceiling"] == 70
+
+
+def test_an_extension_moves_the_reply_deadline(tmp_path):
+    events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("extension", "2020-05-20", days=30)]
+    # due 10 Jun + 30 days = 10 Jul. Working days after 15 Jun: 16-19, 22-24 (25-27 Dragon
+    # Boat holidays), Sun 28 (swap), 29-30, 1-3 Jul, 6-10 Jul -> 4+3+1+2+3+5 = 18
+    doc = check(tmp_path, [case(events)], "2020-06-15")
+    reply = item(doc, "at_risk", "L4")
+    assert (reply["due"], reply["workdays_left"], reply["points"]) == ("2020-07-10", 18, 20)
+    assert item(doc, "missed", "L4") is None
+    # without the extension the deadline (10 Jun) has passed: a reply on 16 Jun is 4
+    # working days late (11, 12, 15, 16) -> 20 - 2 x 4 = 12 reachable, 8 lost
+    doc = check(tmp_path, [case(events[:2])], "2020-06-15")
+    assert item(doc, "at_risk", "L4") is None
+    missed = item(doc, "missed", "L4")
+    assert (missed["due"], missed["cost"], missed["recoverable"], missed["workdays_overdue"]) == ("2020-06-10", 8, 12, 3)
+
+
+# ---------------------------------------------------------------- what is still open
+
+def test_re_handling_after_dissatisfaction_reopens_outcome_and_rating(tmp_path):
+    events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("contact", "2020-04-01", mode="face_to_face"),
+              ev("reply", "2020-05-06", outcome="B"), ev("published", "2020-05-08"),
+              ev("feedback", "2020-05-12", rating="dissatisfied")]
+    doc = check(tmp_path, [case(events)], "2020-05-15")
+    assert item(doc, "undated", "L5")["points"] == 6  # a second reply with A: 30 instead of 24
+    assert item(doc, "decided_by_others", "L6")["points"] == 30
+    assert (doc["floor"], doc["ceiling_own_steps"], doc["ceiling"]) == (64, 70, 100)
+    # after the second reply the outcome is settled, the member's new rating is awaited
+    doc = check(tmp_path, [case(events + [ev("reply", "2020-06-01", outcome="A")])], "2020-06-02")
+    assert item(doc, "undated", "L5") is None
+    assert item(doc, "decided_by_others", "L6")["points"] == 30
+    # a satisfied member after an A reply: nothing is open any more
+    settled = events[:4] + [ev("published", "2020-05-08"), ev("feedback", "2020-05-12", rating="satisfied")]
+    settled[3] = ev("reply", "2020-05-06", outcome="A")
+    doc = check(tmp_path, [case(settled)], "2020-05-15")
+    assert doc["floor"] == doc["ceiling"] == 100
+    assert doc["at_risk"] == doc["undated"] == doc["decided_by_others"] == doc["missing_evidence"] == []
+
+
+def test_missing_records_name_the_event_and_the_items(tmp_path):
+    events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("contact", "2020-04-01", mode="phone"),
+              ev("reply", "2020-05-06", outcome="A")]
+    doc = check(tmp_path, [case(events)], "2020-05-15")
+    evidence = {e["event"]["type"]: e for e in doc["missing_evidence"]}
+    assert set(evidence) == {"published", "feedback", "contact"}
+    assert evidence["published"]["criteria"] == ["L7"]
+    # 20 working days after 6 May: 7, 8, Sat 9 (swap), 11-15, 18-22, 25-29, 1 and 2 Jun
+    assert "2020-06-02" in evidence["published"]["missing"][0]
+    # a face-to-face contact after the reply no longer counts for L2, only for the rate D2
+    assert evidence["contact"]["criteria"] == ["D2"]
+    publish = item(doc, "at_risk", "L7")
+    assert (publish["due"], publish["points"]) == ("2020-06-02", 10)
+    # a contact made only after the (first) reply is a missed L2: 2.5 of 5 lost for good
+    missed = item(doc, "missed", "L2")
+    assert (missed["due"], missed["cost"], missed["recoverable"]) == ("2020-05-06", 2.5, 0)
+
+
+def test_a_reply_without_contact_is_a_missed_deadline_with_its_penalty(tmp_path):
+    events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("reply", "2020-05-06", outcome="A")]
+    missed = item(check(tmp_path, [case(events)], "2020-05-15"), "missed", "L3")
+    assert (missed["due"], missed["cost"]) == ("2020-05-06", 5)
+
+
+def test_handlers_not_yet_assigned_count_in_the_ceiling_only(tmp_path):
+    cases = [case([assigned("2020-03-10")], case_id="C1"), case([assigned("2020-09-01")], case_id="C2")]
+    doc = check(tmp_path, cases, "2020-06-01")
+    assert [c["case"] for c in doc["cases"]] == ["C1"]
+    assert doc["not_yet_assigned"] == [{"case": "C2", "role": "lead", "ceiling": 100}]
+
+
+def test_floor_and_ceiling_by_criterion(tmp_path):
+    doc = check(tmp_path, [case([assigned("2020-03-10"), ev("urged", "2020-04-01")])], "2020-04-02")
+    by_id = {c["criterion"]: c for c in doc["criteria"]}
+    assert by_id["L4"]["floor"] == 0 and by_id["L4"]["ceiling"] == 20
+    assert by_id["D1"]["floor"] == by_id["D1"]["ceiling"] == -1  # an urge cannot be undone
+    assert by_id["D2"]["floor"] == -5 and by_id["D2"]["ceiling"] == 0
+
+
+# ---------------------------------------------------------------- the property
+
+def _truncated(raw: list[dict], day: str) -> list[dict]:
+    """The file as it stood at the end of `day`, written independently of the program."""
+    out = []
+    for c in raw:
+        assigned_by = {e["department"] for e in c["events"] if e["type"] == "assigned" and e["date"] <= day}
+        handlers = [h for h in c["handlers"] if h["department"] in assigned_by]
+        if handlers:
+            events = [e for e in c["events"] if e["date"] <= day and e["department"] in assigned_by]
+            out.append({**c, "handlers": handlers, "events": events})
+    return out
+
+
+def test_floor_is_the_score_of_the_file_as_it_stood_and_the_ceiling_is_never_exceeded(tmp_path):
+    """For every department and many dates of the sample year."""
+    raw = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    case_file = load_cases(SAMPLE)
+    final = {d.department: d.total for d in run(REFERENCE, SAMPLE, jobs=0).departments}
+    first = min(e["date"] for c in raw for e in c["events"])
+    rng = random.Random(20201231)
+    days = {dt.date.fromisoformat(first), dt.date(2020, 12, 31), dt.date(2020, 6, 24), dt.date(2020, 9, 30),
+            dt.date(2020, 10, 9), dt.date(2020, 5, 9)}  # holiday eves, an adjusted Saturday
+    days |= {dt.date(2020, 3, 10) + dt.timedelta(days=rng.randrange(296)) for _ in range(18)}
+    compared = 0
+    for day in sorted(days):
+        path = tmp_path / f"{day}.jsonl"
+        path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in _truncated(raw, day.isoformat())),
+                        encoding="utf-8")
+        floor = {d.department: d.total for d in run(REFERENCE, path, jobs=0).departments}
+        for department in sorted(final):
+            if department not in floor:
+                with pytest.raises(InputError, match="had no case assigned by"):
+                    SelfCheck(COMPILED, case_file, department, day, jobs=0)
+                continue
+            result = SelfCheck(COMPILED, case_file, department, day, jobs=0)
+            assert result.now.total == floor[department], (day, department)
+            assert result.ceiling.total >= final[department], (day, department)
+            assert result.ceiling_own.total <= result.ceiling.total
+            assert result.ceiling.total >= result.now.total, (day, department)
+            compared += 1
+    assert compared > 300
+
+
+def test_on_the_samples_due_dates_and_working_days_follow_the_official_calendar():
+    """Mid-year, a department with open cases: every date recomputed here by hand."""
+    holidays = {dt.date(2020, 1, 1)} | _span("2020-01-24", "2020-02-02") | _span("2020-04-04", "2020-04-06") \
+        | _span("2020-05-01", "2020-05-05") | _span("2020-06-25", "2020-06-27") | _span("2020-10-01", "2020-10-08")
+    swapped = {dt.date(2020, 1, 19), dt.date(2020, 4, 26), dt.date(2020, 5, 9), dt.date(2020, 6, 28),
+               dt.date(2020, 9, 27), dt.date(2020, 10, 10)}
+
+    def workday(d):
+        return d in swapped or (d.weekday() < 5 and d not in holidays)
+
+    def add_workdays(d, n):
+        while n:
+            d += dt.timedelta(days=1)
+            n -= workday(d)
+        return d
+
+    def add_months(d, n):
+        month = d.month - 1 + n
+        year, month = d.year + month // 12, month % 12 + 1
+        last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        return dt.date(year, month, min(d.day, last))
+
+    as_of, department = dt.date(2020, 5, 20), "市教育局"
+    doc = SelfCheck(COMPILED, load_cases(SAMPLE), department, as_of, jobs=0).document()
+    cases = {c.id: c for c in load_cases(SAMPLE).cases}
+    assert len(doc["at_risk"]) >= 5 and {i["criterion"] for i in doc["at_risk"]} >= {"L2", "L4", "L7", "H1"}
+    assert [i["points"] for i in doc["at_risk"]] == sorted((i["points"] for i in doc["at_risk"]), reverse=True)
+    for entry in doc["at_risk"]:
+        events = sorted((e for e in cases[entry["case"]].events if e.department == department and e.date <= as_of),
+                        key=lambda e: e.date)
+        start = next(e.date for e in events if e.type == "assigned")
+        replies = [e.date for e in events if e.type == "reply"]
+        reply_due = add_months(start, 3) + dt.timedelta(days=sum(e.days for e in events if e.type == "extension"))
+        due = {"L1": lambda: add_workdays(start, 3), "L2": lambda: replies[0] if replies else reply_due,
+               "L4": lambda: reply_due, "L7": lambda: add_workdays(replies[0], 20),
+               "H1": lambda: add_months(start, 1)}[entry["criterion"]]()
+        left = sum(workday(as_of + dt.timedelta(days=k)) for k in range(1, (due - as_of).days + 1))
+        assert (entry["due"], entry["workdays_left"]) == (due.isoformat(), left), entry
+
+
+def _span(first: str, last: str) -> set[dt.date]:
+    a, b = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return {a + dt.timedelta(days=k) for k in range((b - a).days + 1)}
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("as_of, message", [
+    ("2020-03-01", "2020-03-01 is before the first event of the cases (2020-03-10)"),
+    ("2021-01-04", "2021-01-04 is after the end of the year the cases cover (2020"),
+])
+def test_dates_outside_the_year(tmp_path, as_of, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        check(tmp_path, [case([assigned("2020-03-10"), ev("reply", "2021-01-10", outcome="A")])], as_of)
+
+
+def test_a_year_the_calendar_does_not_cover(tmp_path):
+    with pytest.raises(InputError) as error:
+        check(tmp_path, [case([assigned("2099-03-10")])], "2099-04-01")
+    assert "year 2099 is not covered by the working-day calendar" in str(error.value)
+    assert "[calendar.years.2099]" in str(error.value)
+
+
+def test_an_unknown_department_gets_the_closest_names(tmp_path):
+    cases = [case([assigned("2020-03-10", "市教育局")], handlers=(("市教育局", "lead"),))]
+    with pytest.raises(InputError, match='no department "市教育厅" in the cases .did you mean "市教育局"'):
+        check(tmp_path, cases, "2020-04-01", department="市教育厅")
+
+
+def test_a_department_with_nothing_assigned_yet(tmp_path):
+    with pytest.raises(InputError, match="had no case assigned by 2020-03-20 .its first assignment is on 2020-04-01"):
+        check(tmp_path, [case([assigned("2020-03-10", CO)], handlers=((CO, "lead"),), case_id="C0"),
+                         case([assigned("2020-04-01")])], "2020-03-20")
