@@ -86,7 +86,7 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
            f"已交办 {source['cases']} 件", ""]
     others = d["decided_by_others"]
     out.append(f"已得分（此后不再有任何进展）  {_fixed(d['floor'])}  {d['floor_grade'] or '—'}")
-    out.append(f"可达上限（剩余事项均按时完成）  {_fixed(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
+    out.append(f"可达上限（剩余事项均于次日完成）  {_fixed(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
     if others:
         deciders = "、".join(sorted({o["decided_by"] for o in others}))
         out.append(f"  其中 {len(others)} 项取决于他人（{deciders}）；仅凭本单位完成剩余事项可达 {_fixed(d['ceiling_own_steps'])}")
@@ -100,7 +100,7 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
         if rows:
             out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
 
-    section("临期事项，分值高者在前", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], i["workdays_left"],
+    section("未到期事项，分值高者在前", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], _num(i["workdays_left"]),
                                      _num(i["points"]), i["missing"]] for i in d["at_risk"]],
             ["案号", "事项", "期限", "剩余工作日", "分值", "待办"], "无")
     section("尚无期限的事项", [[i["case"], f"{i['criterion']} {i['title']}", _num(i["points"]), i["missing"]]
@@ -110,11 +110,13 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
     section("已错过的期限", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], _num(i["cost"]),
                             _num(i["recoverable"]) if i["recoverable"] else "—", i["missing"] or i["record"]]
                            for i in d["missed"]], ["案号", "事项", "期限", "已失分", "仍可挽回", "情况"], "无")
-    section("缺少的记录", [[e["case"], _event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
+    section("缺少的记录，尚未发生或尚未录入", [[e["case"], _event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
                          for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
     if d["not_yet_assigned"]:
         section("尚未交办（按全部按时完成计入上限）", [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), _num(c["ceiling"])]
                                           for c in d["not_yet_assigned"]], ["案号", "角色", "可达"], "")
+    if d["calendar_note"]:
+        out += ["", f"注：{d['calendar_note']}"]
     out += ["", f"各件明细（截至 {d['as_of']}，括号内为可达分）", ""]
     out += explain_lines(d, event_dates)
     return "\n".join(out).rstrip() + "\n"

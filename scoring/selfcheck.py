@@ -37,6 +37,7 @@ from .ingest import CaseFile
 from .lang import values as V
 from .ledger import case_entry, engine_versions, line_entry, number, rulebook_entry, skipped_entries
 from .pipeline import score
+from .runner import CaseFailure
 from .rollup import DepartmentResult, roll_up
 from .workdays import CalendarCoverageError
 
@@ -89,36 +90,35 @@ class SelfCheck:
             first = min(e.date for case in mine for e in case.events if e.type == "assigned")
             raise InputError([Problem(self.source, None, "--as-of",
                                       f"{department} had no case assigned by {as_of} (its first assignment is on {first})")])
-        results, self.failures, _ = score(compiled, [c for c in current.values() if c], self.source, skip_invalid, jobs)
+        self.skip_invalid, self.jobs = skip_invalid, jobs
+        self.failures: list[CaseFailure] = []
+        self.now = self._score([c for c in current.values() if c], "")
         failed = {f.case for f in self.failures}
         mine = [case for case in mine if case.id not in failed]
-        self.now = _department(compiled, results)
-        self.assigned = [case for case in mine if current[case.id] is not None]
         self.unassigned = [case for case in mine if current[case.id] is None]
 
         step_day = as_of + dt.timedelta(days=1)
         own, everything, at_once = [], [], []
-        self.steps: dict[str, list[CompiledCriterion]] = {}
         self.envs: dict[str, dict] = {}
         for case in mine:
             start = current[case.id] or _with_events(case, [e for e in case.events if e.date <= as_of],
                                                      [_event("assigned", step_day, department, {})])
-            env = self._environment(start)
-            criteria = [c for c in self._criteria(start) if c.step is not None]
-            possible = [c for c in criteria if c.step.when is None or V.truthy(c.step.when(env))]
-            self.steps[case.id] = possible
-            self.envs[case.id] = env
+            prepared = self._prepare(start)
+            if prepared is None:
+                continue
+            self.envs[case.id], possible, every = prepared
             everything.append(_add_steps(start, possible, step_day))
             own.append(_add_steps(start, [c for c in possible if c.decided_by is None], step_day))
             if current[case.id] is not None:
+                # the items' full points: every step taken on the day of the (first) assignment
                 assignments = [e for e in start.events if e.type == "assigned"]
-                began = min(e.date for e in assignments)
-                at_once.append(_add_steps(_with_events(start, assignments, []), criteria, began))
-        self.ceiling = _department(compiled, score(compiled, everything, self.source, jobs=jobs)[0])
-        self.ceiling_own = _department(compiled, score(compiled, own, self.source, jobs=jobs)[0])
-        full = {r.case: r for r in score(compiled, at_once, self.source, jobs=jobs)[0]}
+                at_once.append(_add_steps(_with_events(start, assignments, []), every, min(e.date for e in assignments)))
+        self.ceiling = self._score(everything, "with its remaining steps added")
+        self.ceiling_own = self._score(own, "with its remaining steps added")
+        full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
         ideal = {r.case: r for r in self.ceiling.cases}
-        self.items = [item for result in self.now.cases
+        failed = {f.case for f in self.failures}
+        self.items = [item for result in self.now.cases if result.case not in failed
                       for item in self._items(result, ideal[result.case], full[result.case])]
 
     # ---------------------------------------------------------------- pieces
@@ -137,12 +137,13 @@ class SelfCheck:
         if self.as_of > end:
             wrong(f"{self.as_of} is after the end of the year the cases cover ({first.year}, from their first event "
                   f"on {first}); for the year's result use `scoring score`")
-        try:
-            self.compiled.calendar.is_workday(self.as_of)
-            self.compiled.calendar.is_workday(self.as_of + dt.timedelta(days=1))
-        except CalendarCoverageError as exc:
-            raise InputError([Problem(self.compiled.book.path, None, "calendar", str(exc))],
-                             f"the check date {self.as_of} is outside the working-day calendar") from None
+        for day, role in ((self.as_of, "the check date"), (self.as_of + dt.timedelta(days=1),
+                                                            "the day after the check date (when remaining steps are dated)")):
+            try:
+                self.compiled.calendar.is_workday(day)
+            except CalendarCoverageError as exc:
+                raise InputError([Problem(self.compiled.book.path, None, "calendar", str(exc))],
+                                 f"{role}, {day}, is outside the working-day calendar") from None
 
     def _criteria(self, case: Case) -> list[CompiledCriterion]:
         """The items that apply to the case's (only) handler: its rubric's, and the rubric-free ones."""
@@ -150,12 +151,46 @@ class SelfCheck:
         rubric_id = rubric.id if rubric else None
         return [c for c in self.compiled.criteria if c.rubric is None or c.rubric == rubric_id]
 
-    def _environment(self, case: Case) -> dict:
+    def _prepare(self, case: Case):
+        """The handler's environment as of the date, its items with a step still possible then, and
+        all its items with a step; None if the case's data fails a rule (with --skip-invalid)."""
         where = ["lets"]
         try:
-            return handler_environment(self.compiled, case_record_of(case), case, case.handlers[0], where)[0]
+            env = handler_environment(self.compiled, case_record_of(case), case, case.handlers[0], where)[0]
+            every, possible = [], []
+            for criterion in self._criteria(case):
+                step = criterion.step
+                if step is None:
+                    continue
+                if criterion.rate is not None:
+                    where[0] = f"{criterion.id} rate"
+                    if not V.truthy(criterion.rate.of(env)):
+                        continue  # the handler does not count in this rate
+                every.append(criterion)
+                where[0] = f"{criterion.id} step"
+                if step.when is None or V.truthy(step.when(env)):
+                    possible.append(criterion)
+            return env, possible, every
         except V.EvalError as exc:
-            raise InputError([Problem(self.source, None, f"case {case.id}", f"{where[0]}: {exc}")]) from None
+            message = f"{where[0]}: {exc}"
+            if not self.skip_invalid:
+                raise InputError([Problem(self.source, None, f"case {case.id}", message)]) from None
+            self.failures.append(CaseFailure(case.id, "data", message))
+            return None
+
+    def _score(self, cases: list[Case], variant: str) -> DepartmentResult:
+        """The department's result on these cases; failing cases are left out with --skip-invalid."""
+        results, failures, _ = score(self.compiled, cases, self.source, self.skip_invalid, self.jobs)
+        known = {f.case for f in self.failures}
+        for failure in failures:
+            if failure.case not in known:
+                message = f"{failure.message} ({variant})" if variant else failure.message
+                self.failures.append(CaseFailure(failure.case, failure.kind, message))
+        if not results:
+            raise InputError([Problem(self.source, None, "--department",
+                                      f"no case of {self.department} could be scored {variant or 'as of ' + str(self.as_of)}")])
+        (department,) = roll_up(self.compiled, results)
+        return department
 
     def _items(self, now: HandlerResult, ideal: HandlerResult, full: HandlerResult) -> list[Item]:
         env = self.envs[now.case]
@@ -175,12 +210,19 @@ class SelfCheck:
         return items
 
     def _missing(self, criterion: CompiledCriterion, env: dict, now: HandlerResult) -> str:
+        """What is missing for the item: the step's sentence, else the item's "otherwise" sentence."""
         if criterion.step is not None and criterion.step.missing is not None:
             return criterion.step.missing(env)
         otherwise = [l.text for l in now.lines if l.criterion == criterion.id and l.kind == "otherwise" and l.text]
-        if otherwise:
-            return otherwise[0]
-        return f"{criterion.title}: {_describe(criterion.step.event) if criterion.step else ''}".rstrip(": ")
+        return otherwise[0] if otherwise else _describe(criterion.step.event) if criterion.step else criterion.title
+
+    def _workdays(self, a: dt.date, b: dt.date) -> int | None:
+        """Working days after a up to b; None (noted) where the calendar does not cover the year yet."""
+        try:
+            return self.compiled.calendar.workdays_between(a, b)
+        except CalendarCoverageError as exc:
+            self.uncovered.add(exc.year)
+            return None
 
     # ---------------------------------------------------------------- the document
     def document(self) -> dict:
@@ -193,7 +235,8 @@ class SelfCheck:
             return {"case": i.case, "criterion": i.criterion.id, "title": i.criterion.title, **extra,
                     "missing": i.missing if i.gain > 0 else None}
 
-        at_risk = [item(i, due=i.due.isoformat(), workdays_left=self.compiled.calendar.workdays_between(self.as_of, i.due),
+        self.uncovered: set[int] = set()
+        at_risk = [item(i, due=i.due.isoformat(), workdays_left=self._workdays(self.as_of, i.due),
                         days_left=(i.due - self.as_of).days, points=number(i.gain))
                    for i in mine if i.gain > 0 and i.due is not None and i.due > self.as_of]
         undated = [item(i, due=None, points=number(i.gain)) for i in mine if i.gain > 0 and i.due is None]
@@ -201,14 +244,12 @@ class SelfCheck:
         for i in sorted(mine, key=lambda i: (i.due or dt.date.max, natural_key(i.case), i.criterion.id)):
             lost = i.full - max(i.now, i.reachable)
             if i.due is not None and i.due <= self.as_of and (lost > 0 or i.gain > 0):
-                overdue = self.compiled.calendar.workdays_between(i.due, self.as_of) if i.gain > 0 else None
+                overdue = self._workdays(i.due, self.as_of) if i.gain > 0 else None
                 missed.append(item(i, due=i.due.isoformat(), workdays_overdue=overdue,
                                    cost=number(max(lost, 0)), recoverable=number(i.gain), record=i.record))
         others = [item(i, decided_by=i.criterion.decided_by, points=number(i.gain))
                   for i in items if i.criterion.decided_by is not None and i.gain > 0]
         ideal = {r.case: r for r in self.ceiling.cases}
-        now = {r.case: r for r in self.now.cases}
-        criteria = {c.id: c for c in self.compiled.criteria}
         return {
             "format": FORMAT,
             "engine": engine_versions(),
@@ -223,39 +264,46 @@ class SelfCheck:
             "ceiling_grade": self.ceiling.grade,
             "ceiling_own_steps": number(self.ceiling_own.total, decimals),
             "decided_by_others": others,
-            "criteria": [{"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level,
-                          "floor": number(points), "ceiling": number(self.ceiling.criteria.get(cid, points))}
-                         for cid, points in self.now.criteria.items()],
+            # an item can show up only in the ceiling (a rubric whose first case is not assigned yet)
+            "criteria": [{"criterion": c.id, "title": c.title, "level": c.level,
+                          "floor": _number_or_none(self.now.criteria.get(c.id)),
+                          "ceiling": _number_or_none(self.ceiling.criteria.get(c.id))}
+                         for c in self.compiled.criteria if c.id in self.now.criteria or c.id in self.ceiling.criteria],
             "at_risk": at_risk,
             "undated": undated,
             "missed": missed,
-            "missing_evidence": self._evidence(now, ideal),
+            "missing_evidence": self._evidence(ideal),
             "not_yet_assigned": [{"case": c.id, "role": c.handlers[0].role, "ceiling": number(ideal[c.id].total)}
-                                 for c in self.unassigned if ideal[c.id].total is not None],
+                                 for c in self.unassigned if c.id in ideal and ideal[c.id].total is not None],
             "lines": [line_entry(line, with_case=True) for line in self.now.lines],
-            "cases": [{**case_entry(r), "ceiling": None if ideal[r.case].total is None else number(ideal[r.case].total)}
+            "cases": [{**case_entry(r), "ceiling": _number_or_none(ideal[r.case].total if r.case in ideal else None)}
                       for r in self.now.cases],
+            "calendar_note": (f"the working-day calendar does not cover {', '.join(map(str, sorted(self.uncovered)))} yet: "
+                              "working days are not counted for due dates then (the rulebook's [calendar.years] can "
+                              "define a year)") if self.uncovered else None,
         }
 
-    def _evidence(self, now: dict[str, HandlerResult], ideal: dict[str, HandlerResult]) -> list[dict]:
-        """The steps not yet taken that would change an item: one entry per case and event."""
-        by_item = {(i.case, i.criterion.id): i for i in self.items}
+    def _evidence(self, ideal: dict[str, HandlerResult]) -> list[dict]:
+        """The step events whose absence costs points: one entry per case and event."""
+        gains = {(i.case, i.criterion.id): i for i in self.items if i.gain > 0}
         entries: dict[tuple, dict] = {}
         for result in self.now.cases:
-            for criterion in self.steps[result.case]:
+            if result.case not in self.envs or result.case not in ideal:
+                continue  # left out (--skip-invalid)
+            for criterion in self.compiled.criteria:
+                if criterion.step is None:
+                    continue
                 if criterion.rate is not None:
                     before, after = result.rates.get(criterion.id), ideal[result.case].rates.get(criterion.id)
-                    changes = bool(before and after and before.eligible and not before.hit and after.hit)
+                    if not (before and after and before.eligible and not before.hit and after.hit):
+                        continue
                     text = self._missing(criterion, self.envs[result.case], result)
+                elif (result.case, criterion.id) in gains:
+                    text = gains[(result.case, criterion.id)].missing
                 else:
-                    item = by_item.get((result.case, criterion.id))
-                    changes = item is not None and item.gain > 0
-                    text = item.missing if item else ""
-                if not changes:
                     continue
-                event = _describe(criterion.step.event)
-                entry = entries.setdefault((result.case, event), {"case": result.case, "event": dict(criterion.step.event),
-                                                                  "criteria": [], "missing": []})
+                entry = entries.setdefault((result.case, _describe(criterion.step.event)), {
+                    "case": result.case, "event": dict(criterion.step.event), "criteria": [], "missing": []})
                 entry["criteria"].append(criterion.id)
                 if text not in entry["missing"]:
                     entry["missing"].append(text)
@@ -297,13 +345,14 @@ def _describe(event: dict) -> str:
     return event["type"] + "".join(f" {k}={v}" for k, v in sorted(event.items()) if k != "type")
 
 
+def _number_or_none(value):
+    return None if value is None else number(value)
+
+
 def _points(result: HandlerResult, criterion: str):
     return sum((l.points for l in result.lines if l.criterion == criterion), 0)
 
 
-def _department(compiled: CompiledRulebook, results: list[HandlerResult]) -> DepartmentResult:
-    (department,) = roll_up(compiled, results)
-    return department
 
 
 CSV_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]

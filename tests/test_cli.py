@@ -211,12 +211,12 @@ def test_self_check_table_reads_like_the_issue(self_assessment):
     data = json.loads(self_assessment)
     text = run.stdout
     assert f"已得分（此后不再有任何进展）  {data['floor']:.2f}" in text
-    assert f"可达上限（剩余事项均按时完成）  {data['ceiling']:.2f}" in text
+    assert f"可达上限（剩余事项均于次日完成）  {data['ceiling']:.2f}" in text
     first = data["at_risk"][0]
     row = next(line for line in text.splitlines() if line.startswith(first["case"]) and first["due"] in line)
     assert row.split()[1:6] == [first["criterion"], first["title"], first["due"], str(first["workdays_left"]),
                                 str(first["points"])]
-    for heading in ("临期事项", "尚无期限的事项", "取决于他人的事项", "已错过的期限", "缺少的记录", "各件明细"):
+    for heading in ("未到期事项", "尚无期限的事项", "取决于他人的事项", "已错过的期限", "缺少的记录", "各件明细"):
         assert heading in text
     # the per-case ledger, as `explain` prints it, only with events up to the date
     assert "（依据" in text and "2020-05-21" not in text.split("各件明细")[1]

@@ -130,7 +130,7 @@ of = "x"
     ('event = { type = "reply", outcome = "A" }, missing = "尚未答复（', 'event = { type = "reply" }, missing = "尚未答复（'),
     ('due = "sign_due"', 'due = "params.sign_points"'),
     ('due = "co_due"', 'due = "co_dew"'),
-    ('when = "not exists(feedback) or', 'when = "not exists(feedbak) or'),
+    ('step = { event = { type = "published" }, missing', 'step = { event = { type = "published" }, when = "exists(feedbak)", missing'),
 ])
 def test_self_check_declarations_are_checked_with_their_line(change):
     text = reference_text()

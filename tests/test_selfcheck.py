@@ -13,18 +13,34 @@ import random
 import pytest
 
 from casekit import CO, LEAD, REFERENCE, SAMPLE, case, ev
+from casekit import reference_text
+from scoring.compiler import compile_rulebook
 from scoring.errors import InputError
 from scoring.ingest import load_cases
 from scoring.pipeline import load_compiled, run
+from scoring.rulebook import parse_rulebook
 from scoring.selfcheck import SelfCheck
 
 COMPILED = load_compiled(REFERENCE)
 
 
-def check(tmp_path, cases: list[dict], as_of: str, department: str = LEAD) -> dict:
-    path = tmp_path / "cases.jsonl"
+def write(tmp_path, cases: list[dict], name: str = "cases.jsonl"):
+    path = tmp_path / name
     path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
-    return SelfCheck(COMPILED, load_cases(path), department, dt.date.fromisoformat(as_of), jobs=0).document()
+    return path
+
+
+def check(tmp_path, cases: list[dict], as_of: str, department: str = LEAD, compiled=COMPILED, skip_invalid=False) -> dict:
+    return SelfCheck(compiled, load_cases(write(tmp_path, cases), skip_invalid=skip_invalid), department,
+                     dt.date.fromisoformat(as_of), skip_invalid=skip_invalid, jobs=0).document()
+
+
+def compiled_with(*changes: tuple[str, str], appended: str = ""):
+    text = reference_text()
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return compile_rulebook(parse_rulebook((text + appended).encode("utf-8"), "changed.toml"))
 
 
 def item(document: dict, section: str, criterion: str, case_id: str = "C1") -> dict | None:
@@ -116,6 +132,33 @@ def test_re_handling_after_dissatisfaction_reopens_outcome_and_rating(tmp_path):
     assert doc["at_risk"] == doc["undated"] == doc["decided_by_others"] == doc["missing_evidence"] == []
 
 
+def test_an_outcome_or_rating_short_of_the_best_stays_open(tmp_path):
+    # B reply, "basically satisfied"; months later the problem is solved (A) and the member
+    # satisfied: the ceiling must have foreseen it on every day in between
+    events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("contact", "2020-04-01", mode="face_to_face"),
+              ev("reply", "2020-05-06", outcome="B"), ev("published", "2020-05-08"),
+              ev("feedback", "2020-05-20", rating="basically_satisfied"), ev("reply", "2020-09-01", outcome="A"),
+              ev("feedback", "2020-09-15", rating="satisfied")]
+    final = run(REFERENCE, write(tmp_path, [case(events)], "final.jsonl"), jobs=0).departments[0].total
+    assert final == 100
+    for day in ("2020-05-20", "2020-06-01", "2020-08-31", "2020-09-02"):
+        doc = check(tmp_path, [case(events)], day)
+        assert doc["ceiling"] >= final, day
+    doc = check(tmp_path, [case(events)], "2020-06-01")
+    assert item(doc, "undated", "L5")["missing"] == "最后一次答复为B类，继续办理后再次答复可提高"
+    assert item(doc, "decided_by_others", "L6")["points"] == 10
+    # the missing records agree with the items: the reply and the rating that would raise them
+    assert [(e["event"]["type"], e["criteria"]) for e in doc["missing_evidence"]] == [("reply", ["L5"]), ("feedback", ["L6"])]
+
+
+def test_a_step_declared_possible_only_sometimes(tmp_path):
+    # a rulebook where only key proposals still get a publication step
+    compiled = compiled_with(('step = { event = { type = "published" }, missing', 'step = { event = { type = "published" }, when = "case.key", missing'))
+    events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("reply", "2020-05-06", outcome="A")]
+    assert item(check(tmp_path, [case(events)], "2020-05-15", compiled=compiled), "at_risk", "L7") is None
+    assert item(check(tmp_path, [case(events, key=True)], "2020-05-15", compiled=compiled), "at_risk", "L7")["points"] == 10
+
+
 def test_missing_records_name_the_event_and_the_items(tmp_path):
     events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("contact", "2020-04-01", mode="phone"),
               ev("reply", "2020-05-06", outcome="A")]
@@ -145,6 +188,13 @@ def test_handlers_not_yet_assigned_count_in_the_ceiling_only(tmp_path):
     doc = check(tmp_path, cases, "2020-06-01")
     assert [c["case"] for c in doc["cases"]] == ["C1"]
     assert doc["not_yet_assigned"] == [{"case": "C2", "role": "lead", "ceiling": 100}]
+
+
+def test_a_rubric_seen_only_in_cases_not_yet_assigned_is_shown(tmp_path):
+    cases = [case([assigned("2020-03-10")], case_id="C1"),
+             case([assigned("2020-09-01", CO), assigned("2020-09-01")], handlers=((CO, "lead"), (LEAD, "co")), case_id="C2")]
+    by_id = {c["criterion"]: c for c in check(tmp_path, cases, "2020-06-01")["criteria"]}
+    assert (by_id["H1"]["floor"], by_id["H1"]["ceiling"]) == (None, 100)
 
 
 def test_floor_and_ceiling_by_criterion(tmp_path):
@@ -260,6 +310,36 @@ def test_a_year_the_calendar_does_not_cover(tmp_path):
         check(tmp_path, [case([assigned("2099-03-10")])], "2099-04-01")
     assert "year 2099 is not covered by the working-day calendar" in str(error.value)
     assert "[calendar.years.2099]" in str(error.value)
+
+
+def test_the_day_after_the_check_date_must_be_in_the_calendar_too(tmp_path):
+    compiled = compiled_with(appended="\n[calendar.years.2098]\nholidays = [2098-01-01]\n")
+    with pytest.raises(InputError, match="the day after the check date .when remaining steps are dated., 2099-01-01, "
+                                         "is outside the working-day calendar"):
+        check(tmp_path, [case([assigned("2098-03-10")])], "2098-12-31", compiled=compiled)
+
+
+def test_due_dates_in_a_year_the_calendar_does_not_cover_yet(tmp_path):
+    # reply due in February of a year the calendar lacks: days are counted, working days are not
+    compiled = compiled_with(appended="\n[calendar.years.2098]\nholidays = [2098-01-01]\n")
+    doc = check(tmp_path, [case([assigned("2098-11-02"), ev("signed", "2098-11-03")])], "2098-11-20", compiled=compiled)
+    reply = item(doc, "at_risk", "L4")
+    assert (reply["due"], reply["workdays_left"], reply["days_left"]) == ("2099-02-02", None, 74)
+    assert "does not cover 2099 yet" in doc["calendar_note"]
+
+
+def test_skip_invalid_leaves_out_cases_a_rule_fails_on(tmp_path):
+    compiled = compiled_with(('[let]\n', '[let]\nweight = "extra(case, \'weight\') * 2"\n'),
+                             ('id = "L1"\ntitle = "签收"\nrubric = "lead"\n', 'id = "L1"\ntitle = "签收"\nrubric = "lead"\nmax = 5\n'))
+    good = case([assigned("2020-03-10")], case_id="C1", weight=1)
+    bad_later = case([assigned("2020-09-01")], case_id="C2", weight="heavy")
+    doc = check(tmp_path, [good, bad_later], "2020-06-01", compiled=compiled, skip_invalid=True)
+    assert [s["case"] for s in doc["input"]["skipped"]] == ["C2"] and doc["not_yet_assigned"] == []
+    with pytest.raises(InputError, match="case C2"):
+        check(tmp_path, [good, bad_later], "2020-06-01", compiled=compiled)
+    bad_now = case([assigned("2020-03-10")], case_id="C3", weight="heavy")
+    with pytest.raises(InputError, match="no case of 甲局 could be scored as of 2020-06-01"):
+        check(tmp_path, [bad_now], "2020-06-01", compiled=compiled, skip_invalid=True)
 
 
 def test_an_unknown_department_gets_the_closest_names(tmp_path):
