@@ -97,7 +97,7 @@ def self_check(rules, cases, department, as_of, fmt, out, skip_invalid, jobs):
 
     Events dated after the date are left out and deadlines not yet passed are not failures.
     The floor is the score if nothing more happens; the ceiling, if every remaining step is
-    done in time (items decided by others, such as a member's rating, are shown apart)."""
+    done the next day (items decided by others, such as a member's rating, are shown apart)."""
     day = as_of.date() if as_of else dt.date.today()
     try:
         check = selfcheck.SelfCheck(pipeline.load_compiled(rules), load_cases(cases, skip_invalid=skip_invalid),

@@ -115,8 +115,10 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
     if d["not_yet_assigned"]:
         section("尚未交办（按全部按时完成计入上限）", [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), _num(c["ceiling"])]
                                           for c in d["not_yet_assigned"]], ["案号", "角色", "可达"], "")
-    if d["calendar_note"]:
-        out += ["", f"注：{d['calendar_note']}"]
+    if d["uncovered_years"]:
+        years = "、".join(map(str, d["uncovered_years"]))
+        out += ["", f"注：工作日历尚未覆盖 {years} 年，期限在该年的事项未计剩余工作日"
+                    f"（可在规则文件的 [calendar.years.{d['uncovered_years'][0]}] 中定义该年）。"]
     out += ["", f"各件明细（截至 {d['as_of']}，括号内为可达分）", ""]
     out += explain_lines(d, event_dates)
     return "\n".join(out).rstrip() + "\n"

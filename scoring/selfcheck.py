@@ -198,14 +198,16 @@ class SelfCheck:
         for criterion in self.compiled.criteria:
             if criterion.level != "case" or criterion.rubric != now.rubric:
                 continue
-            due = None
-            if criterion.due is not None:
-                due = criterion.due(env)
-                if due is not None and V.kind(due) != "date":
-                    raise InputError([self.compiled.book.problem(("criterion", self.compiled.criteria.index(criterion), "due"),
-                                                                 f"case {now.case}: gives {V.kind(due)}, not a date")])
+            path = ("criterion", self.compiled.criteria.index(criterion))
+            try:
+                due = None if criterion.due is None else criterion.due(env)
+                missing = self._missing(criterion, env, now)
+            except V.EvalError as exc:
+                raise InputError([self.compiled.book.problem(path, f"case {now.case}: {exc}")]) from None
+            if due is not None and V.kind(due) != "date":
+                raise InputError([self.compiled.book.problem(path + ("due",), f"case {now.case}: gives {V.kind(due)}, not a date")])
             items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
-                              _points(full, criterion.id), due, self._missing(criterion, env, now),
+                              _points(full, criterion.id), due, missing,
                               "；".join(l.text for l in now.lines if l.criterion == criterion.id and l.text)))
         return items
 
@@ -278,9 +280,8 @@ class SelfCheck:
             "lines": [line_entry(line, with_case=True) for line in self.now.lines],
             "cases": [{**case_entry(r), "ceiling": _number_or_none(ideal[r.case].total if r.case in ideal else None)}
                       for r in self.now.cases],
-            "calendar_note": (f"the working-day calendar does not cover {', '.join(map(str, sorted(self.uncovered)))} yet: "
-                              "working days are not counted for due dates then (the rulebook's [calendar.years] can "
-                              "define a year)") if self.uncovered else None,
+            # years the calendar does not cover yet: due dates there get days_left but no workdays_left
+            "uncovered_years": sorted(self.uncovered),
         }
 
     def _evidence(self, ideal: dict[str, HandlerResult]) -> list[dict]:

@@ -325,7 +325,7 @@ def test_due_dates_in_a_year_the_calendar_does_not_cover_yet(tmp_path):
     doc = check(tmp_path, [case([assigned("2098-11-02"), ev("signed", "2098-11-03")])], "2098-11-20", compiled=compiled)
     reply = item(doc, "at_risk", "L4")
     assert (reply["due"], reply["workdays_left"], reply["days_left"]) == ("2099-02-02", None, 74)
-    assert "does not cover 2099 yet" in doc["calendar_note"]
+    assert doc["uncovered_years"] == [2099]
 
 
 def test_skip_invalid_leaves_out_cases_a_rule_fails_on(tmp_path):
