@@ -9,24 +9,41 @@ import tempfile
 from pathlib import Path
 
 import click
+from tabulate import tabulate
 
-from . import pipeline, selfcheck
+from . import pipeline, runs, selfcheck
 from .cases import case_json_schema
-from .errors import ScoringError, closest
-from .ingest import load_cases
+from .compare import diff_document, differences
+from .compiler import compile_rulebook
+from .errors import InputError, Problem, ScoringError, closest
+from .ingest import CaseFile, load_cases, parse_cases
 from .ledger import to_csv, to_json
+from .overlay import RuleSources, read_source
 from .report import explain as explain_text
-from .report import ranking_table
+from .report import impact, ranking_table
 from .report import self_check as self_check_text
+from .rulebook import parse_rulebook
+from .store import ENV, RunStore, default_path
 
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed."
 
-rules_option = click.option("--rules", "rules", required=True, type=click.Path(dir_okay=False),
-                            help="Rulebook (TOML).")
+
+
+def rules_options(command):
+    """--rules, plus --overlay and --set: every command that takes a rulebook takes them."""
+    command = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+                           help="Override a parameter of the rulebook, such as points=4 or table.key=4 (repeatable; applied last).")(command)
+    command = click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
+                           help="Apply an overlay rule file to the rulebook (repeatable; in the order given).")(command)
+    return click.option("--rules", "rules", required=True, type=click.Path(dir_okay=False),
+                        help="Rulebook (TOML).")(command)
+
 cases_option = click.option("--cases", "cases", required=True, type=click.Path(dir_okay=False),
                             help="Case histories (JSON Lines, or a JSON array).")
 skip_option = click.option("--skip-invalid", is_flag=True,
                            help="Score the valid cases and list the invalid ones, instead of stopping.")
+store_option = click.option("--store", type=click.Path(dir_okay=False), default=None,
+                            help=f"Run store, an SQLite file (default: ${ENV}, else ./scoring-runs.db).")
 jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None,
                            help="Worker processes (default: one per core, at most 8).")
 
@@ -38,21 +55,28 @@ def main():
 
 
 @main.command(epilog=EXIT_HELP)
-@rules_option
+@rules_options
 @cases_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the run succeeds).")
 @skip_option
 @jobs_option
-def score(rules, cases, fmt, out, skip_invalid, jobs):
+@store_option
+@click.option("--record", is_flag=True, help="Keep the run (rulebook, cases, ledger) in the run store; prints its id.")
+def score(rules, overlays, sets, cases, fmt, out, skip_invalid, jobs, store, record):
     """Rank every department: total, grade, rank, and points per item (or the full ledger)."""
-    run = _run(rules, cases, skip_invalid, jobs)
+    sources = _guard(RuleSources.read, rules, overlays, sets)
+    case_bytes = _read_bytes(cases, "case file")
+    compiled = _guard(lambda: compile_rulebook(sources.effective()))
+    run = _run(compiled, _guard(parse_cases, case_bytes, cases, skip_invalid), skip_invalid, jobs)
+    if record:
+        _record(store, sources, run, case_bytes, skip_invalid)
     text = {"table": ranking_table, "json": to_json, "csv": to_csv}[fmt](run.ledger)
     _emit(text, out)
 
 
 @main.command(epilog=EXIT_HELP)
-@rules_option
+@rules_options
 @cases_option
 @click.option("--department", required=True, help="The department to explain.")
 @click.option("--case", "case_id", help="Only this case.")
@@ -60,9 +84,9 @@ def score(rules, cases, fmt, out, skip_invalid, jobs):
 @click.option("--out", type=click.Path(dir_okay=False))
 @skip_option
 @jobs_option
-def explain(rules, cases, department, case_id, fmt, out, skip_invalid, jobs):
+def explain(rules, overlays, sets, cases, department, case_id, fmt, out, skip_invalid, jobs):
     """Every point of one department (or one of its cases), with the events behind it."""
-    run = _run(rules, cases, skip_invalid, jobs)
+    run = _run(_compiled(rules, overlays, sets), cases, skip_invalid, jobs)
     names = [d["department"] for d in run.ledger["departments"]]
     if department not in names:
         _fail(f'no department "{department}" in the scored cases{closest(department, names)}; '
@@ -83,7 +107,7 @@ def explain(rules, cases, department, case_id, fmt, out, skip_invalid, jobs):
 
 
 @main.command("self-check", epilog=EXIT_HELP)
-@rules_option
+@rules_options
 @cases_option
 @click.option("--department", required=True, help="The department checking itself.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -92,7 +116,7 @@ def explain(rules, cases, department, case_id, fmt, out, skip_invalid, jobs):
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the check succeeds).")
 @skip_option
 @jobs_option
-def self_check(rules, cases, department, as_of, fmt, out, skip_invalid, jobs):
+def self_check(rules, overlays, sets, cases, department, as_of, fmt, out, skip_invalid, jobs):
     """Where a department stands on a date: score secured, score still reachable, items at risk.
 
     Events dated after the date are left out and deadlines not yet passed are not failures.
@@ -100,7 +124,7 @@ def self_check(rules, cases, department, as_of, fmt, out, skip_invalid, jobs):
     done the next day (items decided by others, such as a member's rating, are shown apart)."""
     day = as_of.date() if as_of else dt.date.today()
     try:
-        check = selfcheck.SelfCheck(pipeline.load_compiled(rules), load_cases(cases, skip_invalid=skip_invalid),
+        check = selfcheck.SelfCheck(pipeline.load_compiled(rules, overlays, sets), load_cases(cases, skip_invalid=skip_invalid),
                                     department, day, skip_invalid=skip_invalid, jobs=jobs)
     except ScoringError as exc:
         _fail(str(exc), exc.exit_code)
@@ -115,6 +139,228 @@ def self_check(rules, cases, department, as_of, fmt, out, skip_invalid, jobs):
     _emit(text, out)
 
 
+@main.group()
+def rules():
+    """Rulebooks: look at the rules a command will score with."""
+
+
+@rules.command("show")
+@click.argument("rulebook", type=click.Path(dir_okay=False))
+@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
+              help="Apply an overlay rule file (repeatable; in the order given).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@click.option("--out", type=click.Path(dir_okay=False))
+def rules_show(rulebook, overlays, sets, out):
+    """Print the effective rulebook: RULEBOOK with the overlays and --set applied, as TOML.
+
+    This text is what gets scored and hashed into the ledger; `score --rules` on it gives the
+    same ledger as the base with the same overlays."""
+    book = _guard(lambda: compile_rulebook(RuleSources.read(rulebook, overlays, sets).effective()).book)
+    click.echo(f"# {book.spec.rulebook.id} {book.spec.rulebook.version}, sha256 {book.sha256}", err=True)
+    _emit(book.text, out)
+
+
+@main.group("runs")
+def runs_group():
+    """Recorded runs (scoring score --record): list, show, export, check the store."""
+
+
+@runs_group.command("list")
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def runs_list(store, fmt):
+    """Every recorded run, oldest first."""
+    with _open_store(store) as opened:
+        entries = [_run_summary(run) for run in _guard(opened.runs)]
+    if fmt == "json":
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    rows = [[e["id"], e["seq"], e["recorded_at"], f"{e['rulebook']['id']} {e['rulebook']['version']}",
+             e["input"]["sha256"][:12], e["input"]["cases"], e["replayed_from"] or ""] for e in entries]
+    click.echo(tabulate(rows, headers=["run", "#", "recorded (UTC)", "rulebook", "input sha256", "cases", "replay of"],
+                        tablefmt="simple", disable_numparse=True))
+
+
+@runs_group.command("show")
+@click.argument("run_id", metavar="RUN")
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def runs_show(run_id, store, fmt):
+    """One run: what was scored, with what, by which engine, and its ranking."""
+    with _open_store(store) as opened:
+        run = _guard(opened.get, run_id)
+        ledger = json.loads(_guard(opened.blob, run.record["ledger"]["sha256"], "ledger"))
+    if fmt == "json":
+        click.echo(json.dumps({"id": run.id, "hash": run.hash, "record": run.record}, ensure_ascii=False, indent=2))
+        return
+    r = run.record
+    book, source = r["rulebook"], r["input"]
+    lines = [f"run          {run.id} (#{run.seq})", f"hash         {run.hash}", f"previous     {r['previous']}",
+             f"recorded     {r['recorded_at']}",
+             f"engine       scoring {r['engine']['scoring']}, durable_rules {r['engine']['durable_rules']}",
+             f"command      {' '.join(r['command'])}",
+             f"rulebook     {book['id']} {book['version']}  sha256 {book['sha256']}",
+             f"  base       {book['base']['name']}  sha256 {book['base']['sha256']}"]
+    lines += [f"  overlay    {o['name']}  sha256 {o['sha256']}" for o in book["overlays"]]
+    lines += [f"  set        {item}" for item in book["set"]]
+    lines += [f"input        {source['name']}  {source['cases']} cases, {source['handlers']} handlers, "
+              f"{source['skipped']} skipped", f"  sha256     {source['sha256']} (cases, in any order)",
+              f"  file       {source['file_sha256']} (the bytes as read)",
+              f"options      skip_invalid={str(r['options']['skip_invalid']).lower()}",
+              f"ledger       {r['ledger']['format']}  sha256 {r['ledger']['sha256']}"]
+    if r["replayed_from"]:
+        lines.append(f"replay of    {r['replayed_from']}")
+    click.echo("\n".join(lines) + "\n\n" + ranking_table(ledger), nl=False)
+
+
+@runs_group.command("export")
+@click.argument("run_id", metavar="RUN")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="A new (or empty) directory.")
+@store_option
+def runs_export(run_id, out, store):
+    """Write a run's rulebook, cases and ledger as files anyone can score again."""
+    with _open_store(store) as opened:
+        run = _guard(opened.get, run_id)
+        names = _guard(runs.export, opened, run, out)
+    click.echo(f"wrote {len(names)} files to {out}: {', '.join(names)}", err=True)
+    click.echo(f"to check it: cd {out} && {json.loads((Path(out) / 'run.json').read_text(encoding='utf-8'))['verify']}", err=True)
+
+
+@runs_group.command("check")
+@store_option
+def runs_check(store):
+    """Verify the hash chain, every run record and every stored file. Exit 1 when anything was altered."""
+    with _open_store(store) as opened:
+        problems = opened.check()
+        recorded = opened.runs() if not problems else []
+    if problems:
+        click.echo(f"{opened.path}: {len(problems)} problem(s); the store was altered or damaged "
+                   "(nothing was repaired):", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    head = recorded[-1].hash if recorded else "none"
+    click.echo(f"{opened.path}: ok: {len(recorded)} run(s), the chain is intact and every stored file matches its "
+               f"sha256; head {head}")
+
+
+@main.command(epilog=EXIT_HELP)
+@click.argument("run_id", metavar="RUN")
+@click.option("--rules", type=click.Path(dir_okay=False), help="Another base rulebook (default: the run's own).")
+@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
+              help="Apply an overlay, after the run's own (repeatable).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a parameter, after the run's own (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False))
+@click.option("--record", is_flag=True, help="Keep the replay as a new run (it names the run it replays).")
+@store_option
+@jobs_option
+def replay(run_id, rules, overlays, sets, fmt, out, record, store, jobs):
+    """Score a recorded run's cases again: unchanged, confirm the ledger is byte-identical
+    ("reproduced"); with a changed rulebook, show the impact on every department.
+
+    Exit status 1 when an unchanged replay does not reproduce the ledger."""
+    with _open_store(store) as opened:
+        stored = _guard(opened.get, run_id)
+        inputs = _guard(runs.inputs_of, opened, stored)
+    recorded = inputs.sources
+    added = tuple(_guard(read_source, path, "overlay") for path in overlays)
+    sources = RuleSources(_guard(read_source, rules, "rulebook") if rules else recorded.base,
+                          recorded.overlays + added, recorded.sets + tuple(sets))
+    changed = bool(rules or overlays or sets)
+    book = _guard(sources.effective) if changed else _guard(parse_rulebook, inputs.effective, f"run {stored.id}: rulebook")
+    case_file = _guard(parse_cases, inputs.case_bytes, f"run {stored.id}: {inputs.case_name}", inputs.skip_invalid)
+    run = _run(_guard(compile_rulebook, book), case_file, inputs.skip_invalid, jobs)
+    replayed = to_json(run.ledger).encode("utf-8")
+    old_ledger = json.loads(inputs.ledger)
+    document = diff_document((f"run {stored.id}", old_ledger, inputs.effective.decode("utf-8")),
+                             ("replay", run.ledger, book.text))
+    reproduced = None if changed else replayed == inputs.ledger
+    document["replay"] = {"run": stored.id, "changed_rules": changed, "reproduced": reproduced}
+    if record:
+        _record(store, sources, run, inputs.case_bytes, inputs.skip_invalid, replayed_from=stored.id)
+    if fmt == "json":
+        _emit(to_json(document), out)
+    elif reproduced:
+        _emit(f"reproduced: run {stored.id}: the ledger is byte-identical (sha256 {stored.record['ledger']['sha256']})\n", out)
+    else:
+        head = (f"replay of run {stored.id} under changed rules: the impact\n\n" if changed else
+                f"NOT reproduced: run {stored.id}: the ledger differs from the recorded one\n" + _engine_note(old_ledger, run.ledger) + "\n")
+        _emit(head + impact(document), out)
+    if reproduced is False:
+        sys.exit(1)
+
+
+@main.command(epilog=EXIT_HELP)
+@click.argument("a")
+@click.argument("b")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False))
+@store_option
+def diff(a, b, fmt, out, store):
+    """What moved from A to B, each a run id or a ledger JSON file: departments' totals, grades
+    and ranks, items, case ledger lines with the rule responsible, and (for runs) the rules."""
+    document = diff_document(_side(a, store), _side(b, store))
+    _emit(to_json(document) if fmt == "json" else impact(document), out)
+
+
+@main.command(epilog=EXIT_HELP)
+@click.argument("ledger", type=click.Path(dir_okay=False))
+@rules_options
+@cases_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@skip_option
+@jobs_option
+def verify(ledger, rules, overlays, sets, cases, fmt, skip_invalid, jobs):
+    """Score again and confirm a published ledger (score --format json) or a department's
+    self-assessment (self-check --format json), or list every difference.
+
+    Exit status 1 when the ledger does not match; 2 when it was made with another rulebook
+    or from other cases (nothing to compare)."""
+    raw = _read_bytes(ledger, "ledger")
+    try:
+        claimed = json.loads(raw)
+        kind = claimed["format"]
+    except (ValueError, TypeError, KeyError):
+        _fail(f"{ledger}: not a ledger (expected the JSON of `scoring score --format json` or `self-check --format json`)")
+    if kind not in ("scoring-ledger/1", selfcheck.FORMAT):
+        _fail(f'{ledger}: format "{kind}" is not a ledger this tool can verify (scoring-ledger/1, {selfcheck.FORMAT})')
+    compiled = _compiled(rules, overlays, sets)
+    _same_rulebook(ledger, claimed.get("rulebook", {}), compiled)
+    case_file = _guard(load_cases, cases, skip_invalid)
+    if claimed.get("input", {}).get("sha256") != case_file.sha256:
+        _fail(f"{ledger}: made from other case histories than {cases} (input sha256 {str(claimed.get('input', {}).get('sha256'))[:12]}"
+              f" in the ledger, {case_file.sha256[:12]} here); nothing to compare")
+    if kind == selfcheck.FORMAT:
+        try:
+            day = dt.date.fromisoformat(claimed["as_of"])
+            check = selfcheck.SelfCheck(compiled, case_file, claimed["department"], day, skip_invalid=skip_invalid, jobs=jobs)
+        except (KeyError, ValueError):
+            _fail(f"{ledger}: the self-assessment lacks a valid department or as_of")
+        except ScoringError as exc:
+            _fail(str(exc), exc.exit_code)
+        found = check.document()
+    else:
+        found = _run(compiled, case_file, skip_invalid, jobs).ledger
+    rows = [] if to_json(found).encode("utf-8") == raw else differences(claimed, found)
+    identical = to_json(found).encode("utf-8") == raw
+    if fmt == "json":
+        click.echo(to_json({"format": "scoring-verify/1", "ledger": ledger, "confirmed": not rows, "byte_identical": identical,
+                            "differences": rows}), nl=False)
+    elif not rows:
+        what = "the same ledger, byte for byte" if identical else "the same points; " + _engine_note(claimed, found).strip()
+        click.echo(f"confirmed: {ledger}: scoring again gives {what}")
+    else:
+        click.echo(f"NOT confirmed: {ledger}: {len(rows)} difference(s) between the points claimed and the points found\n"
+                   + _engine_note(claimed, found))
+        table = [[r["department"] or "", r["case"] or "", r["criterion"] or "", r["rule"] or "", r["what"],
+                  _cell(r["claimed"]), _cell(r["found"]), r["text"] or ""] for r in rows]
+        click.echo(tabulate(table, headers=["部门", "案号", "项目", "规则", "差异", "声称", "核实", "说明"],
+                            tablefmt="simple", disable_numparse=True))
+    if rows:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--out", type=click.Path(dir_okay=False))
 def schema(out):
@@ -122,9 +368,88 @@ def schema(out):
     _emit(json.dumps(case_json_schema(), ensure_ascii=False, indent=2) + "\n", out)
 
 
-def _run(rules, cases, skip_invalid, jobs) -> pipeline.Run:
+def _compiled(rules, overlays=(), sets=()):
+    return _guard(pipeline.load_compiled, rules, overlays, sets)
+
+
+def _guard(function, *args):
+    """Call function; a ScoringError ends the command with its message and exit status."""
     try:
-        run = pipeline.run(rules, cases, skip_invalid=skip_invalid, jobs=jobs)
+        return function(*args)
+    except ScoringError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+def _read_bytes(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        _fail(f"{path}: cannot read the {what}: {exc.strerror}")
+
+
+def _open_store(path: str | None, create: bool = False) -> RunStore:
+    return _guard(RunStore, path or default_path(), create)
+
+
+def _record(store: str | None, sources: RuleSources, run: pipeline.Run, case_bytes: bytes, skip_invalid: bool,
+            replayed_from: str | None = None) -> None:
+    record, blobs = runs.new_record(["scoring"] + sys.argv[1:], sources, run.compiled.book, run.case_file, case_bytes,
+                                    run.ledger, skip_invalid, replayed_from)
+    with _open_store(store, create=True) as opened:
+        stored = _guard(opened.record, record, blobs)
+    click.echo(f"recorded run {stored.id} in {opened.path}", err=True)
+
+
+def _run_summary(run) -> dict:
+    r = run.record
+    return {"id": run.id, "seq": run.seq, "recorded_at": r["recorded_at"],
+            "rulebook": {k: r["rulebook"][k] for k in ("id", "version", "sha256")},
+            "input": {k: r["input"][k] for k in ("sha256", "cases")}, "replayed_from": r["replayed_from"], "hash": run.hash}
+
+
+def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
+    """A side of a diff: a ledger JSON file, or a recorded run (which also has its rulebook's text)."""
+    if Path(ref).is_file():
+        try:
+            ledger = json.loads(Path(ref).read_bytes())
+        except ValueError as exc:
+            _fail(f"{ref}: not JSON ({exc})")
+        if not isinstance(ledger, dict) or ledger.get("format") != "scoring-ledger/1":
+            _fail(f"{ref}: not a ledger of `scoring score --format json` (format scoring-ledger/1)")
+        return ref, ledger, None
+    with _open_store(store) as opened:
+        run = _guard(opened.get, ref)
+        ledger = json.loads(_guard(opened.blob, run.record["ledger"]["sha256"], "ledger"))
+        text = _guard(opened.blob, run.rulebook["sha256"], "effective rulebook").decode("utf-8")
+    return f"run {run.id}", ledger, text
+
+
+def _same_rulebook(ledger: str, claimed: dict, compiled) -> None:
+    info, sha = compiled.book.spec.rulebook, compiled.book.sha256
+    if claimed.get("id") != info.id:
+        _fail(f'{ledger}: made with rulebook "{claimed.get("id")}", not "{info.id}"; nothing to compare')
+    if claimed.get("version") != info.version:
+        _fail(f"{ledger}: made with {info.id} version {claimed.get('version')}, not version {info.version}; "
+              "score with that version's rulebook (and its overlays) to verify it")
+    if claimed.get("sha256") != sha:
+        _fail(f"{ledger}: made with a rulebook text (sha256 {str(claimed.get('sha256'))[:12]}) other than this one "
+              f"({sha[:12]}), although both say {info.id} {info.version}: the rules were edited without a new version")
+
+
+def _engine_note(old: dict, new: dict) -> str:
+    if old.get("engine") == new.get("engine"):
+        return ""
+    return (f"note: made by {json.dumps(old.get('engine'), ensure_ascii=False)}, scored again by "
+            f"{json.dumps(new.get('engine'), ensure_ascii=False)}\n")
+
+
+def _cell(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def _run(compiled, cases: str | CaseFile, skip_invalid, jobs) -> pipeline.Run:
+    try:
+        run = pipeline.run(compiled, cases, skip_invalid=skip_invalid, jobs=jobs)
     except ScoringError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

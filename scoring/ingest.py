@@ -55,6 +55,11 @@ def load_cases(path: str | Path, skip_invalid: bool = False) -> CaseFile:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise InputError([Problem(source, None, "", f"cannot read the case file: {exc.strerror}")]) from None
+    return parse_cases(raw, source, skip_invalid)
+
+
+def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile:
+    """The cases of a file's bytes (as read from disk or kept in the run store); source names it in messages."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

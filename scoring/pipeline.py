@@ -18,7 +18,7 @@ from .errors import EngineError, InputError, Problem
 from .ingest import CaseFile, load_cases
 from .ledger import build
 from .rollup import DepartmentResult, roll_up
-from .rulebook import load_rulebook
+from .overlay import load_effective
 from .runner import CaseFailure, default_jobs, score_cases
 
 
@@ -32,16 +32,18 @@ class Run:
     ledger: dict
 
 
-def load_compiled(rules: str | Path) -> CompiledRulebook:
-    return compile_rulebook(load_rulebook(rules))
+def load_compiled(rules: str | Path, overlays=(), sets=()) -> CompiledRulebook:
+    """The rulebook file, with overlays and --set name=value applied when given, compiled."""
+    return compile_rulebook(load_effective(rules, overlays, sets))
 
 
-def run(rules: str | Path, cases: str | Path, skip_invalid: bool = False, jobs: int | None = None) -> Run:
-    compiled = load_compiled(rules)
-    case_file = load_cases(cases, skip_invalid=skip_invalid)
-    results, failures, recovered = score(compiled, case_file.cases, str(cases), skip_invalid, jobs)
+def run(rules: str | Path | CompiledRulebook, cases: str | Path | CaseFile, skip_invalid: bool = False,
+        jobs: int | None = None) -> Run:
+    compiled = rules if isinstance(rules, CompiledRulebook) else load_compiled(rules)
+    case_file = cases if isinstance(cases, CaseFile) else load_cases(cases, skip_invalid=skip_invalid)
+    results, failures, recovered = score(compiled, case_file.cases, case_file.path, skip_invalid, jobs)
     if not results:
-        raise InputError([Problem(str(cases), None, "", "no case could be scored")])
+        raise InputError([Problem(case_file.path, None, "", "no case could be scored")])
     departments = roll_up(compiled, results)
     return Run(compiled, case_file, departments, failures, recovered,
                build(compiled, case_file, departments, failures))

@@ -157,3 +157,80 @@ def _num(value) -> str:
 def _fixed(value) -> str:
     """Two decimals in table columns, so that the numbers line up."""
     return "—" if value is None else f"{value:.2f}"
+
+
+CHANGE_NAMES = {"added": "新增", "removed": "删除", "changed": "修改", "order": "顺序"}
+
+
+def impact(document: dict) -> str:
+    """A scoring-diff/1 document: rule changes, then departments, items and case lines that moved."""
+    a, b = document["a"], document["b"]
+    out = [f"A  {_side(a)}", f"B  {_side(b)}",
+           "输入相同（sha256 " + a["input"]["sha256"][:12] + "）" if document["same_input"]
+           else f"输入不同：A {a['input']['sha256'][:12]}，B {b['input']['sha256'][:12]}", ""]
+    changes = document["rulebook_changes"]
+    if changes is None:
+        out.append("规则变化：未知（比较的是账本文件，不含规则全文；比较已记录的运行可列出规则变化）")
+    elif not changes:
+        out.append("规则变化：无")
+    else:
+        out.append(f"规则变化（{len(changes)}）：")
+        for change in changes:
+            if change["change"] == "order":
+                detail = f"{', '.join(change['old'])} → {', '.join(change['new'])}"
+            elif change["change"] == "changed":
+                detail = f"{_brief(change['old'])} → {_brief(change['new'])}"
+            else:
+                detail = _brief(change["new"] if change["change"] == "added" else change["old"])
+            out.append(f"  {CHANGE_NAMES[change['change']]}  {change['path']}: {detail}")
+    summary = document["summary"]
+    out += ["", f"部门：{summary['departments_total_changed']}/{summary['departments']} 个总分变化，"
+                f"{summary['cases_changed']} 件办件、{summary['lines_changed']} 条账目变化"]
+    rows = [[d["department"], _fixed(d["old_total"]), _fixed(d["new_total"]), _signed(d["delta"]),
+             _arrow(d["old_grade"], d["new_grade"]), _arrow(d["old_rank"], d["new_rank"])] for d in document["departments"]]
+    out.append(tabulate(rows, headers=["部门", "原总分", "新总分", "变化", "等级", "排名"], tablefmt="simple",
+                        colalign=["left", "right", "right", "right", "left", "left"], disable_numparse=True))
+    items = [[d["department"], f"{c['criterion']} {c['title']}", _num(c["old"]), _num(c["new"]), _signed(c["delta"])]
+             for d in document["departments"] for c in d["criteria"]]
+    if items:
+        out += ["", "各项变化：", tabulate(items, headers=["部门", "项目", "原分", "新分", "变化"], tablefmt="simple",
+                                       colalign=["left", "left", "right", "right", "right"], disable_numparse=True)]
+    lines = []
+    for d in document["departments"]:
+        for line in d["lines"]:
+            lines.append(_changed_line(d["department"], line.get("case") or "", line))
+        for case in d["cases"]:
+            for line in case["lines"]:
+                lines.append(_changed_line(d["department"], case["case"], line))
+    if lines:
+        out += ["", "账目变化：", tabulate(lines, headers=["部门", "案号", "规则", "原分", "新分", "说明"], tablefmt="simple",
+                                       colalign=["left", "left", "left", "right", "right", "left"], disable_numparse=True)]
+    return "\n".join(out) + "\n"
+
+
+def _side(side: dict) -> str:
+    book = side["rulebook"]
+    return f"{side['label']}: {book['id']} {book['version']} (规则 sha256 {book['sha256'][:12]})"
+
+
+def _changed_line(department: str, case: str, line: dict) -> list:
+    rule = line["rule"] or line["criterion"] or ""
+    if line.get("old_rule"):
+        rule = f"{line['old_rule']} → {rule}"
+    text = line["new_text"] if line["new_text"] is not None else f"（删除）{line['old_text']}"
+    return [department, case, rule, _num(line["old_points"]), _num(line["new_points"]), text]
+
+
+def _signed(value) -> str:
+    return "0" if not value else f"{value:+.2f}"
+
+
+def _arrow(old, new) -> str:
+    old, new = "—" if old is None else str(old), "—" if new is None else str(new)
+    return old if old == new else f"{old} → {new}"
+
+
+def _brief(value, width: int = 90) -> str:
+    import json
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= width else text[: width - 1] + "…"

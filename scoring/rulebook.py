@@ -46,12 +46,29 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
+class Source(_Spec):
+    """A rule file an effective rulebook was made from."""
+
+    id: ItemId
+    version: Annotated[str, Field(min_length=1)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class DerivedFrom(_Spec):
+    """Written by scoring.overlay into an effective rulebook: what it was made from."""
+
+    base: Source
+    overlays: list[Source] = []
+    set: dict[str, Any] = {}  # --set name=value, in the order given
+
+
 class RulebookInfo(_Spec):
     id: ItemId
     title: str
     version: Annotated[str, Field(min_length=1)]
     full_score: Number | None = None
     description: str = ""
+    derived_from: DerivedFrom | None = None
 
 
 class RuleSpec(_Spec):
@@ -172,15 +189,26 @@ BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events")
 
 
 @dataclass(frozen=True)
+class Locator:
+    """Where a key path of a rulebook is written: a file and its line."""
+
+    source: str
+    lines: dict  # key path -> line
+
+    def problem(self, path: tuple, message: str) -> Problem:
+        return Problem(self.source, line_of(self.lines, path), format_path(path), message)
+
+
+@dataclass(frozen=True)
 class Rulebook:
     spec: RulebookSpec
     path: str
     text: str
     sha256: str
-    lines: dict  # key path -> line, for messages
+    locator: Locator  # for an effective rulebook, one that names the base or overlay file a key came from
 
     def problem(self, path: tuple, message: str) -> Problem:
-        return Problem(self.path, line_of(self.lines, path), format_path(path), message)
+        return self.locator.problem(path, message)
 
 
 def load_rulebook(path: str | Path) -> Rulebook:
@@ -192,29 +220,35 @@ def load_rulebook(path: str | Path) -> Rulebook:
     return parse_rulebook(raw, source)
 
 
-def parse_rulebook(raw: bytes, source: str) -> Rulebook:
+def parse_rulebook(raw: bytes, source: str, locator: Locator | None = None) -> Rulebook:
+    """The rulebook in raw; problems are placed by locator (default: lines of raw itself)."""
+    text, data = read_toml(raw, source, "rulebook")
+    locator = locator or Locator(source, key_lines(text))
+    try:
+        spec = RulebookSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = validation_problems(exc, RulebookSpec, locator)
+        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the rulebook") from None
+    book = Rulebook(spec, source, text, hashlib.sha256(raw).hexdigest(), locator)
+    problems = check_references(book)
+    if problems:
+        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the rulebook")
+    return book
+
+
+def read_toml(raw: bytes, source: str, what: str) -> tuple[str, dict]:
+    """The text and data of a TOML rule file; floats are read as exact decimals (0.7 stays 7/10)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Problem(source, line, "", "not UTF-8 text")]) from None
     try:
-        data = tomllib.loads(text, parse_float=Decimal)  # exact decimals: 0.7 stays 7/10
+        return text, tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+)", str(exc))
         raise InputError([Problem(source, int(match.group(1)) if match else None, "", f"not valid TOML: {exc}")],
-                         f"{source}: the rulebook is not valid TOML") from None
-    lines = key_lines(text)
-    try:
-        spec = RulebookSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = [_problem(source, lines, err) for err in exc.errors()]
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the rulebook") from None
-    book = Rulebook(spec, source, text, hashlib.sha256(raw).hexdigest(), lines)
-    problems = check_references(book)
-    if problems:
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the rulebook")
-    return book
+                         f"{source}: the {what} is not valid TOML") from None
 
 
 def check_references(book: Rulebook) -> list[Problem]:
@@ -337,11 +371,15 @@ def format_path(path: tuple) -> str:
     return text
 
 
-def _problem(source: str, lines: dict, err: dict) -> Problem:
+def validation_problems(exc: ValidationError, model: type[BaseModel], locator: Locator) -> list[Problem]:
+    return [_problem(model, locator, err) for err in exc.errors()]
+
+
+def _problem(model: type[BaseModel], locator: Locator, err: dict) -> Problem:
     loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and ("[" in part or part.startswith("function"))))
     kind = err["type"]
     if kind == "extra_forbidden":
-        known = _fields_at(RulebookSpec, loc[:-1])
+        known = _fields_at(model, loc[:-1])
         message = f'unknown key "{loc[-1]}"{closest(loc[-1], known)}'
         if known:
             message += f"; expected one of: {', '.join(known)}"
@@ -353,7 +391,7 @@ def _problem(source: str, lines: dict, err: dict) -> Problem:
             message = message[len("Value error, "):]
         if "input" in err and not isinstance(err["input"], (dict, list)):
             message += f" (got {err['input']!r})"
-    return Problem(source, line_of(lines, loc), format_path(loc), message)
+    return locator.problem(loc, message)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
