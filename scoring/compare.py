@@ -15,7 +15,7 @@ from __future__ import annotations
 import tomllib
 from decimal import Decimal
 
-from .ledger import number
+from .ledger import number, plain
 
 FORMAT = "scoring-diff/1"
 
@@ -124,7 +124,7 @@ def rulebook_changes(old_text: str, new_text: str) -> list[dict]:
     if old_text == new_text:
         return []
     changes: list[dict] = []
-    _compare(_by_id(tomllib.loads(old_text)), _by_id(tomllib.loads(new_text)), "", changes)
+    _compare(_by_id(tomllib.loads(old_text, parse_float=Decimal)), _by_id(tomllib.loads(new_text, parse_float=Decimal)), "", changes)
     return changes
 
 
@@ -153,9 +153,9 @@ def _compare(old, new, path: str, out: list[dict]) -> None:
         for key in list(old) + [k for k in new if k not in old]:
             where = f"{path}.{key}" if path else str(key)
             if key not in new:
-                out.append({"path": where, "change": "removed", "old": _plain(old[key]), "new": None})
+                out.append({"path": where, "change": "removed", "old": plain(old[key]), "new": None})
             elif key not in old:
-                out.append({"path": where, "change": "added", "old": None, "new": _plain(new[key])})
+                out.append({"path": where, "change": "added", "old": None, "new": plain(new[key])})
             else:
                 _compare(old[key], new[key], where, out)
         if isinstance(old, _Keyed) and isinstance(new, _Keyed):
@@ -164,20 +164,7 @@ def _compare(old, new, path: str, out: list[dict]) -> None:
             if list(new) != expected:  # reordered, or an item added before others
                 out.append({"path": f"{path} (order)", "change": "order", "old": list(old), "new": list(new)})
     elif old != new:
-        out.append({"path": path, "change": "changed", "old": _plain(old), "new": _plain(new)})
-
-
-def _plain(value):
-    """JSON-ready: decimals as numbers, tables and lists inside too."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+        out.append({"path": path, "change": "changed", "old": plain(old), "new": plain(new)})
 
 
 # ---------------------------------------------------------------- documents

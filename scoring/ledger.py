@@ -71,7 +71,23 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
 
 def rulebook_entry(compiled: CompiledRulebook) -> dict:
     info = compiled.book.spec.rulebook
-    return {"id": info.id, "version": info.version, "title": info.title, "sha256": compiled.book.sha256}
+    entry = {"id": info.id, "version": info.version, "title": info.title, "sha256": compiled.book.sha256}
+    if info.derived_from is not None:  # an effective rulebook: the base, overlays and --set it was made from
+        entry["derived_from"] = plain(info.derived_from.model_dump())
+    return entry
+
+
+def plain(value):
+    """JSON-ready rule data: decimals (from TOML) as numbers, dates as text; tables and lists inside too."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def skipped_entries(case_file: CaseFile, failures: list | None) -> list[dict]:

@@ -279,6 +279,7 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -
             else:
                 problems.append(loc.problem(("remove", key, index), f'no {names} "{name}" to remove{closest(name, table)}'))
     if problems:
+        problems.sort(key=lambda p: p.line or 0)
         raise InputError(problems, f"{overlay.path}: {len(problems)} problem(s) applying the overlay")
 
 

@@ -3,7 +3,6 @@ import csv
 import datetime as dt
 import io
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +11,7 @@ import pytest
 from wcwidth import wcswidth
 
 from casekit import REFERENCE, ROOT, SAMPLE
-
-SCRIPT = Path(sys.executable).with_name("scoring")
-
-
-def scoring(*args, cwd=ROOT):
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, str(ROOT / "cli.py")]
-    return subprocess.run(command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
+from clikit import scoring, shuffled_sample
 
 RULES = ("--rules", REFERENCE)
 
@@ -69,19 +61,6 @@ def test_json_ledger_contract(ledger):
                 assert isinstance(line["points"], (int, float)) and isinstance(line["evidence"], list)
             assert abs(sum(l["points"] for l in case["lines"]) - case["total"]) < 0.01 * len(case["lines"])
         assert abs(sum(l["points"] for l in department["lines"]) - department["total"]) < 0.01 * len(department["lines"])
-
-
-def shuffled_sample(tmp_path, seed: int):
-    """The sample file with its cases, events and handlers in another order."""
-    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
-    rng = random.Random(seed)
-    rng.shuffle(rows)
-    for row in rows:
-        rng.shuffle(row["events"])
-        rng.shuffle(row["handlers"])
-    shuffled = tmp_path / "shuffled.jsonl"
-    shuffled.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    return shuffled
 
 
 def test_same_inputs_give_the_same_bytes_whatever_the_order_of_cases_and_events(ledger, tmp_path):
