@@ -89,7 +89,7 @@ class RunStore:
                 self.db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
             found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a readable run store ({exc})") from None
+            raise StoreError(f"{self.path}: cannot be read as a run store ({exc}); nothing was changed") from None
         if found is None or found[0] != FORMAT:
             raise StoreError(f"{self.path}: not a run store of this tool (format {found[0] if found else 'missing'}, "
                              f"expected {FORMAT})")

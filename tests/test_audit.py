@@ -212,7 +212,7 @@ def test_bad_run_ids_and_bad_stores_get_clear_errors(recorded, tmp_path):
     junk = tmp_path / "junk.db"
     junk.write_text("not a database", encoding="utf-8")
     run = scoring("runs", "list", "--store", junk)
-    assert run.returncode == 2 and "not a readable run store" in run.stderr
+    assert run.returncode == 2 and "cannot be read as a run store" in run.stderr
     run = scoring("runs", "list", "--store", tmp_path / "none.db")
     assert run.returncode == 2 and "no run store here" in run.stderr and not (tmp_path / "none.db").exists()
 
