@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -65,6 +66,7 @@ def main():
 @click.option("--record", is_flag=True, help="Keep the run (rulebook, cases, ledger) in the run store; prints its id.")
 def score(rules, overlays, sets, cases, fmt, out, skip_invalid, jobs, store, record):
     """Rank every department: total, grade, rank, and points per item (or the full ledger)."""
+    _check_out(out)  # before anything is scored or recorded
     sources = _guard(RuleSources.read, rules, overlays, sets)
     case_bytes = _read_bytes(cases, "case file")
     compiled = _guard(lambda: compile_rulebook(sources.effective()))
@@ -300,7 +302,8 @@ def replay(run_id, rules, overlays, sets, fmt, out, record, store, jobs):
 def diff(a, b, fmt, out, store):
     """What moved from A to B, each a run id or a ledger JSON file: departments' totals, grades
     and ranks, items, case ledger lines with the rule responsible, and (for runs) the rules."""
-    document = diff_document(_side(a, store), _side(b, store))
+    sides = _side(a, store), _side(b, store)
+    document = _comparing(lambda: diff_document(*sides), f"{a} or {b}")
     _emit(to_json(document) if fmt == "json" else impact(document), out)
 
 
@@ -323,6 +326,8 @@ def verify(ledger, rules, overlays, sets, cases, fmt, skip_invalid, jobs):
         kind = claimed["format"]
     except (ValueError, TypeError, KeyError):
         _fail(f"{ledger}: not a ledger (expected the JSON of `scoring score --format json` or `self-check --format json`)")
+    if not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict) or not isinstance(claimed.get("input"), dict):
+        _fail(f"{ledger}: not a complete ledger (rulebook and input are missing or not tables)")
     if kind not in ("scoring-ledger/1", selfcheck.FORMAT):
         _fail(f'{ledger}: format "{kind}" is not a ledger this tool can verify (scoring-ledger/1, {selfcheck.FORMAT})')
     compiled = _compiled(rules, overlays, sets)
@@ -335,15 +340,15 @@ def verify(ledger, rules, overlays, sets, cases, fmt, skip_invalid, jobs):
         try:
             day = dt.date.fromisoformat(claimed["as_of"])
             check = selfcheck.SelfCheck(compiled, case_file, claimed["department"], day, skip_invalid=skip_invalid, jobs=jobs)
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError):
             _fail(f"{ledger}: the self-assessment lacks a valid department or as_of")
         except ScoringError as exc:
             _fail(str(exc), exc.exit_code)
         found = check.document()
     else:
         found = _run(compiled, case_file, skip_invalid, jobs).ledger
-    rows = [] if to_json(found).encode("utf-8") == raw else differences(claimed, found)
     identical = to_json(found).encode("utf-8") == raw
+    rows = [] if identical else _comparing(lambda: differences(claimed, found), ledger)
     if fmt == "json":
         click.echo(to_json({"format": "scoring-verify/1", "ledger": ledger, "confirmed": not rows, "byte_identical": identical,
                             "differences": rows}), nl=False)
@@ -414,14 +419,26 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
             ledger = json.loads(Path(ref).read_bytes())
         except ValueError as exc:
             _fail(f"{ref}: not JSON ({exc})")
-        if not isinstance(ledger, dict) or ledger.get("format") != "scoring-ledger/1":
+        if not isinstance(ledger, dict) or ledger.get("format") != "scoring-ledger/1" or not all(
+                isinstance(ledger.get(key), dict) for key in ("rulebook", "input")):
             _fail(f"{ref}: not a ledger of `scoring score --format json` (format scoring-ledger/1)")
         return ref, ledger, None
+    if not re.fullmatch(r"[0-9a-fA-F]+", ref) or Path(ref).exists():
+        _fail(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")
     with _open_store(store) as opened:
         run = _guard(opened.get, ref)
         ledger = json.loads(_guard(opened.blob, run.record["ledger"]["sha256"], "ledger"))
         text = _guard(opened.blob, run.rulebook["sha256"], "effective rulebook").decode("utf-8")
     return f"run {run.id}", ledger, text
+
+
+def _comparing(compare, what: str):
+    """Run a comparison of ledgers; a ledger missing parts or holding the wrong kind of value is named, not a traceback."""
+    try:
+        return compare()
+    except (KeyError, TypeError, AttributeError, ArithmeticError, ValueError) as exc:
+        detail = f'the key "{exc.args[0]}" is missing' if isinstance(exc, KeyError) else f"a value of the wrong kind ({exc})"
+        _fail(f"{what}: not a complete ledger: {detail}")
 
 
 def _same_rulebook(ledger: str, claimed: dict, compiled) -> None:
@@ -461,10 +478,16 @@ def _run(compiled, cases: str | CaseFile, skip_invalid, jobs) -> pipeline.Run:
     return run
 
 
+def _check_out(out: str | None) -> None:
+    if out is not None and not (Path(out).parent if str(Path(out).parent) else Path(".")).is_dir():
+        _fail(f"{out}: the directory {Path(out).parent} does not exist; nothing was written")
+
+
 def _emit(text: str, out: str | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
+    _check_out(out)
     # write beside the target, then rename: a failed run never leaves half a file
     target = Path(out)
     handle, temporary = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")

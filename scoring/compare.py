@@ -202,6 +202,9 @@ def differences(claimed: dict, found: dict) -> list[dict]:
                 row(name, "floor" if check and what == "total" else what, d[f"old_{what}"], d[f"new_{what}"])
         for c in d["criteria"]:
             row(name, "points", c["old"], c["new"], criterion=c["criterion"])
+        for case in d["cases"]:
+            if case["old_total"] != case["new_total"]:
+                row(name, "case total", case["old_total"], case["new_total"], case["case"])
         for case in [{"case": None, "lines": d["lines"]}] + d["cases"]:
             for line in case["lines"]:
                 row(name, f"line {line['change']}", line["old_points"], line["new_points"], line.get("case") or case["case"],
@@ -214,12 +217,23 @@ def differences(claimed: dict, found: dict) -> list[dict]:
         for c in claimed.get("criteria", []):
             if c.get("ceiling") != ceilings.get(c["criterion"]):
                 row(claimed.get("department"), "ceiling", c.get("ceiling"), ceilings.get(c["criterion"]), criterion=c["criterion"])
-    if not rows:  # nothing about points: say which other parts differ
+    if not rows:  # nothing about points: say which other parts differ, department by department and case by case
         rest: list[dict] = []
-        _compare({k: v for k, v in claimed.items() if k != "engine"}, {k: v for k, v in found.items() if k != "engine"}, "", rest)
+        _compare(_by_name(claimed), _by_name(found), "", rest)
         for change in rest:
             row(None, change["path"], change["old"], change["new"])
     return rows
+
+
+def _by_name(document: dict) -> dict:
+    """A ledger with departments and cases keyed by name, so that a difference names them."""
+    data = {k: v for k, v in document.items() if k != "engine"}
+    if isinstance(data.get("departments"), list):
+        data["departments"] = _keyed([{**d, "cases": _keyed(d["cases"], "case")} if isinstance(d.get("cases"), list) else d
+                                      for d in data["departments"]], "department")
+    if isinstance(data.get("cases"), list):
+        data["cases"] = _keyed(data["cases"], "case")
+    return data
 
 
 def _as_ledger(document: dict) -> dict:

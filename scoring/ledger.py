@@ -84,7 +84,10 @@ def plain(value):
     if isinstance(value, list):
         return [plain(v) for v in value]
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value():
+            return int(value)
+        # a JSON number when the float says the same decimal, else the exact text
+        return float(value) if Decimal(repr(float(value))) == value else str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
@@ -92,7 +95,9 @@ def plain(value):
 
 def skipped_entries(case_file: CaseFile, failures: list | None) -> list[dict]:
     """The cases left out (--skip-invalid): invalid in the file, or failing a rule."""
-    skipped = [{"case": s.case_id, "line": s.line, "problems": [str(p) for p in s.problems]} for s in case_file.skipped]
+    # no file name in the problems: the ledger does not depend on where the file was read from
+    skipped = [{"case": s.case_id, "line": s.line, "problems": [f"{p.where}: {p.message}" if p.where else p.message
+                                                                 for p in s.problems]} for s in case_file.skipped]
     return skipped + [{"case": f.case, "line": None, "problems": [f"{f.kind}: {f.message}"]} for f in failures or []]
 
 

@@ -216,7 +216,16 @@ def _check_base(overlay: Overlay, info) -> None:
 def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -> None:
     spec, raw, loc = overlay.spec, overlay.data, overlay.locator
     problems: list[Problem] = []
+    if overlay.spec.params and any(isinstance(v, dict) and not v for v in overlay.spec.params.values()):
+        empty = next(k for k, v in overlay.spec.params.items() if isinstance(v, dict) and not v)
+        problems.append(loc.problem(("params", empty), "an empty table changes nothing (tables merge key by key); "
+                                                      "to remove a parameter, list it in [remove] params"))
     for path, value in _leaves(raw.get("params", {}), ("params",)):
+        current = _at(data, path)
+        if current is not None and _kind(current) != _kind(value):
+            problems.append(loc.problem(path, f"{_literal(value)} is a {_kind(value)}, but the base has a {_kind(current)} "
+                                              f"here ({_literal(current)}); remove the parameter first to change its kind"))
+            continue
         _put(data, path, value)
         origins[path] = (loc, path)
     for name, value in raw.get("let", {}).items():
@@ -303,6 +312,12 @@ def _leaves(table: dict, prefix: tuple):
             yield prefix + (key,), copy.deepcopy(value)
 
 
+def _at(data: dict, path: tuple):
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
 def _put(data: dict, path: tuple, value) -> None:
     for key in path[:-1]:
         if not isinstance(data.get(key), dict):
@@ -343,7 +358,7 @@ def _apply_sets(sets, data: dict, origins: dict) -> dict:
                 applied[name] = value
     if problems:
         raise InputError(problems, f"{len(problems)} problem(s) in --set")
-    return applied
+    return dict(sorted(applied.items()))  # the same settings in any order make the same rulebook
 
 
 def _set_value(name: str, text: str, current, problems: list):
@@ -358,7 +373,8 @@ def _set_value(name: str, text: str, current, problems: list):
         problems.append(Problem(SET_SOURCE, None, name, f"is a table; set its keys, such as {name}.{next(iter(current), 'key')}=..."))
         return None
     if value is None or _kind(value) != kind:
-        problems.append(Problem(SET_SOURCE, None, name, f'"{text}" is not a {kind} (the parameter is {_literal(current)})'))
+        hint = f"; quote it for a text: {name}='\"{text}\"'" if kind == "text" else ""
+        problems.append(Problem(SET_SOURCE, None, name, f'"{text}" is not a {kind} (the parameter is {_literal(current)}){hint}'))
         return None
     return value
 

@@ -327,11 +327,32 @@ def check_references(book: Rulebook) -> list[Problem]:
     if department.min is not None and department.max is not None and department.min > department.max:
         problem(("department", "min"), f"min {department.min} is above max {department.max}")
 
+    for path, value in _numbers(spec.params, ("params",)):
+        if not value.is_finite():
+            problem(path, f"{value} is not a finite number")
+        elif value and abs(value.adjusted()) > MAX_EXPONENT:
+            problem(path, f"{value} is out of range (at most 10^{MAX_EXPONENT} in size, at least 10^-{MAX_EXPONENT})")
+
     mins = [grade.min for grade in spec.grade]
     if len(set(mins)) != len(mins):
         problem(("grade",), "two grade bands start at the same score")
     _unique([grade.name for grade in spec.grade], ("grade",), "grade name", problem)
     return problems
+
+
+MAX_EXPONENT = 30  # exact arithmetic with 1e99999999 would not finish
+
+
+def _numbers(value, path: tuple):
+    """(key path, Decimal) for every number in a params table, nested tables and lists included."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _numbers(inner, path + (key,))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _numbers(inner, path + (index,))
+    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        yield path, Decimal(value)
 
 
 STEP_PLACEHOLDER = {"id": "step", "date": "2000-01-01", "department": "step"}

@@ -74,9 +74,11 @@ def inputs_of(store: RunStore, run: StoredRun) -> RunInputs:
 
 def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
     """Write a run's files into a new directory; returns the file names. An existing directory is refused."""
-    target = Path(out)
+    target = Path(out).resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InputError([Problem(str(out), None, "", "exists and is not an empty directory; nothing was written")])
+    if not target.parent.is_dir():
+        raise InputError([Problem(str(out), None, "", f"the directory {target.parent} does not exist; nothing was written")])
     inputs = inputs_of(store, run)
     suffix = Path(inputs.case_name).suffix or ".jsonl"
     files = {"rulebook.toml": inputs.effective, f"cases{suffix}": inputs.case_bytes, "ledger.json": inputs.ledger,
@@ -90,8 +92,7 @@ def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
                 "files": {name: sha256(content) for name, content in sorted(files.items())}}
     files["run.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     # written into a temporary directory beside the target, then renamed: all or nothing
-    parent = target.parent if str(target.parent) else Path(".")
-    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}."))
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         for name, content in files.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,9 @@ CREATE TRIGGER blobs_append_only_delete BEFORE DELETE ON blobs BEGIN SELECT RAIS
 """
 
 
+TRIGGERS = ("runs_append_only_update", "runs_append_only_delete", "blobs_append_only_update", "blobs_append_only_delete")
+
+
 class StoreError(ScoringError):
     """The store cannot be used as asked: missing, not a run store, damaged, or no such run."""
 
@@ -115,11 +118,16 @@ class RunStore:
                     row = self.db.execute("SELECT content FROM blobs WHERE sha256 = ?", (digest,)).fetchone()
                     if row is None:
                         self.db.execute("INSERT INTO blobs VALUES (?, ?)", (digest, content))
-                    elif sha256(bytes(row[0])) != digest:
+                    elif not isinstance(row[0], bytes) or sha256(row[0]) != digest:
                         raise StoreError(f"{self.path}: stored content {digest[:12]} does not match its sha256: the store "
                                          "was altered; nothing was recorded (see `scoring runs check`)")
-                last = self.db.execute("SELECT seq, hash FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
-                seq, previous = (last[0] + 1, last[1]) if last else (1, GENESIS)
+                rows = self.db.execute("SELECT seq, id, hash, record FROM runs ORDER BY seq").fetchall()
+                damaged = self._chain_problems(rows)
+                if damaged:  # never extend a chain that no longer holds
+                    raise StoreError(f"{self.path}: the run records were altered or damaged; nothing was recorded "
+                                     f"(`scoring runs check` lists every problem); first: {damaged[0]}")
+                last = rows[-1] if rows else None
+                seq, previous = (last[0] + 1, last[2]) if last else (1, GENESIS)
                 full = {**record, "seq": seq, "previous": previous}
                 text = canonical(full)
                 digest = sha256(text.encode("utf-8"))
@@ -135,34 +143,35 @@ class RunStore:
     # ---------------------------------------------------------------- reading
 
     def runs(self) -> list[StoredRun]:
-        rows = self._query("SELECT seq, id, hash, record FROM runs ORDER BY seq")
-        return [self._run(*row) for row in rows]
+        """Every run, oldest first; refused when any record or link of the chain was altered."""
+        problems = self._chain_problems(self._query("SELECT seq, id, hash, record FROM runs ORDER BY seq"))
+        if problems:
+            raise StoreError(f"{self.path}: the run records were altered or damaged, so none is used "
+                             f"(`scoring runs check` lists every problem); first: {problems[0]}")
+        return [self._run(*row) for row in self._query("SELECT seq, id, hash, record FROM runs ORDER BY seq")]
 
     def get(self, ref: str) -> StoredRun:
-        """A run by id or unique id prefix, its record checked against its hash."""
+        """A run by id (or full hash, or a unique prefix of 4+ characters), the whole chain checked."""
         ref = ref.strip().lower()
-        rows = self._query("SELECT seq, id, hash, record FROM runs ORDER BY seq")
-        matches = [row for row in rows if row[1] == ref] or (
-            [row for row in rows if row[1].startswith(ref)] if len(ref) >= MIN_PREFIX else [])
+        runs = self.runs()
+        matches = [r for r in runs if ref in (r.id, r.hash)] or (
+            [r for r in runs if r.hash.startswith(ref)] if len(ref) >= MIN_PREFIX else [])
         if len(matches) > 1:
-            raise StoreError(f'run id "{ref}" is ambiguous in {self.path}: ' + ", ".join(row[1] for row in matches))
+            raise StoreError(f'run id "{ref}" is ambiguous in {self.path}: ' + ", ".join(r.id for r in matches))
         if not matches:
-            ids = [row[1] for row in rows]
+            ids = [r.id for r in runs]
             hint = closest(ref, ids) or (f" (the latest is {ids[-1]})" if ids else " (the store holds no runs)")
-            raise StoreError(f'no run "{ref}" in {self.path}{hint}; `scoring runs list` shows them all')
-        run = self._run(*matches[0])
-        if sha256(run.text.encode("utf-8")) != run.hash or run.hash[:ID_LENGTH] != run.id:
-            raise StoreError(f"{self.path}: the record of run {run.id} does not match its hash: it was altered after "
-                             "recording; nothing was used (see `scoring runs check`)")
-        return run
+            short = f"; give at least {MIN_PREFIX} characters" if len(ref) < MIN_PREFIX else ""
+            raise StoreError(f'no run "{ref}" in {self.path}{hint}{short}; `scoring runs list` shows them all')
+        return matches[0]
 
     def blob(self, digest: str, what: str) -> bytes:
         """Stored content by sha256, refused if it no longer matches."""
         row = self._query("SELECT content FROM blobs WHERE sha256 = ?", (digest,))
         if not row:
             raise StoreError(f"{self.path}: the {what} ({digest[:12]}) is missing from the store; nothing was used")
-        content = bytes(row[0][0])
-        if sha256(content) != digest:
+        content = row[0][0]
+        if not isinstance(content, bytes) or sha256(content) != digest:
             raise StoreError(f"{self.path}: the stored {what} ({digest[:12]}) does not match its sha256: it was altered "
                              "after recording; nothing was used (see `scoring runs check`)")
         return content
@@ -174,11 +183,33 @@ class RunStore:
             raise StoreError(f"{self.path}: the store cannot be read ({exc}); nothing was used") from None
 
     def _run(self, seq, run_id, digest, text) -> StoredRun:
-        try:
-            record = json.loads(text)
-        except ValueError:
-            raise StoreError(f"{self.path}: the record of run {run_id} (#{seq}) is not valid JSON: the store was altered") from None
-        return StoredRun(seq, run_id, digest, record, text)
+        return StoredRun(seq, run_id, digest, json.loads(text), text)
+
+    @staticmethod
+    def _chain_problems(rows: list) -> list[str]:
+        """Each record against its hash, and each link of the chain: what every read relies on."""
+        problems: list[str] = []
+        previous, expected_seq = GENESIS, 1
+        for seq, run_id, digest, text in rows:
+            name = f"run {run_id} (#{seq})"
+            if seq != expected_seq:
+                problems.append(f"{name}: expected run #{expected_seq} here; run(s) before it are missing")
+            expected_seq = seq + 1 if isinstance(seq, int) else expected_seq + 1
+            record = _record_of(text)
+            if record is None:
+                problems.append(f"{name}: the record is not a JSON object as recorded")
+            elif not isinstance(digest, str) or sha256(text.encode("utf-8")) != digest:
+                problems.append(f"{name}: the record does not match its hash (altered after recording)")
+            elif digest[:ID_LENGTH] != run_id:
+                problems.append(f"{name}: the id is not the start of the record's hash")
+            else:
+                if record.get("seq") != seq:
+                    problems.append(f"{name}: the record says it is run #{record.get('seq')}")
+                if record.get("previous") != previous:
+                    problems.append(f"{name}: the chain is broken: it names {str(record.get('previous'))[:12]} as the run "
+                                    f"before it, but that run's hash is {str(previous)[:12]}")
+            previous = digest
+        return problems
 
     # ---------------------------------------------------------------- checking
 
@@ -187,57 +218,60 @@ class RunStore:
         problems: list[str] = []
         try:
             rows = self.db.execute("SELECT seq, id, hash, record FROM runs ORDER BY seq").fetchall()
-            blobs = {row[0]: bytes(row[1]) for row in self.db.execute("SELECT sha256, content FROM blobs")}
+            blobs = dict(self.db.execute("SELECT sha256, content FROM blobs").fetchall())
+            triggers = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
             integrity = self.db.execute("PRAGMA integrity_check").fetchall()
         except sqlite3.DatabaseError as exc:
             return [f"the database file cannot be read: {exc}"]
         if integrity != [("ok",)]:
             problems += [f"database file: {row[0]}" for row in integrity]
-        altered = {digest for digest, content in blobs.items() if sha256(content) != digest}
-        previous, expected_seq = GENESIS, 1
+        altered = {digest for digest, content in blobs.items() if not isinstance(content, bytes) or sha256(content) != digest}
+        problems += self._chain_problems(rows)
         for seq, run_id, digest, text in rows:
-            name = f"run {run_id} (#{seq})"
-            if seq != expected_seq:
-                problems.append(f"{name}: expected run #{expected_seq} here; run(s) before it are missing")
-            expected_seq = seq + 1
-            try:
-                record = json.loads(text)
-            except ValueError:
-                problems.append(f"{name}: the record is not valid JSON")
-                previous = digest
+            record = _record_of(text)
+            if record is None:
                 continue
-            if sha256(text.encode("utf-8")) != digest:
-                problems.append(f"{name}: the record does not match its hash (altered after recording)")
-            elif digest[:ID_LENGTH] != run_id:
-                problems.append(f"{name}: the id is not the start of the record's hash")
-            if record.get("seq") != seq:
-                problems.append(f"{name}: the record says it is run #{record.get('seq')}")
-            if record.get("previous") != previous:
-                problems.append(f"{name}: the chain is broken: it names {str(record.get('previous'))[:12]} as the run "
-                                f"before it, but that run's hash is {previous[:12]}")
-            previous = digest
+            name = f"run {run_id} (#{seq})"
             for what, blob in sorted(referenced_blobs(record).items()):
                 if blob not in blobs:
                     problems.append(f"{name}: the {what} ({blob[:12]}) is missing")
                 elif blob in altered:
                     problems.append(f"{name}: the stored {what} ({blob[:12]}) does not match its sha256 (altered after recording)")
             problems += [f"{name}: {problem}" for problem in _claims(record, blobs, altered)]
+        missing = [name for name in TRIGGERS if name not in triggers]
+        if missing:
+            problems.append(f"the append-only triggers were removed ({', '.join(missing)}): the store was opened for "
+                            "changes behind the tool's back")
         return problems
+
+
+def _record_of(text) -> dict | None:
+    try:
+        record = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _get(data, *keys):
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def referenced_blobs(record: dict) -> dict[str, str]:
     """What a run record points at in `blobs`: a description -> sha256."""
-    book = record.get("rulebook", {})
-    found = {"effective rulebook": book.get("sha256"), "rulebook": book.get("base", {}).get("sha256"),
-             "case file": record.get("input", {}).get("file_sha256"), "ledger": record.get("ledger", {}).get("sha256")}
-    for index, overlay in enumerate(book.get("overlays", [])):
-        found[f"overlay #{index + 1} ({overlay.get('name')})"] = overlay.get("sha256")
-    return {what: digest for what, digest in found.items() if digest}
+    found = {"effective rulebook": _get(record, "rulebook", "sha256"), "rulebook": _get(record, "rulebook", "base", "sha256"),
+             "case file": _get(record, "input", "file_sha256"), "ledger": _get(record, "ledger", "sha256")}
+    overlays = _get(record, "rulebook", "overlays")
+    for index, overlay in enumerate(overlays if isinstance(overlays, list) else []):
+        found[f"overlay #{index + 1} ({_get(overlay, 'name')})"] = _get(overlay, "sha256")
+    return {what: digest for what, digest in found.items() if isinstance(digest, str)}
 
 
 def _claims(record: dict, blobs: dict, altered: set) -> list[str]:
     """The stored ledger must say the rulebook and input the record says."""
-    digest = record.get("ledger", {}).get("sha256")
+    digest = _get(record, "ledger", "sha256")
     if digest not in blobs or digest in altered:
         return []
     try:
@@ -245,9 +279,9 @@ def _claims(record: dict, blobs: dict, altered: set) -> list[str]:
     except ValueError:
         return ["the stored ledger is not JSON"]
     problems = []
-    if ledger.get("rulebook", {}).get("sha256") != record.get("rulebook", {}).get("sha256"):
+    if _get(ledger, "rulebook", "sha256") != _get(record, "rulebook", "sha256"):
         problems.append("the stored ledger was made with another rulebook than the record names")
-    if ledger.get("input", {}).get("sha256") != record.get("input", {}).get("sha256"):
+    if _get(ledger, "input", "sha256") != _get(record, "input", "sha256"):
         problems.append("the stored ledger was made from other cases than the record names")
     return problems
 

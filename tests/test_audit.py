@@ -185,7 +185,11 @@ def test_runs_check_names_an_altered_record_and_a_missing_run(recorded, tmp_path
     check = scoring("runs", "check", "--store", store)
     assert check.returncode == 1
     assert f"run {recorded['base']} (#1): the record does not match its hash (altered after recording)" in check.stderr
-    assert "record of run" in scoring("runs", "show", recorded["base"], "--store", store).stderr
+    shown = scoring("runs", "show", recorded["base"], "--store", store)
+    assert shown.returncode == 2 and "the run records were altered or damaged, so none is used" in shown.stderr
+    # nothing more is chained onto a broken chain
+    again = scoring("score", *RULES, "--cases", SAMPLE, "--record", "--store", store)
+    assert again.returncode == 2 and "nothing was recorded" in again.stderr
 
     store = store_copy(recorded, tmp_path)
     tamper(store, "DELETE FROM runs WHERE id = ?", recorded["base"])
@@ -295,3 +299,75 @@ def test_every_command_that_takes_rules_takes_overlays(tmp_path):
     assert shown.stdout == REFERENCE.read_text(encoding="utf-8")
     bad = scoring("score", *RULES, "--overlay", REFERENCE, "--cases", SAMPLE)
     assert bad.returncode == 2 and "this is a rulebook, not an overlay" in bad.stderr
+
+
+# ---------------------------------------------------------------- found in review: each once broke
+
+def test_a_run_with_skipped_cases_replays_and_verifies_from_anywhere(tmp_path):
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    bad = tmp_path / "with-bad.jsonl"
+    bad.write_text("".join(lines[:5]) + '{"id": "X-1", "kind": "proposal"}\n' + "".join(lines[5:40]), encoding="utf-8")
+    store = tmp_path / "runs.db"
+    run = scoring("score", *RULES, "--cases", bad.name, "--skip-invalid", "--record", "--store", store, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    run_id = run.stderr.split("recorded run ")[1].split()[0]
+    assert scoring("replay", run_id, "--store", store).stdout.startswith("reproduced:")
+    out = tmp_path / "export"
+    assert scoring("runs", "export", run_id, "--out", out, "--store", store).returncode == 0
+    verify = json.loads((out / "run.json").read_text(encoding="utf-8"))["verify"].split()[1:]
+    assert scoring(*verify, cwd=out).stdout.startswith("confirmed:")
+
+
+def test_odd_tampering_is_reported_not_crashed_on(recorded, tmp_path):
+    for sql in ("UPDATE runs SET record = 'null' WHERE seq = 2", "UPDATE runs SET record = CAST(record AS BLOB) WHERE seq = 1",
+                "UPDATE blobs SET content = CAST(content AS TEXT)"):
+        store = store_copy(recorded, tmp_path)
+        tamper(store, sql)
+        for command in (("runs", "check"), ("replay", recorded["base"])):
+            run = scoring(*command, "--store", store)
+            assert run.returncode in (1, 2) and "Traceback" not in run.stderr, (sql, command, run.stderr)
+        assert "Traceback" not in scoring("runs", "list", "--store", store).stderr  # lists records, reads no content
+        assert "the append-only triggers were removed" in scoring("runs", "check", "--store", store).stderr
+
+
+def test_the_full_hash_names_a_run_and_short_prefixes_say_why_not(recorded):
+    shown = json.loads(scoring("runs", "show", recorded["base"], "--store", recorded["store"], "--format", "json").stdout)
+    assert scoring("runs", "show", shown["hash"], "--store", recorded["store"]).returncode == 0
+    short = scoring("runs", "show", recorded["base"][:3], "--store", recorded["store"])
+    assert short.returncode == 2 and "give at least 4 characters" in short.stderr
+
+
+def test_out_into_a_missing_directory_is_refused_before_anything_is_recorded(tmp_path):
+    store = tmp_path / "runs.db"
+    run = scoring("score", *RULES, "--cases", SAMPLE, "--record", "--store", store, "--out", tmp_path / "nodir" / "x.txt")
+    assert run.returncode == 2 and "does not exist; nothing was written" in run.stderr and not store.exists()
+
+
+def test_malformed_ledgers_and_mistyped_names_get_clear_errors(recorded, tmp_path):
+    ledger = json.loads((recorded["folder"] / "ledger-1.json").read_text(encoding="utf-8"))
+    ledger["departments"][3] = None
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(ledger, ensure_ascii=False), encoding="utf-8")
+    run = scoring("verify", broken, *RULES, "--cases", SAMPLE)
+    assert run.returncode == 2 and "not a complete ledger" in run.stderr and "Traceback" not in run.stderr
+    run = scoring("diff", "ledger-1.jsn", broken, cwd=recorded["folder"])
+    assert run.returncode == 2 and "ledger-1.jsn: no such ledger file" in run.stderr
+
+
+def test_verify_names_a_changed_case_total(recorded, tmp_path):
+    ledger = json.loads((recorded["folder"] / "ledger-1.json").read_text(encoding="utf-8"))
+    case = ledger["departments"][2]["cases"][0]
+    case["total"] -= 7
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(ledger, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    rows = json.loads(scoring("verify", edited, *RULES, "--cases", SAMPLE, "--format", "json").stdout)["differences"]
+    assert [(r["department"], r["case"], r["what"], r["claimed"]) for r in rows] == [
+        (ledger["departments"][2]["department"], case["case"], "case total", case["total"])]
+
+
+def test_settings_in_any_order_make_the_same_rulebook():
+    one = scoring("rules", "show", REFERENCE, "--set", "sign_points=4", "--set", "co_points=90")
+    two = scoring("rules", "show", REFERENCE, "--set", "co_points=90", "--set", "sign_points=4")
+    assert one.returncode == 0 and one.stdout == two.stdout and "set(co_points=90,sign_points=4)" in one.stdout
+    bad = scoring("rules", "show", REFERENCE, "--set", "sign_points=nan")
+    assert bad.returncode == 2 and "--set: sign_points: NaN is not a finite number" in bad.stderr

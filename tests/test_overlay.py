@@ -217,3 +217,13 @@ def test_waived_cases_leave_the_d2_rate_and_all_waived_means_no_deduction():
 
 def points_of_department(cases, text, criterion):
     return departments(cases, text)[LEAD].criteria[criterion]
+
+
+def test_overlay_params_keep_the_kind_of_the_base_and_an_empty_table_is_refused():
+    found = problems_of_merge(HEAD + '[params]\nsign_points = "five"\noutcome_points = { A = "x" }\nrating_points = {}\n')
+    assert found == ['change.toml:7: params.sign_points: "five" is a text, but the base has a number here (5); '
+                     'remove the parameter first to change its kind',
+                     'change.toml:8: params.outcome_points.A: "x" is a text, but the base has a number here (30); '
+                     'remove the parameter first to change its kind',
+                     'change.toml:9: params.rating_points: an empty table changes nothing (tables merge key by key); '
+                     'to remove a parameter, list it in [remove] params']
