@@ -16,7 +16,7 @@ from . import pipeline, runs, selfcheck
 from .cases import case_json_schema
 from .compare import diff_document, differences
 from .compiler import compile_rulebook
-from .errors import InputError, Problem, ScoringError, closest
+from .errors import ScoringError, closest
 from .ingest import CaseFile, load_cases, parse_cases
 from .ledger import to_csv, to_json
 from .overlay import RuleSources, read_source
@@ -262,6 +262,7 @@ def replay(run_id, rules, overlays, sets, fmt, out, record, store, jobs):
     ("reproduced"); with a changed rulebook, show the impact on every department.
 
     Exit status 1 when an unchanged replay does not reproduce the ledger."""
+    _check_out(out)
     with _open_store(store) as opened:
         stored = _guard(opened.get, run_id)
         inputs = _guard(runs.inputs_of, opened, stored)

@@ -7,6 +7,7 @@ table shows and what the JSON says cannot differ. Chinese text is aligned by dis
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from tabulate import tabulate
 
@@ -231,6 +232,5 @@ def _arrow(old, new) -> str:
 
 
 def _brief(value, width: int = 90) -> str:
-    import json
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
     return text if len(text) <= width else text[: width - 1] + "…"
