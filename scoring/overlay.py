@@ -109,10 +109,11 @@ def parse_overlay(raw: bytes, source: str) -> Overlay:
     except ValidationError as exc:
         problems = validation_problems(exc, OverlaySpec, locator)
         raise InputError(problems, f"{source}: {len(problems)} problem(s) in the overlay") from None
-    for index, patch in enumerate(spec.criterion + spec.rule):
-        if patch.before and patch.after:
-            kind, i = ("criterion", index) if index < len(spec.criterion) else ("rule", index - len(spec.criterion))
-            raise InputError([locator.problem((kind, i, "before"), "give before or after, not both")])
+    both = [locator.problem((kind, index, "before"), "give before or after, not both")
+            for kind, patches in (("criterion", spec.criterion), ("rule", spec.rule))
+            for index, patch in enumerate(patches) if patch.before and patch.after]
+    if both:
+        raise InputError(both, f"{source}: {len(both)} problem(s) in the overlay")
     return Overlay(spec, data, source, text, hashlib.sha256(raw).hexdigest(), locator)
 
 
@@ -148,12 +149,11 @@ def load_effective(rules: str | Path, overlays=(), sets=()) -> Rulebook:
     return RuleSources.read(rules, overlays, sets).effective()
 
 
+@dataclass(frozen=True)
 class _OriginLocator(Locator):
     """Places a key path of the effective rulebook in the file (or --set) it came from."""
 
-    def __init__(self, origins: dict[tuple, tuple[Locator, tuple]]):
-        super().__init__("", {})
-        object.__setattr__(self, "origins", origins)
+    origins: dict = field(default_factory=dict)  # effective path prefix -> (locator of its file, path there)
 
     def problem(self, path: tuple, message: str) -> Problem:
         for size in range(len(path), -1, -1):
@@ -202,7 +202,7 @@ def apply(base: Rulebook, overlays: list[Overlay], sets=()) -> Rulebook:
                "set": applied}
     data["rulebook"] = {**data["rulebook"], "version": "+".join(parts), "derived_from": derived}
     text = _render(data, base, overlays, applied)
-    return parse_rulebook(text.encode("utf-8"), base.path, _OriginLocator(origins))
+    return parse_rulebook(text.encode("utf-8"), base.path, _OriginLocator(base.path, {}, origins))
 
 
 def _check_base(overlay: Overlay, info) -> None:
@@ -216,11 +216,11 @@ def _check_base(overlay: Overlay, info) -> None:
 def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -> None:
     spec, raw, loc = overlay.spec, overlay.data, overlay.locator
     problems: list[Problem] = []
-    if overlay.spec.params and any(isinstance(v, dict) and not v for v in overlay.spec.params.values()):
-        empty = next(k for k, v in overlay.spec.params.items() if isinstance(v, dict) and not v)
-        problems.append(loc.problem(("params", empty), "an empty table changes nothing (tables merge key by key); "
-                                                      "to remove a parameter, list it in [remove] params"))
     for path, value in _leaves(raw.get("params", {}), ("params",)):
+        if value == {}:
+            problems.append(loc.problem(path, "an empty table changes nothing (tables merge key by key); "
+                                              "to remove a parameter, list it in [remove] params"))
+            continue
         current = _at(data, path)
         if current is not None and _kind(current) != _kind(value):
             problems.append(loc.problem(path, f"{_literal(value)} is a {_kind(value)}, but the base has a {_kind(current)} "
@@ -239,14 +239,7 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -
         placed = spec.criterion[index]
         item = _Item({k: v for k, v in patch.items() if k not in ("rule", "before", "after")}, loc, ("criterion", index),
                      [_Item(r, loc, ("criterion", index, "rule", ri)) for ri, r in enumerate(patch.get("rule", []))])
-        ids = [c.data["id"] for c in criteria]
-        if placed.id in ids and not (placed.before or placed.after):
-            criteria[ids.index(placed.id)] = item
-            continue
-        if placed.id in ids:
-            del criteria[ids.index(placed.id)]
-        position = _position(placed, [c.data["id"] for c in criteria], loc, ("criterion", index), "criterion", problems)
-        criteria.insert(position, item)
+        _place(criteria, item, placed, loc, ("criterion", index), "criterion", problems)
 
     for index, patch in enumerate(raw.get("rule", [])):
         placed = spec.rule[index]
@@ -257,13 +250,7 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -
             continue
         rules = criteria[ids.index(placed.criterion)].rules
         item = _Item({k: v for k, v in patch.items() if k not in ("criterion", "before", "after")}, loc, ("rule", index))
-        rule_ids = [r.data["id"] for r in rules]
-        if placed.id in rule_ids and not (placed.before or placed.after):
-            rules[rule_ids.index(placed.id)] = item
-            continue
-        if placed.id in rule_ids:
-            del rules[rule_ids.index(placed.id)]
-        rules.insert(_position(placed, [r.data["id"] for r in rules], loc, ("rule", index), "rule", problems), item)
+        _place(rules, item, placed, loc, ("rule", index), "rule", problems)
 
     removals = spec.remove
     for index, criterion_id in enumerate(removals.criteria):
@@ -292,15 +279,24 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -
         raise InputError(problems, f"{overlay.path}: {len(problems)} problem(s) applying the overlay")
 
 
-def _position(placed: Placement, ids: list[str], loc: Locator, path: tuple, what: str, problems: list) -> int:
+def _place(items: list[_Item], item: _Item, placed: Placement, loc: Locator, path: tuple, what: str,
+           problems: list) -> None:
+    """Same id: replaced in place, or moved when before/after is given; a new id: before/after, or at the end."""
+    ids = [i.data["id"] for i in items]
     anchor = placed.before or placed.after
+    if placed.id in ids:
+        if anchor is None:
+            items[ids.index(placed.id)] = item
+            return
+        del items[ids.index(placed.id)]
+        ids.remove(placed.id)
     if anchor is None:
-        return len(ids)
-    if anchor not in ids:
+        items.append(item)
+    elif anchor not in ids:
         key = "before" if placed.before else "after"
         problems.append(loc.problem(path + (key,), f'no {what} "{anchor}" to place it {key}{closest(anchor, ids)}'))
-        return len(ids)
-    return ids.index(anchor) + (1 if placed.after else 0)
+    else:
+        items.insert(ids.index(anchor) + (1 if placed.after else 0), item)
 
 
 def _leaves(table: dict, prefix: tuple):

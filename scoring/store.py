@@ -144,11 +144,12 @@ class RunStore:
 
     def runs(self) -> list[StoredRun]:
         """Every run, oldest first; refused when any record or link of the chain was altered."""
-        problems = self._chain_problems(self._query("SELECT seq, id, hash, record FROM runs ORDER BY seq"))
+        rows = self._query("SELECT seq, id, hash, record FROM runs ORDER BY seq")
+        problems = self._chain_problems(rows)
         if problems:
             raise StoreError(f"{self.path}: the run records were altered or damaged, so none is used "
                              f"(`scoring runs check` lists every problem); first: {problems[0]}")
-        return [self._run(*row) for row in self._query("SELECT seq, id, hash, record FROM runs ORDER BY seq")]
+        return [self._run(*row) for row in rows]
 
     def get(self, ref: str) -> StoredRun:
         """A run by id (or full hash, or a unique prefix of 4+ characters), the whole chain checked."""

@@ -21,6 +21,7 @@ def effective(overlay_text: str = "", sets=()):
 
 
 def problems(overlay_text: str = "", sets=()):
+    """Every problem of the overlay and settings, applying them or compiling the result."""
     with pytest.raises(InputError) as caught:
         compile_rulebook(effective(overlay_text, sets))
     return [str(p) for p in caught.value.problems]
@@ -114,33 +115,23 @@ def test_set_overrides_existing_parameters_of_the_same_kind():
     ("f2f_points", "--set: f2f_points: expected name=value, such as points=4"),
 ])
 def test_set_problems_name_the_argument(argument, message):
-    with pytest.raises(InputError) as caught:
-        effective(sets=[argument])
-    assert [str(p) for p in caught.value.problems][0].startswith(message)
+    assert problems(sets=[argument])[0].startswith(message)
 
 
 # ---------------------------------------------------------------- problems name the overlay's file and line
 
 def test_an_overlay_for_another_base_is_refused():
     text = HEAD.replace('version = "1.0.0" }', 'version = "2.0.0" }')
-    with pytest.raises(InputError) as caught:
-        effective(text)
-    assert str(caught.value.problems[0]) == ('change.toml:5: overlay.base: the overlay is for rulebook "proposal-handling" '
+    assert problems(text)[0] == ('change.toml:5: overlay.base: the overlay is for rulebook "proposal-handling" '
                                              'version 2.0.0, not "proposal-handling" version 1.0.0')
 
 
 def test_unknown_names_in_an_overlay_get_its_line_and_the_closest_name():
-    found = problems_of_merge(HEAD + '[[rule]]\ncriterion = "L2x"\nid = "X"\npoints = 1\ntext = "x"\n'
+    found = problems(HEAD + '[[rule]]\ncriterion = "L2x"\nid = "X"\npoints = 1\ntext = "x"\n'
                               '[remove]\nrules = ["L2-othr"]\ncriteria = ["D1x"]\n')
     assert found == ['change.toml:7: rule[0].criterion: unknown criterion "L2x" (did you mean "L2"?)',
                      'change.toml:12: remove.rules[0]: no rule "L2-othr" to remove (did you mean "L2-other"?)',
                      'change.toml:13: remove.criteria[0]: no criterion "D1x" to remove (did you mean "D1"?)']
-
-
-def problems_of_merge(text):
-    with pytest.raises(InputError) as caught:
-        effective(text)
-    return [str(p) for p in caught.value.problems]
 
 
 def test_a_bad_expression_in_an_overlay_rule_is_reported_at_the_overlay_line():
@@ -220,7 +211,7 @@ def points_of_department(cases, text, criterion):
 
 
 def test_overlay_params_keep_the_kind_of_the_base_and_an_empty_table_is_refused():
-    found = problems_of_merge(HEAD + '[params]\nsign_points = "five"\noutcome_points = { A = "x" }\nrating_points = {}\n')
+    found = problems(HEAD + '[params]\nsign_points = "five"\noutcome_points = { A = "x" }\nrating_points = {}\n')
     assert found == ['change.toml:7: params.sign_points: "five" is a text, but the base has a number here (5); '
                      'remove the parameter first to change its kind',
                      'change.toml:8: params.outcome_points.A: "x" is a text, but the base has a number here (30); '
