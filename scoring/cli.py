@@ -24,7 +24,9 @@ from .report import explain as explain_text
 from .report import impact, ranking_table
 from .report import self_check as self_check_text
 from .rulebook import parse_rulebook
+from .departments import parse_departments
 from .store import ENV, RunStore, default_path
+from .versions import choose_rulebook
 
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed."
 
@@ -36,11 +38,13 @@ def rules_options(command):
                            help="Override a parameter of the rulebook, such as points=4 or table.key=4 (repeatable; applied last).")(command)
     command = click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
                            help="Apply an overlay rule file to the rulebook (repeatable; in the order given).")(command)
-    return click.option("--rules", "rules", required=True, type=click.Path(dir_okay=False),
-                        help="Rulebook (TOML).")(command)
+    return click.option("--rules", "rules", required=True, type=click.Path(),
+                        help="Rulebook (TOML), or a directory of rulebooks: the one whose period covers the cases.")(command)
 
 cases_option = click.option("--cases", "cases", required=True, type=click.Path(dir_okay=False),
                             help="Case histories (JSON Lines, or a JSON array).")
+departments_option = click.option("--departments", "departments", type=click.Path(dir_okay=False), default=None,
+                                  help="Department records (JSON Lines): facts the rulebook's [department_fields] declare.")
 skip_option = click.option("--skip-invalid", is_flag=True,
                            help="Score the valid cases and list the invalid ones, instead of stopping.")
 store_option = click.option("--store", type=click.Path(dir_okay=False), default=None,
@@ -60,19 +64,22 @@ def main():
 @cases_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the run succeeds).")
+@departments_option
 @skip_option
 @jobs_option
 @store_option
 @click.option("--record", is_flag=True, help="Keep the run (rulebook, cases, ledger) in the run store; prints its id.")
-def score(rules, overlays, sets, cases, fmt, out, skip_invalid, jobs, store, record):
+def score(rules, overlays, sets, cases, departments, fmt, out, skip_invalid, jobs, store, record):
     """Rank every department: total, grade, rank, and points per item (or the full ledger)."""
     _check_out(out)  # before anything is scored or recorded
-    sources = _guard(RuleSources.read, rules, overlays, sets)
     case_bytes = _read_bytes(cases, "case file")
+    case_file = _guard(parse_cases, case_bytes, cases, skip_invalid)
+    sources = _guard(RuleSources.read, _rulebook_for(rules, case_file), overlays, sets)
     compiled = _guard(lambda: compile_rulebook(sources.effective()))
-    run = _run(compiled, _guard(parse_cases, case_bytes, cases, skip_invalid), skip_invalid, jobs)
+    run = _run(compiled, case_file, skip_invalid, jobs, departments)
     if record:
-        _record(store, sources, run, case_bytes, skip_invalid)
+        records = None if departments is None else (departments, _read_bytes(departments, "department records"))
+        _record(store, sources, run, case_bytes, skip_invalid, departments=records)
     text = {"table": ranking_table, "json": to_json, "csv": to_csv}[fmt](run.ledger)
     _emit(text, out)
 
@@ -84,11 +91,13 @@ def score(rules, overlays, sets, cases, fmt, out, skip_invalid, jobs, store, rec
 @click.option("--case", "case_id", help="Only this case.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False))
+@departments_option
 @skip_option
 @jobs_option
-def explain(rules, overlays, sets, cases, department, case_id, fmt, out, skip_invalid, jobs):
+def explain(rules, overlays, sets, cases, department, case_id, fmt, out, departments, skip_invalid, jobs):
     """Every point of one department (or one of its cases), with the events behind it."""
-    run = _run(_compiled(rules, overlays, sets), cases, skip_invalid, jobs)
+    case_file = _guard(load_cases, cases, skip_invalid)
+    run = _run(_compiled(_rulebook_for(rules, case_file), overlays, sets), case_file, skip_invalid, jobs, departments)
     names = [d["department"] for d in run.ledger["departments"]]
     if department not in names:
         _fail(f'no department "{department}" in the scored cases{closest(department, names)}; '
@@ -116,9 +125,10 @@ def explain(rules, overlays, sets, cases, department, case_id, fmt, out, skip_in
               help="Check as of the end of this day, YYYY-MM-DD (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the check succeeds).")
+@departments_option
 @skip_option
 @jobs_option
-def self_check(rules, overlays, sets, cases, department, as_of, fmt, out, skip_invalid, jobs):
+def self_check(rules, overlays, sets, cases, department, as_of, fmt, out, departments, skip_invalid, jobs):
     """Where a department stands on a date: score secured, score still reachable, items at risk.
 
     Events dated after the date are left out and deadlines not yet passed are not failures.
@@ -126,8 +136,9 @@ def self_check(rules, overlays, sets, cases, department, as_of, fmt, out, skip_i
     done the next day (items decided by others, such as a member's rating, are shown apart)."""
     day = as_of.date() if as_of else dt.date.today()
     try:
-        check = selfcheck.SelfCheck(pipeline.load_compiled(rules, overlays, sets), load_cases(cases, skip_invalid=skip_invalid),
-                                    department, day, skip_invalid=skip_invalid, jobs=jobs)
+        case_file = load_cases(cases, skip_invalid=skip_invalid)
+        check = selfcheck.SelfCheck(pipeline.load_compiled(_rulebook_for(rules, case_file), overlays, sets), case_file,
+                                    department, day, skip_invalid=skip_invalid, jobs=jobs, departments=departments)
     except ScoringError as exc:
         _fail(str(exc), exc.exit_code)
     document = check.document()
@@ -160,6 +171,53 @@ def rules_show(rulebook, overlays, sets, out):
     book = _guard(lambda: compile_rulebook(RuleSources.read(rulebook, overlays, sets).effective()).book)
     click.echo(f"# {book.spec.rulebook.id} {book.spec.rulebook.version}, sha256 {book.sha256}", err=True)
     _emit(book.text, out)
+
+
+@rules.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def rules_validate(files):
+    """Check rulebooks: everything that stops loading, the points each item and the total can
+    reach against the full score, rules that can never fire, gaps in grade bands and tiers,
+    weights, unused parameters. Exit 1 when any file has a finding."""
+    from .lang.bounds import format_interval
+    from .validate import validate
+    failed = False
+    for path in files:
+        report = validate(path)
+        if report.ranges:
+            click.echo(f"{path}: the points each item can give (per case, or per department) and the total")
+            click.echo(tabulate([[item, title, format_interval(found)] for item, title, found in report.ranges],
+                                headers=["项目", "名称", "可得分"], tablefmt="simple", disable_numparse=True))
+        if report.problems:
+            failed = True
+            click.echo(f"{path}: {len(report.problems)} problem(s):")
+            for problem in report.problems:
+                click.echo(f"  {problem}")
+        else:
+            click.echo(f"{path}: clean")
+    if failed:
+        sys.exit(1)
+
+
+@rules.command("test")
+@click.argument("target", metavar="DIR", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=0, show_default=True,
+              metavar="PCT", help="Exit 1 when a rulebook's coverage (percent of its paths its fixtures reach) is below PCT.")
+def rules_test(target, fmt, min_coverage):
+    """Run the fixtures of each rulebook in DIR (or of the rulebook DIR) and report coverage.
+
+    The fixtures of X.toml are the *.toml files in X.tests/ beside it: each names a case file
+    and states the totals, grades, ranks and ledger lines the rulebook must produce from it.
+    Coverage: the rules, otherwise sentences, caps, floors, rates, grade bands and clamps the
+    fixtures reach. Exit status 0 all passed; 1 a fixture failed or coverage is below
+    --min-coverage; 2 bad input (a rulebook or fixture file, every problem listed)."""
+    from . import ruletests
+
+    report = _guard(ruletests.run_tests, target)
+    text = ruletests.to_json(report, min_coverage) if fmt == "json" else ruletests.render(report, min_coverage)
+    click.echo(text, nl=False)
+    sys.exit(report.exit_code(min_coverage))
 
 
 @main.group("runs")
@@ -273,7 +331,9 @@ def replay(run_id, rules, overlays, sets, fmt, out, record, store, jobs):
     changed = bool(rules or overlays or sets)
     book = _guard(sources.effective) if changed else _guard(parse_rulebook, inputs.effective, f"run {stored.id}: rulebook")
     case_file = _guard(parse_cases, inputs.case_bytes, f"run {stored.id}: {inputs.case_name}", inputs.skip_invalid)
-    run = _run(_guard(compile_rulebook, book), case_file, inputs.skip_invalid, jobs)
+    records = None if inputs.departments is None else _guard(
+        parse_departments, inputs.departments[1], f"run {stored.id}: {inputs.departments[0]}", book.spec.department_fields)
+    run = _run(_guard(compile_rulebook, book), case_file, inputs.skip_invalid, jobs, records)
     replayed = to_json(run.ledger).encode("utf-8")
     old_ledger = json.loads(inputs.ledger)
     document = diff_document((f"run {stored.id}", old_ledger, inputs.effective.decode("utf-8")),
@@ -281,7 +341,7 @@ def replay(run_id, rules, overlays, sets, fmt, out, record, store, jobs):
     reproduced = None if changed else replayed == inputs.ledger
     document["replay"] = {"run": stored.id, "changed_rules": changed, "reproduced": reproduced}
     if record:
-        _record(store, sources, run, inputs.case_bytes, inputs.skip_invalid, replayed_from=stored.id)
+        _record(store, sources, run, inputs.case_bytes, inputs.skip_invalid, replayed_from=stored.id, departments=inputs.departments)
     if fmt == "json":
         _emit(to_json(document), out)
     elif reproduced:
@@ -313,9 +373,10 @@ def diff(a, b, fmt, out, store):
 @rules_options
 @cases_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@departments_option
 @skip_option
 @jobs_option
-def verify(ledger, rules, overlays, sets, cases, fmt, skip_invalid, jobs):
+def verify(ledger, rules, overlays, sets, cases, departments, fmt, skip_invalid, jobs):
     """Score again and confirm a published ledger (score --format json) or a department's
     self-assessment (self-check --format json), or list every difference.
 
@@ -331,23 +392,24 @@ def verify(ledger, rules, overlays, sets, cases, fmt, skip_invalid, jobs):
         _fail(f"{ledger}: not a complete ledger (rulebook and input are missing or not tables)")
     if kind not in ("scoring-ledger/1", selfcheck.FORMAT):
         _fail(f'{ledger}: format "{kind}" is not a ledger this tool can verify (scoring-ledger/1, {selfcheck.FORMAT})')
-    compiled = _compiled(rules, overlays, sets)
-    _same_rulebook(ledger, claimed.get("rulebook", {}), compiled)
     case_file = _guard(load_cases, cases, skip_invalid)
+    compiled = _compiled(_rulebook_for(rules, case_file), overlays, sets)
+    _same_rulebook(ledger, claimed.get("rulebook", {}), compiled)
     if claimed.get("input", {}).get("sha256") != case_file.sha256:
         _fail(f"{ledger}: made from other case histories than {cases} (input sha256 {str(claimed.get('input', {}).get('sha256'))[:12]}"
               f" in the ledger, {case_file.sha256[:12]} here); nothing to compare")
     if kind == selfcheck.FORMAT:
         try:
             day = dt.date.fromisoformat(claimed["as_of"])
-            check = selfcheck.SelfCheck(compiled, case_file, claimed["department"], day, skip_invalid=skip_invalid, jobs=jobs)
+            check = selfcheck.SelfCheck(compiled, case_file, claimed["department"], day, skip_invalid=skip_invalid, jobs=jobs,
+                                        departments=departments)
         except (KeyError, ValueError, TypeError):
             _fail(f"{ledger}: the self-assessment lacks a valid department or as_of")
         except ScoringError as exc:
             _fail(str(exc), exc.exit_code)
         found = check.document()
     else:
-        found = _run(compiled, case_file, skip_invalid, jobs).ledger
+        found = _run(compiled, case_file, skip_invalid, jobs, departments).ledger
     identical = to_json(found).encode("utf-8") == raw
     rows = [] if identical else _comparing(lambda: differences(claimed, found), ledger)
     if fmt == "json":
@@ -398,9 +460,9 @@ def _open_store(path: str | None, create: bool = False) -> RunStore:
 
 
 def _record(store: str | None, sources: RuleSources, run: pipeline.Run, case_bytes: bytes, skip_invalid: bool,
-            replayed_from: str | None = None) -> None:
+            replayed_from: str | None = None, departments: tuple[str, bytes] | None = None) -> None:
     record, blobs = runs.new_record(["scoring"] + sys.argv[1:], sources, run.compiled.book, run.case_file, case_bytes,
-                                    run.ledger, skip_invalid, replayed_from)
+                                    run.ledger, skip_invalid, replayed_from, departments)
     with _open_store(store, create=True) as opened:
         stored = _guard(opened.record, record, blobs)
     click.echo(f"recorded run {stored.id} in {opened.path}", err=True)
@@ -465,9 +527,18 @@ def _cell(value) -> str:
     return "—" if value is None else str(value)
 
 
-def _run(compiled, cases: str | CaseFile, skip_invalid, jobs) -> pipeline.Run:
+def _rulebook_for(rules: str, case_file: CaseFile) -> str:
+    """The rulebook file; for a directory, the version whose period covers the cases."""
+    if not Path(rules).is_dir():
+        return rules
+    chosen = str(_guard(choose_rulebook, rules, case_file))
+    click.echo(f"rules: {chosen} (its period covers every case)", err=True)
+    return chosen
+
+
+def _run(compiled, cases: str | CaseFile, skip_invalid, jobs, departments=None) -> pipeline.Run:
     try:
-        run = pipeline.run(compiled, cases, skip_invalid=skip_invalid, jobs=jobs)
+        run = pipeline.run(compiled, cases, skip_invalid=skip_invalid, jobs=jobs, departments=departments)
     except ScoringError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

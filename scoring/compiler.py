@@ -21,6 +21,7 @@ of each match.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -82,6 +83,53 @@ class CompiledRule:
 
 
 @dataclass
+class DepartmentRule:
+    """A rule of an item scored once per department (per = "department"): on its record, not on events."""
+
+    id: str
+    each: tuple[str, Closure] | None  # (variable, list): one line per element the condition holds for
+    when: Closure | None
+    points: Closure
+    text: Callable[[dict], str]
+    evidence: tuple[str, ...]  # the record fields it reads, as "department.<field>"
+
+
+@dataclass
+class CompiledMultiply:
+    by: Closure
+    text: Callable[[dict], str]
+
+
+@dataclass
+class CompiledCategory:
+    id: str
+    title: str
+    of: Closure
+    weight: Any
+    min: Any
+    max: Any
+
+
+@dataclass
+class CompiledGate:
+    id: str
+    title: str
+    criterion: str | None
+    when: Closure | None
+    grade: str | None
+    total: Any
+    text: Callable[[dict], str]
+
+
+@dataclass
+class CompiledScorer:
+    id: str
+    title: str
+    weight: Any
+    score: Closure
+
+
+@dataclass
 class CompiledRate:
     of: Closure
     hit_rule: str  # engine rule name of the hit condition
@@ -105,6 +153,11 @@ class CompiledCriterion:
     due: Closure | None = None  # the item's deadline (a date, or null while it is not known)
     step: CompiledStep | None = None
     decided_by: str | None = None
+    base: Any = None  # the points the item starts from
+    per: str = "case"
+    category: str | None = None
+    multiply: CompiledMultiply | None = None
+    department_rules: list[DepartmentRule] = field(default_factory=list)
 
 
 @dataclass
@@ -138,6 +191,11 @@ class CompiledRulebook:
     event_values: list[EventValue]
     context_flags: list[ContextFlag]
     texts: dict[str, str]
+    categories: list[CompiledCategory] = field(default_factory=list)
+    gates: list[CompiledGate] = field(default_factory=list)
+    scorers: list[CompiledScorer] = field(default_factory=list)
+    group: Closure | None = None  # the department's peer group, for ranking
+    params_used: frozenset[str] = frozenset()  # top-level params some expression reads
 
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
@@ -157,7 +215,7 @@ class _Compiler:
             self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years)
         except ValueError as exc:
             raise InputError([book.problem(("calendar",), str(exc))]) from None
-        self.exprs = ExpressionCompiler(self.calendar)
+        self.exprs = ExpressionCompiler(self.calendar, self.spec.department_fields)
         self.params = V.from_data(self.spec.params)
         self.event_flags: dict[tuple, EventFlag] = {}
         self.event_values: dict[tuple, EventValue] = {}
@@ -167,20 +225,40 @@ class _Compiler:
 
     # ------------------------------------------------------------------ entry
     def run(self) -> CompiledRulebook:
-        base = Scope({"case": "case", "handler": "handler", "rubric": "text", "events": "events"},
-                     {"params": self.params}, EVENT_TYPES)
+        base = Scope({"case": "case", "handler": "handler", "rubric": "text", "events": "events", "case_events": "events",
+                      "department": "department"}, {"params": self.params}, EVENT_TYPES)
         lets = self._lets(base)
-        scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})
-        self.scope = scope
-        self.department_scope = Scope({"department": "text"}, {"params": self.params})
+        # a case's category is decided after the lets (a category's condition may use them)
+        of_scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})
+        self.scope = of_scope.with_names(category="text")
+        self.department_scope = Scope({"department": "department", "category": "text"}, {"params": self.params})
         rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), _number(r.min), _number(r.max)) for r in self.spec.rubric]
+        categories = [CompiledCategory(c.id, c.title, self._expr(("category", i, "of"), c.of, of_scope), _number(c.weight),
+                                       _number(c.min), _number(c.max)) for i, c in enumerate(self.spec.category)]
         criteria = [self._criterion(index, spec) for index, spec in enumerate(self.spec.criterion)]
+        gates = [self._gate(index, spec) for index, spec in enumerate(self.spec.gate)]
+        scorer_scope = self.department_scope.with_names(computed="number")
+        scorers = [CompiledScorer(s.id, s.title, _number(s.weight), self._expr(("scorer", i, "score"), s.score, scorer_scope))
+                   for i, s in enumerate(self.spec.scorer)]
+        group = self.spec.ranking.group
+        group_fn = None if group is None else self._expr(("ranking", "group"), group, self.department_scope)
         if self.problems:
             raise InputError(self.problems, f"{self.book.path}: {len(self.problems)} problem(s) in the rulebook's expressions")
         return CompiledRulebook(
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
-            list(self.context_flags.values()), self.spec.texts.model_dump())
+            list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
+            frozenset(self.exprs.params_used))
+
+    def gate_scope(self) -> Scope:
+        """A gate's condition sees the department, its total so far and its points per item."""
+        return self.department_scope.with_names(total="number", items="map")
+
+    def _gate(self, index: int, spec) -> CompiledGate:
+        path = ("gate", index)
+        when = None if spec.when is None else self._expr(path + ("when",), spec.when, self.gate_scope())
+        text = self._template(path + ("text",), spec.text, self.gate_scope())
+        return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade, _number(spec.total), text)
 
     def _fail(self, path: tuple, exc: ExprError | str, source: str | None = None) -> None:
         if isinstance(exc, ExprError):
@@ -271,9 +349,21 @@ class _Compiler:
         criterion = CompiledCriterion(
             spec.id, spec.title, spec.level, spec.rubric,
             self._constant(path + ("max",), spec.max), self._constant(path + ("min",), spec.min),
-            spec.hit, self._template(path + ("otherwise",), spec.otherwise, otherwise_scope))
+            spec.hit, self._template(path + ("otherwise",), spec.otherwise, otherwise_scope),
+            base=self._constant(path + ("base",), spec.base), per=spec.per, category=spec.category)
         if criterion.max is not None and criterion.min is not None and criterion.min > criterion.max:
             self._fail(path + ("min",), f"min {V.format_value(criterion.min)} is above max {V.format_value(criterion.max)}")
+        if spec.multiply is not None:
+            multiply_scope = self.scope.with_names(factor="number", points="number")
+            by = self._expr(path + ("multiply", "by"), spec.multiply.by, self.scope)
+            text = self._template(path + ("multiply", "text"), spec.multiply.text, multiply_scope)
+            criterion.multiply = CompiledMultiply(by, text) if by is not None and text is not None else None
+        if spec.per == "department":
+            for rule_index, rule in enumerate(spec.rule):
+                compiled_rule = self._department_rule(path + ("rule", rule_index), rule)
+                if compiled_rule is not None:
+                    criterion.department_rules.append(compiled_rule)
+            return criterion
         for rule_index, rule in enumerate(spec.rule):
             compiled = self._rule(path + ("rule", rule_index), rule.id, rule.bind, rule.when, criterion)
             if compiled is None:
@@ -294,6 +384,34 @@ class _Compiler:
             criterion.step = CompiledStep(dict(step.event), when, missing)
         criterion.decided_by = spec.decided_by
         return criterion
+
+    def _department_rule(self, path: tuple, rule) -> DepartmentRule | None:
+        scope = self.department_scope
+        each = None
+        nodes = []
+        if rule.each is not None:
+            match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)", rule.each, re.S)
+            if match is None or match.group(1) in scope.names:
+                self._fail(path + ("each",), f'write each as "x in <list>", with a new name x, not "{rule.each}"')
+                return None
+            var, source = match.groups()
+            items = self._expr(path + ("each",), source, scope)
+            if items is None:
+                return None
+            each = (var, items)
+            nodes.append(parse(source))
+            scope = scope.with_names(**{var: "any"})
+        when = None if rule.when is None else self._expr(path + ("when",), rule.when, scope)
+        points = self._expr(path + ("points",), rule.points, scope)
+        text = self._template(path + ("text",), rule.text, scope)
+        if (rule.when is not None and when is None) or points is None or text is None:
+            return None
+        for source in (rule.when, rule.points):
+            if isinstance(source, str):
+                nodes.append(parse(source))
+        used = sorted({n.name for node in nodes for n in node.walk()
+                       if isinstance(n, Attr) and isinstance(n.obj, Name) and n.obj.id == "department"})
+        return DepartmentRule(rule.id, each, when, points, text, tuple(f"department.{name}" for name in used))
 
     def _date(self, path: tuple, source: str) -> Closure | None:
         """An expression over the case that must give a date (or null)."""

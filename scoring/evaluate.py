@@ -27,8 +27,9 @@ class Line:
     points: int | Fraction
     evidence: tuple[str, ...]  # event ids (department lines: "case/event")
     text: str
-    kind: str = "rule"  # rule | otherwise | cap | floor | clamp | base | rate
+    kind: str = "rule"  # rule | otherwise | base | cap | floor | multiplier | clamp | rate | weight | scorer | gate
     case: str | None = None  # department lines: the case the line comes from
+    category: str | None = None  # with [[category]]: the category whose subtotal the line is part of
 
 
 @dataclass
@@ -47,6 +48,7 @@ class HandlerResult:
     kind: str
     title: str
     total: int | Fraction | None
+    category: str | None = None  # with [[category]]: the first category the case belongs to
     lines: list[Line] = field(default_factory=list)
     department_lines: list[Line] = field(default_factory=list)  # lines of department-level rules
     rates: dict[str, RateMark] = field(default_factory=dict)
@@ -61,8 +63,10 @@ class CaseError(Exception):
 
 
 class CaseEvaluator:
-    def __init__(self, compiled: CompiledRulebook):
+    def __init__(self, compiled: CompiledRulebook, departments: dict[str, dict] | None = None):
         self.c = compiled
+        # what rules see as `department`: counts over the whole case file and the records file
+        self.departments = {name: V.Record("department", values) for name, values in (departments or {}).items()}
         self.engine = MatchEngine(compiled.engine_rules)
         # per event type: the flags and join values its facts need (None: any event type)
         self.flags_for = {t: [f for f in compiled.event_flags if f.event_type in (t, None)] for t in EVENT_TYPES}
@@ -83,7 +87,7 @@ class CaseEvaluator:
         department = handler.department
         where = ["lets"]
         try:
-            env, records = handler_environment(self.c, case_record, case, handler, where)
+            env, records = handler_environment(self.c, case_record, case, handler, where, self.departments.get(department))
             facts, fact_records = self._facts(env, records, where)
             where[0] = "matching"
             fired = self.engine.match(facts)
@@ -125,7 +129,8 @@ class CaseEvaluator:
 
     def _ledger(self, case, handler, env, fired, fact_records, where) -> HandlerResult:
         rubric = env["rubric"]
-        result = HandlerResult(case.id, handler.department, handler.role, rubric, case.kind, case.title, None)
+        category = env["category"]
+        result = HandlerResult(case.id, handler.department, handler.role, rubric, case.kind, case.title, None, category)
         for criterion in self.c.criteria:
             if criterion.rate is not None:
                 where[0] = f"{criterion.id} rate"
@@ -145,16 +150,20 @@ class CaseEvaluator:
 
         case_lines: list[Line] = []
         for criterion in self.c.criteria:
-            if criterion.rate is not None or (criterion.rubric is not None and criterion.rubric != rubric):
+            if (criterion.rate is not None or criterion.per == "department"
+                    or (criterion.rubric is not None and criterion.rubric != rubric)
+                    or (criterion.category is not None and criterion.category != category)):
                 continue
             if criterion.level == "department":
-                # caps and the "otherwise" sentence apply to the department's sum (rollup)
+                # the base, caps and the "otherwise" sentence apply to the department's sum (rollup)
                 lines = self._criterion_lines(criterion, by_rule, env, where, otherwise=False)
+                lines += self._multiplier_lines(criterion, lines, env, where)
                 result.department_lines.extend(Line(l.criterion, l.rule, l.points, l.evidence, l.text, l.kind, case.id)
                                                for l in lines)
             else:
-                lines = self._criterion_lines(criterion, by_rule, env, where, otherwise=True)
-                case_lines.extend(lines + cap_lines(criterion, sum((l.points for l in lines), 0), self.c.texts))
+                lines = base_lines(criterion, self.c.texts) + self._criterion_lines(criterion, by_rule, env, where, otherwise=True)
+                lines += cap_lines(criterion, sum((l.points for l in lines), 0), self.c.texts)
+                case_lines.extend(lines + self._multiplier_lines(criterion, lines, env, where))
         if rubric is not None:
             spec = self.c.rubric_of(handler.role)
             case_lines += clamp_lines(sum((line.points for line in case_lines), 0), spec.min, spec.max,
@@ -181,6 +190,21 @@ class CaseEvaluator:
             lines.append(Line(criterion.id, None, 0, (), text, "otherwise"))
         return lines
 
+    def _multiplier_lines(self, criterion: CompiledCriterion, lines: list[Line], env, where) -> list[Line]:
+        """(factor - 1) x the item's points of this case, when the item has a multiplier other than 1."""
+        if criterion.multiply is None:
+            return []
+        points = sum((l.points for l in lines), 0)
+        where[0] = f"{criterion.id} multiplier"
+        factor = criterion.multiply.by(env)
+        if V.kind(factor) != "number":
+            raise V.EvalError(f"a multiplier must be a number, got {V.kind(factor)} ({V.format_value(factor)})")
+        if factor == 1 or points == 0:
+            return []
+        env.update(factor=factor, points=points)
+        text = criterion.multiply.text(env)
+        return [Line(criterion.id, None, V.normal(Fraction(points) * (factor - 1)), (), text, "multiplier")]
+
     def _line(self, rule: CompiledRule, events: dict, env, where) -> Line:
         for alias, var in rule.variables.items():
             env[var] = events[alias]
@@ -198,28 +222,49 @@ def case_record_of(case: Case) -> V.Record:
     return V.Record("case", {name: getattr(case, name) for name in CASE_FIELDS}, V.from_data(case.model_extra or {}))
 
 
-def handler_environment(compiled: CompiledRulebook, case_record: V.Record, case: Case, handler, where: list | None = None):
-    """What a handler's expressions see: its events in timeline order, by type, the case and the lets."""
+def handler_environment(compiled: CompiledRulebook, case_record: V.Record, case: Case, handler, where: list | None = None,
+                        department: V.Record | None = None):
+    """What a handler's expressions see: its events in timeline order, by type, the case, its department and the lets."""
     where = where if where is not None else ["lets"]
-    events = sorted((e for e in case.events if e.department == handler.department),
-                    key=lambda e: (e.date, natural_key(e.id)))
+    roles = {h.department: h.role for h in case.handlers}
+    case_events = []
+    for order, event in enumerate(sorted(case.events, key=lambda e: (e.date, natural_key(e.id)))):
+        fields = {name: getattr(event, name) for name in EVENT_FIELDS}
+        fields["role"] = roles.get(event.department)
+        case_events.append(V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order))
     records = []
     by_type: dict[str, list] = {}
-    for order, event in enumerate(events):
-        fields = {name: getattr(event, name) for name in EVENT_FIELDS}
-        record = V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order)
-        records.append(record)
-        by_type.setdefault(event.type, []).append(record)
+    for record in case_events:
+        if record.fields["department"] == handler.department:
+            # a handler's own events are ordered among themselves: first/last and the engine's joins use it
+            record = V.Record("event", record.fields, record.extras, len(records))
+            records.append(record)
+            by_type.setdefault(record.fields["type"], []).append(record)
     rubric = compiled.rubric_of(handler.role)
     env = {
-        BY_TYPE: by_type, "events": records, "case": case_record, "rubric": rubric.id if rubric else None,
+        BY_TYPE: by_type, "events": records, "case_events": case_events, "case": case_record,
+        "rubric": rubric.id if rubric else None, "category": None,
+        "department": department or V.Record("department", {"name": handler.department}),
         "handler": V.Record("handler", {"department": handler.department, "role": handler.role},
                             V.from_data(handler.model_extra or {})),
     }
     for name, fn in compiled.lets:
         where[0] = f"let {name}"
         env[name] = fn(env)
+    for category in compiled.categories:
+        where[0] = f"category {category.id}"
+        if V.truthy(category.of(env)):
+            env["category"] = category.id
+            break
     return env, records
+
+
+def base_lines(criterion: CompiledCriterion, texts: dict) -> list[Line]:
+    """The points an item starts from (a budget that deductions take away from)."""
+    if criterion.base is None:
+        return []
+    text = texts["item_base"].format(criterion=criterion.title, points=V.format_value(criterion.base))
+    return [Line(criterion.id, None, criterion.base, (), text, "base")]
 
 
 def cap_lines(criterion: CompiledCriterion, subtotal, texts: dict) -> list[Line]:
@@ -233,7 +278,7 @@ def cap_lines(criterion: CompiledCriterion, subtotal, texts: dict) -> list[Line]
     return []
 
 
-def clamp_lines(total, low, high, template: str) -> list[Line]:
+def clamp_lines(total, low, high, template: str, **names) -> list[Line]:
     """The line that brings a case or department total into [low, high], if needed."""
     clamped = total
     if low is not None:
@@ -242,7 +287,7 @@ def clamp_lines(total, low, high, template: str) -> list[Line]:
         clamped = min(clamped, high)
     if clamped == total:
         return []
-    text = template.format(min=V.format_value(low), max=V.format_value(high))
+    text = template.format(min=V.format_value(low), max=V.format_value(high), **names)
     return [Line(None, None, clamped - total, (), text, "clamp")]
 
 

@@ -67,7 +67,7 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
         raise InputError([Problem(source, line, "", f"not UTF-8 text (byte {exc.start})")]) from None
 
     problems: list[Problem] = []
-    records = list(_records(text, source, problems))
+    records = list(json_records(text, source, problems))
     if not records and not problems:
         problems.append(Problem(source, None, "", "the file holds no cases"))
 
@@ -103,8 +103,8 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
     return CaseFile(source, valid, skipped, hashlib.sha256(raw).hexdigest())
 
 
-def _records(text: str, source: str, problems: list[Problem]):
-    """Yield (line, object) for each case; JSON Lines, or one JSON array of cases."""
+def json_records(text: str, source: str, problems: list[Problem]):
+    """Yield (line, object) for each record; JSON Lines, or one JSON array."""
     stripped = text.lstrip()
     if stripped.startswith("["):
         yield from _array_records(text, source, problems)

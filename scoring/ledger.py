@@ -14,6 +14,7 @@ from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 
 from .compiler import CompiledRulebook
+from .departments import DepartmentRecords
 from .evaluate import HandlerResult, Line
 from .ingest import CaseFile
 from .lang import values as V
@@ -40,33 +41,43 @@ def number(value, places: int = 2):
 
 
 def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[DepartmentResult],
-          failures: list | None = None) -> dict:
-    spec = compiled.book.spec
-    decimals = spec.department.decimals
+          failures: list | None = None, records: DepartmentRecords | None = None) -> dict:
     scored_cases = {r.case for d in departments for r in d.cases}
-    criteria = {c.id: c for c in spec.criterion}
+    entry_input = {"sha256": case_file.sha256, "cases": len(scored_cases),
+                   "handlers": sum(len(d.cases) for d in departments), "skipped": skipped_entries(case_file, failures)}
+    if records is not None:  # only when a department records file was given: other ledgers keep their bytes
+        entry_input["departments_sha256"] = records.sha256
     return {
         "format": FORMAT,
         "engine": engine_versions(),
         "rulebook": rulebook_entry(compiled),
-        "input": {"sha256": case_file.sha256, "cases": len(scored_cases),
-                  "handlers": sum(len(d.cases) for d in departments), "skipped": skipped_entries(case_file, failures)},
-        "departments": [{
-            "department": d.department,
-            "rank": d.rank,
-            "total": number(d.total, decimals),
-            "grade": d.grade,
-            "cases_scored": len(d.cases),
-            "base": number(d.base),
-            "rubrics": [{"rubric": r.rubric, "title": r.title, "cases": r.count,
-                         "mean": None if r.mean is None else number(r.mean),
-                         "weight": None if r.weight is None else number(r.weight, 4)} for r in d.rubrics],
-            "criteria": [{"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level, "points": number(points)}
-                         for cid, points in d.criteria.items()],
-            "lines": [line_entry(line, with_case=True) for line in d.lines],
-            "cases": [case_entry(r) for r in d.cases],
-        } for d in departments],
+        "input": entry_input,
+        "departments": [department_entry(compiled, d) for d in departments],
     }
+
+
+def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> dict:
+    spec = compiled.book.spec
+    criteria = {c.id: c for c in spec.criterion}
+    entry = {"department": d.department}
+    if spec.ranking.group is not None:
+        entry["group"] = d.group
+    entry.update({
+        "rank": d.rank,
+        "total": number(d.total, spec.department.decimals),
+        "grade": d.grade,
+        "cases_scored": len(d.cases),
+        "base": number(d.base),
+        "rubrics": [{"rubric": r.rubric, "title": r.title, "cases": r.count,
+                     "mean": None if r.mean is None else number(r.mean),
+                     "weight": None if r.weight is None else number(r.weight, 4)} for r in d.rubrics],
+        "criteria": [({"category": category} if category is not None else {}) |
+                     {"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level, "points": number(points)}
+                     for (category, cid), points in d.criteria.items()],
+        "lines": [line_entry(line, with_case=True) for line in d.lines],
+        "cases": [case_entry(r) for r in d.cases],
+    })
+    return entry
 
 
 def rulebook_entry(compiled: CompiledRulebook) -> dict:
@@ -102,13 +113,18 @@ def skipped_entries(case_file: CaseFile, failures: list | None) -> list[dict]:
 
 
 def case_entry(result: HandlerResult) -> dict:
-    return {"case": result.case, "kind": result.kind, "title": result.title, "role": result.role,
-            "rubric": result.rubric, "total": None if result.total is None else number(result.total),
-            "lines": [line_entry(line) for line in result.lines]}
+    entry = {"case": result.case, "kind": result.kind, "title": result.title, "role": result.role, "rubric": result.rubric}
+    if result.category is not None:
+        entry["category"] = result.category
+    entry["total"] = None if result.total is None else number(result.total)
+    entry["lines"] = [line_entry(line) for line in result.lines]
+    return entry
 
 
 def line_entry(line: Line, with_case: bool = False) -> dict:
     data = {"criterion": line.criterion, "rule": line.rule, "kind": line.kind, "points": number(line.points)}
+    if line.category is not None:
+        data["category"] = line.category
     if with_case:
         data["case"] = line.case
     data["evidence"] = list(line.evidence)

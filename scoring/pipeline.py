@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .cases import Case
 from .compiler import CompiledRulebook, compile_rulebook
+from .departments import DepartmentRecords, department_values, load_departments
 from .evaluate import HandlerResult
 from .errors import EngineError, InputError, Problem
 from .ingest import CaseFile, load_cases
@@ -30,6 +31,7 @@ class Run:
     failures: list[CaseFailure]
     recovered: list[str]
     ledger: dict
+    records: DepartmentRecords | None = None
 
 
 def load_compiled(rules: str | Path, overlays=(), sets=()) -> CompiledRulebook:
@@ -38,23 +40,67 @@ def load_compiled(rules: str | Path, overlays=(), sets=()) -> CompiledRulebook:
 
 
 def run(rules: str | Path | CompiledRulebook, cases: str | Path | CaseFile, skip_invalid: bool = False,
-        jobs: int | None = None) -> Run:
+        jobs: int | None = None, departments: str | Path | DepartmentRecords | None = None) -> Run:
     compiled = rules if isinstance(rules, CompiledRulebook) else load_compiled(rules)
     case_file = cases if isinstance(cases, CaseFile) else load_cases(cases, skip_invalid=skip_invalid)
-    results, failures, recovered = score(compiled, case_file.cases, case_file.path, skip_invalid, jobs)
+    check_period(compiled, case_file)
+    records = read_records(compiled, departments, case_file)
+    values = department_values(case_file.cases, records, compiled.book.spec.department_fields)
+    results, failures, recovered = score(compiled, case_file.cases, case_file.path, skip_invalid, jobs, values)
     if not results:
         raise InputError([Problem(case_file.path, None, "", "no case could be scored")])
-    departments = roll_up(compiled, results)
-    return Run(compiled, case_file, departments, failures, recovered,
-               build(compiled, case_file, departments, failures))
+    scored = roll_up(compiled, results, values)
+    return Run(compiled, case_file, scored, failures, recovered,
+               build(compiled, case_file, scored, failures, records), records)
+
+
+def read_records(compiled: CompiledRulebook, departments, case_file: CaseFile) -> DepartmentRecords | None:
+    """The department records file, checked against the rulebook's [department_fields] and the case file."""
+    fields = compiled.book.spec.department_fields
+    if departments is None:
+        if fields:
+            raise InputError([Problem(compiled.book.path, None, "department_fields",
+                                      f"the rulebook reads department records ({', '.join(fields)}); "
+                                      "give them with --departments FILE")])
+        return None
+    records = departments if isinstance(departments, DepartmentRecords) else load_departments(departments, fields)
+    records.check_departments(case_file.cases)
+    return records
+
+
+MAX_LISTED = 10
+
+
+def check_period(compiled: CompiledRulebook, case_file: CaseFile) -> None:
+    """Every case must be assigned within the period the rulebook applies to."""
+    info = compiled.book.spec.rulebook
+    if info.valid_from is None and info.valid_until is None:
+        return
+    outside = [(case, day) for case in case_file.cases if (day := assigned_on(case)) and not info.covers(day)]
+    if not outside:
+        return
+    problems = [Problem(case_file.path, None, f"case {case.id}", f"assigned on {day}") for case, day in outside[:MAX_LISTED]]
+    if len(outside) > MAX_LISTED:
+        problems.append(Problem(case_file.path, None, "", f"and {len(outside) - MAX_LISTED} more case(s)"))
+    raise InputError(problems, f"{len(outside)} case(s) fall outside the period of rulebook {info.id} {info.version} "
+                               f"({info.period()}); score them with the rulebook of their year")
+
+
+def assigned_on(case: Case):
+    """The day a case was first assigned (its first event's day if no assignment is recorded)."""
+    days = [e.date for e in case.events if e.type == "assigned"] or [e.date for e in case.events]
+    return min(days) if days else None
 
 
 def score(compiled: CompiledRulebook, cases: list[Case], source: str, skip_invalid: bool = False,
-          jobs: int | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
+          jobs: int | None = None, departments: dict | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
     """Every handler result of the cases, in case order; failures stop the run unless skip_invalid."""
     rules = compiled.book.path
+    if departments is None:
+        departments = department_values(cases, None, {})
     # the workers compile the very text checked here, not the file read again
-    outcome = score_cases(compiled.book.text.encode("utf-8"), rules, cases, default_jobs() if jobs is None else jobs)
+    outcome = score_cases(compiled.book.text.encode("utf-8"), rules, cases, default_jobs() if jobs is None else jobs,
+                          departments=departments)
     failures = [outcome.failures[c.id] for c in cases if c.id in outcome.failures]
     calendar = [f for f in failures if f.kind == "calendar"]
     if calendar:

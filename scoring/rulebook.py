@@ -10,12 +10,16 @@ A rulebook, top to bottom:
     [rulebook]      id, title, version
     [params]        numbers, texts, tables that rules refer to as params.<name>
     [let]           per-handler values computed from the case: name = "expression"
+    [department_fields]  facts of the department records file (--departments) and their kinds
     [[rubric]]      case rubrics by handler role (lead/split vs co), with the case clamp
+    [[category]]    optional: case categories (suggestions, proposals) scored apart and weighted
     [[criterion]]   scored items; each has [[criterion.rule]]s (or a [criterion.rate]), and
                     optionally its due date, the step that completes it and who decides it
     [department]    how case totals roll up into a department total
+    [[gate]]        optional: vetoes and grade gates
+    [[scorer]]      optional: several scorers (self, peer, assessor) combined with weights
     [[grade]]       grade bands on the rounded total
-    [ranking]       ranking order and ties
+    [ranking]       ranking order, ties, peer groups, minimum case count
     [calendar]      extra holidays / working days, years the official calendar lacks
 """
 from __future__ import annotations
@@ -68,7 +72,15 @@ class RulebookInfo(_Spec):
     version: Annotated[str, Field(min_length=1)]
     full_score: Number | None = None
     description: str = ""
+    valid_from: dt.date | None = None  # the period the scheme applies to: cases assigned from ...
+    valid_until: dt.date | None = None  # ... up to and including this day
     derived_from: DerivedFrom | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.valid_from is None or day >= self.valid_from) and (self.valid_until is None or day <= self.valid_until)
+
+    def period(self) -> str:
+        return f"{self.valid_from or '…'} to {self.valid_until or '…'}"
 
 
 class RuleSpec(_Spec):
@@ -78,6 +90,14 @@ class RuleSpec(_Spec):
     points: NumberOrExpr
     text: str  # the explanation sentence template
     once: bool = False  # at most one line per case and handler (the earliest events win)
+    each: str | None = None  # per = "department" items: "x in <list>", one line per element the rule holds for
+
+
+class MultiplySpec(_Spec):
+    """An item's points of one case multiplied (a leader's endorsement counts double)."""
+
+    by: str  # expression over the case: the factor (1 leaves the points alone)
+    text: str
 
 
 class RateSpec(_Spec):
@@ -110,6 +130,42 @@ class CriterionSpec(_Spec):
     due: str | None = None  # the date the item is measured against (expression; null while unknown)
     step: StepSpec | None = None
     decided_by: str | None = None  # who decides the item's points when it is not the department (a rating)
+    base: NumberOrExpr | None = None  # the item starts at these points (deductions from a budget)
+    per: Literal["case", "department"] = "case"  # department items: rules matched on each case, or once on the department
+    category: str | None = None  # with [[category]]: the one category the item counts in (default: each)
+    multiply: MultiplySpec | None = None
+
+
+class CategorySpec(_Spec):
+    """Cases of one kind (suggestions, proposals) scored apart; the department total weighs the categories."""
+
+    id: ItemId
+    title: str
+    of: str  # condition over the case: which cases belong here (the first category that holds)
+    weight: Number
+    min: Number | None = None  # the category subtotal's clamp
+    max: Number | None = None
+
+
+class GateSpec(_Spec):
+    """A veto or a gate: when it holds, the grade is held at `grade` (and the total at `total`)."""
+
+    id: ItemId
+    title: str
+    criterion: str | None = None  # holds when a rule of this department item fired
+    when: str | None = None  # holds when this department condition is true (both, if both are given)
+    grade: str | None = None  # the highest grade the department can get
+    total: Number | None = None  # the highest total it can get (0: a veto)
+    text: str
+
+
+class ScorerSpec(_Spec):
+    """One scorer's score of a department (self, peer, assessor) and its weight in the final total."""
+
+    id: ItemId
+    title: str
+    weight: Number
+    score: str  # department expression; `computed` is the score the rules give
 
 
 class RubricSpec(_Spec):
@@ -121,8 +177,10 @@ class RubricSpec(_Spec):
 
 
 class DepartmentSpec(_Spec):
-    method: Literal["weighted_mean", "mean", "sum"] = "weighted_mean"
+    # how case totals make the department's base: "none" for schemes of department items only
+    method: Literal["weighted_mean", "mean", "sum", "none"] = "weighted_mean"
     weights: dict[str, Number] = {}  # rubric id -> weight (weighted_mean)
+    base: Number | None = None  # a fixed starting score (a base of 100, then bonuses and deductions)
     min: Number | None = None
     max: Number | None = None
     decimals: Annotated[int, Field(ge=0, le=6)] = 2
@@ -130,13 +188,15 @@ class DepartmentSpec(_Spec):
 
 class GradeSpec(_Spec):
     name: str
-    min: Number  # the band holds totals >= min (and below the next band's min)
+    min: Number  # the band holds totals >= min ...
+    max: Number | None = None  # ... and <= max (default: below the next band's min)
 
 
 class RankingSpec(_Spec):
     order: Literal["desc", "asc"] = "desc"
     ties: Literal["shared", "dense"] = "shared"  # shared: 1,2,2,4; dense: 1,2,2,3
     min_cases: Annotated[int, Field(ge=0)] = 0  # fewer scored cases: listed, not ranked
+    group: str | None = None  # department expression: ranks are counted within each peer group
 
 
 class CalendarYear(_Spec):
@@ -169,15 +229,30 @@ class TextsSpec(_Spec):
     base_part_sum: str = "{rubric}{count}件合计{sum}分"
     department_clamp: str = "总分限定在{min}至{max}分之间"
     no_cases: str = "无可计分的办件"
+    item_base: str = "{criterion}基础分{points}分"
+    department_base: str = "基础分{points}分"
+    category_clamp: str = "{category}小计限定在{min}至{max}分之间"
+    category_weight: str = "{category}{count}件，小计{subtotal}分×权重{weight}"
+    category_empty: str = "无{category}，不计该类得分（权重按其他类别重新分配）"
+    scorer_computed: str = "按评分规则计得{score}分，由各评分方得分加权合成总分"
+    scorer: str = "{scorer}{score}分×权重{weight}"
+    gate_total: str = "{gate}：总分不超过{limit}分"
+
+
+FieldKind = Literal["bool", "number", "text", "date", "texts", "numbers"]
 
 
 class RulebookSpec(_Spec):
     rulebook: RulebookInfo
     params: dict[str, Any] = {}
     let: dict[Identifier, str] = {}
-    rubric: Annotated[list[RubricSpec], Field(min_length=1)]
+    department_fields: dict[Identifier, FieldKind] = {}
+    rubric: list[RubricSpec] = []
+    category: list[CategorySpec] = []
     criterion: Annotated[list[CriterionSpec], Field(min_length=1)]
     department: DepartmentSpec = DepartmentSpec()
+    gate: list[GateSpec] = []
+    scorer: list[ScorerSpec] = []
     grade: list[GradeSpec] = []
     ranking: RankingSpec = RankingSpec()
     calendar: CalendarSpec = CalendarSpec()
@@ -185,7 +260,9 @@ class RulebookSpec(_Spec):
 
 
 # Names an expression sees besides lets and bindings; a let or binding may not take them.
-BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events")
+BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category")
+# Fields every department record has (counted from the case file); declared fields add to them.
+DEPARTMENT_COUNTS = ("name", "cases", "lead", "split", "co")
 
 
 @dataclass(frozen=True)
@@ -333,11 +410,120 @@ def check_references(book: Rulebook) -> list[Problem]:
         elif value and abs(value.adjusted()) > MAX_EXPONENT:
             problem(path, f"{value} is out of range (at most 10^{MAX_EXPONENT} in size, at least 10^-{MAX_EXPONENT})")
 
-    mins = [grade.min for grade in spec.grade]
-    if len(set(mins)) != len(mins):
-        problem(("grade",), "two grade bands start at the same score")
+    problems.extend(book.problem(path, message) for path, message in grade_problems(spec.grade))
     _unique([grade.name for grade in spec.grade], ("grade",), "grade name", problem)
+    _check_parts(spec, problem)
+    for path, message in tier_problems(spec.params):
+        problem(path, message)
     return problems
+
+
+def _check_parts(spec: RulebookSpec, problem) -> None:
+    """Categories, department items, gates, scorers and department fields."""
+    category_ids = [c.id for c in spec.category]
+    criterion_ids = [c.id for c in spec.criterion]
+    grade_names = [g.name for g in spec.grade]
+    _unique(category_ids, ("category",), "category id", problem)
+    _weights(spec.category, ("category",), "category", problem)
+    for index, category in enumerate(spec.category):
+        if category.min is not None and category.max is not None and category.min > category.max:
+            problem(("category", index, "min"), f"min {category.min} is above max {category.max}")
+    if not spec.rubric and spec.department.method != "none":
+        problem(("department", "method"), f'method = "{spec.department.method}" rolls up case rubrics, but there is no [[rubric]]; '
+                                          'use method = "none" for a scheme of department items only')
+
+    for ci, criterion in enumerate(spec.criterion):
+        base = ("criterion", ci)
+        if criterion.category is not None and criterion.category not in category_ids:
+            problem(base + ("category",), f'unknown category "{criterion.category}"{closest(criterion.category, category_ids)}'
+                    if category_ids else "category is used only with [[category]] sections")
+        if criterion.per == "department":
+            if criterion.level != "department":
+                problem(base + ("per",), 'per = "department" is for department items: add level = "department"')
+            if criterion.rate is not None or criterion.multiply is not None:
+                problem(base + ("per",), 'an item scored once per department has rules, not a rate or a multiplier')
+            for ri, rule in enumerate(criterion.rule):
+                if rule.bind or rule.once:
+                    problem(base + ("rule", ri), "a department item (per = \"department\") sees the department, not events: no bind or once")
+        else:
+            for ri, rule in enumerate(criterion.rule):
+                if rule.each is not None:
+                    problem(base + ("rule", ri, "each"), 'each is for department items (per = "department")')
+
+    _unique([g.id for g in spec.gate], ("gate",), "gate id", problem)
+    for index, gate in enumerate(spec.gate):
+        path = ("gate", index)
+        if gate.criterion is None and gate.when is None:
+            problem(path, "a gate needs criterion (an item whose rules mark the failure) or when (a condition), or both")
+        if gate.grade is None and gate.total is None:
+            problem(path, "a gate needs grade (the highest grade allowed) or total (the highest total), or both")
+        if gate.criterion is not None:
+            target = next((c for c in spec.criterion if c.id == gate.criterion), None)
+            if target is None:
+                problem(path + ("criterion",), f'unknown criterion "{gate.criterion}"{closest(gate.criterion, criterion_ids)}')
+            elif target.level != "department" or target.rate is not None:
+                problem(path + ("criterion",), f'"{gate.criterion}" must be a department item with rules')
+        if gate.grade is not None and gate.grade not in grade_names:
+            problem(path + ("grade",), f'unknown grade "{gate.grade}"{closest(gate.grade, grade_names)}')
+
+    _unique([s.id for s in spec.scorer], ("scorer",), "scorer id", problem)
+    _weights(spec.scorer, ("scorer",), "scorer", problem)
+    for name in spec.department_fields:
+        if name in DEPARTMENT_COUNTS:
+            problem(("department_fields", name), f'"{name}" is counted from the case file ({", ".join(DEPARTMENT_COUNTS)}); choose another name')
+
+
+def _weights(items: list, path: tuple, what: str, problem) -> None:
+    """Weights of categories or scorers are used as written: they must add up to 1."""
+    if not items:
+        return
+    for index, item in enumerate(items):
+        if item.weight < 0:
+            problem(path + (index, "weight"), "a weight cannot be negative")
+    total = sum((Decimal(item.weight) for item in items), Decimal(0))
+    if total != 1:
+        parts = " + ".join(f"{item.weight} ({item.id})" for item in items)
+        problem(path + (0, "weight"), f"{what} weights add up to {total}, not 1: {parts}")
+
+
+def grade_problems(grades: list[GradeSpec]) -> list[tuple[tuple, str]]:
+    """Bands that overlap (a total would have two grades) or are upside down."""
+    found = []
+    for index, band in enumerate(grades):
+        if band.max is not None and band.max < band.min:
+            found.append((("grade", index, "max"), f"max {band.max} is below min {band.min}"))
+    order = sorted(range(len(grades)), key=lambda i: grades[i].min)
+    for low, high in zip(order, order[1:]):
+        a, b = grades[low], grades[high]
+        if a.min == b.min:
+            found.append((("grade", high, "min"), f'grade bands "{a.name}" and "{b.name}" start at the same score {b.min}'))
+        elif a.max is not None and a.max >= b.min:
+            found.append((("grade", low, "max"), f'grade bands overlap: "{a.name}" runs to {a.max}, "{b.name}" starts at {b.min}'))
+    return found
+
+
+def tier_problems(params: dict) -> list[tuple[tuple, str]]:
+    """Tier tables (lists of tables with from/below) must be in order and must not overlap."""
+    found = []
+    for name, table in params.items():
+        if not is_tier_table(table):
+            continue
+        for index, tier in enumerate(table):
+            low, high = tier.get("from"), tier.get("below")
+            if low is not None and high is not None and low >= high:
+                found.append((("params", name, index), f"from {low} is not below {high}"))
+        for index, (a, b) in enumerate(zip(table, table[1:]), start=1):
+            end, start = a.get("below"), b.get("from")
+            if end is None or start is None:
+                found.append((("params", name, index), "only the first tier may omit from and only the last may omit below"))
+            elif start < end:
+                found.append((("params", name, index), f"tiers overlap: the tier before runs below {end}, this one starts at {start}"))
+    return found
+
+
+def is_tier_table(value) -> bool:
+    return (isinstance(value, list) and bool(value) and all(isinstance(t, dict) for t in value)
+            and all("from" in t or "below" in t for t in value))
 
 
 MAX_EXPONENT = 30  # exact arithmetic with 1e99999999 would not finish

@@ -45,20 +45,22 @@ class RunOutcome:
 
 
 def score_cases(rulebook_raw: bytes, rulebook_path: str, cases: list[Case], jobs: int = 0,
-                batch_size: int = BATCH_SIZE, batch_fn=None) -> RunOutcome:
-    """Score cases; jobs=0 scores in this process (no crash isolation: for tests and tools)."""
+                batch_size: int = BATCH_SIZE, batch_fn=None, departments: dict | None = None) -> RunOutcome:
+    """Score cases; jobs=0 scores in this process (no crash isolation: for tests and tools).
+
+    departments: what rules see as `department` (scoring.departments.department_values)."""
     if jobs <= 0:
         global _in_process_key
-        if _in_process_key != (rulebook_raw, rulebook_path) or _evaluator is None:
-            _init(rulebook_raw, rulebook_path, None, None)  # compiled once for repeated in-process calls
-            _in_process_key = (rulebook_raw, rulebook_path)
+        if _in_process_key != (rulebook_raw, rulebook_path, departments) or _evaluator is None:
+            _init(rulebook_raw, rulebook_path, None, None, departments)  # compiled once for repeated in-process calls
+            _in_process_key = (rulebook_raw, rulebook_path, departments)
         global _cases
         _cases = dict(enumerate(cases))
         outcome = RunOutcome()
         _merge(outcome, (batch_fn or _score_batch)(list(range(len(cases)))))
         return outcome
     with _collector_paused():
-        return _Pool(rulebook_raw, rulebook_path, cases, jobs, batch_size, batch_fn or _score_batch).run()
+        return _Pool(rulebook_raw, rulebook_path, cases, jobs, batch_size, batch_fn or _score_batch, departments).run()
 
 
 @contextmanager
@@ -79,8 +81,8 @@ def _collector_paused():
 
 
 class _Pool:
-    def __init__(self, raw, path, cases, jobs, batch_size, batch_fn):
-        self.raw, self.path, self.cases, self.jobs = raw, path, cases, jobs
+    def __init__(self, raw, path, cases, jobs, batch_size, batch_fn, departments):
+        self.raw, self.path, self.cases, self.jobs, self.departments = raw, path, cases, jobs, departments
         self.batch_size, self.batch_fn = batch_size, batch_fn
         methods = mp.get_all_start_methods()
         self.context = mp.get_context("fork" if "fork" in methods else "spawn")
@@ -120,7 +122,7 @@ class _Pool:
         # just the cases of this round's batches
         needed = None if context.get_start_method() == "fork" else {i: self.cases[i] for b in batches for i in b}
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
-                                 initargs=(self.raw, self.path, (progress, slots), needed)) as pool:
+                                 initargs=(self.raw, self.path, (progress, slots), needed, self.departments)) as pool:
             futures = {pool.submit(self.batch_fn, batch): batch for batch in batches}
             for future in as_completed(futures):
                 try:
@@ -156,13 +158,13 @@ _slot = 0
 _in_process_key: tuple | None = None  # the rulebook the in-process evaluator was built from
 
 
-def _init(raw: bytes, path: str, progress, cases) -> None:
+def _init(raw: bytes, path: str, progress, cases, departments=None) -> None:
     global _evaluator, _progress, _slot, _cases
     if cases is not None:
         _cases = cases
     if _evaluator is not None:
         _evaluator.close()
-    _evaluator = CaseEvaluator(compile_rulebook(parse_rulebook(raw, path)))
+    _evaluator = CaseEvaluator(compile_rulebook(parse_rulebook(raw, path)), departments)
     _progress = None
     if progress is not None:
         array, slots = progress

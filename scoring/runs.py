@@ -32,15 +32,18 @@ class RunInputs:
     case_bytes: bytes
     skip_invalid: bool
     ledger: bytes
+    departments: tuple[str, bytes] | None = None  # the department records file: name and bytes
 
 
 def new_record(command: list[str], sources: RuleSources, effective: Rulebook, case_file: CaseFile, case_bytes: bytes,
-               ledger: dict, skip_invalid: bool, replayed_from: str | None = None) -> tuple[dict, dict[str, bytes]]:
+               ledger: dict, skip_invalid: bool, replayed_from: str | None = None,
+               departments: tuple[str, bytes] | None = None) -> tuple[dict, dict[str, bytes]]:
     """The record of a run and the content it refers to (sha256 -> bytes)."""
     ledger_bytes = to_json(ledger).encode("utf-8")
     effective_bytes = effective.text.encode("utf-8")
     blobs = {sha256(content): content for content in
-             [effective_bytes, sources.base[1], case_bytes, ledger_bytes] + [raw for _, raw in sources.overlays]}
+             [effective_bytes, sources.base[1], case_bytes, ledger_bytes] + [raw for _, raw in sources.overlays]
+             + ([departments[1]] if departments else [])}
     info = effective.spec.rulebook
     record = {
         "recorded_at": now(),
@@ -57,6 +60,8 @@ def new_record(command: list[str], sources: RuleSources, effective: Rulebook, ca
         "ledger": {"format": ledger["format"], "sha256": sha256(ledger_bytes)},
         "replayed_from": replayed_from,
     }
+    if departments is not None:  # records of runs without department records keep their shape
+        record["departments"] = {"name": departments[0], "sha256": sha256(departments[1])}
     assert record["rulebook"]["sha256"] == effective.sha256 == ledger["rulebook"]["sha256"]
     return record, blobs
 
@@ -67,9 +72,11 @@ def inputs_of(store: RunStore, run: StoredRun) -> RunInputs:
     sources = RuleSources((book["base"]["name"], store.blob(book["base"]["sha256"], "rulebook")),
                           tuple((o["name"], store.blob(o["sha256"], f"overlay {o['name']}")) for o in book["overlays"]),
                           tuple(book["set"]))
+    records = run.record.get("departments")
     return RunInputs(sources, store.blob(book["sha256"], "effective rulebook"), run.input["name"],
                      store.blob(run.input["file_sha256"], "case file"), run.record["options"]["skip_invalid"],
-                     store.blob(run.record["ledger"]["sha256"], "ledger"))
+                     store.blob(run.record["ledger"]["sha256"], "ledger"),
+                     None if records is None else (records["name"], store.blob(records["sha256"], "department records")))
 
 
 def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
@@ -86,6 +93,9 @@ def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
     for index, (name, raw) in enumerate(inputs.sources.overlays, start=1):
         files[f"sources/overlay-{index}-{Path(name).name}"] = raw
     rerun = ["scoring", "verify", "ledger.json", "--rules", "rulebook.toml", "--cases", f"cases{suffix}"]
+    if inputs.departments is not None:
+        files["departments.jsonl"] = inputs.departments[1]
+        rerun += ["--departments", "departments.jsonl"]
     if inputs.skip_invalid:
         rerun.append("--skip-invalid")
     manifest = {"run": run.id, "hash": run.hash, "record": run.record, "verify": " ".join(rerun),

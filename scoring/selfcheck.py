@@ -36,8 +36,9 @@ from .evaluate import HandlerResult, case_record_of, handler_environment
 from .ingest import CaseFile
 from .lang import values as V
 from .ledger import case_entry, engine_versions, line_entry, number, rulebook_entry, skipped_entries
-from .pipeline import score
+from .pipeline import read_records, score
 from .runner import CaseFailure
+from .departments import department_values
 from .rollup import DepartmentResult, roll_up
 from .workdays import CalendarCoverageError
 
@@ -75,9 +76,11 @@ class Item:
 
 class SelfCheck:
     def __init__(self, compiled: CompiledRulebook, case_file: CaseFile, department: str, as_of: dt.date,
-                 skip_invalid: bool = False, jobs: int | None = None):
+                 skip_invalid: bool = False, jobs: int | None = None, departments=None):
         self.compiled, self.case_file, self.department, self.as_of = compiled, case_file, department, as_of
         self.source = case_file.path
+        records = read_records(compiled, departments, case_file)
+        self.departments = department_values(case_file.cases, records, compiled.book.spec.department_fields)
         self._check_date()
         mine = [_only(case, department) for case in case_file.cases if any(h.department == department for h in case.handlers)]
         if not mine:
@@ -156,7 +159,8 @@ class SelfCheck:
         all its items with a step; None if the case's data fails a rule (with --skip-invalid)."""
         where = ["lets"]
         try:
-            env = handler_environment(self.compiled, case_record_of(case), case, case.handlers[0], where)[0]
+            record = V.Record("department", self.departments.get(self.department, {"name": self.department}))
+            env = handler_environment(self.compiled, case_record_of(case), case, case.handlers[0], where, record)[0]
             every, possible = [], []
             for criterion in self._criteria(case):
                 step = criterion.step
@@ -180,7 +184,7 @@ class SelfCheck:
 
     def _score(self, cases: list[Case], variant: str) -> DepartmentResult:
         """The department's result on these cases; failing cases are left out with --skip-invalid."""
-        results, failures, _ = score(self.compiled, cases, self.source, self.skip_invalid, self.jobs)
+        results, failures, _ = score(self.compiled, cases, self.source, self.skip_invalid, self.jobs, self.departments)
         known = {f.case for f in self.failures}
         for failure in failures:
             if failure.case not in known:
@@ -189,7 +193,7 @@ class SelfCheck:
         if not results:
             raise InputError([Problem(self.source, None, "--department",
                                       f"no case of {self.department} could be scored {variant or 'as of ' + str(self.as_of)}")])
-        (department,) = roll_up(self.compiled, results)
+        (department,) = roll_up(self.compiled, results, self.departments)
         return department
 
     def _items(self, now: HandlerResult, ideal: HandlerResult, full: HandlerResult) -> list[Item]:
@@ -268,9 +272,9 @@ class SelfCheck:
             "decided_by_others": others,
             # an item can show up only in the ceiling (a rubric whose first case is not assigned yet)
             "criteria": [{"criterion": c.id, "title": c.title, "level": c.level,
-                          "floor": _number_or_none(self.now.criteria.get(c.id)),
-                          "ceiling": _number_or_none(self.ceiling.criteria.get(c.id))}
-                         for c in self.compiled.criteria if c.id in self.now.criteria or c.id in self.ceiling.criteria],
+                          "floor": _number_or_none(self.now.criteria.get((None, c.id))),
+                          "ceiling": _number_or_none(self.ceiling.criteria.get((None, c.id)))}
+                         for c in self.compiled.criteria if (None, c.id) in self.now.criteria or (None, c.id) in self.ceiling.criteria],
             "at_risk": at_risk,
             "undated": undated,
             "missed": missed,

@@ -201,13 +201,13 @@ def test_waived_cases_leave_the_d2_rate_and_all_waived_means_no_deduction():
     only_waived = [waived, lead_case("C3", ev("contact", "2020-04-01", mode="wechat"), waived=True)]
     assert points_of_department(only_waived, None, "D2") == -5
     department = departments(only_waived, waiver_text())[LEAD]
-    assert department.criteria["D2"] == 0
+    assert department.criteria[(None, "D2")] == 0
     assert [l.text for l in department.lines if l.criterion == "D2"] == [
         "主办/分办件均为提出人表示电话沟通即可的件（或无主办/分办件），不计面商率"]
 
 
 def points_of_department(cases, text, criterion):
-    return departments(cases, text)[LEAD].criteria[criterion]
+    return departments(cases, text)[LEAD].criteria[(None, criterion)]
 
 
 def test_overlay_params_keep_the_kind_of_the_base_and_an_empty_table_is_refused():

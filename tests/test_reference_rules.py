@@ -290,14 +290,14 @@ def test_urges_count_on_every_role_and_stop_at_five():
     result = departments(cases)[LEAD]
     d1 = [l for l in result.lines if l.criterion == "D1"]
     assert [l.points for l in d1] == [-1] * 7 + [2]
-    assert d1[-1].kind == "floor" and result.criteria["D1"] == -5
+    assert d1[-1].kind == "floor" and result.criteria[(None, "D1")] == -5
     assert {l.case for l in d1[:-1]} == {"C1", "C2"}
 
 
 def test_f2f_rate_deduction_is_exact():
     cases = [perfect("C1"), perfect("C2"), perfect("C3", f2f=False)]
     result = departments(cases)[LEAD]
-    assert result.criteria["D2"] == Fraction(-10, 3)
+    assert result.criteria[(None, "D2")] == Fraction(-10, 3)
     # base = (100 + 100 + 97.5) / 3 = 99.1666..., minus 3.333... = 95.8333... -> 95.83
     assert str(result.total) == "95.83"
 

@@ -53,7 +53,7 @@ def test_expression_errors_are_all_reported_with_lines_and_columns():
     (('co_due = "add_months(assigned_on, params.co_months)"', 'co_due = "add_months(co_due, params.co_months)"'),
      "lets refer to each other in a circle: co_due -> co_due"),
     (('id = "L3"\ntitle', 'id = "L2"\ntitle'), 'criterion id "L2" is used twice'),
-    (('name = "良好"\nmin = 80', 'name = "良好"\nmin = 90'), "two grade bands start at the same score"),
+    (('name = "良好"\nmin = 80', 'name = "良好"\nmin = 90'), "start at the same score 90"),
     (('roles = ["co"]', 'roles = ["co", "lead"]'), 'role "lead" is already in rubric "lead"'),
     (('[[grade]]\nname = "优秀"', '[[grade]]\nname = "优秀"\nmin = "high"'), None),
 ])

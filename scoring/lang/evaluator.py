@@ -25,9 +25,19 @@ Closure = Callable[[dict], Any]
 EVENT_FIELDS = tuple(Event.model_fields)
 CASE_FIELDS = tuple(name for name in Case.model_fields if name not in ("handlers", "events"))
 HANDLER_FIELDS = tuple(Handler.model_fields)
-RECORD_FIELDS = {"event": EVENT_FIELDS, "case": CASE_FIELDS, "handler": HANDLER_FIELDS}
-EVENT_FIELD_TYPES = {"date": "date", "days": "number"}
-CASE_FIELD_TYPES = {"key": "bool", "waived_f2f": "bool"}
+# field -> static kind, per record kind; an event also has the role of its department in the case
+FIELD_KINDS = {
+    "event": {**dict.fromkeys(EVENT_FIELDS, "text"), "date": "date", "days": "number", "role": "text"},
+    "case": {**dict.fromkeys(CASE_FIELDS, "text"), "key": "bool", "waived_f2f": "bool"},
+    "handler": dict.fromkeys(HANDLER_FIELDS, "text"),
+}
+_DECLARED_KINDS = {"bool": "bool", "number": "number", "text": "text", "date": "date", "texts": "list", "numbers": "list"}
+
+
+def department_field_kinds(declared: dict[str, str]) -> dict[str, str]:
+    """A department record's fields: its name, its case counts, and the rulebook's [department_fields]."""
+    return {"name": "text", "cases": "number", "lead": "number", "split": "number", "co": "number",
+            **{name: _DECLARED_KINDS[kind] for name, kind in declared.items()}}
 
 # environment key of the handler's events grouped by type (not a name users can write)
 BY_TYPE = "\x00by_type"
@@ -53,9 +63,11 @@ class Scope:
 
 
 class ExpressionCompiler:
-    def __init__(self, calendar):
+    def __init__(self, calendar, department_fields: dict[str, str] | None = None):
         self.calendar = calendar
         self.functions = _functions(calendar)
+        self.field_kinds = {**FIELD_KINDS, "department": department_field_kinds(department_fields or {})}
+        self.params_used: set[str] = set()  # top-level params an expression read (for `rules validate`)
 
     def compile(self, node: Node, scope: Scope) -> Closure:
         fn, _type = self._compile(node, scope)
@@ -94,22 +106,21 @@ class ExpressionCompiler:
         name = node.name
         if hasattr(obj, "constant"):
             value = obj.constant
+            if isinstance(node.obj, Name) and node.obj.id == "params":
+                self.params_used.add(name)
             if isinstance(value, dict):
                 if name not in value:
                     raise ExprError(f'no "{name}" in {_describe_const(node.obj)}{closest(name, value)}', node.col)
                 return self._const(value[name])
             raise ExprError(f"{V.kind(value)} has no field {name}", node.col)
-        fields = RECORD_FIELDS.get(obj_type)
+        fields = self.field_kinds.get(obj_type)
         if fields is not None and name not in fields:
             hint = closest(name, fields)
-            raise ExprError(
-                f'{obj_type} has no field "{name}"{hint}; its fields are {", ".join(fields)} '
-                f'(read an extra field with extra(x, "{name}"))', node.col)
+            extra = "" if obj_type == "department" else f' (read an extra field with extra(x, "{name}"))'
+            raise ExprError(f'{obj_type} has no field "{name}"{hint}; its fields are {", ".join(fields)}{extra}', node.col)
         if obj_type in ("number", "date", "text", "bool", "list"):
             raise ExprError(f"{obj_type} has no field {name}", node.col)
-        result_type = (EVENT_FIELD_TYPES.get(name, "text") if obj_type == "event"
-                       else CASE_FIELD_TYPES.get(name, "text") if obj_type == "case"
-                       else "text" if obj_type == "handler" else "any")
+        result_type = fields[name] if fields is not None else "any"
 
         def get_attr(env):
             value = obj(env)
@@ -448,7 +459,31 @@ def _functions(calendar) -> dict[str, tuple[Callable, str]]:
             return len(x)
         raise V.EvalError(f"len() of {V.kind(x)}")
 
+    def mean(values):
+        if values is None:
+            return None
+        if not isinstance(values, list):
+            raise V.EvalError(f"mean() takes a list of numbers, not {V.kind(values)}")
+        numbers = [v for v in values if v is not None]
+        for v in numbers:
+            need(v, "number", "mean")
+        return V.normal(Fraction(sum(numbers, 0), len(numbers))) if numbers else None
+
+    def tier(value, table):
+        """The entry of a tier table (tables with from/below, half-open) that holds value; null if none does."""
+        if value is None:
+            return None
+        if not isinstance(table, list) or not all(isinstance(t, dict) for t in table):
+            raise V.EvalError("tier() takes a list of tables with from/below, such as params.workload_tiers")
+        for entry in table:
+            low, high = entry.get("from"), entry.get("below")
+            if (low is None or not V.compare("<", value, low)) and (high is None or V.compare("<", value, high)):
+                return entry
+        return None
+
     return {
+        "mean": (mean, "number"),
+        "tier": (tier, "map"),
         "add_days": (add_days, "date"),
         "days_between": (days_between, "number"),
         "add_workdays": (add_workdays, "date"),

@@ -43,6 +43,8 @@ FUNCTIONS = {
     "extra": (2, 2),
     "percent": (1, 2),
     "len": (1, 1),
+    "mean": (1, 1),
+    "tier": (2, 2),
     "exists": (1, 1),
     "count": (1, 1),
     "sum": (1, 1),

@@ -180,5 +180,5 @@ def format_value(value) -> str:
     if found == "list":
         return "、".join(format_value(item) for item in value)
     if type(value) is Record:
-        return str(value.fields.get("id", value.kind))
+        return str(value.fields.get("id", value.fields.get("name", value.kind)))  # an event's id, a department's name
     return str(value)

@@ -1,0 +1,66 @@
+"""`scoring rules validate`: clean on every shipped rulebook; each deliberate mistake named with its line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scoring.validate import validate
+from tests.casekit import REFERENCE, ROOT
+from tests.clikit import scoring
+
+SHIPPED = sorted((ROOT / "rules").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_rulebook_is_clean(path):
+    report = validate(path)
+    assert report.problems == []
+    assert report.ranges[-1][0] == "total"
+
+
+def test_the_reference_reaches_its_full_score_and_each_item_its_published_points():
+    ranges = {item: str(found) for item, _, found in validate(REFERENCE).ranges}
+    assert ranges["L4"] == "0 … 20" and ranges["L5"] == "0 … 30" and ranges["D2"] == "−5 … 0"
+    assert ranges["rubric lead"] == "0 … 100" and ranges["total"] == "0 … 100"
+
+
+def broken(tmp_path: Path, *changes: tuple[str, str]) -> Path:
+    text = REFERENCE.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "broken.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_broken_copy_has_each_problem_named_with_its_line(tmp_path):
+    path = broken(tmp_path, ('when = "s.date <= sign_due"', 'when = "s.date <= sign_deu"'),
+                  ('weights = { lead = 0.7, co = 0.3 }', 'weights = { lead = 0.6, co = 0.3 }'),
+                  ('name = "良好"\nmin = 80', 'name = "良好"\nmin = 80\nmax = 90'),
+                  ("c.mode == 'face_to_face' and c.date", "c.mode == 'face-to-face' and c.date"))
+    run = scoring("rules", "validate", str(path))
+    assert run.returncode == 1
+    lines = (run.stdout + run.stderr).splitlines()
+    text = REFERENCE.read_text(encoding="utf-8").splitlines()
+
+    def line_of(fragment: str) -> int:
+        return next(i for i, line in enumerate(text, start=1) if fragment in line)
+    sign_line = line_of('when = "s.date <= sign_due"')
+    assert f'  {path}:{sign_line}: criterion[0].rule[0].when: unknown name "sign_deu" (did you mean "sign_due"?) — in "s.date <= sign_deu" at column 11' in lines
+    assert any(f"{path}:{line_of('weights = {')}: department.weights: rubric weights add up to 0.9, not 1" in l for l in lines)
+    assert any('grade[1].max: grade bands overlap: "良好" runs to 90, "优秀" starts at 90' in l for l in lines)
+    assert any('criterion[1].rule[0].when: never holds' in l and 'did you mean "face_to_face"' in l for l in lines)
+
+
+def test_full_score_gaps_unused_params_and_tiers(tmp_path):
+    path = broken(tmp_path, ("full_score = 100", "full_score = 120"),
+                  ("sign_points = 5", "sign_points = 5\nspare = 3\ntiers = [ { below = 20, d = 0 }, { from = 25, d = 10 } ]"),
+                  ('name = "良好"\nmin = 80', 'name = "良好"\nmin = 80\nmax = 89'))
+    messages = [p.message for p in validate(path).problems]
+    assert "the total can reach at most 100, not the declared full score 120" in messages
+    assert "no expression reads this parameter" in messages
+    assert "a gap between tiers: values from 20 up to 25 are in no tier" in messages
+    assert any(m.startswith('totals above 89 and below 90 fall in no grade band') for m in messages)
+    assert len(messages) == 5  # spare, tiers (unused), the tier gap, the band gap, the full score
