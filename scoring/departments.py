@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .cases import Case
 from .errors import InputError, Problem, closest
-from .ingest import json_records
+from .ingest import decode_text, json_records, read_input
 from .lang import values as V
 from .rulebook import DEPARTMENT_COUNTS
 
@@ -50,19 +50,11 @@ class DepartmentRecords:
 
 
 def load_departments(path: str | Path, fields: dict[str, str]) -> DepartmentRecords:
-    source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(source, None, "", f"cannot read the department records: {exc.strerror}")]) from None
-    return parse_departments(raw, source, fields)
+    return parse_departments(read_input(path, "department records"), str(path), fields)
 
 
 def parse_departments(raw: bytes, source: str, fields: dict[str, str]) -> DepartmentRecords:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(source, raw[: exc.start].count(b"\n") + 1, "", "not UTF-8 text")]) from None
+    text = decode_text(raw, source)
     problems: list[Problem] = []
     records = DepartmentRecords(source)
     for line, obj in json_records(text, source, problems):
@@ -158,8 +150,3 @@ def department_values(cases: list[Case], records: DepartmentRecords | None, fiel
             entry[handler.role] += 1
     given = records.values if records is not None else {}
     return {name: {**entry, **{f: given.get(name, {}).get(f) for f in fields}} for name, entry in counts.items()}
-
-
-def department_record(values: dict) -> V.Record:
-    return V.Record("department", values)
-

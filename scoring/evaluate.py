@@ -77,17 +77,17 @@ class CaseEvaluator:
         self.engine.close()
 
     def evaluate(self, case: Case) -> list[HandlerResult]:
-        case_record = case_record_of(case)
+        case_record, case_events = case_record_of(case), case_events_of(case)
         results = []
         for handler in sorted(case.handlers, key=lambda h: h.department):
-            results.append(self._handler(case, case_record, handler))
+            results.append(self._handler(case, case_record, case_events, handler))
         return results
 
-    def _handler(self, case: Case, case_record: V.Record, handler) -> HandlerResult:
+    def _handler(self, case: Case, case_record: V.Record, case_events: list[V.Record], handler) -> HandlerResult:
         department = handler.department
         where = ["lets"]
         try:
-            env, records = handler_environment(self.c, case_record, case, handler, where, self.departments.get(department))
+            env, records = handler_environment(self.c, case_record, case_events, handler, where, self.departments.get(department))
             facts, fact_records = self._facts(env, records, where)
             where[0] = "matching"
             fired = self.engine.match(facts)
@@ -222,16 +222,21 @@ def case_record_of(case: Case) -> V.Record:
     return V.Record("case", {name: getattr(case, name) for name in CASE_FIELDS}, V.from_data(case.model_extra or {}))
 
 
-def handler_environment(compiled: CompiledRulebook, case_record: V.Record, case: Case, handler, where: list | None = None,
-                        department: V.Record | None = None):
-    """What a handler's expressions see: its events in timeline order, by type, the case, its department and the lets."""
-    where = where if where is not None else ["lets"]
+def case_events_of(case: Case) -> list[V.Record]:
+    """Every event of the case in timeline order, each with the role of its department (`case_events`)."""
     roles = {h.department: h.role for h in case.handlers}
-    case_events = []
+    found = []
     for order, event in enumerate(sorted(case.events, key=lambda e: (e.date, natural_key(e.id)))):
         fields = {name: getattr(event, name) for name in EVENT_FIELDS}
         fields["role"] = roles.get(event.department)
-        case_events.append(V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order))
+        found.append(V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order))
+    return found
+
+
+def handler_environment(compiled: CompiledRulebook, case_record: V.Record, case_events: list[V.Record], handler,
+                        where: list | None = None, department: V.Record | None = None):
+    """What a handler's expressions see: its events in timeline order, by type, the case, its department and the lets."""
+    where = where if where is not None else ["lets"]
     records = []
     by_type: dict[str, list] = {}
     for record in case_events:

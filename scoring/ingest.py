@@ -50,21 +50,28 @@ def canonical_case_json(case: Case) -> str:
 
 
 def load_cases(path: str | Path, skip_invalid: bool = False) -> CaseFile:
-    source = str(path)
+    return parse_cases(read_input(path, "case file"), str(path), skip_invalid)
+
+
+def read_input(path: str | Path, what: str) -> bytes:
     try:
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise InputError([Problem(source, None, "", f"cannot read the case file: {exc.strerror}")]) from None
-    return parse_cases(raw, source, skip_invalid)
+        raise InputError([Problem(str(path), None, "", f"cannot read the {what}: {exc.strerror}")]) from None
+
+
+def decode_text(raw: bytes, source: str) -> str:
+    """UTF-8 (a byte-order mark allowed); a problem names the line of the first bad byte."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(source, line, "", f"not UTF-8 text (byte {exc.start})")]) from None
 
 
 def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile:
     """The cases of a file's bytes (as read from disk or kept in the run store); source names it in messages."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(source, line, "", f"not UTF-8 text (byte {exc.start})")]) from None
+    text = decode_text(raw, source)
 
     problems: list[Problem] = []
     records = list(json_records(text, source, problems))

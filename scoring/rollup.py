@@ -285,16 +285,15 @@ def _rate_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, cases:
     marks = [(case.case, case.rates[criterion.id]) for case in cases if criterion.id in case.rates]
     eligible = [(case_id, mark) for case_id, mark in marks if mark.eligible]
     if not eligible:
-        text = rate.empty(env) if rate.empty else ""
-        return base_lines(criterion, compiled.texts) + [Line(criterion.id, None, 0, (), text, "rate")]
+        line = Line(criterion.id, None, 0, (), rate.empty(env) if rate.empty else "", "rate")
+        return _item_lines(compiled, criterion, [line], env)
     hits = [(case_id, mark) for case_id, mark in eligible if mark.hit]
     env = {**env, "rate": Fraction(len(hits), len(eligible)), "hits": len(hits), "cases": len(eligible)}
     points = rate.points(env)
     if V.kind(points) != "number":
         raise V.EvalError(f"{criterion.id}: rate points must be a number, got {V.kind(points)}")
     evidence = tuple(f"{case_id}/{event}" for case_id, mark in hits for event in mark.evidence)
-    lines = base_lines(criterion, compiled.texts) + [Line(criterion.id, None, points, evidence, rate.text(env), "rate")]
-    return lines + cap_lines(criterion, sum((l.points for l in lines), 0), compiled.texts)
+    return _item_lines(compiled, criterion, [Line(criterion.id, None, points, evidence, rate.text(env), "rate")], env)
 
 
 def _grade(compiled: CompiledRulebook, total: Decimal, limit: str | None = None) -> str | None:

@@ -249,6 +249,8 @@ def coverage_paths(compiled: CompiledRulebook) -> list[CoveragePath]:
     - cap:<criterion> / floor:<criterion>   the item's max / min cuts its sum
     - rate:<criterion>          the rate is computed (a rate line with evidence or points)
     - rate-empty:<criterion>    no eligible case (the rate's `empty` sentence), if it has one
+    - multiplier:<criterion>    a case's points of the item are multiplied (factor other than 1)
+    - gate:<id>                 the gate or veto holds for some department
     - grade:<name>              some department gets the band
     - clamp:case / clamp:department   a case / department total is brought within its limits,
                                 if a rubric / the department has a min or max
@@ -257,8 +259,10 @@ def coverage_paths(compiled: CompiledRulebook) -> list[CoveragePath]:
     paths: list[CoveragePath] = []
     for criterion in compiled.criteria:
         item = f"{criterion.id} {criterion.title}"
-        for rule in criterion.rules:
+        for rule in criterion.rules + criterion.department_rules:
             paths.append(CoveragePath(f"rule:{rule.id}", f"{item}: rule {rule.id} fires"))
+        if criterion.multiply is not None:
+            paths.append(CoveragePath(f"multiplier:{criterion.id}", f"{item}: a case's points multiplied"))
         if criterion.rate is None and criterion.otherwise is not None:
             paths.append(CoveragePath(f"otherwise:{criterion.id}", f"{item}: no rule fires (the otherwise sentence)"))
         if criterion.max is not None:
@@ -269,6 +273,8 @@ def coverage_paths(compiled: CompiledRulebook) -> list[CoveragePath]:
             paths.append(CoveragePath(f"rate:{criterion.id}", f"{item}: the rate over eligible cases"))
             if criterion.rate.empty is not None:
                 paths.append(CoveragePath(f"rate-empty:{criterion.id}", f"{item}: no eligible case (the empty sentence)"))
+    for gate in compiled.gates:
+        paths.append(CoveragePath(f"gate:{gate.id}", f"gate {gate.id} {gate.title} holds"))
     for grade in spec.grade:
         paths.append(CoveragePath(f"grade:{grade.name}", f"a department graded {grade.name} (from {grade.min})"))
     if any(r.min is not None or r.max is not None for r in compiled.rubrics):
@@ -291,13 +297,17 @@ def reached_paths(compiled: CompiledRulebook, ledger: dict) -> set[str]:
             reached.add(f"rule:{line['rule']}")
         if kind == "otherwise":
             reached.add(f"otherwise:{criterion}")
-        elif kind in ("cap", "floor"):
+        elif kind in ("cap", "floor", "multiplier"):
             reached.add(f"{kind}:{criterion}")
+        elif kind == "gate":
+            reached.add(f"gate:{line['rule']}")
         elif kind == "clamp":
             reached.add(f"clamp:{level}")
         elif kind == "rate" and criterion in rates:
             rate = rates[criterion]
-            empty_text = rate.empty({"department": department}) if rate.empty is not None else ""
+            # the empty sentence sees the department as a record, as in the roll-up (its name is enough here)
+            empty_text = rate.empty({"department": V.Record("department", {"name": department}), "category": line.get("category")}) \
+                if rate.empty is not None else ""
             empty = not line["evidence"] and line["points"] == 0 and line["text"] == empty_text
             reached.add(f"rate-empty:{criterion}" if empty else f"rate:{criterion}")
 

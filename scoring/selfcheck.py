@@ -32,7 +32,7 @@ from fractions import Fraction
 from .cases import Case, Event, natural_key
 from .compiler import CompiledCriterion, CompiledRulebook
 from .errors import InputError, Problem, closest
-from .evaluate import HandlerResult, case_record_of, handler_environment
+from .evaluate import HandlerResult, case_events_of, case_record_of, handler_environment
 from .ingest import CaseFile
 from .lang import values as V
 from .ledger import case_entry, engine_versions, line_entry, number, rulebook_entry, skipped_entries
@@ -160,7 +160,8 @@ class SelfCheck:
         where = ["lets"]
         try:
             record = V.Record("department", self.departments.get(self.department, {"name": self.department}))
-            env = handler_environment(self.compiled, case_record_of(case), case, case.handlers[0], where, record)[0]
+            env = handler_environment(self.compiled, case_record_of(case), case_events_of(case), case.handlers[0], where,
+                                      record)[0]
             every, possible = [], []
             for criterion in self._criteria(case):
                 step = criterion.step

@@ -116,7 +116,7 @@ class _Analysis:
         if criterion.rate is not None:
             found = self.points(criterion.rate.points, (), rate=(0, 1), hits=(0, None), cases=(1, None))
             self.never(path + ("rate", "of"), criterion.rate.of)
-            item = _hull(found, ZERO) if found is not None else ANY
+            item = found.hull(ZERO) if found is not None else ANY
         else:
             parts = []
             for ri, rule in enumerate(criterion.rule):
@@ -125,18 +125,18 @@ class _Analysis:
                 found = self.points(rule.points, facts) or ANY
                 repeated = (criterion.level == "department" and criterion.per == "case") or (
                     not rule.once and any(len(spec.split()) == 1 for spec in rule.bind.values())) or rule.each is not None
-                parts.append((rule, _repeat(found) if repeated else _hull(found, ZERO), repeated))
+                parts.append((rule, _repeat(found) if repeated else found.hull(ZERO), repeated))
             if criterion.hit == "first":
                 item = ZERO
                 for _, found, _ in parts:
-                    item = _hull(item, found)
+                    item = item.hull(found)
             else:
                 item = _sum_exclusive(parts)
         if criterion.base is not None:
             item = item + Interval.point(self.constant(criterion.base))
         if criterion.multiply is not None:
             factor = self.points(criterion.multiply.by, ()) or ANY
-            item = _hull(item, item * factor)
+            item = item.hull(item * factor)
         return _clamp(item, self.constant(criterion.min), self.constant(criterion.max))
 
     def points(self, source, facts, **ranges) -> Interval | None:
@@ -251,10 +251,6 @@ def _clamp(found: Interval, low, high) -> Interval:
     if high is not None:
         found = found.min(high)
     return found
-
-
-def _hull(a: Interval, b: Interval) -> Interval:
-    return a.hull(b)
 
 
 def _hull_all(items: list[Interval]) -> Interval:

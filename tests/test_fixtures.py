@@ -200,7 +200,7 @@ def test_a_missing_directory_is_bad_input(tmp_path):
 
 
 def test_expectations_naming_what_is_not_in_the_run_fail_with_the_closest_name(tmp_path):
-    text = f"""[fixture]
+    text = """[fixture]
 cases = "one.jsonl"
 [[department]]
 name = "甲"

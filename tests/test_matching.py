@@ -12,7 +12,7 @@ import pytest
 
 from casekit import evaluator_for
 from scoring.cases import Case
-from scoring.evaluate import handler_environment
+from scoring.evaluate import case_events_of, handler_environment
 from scoring.lang import values as V
 from scoring.lang.syntax import parse
 from randomcases import random_cases
@@ -50,7 +50,7 @@ def rulebook() -> str:
 def brute_force(evaluator, case: Case, handler, rule_name: str):
     """(binding ids, witness ids) for every combination where the whole condition holds."""
     bind, when = RULES[rule_name]
-    env, records = handler_environment(evaluator.c, V.Record("case", {"id": case.id}), case, handler)
+    env, records = handler_environment(evaluator.c, V.Record("case", {"id": case.id}), case_events_of(case), handler)
     scope = compiled_scope(evaluator, bind)
     condition = evaluator_expr(evaluator, when, scope)
     pools = []
