@@ -14,10 +14,12 @@ say `b > a`, `b >= a`, `a < b` or `a <= b` (at most 0 for the reverse).
 
 Where the interval is looser than the truth:
 - each occurrence of a name varies on its own: with x in 0 … 1, `x - x` gives −1 … 1, not 0;
-- the facts serve only the day-count rule above; `when = "x > 3"` does not narrow x, and
-  the test of `a if c else b` only adds the facts of c for the `a` branch;
+- the facts serve only the day-count rule above; `when = "x > 3"` does not narrow x (the
+  test of `a if c else b` adds the facts of c for the `a` branch);
 - a conditional gives the hull of both branches unless its test folds to a constant or
-  can never hold; counts and sums over events have no upper bound;
+  can never hold; in each branch, a name with a range compared with a number in the test
+  is narrowed (`0 if rate >= 0.98 else 3 * (rate - 0.98)`: rate ≤ 0.98 in the second),
+  other sub-expressions are not; counts and sums over events have no upper bound;
 - `round(x, p)` is exact when p is a constant, else widened by the largest possible step;
 - null (no value: "there is none") is not tracked: the interval bounds the numbers the
   expression gives, and it may give null instead (an item then gives no points).
@@ -462,6 +464,7 @@ def _never_compares(op: str, a: Interval, b: Interval) -> bool:
 
 
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # the closed hull of where a test fails
 
 
 @dataclass(frozen=True)
@@ -598,9 +601,40 @@ class _Analysis:
             return self.value(node.then, scope)
         if truth is False or self.never(node.test, scope) is not None:
             return self.value(node.other, scope)
-        facts = tuple(p for p in _and_parts(node.test) if isinstance(p, Compare))
-        then = self.value(node.then, replace(scope, facts=scope.facts + facts))
-        return _join(then, self.value(node.other, scope))
+        parts = _and_parts(node.test)
+        then_scope = self._narrow(scope, parts, negate=False)
+        if then_scope is None:  # the test pins a name outside its range
+            return self.value(node.other, scope)
+        # when no number fails the test, `b` is still reached by a null: keep it, unnarrowed
+        other_scope = (self._narrow(scope, parts, negate=True) if len(parts) == 1 else None) or scope
+        facts = tuple(p for p in parts if isinstance(p, Compare))
+        then = self.value(node.then, replace(then_scope, facts=then_scope.facts + facts))
+        return _join(then, self.value(node.other, other_scope))
+
+    def _narrow(self, scope: _Scope, parts: list[Node], negate: bool) -> _Scope | None:
+        """The scope of a branch of `a if test else b`: names compared with a number in the
+        test narrowed to where the test holds (or fails, for `b`). None: that cannot be."""
+        narrowed = dict(scope.locals)
+        for part in parts:
+            if not isinstance(part, Compare) or part.op not in ("<", "<=", ">", ">=", "=="):
+                continue
+            op = _NEGATED.get(part.op) if negate else part.op
+            if op is None:
+                continue
+            for subject, other, side_op in ((part.left, part.right, op), (part.right, part.left, _FLIP[op])):
+                if not isinstance(subject, Name):
+                    continue
+                current = self.value(subject, replace(scope, locals=narrowed))
+                limit = self.value(other, scope)
+                if not (isinstance(current, Interval) and isinstance(limit, _Known) and _is_number(limit.value)):
+                    continue
+                c = limit.value
+                found = current.intersect(Interval(c, c) if side_op == "==" else
+                                          Interval(None, c) if side_op in ("<", "<=") else Interval(c, None))
+                if found is None:
+                    return None
+                narrowed[subject.id] = found
+        return replace(scope, locals=narrowed)
 
     def _ListLit(self, node: ListLit, scope):
         items = [self.value(item, scope) for item in node.items]
