@@ -21,7 +21,6 @@ of each match.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -390,11 +389,11 @@ class _Compiler:
         each = None
         nodes = []
         if rule.each is not None:
-            match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)", rule.each, re.S)
-            if match is None or match.group(1) in scope.names:
+            parts = rule.each_parts()
+            if parts is None or parts[0] in scope.names:
                 self._fail(path + ("each",), f'write each as "x in <list>", with a new name x, not "{rule.each}"')
                 return None
-            var, source = match.groups()
+            var, source = parts
             items = self._expr(path + ("each",), source, scope)
             if items is None:
                 return None

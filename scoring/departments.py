@@ -9,7 +9,10 @@ holds one JSON object per department (JSON Lines, or a JSON array):
 
 Every problem is reported with the file, the line and the field, as for case files: an
 unknown field (with the closest declared one), a value of the wrong kind, a department
-listed twice or not found in the case file. A field left out is null.
+listed twice or not found in the case file, a number outside the range the rulebook
+declares. A field left out is null, except a list (texts, numbers), which is empty: a checklist
+of a department without a record has nothing in it, and `"x" not in department.materials`
+holds, where `not in null` would be false and silently deduct nothing.
 
 Rules see a department as `department`: its declared fields, its name, and the number of
 cases it handles in the case file (`cases`, and by role `lead`, `split`, `co`).
@@ -27,7 +30,7 @@ from .cases import Case
 from .errors import InputError, Problem, closest
 from .ingest import decode_text, json_records, read_input
 from .lang import values as V
-from .rulebook import DEPARTMENT_COUNTS
+from .rulebook import DEPARTMENT_COUNTS, FieldSpec
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -49,11 +52,11 @@ class DepartmentRecords:
             raise InputError(problems, f"{self.path}: {len(problems)} record(s) name a department without cases")
 
 
-def load_departments(path: str | Path, fields: dict[str, str]) -> DepartmentRecords:
+def load_departments(path: str | Path, fields: dict[str, FieldSpec]) -> DepartmentRecords:
     return parse_departments(read_input(path, "department records"), str(path), fields)
 
 
-def parse_departments(raw: bytes, source: str, fields: dict[str, str]) -> DepartmentRecords:
+def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> DepartmentRecords:
     text = decode_text(raw, source)
     problems: list[Problem] = []
     records = DepartmentRecords(source)
@@ -97,8 +100,18 @@ def _plain(value):
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def _value(value, kind: str):
-    """A JSON value as the declared kind; ValueError says what is wrong."""
+def _value(value, spec: FieldSpec):
+    """A JSON value as the declared kind, within the declared range; ValueError says what is wrong."""
+    found = _of_kind(value, spec.kind)
+    for number in found if isinstance(found, list) else [] if found is None else [found]:  # min/max: numbers only
+        if spec.min is not None and number < V.from_data(spec.min):
+            raise ValueError(f"{V.format_value(number)} is below the declared minimum {spec.min}")
+        if spec.max is not None and number > V.from_data(spec.max):
+            raise ValueError(f"{V.format_value(number)} is above the declared maximum {spec.max}")
+    return found
+
+
+def _of_kind(value, kind: str):
     if value is None:
         return None
     if kind == "bool":
@@ -140,8 +153,9 @@ def _date(value):
         raise ValueError(f'"{value}" is not a valid date ({exc})') from None
 
 
-def department_values(cases: list[Case], records: DepartmentRecords | None, fields: dict[str, str]) -> dict[str, dict]:
-    """Each department's record as rules see it: counts from the case file, then the declared fields."""
+def department_values(cases: list[Case], records: DepartmentRecords | None, fields: dict[str, FieldSpec]) -> dict[str, dict]:
+    """Each department's record as rules see it: counts from the case file, then the declared fields
+    (a list left out is empty, see the module's docstring)."""
     counts: dict[str, dict] = {}
     for case in cases:
         for handler in case.handlers:
@@ -149,4 +163,8 @@ def department_values(cases: list[Case], records: DepartmentRecords | None, fiel
             entry["cases"] += 1
             entry[handler.role] += 1
     given = records.values if records is not None else {}
-    return {name: {**entry, **{f: given.get(name, {}).get(f) for f in fields}} for name, entry in counts.items()}
+    def value(name: str, field_name: str):
+        found = given.get(name, {}).get(field_name)
+        return [] if found is None and fields[field_name].kind in ("texts", "numbers") else found
+
+    return {name: {**entry, **{f: value(name, f) for f in fields}} for name, entry in counts.items()}

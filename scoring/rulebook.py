@@ -34,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .cases import Event, EventType, Role
 from .errors import InputError, Problem, closest
@@ -91,6 +91,11 @@ class RuleSpec(_Spec):
     text: str  # the explanation sentence template
     once: bool = False  # at most one line per case and handler (the earliest events win)
     each: str | None = None  # per = "department" items: "x in <list>", one line per element the rule holds for
+
+    def each_parts(self) -> tuple[str, str] | None:
+        """(x, list expression) of `each = "x in <list>"`; None when it is not written that way."""
+        match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)", self.each or "", re.S)
+        return None if match is None else (match.group(1), match.group(2))
 
 
 class MultiplySpec(_Spec):
@@ -242,11 +247,36 @@ class TextsSpec(_Spec):
 FieldKind = Literal["bool", "number", "text", "date", "texts", "numbers"]
 
 
+class FieldSpec(_Spec):
+    """A field of the department records: `"number"`, or `{ kind = "number", min = 0, max = 100 }`.
+
+    A range (numbers only) is checked on every record, and `rules validate` counts on it when it
+    works out what a score read from the field can reach.
+    """
+
+    kind: FieldKind
+    min: Number | None = None
+    max: Number | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_alone(cls, value):
+        return {"kind": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _range(self):
+        if (self.min is not None or self.max is not None) and self.kind not in ("number", "numbers"):
+            raise ValueError(f"min and max are for number and numbers fields, not {self.kind}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
 class RulebookSpec(_Spec):
     rulebook: RulebookInfo
     params: dict[str, Any] = {}
     let: dict[Identifier, str] = {}
-    department_fields: dict[Identifier, FieldKind] = {}
+    department_fields: dict[Identifier, FieldSpec] = {}
     rubric: list[RubricSpec] = []
     category: list[CategorySpec] = []
     criterion: Annotated[list[CriterionSpec], Field(min_length=1)]

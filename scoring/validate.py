@@ -30,8 +30,8 @@ from .errors import InputError, Problem
 from .lang import values as V
 from .lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true
 from .lang.syntax import Compare, ExprError, conjuncts, parse
-from .rulebook import (Locator, Rulebook, RulebookSpec, check_references, is_tier_table, read_toml,
-                       validation_problems)
+from .rulebook import (DEPARTMENT_COUNTS, Locator, Rulebook, RulebookSpec, check_references, is_tier_table,
+                       read_toml, validation_problems)
 from .tomlpos import key_lines
 
 ANY = Interval(None, None)
@@ -85,13 +85,19 @@ class _Analysis:
         self.enums = {**case_enums(), "rubric": tuple(r.id for r in self.spec.rubric),
                       "category": tuple(c.id for c in self.spec.category)}
         self.constants = {"params": self.spec.params}
+        # what a department record can hold: case counts, and the declared ranges of numbers
+        self.fields = {f"department.{name}": Interval(0, None) for name in DEPARTMENT_COUNTS[1:]}
+        self.lists = {}
+        for name, field in self.spec.department_fields.items():
+            declared = Interval(V.from_data(field.min), V.from_data(field.max))
+            (self.fields if field.kind == "number" else self.lists)[f"department.{name}"] = declared
         self.lets = {name: node for name, source in self.spec.let.items() if (node := _parsed(source)) is not None}
 
     def problem(self, path: tuple, message: str) -> None:
         self.problems.append(self.book.problem(path, message))
 
     def env(self, facts=(), **ranges) -> BoundsEnv:
-        return BoundsEnv(self.constants, ranges, facts, self.enums, self.lets)
+        return BoundsEnv(self.constants, {**self.fields, **ranges}, self.lists, facts, self.enums, self.lets)
 
     def findings(self) -> list[Problem]:
         items = {}
@@ -102,8 +108,8 @@ class _Analysis:
         self.ranges.append(("total", "总分", total))
         full = self.spec.rulebook.full_score
         if full is not None and total is not None and total.hi != V.from_data(full):
-            self.problem(("rulebook", "full_score"), f"the total can reach at most {format_interval(Interval(total.hi, total.hi))}, "
-                                                     f"not the declared full score {full}")
+            reach = "has no upper bound" if total.hi is None else f"can reach at most {format_interval(Interval.point(total.hi))}"
+            self.problem(("rulebook", "full_score"), f"the total {reach} ({format_interval(total)}), not the declared full score {full}")
         self.grades(total)
         self.tiers()
         self.weights()
@@ -123,9 +129,16 @@ class _Analysis:
                 rule_path = path + ("rule", ri)
                 facts = self.never(rule_path + ("when",), rule.when) if rule.when else ()
                 found = self.points(rule.points, facts) or ANY
+                times = self.times(rule)
                 repeated = (criterion.level == "department" and criterion.per == "case") or (
                     not rule.once and any(len(spec.split()) == 1 for spec in rule.bind.values())) or rule.each is not None
-                parts.append((rule, _repeat(found) if repeated else found.hull(ZERO), repeated))
+                if not repeated:
+                    found = found.hull(ZERO)
+                elif times is None:
+                    found = _repeat(found)
+                else:  # each over a list known now: at most one line per element
+                    found = found.hull(ZERO) * Interval(0, times)
+                parts.append((rule, found, repeated))
             if criterion.hit == "first":
                 item = ZERO
                 for _, found, _ in parts:
@@ -138,6 +151,12 @@ class _Analysis:
             factor = self.points(criterion.multiply.by, ()) or ANY
             item = item.hull(item * factor)
         return _clamp(item, self.constant(criterion.min), self.constant(criterion.max))
+
+    def times(self, rule) -> int | None:
+        """How many times a rule written with `each` can fire, when its list is known now."""
+        parts = rule.each_parts()
+        found = None if parts is None else self.points(f"len({parts[1]})", ())
+        return found.hi if found is not None and found.is_point else None
 
     def points(self, source, facts, **ranges) -> Interval | None:
         if not isinstance(source, str):
@@ -187,7 +206,7 @@ class _Analysis:
         if spec.scorer:
             weighted = ZERO
             for scorer in spec.scorer:
-                score = total if scorer.score.strip() == "computed" else ANY
+                score = self.points(scorer.score, (), computed=total) or ANY
                 weighted = weighted + score * Interval.point(V.from_data(scorer.weight))
             total = weighted
         for gate in spec.gate:
@@ -208,7 +227,8 @@ class _Analysis:
         low_index, low = bands[0]
         if total is not None and (total.lo is None or total.lo < Fraction(low.min)):
             self.problem(("grade", low_index, "min"), f'totals below {low.min} (the lowest band, "{low.name}") get no grade; '
-                                                      f"the total can go down to {format_interval(Interval(total.lo, total.lo))}")
+                                                      "the total " + ("has no lower bound" if total.lo is None else
+                                                                     f"can go down to {format_interval(Interval.point(total.lo))}"))
         top_index, top = bands[-1]
         if top.max is not None and total is not None and (total.hi is None or total.hi > Fraction(top.max)):
             self.problem(("grade", top_index, "max"), f'totals above {top.max} (the highest band, "{top.name}") get no grade')

@@ -165,9 +165,10 @@ text = "缺少{e}"
 def test_checklist_deducts_per_missing_element_and_stops_at_zero(tmp_path):
     cases = [case([ev("assigned", "2020-03-02")], case_id="C1"),
              case([ev("assigned", "2020-03-02", dept=CO)], handlers=((CO, "lead"),), case_id="C2"),
-             case([ev("assigned", "2020-03-02", dept=OTHER)], handlers=((OTHER, "lead"),), case_id="C3")]
+             case([ev("assigned", "2020-03-02", dept=OTHER)], handlers=((OTHER, "lead"),), case_id="C3"),
+             case([ev("assigned", "2020-03-02", dept="丁局")], handlers=(("丁局", "lead"),), case_id="C4")]
     records = [{"department": LEAD, "present": ["分管领导"]}, {"department": CO, "present": ["分管领导", "专人负责", "制度", "台账"]},
-               {"department": OTHER, "present": ["制度", "台账", "分管领导"]}]
+               {"department": OTHER, "present": ["制度", "台账", "分管领导"]}]  # 丁局: no record
     ledger = run(tmp_path, book(CHECKLIST, '[department]\nmethod = "none"', rubrics=False), cases, records)
     assert department_lines(ledger) == ["K base 1", "K K-missing -0.4 department.present", "K K-missing -0.4 department.present",
                                         "K K-missing -0.4 department.present", "K floor 0.2"]
@@ -175,6 +176,9 @@ def test_checklist_deducts_per_missing_element_and_stops_at_zero(tmp_path):
     assert department(ledger)["total"] == 0
     assert department_lines(ledger, CO) == ["K base 1", "K otherwise 0"]
     assert department(ledger, OTHER)["total"] == 0.6
+    # a department without a record showed nothing: a list left out is empty, every element is missing
+    assert department_lines(ledger, "丁局").count("K K-missing -0.4 department.present") == 4
+    assert department(ledger, "丁局")["total"] == 0
 
 
 def test_total_deductions_stop_at_zero(tmp_path):
@@ -695,8 +699,8 @@ max = 9
 # 18. several scorers combined with weights -------------------------------------------
 SCORERS = ON_TIME + '''
 [department_fields]
-self_score = "number"
-peer_scores = "numbers"
+self_score = { kind = "number", min = 0, max = 20 }
+peer_scores = { kind = "numbers", min = 0, max = 20 }
 
 [[scorer]]
 id = "assessor"
@@ -734,14 +738,17 @@ def test_department_records_are_checked_like_case_files(tmp_path):
     cases = [case([ev("assigned", "2020-03-02")], case_id="C1")]
     with pytest.raises(InputError) as caught:
         run(tmp_path, rules, cases, [{"department": LEAD, "self_scor": 1, "peer_scores": "high"},
-                                     {"department": "甲 局", "self_score": True}, {"department": LEAD}])
+                                     {"department": "甲 局", "self_score": True}, {"department": LEAD},
+                                     {"department": "丁局", "self_score": 20.5, "peer_scores": [3, -1]}])
     rendered = [str(p) for p in caught.value.problems]
     assert rendered == [
         f'{tmp_path / "d.jsonl"}:1: department 甲局, self_scor: not a field the rulebook declares (did you mean "self_score"?); '
         "declared: peer_scores, self_score",
         f'{tmp_path / "d.jsonl"}:1: department 甲局, peer_scores: must be a list (numbers), not "high"',
         f'{tmp_path / "d.jsonl"}:2: department 甲 局, self_score: must be a number, not true',
-        f"{tmp_path / 'd.jsonl'}:3: department 甲局: listed twice (also on line 1)"]
+        f"{tmp_path / 'd.jsonl'}:3: department 甲局: listed twice (also on line 1)",
+        f'{tmp_path / "d.jsonl"}:4: department 丁局, self_score: 20.5 is above the declared maximum 20',
+        f'{tmp_path / "d.jsonl"}:4: department 丁局, peer_scores: -1 is below the declared minimum 0']
     with pytest.raises(InputError, match=r"d.jsonl:1: department 乙局: no case of this department in the case file"):
         run(tmp_path, rules, cases, [{"department": CO, "self_score": 1}])
     with pytest.raises(InputError, match=r"the rulebook reads department records \(self_score, peer_scores\); give them with --departments"):

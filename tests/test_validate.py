@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from scoring.lang.bounds import format_interval
 from scoring.validate import validate
 from tests.casekit import REFERENCE, ROOT
 from tests.clikit import scoring
@@ -59,8 +60,87 @@ def test_full_score_gaps_unused_params_and_tiers(tmp_path):
                   ("sign_points = 5", "sign_points = 5\nspare = 3\ntiers = [ { below = 20, d = 0 }, { from = 25, d = 10 } ]"),
                   ('name = "良好"\nmin = 80', 'name = "良好"\nmin = 80\nmax = 89'))
     messages = [p.message for p in validate(path).problems]
-    assert "the total can reach at most 100, not the declared full score 120" in messages
+    assert "the total can reach at most 100 (0 … 100), not the declared full score 120" in messages
     assert "no expression reads this parameter" in messages
     assert "a gap between tiers: values from 20 up to 25 are in no tier" in messages
     assert any(m.startswith('totals above 89 and below 90 fall in no grade band') for m in messages)
     assert len(messages) == 5  # spare, tiers (unused), the tier gap, the band gap, the full score
+
+
+def test_declared_field_ranges_and_constant_checklists_bound_the_total(tmp_path):
+    path = tmp_path / "book.toml"
+    path.write_text("""
+[rulebook]
+id = "x"
+title = "x"
+version = "1"
+full_score = 100
+
+[params]
+elements = ["a", "b", "c"]
+
+[department_fields]
+present = "texts"
+self_score = { kind = "number", min = 0, max = 100 }
+peer_scores = { kind = "numbers", min = 0, max = 100 }
+
+[[criterion]]
+id = "K"
+title = "checklist"
+level = "department"
+per = "department"
+
+[[criterion.rule]]
+id = "K"
+each = "e in params.elements"
+when = "e not in department.present"
+points = -1
+text = "{e}"
+
+[[criterion]]
+id = "M"
+title = "articles"
+level = "department"
+per = "department"
+
+[[criterion.rule]]
+id = "M"
+each = "a in department.present"
+points = 1
+text = "{a}"
+
+[department]
+method = "none"
+base = 90
+max = 100
+
+[[scorer]]
+id = "assessor"
+title = "assessor"
+weight = 0.5
+score = "computed"
+
+[[scorer]]
+id = "self"
+title = "self"
+weight = 0.2
+score = "department.self_score"
+
+[[scorer]]
+id = "peer"
+title = "peer"
+weight = 0.3
+score = "mean(department.peer_scores)"
+""", encoding="utf-8")
+    report = validate(path)
+    ranges = {item: format_interval(found) for item, _, found in report.ranges}
+    assert ranges["K"] == "−3 … 0"  # one line per element of a list of 3
+    assert ranges["M"] == "0 … +∞"  # a list known only from the records: any number of lines
+    assert ranges["total"] == "43.5 … 100"  # 0.5 x (90 - 3 … 100) + 0.2 x (0 … 100) + 0.3 x (0 … 100)
+    assert report.problems == []
+    # without the declared ranges a score read from the records could be anything
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'self_score = { kind = "number", min = 0, max = 100 }', 'self_score = "number"'), encoding="utf-8")
+    report = validate(path)
+    assert {item: format_interval(found) for item, _, found in report.ranges}["total"] == "−∞ … +∞"
+    assert [p.message for p in report.problems][0] == "the total has no upper bound (−∞ … +∞), not the declared full score 100"

@@ -277,7 +277,9 @@ class BoundsEnv:
     """What the analysis may assume about the names of an expression.
 
     constants: name -> value known before any case (e.g. {"params": {...}}).
-    ranges:    name -> Interval (or (lo, hi)) of names known to be bounded (rate -> 0 … 1).
+    ranges:    name -> Interval (or (lo, hi)) of names known to be bounded (rate -> 0 … 1);
+               a name may be a record's field ("department.self_score").
+    lists:     name -> Interval of the numbers in a list ("department.peer_scores" -> 0 … 100).
     facts:     conditions that hold when the expression is computed (the `and` parts of the
                rule's `when`; a whole `when` node is split into them).
     enums:     field key -> allowed values: an event field's name ("mode", "outcome"),
@@ -287,6 +289,7 @@ class BoundsEnv:
 
     constants: Mapping[str, Any] = field(default_factory=dict)
     ranges: Mapping[str, Interval] = field(default_factory=dict)
+    lists: Mapping[str, Interval] = field(default_factory=dict)
     facts: Sequence[Node] = ()
     enums: Mapping[str, Collection] = field(default_factory=dict)
     lets: Mapping[str, Node] = field(default_factory=dict)
@@ -294,6 +297,7 @@ class BoundsEnv:
     def __post_init__(self):
         self.constants = {name: V.from_data(value) for name, value in dict(self.constants).items()}
         self.ranges = {name: r if isinstance(r, Interval) else Interval(*r) for name, r in dict(self.ranges).items()}
+        self.lists = {name: r if isinstance(r, Interval) else Interval(*r) for name, r in dict(self.lists).items()}
         self.facts = tuple(part for fact in self.facts
                            for part in _and_parts(parse(fact) if isinstance(fact, str) else fact))
         self.enums = {key: tuple(allowed) for key, allowed in dict(self.enums).items()}
@@ -349,6 +353,7 @@ class _Unknown:
     # number, text, date, bool, list, any (a name or field: a record or a value), opaque
     # (a value read with extra(): its fields are unknown too)
     kind: str
+    element: Interval | None = None  # a list of numbers known to lie in these bounds
 
 
 _ANY = _Unknown("any")
@@ -508,6 +513,12 @@ class _Analysis:
         return _ANY
 
     def _Attr(self, node: Attr, scope):
+        if isinstance(node.obj, Name) and node.obj.id not in scope.locals:
+            key = f"{node.obj.id}.{node.name}"
+            if key in self.env.ranges:
+                return self.env.ranges[key]
+            if key in self.env.lists:
+                return _Unknown("list", self.env.lists[key])
         return self._field(self.value(node.obj, scope), node.name)
 
     def _field(self, obj, name: str):
@@ -779,9 +790,13 @@ class _Analysis:
             sources = ([_Known(item) for item in source.value]
                        if isinstance(source, _Known) and isinstance(source.value, list) else None)
             if sources is None:
-                lists = _constants(source)
-                rows = [row for value in lists or () if isinstance(value, list) for row in value]
-                inner = scope.bind(gen.var, _one_of(rows) if lists and rows else _ANY)
+                if isinstance(source, _Unknown) and source.element is not None:
+                    element = source.element
+                else:
+                    lists = _constants(source)
+                    rows = [row for value in lists or () if isinstance(value, list) for row in value]
+                    element = _one_of(rows) if lists and rows else _ANY
+                inner = scope.bind(gen.var, element)
                 if gen.cond is not None and self._is_false(gen.cond, inner):
                     return [], None
                 return None, self.value(gen.elt, inner)

@@ -10,6 +10,7 @@ case is read.
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -34,10 +35,14 @@ FIELD_KINDS = {
 _DECLARED_KINDS = {"bool": "bool", "number": "number", "text": "text", "date": "date", "texts": "list", "numbers": "list"}
 
 
-def department_field_kinds(declared: dict[str, str]) -> dict[str, str]:
+def department_field_kinds(declared: dict) -> dict[str, str]:
     """A department record's fields: its name, its case counts, and the rulebook's [department_fields]."""
     return {"name": "text", "cases": "number", "lead": "number", "split": "number", "co": "number",
-            **{name: _DECLARED_KINDS[kind] for name, kind in declared.items()}}
+            **{name: _DECLARED_KINDS[spec.kind] for name, spec in declared.items()}}
+
+
+# rule-test coverage: (table, row index) of every row tier() picks while a list is set here
+TIERS_PICKED: ContextVar[list | None] = ContextVar("tiers_picked", default=None)
 
 # environment key of the handler's events grouped by type (not a name users can write)
 BY_TYPE = "\x00by_type"
@@ -63,7 +68,7 @@ class Scope:
 
 
 class ExpressionCompiler:
-    def __init__(self, calendar, department_fields: dict[str, str] | None = None):
+    def __init__(self, calendar, department_fields: dict | None = None):
         self.calendar = calendar
         self.functions = _functions(calendar)
         self.field_kinds = {**FIELD_KINDS, "department": department_field_kinds(department_fields or {})}
@@ -475,9 +480,12 @@ def _functions(calendar) -> dict[str, tuple[Callable, str]]:
             return None
         if not isinstance(table, list) or not all(isinstance(t, dict) for t in table):
             raise V.EvalError("tier() takes a list of tables with from/below, such as params.workload_tiers")
-        for entry in table:
+        for index, entry in enumerate(table):
             low, high = entry.get("from"), entry.get("below")
             if (low is None or not V.compare("<", value, low)) and (high is None or V.compare("<", value, high)):
+                picked = TIERS_PICKED.get()
+                if picked is not None:
+                    picked.append((table, index))
                 return entry
         return None
 
