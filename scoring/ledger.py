@@ -71,6 +71,14 @@ def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> dict:
         "rubrics": [{"rubric": r.rubric, "title": r.title, "cases": r.count,
                      "mean": None if r.mean is None else number(r.mean),
                      "weight": None if r.weight is None else number(r.weight, 4)} for r in d.rubrics],
+    })
+    if d.categories:
+        entry["categories"] = [{"category": c.category, "title": c.title, "cases": c.count, "subtotal": number(c.subtotal),
+                                "weight": number(c.weight, 4)} for c in d.categories]
+    if d.scorers:
+        entry["scorers"] = [{"scorer": s.scorer, "title": s.title, "score": number(s.score), "weight": number(s.weight, 4)}
+                            for s in d.scorers]
+    entry.update({
         "criteria": [({"category": category} if category is not None else {}) |
                      {"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level, "points": number(points)}
                      for (category, cid), points in d.criteria.items()],
@@ -141,19 +149,24 @@ CSV_COLUMNS = ["department", "rank", "grade", "department_total", "case", "kind"
 
 
 def to_csv(ledger: dict) -> str:
-    """One row per ledger line: department lines first, then each case's lines."""
+    """One row per ledger line: department lines first, then each case's lines.
+
+    With categories a last column names the category a line counts in (an item such as
+    urging can count in each category's subtotal, so criterion alone is ambiguous)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    categories = any("categories" in d for d in ledger["departments"])
+    writer.writerow(CSV_COLUMNS + (["category"] if categories else []))
+
+    def row(line: dict) -> list:
+        return ([line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]), line["text"]]
+                + ([line.get("category") or ""] if categories else []))
+
     for d in ledger["departments"]:
         head = [d["department"], d["rank"], d["grade"], d["total"]]
         for line in d["lines"]:
-            writer.writerow(head + [line["case"] or "", "", "", "", ""] + _row(line))
+            writer.writerow(head + [line["case"] or "", "", "", "", ""] + row(line))
         for case in d["cases"]:
             for line in case["lines"]:
-                writer.writerow(head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + _row(line))
+                writer.writerow(head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + row(line))
     return out.getvalue()
-
-
-def _row(line: dict) -> list:
-    return [line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]), line["text"]]

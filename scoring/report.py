@@ -17,28 +17,78 @@ ROLE_NAMES = {"lead": "主办", "split": "分办", "co": "会办"}
 KIND_NAMES = {"suggestion": "建议", "proposal": "提案"}
 
 
+MAX_NAMED_ITEMS = 5  # department items whose titles fit in the table's header
+
+
 def ranking_table(ledger: dict) -> str:
+    """The ranking: per department its rank, the parts of its total, the total and grade.
+
+    The parts are the rubric means, the base and the department items; with categories the
+    category subtotals instead (each has its own base and items, see `explain`); with several
+    scorers each scorer's score too.
+    """
     departments = ledger["departments"]
     first = departments[0] if departments else {"rubrics": [], "criteria": []}
-    rubric_titles = [r["title"] for r in first["rubrics"]]
-    department_items = [c for c in first["criteria"] if c["level"] == "department"]
-    headers = ["排名", "部门"] + rubric_titles + ["基础分"] + [f"{c['criterion']} {c['title']}" for c in department_items] + ["总分", "等级"]
+    grouped = "group" in first
+    categories = [(c["category"], c["title"]) for c in _union(d.get("categories", []) for d in departments)]
+    scorers = [(s["scorer"], s["title"]) for s in first.get("scorers", [])]
+    if categories:
+        rubric_titles, items = [], []
+        parts = [title for _, title in categories]
+    else:
+        rubric_titles = [r["title"] for r in first["rubrics"]]
+        items = [c for c in first["criteria"] if c["level"] == "department"]
+        with_base = bool(rubric_titles) or any(d["base"] for d in departments)
+        # many items: their ids head the columns and a legend under the table names them
+        named = len(items) <= MAX_NAMED_ITEMS
+        parts = rubric_titles + (["基础分"] if with_base else []) + [
+            f"{c['criterion']} {c['title']}" if named else c["criterion"] for c in items]
+    headers = ["排名"] + (["组别"] if grouped else []) + ["部门"] + parts + [title for _, title in scorers] + ["总分", "等级"]
     rows = []
     for d in departments:
-        points = {c["criterion"]: c["points"] for c in d["criteria"]}
-        means = [f"{_fixed(r['mean'])} ({r['cases']})" if r["cases"] else "—" for r in d["rubrics"]]
-        rows.append([d["rank"] if d["rank"] is not None else "—", d["department"]] + means + [_fixed(d["base"])]
-                    + [_fixed(points.get(c["criterion"], 0)) for c in department_items] + [_fixed(d["total"]), d["grade"] or "—"])
-    align = ["right", "left"] + ["right"] * (len(headers) - 3) + ["left"]
+        if categories:
+            subtotals = {c["category"]: c for c in d.get("categories", [])}
+            cells = [f"{_fixed(subtotals[c]['subtotal'])} ({subtotals[c]['cases']})" if c in subtotals else "—"
+                     for c, _ in categories]
+        else:
+            points = {c["criterion"]: c["points"] for c in d["criteria"]}
+            cells = ([f"{_fixed(r['mean'])} ({r['cases']})" if r["cases"] else "—" for r in d["rubrics"]]
+                     + ([_fixed(d["base"])] if with_base else []) + [_fixed(points.get(c["criterion"], 0)) for c in items])
+        cells += [_fixed(s["score"]) for s in d.get("scorers", [])]
+        rows.append([d["rank"] if d["rank"] is not None else "—"] + ([d["group"] or "—"] if grouped else [])
+                    + [d["department"]] + cells + [_fixed(d["total"]), d["grade"] or "—"])
+    left = 3 if grouped else 2
+    align = ["right"] + ["left"] * (left - 1) + ["right"] * (len(headers) - left - 1) + ["left"]
     table = tabulate(rows, headers=headers, tablefmt="simple", colalign=align, disable_numparse=True)
     book, source = ledger["rulebook"], ledger["input"]
     footer = [f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 办件 {source['cases']} 件、"
               f"承办记录 {source['handlers']} 条 · 输入 sha256 {source['sha256'][:12]}"]
-    if rubric_titles:
+    if items and not named:
+        footer.append("；".join(f"{c['criterion']} {c['title']}" for c in items) + "。")
+    if categories:
+        footer.append("括号内为件数；各类别小计按权重计入总分（缺少某类办件的，按其余类别的权重折算），明细见 explain。")
+    elif any(r["weight"] is not None for r in first["rubrics"]):
         footer.append("括号内为件数；基础分为各类办件平均分的加权值。")
+    elif rubric_titles:
+        footer.append("括号内为件数；基础分的算法见 explain 的基础分一行。")
+    if scorers:
+        footer.append("总分 = " + " + ".join(f"{s['title']}×{_num(s['weight'])}" for s in first["scorers"]) + "。")
+    if grouped:
+        footer.append("排名在各组别内计算。")
+    if any(d["rank"] is None for d in departments):
+        footer.append("排名为“—”的，办件数不足排名所需件数。")
     if source["skipped"]:
         footer.append(f"已跳过 {len(source['skipped'])} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in source["skipped"]))
     return table + "\n\n" + "\n".join(footer) + "\n"
+
+
+def _union(lists) -> list[dict]:
+    """The entries of several lists, each once, in the order first seen."""
+    seen = {}
+    for entries in lists:
+        for entry in entries:
+            seen.setdefault(entry["category"], entry)
+    return list(seen.values())
 
 
 def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], dt.date], case_id: str | None = None) -> str:
@@ -58,7 +108,12 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
     out = []
     if case_id is None:
         out.append("部门得分构成：")
+        titles = {c["category"]: c["title"] for c in department.get("categories", [])}
+        current = None
         for line in department["lines"]:
+            if titles and line.get("category") != current:  # each category's subtotal under its title, then the whole
+                current = line.get("category")
+                out.append(f" {titles.get(current, current)}：" if current else " 合计：")
             out.append(_line_text(line, line.get("case"), event_dates))
         out.append("")
     cases = [c for c in department["cases"] if case_id is None or c["case"] == case_id]
@@ -92,7 +147,8 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
         deciders = "、".join(sorted({o["decided_by"] for o in others}))
         out.append(f"  其中 {len(others)} 项取决于他人（{deciders}）；仅凭本单位完成剩余事项可达 {_fixed(d['ceiling_own_steps'])}")
     out.append("")
-    rows = [[f"{c['criterion']} {c['title']}", _fixed(c["floor"]), _fixed(c["ceiling"])] for c in d["criteria"]]
+    rows = [[f"{c['category'] + '·' if c.get('category') else ''}{c['criterion']} {c['title']}", _fixed(c["floor"]), _fixed(c["ceiling"])]
+            for c in d["criteria"]]
     out.append(tabulate(rows, headers=["事项", "已得", "可达"], tablefmt="simple", colalign=["left", "right", "right"],
                         disable_numparse=True))
 
@@ -136,10 +192,13 @@ def _event_name(event: dict) -> str:
     return EVENT_NAMES.get(event["type"], event["type"]) + (f"（{'、'.join(details)}）" if details else "")
 
 
+LINE_KINDS = {"base": "基础分", "clamp": "限定", "weight": "权重", "scorer": "评分", "gate": "约束"}
+
+
 def _line_text(line: dict, case: str | None, event_dates) -> str:
     points = line["points"]
     sign = "+" if points > 0 else ""
-    label = line["criterion"] or {"base": "基础分", "clamp": "限定"}.get(line["kind"], line["kind"])
+    label = line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"])
     rule = f" [{line['rule']}]" if line["rule"] and line["rule"] != line["criterion"] else ""
     evidence = []
     for item in line["evidence"]:

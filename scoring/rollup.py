@@ -28,6 +28,23 @@ class RubricSummary:
 
 
 @dataclass
+class CategorySummary:
+    category: str
+    title: str
+    count: int  # the department's cases in the category
+    subtotal: Fraction | int  # the category scored as a department of those cases
+    weight: Fraction | int  # re-scaled over the categories the department has cases in
+
+
+@dataclass
+class ScorerSummary:
+    scorer: str
+    title: str
+    score: Fraction | int
+    weight: Fraction | int
+
+
+@dataclass
 class DepartmentResult:
     department: str
     exact_total: Fraction | int
@@ -41,6 +58,8 @@ class DepartmentResult:
     # points per (category, criterion); category None without [[category]]; case items: the mean
     criteria: dict[tuple[str | None, str], Fraction | int] = field(default_factory=dict)
     group: str | None = None  # peer group, when the ranking has groups
+    categories: list[CategorySummary] = field(default_factory=list)  # with [[category]]
+    scorers: list[ScorerSummary] = field(default_factory=list)  # with [[scorer]]
 
 
 class RollupError(ScoringError):
@@ -70,25 +89,33 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
     spec = compiled.book.spec.department
     texts = compiled.texts
     env = {"department": record, "category": None}
+    categories = []
     if compiled.categories:
-        lines, criteria = _categories(compiled, cases, env, where)
+        lines, criteria, categories = _categories(compiled, cases, env, where)
+        # the base as it counts in the total: each category's base times the category's weight
+        base = V.normal(sum((c.weight * _base_of(lines, c.category) for c in categories), Fraction(0)))
     else:
         lines, criteria = _scored(compiled, cases, env, None, where)
+        base = _base_of(lines, None)
     lines += clamp_lines(sum((l.points for l in lines), 0), V.from_data(spec.min), V.from_data(spec.max),
                          texts["department_clamp"])
-    lines += _scorer_lines(compiled, env, sum((l.points for l in lines), 0), where)
+    scorer_lines, scorers = _scorer_lines(compiled, env, sum((l.points for l in lines), 0), where)
+    lines += scorer_lines
     gate_lines, grade_limit = _gates(compiled, env, lines, criteria, where)
     lines += gate_lines
     exact = V.normal(Fraction(sum((l.points for l in lines), 0)))
     total = V.round_half_up(exact, spec.decimals)
-    base = sum((l.points for l in lines if l.kind == "base" and l.criterion is None), 0)
     group = None
     if compiled.group is not None:
         where[0] = "ranking group"
         group = compiled.group(env)
         group = None if group is None else V.format_value(group)
     return DepartmentResult(name, exact, total, _grade(compiled, total, grade_limit), None, base,
-                            _rubric_summaries(compiled, cases), lines, cases, criteria, group)
+                            _rubric_summaries(compiled, cases), lines, cases, criteria, group, categories, scorers)
+
+
+def _base_of(lines: list[Line], category: str | None):
+    return sum((l.points for l in lines if l.kind == "base" and l.criterion is None and l.category == category), 0)
 
 
 def _rubric_summaries(compiled: CompiledRulebook, cases: list[HandlerResult]) -> list[RubricSummary]:
@@ -157,27 +184,30 @@ def _categories(compiled: CompiledRulebook, cases: list[HandlerResult], env: dic
         criteria.update(points)
     weight_sum = sum((category.weight for category, _, _ in parts), 0)
     lines = []
+    summaries = []
     present = {category.id for category, _, _ in parts}
     for category in compiled.categories:
         if category.id not in present:
             lines.append(Line(None, None, 0, (), texts["category_empty"].format(category=category.title), "weight",
                               category=category.id))
     for category, mine, category_lines in parts:
-        weight = Fraction(category.weight) / weight_sum if weight_sum else Fraction(1, len(parts))
+        weight = V.normal(Fraction(category.weight) / weight_sum if weight_sum else Fraction(1, len(parts)))
         subtotal = sum((l.points for l in category_lines), 0)
         text = texts["category_weight"].format(category=category.title, count=len(mine), subtotal=V.format_value(subtotal),
-                                               weight=V.format_value(V.normal(weight)))
+                                               weight=V.format_value(weight))
         lines += category_lines
         lines.append(Line(None, None, V.normal(subtotal * (weight - 1)), (), text, "weight", category=category.id))
-    return lines, criteria
+        summaries.append(CategorySummary(category.id, category.title, len(mine), subtotal, weight))
+    return lines, criteria, summaries
 
 
-def _scorer_lines(compiled: CompiledRulebook, env: dict, computed, where: list) -> list[Line]:
+def _scorer_lines(compiled: CompiledRulebook, env: dict, computed, where: list) -> tuple[list[Line], list[ScorerSummary]]:
     """Several scorers: the computed score gives way to each scorer's score times its weight."""
     if not compiled.scorers:
-        return []
+        return [], []
     texts = compiled.texts
     lines = [Line(None, None, -computed, (), texts["scorer_computed"].format(score=V.format_value(computed)), "scorer")]
+    summaries = []
     for scorer in compiled.scorers:
         where[0] = f"scorer {scorer.id}"
         score = scorer.score({**env, "computed": computed})
@@ -186,7 +216,8 @@ def _scorer_lines(compiled: CompiledRulebook, env: dict, computed, where: list) 
                               "is it missing from the department records?")
         text = texts["scorer"].format(scorer=scorer.title, score=V.format_value(score), weight=V.format_value(scorer.weight))
         lines.append(Line(None, scorer.id, V.normal(Fraction(score) * scorer.weight), (), text, "scorer"))
-    return lines
+        summaries.append(ScorerSummary(scorer.id, scorer.title, V.normal(Fraction(score)), scorer.weight))
+    return lines, summaries
 
 
 def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: dict, where: list):
