@@ -82,13 +82,15 @@ class SelfCheck:
         records = read_records(compiled, departments, case_file)
         self.departments = department_values(case_file.cases, records, compiled.book.spec.department_fields)
         self._check_date()
-        mine = [_only(case, department) for case in case_file.cases if any(h.department == department for h in case.handlers)]
+        # whole cases: a rule may read the other handlers' events (case_events: the lead's deadline for a
+        # co-handler); only this department's handler is scored (see _score)
+        mine = [case for case in case_file.cases if any(h.department == department for h in case.handlers)]
         if not mine:
             names = sorted({h.department for case in case_file.cases for h in case.handlers})
             raise InputError([Problem(self.source, None, "--department",
                                       f'no department "{department}" in the cases{closest(department, names)}; '
                                       f"known: {', '.join(names)}")])
-        current = {case.id: as_of_case(case, as_of) for case in mine}
+        current = {case.id: as_of_case(case, as_of) if self._assigned(case) else None for case in mine}
         if not any(current.values()):
             first = min(e.date for case in mine for e in case.events if e.type == "assigned")
             raise InputError([Problem(self.source, None, "--as-of",
@@ -104,18 +106,19 @@ class SelfCheck:
         own, everything, at_once = [], [], []
         self.envs: dict[str, dict] = {}
         for case in mine:
-            start = current[case.id] or _with_events(case, [e for e in case.events if e.date <= as_of],
-                                                     [_event("assigned", step_day, department, {})])
+            start = current[case.id] or self._assigned_tomorrow(case, step_day)
             prepared = self._prepare(start)
             if prepared is None:
                 continue
             self.envs[case.id], possible, every = prepared
-            everything.append(_add_steps(start, possible, step_day))
-            own.append(_add_steps(start, [c for c in possible if c.decided_by is None], step_day))
+            everything.append(_add_steps(start, possible, step_day, department))
+            own.append(_add_steps(start, [c for c in possible if c.decided_by is None], step_day, department))
             if current[case.id] is not None:
                 # the items' full points: every step taken on the day of the (first) assignment
-                assignments = [e for e in start.events if e.type == "assigned"]
-                at_once.append(_add_steps(_with_events(start, assignments, []), every, min(e.date for e in assignments)))
+                # (the other handlers' events stay: a deadline may depend on them)
+                assignments = [e for e in start.events if e.type == "assigned" and e.department == department]
+                others = [e for e in start.events if e.department != department]
+                at_once.append(_add_steps(_with_events(start, others, assignments), every, min(e.date for e in assignments), department))
         self.ceiling = self._score(everything, "with its remaining steps added")
         self.ceiling_own = self._score(own, "with its remaining steps added")
         full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
@@ -125,6 +128,27 @@ class SelfCheck:
                       for item in self._items(result, ideal[result.case], full[result.case])]
 
     # ---------------------------------------------------------------- pieces
+    def _handler(self, case: Case):
+        return next(h for h in case.handlers if h.department == self.department)
+
+    def _assigned(self, case: Case) -> bool:
+        return any(e.type == "assigned" and e.department == self.department and e.date <= self.as_of for e in case.events)
+
+    def _assigned_tomorrow(self, case: Case, day: dt.date) -> Case:
+        """A case not yet assigned to the department: as the others had it by the check date, and
+        the department assigned the day after."""
+        known = as_of_case(case, self.as_of)
+        others = known.handlers if known is not None else []
+        return case.model_copy(update={"handlers": [*others, self._handler(case)],
+                                       "events": [*(known.events if known is not None else []),
+                                                  _event("assigned", day, self.department, {})]})
+
+    def _criteria_shown(self) -> list[tuple]:
+        """((category, criterion id), criterion) of each item scored now or in the ceiling, in the rulebook's order."""
+        keys = set(self.now.criteria) | set(self.ceiling.criteria)
+        categories = [None] + [c.id for c in self.compiled.categories]
+        return [((category, c.id), c) for category in categories for c in self.compiled.criteria if (category, c.id) in keys]
+
     def _check_date(self) -> None:
         dates = [e.date for case in self.case_file.cases for e in case.events]
         if not dates:
@@ -150,7 +174,7 @@ class SelfCheck:
 
     def _criteria(self, case: Case) -> list[CompiledCriterion]:
         """The items that apply to the case's (only) handler: its rubric's, and the rubric-free ones."""
-        rubric = self.compiled.rubric_of(case.handlers[0].role)
+        rubric = self.compiled.rubric_of(self._handler(case).role)
         rubric_id = rubric.id if rubric else None
         return [c for c in self.compiled.criteria if c.rubric is None or c.rubric == rubric_id]
 
@@ -160,7 +184,7 @@ class SelfCheck:
         where = ["lets"]
         try:
             record = V.Record("department", self.departments.get(self.department, {"name": self.department}))
-            env = handler_environment(self.compiled, case_record_of(case), case_events_of(case), case.handlers[0], where,
+            env = handler_environment(self.compiled, case_record_of(case), case_events_of(case), self._handler(case), where,
                                       record)[0]
             every, possible = [], []
             for criterion in self._criteria(case):
@@ -186,6 +210,7 @@ class SelfCheck:
     def _score(self, cases: list[Case], variant: str) -> DepartmentResult:
         """The department's result on these cases; failing cases are left out with --skip-invalid."""
         results, failures, _ = score(self.compiled, cases, self.source, self.skip_invalid, self.jobs, self.departments)
+        results = [r for r in results if r.department == self.department]
         known = {f.case for f in self.failures}
         for failure in failures:
             if failure.case not in known:
@@ -272,15 +297,16 @@ class SelfCheck:
             "ceiling_own_steps": number(self.ceiling_own.total, decimals),
             "decided_by_others": others,
             # an item can show up only in the ceiling (a rubric whose first case is not assigned yet)
-            "criteria": [{"criterion": c.id, "title": c.title, "level": c.level,
-                          "floor": _number_or_none(self.now.criteria.get((None, c.id))),
-                          "ceiling": _number_or_none(self.ceiling.criteria.get((None, c.id)))}
-                         for c in self.compiled.criteria if (None, c.id) in self.now.criteria or (None, c.id) in self.ceiling.criteria],
+            "criteria": [({"category": key[0]} if key[0] is not None else {}) |
+                         {"criterion": c.id, "title": c.title, "level": c.level,
+                          "floor": _number_or_none(self.now.criteria.get(key)),
+                          "ceiling": _number_or_none(self.ceiling.criteria.get(key))}
+                         for key, c in self._criteria_shown()],
             "at_risk": at_risk,
             "undated": undated,
             "missed": missed,
             "missing_evidence": self._evidence(ideal),
-            "not_yet_assigned": [{"case": c.id, "role": c.handlers[0].role, "ceiling": number(ideal[c.id].total)}
+            "not_yet_assigned": [{"case": c.id, "role": self._handler(c).role, "ceiling": number(ideal[c.id].total)}
                                  for c in self.unassigned if c.id in ideal and ideal[c.id].total is not None],
             "lines": [line_entry(line, with_case=True) for line in self.now.lines],
             "cases": [{**case_entry(r), "ceiling": _number_or_none(ideal[r.case].total if r.case in ideal else None)}
@@ -316,12 +342,6 @@ class SelfCheck:
         return sorted(entries.values(), key=lambda e: (natural_key(e["case"]), e["criteria"][0]))
 
 
-def _only(case: Case, department: str) -> Case:
-    """The case as one department's handler sees it (its score depends on nothing else)."""
-    return case.model_copy(update={"handlers": [h for h in case.handlers if h.department == department],
-                                   "events": [e for e in case.events if e.department == department]})
-
-
 def _with_events(case: Case, events: list[Event], added: list[Event]) -> Case:
     return case.model_copy(update={"events": list(events) + added})
 
@@ -331,9 +351,8 @@ def _event(event_type: str, day: dt.date, department: str, fields: dict, n: int 
                                  "date": day.isoformat(), "department": department})
 
 
-def _add_steps(case: Case, criteria: list[CompiledCriterion], day: dt.date) -> Case:
-    """The case with each distinct step event of the criteria added on `day`."""
-    department = case.handlers[0].department
+def _add_steps(case: Case, criteria: list[CompiledCriterion], day: dt.date, department: str) -> Case:
+    """The case with each distinct step event of the department's criteria added on `day`."""
     taken = {e.id for e in case.events}
     added, seen = [], set()
     for criterion in criteria:

@@ -94,6 +94,24 @@ def test_co_handler_one_month_window(tmp_path):
     assert late["ceiling"] == 70
 
 
+def test_a_co_handlers_deadline_set_by_the_lead_units_events_as_known_on_the_check_date(tmp_path):
+    # co-handler's opinion due 20 days before the lead unit's deadline: assigned 10 Mar + 3 months
+    # = 10 Jun, + the lead's 30-day extension = 10 Jul; - 20 days = 20 Jun
+    compiled = compiled_with(('co_due = "add_months(assigned_on, params.co_months)"',
+                              "co_due = \"add_days(add_months(first(e for e in case_events if e.type == 'assigned' and e.role == 'lead')"
+                              ".date, 3) + sum(e.days for e in case_events if e.type == 'extension' and e.role == 'lead'), -20)\""),
+                             ("co_months = 1 ", "# co_months = 1 "))
+    cases = [case([assigned("2020-03-10"), assigned("2020-03-10", CO), ev("extension", "2020-05-20", days=30)],
+                  handlers=((LEAD, "lead"), (CO, "co")))]
+    opinion = item(check(tmp_path, cases, "2020-06-01", department=CO, compiled=compiled), "at_risk", "H1")
+    assert (opinion["due"], opinion["points"]) == ("2020-06-20", 100)
+    # before the extension is granted (20 May) the deadline is 10 Jun - 20 days = 21 May
+    before = check(tmp_path, cases, "2020-05-19", department=CO, compiled=compiled)
+    assert item(before, "at_risk", "H1")["due"] == "2020-05-21"
+    # the lead's own score is not the co-handler's business: the CO check lists only its own case
+    assert [c["case"] for c in before["cases"]] == ["C1"] and before["department"] == CO
+
+
 def test_an_extension_moves_the_reply_deadline(tmp_path):
     events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("extension", "2020-05-20", days=30)]
     # due 10 Jun + 30 days = 10 Jul. Working days after 15 Jun: 16-19, 22-24 (25-27 Dragon
