@@ -12,8 +12,8 @@ rulebook makes of it: department totals, grades, ranks and lines, case totals an
     [[department]]                       # every key optional but name
     name = "甲局"
     total = "95.5"                       # TOML number or text, compared exactly with the ledger's number
-    grade = "A"
-    rank = 1
+    grade = "A"                          # "none": in no band
+    rank = 1                             # "none": not ranked (fewer cases than the ranking needs)
     lines = ["- base 93.5", "X1 X1 -1 c2/e5"]   # the department's lines, exactly, in order
 
     [[case]]                             # one case of one handler
@@ -37,7 +37,6 @@ shows it did; a rulebook's coverage is what its fixtures reached, together, over
 from __future__ import annotations
 
 import difflib
-import inspect
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -45,15 +44,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
 from wcwidth import wcswidth
 
 from . import pipeline
 from .compiler import CompiledRulebook
 from .errors import InputError, Problem, ScoringError, closest
 from .lang import values as V
+from .lang.evaluator import TIERS_PICKED
 from .ledger import plain
-from .rulebook import Locator, read_toml, validation_problems
+from .rulebook import Locator, is_tier_table, read_toml, validation_problems
 from .tomlpos import key_lines
 
 FORMAT = "scoring-rule-tests/1"
@@ -76,11 +76,23 @@ def _number_or_text(value: Any) -> Any:
 
 
 Total = Annotated[Union[int, Decimal, str], BeforeValidator(_number_or_text)]
+
+
+def _rank(value: Any) -> Any:
+    if value == NONE or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f'must be a whole number or "{NONE}" (not ranked), not {value!r}')
+
+
+Rank = Annotated[Union[int, str], BeforeValidator(_rank)]
 Name = Annotated[StrictStr, Field(min_length=1)]
 
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+NONE = "none"  # what a fixture writes for an expected null (left out: not checked)
 
 
 class FixtureInfo(_Spec):
@@ -92,8 +104,8 @@ class FixtureInfo(_Spec):
 class DepartmentExpectation(_Spec):
     name: Name
     total: Total | None = None
-    grade: StrictStr | None = None
-    rank: StrictInt | None = None
+    grade: StrictStr | None = None  # a band, or NONE: in no band
+    rank: Rank | None = None  # or NONE: not ranked
     lines: list[StrictStr] | None = None
 
 
@@ -252,6 +264,8 @@ def coverage_paths(compiled: CompiledRulebook) -> list[CoveragePath]:
     - multiplier:<criterion>    a case's points of the item are multiplied (factor other than 1)
     - gate:<id>                 the gate or veto holds for some department
     - grade:<name>              some department gets the band
+    - tier:<param>[<i>]         tier() picks row i of a tier table the rules read (counted while
+                                the fixture is scored, as the ledger does not show it)
     - clamp:case / clamp:department   a case / department total is brought within its limits,
                                 if a rubric / the department has a min or max
     """
@@ -277,6 +291,10 @@ def coverage_paths(compiled: CompiledRulebook) -> list[CoveragePath]:
         paths.append(CoveragePath(f"gate:{gate.id}", f"gate {gate.id} {gate.title} holds"))
     for grade in spec.grade:
         paths.append(CoveragePath(f"grade:{grade.name}", f"a department graded {grade.name} (from {grade.min})"))
+    for name, table in _tier_tables(compiled).items():
+        for index, row in enumerate(table):
+            bounds = " ".join(f"{key} {V.format_value(row[key])}" for key in ("from", "below") if key in row)
+            paths.append(CoveragePath(f"tier:{name}[{index}]", f"tier {name}[{index}] ({bounds}) picked"))
     if any(r.min is not None or r.max is not None for r in compiled.rubrics):
         limits = ", ".join(f"{r.id} {_limits(r.min, r.max)}" for r in compiled.rubrics if r.min is not None or r.max is not None)
         paths.append(CoveragePath("clamp:case", f"a case total brought within its rubric's limits ({limits})"))
@@ -284,6 +302,12 @@ def coverage_paths(compiled: CompiledRulebook) -> list[CoveragePath]:
     if department.min is not None or department.max is not None:
         paths.append(CoveragePath("clamp:department", f"a department total brought within {_limits(department.min, department.max)}"))
     return paths
+
+
+def _tier_tables(compiled: CompiledRulebook) -> dict[str, list]:
+    """The tier tables among the params that some expression reads, as rules see them."""
+    return {name: V.from_data(value) for name, value in compiled.book.spec.params.items()
+            if is_tier_table(value) and name in compiled.params_used}
 
 
 def reached_paths(compiled: CompiledRulebook, ledger: dict) -> set[str]:
@@ -431,35 +455,25 @@ def run_suite(suite: Suite) -> SuiteResult:
     return SuiteResult(suite, results, coverage_paths(suite.compiled), reached)
 
 
-class DepartmentRecordsUnsupported(ScoringError):
-    """This engine build's pipeline.run takes no department records."""
-
-
 def score_fixture(compiled: CompiledRulebook, fixture: Fixture) -> dict:
-    """The ledger of the fixture's case file (and department records, when it names them)."""
-    if fixture.departments is None:
-        return pipeline.run(compiled, str(fixture.cases), jobs=0).ledger
-    try:
-        return pipeline.run(compiled, str(fixture.cases), jobs=0, departments=str(fixture.departments)).ledger
-    except TypeError as exc:
-        if "departments" not in str(exc) or _takes_departments():
-            raise
-        raise DepartmentRecordsUnsupported(
-            f"department records are not supported by this engine build (pipeline.run takes no departments=); "
-            f"the fixture names {fixture.departments}") from None
-
-
-def _takes_departments() -> bool:
-    parameters = inspect.signature(pipeline.run).parameters.values()
-    return any(p.name == "departments" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+    """The ledger of the fixture's case file (and department records, when it names them), scored in
+    this process (so that the tier rows picked are seen)."""
+    departments = None if fixture.departments is None else str(fixture.departments)
+    return pipeline.run(compiled, str(fixture.cases), jobs=0, departments=departments).ledger
 
 
 def run_fixture(compiled: CompiledRulebook, fixture: Fixture) -> FixtureResult:
+    picked: list = []
+    token = TIERS_PICKED.set(picked)
     try:
         ledger = score_fixture(compiled, fixture)
     except ScoringError as exc:
         return FixtureResult(fixture, [Failure("run", message=f"the fixture could not be scored: {exc}")])
-    return FixtureResult(fixture, check(fixture.spec, ledger), reached_paths(compiled, ledger))
+    finally:
+        TIERS_PICKED.reset(token)
+    tiers = {f"tier:{name}[{index}]" for name, table in _tier_tables(compiled).items()
+             for found, index in picked if found == table}
+    return FixtureResult(fixture, check(fixture.spec, ledger), reached_paths(compiled, ledger) | tiers)
 
 
 def check(spec: FixtureSpec, ledger: dict) -> list[Failure]:
@@ -477,10 +491,10 @@ def check(spec: FixtureSpec, ledger: dict) -> list[Failure]:
         name = expected.name
         if expected.total is not None and not same_number(expected.total, entry["total"]):
             failures.append(Failure("total", name, expected=expected.total, actual=entry["total"]))
-        if expected.grade is not None and expected.grade != entry["grade"]:
-            failures.append(Failure("grade", name, expected=expected.grade, actual=entry["grade"]))
-        if expected.rank is not None and expected.rank != entry["rank"]:
-            failures.append(Failure("rank", name, expected=expected.rank, actual=entry["rank"]))
+        for field_name in ("grade", "rank"):
+            wanted = getattr(expected, field_name)
+            if wanted is not None and (None if wanted == NONE else wanted) != entry[field_name]:
+                failures.append(Failure(field_name, name, expected=wanted, actual=entry[field_name]))
         if expected.lines is not None:
             failures.extend(_lines_failure(expected.lines, entry["lines"], name, None))
     for expected in spec.case:

@@ -78,13 +78,16 @@ def test_the_shipped_rules_directory_passes_with_all_but_the_unreachable_path_co
     run = scoring("rules", "test", "rules/")
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
-    # overlays/ is a subdirectory, not a rulebook; fixtures in file-name order
-    assert out.splitlines()[0] == "rules/proposal-handling.toml"
-    names = [line.split()[1] for line in out.splitlines() if line.startswith("  PASS") or line.startswith("  FAIL")]
-    assert names == ["co-and-department.toml", "face-to-face-rate.toml", "lead-items.toml"]
+    # every shipped rulebook has fixtures, in file-name order; overlays/ is a subdirectory, not a rulebook
+    shipped = sorted(f"rules/{p.name}" for p in (ROOT / "rules").glob("*.toml"))
+    assert [line for line in out.splitlines() if line.startswith("rules/")] == shipped
     assert "FAIL" not in out
-    assert "coverage 29/30 (96.67%); not covered:" in out
-    assert "clamp:case" in out and "3 fixture(s) of 1 rulebook(s): 3 passed, 0 failed" in out
+    names = [line.split()[1] for line in out.splitlines() if line.startswith("  PASS")]
+    assert {"co-and-department.toml", "face-to-face-rate.toml", "lead-items.toml"} <= set(names)
+    # the one path no fixture reaches is the reference rulebook's case clamp (it cannot fire there)
+    assert out.count("not covered:") == 1 and "coverage 29/30 (96.67%); not covered:" in out
+    assert out.count("(100%)") == len(shipped) - 1
+    assert f"{len(names)} fixture(s) of {len(shipped)} rulebook(s): {len(names)} passed, 0 failed" in out
 
 
 def test_a_passing_fixture_directory_exits_0(tmp_path):
@@ -92,6 +95,22 @@ def test_a_passing_fixture_directory_exits_0(tmp_path):
     run = scoring("rules", "test", root)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PASS  good.toml  一件主办件" in run.stdout
+
+
+def test_none_expects_no_rank_or_no_grade(tmp_path):
+    neither = GOOD.replace("rank = 1", 'rank = "none"').replace('grade = "合格"', 'grade = "none"')
+    root = make_dir(tmp_path / "rules", {"neither.toml": neither})
+    run = scoring("rules", "test", root)
+    assert run.returncode == 1
+    assert f"department {LEAD}: rank: expected none, actual 1" in run.stdout
+    assert f"department {LEAD}: grade: expected none, actual 合格" in run.stdout
+    # with a minimum of 2 cases and bands from 70 the same department is neither ranked nor graded
+    book = root / "book.toml"
+    text = book.read_text(encoding="utf-8").replace('ties = "shared"', 'ties = "shared"\nmin_cases = 2')
+    text = text.replace('name = "合格"\nmin = 60', 'name = "合格"\nmin = 61').replace('name = "不合格"\nmin = 0', 'name = "不合格"\nmin = 0\nmax = 59')
+    book.write_text(text, encoding="utf-8")
+    run = scoring("rules", "test", root)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_a_failing_fixture_shows_each_mismatch_and_the_line_diff_and_exits_1(tmp_path):
@@ -130,7 +149,8 @@ def test_min_coverage_above_the_achieved_coverage_exits_1_at_or_below_exits_0():
     above = scoring("rules", "test", "rules/", "--min-coverage", "97")
     assert above.returncode == 1, above.stdout + above.stderr
     assert "coverage below 97%: rules/proposal-handling.toml (96.67%)" in above.stdout
-    assert "3 passed, 0 failed" in above.stdout
+    assert "coverage below 97%: rules/county-2017.toml" not in above.stdout  # 100%
+    assert " 0 failed" in above.stdout
     for enough in ("96.67", "50", "0"):
         run = scoring("rules", "test", "rules/", "--min-coverage", enough)
         assert run.returncode == 0, (enough, run.stdout)
@@ -142,8 +162,9 @@ def test_json_format_is_a_stable_document():
     assert run.returncode == 0, run.stderr
     document = json.loads(run.stdout)
     assert document["format"] == "scoring-rule-tests/1"
-    [book] = document["rulebooks"]
-    assert book["rulebook"] == "rules/proposal-handling.toml"
+    books = {book["rulebook"]: book for book in document["rulebooks"]}
+    assert list(books) == sorted(books) and len(books) == len(list((ROOT / "rules").glob("*.toml")))
+    book = books["rules/proposal-handling.toml"]
     assert [Path(f["file"]).name for f in book["fixtures"]] == ["co-and-department.toml", "face-to-face-rate.toml",
                                                                  "lead-items.toml"]
     for fixture in book["fixtures"]:
@@ -261,7 +282,7 @@ def test_coverage_paths_of_the_reference_rulebook():
 
 
 def test_each_shipped_fixture_reaches_its_own_paths():
-    [suite] = ruletests.run_tests(ROOT / "rules").suites
+    [suite] = [s for s in ruletests.run_tests(ROOT / "rules").suites if s.suite.rulebook.name == "proposal-handling.toml"]
     reached = {r.fixture.path.name: r.reached for r in suite.fixtures}
     assert {"rule:H1-late", "otherwise:H1", "floor:D1", "rate-empty:D2", "clamp:department"} <= reached["co-and-department.toml"]
     assert {"cap:L2", "rule:L4-late", "grade:优秀", "grade:良好", "grade:合格"} <= reached["lead-items.toml"]
@@ -282,28 +303,18 @@ def test_clamp_case_is_reached_when_a_rubric_can_cut_a_case_total(tmp_path):
     assert "clamp:case" in reached and "clamp:department" not in reached
 
 
-def test_department_records_are_passed_when_a_fixture_names_them(tmp_path, monkeypatch):
+def test_department_records_are_passed_when_a_fixture_names_them(tmp_path):
     text = GOOD.replace('cases = "one.jsonl"', 'cases = "one.jsonl"\ndepartments = "records.jsonl"')
     root = make_dir(tmp_path / "rules", {"good.toml": text})
-    (root / "book.tests" / "records.jsonl").write_text("{}\n", encoding="utf-8")
-    real = pipeline.run
-    seen = []
-
-    def without_records(rules, cases, skip_invalid=False, jobs=None):
-        return real(rules, cases, skip_invalid=skip_invalid, jobs=jobs)
-
-    monkeypatch.setattr(pipeline, "run", without_records)
+    records = root / "book.tests" / "records.jsonl"
+    # the reference rulebook declares no fields: a record with one is refused, so it was read
+    records.write_text(json.dumps({"department": LEAD, "group": "经济"}, ensure_ascii=False) + "\n", encoding="utf-8")
     [result] = ruletests.run_tests(root).suites[0].fixtures
     [failure] = result.failures
-    assert failure.field == "run" and "department records are not supported by this engine build" in failure.message
-
-    def with_records(rules, cases, skip_invalid=False, jobs=None, departments=None):
-        seen.append(departments)
-        return real(rules, cases, skip_invalid=skip_invalid, jobs=jobs)
-
-    monkeypatch.setattr(pipeline, "run", with_records)
+    assert failure.field == "run" and f"{records}:1: department {LEAD}, group: not a field the rulebook declares" in failure.message
+    records.write_text(json.dumps({"department": LEAD}, ensure_ascii=False) + "\n", encoding="utf-8")
     [result] = ruletests.run_tests(root).suites[0].fixtures
-    assert result.passed and seen == [str(root / "book.tests" / "records.jsonl")]
+    assert result.passed
 
 
 def test_fixture_problems_are_all_reported_before_anything_runs(tmp_path):
@@ -319,3 +330,14 @@ def test_fixture_problems_are_all_reported_before_anything_runs(tmp_path):
         ruletests.run_tests(root)
     assert [(p.line, p.message) for p in raised.value.problems][0] == (
         8, 'department "甲局" is expected twice (also department[0])')
+
+
+def test_tier_rows_are_coverage_paths_reached_while_the_fixtures_are_scored():
+    [suite] = ruletests.run_tests(ROOT / "rules" / "combined-2020.toml").suites
+    tiers = [str(p) for p in suite.paths if str(p).startswith("tier:")]
+    assert tiers == ["tier:workload_tiers[0]", "tier:workload_tiers[1]", "tier:workload_tiers[2]"]
+    reached = {r.fixture.path.name: {t for t in tiers if t in r.reached} for r in suite.fixtures}
+    # 市城管局 handles 6 cases, 市住建局 20; the top tier (50 or more) only in its own fixture
+    assert reached["gates-deadlines.toml"] == {"tier:workload_tiers[0]", "tier:workload_tiers[1]"}
+    assert reached["workload-top-tier.toml"] == {"tier:workload_tiers[2]"}
+    assert ruletests.TIERS_PICKED.get() is None  # the recorder is reset after each fixture
