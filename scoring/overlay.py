@@ -20,7 +20,11 @@ text is what gets scored, hashed into the ledger, stored with a run and exported
                              # (at the end, or before/after = "<criterion id>")
     [[rule]]                 # criterion = "<id>"; same id as a rule there: replaces it in
                              # place; a new id: added (at the end, or before/after = "<rule id>")
-    [remove]                 # criteria = [...], rules = [...], lets = [...], params = [...]
+    [department_fields]      # added or replaced, field by field
+    [[category]] [[gate]] [[scorer]]   # like criteria: same id replaces, a new id is added
+                             # (at the end, or before/after = "<id>")
+    [remove]                 # criteria, rules, lets, params, department_fields, categories,
+                             # gates, scorers = [...]
     [[grade]]                # replaces all grade bands
 
 Overlays apply in the order given, each against the same base; `--set` applies last. A
@@ -40,8 +44,8 @@ import tomli_w
 from pydantic import Field, ValidationError
 
 from .errors import InputError, Problem, closest
-from .rulebook import (CriterionSpec, GradeSpec, Identifier, ItemId, Locator, Rulebook, RuleSpec, _Spec, parse_rulebook,
-                       read_toml, validation_problems)
+from .rulebook import (CategorySpec, CriterionSpec, FieldSpec, GateSpec, GradeSpec, Identifier, ItemId, Locator, Rulebook,
+                       RuleSpec, ScorerSpec, _Spec, parse_rulebook, read_toml, validation_problems)
 from .tomlpos import key_lines
 
 
@@ -71,21 +75,45 @@ class RulePatch(RuleSpec, Placement):
     criterion: ItemId
 
 
+class CategoryPatch(CategorySpec, Placement):
+    pass
+
+
+class GatePatch(GateSpec, Placement):
+    pass
+
+
+class ScorerPatch(ScorerSpec, Placement):
+    pass
+
+
 class Removals(_Spec):
     criteria: list[ItemId] = []
     rules: list[ItemId] = []
     lets: list[str] = []
     params: list[str] = []
+    department_fields: list[str] = []
+    categories: list[ItemId] = []
+    gates: list[ItemId] = []
+    scorers: list[ItemId] = []
 
 
 class OverlaySpec(_Spec):
     overlay: OverlayInfo
     params: dict[str, Any] = {}
     let: dict[Identifier, str] = {}
+    department_fields: dict[Identifier, FieldSpec] = {}
     criterion: list[CriterionPatch] = []
     rule: list[RulePatch] = []
+    category: list[CategoryPatch] = []
+    gate: list[GatePatch] = []
+    scorer: list[ScorerPatch] = []
     remove: Removals = Removals()
     grade: list[GradeSpec] | None = None
+
+
+# lists of tables with ids that an overlay patches like criteria: section -> its [remove] key
+LISTS = {"category": "categories", "gate": "gates", "scorer": "scorers"}
 
 
 @dataclass(frozen=True)
@@ -179,11 +207,18 @@ def apply(base: Rulebook, overlays: list[Overlay], sets=()) -> Rulebook:
     criteria = [_Item({k: v for k, v in c.items() if k != "rule"}, base.locator, ("criterion", ci),
                       [_Item(r, base.locator, ("criterion", ci, "rule", ri)) for ri, r in enumerate(c.get("rule", []))])
                 for ci, c in enumerate(data.get("criterion", []))]
+    lists = {section: [_Item(d, base.locator, (section, i)) for i, d in enumerate(data.get(section, []))] for section in LISTS}
     info = base.spec.rulebook
     for overlay in overlays:
         _check_base(overlay, info)
-        _merge(overlay, data, criteria, origins)
+        _merge(overlay, data, criteria, lists, origins)
     applied = _apply_sets(sets, data, origins)
+
+    for section, items in lists.items():
+        if items or section in data:
+            data[section] = [item.data for item in items]
+        for index, item in enumerate(items):
+            origins[(section, index)] = (item.locator, item.path)
 
     data["criterion"] = []
     for ci, item in enumerate(criteria):
@@ -213,7 +248,7 @@ def _check_base(overlay: Overlay, info) -> None:
                                                   f'not "{info.id}" version {info.version}')])
 
 
-def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -> None:
+def _merge(overlay: Overlay, data: dict, criteria: list[_Item], lists: dict[str, list[_Item]], origins: dict) -> None:
     spec, raw, loc = overlay.spec, overlay.data, overlay.locator
     problems: list[Problem] = []
     for path, value in _leaves(raw.get("params", {}), ("params",)):
@@ -228,9 +263,10 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -
             continue
         _put(data, path, value)
         origins[path] = (loc, path)
-    for name, value in raw.get("let", {}).items():
-        data.setdefault("let", {})[name] = value
-        origins[("let", name)] = (loc, ("let", name))
+    for section in ("let", "department_fields"):
+        for name, value in raw.get(section, {}).items():
+            data.setdefault(section, {})[name] = value
+            origins[(section, name)] = (loc, (section, name))
     if "grade" in raw:
         data["grade"] = copy.deepcopy(raw["grade"])
         origins[("grade",)] = (loc, ("grade",))
@@ -252,7 +288,19 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -
         item = _Item({k: v for k, v in patch.items() if k not in ("criterion", "before", "after")}, loc, ("rule", index))
         _place(rules, item, placed, loc, ("rule", index), "rule", problems)
 
+    for section, items in lists.items():
+        for index, patch in enumerate(raw.get(section, [])):
+            item = _Item({k: v for k, v in patch.items() if k not in ("before", "after")}, loc, (section, index))
+            _place(items, item, getattr(spec, section)[index], loc, (section, index), section, problems)
+
     removals = spec.remove
+    for section, key in LISTS.items():
+        for index, item_id in enumerate(getattr(removals, key)):
+            ids = [i.data["id"] for i in lists[section]]
+            if item_id in ids:
+                del lists[section][ids.index(item_id)]
+            else:
+                problems.append(loc.problem(("remove", key, index), f'no {section} "{item_id}" to remove{closest(item_id, ids)}'))
     for index, criterion_id in enumerate(removals.criteria):
         ids = [c.data["id"] for c in criteria]
         if criterion_id in ids:
@@ -267,7 +315,7 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], origins: dict) -
             problems.append(loc.problem(("remove", "rules", index), f'no rule "{rule_id}" to remove{closest(rule_id, known)}'))
         else:
             owner.rules = [r for r in owner.rules if r.data["id"] != rule_id]
-    for key, names in (("lets", "let"), ("params", "params")):
+    for key, names in (("lets", "let"), ("params", "params"), ("department_fields", "department_fields")):
         for index, name in enumerate(getattr(removals, key)):
             table = data.get(names, {})
             if name in table:
@@ -391,7 +439,8 @@ def _literal(value) -> str:
     return tomli_w.dumps({"v": value}).strip()[len("v = "):]
 
 
-TOP_ORDER = ("rulebook", "params", "let", "rubric", "criterion", "department", "grade", "ranking", "calendar", "texts")
+TOP_ORDER = ("rulebook", "params", "let", "department_fields", "rubric", "category", "criterion", "department", "gate",
+             "scorer", "grade", "ranking", "calendar", "texts")
 
 
 def _render(data: dict, base: Rulebook, overlays: list[Overlay], applied: dict) -> str:

@@ -218,3 +218,93 @@ def test_overlay_params_keep_the_kind_of_the_base_and_an_empty_table_is_refused(
                      'remove the parameter first to change its kind',
                      'change.toml:9: params.rating_points: an empty table changes nothing (tables merge key by key); '
                      'to remove a parameter, list it in [remove] params']
+
+
+# ---------------------------------------------------------------- the sections of the full language
+
+COMBINED = ROOT / "rules" / "combined-2020.toml"
+COMBINED_HEAD = '[overlay]\nid = "t"\ntitle = "测试"\nversion = "1"\nbase = { id = "combined-2020", version = "1.0.0" }\n'
+
+
+def test_categories_gates_scorers_and_department_fields_are_patched_like_criteria():
+    overlay = COMBINED_HEAD + '''
+[department_fields]
+self_score = { kind = "number", min = 0, max = 10 }
+note = "text"
+
+[[scorer]]
+id = "self"
+title = "自评"
+weight = 0
+score = "department.self_score"
+
+[[scorer]]
+id = "peer"
+title = "互评"
+weight = 0.4
+score = "mean(department.peer_scores)"
+
+[[gate]]
+id = "late"
+title = "逾期等次限制"
+before = "urged"
+when = "total < 70"
+grade = "合格"
+text = "总分低于70分，等次不高于合格"
+
+[[category]]
+id = "proposal"
+title = "提案"
+of = "case.kind == 'proposal'"
+weight = 0.5
+min = 0
+max = 100
+
+[[category]]
+id = "suggestion"
+title = "建议"
+of = "case.kind == 'suggestion'"
+weight = 0.5
+after = "proposal"
+
+[remove]
+gates = ["veto"]
+department_fields = ["group"]
+'''
+    base = parse_rulebook(COMBINED.read_bytes(), "combined.toml")
+    book = apply(base, [parse_overlay(overlay.encode("utf-8"), "change.toml")])
+    spec = book.spec
+    assert spec.department_fields["self_score"].max == 10 and "note" in spec.department_fields and "group" not in spec.department_fields
+    assert [(s.id, str(s.weight)) for s in spec.scorer] == [("assessor", "0.6"), ("self", "0"), ("peer", "0.4")]
+    assert [g.id for g in spec.gate] == ["late", "urged"]
+    assert [(c.id, str(c.weight), c.max) for c in spec.category] == [("proposal", "0.5", 100), ("suggestion", "0.5", None)]
+    # the ranking reads department.group, which the overlay removed: found when compiling, at the base's line
+    with pytest.raises(InputError) as caught:
+        compile_rulebook(book)
+    [problem] = caught.value.problems
+    assert str(problem).startswith("combined.toml:330: ranking.group: department") and '"department.group"' in str(problem)
+    # kept, the effective rulebook compiles, and its text alone gives the same rulebook
+    kept = apply(base, [parse_overlay(overlay.replace('department_fields = ["group"]', "").encode("utf-8"), "change.toml")])
+    assert [g.id for g in compile_rulebook(kept).gates] == ["late", "urged"]
+    assert parse_rulebook(kept.text.encode("utf-8"), "exported.toml").spec == kept.spec
+
+
+def test_a_misplaced_or_missing_gate_names_the_overlay_line():
+    overlay = COMBINED_HEAD + '''
+[[gate]]
+id = "late"
+title = "逾期"
+before = "urgd"
+when = "total < 70"
+grade = "合格"
+text = "x"
+
+[remove]
+scorers = ["peers"]
+'''
+    base = parse_rulebook(COMBINED.read_bytes(), "combined.toml")
+    with pytest.raises(InputError) as caught:
+        apply(base, [parse_overlay(overlay.encode("utf-8"), "change.toml")])
+    assert [str(p) for p in caught.value.problems] == [
+        'change.toml:10: gate[0].before: no gate "urgd" to place it before (did you mean "urged"?)',
+        'change.toml:16: remove.scorers[0]: no scorer "peers" to remove (did you mean "peer"?)']
