@@ -1188,6 +1188,7 @@ diligence (`exemplary` / `good` / `average` / `weak`, see `generate.py`) so that
 ```
 python samples/generate.py      # Python 3.11+ with chinesecalendar (pip install -e .)
 scoring score --rules rules/proposal-handling.toml --cases samples/cases-2020.jsonl   # validates and scores it
+python samples/make_ledger.py   # the same cases as an Excel ledger (办理台账): ledger-2020.xlsx
 ```
 
 The output is byte-identical on every run (fixed seed {seed}, official Chinese calendar, no

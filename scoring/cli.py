@@ -42,7 +42,7 @@ def rules_options(command):
                         help="Rulebook (TOML), or a directory of rulebooks: the one whose period covers the cases.")(command)
 
 cases_option = click.option("--cases", "cases", required=True, type=click.Path(dir_okay=False),
-                            help="Case histories (JSON Lines, or a JSON array).")
+                            help="Case histories (JSON Lines, or a JSON array), or an Excel ledger (.xlsx, default mapping).")
 departments_option = click.option("--departments", "departments", type=click.Path(dir_okay=False), default=None,
                                   help="Department records (JSON Lines): facts the rulebook's [department_fields] declare.")
 skip_option = click.option("--skip-invalid", is_flag=True,
@@ -427,6 +427,24 @@ def verify(ledger, rules, overlays, sets, cases, departments, fmt, skip_invalid,
                             tablefmt="simple", disable_numparse=True))
     if rows:
         sys.exit(1)
+
+
+@main.command("import", epilog=EXIT_HELP)
+@click.argument("ledger", type=click.Path(dir_okay=False))
+@click.option("--mapping", type=click.Path(dir_okay=False), default=None,
+              help="A mapping of headers and values (TOML), laid over the default one.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The case file to write (JSON Lines).")
+@skip_option
+def import_ledger(ledger, mapping, out, skip_invalid):
+    """Convert an Excel ledger (办理台账, .xlsx) into a case file: every bad cell named by sheet, row and column."""
+    from .xlsx_cases import cases_to_jsonl, load_xlsx_cases  # openpyxl is slow to import: only here
+
+    _check_out(out)
+    case_file = _guard(load_xlsx_cases, ledger, mapping, skip_invalid)
+    for skipped in case_file.skipped:
+        click.echo(f"skipped: case {skipped.case_id or '?'} (row {skipped.line}): "
+                   f"{'; '.join(str(p) for p in skipped.problems)}", err=True)
+    _emit(cases_to_jsonl(case_file.cases), out)
 
 
 @main.command()

@@ -69,8 +69,17 @@ def decode_text(raw: bytes, source: str) -> str:
         raise InputError([Problem(source, line, "", f"not UTF-8 text (byte {exc.start})")]) from None
 
 
+XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+
+
 def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile:
-    """The cases of a file's bytes (as read from disk or kept in the run store); source names it in messages."""
+    """The cases of a file's bytes (as read from disk or kept in the run store); source names it in messages.
+
+    JSON Lines or a JSON array; an Excel ledger (.xlsx, recognised by its content so that a
+    stored run replays it too) is read with the default mapping (scoring.xlsx_cases)."""
+    if raw.startswith(XLSX_MAGIC):
+        from .xlsx_cases import parse_xlsx_cases  # openpyxl is slow to import: only for ledgers
+        return parse_xlsx_cases(raw, source, skip_invalid=skip_invalid)
     text = decode_text(raw, source)
 
     problems: list[Problem] = []
@@ -81,7 +90,7 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
     parsed: list[tuple[int, Case | None, str | None, list[Problem]]] = []
     for line, obj in records:
         case_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
-        case, case_problems = _validate(obj, source, line, case_id)
+        case, case_problems = validate_case(obj, source, line, case_id)
         parsed.append((line, case, case_id, case_problems))
 
     lines_by_id: dict[str, list[int]] = {}
@@ -101,7 +110,12 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
             problems.extend(case_problems)
         else:
             valid.append(case)
+    return collect_cases(source, raw, valid, skipped, problems, skip_invalid)
 
+
+def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[SkippedCase], problems: list[Problem],
+                  skip_invalid: bool) -> CaseFile:
+    """The case file of the valid cases; any problem stops it unless skip_invalid (and then some case must be valid)."""
     if problems and not skip_invalid:
         raise InputError(problems, f"{source}: {len(problems)} problem(s) in {len(skipped) or 'the'} case(s); nothing was scored")
     if not valid:
@@ -154,7 +168,7 @@ def _skip_space(text: str, position: int) -> int:
     return position
 
 
-def _validate(obj, source: str, line: int, case_id: str | None) -> tuple[Case | None, list[Problem]]:
+def validate_case(obj, source: str, line: int, case_id: str | None) -> tuple[Case | None, list[Problem]]:
     where = f"case {case_id}" if case_id else "case"
     if not isinstance(obj, dict):
         return None, [Problem(source, line, where, f"a case must be a JSON object, not {type(obj).__name__}")]
