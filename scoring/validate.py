@@ -90,7 +90,10 @@ class _Analysis:
         self.lists = {}
         for name, field in self.spec.department_fields.items():
             declared = Interval(V.from_data(field.min), V.from_data(field.max))
-            (self.fields if field.kind == "number" else self.lists)[f"department.{name}"] = declared
+            if field.kind == "number":
+                self.fields[f"department.{name}"] = declared
+            elif field.kind == "numbers":
+                self.lists[f"department.{name}"] = declared
         self.lets = {name: node for name, source in self.spec.let.items() if (node := _parsed(source)) is not None}
 
     def problem(self, path: tuple, message: str) -> None:
