@@ -103,7 +103,8 @@ def _plain(value):
 def _value(value, spec: FieldSpec):
     """A JSON value as the declared kind, within the declared range; ValueError says what is wrong."""
     found = _of_kind(value, spec.kind)
-    for number in found if isinstance(found, list) else [] if found is None else [found]:  # min/max: numbers only
+    numbers = found if isinstance(found, list) else [] if found is None else [found]  # min/max: number kinds only
+    for number in numbers:
         if spec.min is not None and number < V.from_data(spec.min):
             raise ValueError(f"{V.format_value(number)} is below the declared minimum {spec.min}")
         if spec.max is not None and number > V.from_data(spec.max):
@@ -163,6 +164,7 @@ def department_values(cases: list[Case], records: DepartmentRecords | None, fiel
             entry["cases"] += 1
             entry[handler.role] += 1
     given = records.values if records is not None else {}
+
     def value(name: str, field_name: str):
         found = given.get(name, {}).get(field_name)
         return [] if found is None and fields[field_name].kind in ("texts", "numbers") else found

@@ -30,7 +30,8 @@ def ranking_table(ledger: dict) -> str:
     departments = ledger["departments"]
     first = departments[0] if departments else {"rubrics": [], "criteria": []}
     grouped = "group" in first
-    categories = [(c["category"], c["title"]) for c in _union(d.get("categories", []) for d in departments)]
+    # every category some department has cases in, in the order first seen
+    categories = list({c["category"]: c["title"] for d in departments for c in d.get("categories", [])}.items())
     scorers = [(s["scorer"], s["title"]) for s in first.get("scorers", [])]
     if categories:
         rubric_titles, items = [], []
@@ -80,15 +81,6 @@ def ranking_table(ledger: dict) -> str:
     if source["skipped"]:
         footer.append(f"已跳过 {len(source['skipped'])} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in source["skipped"]))
     return table + "\n\n" + "\n".join(footer) + "\n"
-
-
-def _union(lists) -> list[dict]:
-    """The entries of several lists, each once, in the order first seen."""
-    seen = {}
-    for entries in lists:
-        for entry in entries:
-            seen.setdefault(entry["category"], entry)
-    return list(seen.values())
 
 
 def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], dt.date], case_id: str | None = None) -> str:

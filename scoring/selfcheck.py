@@ -173,7 +173,7 @@ class SelfCheck:
                                  f"{role}, {day}, is outside the working-day calendar") from None
 
     def _criteria(self, case: Case) -> list[CompiledCriterion]:
-        """The items that apply to the case's (only) handler: its rubric's, and the rubric-free ones."""
+        """The items that apply to the department's handler of the case: its rubric's, and the rubric-free ones."""
         rubric = self.compiled.rubric_of(self._handler(case).role)
         rubric_id = rubric.id if rubric else None
         return [c for c in self.compiled.criteria if c.rubric is None or c.rubric == rubric_id]
