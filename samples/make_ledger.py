@@ -24,16 +24,15 @@ and zip entries, which openpyxl sets to the current time) are fixed here.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import sys
-import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
+
+from scoring.xlsx_report import workbook_bytes
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases-2020.jsonl"
@@ -207,39 +206,13 @@ def build_workbook(cases: list[dict]) -> Workbook:
     fill_sheet(workbook.create_sheet("办理过程"), None, PROCESS_HEADERS, process, {"单位": 22, "备注": 34})
     workbook.properties.creator = "市政府督查室"
     workbook.properties.title = MAIN_TITLE
-    workbook.properties.created = STAMP
-    workbook.properties.modified = STAMP
     return workbook
-
-
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip whose entries carry STAMP instead of the time of writing (or of a temporary file)."""
-
-    def writestr(self, name, data, *args, **kwargs):
-        if isinstance(name, str):
-            info = zipfile.ZipInfo(name, date_time=STAMP.timetuple()[:6])
-            info.compress_type = self.compression
-            info.external_attr = 0o600 << 16
-            name = info
-        super().writestr(name, data, *args, **kwargs)
-
-    def write(self, filename, arcname=None, *args, **kwargs):
-        # openpyxl writes each worksheet to a temporary file first
-        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
-
-
-def workbook_bytes(workbook: Workbook) -> bytes:
-    # openpyxl's save() stamps the current time; its ExcelWriter with our archive does not
-    buffer = io.BytesIO()
-    with _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).write_data()
-    return buffer.getvalue()
 
 
 def main() -> int:
     cases = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
     workbook = build_workbook(cases)
-    OUT.write_bytes(workbook_bytes(workbook))
+    OUT.write_bytes(workbook_bytes(workbook, STAMP))
     main_rows_count = workbook["办理台账"].max_row - 2
     print(f"wrote {OUT.relative_to(HERE.parent)}: {len(cases)} cases, {main_rows_count} rows on 办理台账, "
           f"{workbook['办理过程'].max_row - 1} on 办理过程")

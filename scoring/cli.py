@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from . import pipeline, runs, selfcheck
+from . import bulletin as monthly
+from . import pipeline, progress, runs, selfcheck
 from .cases import case_json_schema
 from .compare import diff_document, differences
 from .compiler import compile_rulebook
@@ -21,11 +22,13 @@ from .ingest import CaseFile, load_cases, parse_cases
 from .ledger import to_csv, to_json
 from .overlay import RuleSources, read_source
 from .report import explain as explain_text
+from .report import bulletin as bulletin_text
 from .report import impact, ranking_table
 from .report import self_check as self_check_text
 from .rulebook import parse_rulebook
 from .departments import parse_departments
 from .store import ENV, RunStore, default_path
+from .validate import item_ranges
 from .versions import choose_rulebook
 
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed."
@@ -55,14 +58,17 @@ jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None,
 
 @click.group(epilog=EXIT_HELP)
 @click.version_option(package_name="scoring")
-def main():
+@click.pass_context
+def main(ctx):
     """Score departments' handling of deputies' suggestions and members' proposals."""
+    ctx.with_resource(progress.on_terminal())  # long runs show progress on a terminal's stderr, never in pipes
 
 
 @main.command(epilog=EXIT_HELP)
 @rules_options
 @cases_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table",
+              show_default=True, help="xlsx: ranking, ledger and a 自评表 per department (needs --out).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the run succeeds).")
 @departments_option
 @skip_option
@@ -71,7 +77,7 @@ def main():
 @click.option("--record", is_flag=True, help="Keep the run (rulebook, cases, ledger) in the run store; prints its id.")
 def score(rules, overlays, sets, cases, departments, fmt, out, skip_invalid, jobs, store, record):
     """Rank every department: total, grade, rank, and points per item (or the full ledger)."""
-    _check_out(out)  # before anything is scored or recorded
+    _check_out(out, fmt)  # before anything is scored or recorded
     case_bytes = _read_bytes(cases, "case file")
     case_file = _guard(parse_cases, case_bytes, cases, skip_invalid)
     sources = _guard(RuleSources.read, _rulebook_for(rules, case_file), overlays, sets)
@@ -80,8 +86,11 @@ def score(rules, overlays, sets, cases, departments, fmt, out, skip_invalid, job
     if record:
         records = None if departments is None else (departments, _read_bytes(departments, "department records"))
         _record(store, sources, run, case_bytes, skip_invalid, departments=records)
-    text = {"table": ranking_table, "json": to_json, "csv": to_csv}[fmt](run.ledger)
-    _emit(text, out)
+    if fmt == "xlsx":
+        from .xlsx_report import score_workbook
+        _emit(score_workbook(run.ledger, *_item_scales(run.compiled), _event_dates(run.case_file)), out)
+        return
+    _emit({"table": ranking_table, "json": to_json, "csv": to_csv}[fmt](run.ledger), out)
 
 
 @main.command(epilog=EXIT_HELP)
@@ -89,13 +98,15 @@ def score(rules, overlays, sets, cases, departments, fmt, out, skip_invalid, job
 @cases_option
 @click.option("--department", required=True, help="The department to explain.")
 @click.option("--case", "case_id", help="Only this case.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "xlsx"]), default="text", show_default=True,
+              help="xlsx: the department's 自评表 and ledger rows (needs --out).")
 @click.option("--out", type=click.Path(dir_okay=False))
 @departments_option
 @skip_option
 @jobs_option
 def explain(rules, overlays, sets, cases, department, case_id, fmt, out, departments, skip_invalid, jobs):
     """Every point of one department (or one of its cases), with the events behind it."""
+    _check_out(out, fmt)
     case_file = _guard(load_cases, cases, skip_invalid)
     run = _run(_compiled(_rulebook_for(rules, case_file), overlays, sets), case_file, skip_invalid, jobs, departments)
     names = [d["department"] for d in run.ledger["departments"]]
@@ -113,8 +124,11 @@ def explain(rules, overlays, sets, cases, department, case_id, fmt, out, departm
         document = {key: run.ledger[key] for key in ("format", "engine", "rulebook", "input")}
         _emit(json.dumps({**document, "department": entry}, ensure_ascii=False, indent=2) + "\n", out)
         return
-    dates = {(case.id, event.id): event.date for case in run.case_file.cases for event in case.events}
-    _emit(explain_text(run.ledger, entry, dates, case_id), out)
+    if fmt == "xlsx":
+        from .xlsx_report import explain_workbook
+        _emit(explain_workbook(run.ledger, entry, *_item_scales(run.compiled), _event_dates(run.case_file), case_id), out)
+        return
+    _emit(explain_text(run.ledger, entry, _event_dates(run.case_file), case_id), out)
 
 
 @main.command("self-check", epilog=EXIT_HELP)
@@ -123,7 +137,8 @@ def explain(rules, overlays, sets, cases, department, case_id, fmt, out, departm
 @click.option("--department", required=True, help="The department checking itself.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Check as of the end of this day, YYYY-MM-DD (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True,
+              help="xlsx: standing per item, the work list and the ledger rows (needs --out).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the check succeeds).")
 @departments_option
 @skip_option
@@ -134,6 +149,7 @@ def self_check(rules, overlays, sets, cases, department, as_of, fmt, out, depart
     Events dated after the date are left out and deadlines not yet passed are not failures.
     The floor is the score if nothing more happens; the ceiling, if every remaining step is
     done the next day (items decided by others, such as a member's rating, are shown apart)."""
+    _check_out(out, fmt)
     day = as_of.date() if as_of else dt.date.today()
     try:
         case_file = load_cases(cases, skip_invalid=skip_invalid)
@@ -142,14 +158,38 @@ def self_check(rules, overlays, sets, cases, department, as_of, fmt, out, depart
     except ScoringError as exc:
         _fail(str(exc), exc.exit_code)
     document = check.document()
-    for skipped in document["input"]["skipped"]:
-        click.echo(f"skipped: case {skipped['case'] or '?'}: {'; '.join(skipped['problems'])}", err=True)
-    if fmt == "table":
-        dates = {(c.id, e.id): e.date for c in check.case_file.cases for e in c.events if e.date <= day}
+    _tell_skipped(document["input"]["skipped"])
+    dates = {key: date for key, date in _event_dates(check.case_file).items() if date <= day}
+    if fmt == "xlsx":
+        from .xlsx_report import self_check_workbook
+        text = self_check_workbook(document, item_ranges(check.compiled.book), dates)
+    elif fmt == "table":
         text = self_check_text(document, dates)
     else:
         text = to_json(document) if fmt == "json" else selfcheck.to_csv(document)
     _emit(text, out)
+
+
+@main.command(epilog=EXIT_HELP)
+@rules_options
+@cases_option
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month of the bulletin, such as 2020-06.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the run succeeds).")
+@departments_option
+@skip_option
+@jobs_option
+def bulletin(rules, overlays, sets, cases, month, fmt, out, departments, skip_invalid, jobs):
+    """The monthly bulletin (月度通报): the ranking at the month's end with each department's change
+    since the month before, the deadlines missed in the month, and the items due in the next.
+
+    Scored on the cases as they stood at the end of the month: later events are left out."""
+    _check_out(out, fmt)
+    case_file = _guard(load_cases, cases, skip_invalid)
+    compiled = _compiled(_rulebook_for(rules, case_file), overlays, sets)
+    document = _guard(monthly.build, compiled, case_file, month, skip_invalid, jobs, departments)
+    _tell_skipped(document["input"]["skipped"])
+    _emit(to_json(document) if fmt == "json" else bulletin_text(document), out)
 
 
 @main.group()
@@ -563,17 +603,37 @@ def _run(compiled, cases: str | CaseFile, skip_invalid, jobs, departments=None) 
     if run.recovered:
         click.echo(f"warning: a worker process died while scoring {', '.join(run.recovered)}; "
                    "each was scored again alone and completed", err=True)
-    for skipped in run.ledger["input"]["skipped"]:
-        click.echo(f"skipped: case {skipped['case'] or '?'}: {'; '.join(skipped['problems'])}", err=True)
+    _tell_skipped(run.ledger["input"]["skipped"])
     return run
 
 
-def _check_out(out: str | None) -> None:
+def _tell_skipped(skipped: list[dict]) -> None:
+    """The cases left out (--skip-invalid), on stderr: the output itself lists them too."""
+    for entry in skipped:
+        click.echo(f"skipped: case {entry['case'] or '?'}: {'; '.join(entry['problems'])}", err=True)
+
+
+def _event_dates(case_file: CaseFile) -> dict:
+    """(case id, event id) -> the event's date: what explanations show next to their evidence."""
+    return {(case.id, event.id): event.date for case in case_file.cases for event in case.events}
+
+
+def _item_scales(compiled) -> tuple[dict, dict]:
+    """Per item the (lowest, highest) points it can give, and the rubric whose cases it scores: a form's 分值."""
+    return item_ranges(compiled.book), {c.id: c.rubric for c in compiled.book.spec.criterion}
+
+
+BINARY_FORMATS = ("xlsx",)
+
+
+def _check_out(out: str | None, fmt: str | None = None) -> None:
+    if out is None and fmt in BINARY_FORMATS:
+        _fail(f"--format {fmt} writes a file: give it with --out FILE")
     if out is not None and not (Path(out).parent if str(Path(out).parent) else Path(".")).is_dir():
         _fail(f"{out}: the directory {Path(out).parent} does not exist; nothing was written")
 
 
-def _emit(text: str, out: str | None) -> None:
+def _emit(text: str | bytes, out: str | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
@@ -582,8 +642,11 @@ def _emit(text: str, out: str | None) -> None:
     target = Path(out)
     handle, temporary = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's owner-only mode
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

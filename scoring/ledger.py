@@ -162,11 +162,20 @@ def to_csv(ledger: dict) -> str:
         return ([line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]), line["text"]]
                 + ([line.get("category") or ""] if categories else []))
 
-    for d in ledger["departments"]:
+    for d, case, line in ledger_lines(ledger):
         head = [d["department"], d["rank"], d["grade"], d["total"]]
-        for line in d["lines"]:
+        if case is None:
             writer.writerow(head + [line["case"] or "", "", "", "", ""] + row(line))
+        else:
+            writer.writerow(head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + row(line))
+    return out.getvalue()
+
+
+def ledger_lines(ledger: dict):
+    """(department, case or None, line) for every line: a department's own lines first, then its cases'."""
+    for d in ledger["departments"]:
+        for line in d["lines"]:
+            yield d, None, line
         for case in d["cases"]:
             for line in case["lines"]:
-                writer.writerow(head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + row(line))
-    return out.getvalue()
+                yield d, case, line

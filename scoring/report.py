@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 from tabulate import tabulate
 
@@ -20,8 +21,20 @@ KIND_NAMES = {"suggestion": "建议", "proposal": "提案"}
 MAX_NAMED_ITEMS = 5  # department items whose titles fit in the table's header
 
 
-def ranking_table(ledger: dict) -> str:
-    """The ranking: per department its rank, the parts of its total, the total and grade.
+@dataclass
+class Ranking:
+    """The ranking as cells, for the table here and the spreadsheet (scoring.xlsx_report).
+
+    A cell is a number, text or None (shown "—"); in a `counted` column it is (points, cases)."""
+
+    headers: list[str]
+    counted: list[bool]  # per column: a (points, cases) pair
+    rows: list[list]
+    notes: list[str]  # what the columns mean, under the table
+
+
+def ranking(ledger: dict) -> Ranking:
+    """Per department its rank, the parts of its total, the total and grade.
 
     The parts are the rubric means, the base and the department items; with categories the
     category subtotals instead (each has its own base and items, see `explain`); with several
@@ -36,6 +49,7 @@ def ranking_table(ledger: dict) -> str:
     if categories:
         rubric_titles, items = [], []
         parts = [title for _, title in categories]
+        counted = [True] * len(parts)
     else:
         rubric_titles = [r["title"] for r in first["rubrics"]]
         items = [c for c in first["criteria"] if c["level"] == "department"]
@@ -44,43 +58,61 @@ def ranking_table(ledger: dict) -> str:
         named = len(items) <= MAX_NAMED_ITEMS
         parts = rubric_titles + (["基础分"] if with_base else []) + [
             f"{c['criterion']} {c['title']}" if named else c["criterion"] for c in items]
+        counted = [True] * len(rubric_titles) + [False] * (len(parts) - len(rubric_titles))
     headers = ["排名"] + (["组别"] if grouped else []) + ["部门"] + parts + [title for _, title in scorers] + ["总分", "等级"]
+    counted = [False] * (2 + grouped) + counted + [False] * (len(scorers) + 2)
     rows = []
     for d in departments:
         if categories:
             subtotals = {c["category"]: c for c in d.get("categories", [])}
-            cells = [f"{_fixed(subtotals[c]['subtotal'])} ({subtotals[c]['cases']})" if c in subtotals else "—"
-                     for c, _ in categories]
+            cells = [(subtotals[c]["subtotal"], subtotals[c]["cases"]) if c in subtotals else None for c, _ in categories]
         else:
             points = {c["criterion"]: c["points"] for c in d["criteria"]}
-            cells = ([f"{_fixed(r['mean'])} ({r['cases']})" if r["cases"] else "—" for r in d["rubrics"]]
-                     + ([_fixed(d["base"])] if with_base else []) + [_fixed(points.get(c["criterion"], 0)) for c in items])
-        cells += [_fixed(s["score"]) for s in d.get("scorers", [])]
-        rows.append([d["rank"] if d["rank"] is not None else "—"] + ([d["group"] or "—"] if grouped else [])
-                    + [d["department"]] + cells + [_fixed(d["total"]), d["grade"] or "—"])
-    left = 3 if grouped else 2
-    align = ["right"] + ["left"] * (left - 1) + ["right"] * (len(headers) - left - 1) + ["left"]
-    table = tabulate(rows, headers=headers, tablefmt="simple", colalign=align, disable_numparse=True)
+            cells = ([(r["mean"], r["cases"]) if r["cases"] else None for r in d["rubrics"]]
+                     + ([d["base"]] if with_base else []) + [points.get(c["criterion"], 0) for c in items])
+        cells += [s["score"] for s in d.get("scorers", [])]
+        rows.append([d["rank"]] + ([d["group"]] if grouped else []) + [d["department"]] + cells + [d["total"], d["grade"]])
     book, source = ledger["rulebook"], ledger["input"]
-    footer = [f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 办件 {source['cases']} 件、"
-              f"承办记录 {source['handlers']} 条 · 输入 sha256 {source['sha256'][:12]}"]
+    notes = [f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 办件 {source['cases']} 件、"
+             f"承办记录 {source['handlers']} 条 · 输入 sha256 {source['sha256'][:12]}"]
     if items and not named:
-        footer.append("；".join(f"{c['criterion']} {c['title']}" for c in items) + "。")
+        notes.append("；".join(f"{c['criterion']} {c['title']}" for c in items) + "。")
     if categories:
-        footer.append("括号内为件数；各类别小计按权重计入总分（缺少某类办件的，按其余类别的权重折算），明细见 explain。")
+        notes.append("括号内为件数；各类别小计按权重计入总分（缺少某类办件的，按其余类别的权重折算），明细见 explain。")
     elif any(r["weight"] is not None for r in first["rubrics"]):
-        footer.append("括号内为件数；基础分为各类办件平均分的加权值。")
+        notes.append("括号内为件数；基础分为各类办件平均分的加权值。")
     elif rubric_titles:
-        footer.append("括号内为件数；基础分的算法见 explain 的基础分一行。")
+        notes.append("括号内为件数；基础分的算法见 explain 的基础分一行。")
     if scorers:
-        footer.append("总分 = " + " + ".join(f"{s['title']}×{_num(s['weight'])}" for s in first["scorers"]) + "。")
+        notes.append("总分 = " + " + ".join(f"{s['title']}×{_num(s['weight'])}" for s in first["scorers"]) + "。")
     if grouped:
-        footer.append("排名在各组别内计算。")
+        notes.append("排名在各组别内计算。")
     if any(d["rank"] is None for d in departments):
-        footer.append("排名为“—”的，办件数不足排名所需件数。")
+        notes.append("排名为“—”的，办件数不足排名所需件数。")
     if source["skipped"]:
-        footer.append(f"已跳过 {len(source['skipped'])} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in source["skipped"]))
-    return table + "\n\n" + "\n".join(footer) + "\n"
+        notes.append(f"已跳过 {len(source['skipped'])} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in source["skipped"]))
+    return Ranking(headers, counted, rows, notes)
+
+
+def ranking_table(ledger: dict) -> str:
+    """The ranking as a terminal table, with its notes under it."""
+    found = ranking(ledger)
+    grouped = found.headers[1] == "组别"
+
+    def cell(value, column: int) -> str:
+        if value is None:
+            return "—"
+        if found.counted[column]:
+            return f"{_fixed(value[0])} ({value[1]})"
+        if column <= 1 + grouped or column == len(found.headers) - 1:  # rank, group, department; grade
+            return str(value)
+        return _fixed(value)
+
+    rows = [[cell(value, i) for i, value in enumerate(row)] for row in found.rows]
+    left = 3 if grouped else 2
+    align = ["right"] + ["left"] * (left - 1) + ["right"] * (len(found.headers) - left - 1) + ["left"]
+    table = tabulate(rows, headers=found.headers, tablefmt="simple", colalign=align, disable_numparse=True)
+    return table + "\n\n" + "\n".join(found.notes) + "\n"
 
 
 def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], dt.date], case_id: str | None = None) -> str:
@@ -173,6 +205,49 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
     return "\n".join(out).rstrip() + "\n"
 
 
+def bulletin(document: dict) -> str:
+    """The monthly bulletin as circulated: the ranking and its movement, then the deadlines missed and coming."""
+    d = document
+    book, source = d["rulebook"], d["input"]
+    out = [f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
+           f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 输入 sha256 {source['sha256'][:12]} · "
+           f"截至月末已交办 {source['cases']} 件", ""]
+    grouped = any("group" in r for r in d["departments"])
+    rows = [[_num(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
+            [r["department"], _fixed(r["total"]), _signed(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
+             r["cases"], r["missed"], r["due_next_month"]] for r in d["departments"]]
+    headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", "总分", "较上月", "等级", "办件", "本月逾期", "下月到期"]
+    left = 4 if grouped else 3
+    out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
+                        colalign=["right"] + ["left"] * (left - 1) + ["right", "right", "left", "right", "right", "right"]))
+    out += ["", "总分为截至月末已取得的分数：月末之后的事件不计，尚未办结的事项按未得分计。"
+                "“升降”为较上月排名的变化；上月未排名的为“—”。"]
+    missed, due = d["missed"], d["due_next_month"]
+    out += ["", f"本月错过的期限（{len(missed)} 项）" if missed else "本月错过的期限：无"]
+    if missed:
+        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], _num(m["cost"]), m["record"]]
+                             for m in missed], headers=["部门", "案号", "事项", "期限", "失分", "情况"],
+                            tablefmt="simple", disable_numparse=True))
+    out += ["", f"下月到期事项（{len(due)} 项）" if due else "下月到期事项：无"]
+    if due:
+        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], _num(m["workdays_left"]),
+                              _num(m["points"]), m["missing"]] for m in due],
+                            headers=["部门", "案号", "事项", "期限", "剩余工作日", "分值", "待办"], tablefmt="simple",
+                            disable_numparse=True))
+    if source["skipped"]:
+        out += ["", f"已跳过 {len(source['skipped'])} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in source["skipped"])]
+    return "\n".join(out) + "\n"
+
+
+def rank_move(change: dict | None) -> str:
+    """↑2, ↓1, = (unchanged), or — (no rank to compare with)."""
+    if not change:
+        return "—"
+    if not change["rank"]:
+        return "="
+    return f"↑{change['rank']}" if change["rank"] > 0 else f"↓{-change['rank']}"
+
+
 EVENT_NAMES = {"assigned": "交办", "signed": "签收", "returned": "退办", "contact": "沟通", "extension": "延期",
                "reply": "答复", "feedback": "征询意见", "published": "公开", "co_reply": "会办意见", "urged": "催办"}
 FIELD_NAMES = {"face_to_face": "面对面", "phone": "电话", "wechat": "微信", "letter": "书面", "email": "电子邮件",
@@ -192,14 +267,19 @@ def _line_text(line: dict, case: str | None, event_dates) -> str:
     sign = "+" if points > 0 else ""
     label = line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"])
     rule = f" [{line['rule']}]" if line["rule"] and line["rule"] != line["criterion"] else ""
-    evidence = []
-    for item in line["evidence"]:
-        owner, _, event = item.rpartition("/")
-        owner = owner or case
-        day = event_dates.get((owner, event))
-        evidence.append(f"{item}@{day.isoformat()}" if day else item)
+    evidence = evidence_labels(line, case, event_dates)
     tail = f"  （依据 {', '.join(evidence)}）" if evidence else ""
     return f"  {label:<4}{rule} {sign}{_num(points)}分  {line['text']}{tail}"
+
+
+def evidence_labels(line: dict, case: str | None, event_dates) -> list[str]:
+    """The line's evidence events, each with its date: "e12@2020-03-31" (another case's: "2020-J0001/e3@...")."""
+    labels = []
+    for item in line["evidence"]:
+        owner, _, event = item.rpartition("/")
+        day = event_dates.get((owner or case, event))
+        labels.append(f"{item}@{day.isoformat()}" if day else item)
+    return labels
 
 
 def _num(value) -> str:

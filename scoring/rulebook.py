@@ -288,6 +288,10 @@ class RulebookSpec(_Spec):
     calendar: CalendarSpec = CalendarSpec()
     texts: TextsSpec = TextsSpec()
 
+    def grade_names(self) -> list[str]:
+        """The grades, best first (the band with the highest minimum first)."""
+        return [g.name for g in sorted(self.grade, key=lambda g: g.min, reverse=True)]
+
 
 # Names an expression sees besides lets and bindings; a let or binding may not take them.
 BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category")

@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .progress import report as report_progress
 from .cases import Case
 from .compiler import compile_rulebook
 from .errors import EngineError
@@ -129,6 +130,7 @@ class _Pool:
                     _merge(outcome, future.result())
                 except BrokenProcessPool:
                     broken.append(futures[future])
+                report_progress("scoring cases", len(outcome.results) + len(outcome.failures), len(self.cases))
         in_flight = {value - 1 for value in progress if value} if broken else set()
         return broken, in_flight
 

@@ -383,17 +383,23 @@ def _points(result: HandlerResult, criterion: str):
 CSV_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
 
 
-def to_csv(document: dict) -> str:
-    """One row per item at stake, missed, or waiting on a record: the self-check as a work list."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def work_list(document: dict) -> list[list]:
+    """One row (CSV_COLUMNS) per item at stake, missed, or waiting on a record: the self-check as a work list."""
+    rows = []
     for section in ("at_risk", "undated", "decided_by_others", "missed"):
         for i in document[section]:
             points = -i["cost"] if section == "missed" else i["points"]
-            writer.writerow([section, i["case"], i["criterion"], i["title"], i.get("due") or "", i.get("workdays_left", ""),
-                             points, i.get("decided_by", ""), i["missing"] or i.get("record", "")])
+            rows.append([section, i["case"], i["criterion"], i["title"], i.get("due") or "", i.get("workdays_left", ""),
+                         points, i.get("decided_by", ""), i["missing"] or i.get("record", "")])
     for e in document["missing_evidence"]:
         event = " ".join([e["event"]["type"]] + [f"{k}={v}" for k, v in sorted(e["event"].items()) if k != "type"])
-        writer.writerow(["missing_evidence", e["case"], " ".join(e["criteria"]), event, "", "", "", "", "；".join(e["missing"])])
+        rows.append(["missing_evidence", e["case"], " ".join(e["criteria"]), event, "", "", "", "", "；".join(e["missing"])])
+    return rows
+
+
+def to_csv(document: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(work_list(document))
     return out.getvalue()

@@ -75,6 +75,15 @@ def validate(path: str | Path) -> Report:
     return Report(source, problems + analysis.findings(), analysis.ranges)
 
 
+def item_ranges(book: Rulebook) -> dict[str, tuple]:
+    """Criterion id -> (lowest, highest) points it can give, per case or per department; None: unbounded.
+
+    The reports' 分值 (full points of an item): the same analysis as `rules validate`."""
+    analysis = _Analysis(book, None)
+    found = {c.id: analysis.criterion(index, c) for index, c in enumerate(book.spec.criterion)}
+    return {cid: (None, None) if item is None else (item.lo, item.hi) for cid, item in found.items()}
+
+
 class _Analysis:
     def __init__(self, book: Rulebook, params_used: frozenset[str] | None):
         self.book = book

@@ -798,10 +798,12 @@ _VALGRIND_SESSIONS = """
 def test_join_test_inside_and_segfaults_without_guard():
     """A join test inside an "$and" that comes out false makes reduceExpressionSequence
     skip past the end of the expression sequence; in this small example it segfaults
-    every time (the natural DSL form `c.b << ((m.t == "b") & (m.day <= c.a.day + 7))`
-    generates exactly this pattern). A nested guard "$and" as last element fixes it.
+    nearly every time (39 runs of 40 measured: what lies past the end varies) (the natural
+    DSL form `c.b << ((m.t == "b") & (m.day <= c.a.day + 7))` generates exactly this
+    pattern). A nested guard "$and" as last element fixes it.
     -> engine.py ends every pattern with a join test with the nested guard "$and"."""
-    assert _child(_JOIN_IN_AND, "unguarded").returncode == SEGV
+    outcomes = [_child(_JOIN_IN_AND, "unguarded").returncode for _ in range(5)]
+    assert SEGV in outcomes, outcomes
     assert _child_json(_JOIN_IN_AND, "guarded") == [2, 4]
 
 

@@ -1,0 +1,131 @@
+"""`scoring bulletin`: the monthly ranking with its movement, the deadlines missed and the ones coming."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from casekit import ROOT, SAMPLE
+from clikit import scoring
+
+RULES = ROOT / "rules" / "proposal-handling.toml"
+COMBINED = ROOT / "rules" / "combined-2020.toml"
+FIXTURES = ROOT / "rules" / "combined-2020.tests"
+
+
+def run_ok(*args) -> str:
+    result = scoring(*args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def bulletin(month: str, *extra) -> dict:
+    return json.loads(run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", month, "--format", "json", *extra))
+
+
+@pytest.fixture(scope="module")
+def june():
+    return bulletin("2020-06")
+
+
+def as_it_stood(day: dt.date, tmp_path) -> str:
+    """The sample as a clerk had it at the end of `day`, written independently of the engine's own truncation."""
+    rows = []
+    for line in SAMPLE.read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        assigned = {e["department"] for e in case["events"] if e["type"] == "assigned" and e["date"] <= day.isoformat()}
+        case["handlers"] = [h for h in case["handlers"] if h["department"] in assigned]
+        case["events"] = [e for e in case["events"] if e["date"] <= day.isoformat() and e["department"] in assigned]
+        if case["handlers"]:
+            rows.append(json.dumps(case, ensure_ascii=False))
+    path = tmp_path / f"as-of-{day}.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_ranking_is_the_score_of_the_cases_as_they_stood_at_the_month_end(june, tmp_path):
+    ledger = json.loads(run_ok("score", "--rules", RULES, "--cases", as_it_stood(dt.date(2020, 6, 30), tmp_path),
+                               "--format", "json"))
+    assert [(r["department"], r["rank"], r["total"], r["grade"], r["cases"]) for r in june["departments"]] == [
+        (d["department"], d["rank"], d["total"], d["grade"], d["cases_scored"]) for d in ledger["departments"]]
+    assert june["input"]["cases"] == ledger["input"]["cases"] < 209  # cases assigned in the second half are not in
+    assert (june["as_of"], june["previous_as_of"]) == ("2020-06-30", "2020-05-31")
+
+
+def test_the_change_is_against_the_month_before(june):
+    may = {r["department"]: r for r in bulletin("2020-05")["departments"]}
+    moved = 0
+    for row in june["departments"]:
+        before = may[row["department"]]
+        assert row["previous"] == {"rank": before["rank"], "total": before["total"], "grade": before["grade"]}
+        assert row["change"]["total"] == pytest.approx(row["total"] - before["total"])
+        assert row["change"]["rank"] == before["rank"] - row["rank"]
+        moved += row["change"]["rank"] != 0
+    assert moved  # the sample's ranking does move between May and June
+
+
+def test_missed_deadlines_are_those_of_the_month_that_cost_points(june):
+    missed = june["missed"]
+    assert missed and all("2020-06-01" <= m["due"] <= "2020-06-30" and m["cost"] > 0 for m in missed)
+    counts = {r["department"]: r["missed"] for r in june["departments"]}
+    assert sum(counts.values()) == len(missed)
+    # a department's own self-check on the same date lists the same missed items of June
+    check = json.loads(run_ok("self-check", "--rules", RULES, "--cases", SAMPLE, "--department", "市住房建设局",
+                              "--as-of", "2020-06-30", "--format", "json"))
+    assert sorted((m["case"], m["criterion"], m["due"], m["cost"]) for m in missed if m["department"] == "市住房建设局") == sorted(
+        (m["case"], m["criterion"], m["due"], m["cost"]) for m in check["missed"] if m["due"] >= "2020-06-01" and m["cost"] > 0)
+    late = next(m for m in missed if m["case"] == "2020-J0031")
+    assert late["criterion"] == "L4" and late["cost"] == 20 and "未答复" in late["record"]
+
+
+def test_items_due_next_month_are_open_and_fall_in_it(june):
+    due = june["due_next_month"]
+    assert due and all("2020-07-01" <= m["due"] <= "2020-07-31" and m["points"] > 0 for m in due)
+    assert due == sorted(due, key=lambda m: m["due"])  # the earliest deadline first
+    # each was still open at the month end: the case has no event of its step by then
+    assert all(m["workdays_left"] is not None and m["workdays_left"] >= 0 for m in due)
+
+
+def test_the_table_reads_as_a_bulletin(june):
+    text = run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06")
+    assert text.startswith("2020-06 月度通报  截至 2020-06-30")
+    for row in june["departments"]:
+        assert row["department"] in text
+    assert f"本月错过的期限（{len(june['missed'])} 项）" in text and f"下月到期事项（{len(june['due_next_month'])} 项）" in text
+    up = next(r for r in june["departments"] if r["change"]["rank"] > 0)
+    line = next(l for l in text.splitlines() if f" {up['department']} " in l)
+    assert f"↑{up['change']['rank']}" in line and f"{up['change']['total']:+.2f}" in line
+
+
+def test_the_first_month_has_nothing_to_compare_with():
+    march = bulletin("2020-03")
+    assert march["departments"] and all(r["previous"] is None and r["change"] is None for r in march["departments"])
+    text = run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-03")
+    rows = [l.split() for l in text.splitlines() if any(f" {r['department']} " in l for r in march["departments"])]
+    assert len(rows) == len(march["departments"]) and all(row[1] == "—" and row[4] == "—" for row in rows)
+
+
+@pytest.mark.parametrize("month, message", [("2020-13", "not a month"), ("June", "not a month"),
+                                            ("2019-12", "no case was assigned by 2019-12-31 (the first on 2020-03-10)")])
+def test_a_bad_month_is_named(month, message):
+    result = scoring("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", month)
+    assert result.returncode == 2 and message in result.stderr and not result.stdout
+
+
+def test_groups_and_department_records(tmp_path):
+    document = json.loads(run_ok("bulletin", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
+                                 "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--month", "2020-06",
+                                 "--format", "json"))
+    ledger = json.loads(run_ok("score", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
+                               "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--format", "json"))
+    # every case of the fixture is replied to by June 10 and rated by the end of June: June's ranking is the year's
+    assert [(r["department"], r["group"], r["rank"], r["total"]) for r in document["departments"]] == [
+        (d["department"], d["group"], d["rank"], d["total"]) for d in ledger["departments"]]
+    assert all(r["change"] is None or r["previous"]["rank"] is not None for r in document["departments"])
+
+
+def test_same_inputs_same_bytes(june):
+    again = run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", "json")
+    assert json.loads(again) == june
+    assert again == run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", "json")

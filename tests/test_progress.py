@@ -1,0 +1,73 @@
+"""Progress on stderr: shown on a terminal, never in pipes (CI logs and redirected output stay clean)."""
+from __future__ import annotations
+
+import io
+import os
+import pty
+import subprocess
+import threading
+
+from casekit import ROOT, SAMPLE
+from clikit import SCRIPT, scoring
+
+from scoring import progress
+
+RULES = ROOT / "rules" / "proposal-handling.toml"
+ARGS = ["bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--jobs", "2"]
+
+
+def test_a_terminal_sees_progress_and_a_clean_line_after_it():
+    leader, follower = pty.openpty()
+    chunks = []
+    reader = threading.Thread(target=lambda: _drain(leader, chunks))
+    reader.start()
+    result = subprocess.run([str(SCRIPT), *map(str, ARGS)], stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, timeout=300)
+    os.close(follower)
+    reader.join(timeout=30)
+    os.close(leader)
+    shown = b"".join(chunks).decode("utf-8")
+    assert result.returncode == 0
+    assert "month-end checks 0/15 0% 市知识产权局" in shown and "month-end checks 14/15" in shown
+    assert shown.endswith("\r\x1b[K")
+    assert "\x1b" not in result.stdout.decode("utf-8")  # the bulletin itself is untouched
+
+
+def _drain(fd: int, chunks: list) -> None:
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # the other end closed
+            return
+        if not data:
+            return
+        chunks.append(data)
+
+
+def test_pipes_see_no_progress():
+    result = scoring(*ARGS)
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_report_without_a_terminal_is_a_no_op(capsys):
+    with progress.on_terminal():  # pytest's captured stderr is not a terminal
+        progress.report("scoring cases", 1, 2)
+    assert capsys.readouterr().err == ""
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_nested_stages_share_the_line_and_a_finished_stage_leaves_it():
+    screen = Terminal()
+    with progress.on_terminal(screen):
+        progress.report("month-end checks", 0, 2, "市民政局")
+        progress.report("scoring cases", 200, 400)
+        progress.report("scoring cases", 400, 400)
+        progress.report("month-end checks", 2, 2)
+        written = screen.getvalue()
+    assert written.split("\r\x1b[K")[1:] == ["month-end checks 0/2 0% 市民政局",
+                                             "month-end checks 0/2 0% 市民政局 · scoring cases 200/400 50%",
+                                             "month-end checks 0/2 0% 市民政局", ""]
+    assert screen.getvalue().endswith("\r\x1b[K")
