@@ -67,8 +67,9 @@ def main(ctx):
 @main.command(epilog=EXIT_HELP)
 @rules_options
 @cases_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table",
-              show_default=True, help="xlsx: ranking, ledger and a 自评表 per department (needs --out).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx", "html"]), default="table",
+              show_default=True, help="xlsx: ranking, ledger and a 自评表 per department (needs --out); "
+                                      "html: one self-contained report with a chart and a drill-down to every line.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the run succeeds).")
 @departments_option
 @skip_option
@@ -89,6 +90,11 @@ def score(rules, overlays, sets, cases, departments, fmt, out, skip_invalid, job
     if fmt == "xlsx":
         from .xlsx_report import score_workbook
         _emit(score_workbook(run.ledger, *_item_scales(run.compiled), _event_dates(run.case_file)), out)
+        return
+    if fmt == "html":
+        from .html_report import score_html
+        _emit(score_html(run.ledger, grades=run.compiled.book.spec.grade_names(), ranges=item_ranges(run.compiled.book),
+                         event_dates=_event_dates(run.case_file)), out)
         return
     _emit({"table": ranking_table, "json": to_json, "csv": to_csv}[fmt](run.ledger), out)
 
@@ -174,7 +180,8 @@ def self_check(rules, overlays, sets, cases, department, as_of, fmt, out, depart
 @rules_options
 @cases_option
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month of the bulletin, such as 2020-06.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True,
+              help="html: one self-contained page with the chart, for circulating and printing.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the run succeeds).")
 @departments_option
 @skip_option
@@ -189,6 +196,10 @@ def bulletin(rules, overlays, sets, cases, month, fmt, out, departments, skip_in
     compiled = _compiled(_rulebook_for(rules, case_file), overlays, sets)
     document = _guard(monthly.build, compiled, case_file, month, skip_invalid, jobs, departments)
     _tell_skipped(document["input"]["skipped"])
+    if fmt == "html":
+        from .html_report import bulletin_html
+        _emit(bulletin_html(document), out)
+        return
     _emit(to_json(document) if fmt == "json" else bulletin_text(document), out)
 
 

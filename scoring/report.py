@@ -240,11 +240,11 @@ def bulletin(document: dict) -> str:
 
 
 def rank_move(change: dict | None) -> str:
-    """↑2, ↓1, = (unchanged), or — (no rank to compare with)."""
-    if not change:
+    """↑2, ↓1, 持平 (unchanged), or — (no rank to compare with)."""
+    if not change or change.get("rank") is None:
         return "—"
     if not change["rank"]:
-        return "="
+        return "持平"
     return f"↑{change['rank']}" if change["rank"] > 0 else f"↓{-change['rank']}"
 
 
@@ -259,7 +259,9 @@ def _event_name(event: dict) -> str:
     return EVENT_NAMES.get(event["type"], event["type"]) + (f"（{'、'.join(details)}）" if details else "")
 
 
-LINE_KINDS = {"base": "基础分", "clamp": "限定", "weight": "权重", "scorer": "评分", "gate": "约束"}
+# what each kind of ledger line is; a line without an item is labelled by its kind
+LINE_KINDS = {"rule": "规则", "otherwise": "未命中", "cap": "封顶", "floor": "保底", "multiplier": "系数", "rate": "比率",
+              "base": "基础分", "clamp": "限定", "weight": "权重", "scorer": "评分", "gate": "约束"}
 
 
 def _line_text(line: dict, case: str | None, event_dates) -> str:
@@ -272,14 +274,18 @@ def _line_text(line: dict, case: str | None, event_dates) -> str:
     return f"  {label:<4}{rule} {sign}{_num(points)}分  {line['text']}{tail}"
 
 
-def evidence_labels(line: dict, case: str | None, event_dates) -> list[str]:
-    """The line's evidence events, each with its date: "e12@2020-03-31" (another case's: "2020-J0001/e3@...")."""
-    labels = []
+def evidence_events(line: dict, case: str | None, event_dates) -> list[tuple[str, dt.date | None]]:
+    """The line's evidence events with their dates; "case/event" names another case's event (department lines)."""
+    found = []
     for item in line["evidence"]:
         owner, _, event = item.rpartition("/")
-        day = event_dates.get((owner or case, event))
-        labels.append(f"{item}@{day.isoformat()}" if day else item)
-    return labels
+        found.append((item, event_dates.get((owner or case, event))))
+    return found
+
+
+def evidence_labels(line: dict, case: str | None, event_dates) -> list[str]:
+    """The evidence as text: "e12@2020-03-31" (another case's: "2020-J0001/e3@...")."""
+    return [f"{item}@{day.isoformat()}" if day else item for item, day in evidence_events(line, case, event_dates)]
 
 
 def _num(value) -> str:
