@@ -9,9 +9,11 @@ the ones coming up in the next.
   department's workload and rates count only what had happened. The same at the end of the
   month before gives the change in total and rank.
 - Missed and due: each department's self-check as of the month's end (on the same file):
-  the items whose deadline fell in the month and cost points, and the items still open whose
-  deadline falls in the next month (what it would gain by meeting it). Items are those of the
-  rulebook that declare a `due` date.
+  the items whose deadline fell in the month and that fell short of their points (what is lost
+  for good, and what a late step can still recover), and the items still open whose deadline
+  falls in the next month (what meeting it would gain). The self-check sees the items that
+  declare both a `due` date and the `step` that completes them; items with a due date but no
+  step are named in the document (`untracked`) so that an empty list is not read as "none missed".
 """
 from __future__ import annotations
 
@@ -55,6 +57,11 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_inva
     """The bulletin document of `month` (YYYY-MM)."""
     end = month_end(month)
     first = end.replace(day=1)
+    year = min((e.date for case in case_file.cases for e in case.events), default=end).year
+    if end.year > year:
+        raise InputError([Problem(case_file.path, None, "--month",
+                                  f"{month} is after the year the cases cover ({year}); its last bulletin is {year}-12, "
+                                  "and `scoring score` gives the year's result")])
     previous_end = first - dt.timedelta(days=1)
     next_end = month_end(f"{(end + dt.timedelta(days=1)):%Y-%m}")
     records = pipeline.read_records(compiled, departments, case_file)  # checked against the whole file
@@ -79,8 +86,8 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_inva
                           departments=_present(records, now_file))
         document = check.document()
         failures += [f for f in check.failures if f.case not in {g.case for g in failures}]
-        missed += [_entry(name, i, titles, "cost", "record") for i in document["missed"]
-                   if first.isoformat() <= i["due"] <= end.isoformat() and i["cost"] > 0]
+        missed += [_entry(name, i, titles, "cost", "recoverable", "record") for i in document["missed"]
+                   if first.isoformat() <= i["due"] <= end.isoformat()]
         due += [_entry(name, i, titles, "workdays_left", "points", "missing") for i in document["at_risk"]
                 if end.isoformat() < i["due"] <= next_end.isoformat()]
     report_progress("month-end checks", len(names), len(names))
@@ -92,8 +99,9 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_inva
         rows.append({"department": d["department"], **({"group": d["group"]} if "group" in d else {}),
                      "rank": d["rank"], "total": d["total"], "grade": d["grade"], "cases": d["cases_scored"],
                      "previous": None if old is None else {"rank": old["rank"], "total": old["total"], "grade": old["grade"]},
-                     "change": None if not ranked else {"total": _difference(d["total"], old["total"]),
-                                                        "rank": old["rank"] - d["rank"]},
+                     # an unranked department (too few cases) still has a total that moved
+                     "change": None if old is None else {"total": _difference(d["total"], old["total"]),
+                                                         "rank": old["rank"] - d["rank"] if ranked else None},
                      "missed": sum(1 for m in missed if m["department"] == d["department"]),
                      "due_next_month": sum(1 for m in due if m["department"] == d["department"])})
     order = lambda e: (e["due"], natural_key(e["case"]), e["department"], e["criterion"])  # noqa: E731
@@ -110,6 +118,8 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_inva
         "departments": rows,
         "missed": sorted(missed, key=order),
         "due_next_month": sorted(due, key=order),
+        "untracked": [{"criterion": c.id, "title": c.title} for c in compiled.criteria if c.due is not None and c.step is None],
+        "dated_items": sum(1 for c in compiled.criteria if c.due is not None),
     }
 
 

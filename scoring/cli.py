@@ -609,9 +609,9 @@ def _run(compiled, cases: str | CaseFile, skip_invalid, jobs, departments=None) 
     try:
         run = pipeline.run(compiled, cases, skip_invalid=skip_invalid, jobs=jobs, departments=departments)
     except ScoringError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
     if run.recovered:
+        progress.clear()
         click.echo(f"warning: a worker process died while scoring {', '.join(run.recovered)}; "
                    "each was scored again alone and completed", err=True)
     _tell_skipped(run.ledger["input"]["skipped"])
@@ -620,6 +620,7 @@ def _run(compiled, cases: str | CaseFile, skip_invalid, jobs, departments=None) 
 
 def _tell_skipped(skipped: list[dict]) -> None:
     """The cases left out (--skip-invalid), on stderr: the output itself lists them too."""
+    progress.clear()
     for entry in skipped:
         click.echo(f"skipped: case {entry['case'] or '?'}: {'; '.join(entry['problems'])}", err=True)
 
@@ -666,6 +667,7 @@ def _emit(text: str | bytes, out: str | None) -> None:
 
 
 def _fail(message: str, code: int = 2):
+    progress.clear()
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 

@@ -13,7 +13,8 @@ import math
 from html import escape
 
 from .lang.bounds import Interval, format_interval
-from .report import KIND_NAMES, LINE_KINDS, ROLE_NAMES, _fixed, _num, evidence_events, rank_move
+from .report import (KIND_NAMES, LINE_KINDS, ROLE_NAMES, _fixed, _num, bulletin_notes, evidence_events, rank_move,
+                     ranking, rulebook_line, skipped_note)
 
 MINUS = "\u2212"  # a real minus sign, as wide as the plus
 
@@ -30,13 +31,13 @@ def score_html(ledger: dict, *, grades: list[str], ranges: dict[str, tuple],
     """The year's report: header, ranking, chart, and per department its items, lines and cases."""
     book, source = ledger["rulebook"], ledger["input"]
     departments = ledger["departments"]
-    facts = [f"规则 {book['id']} {book['version']}（sha256 {book['sha256'][:12]}）",
+    facts = [rulebook_line(book),
              f"办件 {source['cases']} 件、承办记录 {source['handlers']} 条",
              f"输入 sha256 {source['sha256'][:12]}"]
     if source["skipped"]:
-        facts.append(f"已跳过 {len(source['skipped'])} 件")
+        facts.append(skipped_note(source["skipped"]))
     details = "".join(_department(i, d, grades, ranges, event_dates) for i, d in enumerate(departments, 1))
-    sections = [("排名", _score_ranking(departments, grades)),
+    sections = [("排名", _score_ranking(ledger, grades)),
                 ("总分", _chart(departments, grades)),
                 ("各部门明细", _toolbar() + details)]
     return _page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections)
@@ -45,13 +46,14 @@ def score_html(ledger: dict, *, grades: list[str], ranges: dict[str, tuple],
 def bulletin_html(bulletin: dict) -> str:
     """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines."""
     book, source, grades = bulletin["rulebook"], bulletin["input"], bulletin["grades"]
-    previous = f"（上期截至 {bulletin['previous_as_of']}）" if bulletin.get("previous_as_of") else ""
+    previous = f"（上月截至 {bulletin['previous_as_of']}）" if bulletin.get("previous_as_of") else ""
     facts = [f"截至 {bulletin['as_of']}{previous}",
-             f"规则 {book['id']} {book['version']}（sha256 {book['sha256'][:12]}）",
+             rulebook_line(book),
              f"已交办 {source['cases']} 件", f"输入 sha256 {source['sha256'][:12]}"]
-    sections = [("排名", _bulletin_ranking(bulletin["departments"], grades)),
+    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in bulletin_notes(bulletin))
+    sections = [("排名", _bulletin_ranking(bulletin["departments"], grades) + notes),
                 ("总分", _chart(bulletin["departments"], grades)),
-                (f"本月错过的期限（{len(bulletin['missed'])}）", _missed(bulletin["missed"])),
+                (f"本月到期未得满分的事项（{len(bulletin['missed'])}）", _missed(bulletin["missed"])),
                 (f"下月到期事项（{len(bulletin['due_next_month'])}）", _due(bulletin["due_next_month"]))]
     return _page(f"{bulletin['month']} 月度通报", facts, bulletin["engine"], grades, sections)
 
@@ -194,32 +196,34 @@ def _legend(departments: list[dict], grades: list[str]) -> str:
 
 # ---------------------------------------------------------------- score report parts
 
-def _score_ranking(departments: list[dict], grades: list[str]) -> str:
-    grouped = any("group" in d for d in departments)
-    categories = list({c["category"]: c["title"] for d in departments for c in d.get("categories", [])}.items())
-    rubrics = [] if categories else list({r["rubric"]: r["title"] for d in departments for r in d["rubrics"]}.items())
-    scorers = list({s["scorer"]: s["title"] for d in departments for s in d.get("scorers", [])}.items())
-    parts = categories + rubrics
-    what = "小计" if categories else "平均分"
-    headers = (["#排名"] + (["组别"] if grouped else []) + ["部门", "#办件"] + [f"#{t}{what}（件数）" for _, t in parts]
-               + [f"#{t}" for _, t in scorers] + ["#总分", "等级"])
+def _score_ranking(ledger: dict, grades: list[str]) -> str:
+    """The ranking table of the terminal and the workbook (report.ranking), with links and grade badges."""
+    found = ranking(ledger)
+    grouped = found.headers[1] == "组别"
+    department = 2 if grouped else 1
+    headers = [h if i == department or (grouped and i == 1) or i == len(found.headers) - 1 else f"#{h}"
+               for i, h in enumerate(found.headers)]
     rows = []
-    for i, d in enumerate(departments, 1):
-        found = ({c["category"]: (c["subtotal"], c["cases"]) for c in d.get("categories", [])} if categories
-                 else {r["rubric"]: (r["mean"], r["cases"]) for r in d["rubrics"]})
-        scores = {s["scorer"]: s["score"] for s in d.get("scorers", [])}
-        cells = ([_td(_rank(d["rank"]), num=True)] + ([_td(d.get("group") or "—")] if grouped else [])
-                 + [_td("", f'<a href="#d{i}">{escape(d["department"])}</a>'), _td(d["cases_scored"], num=True)]
-                 + [_td(_part(found.get(key)), num=True) for key, _ in parts]
-                 + [_td(_decimal(scores.get(key)), num=True) for key, _ in scorers]
-                 + [_td("", f"<b>{_decimal(d['total'])}</b>", num=True), _td("", _badge(d["grade"], grades))])
+    for index, (row, d) in enumerate(zip(found.rows, ledger["departments"]), 1):
+        cells = []
+        for i, value in enumerate(row):
+            if i == department:
+                cells.append(_td("", f'<a href="#d{index}">{escape(value)}</a>'))
+            elif i == len(row) - 1:
+                cells.append(_td("", _badge(value, grades)))
+            elif grouped and i == 1:
+                cells.append(_td(value or "—"))
+            elif i == 0:
+                cells.append(_td(_rank(value), num=True))
+            elif found.counted[i]:
+                cells.append(_td(_part(value), num=True))
+            elif i == len(row) - 2:
+                cells.append(_td("", f"<b>{_decimal(value)}</b>", num=True))
+            else:
+                cells.append(_td(_decimal(value), num=True))
         rows.append(_row(*cells, css="unranked" if d["rank"] is None else ""))
-    notes = []
-    if grouped:
-        notes.append("排名在各组别内计算。")
-    if any(d["rank"] is None for d in departments):
-        notes.append("排名为“—”的，办件数不足排名所需件数，不参加排名。")
-    return _table(headers, rows, "ranking") + "".join(f'<p class="note">{n}</p>' for n in notes)
+    # the first note (rulebook and input) is in the page's header already
+    return _table(headers, rows, "ranking") + "".join(f'<p class="note">{escape(n)}</p>' for n in found.notes[1:])
 
 
 def _rank(rank) -> str:
@@ -341,8 +345,8 @@ def _signed(value) -> str:
 
 def _bulletin_ranking(departments: list[dict], grades: list[str]) -> str:
     grouped = any("group" in d for d in departments)
-    headers = (["#排名"] + (["组别"] if grouped else []) + ["部门", "#办件", "#总分", "#较上期", "#名次变化", "等级",
-                                                         "上期", "#错过期限", "#下月到期"])
+    headers = (["#排名"] + (["组别"] if grouped else []) + ["部门", "#办件", "#总分", "#较上月", "#升降", "等级",
+                                                         "上月", "#本月失分项", "#下月到期"])
     rows = []
     for d in departments:
         change, previous = d.get("change"), d.get("previous")
@@ -382,7 +386,9 @@ def _deadlines(items: list[dict], headers: list[str], cells, css: str) -> str:
 
 
 def _missed(items: list[dict]) -> str:
-    return _deadlines(items, ["#失分", "情况"], lambda i: [_td(_signed(-i["cost"]), num=True), _td(i["record"])], "missed")
+    return _deadlines(items, ["#已失分", "#仍可挽回", "情况"],
+                      lambda i: [_td(_num(i["cost"]), num=True), _td(_num(i["recoverable"]) if i["recoverable"] else "—", num=True),
+                                 _td(i["record"])], "missed")
 
 
 def _due(items: list[dict]) -> str:

@@ -1,8 +1,9 @@
 """Progress of long runs: one line on stderr, rewritten in place, only when stderr is a terminal.
 
-The code doing the work calls `report(what, done, total)` wherever it knows how far it is;
+The code doing the work calls `report(stage, done, total)` wherever it knows how far it is;
 nothing is shown unless the command line asked for it with `on_terminal()`, and that shows
-nothing in pipes, files and CI logs, so their output stays as it was.
+nothing in pipes, files and CI logs, so their output stays as it was. Before printing a
+message to stderr, call `clear()`: the message then starts on a clean line.
 """
 from __future__ import annotations
 
@@ -10,49 +11,63 @@ import sys
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, TextIO
+from typing import TextIO
 
-_reporter: ContextVar[Callable[[str, int, int, str], None] | None] = ContextVar("progress", default=None)
 INTERVAL = 0.1  # seconds between redraws: the terminal is not the bottleneck
+
+
+class _Line:
+    """The progress line. Stages nest (the cases scored for each department checked): it shows
+    every stage under way; a finished stage leaves it."""
+
+    def __init__(self, stream: TextIO):
+        self.stream, self.stages, self.last = stream, {}, 0.0
+
+    def show(self, stage: str, done: int, total: int, detail: str) -> None:
+        started_or_ended = stage not in self.stages or done >= total
+        if done >= total:
+            self.stages.pop(stage, None)
+        else:
+            self.stages[stage] = f"{stage} {done}/{total} {100 * done // total}%" + (f" {detail}" if detail else "")
+        now = time.monotonic()
+        if not started_or_ended and now - self.last < INTERVAL:
+            return
+        self.last = now
+        self.draw(" · ".join(self.stages.values()))
+
+    def draw(self, text: str) -> None:
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+
+
+_line: ContextVar[_Line | None] = ContextVar("progress", default=None)
 
 
 def report(stage: str, done: int, total: int, detail: str = "") -> None:
     """`done` of `total` in `stage` (detail: what is being done now); done == total ends the stage."""
-    reporter = _reporter.get()
-    if reporter is not None:
-        reporter(stage, done, total, detail)
+    line = _line.get()
+    if line is not None:
+        line.show(stage, done, total, detail)
+
+
+def clear() -> None:
+    """Blank the progress line (it is drawn again at the next report)."""
+    line = _line.get()
+    if line is not None:
+        line.draw("")
 
 
 @contextmanager
 def on_terminal(stream: TextIO | None = None):
-    """Show progress on `stream` (stderr) while the block runs, if it is a terminal; clear the line after.
-
-    Stages nest (the cases scored for each department checked): the line shows every stage
-    under way; a finished stage leaves it, so messages printed next start on a clean line."""
+    """Show progress on `stream` (stderr) while the block runs, if it is a terminal; clear the line after."""
     stream = stream or sys.stderr
     if not stream.isatty():
         yield
         return
-    stages: dict[str, str] = {}
-    last = [0.0]
-
-    def show(stage: str, done: int, total: int, detail: str) -> None:
-        started_or_ended = (stage not in stages) or done >= total
-        if done >= total:
-            stages.pop(stage, None)
-        else:
-            stages[stage] = f"{stage} {done}/{total} {100 * done // total}%" + (f" {detail}" if detail else "")
-        now = time.monotonic()
-        if not started_or_ended and now - last[0] < INTERVAL:
-            return
-        last[0] = now
-        stream.write("\r\x1b[K" + " · ".join(stages.values()))
-        stream.flush()
-
-    token = _reporter.set(show)
+    line = _Line(stream)
+    token = _line.set(line)
     try:
         yield
     finally:
-        _reporter.reset(token)
-        stream.write("\r\x1b[K")
-        stream.flush()
+        _line.reset(token)
+        line.draw("")

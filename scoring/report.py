@@ -73,7 +73,7 @@ def ranking(ledger: dict) -> Ranking:
         cells += [s["score"] for s in d.get("scorers", [])]
         rows.append([d["rank"]] + ([d["group"]] if grouped else []) + [d["department"]] + cells + [d["total"], d["grade"]])
     book, source = ledger["rulebook"], ledger["input"]
-    notes = [f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 办件 {source['cases']} 件、"
+    notes = [f"{rulebook_line(book)} · 办件 {source['cases']} 件、"
              f"承办记录 {source['handlers']} 条 · 输入 sha256 {source['sha256'][:12]}"]
     if items and not named:
         notes.append("；".join(f"{c['criterion']} {c['title']}" for c in items) + "。")
@@ -90,8 +90,13 @@ def ranking(ledger: dict) -> Ranking:
     if any(d["rank"] is None for d in departments):
         notes.append("排名为“—”的，办件数不足排名所需件数。")
     if source["skipped"]:
-        notes.append(f"已跳过 {len(source['skipped'])} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in source["skipped"]))
+        notes.append(skipped_note(source["skipped"]))
     return Ranking(headers, counted, rows, notes)
+
+
+def rulebook_line(book: dict) -> str:
+    """Which rules made a document: "规则 id version (sha256 prefix)" in every report."""
+    return f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]})"
 
 
 def ranking_table(ledger: dict) -> str:
@@ -162,7 +167,7 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
     d = document
     book, source = d["rulebook"], d["input"]
     out = [f"{d['department']}  自查  截至 {d['as_of']}",
-           f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 输入 sha256 {source['sha256'][:12]} · "
+           f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
            f"已交办 {source['cases']} 件", ""]
     others = d["decided_by_others"]
     out.append(f"已得分（此后不再有任何进展）  {_fixed(d['floor'])}  {d['floor_grade'] or '—'}")
@@ -210,23 +215,23 @@ def bulletin(document: dict) -> str:
     d = document
     book, source = d["rulebook"], d["input"]
     out = [f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
-           f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]}) · 输入 sha256 {source['sha256'][:12]} · "
+           f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
            f"截至月末已交办 {source['cases']} 件", ""]
     grouped = any("group" in r for r in d["departments"])
     rows = [[_num(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
             [r["department"], _fixed(r["total"]), _signed(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
              r["cases"], r["missed"], r["due_next_month"]] for r in d["departments"]]
-    headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", "总分", "较上月", "等级", "办件", "本月逾期", "下月到期"]
+    headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", "总分", "较上月", "等级", "办件", "本月失分项", "下月到期"]
     left = 4 if grouped else 3
     out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
                         colalign=["right"] + ["left"] * (left - 1) + ["right", "right", "left", "right", "right", "right"]))
-    out += ["", "总分为截至月末已取得的分数：月末之后的事件不计，尚未办结的事项按未得分计。"
-                "“升降”为较上月排名的变化；上月未排名的为“—”。"]
+    out += [""] + bulletin_notes(d)
     missed, due = d["missed"], d["due_next_month"]
-    out += ["", f"本月错过的期限（{len(missed)} 项）" if missed else "本月错过的期限：无"]
+    out += ["", f"本月到期未得满分的事项（{len(missed)} 项）" if missed else "本月到期未得满分的事项：无"]
     if missed:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], _num(m["cost"]), m["record"]]
-                             for m in missed], headers=["部门", "案号", "事项", "期限", "失分", "情况"],
+        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], _num(m["cost"]),
+                              _num(m["recoverable"]) if m["recoverable"] else "—", m["record"]] for m in missed],
+                            headers=["部门", "案号", "事项", "期限", "已失分", "仍可挽回", "情况"],
                             tablefmt="simple", disable_numparse=True))
     out += ["", f"下月到期事项（{len(due)} 项）" if due else "下月到期事项：无"]
     if due:
@@ -234,9 +239,30 @@ def bulletin(document: dict) -> str:
                               _num(m["points"]), m["missing"]] for m in due],
                             headers=["部门", "案号", "事项", "期限", "剩余工作日", "分值", "待办"], tablefmt="simple",
                             disable_numparse=True))
-    if source["skipped"]:
-        out += ["", f"已跳过 {len(source['skipped'])} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in source["skipped"])]
     return "\n".join(out) + "\n"
+
+
+def bulletin_notes(document: dict) -> list[str]:
+    """What the bulletin's figures mean and what it cannot see: under its table, in text and HTML alike."""
+    d = document
+    notes = ["总分为截至月末已取得的分数：月末之后的事件不计，尚未办结的事项按未得分计。“升降”为较上月排名的变化，"
+             "上月或本月未排名的为“—”。"]
+    if any("group" in r for r in d["departments"]):
+        notes.append("排名在各组别内计算。")
+    if any(r["rank"] is None for r in d["departments"]):
+        notes.append("排名为“—”的，办件数不足排名所需件数。")
+    if not d["dated_items"]:
+        notes.append("本规则的事项均未规定期限（due），不列到期事项。")
+    elif d["untracked"]:
+        items = "、".join(f"{u['criterion']} {u['title']}" for u in d["untracked"])
+        notes.append(f"{items} 规定了期限但未规定完成它的办理步骤（step），无法判定是否到期未办，未列入下列清单。")
+    if d["input"]["skipped"]:
+        notes.append(skipped_note(d["input"]["skipped"]))
+    return notes
+
+
+def skipped_note(skipped: list[dict]) -> str:
+    return f"已跳过 {len(skipped)} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in skipped)
 
 
 def rank_move(change: dict | None) -> str:

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from .ledger import ledger_lines, number
-from .report import KIND_NAMES, LINE_KINDS, ROLE_NAMES, evidence_labels, ranking
+from .report import KIND_NAMES, LINE_KINDS, ROLE_NAMES, _fixed, evidence_labels, ranking, rulebook_line, skipped_note
 from .selfcheck import CSV_COLUMNS as WORK_COLUMNS
 from .selfcheck import work_list
 
@@ -81,9 +81,9 @@ def self_check_workbook(document: dict, ranges: dict[str, tuple], event_dates: d
     sheet = workbook.active
     sheet.title = "自查"
     categories = any("category" in c for c in d["criteria"])
-    title = [f"{d['department']} 自查 截至 {d['as_of']}", _rulebook_line(d),
-             f"已得分 {_text(d['floor'])}（{d['floor_grade'] or '—'}）；可达上限 {_text(d['ceiling'])}"
-             f"（{d['ceiling_grade'] or '—'}）；仅靠本单位 {_text(d['ceiling_own_steps'])}"]
+    title = [f"{d['department']} 自查 截至 {d['as_of']}", rulebook_line(d['rulebook']),
+             f"已得分 {_fixed(d['floor'])}（{d['floor_grade'] or '—'}）；可达上限 {_fixed(d['ceiling'])}"
+             f"（{d['ceiling_grade'] or '—'}）；仅靠本单位 {_fixed(d['ceiling_own_steps'])}"]
     rows = [([c.get("category")] if categories else []) +
             [c["criterion"], c["title"], _level(c["level"]), *_range_cells(ranges, c["criterion"]), c["floor"], c["ceiling"]]
             for c in d["criteria"]]
@@ -106,9 +106,12 @@ def _ranking_sheet(sheet, ledger: dict) -> None:
     for title, counted in zip(found.headers, found.counted):
         headers += [title, f"{title}件数"] if counted else [title]
         numbered.append(len(headers) - 1 - counted)
-    rows = [[part for value, counted in zip(row, found.counted)
-             for part in ((value if value is not None else (None, None)) if counted else (value,))] for row in found.rows]
     first_number = 3 if "组别" in found.headers else 2
+    # rank, group and grade: "—" where there is none, as the notes under the table say
+    text = [i < first_number or i == len(found.headers) - 1 for i in range(len(found.headers))]
+    rows = [[part for value, counted, is_text in zip(row, found.counted, text)
+             for part in ((value if value is not None else (None, None)) if counted else
+                          ("—" if is_text and value is None else value,))] for row in found.rows]
     _table(sheet, [f"{ledger['rulebook']['title']} 排名"], headers, rows, notes=found.notes,
            points=[i for i in numbered if first_number <= i < len(headers) - 1])
 
@@ -123,11 +126,14 @@ def _ledger_sheet(sheet, ledger: dict, lines, event_dates) -> None:
         case_cells = ([KIND_NAMES.get(case["kind"], case["kind"]), case["title"], ROLE_NAMES.get(case["role"], case["role"]),
                        case["total"]] if case else [None] * 4)
         rows.append([d["department"], d["rank"], d["grade"], d["total"], case_id, *case_cells,
-                     line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"]), line["rule"], line["kind"],
+                     line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"]), line["rule"],
+                     LINE_KINDS.get(line["kind"], line["kind"]),
                      line["points"], "，".join(evidence_labels(line, case_id, event_dates)), line["text"]]
                     + ([line.get("category")] if categories else []))
-    _table(sheet, [f"{_rulebook_line(ledger)}：每行一项得分或失分，依据为记录中的事件"],
-           LEDGER_HEADERS + (["计入类别"] if categories else []), rows, points=[3, 8, 12])
+    skipped = ledger["input"]["skipped"]
+    _table(sheet, [f"{rulebook_line(ledger['rulebook'])}：每行一项得分或失分，依据为记录中的事件"],
+           LEDGER_HEADERS + (["计入类别"] if categories else []), rows, points=[3, 8, 12],
+           notes=[skipped_note(skipped)] if skipped else ())
 
 
 def _form_sheet(sheet, ledger: dict, d: dict, ranges: dict[str, tuple], rubrics: dict[str, str | None]) -> None:
@@ -141,7 +147,7 @@ def _form_sheet(sheet, ledger: dict, d: dict, ranges: dict[str, tuple], rubrics:
         rows.append(([categories.get(category, category)] if categories else []) + [cid, item["title"], _level(item["level"]),
                      *_range_cells(ranges, cid), item["points"], lost, _reasons(d, item, high, rubrics.get(cid))])
     rank = d["rank"] if d["rank"] is not None else "未排名"
-    title = [f"{d['department']} 自评表", f"{_rulebook_line(ledger)} · 总分 {_text(d['total'])} · 等级 {d['grade'] or '—'} · 排名 {rank}"]
+    title = [f"{d['department']} 自评表", f"{rulebook_line(ledger['rulebook'])} · 总分 {_fixed(d['total'])} · 等级 {d['grade'] or '—'} · 排名 {rank}"]
     notes = ["每件计分的项目：得分为同类办件的平均分，分值为每件可得的最高分；部门计分的项目：分值为可得的最高分（扣分项为0）。"]
     shift = 1 if categories else 0
     _table(sheet, title, ["类别"] * shift + FORM_HEADERS, rows, notes=notes, points=range(3 + shift, 7 + shift))
@@ -160,7 +166,7 @@ def _reasons(d: dict, item: dict, high, rubric: str | None) -> str:
         if high is None or sum(Fraction(str(line["points"])) for line in lines) < Fraction(str(high)):
             short.append(f"{case['case']}：" + ("；".join(line["text"] for line in lines if line["text"]) or "无得分记录"))
     if not short:
-        return f"{len(cases)}件均得满分" if cases and high is not None else ""
+        return ("该件得满分" if len(cases) == 1 else f"{len(cases)}件均得满分") if cases and high is not None else ""
     more = f"；另{len(short) - MAX_REASONS}件见明细" if len(short) > MAX_REASONS else ""
     return f"{len(cases)}件中{len(short)}件未得满分：" + "\n".join(short[:MAX_REASONS]) + more
 
@@ -212,16 +218,7 @@ def _range_cells(ranges: dict[str, tuple], criterion: str) -> list:
 
 
 def _level(level: str) -> str:
-    return "每件" if level == "case" else "部门"
-
-
-def _text(value) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def _rulebook_line(document: dict) -> str:
-    book = document["rulebook"]
-    return f"规则 {book['id']} {book['version']}（sha256 {book['sha256'][:12]}）"
+    return "每件平均" if level == "case" else "部门"
 
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

@@ -65,18 +65,36 @@ def test_the_change_is_against_the_month_before(june):
     assert moved  # the sample's ranking does move between May and June
 
 
-def test_missed_deadlines_are_those_of_the_month_that_cost_points(june):
+def test_missed_deadlines_are_those_of_the_month_that_fell_short(june):
     missed = june["missed"]
-    assert missed and all("2020-06-01" <= m["due"] <= "2020-06-30" and m["cost"] > 0 for m in missed)
+    assert missed and all("2020-06-01" <= m["due"] <= "2020-06-30" and m["cost"] + m["recoverable"] > 0 for m in missed)
     counts = {r["department"]: r["missed"] for r in june["departments"]}
     assert sum(counts.values()) == len(missed)
     # a department's own self-check on the same date lists the same missed items of June
     check = json.loads(run_ok("self-check", "--rules", RULES, "--cases", SAMPLE, "--department", "市住房建设局",
                               "--as-of", "2020-06-30", "--format", "json"))
     assert sorted((m["case"], m["criterion"], m["due"], m["cost"]) for m in missed if m["department"] == "市住房建设局") == sorted(
-        (m["case"], m["criterion"], m["due"], m["cost"]) for m in check["missed"] if m["due"] >= "2020-06-01" and m["cost"] > 0)
-    late = next(m for m in missed if m["case"] == "2020-J0031")
-    assert late["criterion"] == "L4" and late["cost"] == 20 and "未答复" in late["record"]
+        (m["case"], m["criterion"], m["due"], m["cost"]) for m in check["missed"] if m["due"] >= "2020-06-01")
+    late = next(m for m in missed if m["case"] == "2020-J0031" and m["criterion"] == "L4")
+    assert late["cost"] == 20 and late["recoverable"] == 0 and "未答复" in late["record"]
+
+
+def test_a_late_step_that_can_still_earn_points_shows_what_is_lost_and_what_is_not():
+    december = bulletin("2020-12")
+    late = next(m for m in december["missed"] if m["case"] == "2020-J0095" and m["criterion"] == "L4")
+    assert (late["cost"], late["recoverable"]) == (2, 18)  # not replied by the deadline: a reply next day still earns 18
+    assert december["previous_as_of"] == "2020-11-30"
+
+
+def test_items_with_a_due_date_but_no_step_are_named_not_silently_left_out():
+    document = json.loads(run_ok("bulletin", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
+                                 "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--month", "2020-06",
+                                 "--format", "json"))
+    assert {u["criterion"] for u in document["untracked"]} == {"L2", "H1"}
+    text = run_ok("bulletin", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
+                  "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--month", "2020-06")
+    assert "L2 按时答复、H1 会办意见 规定了期限但未规定完成它的办理步骤（step）" in text
+    assert "L2 按时答复" not in run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06").split("本月到期")[0]
 
 
 def test_items_due_next_month_are_open_and_fall_in_it(june):
@@ -92,7 +110,7 @@ def test_the_table_reads_as_a_bulletin(june):
     assert text.startswith("2020-06 月度通报  截至 2020-06-30")
     for row in june["departments"]:
         assert row["department"] in text
-    assert f"本月错过的期限（{len(june['missed'])} 项）" in text and f"下月到期事项（{len(june['due_next_month'])} 项）" in text
+    assert f"本月到期未得满分的事项（{len(june['missed'])} 项）" in text and f"下月到期事项（{len(june['due_next_month'])} 项）" in text
     up = next(r for r in june["departments"] if r["change"]["rank"] > 0)
     line = next(l for l in text.splitlines() if f" {up['department']} " in l)
     assert f"↑{up['change']['rank']}" in line and f"{up['change']['total']:+.2f}" in line
@@ -107,6 +125,7 @@ def test_the_first_month_has_nothing_to_compare_with():
 
 
 @pytest.mark.parametrize("month, message", [("2020-13", "not a month"), ("June", "not a month"),
+                                            ("2021-01", "--month: 2021-01 is after the year the cases cover (2020)"),
                                             ("2019-12", "no case was assigned by 2019-12-31 (the first on 2020-03-10)")])
 def test_a_bad_month_is_named(month, message):
     result = scoring("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", month)
@@ -122,7 +141,9 @@ def test_groups_and_department_records(tmp_path):
     # every case of the fixture is replied to by June 10 and rated by the end of June: June's ranking is the year's
     assert [(r["department"], r["group"], r["rank"], r["total"]) for r in document["departments"]] == [
         (d["department"], d["group"], d["rank"], d["total"]) for d in ledger["departments"]]
-    assert all(r["change"] is None or r["previous"]["rank"] is not None for r in document["departments"])
+    unranked = next(r for r in document["departments"] if r["rank"] is None)  # too few cases: no rank, but a total
+    assert unranked["change"]["rank"] is None and unranked["change"]["total"] == pytest.approx(
+        unranked["total"] - unranked["previous"]["total"])
 
 
 def test_same_inputs_same_bytes(june):

@@ -49,7 +49,8 @@ def sample_bulletin(ledger: dict, grades: list[str]) -> dict:
     coming = [(d, c) for d in ledger["departments"] for c in d["cases"]
               if c["rubric"] == "lead" and not any(line["criterion"] == "L7" and line["points"] for line in c["lines"])][:5]
     missed = [{"department": d["department"], "case": c["case"], "case_title": c["title"], "criterion": "L4",
-               "title": "按时答复", "due": "2020-06-12", "cost": 20 - line["points"], "record": line["text"]}
+               "title": "按时答复", "due": "2020-06-12", "cost": 20 - line["points"], "recoverable": 0,
+               "record": line["text"]}
               for d, c, line in late]
     due = [{"department": d["department"], "case": c["case"], "case_title": c["title"], "criterion": "L7",
             "title": "答复公开", "due": "2020-07-10", "workdays_left": 7, "points": 10, "missing": "答复尚未公开"}
@@ -67,7 +68,7 @@ def sample_bulletin(ledger: dict, grades: list[str]) -> dict:
     return {"format": "scoring-bulletin/1", "engine": ledger["engine"], "rulebook": ledger["rulebook"],
             "input": {"sha256": ledger["input"]["sha256"], "cases": ledger["input"]["cases"], "skipped": []},
             "month": "2020-06", "as_of": "2020-06-30", "previous_as_of": "2020-05-31", "grades": grades,
-            "departments": departments, "missed": missed, "due_next_month": due}
+            "departments": departments, "missed": missed, "due_next_month": due, "untracked": [], "dated_items": 7}
 
 
 @pytest.fixture(scope="session")
@@ -166,7 +167,8 @@ def test_an_unranked_department_gets_no_bar(sample):
 def test_categories_scorers_and_groups_are_shown(combined):
     ledger, args = combined
     html = score_html(ledger, **args)
-    assert ">建议小计（件数）</th>" in html and ">提案小计（件数）</th>" in html and ">考评</th>" in html
+    assert '<th class="num">建议</th>' in html and '<th class="num">提案</th>' in html and ">考评</th>" in html
+    assert "括号内为件数；各类别小计按权重计入总分" in html  # the notes of the terminal table
     assert "<h4>各类别小计</h4>" in html and "<h4>各评分方</h4>" in html
     assert '<tr class="sub"><th colspan="5">建议</th></tr>' in html and '<th colspan="5">合计</th>' in html
     assert '<text class="group"' in html and ">社会</text>" in html and ">经济</text>" in html
@@ -184,7 +186,7 @@ def test_grades_have_different_colours(sample):
 
 def test_the_bulletin_shows_changes_missed_and_coming_deadlines(bulletin):
     html = bulletin_html(bulletin)
-    assert "<title>2020-06 月度通报</title>" in html and "截至 2020-06-30（上期截至 2020-05-31）" in html
+    assert "<title>2020-06 月度通报</title>" in html and "截至 2020-06-30（上月截至 2020-05-31）" in html
     assert '<span class="up">↑2</span>' in html and '<span class="down">↓1</span>' in html and "持平" in html
     assert '<span class="down">−1.35</span>' in html and '<span class="up">+2.70</span>' in html
     assert html.count("<tr>", html.index('class="missed"')) >= len(bulletin["missed"]) > 0
@@ -201,7 +203,7 @@ def test_a_bulletin_with_nobody_ranked_yet_renders(bulletin):
         d.update(rank=None, total=None, grade=None, previous=None, change=None)
     html = bulletin_html(early)
     assert bar_departments(html) == [] and html.count("未排名</text>") == len(early["departments"])
-    assert html.count('<p class="note">无。</p>') == 2 and "上期截至" not in html
+    assert html.count('<p class="note">无。</p>') == 2 and "上月截至" not in html
 
 
 # ---------------------------------------------------------------- in the browser

@@ -16,16 +16,21 @@ RULES = ROOT / "rules" / "proposal-handling.toml"
 ARGS = ["bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--jobs", "2"]
 
 
-def test_a_terminal_sees_progress_and_a_clean_line_after_it():
+def _on_a_terminal(args: list) -> tuple[str, subprocess.CompletedProcess]:
+    """Run the command line with stderr on a pseudo-terminal: what the terminal showed, and the result."""
     leader, follower = pty.openpty()
     chunks = []
     reader = threading.Thread(target=lambda: _drain(leader, chunks))
     reader.start()
-    result = subprocess.run([str(SCRIPT), *map(str, ARGS)], stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, timeout=300)
+    result = subprocess.run([str(SCRIPT), *map(str, args)], stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, timeout=300)
     os.close(follower)
     reader.join(timeout=30)
     os.close(leader)
-    shown = b"".join(chunks).decode("utf-8")
+    return b"".join(chunks).decode("utf-8"), result
+
+
+def test_a_terminal_sees_progress_and_a_clean_line_after_it():
+    shown, result = _on_a_terminal(ARGS)
     assert result.returncode == 0
     assert "month-end checks 0/15 0% 市知识产权局" in shown and "month-end checks 14/15" in shown
     assert shown.endswith("\r\x1b[K")
@@ -71,3 +76,21 @@ def test_nested_stages_share_the_line_and_a_finished_stage_leaves_it():
                                              "month-end checks 0/2 0% 市民政局 · scoring cases 200/400 50%",
                                              "month-end checks 0/2 0% 市民政局", ""]
     assert screen.getvalue().endswith("\r\x1b[K")
+
+
+def test_a_message_after_clear_starts_on_a_clean_line():
+    screen = Terminal()
+    with progress.on_terminal(screen):
+        progress.report("month-end checks", 1, 15, "市民政局")
+        progress.clear()
+        screen.write("error: something\n")
+    assert "市民政局\r\x1b[Kerror: something\n" in screen.getvalue()
+
+
+def test_an_error_on_a_terminal_is_not_glued_to_the_progress_line(tmp_path):
+    broken = tmp_path / "broken.toml"  # a due date that is a number for cases not yet replied to: fails mid-run
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    broken.write_text(text.replace('due = "reply_due"', 'due = "reply_due if exists(reply) else 1"', 1), encoding="utf-8")
+    assert broken.read_text(encoding="utf-8") != text
+    shown, result = _on_a_terminal(["bulletin", "--rules", broken, "--cases", SAMPLE, "--month", "2020-06"])
+    assert result.returncode == 2 and "month-end checks" in shown and "\r\x1b[Kerror: " in shown and "not a date" in shown

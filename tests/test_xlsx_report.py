@@ -168,7 +168,7 @@ def test_categories_scorers_and_groups_show_in_their_own_columns(tmp_path):
     header, rows = table(book["排名"])
     assert header == ["排名", "组别", "部门", "建议", "建议件数", "提案", "提案件数", "考评", "自评", "互评", "总分", "等级"]
     unranked = next(r for r in rows if r[2] == "市卫生健康委")
-    assert unranked[0] is None and unranked[5] is None  # not ranked; no proposals
+    assert unranked[0] == "—" and unranked[5] is None  # not ranked (as the notes say); no proposals
     form = records(book["市教育局"])
     titles = {c["category"]: c["title"] for c in ledger["departments"][0]["categories"]}
     assert {r["类别"] for r in form} == set(titles.values())
