@@ -13,7 +13,7 @@ import math
 from html import escape
 
 from .lang.bounds import Interval, format_interval
-from .report import (KIND_NAMES, LINE_KINDS, ROLE_NAMES, _fixed, _num, bulletin_notes, evidence_events, rank_move,
+from .report import (KIND_NAMES, LINE_KINDS, ROLE_NAMES, two_decimals, plain_number, bulletin_notes, evidence_events, rank_move,
                      ranking, rulebook_line, skipped_note)
 
 MINUS = "\u2212"  # a real minus sign, as wide as the plus
@@ -146,7 +146,7 @@ def _chart(departments: list[dict], grades: list[str]) -> str:
         value = lo + i * step
         x = _coord(zero + value * scale)
         ticks.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{AXIS - 4}" y2="{height - 6}"/>'
-                     f'<text class="tick" x="{x}" y="{AXIS - 8}" text-anchor="middle">{_num(value)}</text>')
+                     f'<text class="tick" x="{x}" y="{AXIS - 8}" text-anchor="middle">{plain_number(value)}</text>')
     svg = (f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {height}" width="100%" role="img" '
            f'aria-label="各部门总分"><title>各部门总分</title>{"".join(ticks)}{"".join(rows)}</svg>')
     return f'<figure class="chart-box">{svg}{_legend(departments, grades)}</figure>'
@@ -199,25 +199,23 @@ def _legend(departments: list[dict], grades: list[str]) -> str:
 def _score_ranking(ledger: dict, grades: list[str]) -> str:
     """The ranking table of the terminal and the workbook (report.ranking), with links and grade badges."""
     found = ranking(ledger)
-    grouped = found.headers[1] == "组别"
-    department = 2 if grouped else 1
-    headers = [h if i == department or (grouped and i == 1) or i == len(found.headers) - 1 else f"#{h}"
-               for i, h in enumerate(found.headers)]
+    headers = [f"#{h}" if kind in ("rank", "counted", "points", "total") else h  # '#': a column of figures
+               for h, kind in zip(found.headers, found.kinds)]
     rows = []
     for index, (row, d) in enumerate(zip(found.rows, ledger["departments"]), 1):
         cells = []
-        for i, value in enumerate(row):
-            if i == department:
+        for value, kind in zip(row, found.kinds):
+            if kind == "department":
                 cells.append(_td("", f'<a href="#d{index}">{escape(value)}</a>'))
-            elif i == len(row) - 1:
+            elif kind == "grade":
                 cells.append(_td("", _badge(value, grades)))
-            elif grouped and i == 1:
+            elif kind == "group":
                 cells.append(_td(value or "—"))
-            elif i == 0:
+            elif kind == "rank":
                 cells.append(_td(_rank(value), num=True))
-            elif found.counted[i]:
+            elif kind == "counted":
                 cells.append(_td(_part(value), num=True))
-            elif i == len(row) - 2:
+            elif kind == "total":
                 cells.append(_td("", f"<b>{_decimal(value)}</b>", num=True))
             else:
                 cells.append(_td(_decimal(value), num=True))
@@ -249,13 +247,13 @@ def _department(index: int, d: dict, grades: list[str], ranges: dict, event_date
     parts = [_criteria(d, ranges)]
     if d.get("categories"):
         parts.append(_weights("各类别小计", ["类别", "#件数", "#小计", "#权重"],
-                              [(c["title"], c["cases"], _decimal(c["subtotal"]), _num(c["weight"])) for c in d["categories"]]))
+                              [(c["title"], c["cases"], _decimal(c["subtotal"]), plain_number(c["weight"])) for c in d["categories"]]))
     else:
         parts.append(_weights("各类办件平均分", ["办件类别", "#件数", "#平均分", "#权重"],
-                              [(r["title"], r["cases"], _decimal(r["mean"]), _num(r["weight"])) for r in d["rubrics"]]))
+                              [(r["title"], r["cases"], _decimal(r["mean"]), plain_number(r["weight"])) for r in d["rubrics"]]))
     if d.get("scorers"):
         parts.append(_weights("各评分方", ["评分方", "#得分", "#权重"],
-                              [(s["title"], _decimal(s["score"]), _num(s["weight"])) for s in d["scorers"]]))
+                              [(s["title"], _decimal(s["score"]), plain_number(s["weight"])) for s in d["scorers"]]))
     parts.append(f"<h4>部门得分构成</h4>{_department_lines(d, event_dates)}")
     cases = "".join(_case(c, event_dates) for c in d["cases"])
     parts.append(f'<h4>办件（{len(d["cases"])}）</h4><div class="cases">{cases}</div>')
@@ -310,7 +308,7 @@ def _department_lines(d: dict, event_dates) -> str:
 def _case(case: dict, event_dates) -> str:
     kind = KIND_NAMES.get(case["kind"], case["kind"])
     role = ROLE_NAMES.get(case["role"], case["role"])
-    total = "不计分" if case["total"] is None else f"{_num(case['total'])} 分"
+    total = "不计分" if case["total"] is None else f"{plain_number(case['total'])} 分"
     rows = [_line_row(line, case["case"], event_dates) for line in case["lines"]]
     return (f'<details class="case"><summary><code>{escape(case["case"])}</code>'
             f'<span class="muted">{escape(kind)}·{escape(role)}</span><b>{escape(total)}</b>'
@@ -332,13 +330,13 @@ def _line_row(line: dict, case: str | None, event_dates) -> str:
 
 def _decimal(value) -> str:
     """Two decimals, so that columns line up."""
-    return _fixed(value).replace("-", MINUS)
+    return two_decimals(value).replace("-", MINUS)
 
 
 def _signed(value) -> str:
     if value is None:
         return "—"
-    return ("+" if value > 0 else "") + _num(value).replace("-", MINUS)
+    return ("+" if value > 0 else "") + plain_number(value).replace("-", MINUS)
 
 
 # ---------------------------------------------------------------- bulletin parts
@@ -387,13 +385,13 @@ def _deadlines(items: list[dict], headers: list[str], cells, css: str) -> str:
 
 def _missed(items: list[dict]) -> str:
     return _deadlines(items, ["#已失分", "#仍可挽回", "情况"],
-                      lambda i: [_td(_num(i["cost"]), num=True), _td(_num(i["recoverable"]) if i["recoverable"] else "—", num=True),
+                      lambda i: [_td(plain_number(i["cost"]), num=True), _td(plain_number(i["recoverable"]) if i["recoverable"] else "—", num=True),
                                  _td(i["record"])], "missed")
 
 
 def _due(items: list[dict]) -> str:
     return _deadlines(items, ["#剩余工作日", "#分值", "待办"],
-                      lambda i: [_td(_num(i["workdays_left"]), num=True), _td(_num(i["points"]), num=True), _td(i["missing"])],
+                      lambda i: [_td(plain_number(i["workdays_left"]), num=True), _td(plain_number(i["points"]), num=True), _td(i["missing"])],
                       "due")
 
 

@@ -23,12 +23,12 @@ MAX_NAMED_ITEMS = 5  # department items whose titles fit in the table's header
 
 @dataclass
 class Ranking:
-    """The ranking as cells, for the table here and the spreadsheet (scoring.xlsx_report).
+    """The ranking as cells, for the terminal table here, the workbook and the HTML page.
 
-    A cell is a number, text or None (shown "—"); in a `counted` column it is (points, cases)."""
+    A cell is a number, text or None (shown "—"); in a "counted" column it is (points, cases)."""
 
     headers: list[str]
-    counted: list[bool]  # per column: a (points, cases) pair
+    kinds: list[str]  # per column: rank, group, department, counted, points, total or grade
     rows: list[list]
     notes: list[str]  # what the columns mean, under the table
 
@@ -49,7 +49,7 @@ def ranking(ledger: dict) -> Ranking:
     if categories:
         rubric_titles, items = [], []
         parts = [title for _, title in categories]
-        counted = [True] * len(parts)
+        kinds = ["counted"] * len(parts)
     else:
         rubric_titles = [r["title"] for r in first["rubrics"]]
         items = [c for c in first["criteria"] if c["level"] == "department"]
@@ -58,9 +58,9 @@ def ranking(ledger: dict) -> Ranking:
         named = len(items) <= MAX_NAMED_ITEMS
         parts = rubric_titles + (["基础分"] if with_base else []) + [
             f"{c['criterion']} {c['title']}" if named else c["criterion"] for c in items]
-        counted = [True] * len(rubric_titles) + [False] * (len(parts) - len(rubric_titles))
+        kinds = ["counted"] * len(rubric_titles) + ["points"] * (len(parts) - len(rubric_titles))
     headers = ["排名"] + (["组别"] if grouped else []) + ["部门"] + parts + [title for _, title in scorers] + ["总分", "等级"]
-    counted = [False] * (2 + grouped) + counted + [False] * (len(scorers) + 2)
+    kinds = ["rank"] + ["group"] * grouped + ["department"] + kinds + ["points"] * len(scorers) + ["total", "grade"]
     rows = []
     for d in departments:
         if categories:
@@ -84,14 +84,14 @@ def ranking(ledger: dict) -> Ranking:
     elif rubric_titles:
         notes.append("括号内为件数；基础分的算法见 explain 的基础分一行。")
     if scorers:
-        notes.append("总分 = " + " + ".join(f"{s['title']}×{_num(s['weight'])}" for s in first["scorers"]) + "。")
+        notes.append("总分 = " + " + ".join(f"{s['title']}×{plain_number(s['weight'])}" for s in first["scorers"]) + "。")
     if grouped:
         notes.append("排名在各组别内计算。")
     if any(d["rank"] is None for d in departments):
         notes.append("排名为“—”的，办件数不足排名所需件数。")
     if source["skipped"]:
         notes.append(skipped_note(source["skipped"]))
-    return Ranking(headers, counted, rows, notes)
+    return Ranking(headers, kinds, rows, notes)
 
 
 def rulebook_line(book: dict) -> str:
@@ -102,20 +102,17 @@ def rulebook_line(book: dict) -> str:
 def ranking_table(ledger: dict) -> str:
     """The ranking as a terminal table, with its notes under it."""
     found = ranking(ledger)
-    grouped = found.headers[1] == "组别"
 
     def cell(value, column: int) -> str:
+        kind = found.kinds[column]
         if value is None:
             return "—"
-        if found.counted[column]:
-            return f"{_fixed(value[0])} ({value[1]})"
-        if column <= 1 + grouped or column == len(found.headers) - 1:  # rank, group, department; grade
-            return str(value)
-        return _fixed(value)
+        if kind == "counted":
+            return f"{two_decimals(value[0])} ({value[1]})"
+        return two_decimals(value) if kind in ("points", "total") else str(value)
 
     rows = [[cell(value, i) for i, value in enumerate(row)] for row in found.rows]
-    left = 3 if grouped else 2
-    align = ["right"] + ["left"] * (left - 1) + ["right"] * (len(found.headers) - left - 1) + ["left"]
+    align = ["left" if kind in ("group", "department", "grade") else "right" for kind in found.kinds]
     table = tabulate(rows, headers=found.headers, tablefmt="simple", colalign=align, disable_numparse=True)
     return table + "\n\n" + "\n".join(found.notes) + "\n"
 
@@ -125,7 +122,7 @@ def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], d
     out = []
     if case_id is None:
         rank = department["rank"] if department["rank"] is not None else "未排名"
-        out.append(f"{department['department']}  总分 {_fixed(department['total'])}  等级 {department['grade'] or '—'}  排名 {rank}")
+        out.append(f"{department['department']}  总分 {two_decimals(department['total'])}  等级 {department['grade'] or '—'}  排名 {rank}")
         out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
         out.append("")
     out += explain_lines(department, event_dates, case_id)
@@ -148,9 +145,9 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
     cases = [c for c in department["cases"] if case_id is None or c["case"] == case_id]
     for case in cases:
         role = ROLE_NAMES.get(case["role"], case["role"])
-        total = "不计分" if case["total"] is None else f"{_num(case['total'])}分"
+        total = "不计分" if case["total"] is None else f"{plain_number(case['total'])}分"
         if case.get("ceiling") is not None:
-            total += f"（可达{_num(case['ceiling'])}分）"
+            total += f"（可达{plain_number(case['ceiling'])}分）"
         out.append(f"{case['case']}  {KIND_NAMES.get(case['kind'], case['kind'])}·{role}  {total}  {case['title']}")
         for line in case["lines"]:
             out.append(_line_text(line, case["case"], event_dates))
@@ -170,13 +167,13 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
            f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
            f"已交办 {source['cases']} 件", ""]
     others = d["decided_by_others"]
-    out.append(f"已得分（此后不再有任何进展）  {_fixed(d['floor'])}  {d['floor_grade'] or '—'}")
-    out.append(f"可达上限（剩余事项均于次日完成）  {_fixed(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
+    out.append(f"已得分（此后不再有任何进展）  {two_decimals(d['floor'])}  {d['floor_grade'] or '—'}")
+    out.append(f"可达上限（剩余事项均于次日完成）  {two_decimals(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
     if others:
         deciders = "、".join(sorted({o["decided_by"] for o in others}))
-        out.append(f"  其中 {len(others)} 项取决于他人（{deciders}）；仅凭本单位完成剩余事项可达 {_fixed(d['ceiling_own_steps'])}")
+        out.append(f"  其中 {len(others)} 项取决于他人（{deciders}）；仅凭本单位完成剩余事项可达 {two_decimals(d['ceiling_own_steps'])}")
     out.append("")
-    rows = [[f"{c['category'] + '·' if c.get('category') else ''}{c['criterion']} {c['title']}", _fixed(c["floor"]), _fixed(c["ceiling"])]
+    rows = [[f"{c['category'] + '·' if c.get('category') else ''}{c['criterion']} {c['title']}", two_decimals(c["floor"]), two_decimals(c["ceiling"])]
             for c in d["criteria"]]
     out.append(tabulate(rows, headers=["事项", "已得", "可达"], tablefmt="simple", colalign=["left", "right", "right"],
                         disable_numparse=True))
@@ -186,20 +183,20 @@ def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> s
         if rows:
             out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
 
-    section("未到期事项，分值高者在前", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], _num(i["workdays_left"]),
-                                     _num(i["points"]), i["missing"]] for i in d["at_risk"]],
+    section("未到期事项，分值高者在前", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], plain_number(i["workdays_left"]),
+                                     plain_number(i["points"]), i["missing"]] for i in d["at_risk"]],
             ["案号", "事项", "期限", "剩余工作日", "分值", "待办"], "无")
-    section("尚无期限的事项", [[i["case"], f"{i['criterion']} {i['title']}", _num(i["points"]), i["missing"]]
+    section("尚无期限的事项", [[i["case"], f"{i['criterion']} {i['title']}", plain_number(i["points"]), i["missing"]]
                              for i in d["undated"]], ["案号", "事项", "分值", "待办"], "无")
-    section("取决于他人的事项", [[i["case"], f"{i['criterion']} {i['title']}", i["decided_by"], _num(i["points"]), i["missing"]]
+    section("取决于他人的事项", [[i["case"], f"{i['criterion']} {i['title']}", i["decided_by"], plain_number(i["points"]), i["missing"]]
                                for i in others], ["案号", "事项", "取决于", "分值", "待办"], "无")
-    section("已错过的期限", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], _num(i["cost"]),
-                            _num(i["recoverable"]) if i["recoverable"] else "—", i["missing"] or i["record"]]
+    section("已错过的期限", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], plain_number(i["cost"]),
+                            plain_number(i["recoverable"]) if i["recoverable"] else "—", i["missing"] or i["record"]]
                            for i in d["missed"]], ["案号", "事项", "期限", "已失分", "仍可挽回", "情况"], "无")
     section("缺少的记录，尚未发生或尚未录入", [[e["case"], _event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
                          for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
     if d["not_yet_assigned"]:
-        section("尚未交办（按全部按时完成计入上限）", [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), _num(c["ceiling"])]
+        section("尚未交办（按全部按时完成计入上限）", [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), plain_number(c["ceiling"])]
                                           for c in d["not_yet_assigned"]], ["案号", "角色", "可达"], "")
     if d["uncovered_years"]:
         years = "、".join(map(str, d["uncovered_years"]))
@@ -218,8 +215,8 @@ def bulletin(document: dict) -> str:
            f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
            f"截至月末已交办 {source['cases']} 件", ""]
     grouped = any("group" in r for r in d["departments"])
-    rows = [[_num(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
-            [r["department"], _fixed(r["total"]), _signed(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
+    rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
+            [r["department"], two_decimals(r["total"]), _signed(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
              r["cases"], r["missed"], r["due_next_month"]] for r in d["departments"]]
     headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", "总分", "较上月", "等级", "办件", "本月失分项", "下月到期"]
     left = 4 if grouped else 3
@@ -229,14 +226,14 @@ def bulletin(document: dict) -> str:
     missed, due = d["missed"], d["due_next_month"]
     out += ["", f"本月到期未得满分的事项（{len(missed)} 项）" if missed else "本月到期未得满分的事项：无"]
     if missed:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], _num(m["cost"]),
-                              _num(m["recoverable"]) if m["recoverable"] else "—", m["record"]] for m in missed],
+        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], plain_number(m["cost"]),
+                              plain_number(m["recoverable"]) if m["recoverable"] else "—", m["record"]] for m in missed],
                             headers=["部门", "案号", "事项", "期限", "已失分", "仍可挽回", "情况"],
                             tablefmt="simple", disable_numparse=True))
     out += ["", f"下月到期事项（{len(due)} 项）" if due else "下月到期事项：无"]
     if due:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], _num(m["workdays_left"]),
-                              _num(m["points"]), m["missing"]] for m in due],
+        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], plain_number(m["workdays_left"]),
+                              plain_number(m["points"]), m["missing"]] for m in due],
                             headers=["部门", "案号", "事项", "期限", "剩余工作日", "分值", "待办"], tablefmt="simple",
                             disable_numparse=True))
     return "\n".join(out) + "\n"
@@ -297,7 +294,7 @@ def _line_text(line: dict, case: str | None, event_dates) -> str:
     rule = f" [{line['rule']}]" if line["rule"] and line["rule"] != line["criterion"] else ""
     evidence = evidence_labels(line, case, event_dates)
     tail = f"  （依据 {', '.join(evidence)}）" if evidence else ""
-    return f"  {label:<4}{rule} {sign}{_num(points)}分  {line['text']}{tail}"
+    return f"  {label:<4}{rule} {sign}{plain_number(points)}分  {line['text']}{tail}"
 
 
 def evidence_events(line: dict, case: str | None, event_dates) -> list[tuple[str, dt.date | None]]:
@@ -314,11 +311,11 @@ def evidence_labels(line: dict, case: str | None, event_dates) -> list[str]:
     return [f"{item}@{day.isoformat()}" if day else item for item, day in evidence_events(line, case, event_dates)]
 
 
-def _num(value) -> str:
+def plain_number(value) -> str:
     return "—" if value is None else format_number(value)
 
 
-def _fixed(value) -> str:
+def two_decimals(value) -> str:
     """Two decimals in table columns, so that the numbers line up."""
     return "—" if value is None else f"{value:.2f}"
 
@@ -350,11 +347,11 @@ def impact(document: dict) -> str:
     summary = document["summary"]
     out += ["", f"部门：{summary['departments_total_changed']}/{summary['departments']} 个总分变化，"
                 f"{summary['cases_changed']} 件办件、{summary['lines_changed']} 条账目变化"]
-    rows = [[d["department"], _fixed(d["old_total"]), _fixed(d["new_total"]), _signed(d["delta"]),
+    rows = [[d["department"], two_decimals(d["old_total"]), two_decimals(d["new_total"]), _signed(d["delta"]),
              _arrow(d["old_grade"], d["new_grade"]), _arrow(d["old_rank"], d["new_rank"])] for d in document["departments"]]
     out.append(tabulate(rows, headers=["部门", "原总分", "新总分", "变化", "等级", "排名"], tablefmt="simple",
                         colalign=["left", "right", "right", "right", "left", "left"], disable_numparse=True))
-    items = [[d["department"], f"{c['criterion']} {c['title']}", _num(c["old"]), _num(c["new"]), _signed(c["delta"])]
+    items = [[d["department"], f"{c['criterion']} {c['title']}", plain_number(c["old"]), plain_number(c["new"]), _signed(c["delta"])]
              for d in document["departments"] for c in d["criteria"]]
     if items:
         out += ["", "各项变化：", tabulate(items, headers=["部门", "项目", "原分", "新分", "变化"], tablefmt="simple",
@@ -382,7 +379,7 @@ def _changed_line(department: str, case: str, line: dict) -> list:
     if line.get("old_rule"):
         rule = f"{line['old_rule']} → {rule}"
     text = line["new_text"] if line["new_text"] is not None else f"（删除）{line['old_text']}"
-    return [department, case, rule, _num(line["old_points"]), _num(line["new_points"]), text]
+    return [department, case, rule, plain_number(line["old_points"]), plain_number(line["new_points"]), text]
 
 
 def _signed(value) -> str:

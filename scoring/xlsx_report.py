@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from .ledger import ledger_lines, number
-from .report import KIND_NAMES, LINE_KINDS, ROLE_NAMES, _fixed, evidence_labels, ranking, rulebook_line, skipped_note
+from .report import KIND_NAMES, LINE_KINDS, ROLE_NAMES, two_decimals, evidence_labels, ranking, rulebook_line, skipped_note
 from .selfcheck import CSV_COLUMNS as WORK_COLUMNS
 from .selfcheck import work_list
 
@@ -82,8 +82,8 @@ def self_check_workbook(document: dict, ranges: dict[str, tuple], event_dates: d
     sheet.title = "自查"
     categories = any("category" in c for c in d["criteria"])
     title = [f"{d['department']} 自查 截至 {d['as_of']}", rulebook_line(d['rulebook']),
-             f"已得分 {_fixed(d['floor'])}（{d['floor_grade'] or '—'}）；可达上限 {_fixed(d['ceiling'])}"
-             f"（{d['ceiling_grade'] or '—'}）；仅靠本单位 {_fixed(d['ceiling_own_steps'])}"]
+             f"已得分 {two_decimals(d['floor'])}（{d['floor_grade'] or '—'}）；可达上限 {two_decimals(d['ceiling'])}"
+             f"（{d['ceiling_grade'] or '—'}）；仅靠本单位 {two_decimals(d['ceiling_own_steps'])}"]
     rows = [([c.get("category")] if categories else []) +
             [c["criterion"], c["title"], _level(c["level"]), *_range_cells(ranges, c["criterion"]), c["floor"], c["ceiling"]]
             for c in d["criteria"]]
@@ -102,18 +102,18 @@ def self_check_workbook(document: dict, ranges: dict[str, tuple], event_dates: d
 def _ranking_sheet(sheet, ledger: dict) -> None:
     sheet.title = "排名"
     found = ranking(ledger)
-    headers, numbered = [], []
-    for title, counted in zip(found.headers, found.counted):
-        headers += [title, f"{title}件数"] if counted else [title]
-        numbered.append(len(headers) - 1 - counted)
-    first_number = 3 if "组别" in found.headers else 2
-    # rank, group and grade: "—" where there is none, as the notes under the table say
-    text = [i < first_number or i == len(found.headers) - 1 for i in range(len(found.headers))]
-    rows = [[part for value, counted, is_text in zip(row, found.counted, text)
-             for part in ((value if value is not None else (None, None)) if counted else
-                          ("—" if is_text and value is None else value,))] for row in found.rows]
-    _table(sheet, [f"{ledger['rulebook']['title']} 排名"], headers, rows, notes=found.notes,
-           points=[i for i in numbered if first_number <= i < len(headers) - 1])
+    headers, points, rows = [], [], [[] for _ in found.rows]
+    for column, (title, kind) in enumerate(zip(found.headers, found.kinds)):
+        if kind in ("counted", "points", "total"):
+            points.append(len(headers))
+        headers += [title, f"{title}件数"] if kind == "counted" else [title]
+        for row, cells in zip(found.rows, rows):
+            value = row[column]
+            if kind == "counted":
+                cells += value if value is not None else [None, None]
+            else:  # rank, group and grade read "—" where there is none, as the notes under the table say
+                cells.append("—" if value is None and kind in ("rank", "group", "grade") else value)
+    _table(sheet, [f"{ledger['rulebook']['title']} 排名"], headers, rows, notes=found.notes, points=points)
 
 
 def _ledger_sheet(sheet, ledger: dict, lines, event_dates) -> None:
@@ -147,7 +147,7 @@ def _form_sheet(sheet, ledger: dict, d: dict, ranges: dict[str, tuple], rubrics:
         rows.append(([categories.get(category, category)] if categories else []) + [cid, item["title"], _level(item["level"]),
                      *_range_cells(ranges, cid), item["points"], lost, _reasons(d, item, high, rubrics.get(cid))])
     rank = d["rank"] if d["rank"] is not None else "未排名"
-    title = [f"{d['department']} 自评表", f"{rulebook_line(ledger['rulebook'])} · 总分 {_fixed(d['total'])} · 等级 {d['grade'] or '—'} · 排名 {rank}"]
+    title = [f"{d['department']} 自评表", f"{rulebook_line(ledger['rulebook'])} · 总分 {two_decimals(d['total'])} · 等级 {d['grade'] or '—'} · 排名 {rank}"]
     notes = ["每件计分的项目：得分为同类办件的平均分，分值为每件可得的最高分；部门计分的项目：分值为可得的最高分（扣分项为0）。"]
     shift = 1 if categories else 0
     _table(sheet, title, ["类别"] * shift + FORM_HEADERS, rows, notes=notes, points=range(3 + shift, 7 + shift))
