@@ -32,7 +32,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from scoring.xlsx_report import workbook_bytes
+from scoring.reports.xlsx import workbook_bytes
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases-2020.jsonl"

@@ -5,11 +5,11 @@ import functools
 import itertools
 from pathlib import Path
 
-from scoring.cases import Case
-from scoring.compiler import compile_rulebook
-from scoring.evaluate import CaseEvaluator, HandlerResult
-from scoring.rollup import roll_up
-from scoring.rulebook import parse_rulebook
+from scoring.domain.cases import Case
+from scoring.engine.compiler import compile_rulebook
+from scoring.engine.evaluate import CaseEvaluator, HandlerResult
+from scoring.engine.rollup import roll_up
+from scoring.rulebook.load import parse_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "rules" / "proposal-handling.toml"

@@ -7,7 +7,6 @@ total or department total, grade or rank fails.
 import json
 
 import pytest
-
 import reference_oracle as oracle
 from casekit import SAMPLE, departments, score
 from randomcases import random_cases

@@ -4,7 +4,6 @@ import shutil
 import sqlite3
 
 import pytest
-
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring, shuffled_sample
 

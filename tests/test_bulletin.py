@@ -5,7 +5,6 @@ import datetime as dt
 import json
 
 import pytest
-
 from casekit import ROOT, SAMPLE
 from clikit import scoring
 

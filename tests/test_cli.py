@@ -7,10 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from wcwidth import wcswidth
-
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring, shuffled_sample
+from wcwidth import wcswidth
 
 RULES = ("--rules", REFERENCE)
 

@@ -29,10 +29,9 @@ import textwrap
 import threading
 import time
 
-import pytest
-
 import durable.engine as durable_engine  # noqa: E402
 import durable_rules_engine as native  # noqa: E402
+import pytest
 from durable import lang  # noqa: E402
 from durable.lang import c, m, pri, ruleset, when_all, when_any  # noqa: E402
 

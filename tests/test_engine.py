@@ -12,8 +12,18 @@ import threading
 
 import pytest
 
-from scoring.engine import (MAX_FACTS, MAX_PATTERNS, MAX_TESTS_PER_NODE, RULES_PER_RULESET, Check, EngineError, MatchEngine,
-                            Pattern, Rule, _node_keys, _partition, _rule_json)
+from scoring.base.errors import EngineError
+from scoring.engine.durable import (
+    MAX_FACTS,
+    MAX_PATTERNS,
+    MAX_TESTS_PER_NODE,
+    RULES_PER_RULESET,
+    MatchEngine,
+    _node_keys,
+    _partition,
+    _rule_json,
+)
+from scoring.engine.rules import Check, Pattern, Rule
 
 CTX = Pattern("c", (Check("k", "==", 1),))
 
@@ -120,7 +130,7 @@ def test_the_wrapped_engine_makes_no_invalid_reads_under_valgrind():
         import random, sys
         sys.path.insert(0, %r)
         from test_engine import first_reply_rules
-        from scoring.engine import MatchEngine
+        from scoring.engine.durable import MatchEngine
         engine = MatchEngine(first_reply_rules())
         rng = random.Random(1)
         for _ in range(150):
@@ -172,7 +182,8 @@ def test_a_refused_batch_is_reported_and_leaves_the_engine_usable():
         import sys
         sys.path.insert(0, %r)
         from test_engine import first_reply_rules
-        from scoring.engine import EngineError, MatchEngine
+        from scoring.base.errors import EngineError
+        from scoring.engine.durable import MatchEngine
         engine = MatchEngine(first_reply_rules())
         handle, _ = engine._rulesets[0]
         for attempt in range(50):

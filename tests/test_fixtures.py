@@ -9,11 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from casekit import LEAD, REFERENCE, ROOT, case, ev
 from clikit import scoring
-from scoring import pipeline, ruletests
-from scoring.errors import InputError
+
+from scoring.base.errors import InputError
+from scoring.checks import ruletests
+from scoring.engine import session as pipeline
 
 SHIPPED_TESTS = ROOT / "rules" / "proposal-handling.tests"
 

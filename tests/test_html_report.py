@@ -6,14 +6,15 @@ import json
 import re
 
 import pytest
-
-from browser import MM, A4_POINTS, bars, browser, fonts_rendering, load, pdf_page_sizes, png_size  # noqa: F401 (fixture)
+from browser import A4_POINTS, MM, bars, browser, fonts_rendering, load, pdf_page_sizes, png_size  # noqa: F401 (fixture)
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring
-from scoring import bulletin as monthly
-from scoring import pipeline, validate
-from scoring.ingest import load_cases
-from scoring.html_report import FONTS, bulletin_html, score_html
+
+from scoring.checks import bulletin as monthly
+from scoring.checks import validate
+from scoring.engine import session as pipeline
+from scoring.inputs.case_file import load_cases
+from scoring.reports.html import FONTS, bulletin_html, score_html
 
 COMBINED = ROOT / "rules" / "combined-2020.toml"
 COMBINED_FIXTURE = ROOT / "rules" / "combined-2020.tests"

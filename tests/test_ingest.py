@@ -2,11 +2,11 @@
 import json
 
 import pytest
-
 from casekit import case, ev
-from scoring.cases import case_json_schema
-from scoring.errors import InputError
-from scoring.ingest import load_cases
+
+from scoring.base.errors import InputError
+from scoring.domain.cases import case_json_schema
+from scoring.inputs.case_file import load_cases
 
 
 def write(tmp_path, lines, name="cases.jsonl"):

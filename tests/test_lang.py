@@ -4,11 +4,11 @@ from fractions import Fraction
 
 import pytest
 
+from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
 from scoring.lang.syntax import ExprError, parse
 from scoring.lang.template import compile_template
-from scoring.workdays import WorkCalendar
 
 PARAMS = {"points": {"A": 30, "B": 24}, "n": 3, "rate": Fraction(1, 10), "names": ["x", "y"]}
 COMPILER = ExpressionCompiler(WorkCalendar())

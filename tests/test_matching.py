@@ -9,13 +9,13 @@ between two events (ordering and equality), first/last, exists and not exists.
 import itertools
 
 import pytest
-
 from casekit import evaluator_for
-from scoring.cases import Case
-from scoring.evaluate import case_events_of, handler_environment
+from randomcases import random_cases
+
+from scoring.domain.cases import Case
+from scoring.engine.evaluate import case_events_of, handler_environment
 from scoring.lang import values as V
 from scoring.lang.syntax import parse
-from randomcases import random_cases
 
 RULES = {
     "join-before": ({"c": "contact", "r": "first reply"}, "c.date <= r.date and c.mode != 'phone'"),
@@ -72,7 +72,7 @@ def brute_force(evaluator, case: Case, handler, rule_name: str):
 
 
 def compiled_scope(evaluator, bind):
-    from scoring.compiler import EVENT_TYPES
+    from scoring.engine.compiler import EVENT_TYPES
     from scoring.lang.evaluator import Scope
     names = {"case": "case", "handler": "handler", "rubric": "text", "events": "events"}
     names.update({var: "event" for var in bind})
@@ -121,5 +121,5 @@ def test_exists_witness_is_the_earliest_event():
 
 
 def _natural(text):
-    from scoring.cases import natural_key
+    from scoring.domain.cases import natural_key
     return natural_key(text)

@@ -3,12 +3,12 @@ seed's phone-waiver proposal worked by hand on small cases."""
 import tomllib
 
 import pytest
-
 from casekit import LEAD, REFERENCE, ROOT, case, departments, ev, lines_of, points, reference_text, score
-from scoring.compiler import compile_rulebook
-from scoring.errors import InputError
-from scoring.overlay import RuleSources, apply, parse_overlay
-from scoring.rulebook import parse_rulebook
+
+from scoring.base.errors import InputError
+from scoring.engine.compiler import compile_rulebook
+from scoring.rulebook.load import parse_rulebook
+from scoring.rulebook.overlay import RuleSources, apply, parse_overlay
 
 PHONE_WAIVER = ROOT / "rules" / "overlays" / "phone-waiver.toml"
 BASE = parse_rulebook(REFERENCE.read_bytes(), "base.toml")

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from scoring import pipeline
-from scoring.errors import InputError
+from scoring.base.errors import InputError
+from scoring.engine import session as pipeline
 from tests.casekit import CO, LEAD, case, ev
 
 OTHER = "丙局"

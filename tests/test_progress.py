@@ -10,7 +10,7 @@ import threading
 from casekit import ROOT, SAMPLE
 from clikit import SCRIPT, scoring
 
-from scoring import progress
+from scoring.base import progress
 
 RULES = ROOT / "rules" / "proposal-handling.toml"
 ARGS = ["bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--jobs", "2"]

@@ -11,7 +11,6 @@ from fractions import Fraction
 
 import chinese_calendar
 import pytest
-
 from reference_oracle import (
     add_months,
     add_workdays,

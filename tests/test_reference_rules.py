@@ -7,7 +7,6 @@ Sunday Jun 28; Feb 28 2021 is a Sunday.
 from fractions import Fraction
 
 import pytest
-
 from casekit import CO, LEAD, case, departments, ev, lines_of, points, score
 
 

@@ -1,11 +1,11 @@
 """Rulebooks: a malformed one names the file, the key path, the line and the closest name."""
 import pytest
-
 from casekit import REFERENCE, reference_text
-from scoring.compiler import compile_rulebook
-from scoring.errors import InputError
-from scoring.rulebook import parse_rulebook
-from scoring.tomlpos import key_lines, line_of
+
+from scoring.base.errors import InputError
+from scoring.base.tomlpos import key_lines, line_of
+from scoring.engine.compiler import compile_rulebook
+from scoring.rulebook.load import parse_rulebook
 
 
 def problems_of(text: str, compile_too: bool = True) -> list[str]:

@@ -10,11 +10,12 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-
 from casekit import REFERENCE, SAMPLE
-from scoring import pipeline, runner
-from scoring.errors import EngineError
-from scoring.ingest import load_cases
+
+from scoring.base.errors import EngineError
+from scoring.engine import runner
+from scoring.engine import session as pipeline
+from scoring.inputs.case_file import load_cases
 
 CASES = load_cases(SAMPLE).cases[:60]
 RAW = REFERENCE.read_bytes()
@@ -95,6 +96,7 @@ def test_scoring_creates_no_reference_cycles():
     """The runner pauses Python's cycle collector during a run (in the workers too);
     that is only right while scoring leaves nothing for it to collect."""
     import gc
+
     from casekit import evaluator_for, reference_text
     evaluator = evaluator_for(reference_text())
     gc.collect()

@@ -3,7 +3,8 @@ import json
 from collections import Counter
 
 from casekit import SAMPLE
-from scoring.ingest import load_cases
+
+from scoring.inputs.case_file import load_cases
 
 
 def test_the_sample_year_is_valid_and_has_what_it_claims():

@@ -11,15 +11,14 @@ import json
 import random
 
 import pytest
+from casekit import CO, LEAD, REFERENCE, SAMPLE, case, ev, reference_text
 
-from casekit import CO, LEAD, REFERENCE, SAMPLE, case, ev
-from casekit import reference_text
-from scoring.compiler import compile_rulebook
-from scoring.errors import InputError
-from scoring.ingest import load_cases
-from scoring.pipeline import load_compiled, run
-from scoring.rulebook import parse_rulebook
-from scoring.selfcheck import SelfCheck
+from scoring.base.errors import InputError
+from scoring.checks.selfcheck import SelfCheck
+from scoring.engine.compiler import compile_rulebook
+from scoring.engine.session import load_compiled, run
+from scoring.inputs.case_file import load_cases
+from scoring.rulebook.load import parse_rulebook
 
 COMPILED = load_compiled(REFERENCE)
 

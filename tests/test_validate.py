@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from scoring.checks.validate import validate
 from scoring.lang.bounds import format_interval
-from scoring.validate import validate
 from tests.casekit import REFERENCE, ROOT
 from tests.clikit import scoring
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scoring.workdays import CalendarCoverageError, WorkCalendar, add_months
+from scoring.domain.workdays import CalendarCoverageError, WorkCalendar, add_months
 
 D = date.fromisoformat
 

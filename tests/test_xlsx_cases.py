@@ -6,15 +6,15 @@ import tomllib
 from importlib import resources
 
 import pytest
-from openpyxl import Workbook, load_workbook
-
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring
-from scoring.cases import ContactMode, EventType, Kind, Outcome, Rating, Role
-from scoring.errors import InputError
-from scoring.ingest import canonical_case_json, load_cases, parse_cases
-from scoring.pipeline import run
-from scoring.xlsx_cases import cases_to_jsonl, load_mapping, load_xlsx_cases, xlsx_to_records
+from openpyxl import Workbook, load_workbook
+
+from scoring.base.errors import InputError
+from scoring.domain.cases import ContactMode, EventType, Kind, Outcome, Rating, Role
+from scoring.engine.session import run
+from scoring.inputs.case_file import canonical_case_json, load_cases, parse_cases
+from scoring.inputs.register import cases_to_jsonl, load_mapping, load_xlsx_cases, xlsx_to_records
 
 LEDGER = ROOT / "samples" / "ledger-2020.xlsx"
 MAIN = ("案号", "类别", "标题", "提出人", "会议", "承办单位", "办理类型", "交办日期", "签收日期", "答复日期", "办理结果",
@@ -332,7 +332,7 @@ def test_the_default_mapping_can_say_every_value_of_the_format():
                         ("outcome", Outcome), ("rating", Rating)):
         assert meanings[table] == {member.value for member in enum}, table
     assert meanings["flag"] == {True, False}
-    default = tomllib.loads(resources.files("scoring").joinpath("xlsx_mapping.toml").read_text("utf-8"))
+    default = tomllib.loads(resources.files("scoring.inputs").joinpath("register_mapping.toml").read_text("utf-8"))
     assert set(default["main"]["columns"]) == set(mapping.main.kinds) - set(mapping.main.extra)
 
 

@@ -7,10 +7,9 @@ import json
 from fractions import Fraction
 
 import pytest
-from openpyxl import load_workbook
-
 from casekit import ROOT, SAMPLE
 from clikit import scoring
+from openpyxl import load_workbook
 
 RULES = ROOT / "rules" / "proposal-handling.toml"
 COMBINED = ROOT / "rules" / "combined-2020.toml"

@@ -41,7 +41,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Collection, Mapping, Sequence
 
-from ..errors import closest
+from scoring.base.errors import closest
+
 from . import values as V
 from .syntax import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary, parse
 
@@ -264,7 +265,7 @@ def format_interval(interval: Interval | None, places: int = 4) -> str:
 def case_enums() -> dict[str, tuple[str, ...]]:
     """The closed value sets the case schema enforces, keyed as never_true expects
     (add "rubric" with the rulebook's rubric ids)."""
-    from ..cases import ContactMode, EventType, Kind, Outcome, Rating, Role
+    from scoring.domain.cases import ContactMode, EventType, Kind, Outcome, Rating, Role
 
     def ids(enum):
         return tuple(member.value for member in enum)

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
 
-from ..cases import Case, Event, Handler
-from ..errors import closest
-from ..workdays import add_months as calendar_add_months
+from scoring.base.errors import closest
+from scoring.domain.cases import Case, Event, Handler
+from scoring.domain.workdays import add_months as calendar_add_months
+
 from . import values as V
-from .syntax import AGGREGATES, Arith, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary, Attr
+from .syntax import AGGREGATES, Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
 
 Closure = Callable[[dict], Any]
 

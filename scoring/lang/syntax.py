@@ -338,7 +338,7 @@ class _Converter:
             self.fail(node, "only the rule language's functions can be called")
         name = node.func.id
         if name not in FUNCTIONS:
-            from ..errors import closest
+            from scoring.base.errors import closest
 
             self.fail(node, f'unknown function "{name}"{closest(name, FUNCTIONS)}')
         if node.keywords:

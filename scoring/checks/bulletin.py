@@ -1,0 +1,144 @@
+"""The monthly bulletin (月度通报): the ranking at a month's end, how it moved, what was missed, what falls due.
+
+一月一调度、一月一排名、一月一通报: each month the supervisor ranks the departments on the
+cases as they stood at the end of the month, and names the deadlines missed in the month and
+the ones coming up in the next.
+
+- The ranking: `score` on the case file as it stood at the end of the month's last day (every
+  event after it removed, handlers not yet assigned removed: selfcheck.as_of_case), so a
+  department's workload and rates count only what had happened. The same at the end of the
+  month before gives the change in total and rank.
+- Missed and due: each department's self-check as of the month's end (on the same file):
+  the items whose deadline fell in the month and that fell short of their points (what is lost
+  for good, and what a late step can still recover), and the items still open whose deadline
+  falls in the next month (what meeting it would gain). The self-check sees the items that
+  declare both a `due` date and the `step` that completes them; items with a due date but no
+  step are named in the document (`untracked`) so that an empty list is not read as "none missed".
+"""
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import re
+from decimal import Decimal
+
+from scoring.base.errors import InputError, Problem
+from scoring.base.progress import report as report_progress
+from scoring.domain.cases import natural_key
+from scoring.engine import session as pipeline
+from scoring.engine.compiler import CompiledRulebook
+from scoring.inputs.case_file import CaseFile
+from scoring.inputs.records import DepartmentRecords
+from scoring.ledger.build import rulebook_entry, skipped_entries
+from scoring.ledger.document import engine_versions, number
+
+from .selfcheck import SelfCheck, as_of_case
+
+FORMAT = "scoring-bulletin/1"
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_end(month: str, source: str = "--month") -> dt.date:
+    """The last day of a month written YYYY-MM."""
+    found = _MONTH.match(month)
+    if not found or not 1 <= int(found[2]) <= 12:
+        raise InputError([Problem(source, None, "", f'"{month}" is not a month; write it as YYYY-MM, such as 2020-06')])
+    year, number_ = int(found[1]), int(found[2])
+    return dt.date(year, number_, calendar.monthrange(year, number_)[1])
+
+
+def as_of_file(case_file: CaseFile, day: dt.date) -> CaseFile:
+    """The case file as it stood at the end of `day`: cases assigned by then, with the events up to then."""
+    cases = [known for case in case_file.cases if (known := as_of_case(case, day)) is not None]
+    return dataclasses.replace(case_file, cases=cases)
+
+
+def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_invalid: bool = False,
+          jobs: int | None = None, departments=None) -> dict:
+    """The bulletin document of `month` (YYYY-MM)."""
+    end = month_end(month)
+    first = end.replace(day=1)
+    year = min((e.date for case in case_file.cases for e in case.events), default=end).year
+    if end.year > year:
+        raise InputError([Problem(case_file.path, None, "--month",
+                                  f"{month} is after the year the cases cover ({year}); its last bulletin is {year}-12, "
+                                  "and `scoring score` gives the year's result")])
+    previous_end = first - dt.timedelta(days=1)
+    next_end = month_end(f"{(end + dt.timedelta(days=1)):%Y-%m}")
+    records = pipeline.read_records(compiled, departments, case_file)  # checked against the whole file
+
+    now_file = as_of_file(case_file, end)
+    if not now_file.cases:
+        first_day = min((pipeline.assigned_on(c) for c in case_file.cases), default=None)
+        raise InputError([Problem(case_file.path, None, "--month",
+                                  f"no case was assigned by {end}" + (f" (the first on {first_day})" if first_day else ""))])
+    now = pipeline.run(compiled, now_file, skip_invalid, jobs, _present(records, now_file))
+    before_file = as_of_file(case_file, previous_end)
+    before = (pipeline.run(compiled, before_file, skip_invalid, jobs, _present(records, before_file)).ledger
+              if before_file.cases else None)
+    previous = {d["department"]: d for d in (before or {"departments": []})["departments"]}
+
+    missed, due, failures = [], [], list(now.failures)
+    names = [d["department"] for d in now.ledger["departments"]]
+    titles = {case.id: case.title for case in case_file.cases}
+    for done, name in enumerate(names):
+        report_progress("month-end checks", done, len(names), name)
+        check = SelfCheck(compiled, now_file, name, end, skip_invalid=skip_invalid, jobs=jobs,
+                          departments=_present(records, now_file))
+        document = check.document()
+        failures += [f for f in check.failures if f.case not in {g.case for g in failures}]
+        missed += [_entry(name, i, titles, "cost", "recoverable", "record") for i in document["missed"]
+                   if first.isoformat() <= i["due"] <= end.isoformat()]
+        due += [_entry(name, i, titles, "workdays_left", "points", "missing") for i in document["at_risk"]
+                if end.isoformat() < i["due"] <= next_end.isoformat()]
+    report_progress("month-end checks", len(names), len(names))
+
+    rows = []
+    for d in now.ledger["departments"]:
+        old = previous.get(d["department"])
+        ranked = old is not None and old["rank"] is not None and d["rank"] is not None
+        rows.append({"department": d["department"], **({"group": d["group"]} if "group" in d else {}),
+                     "rank": d["rank"], "total": d["total"], "grade": d["grade"], "cases": d["cases_scored"],
+                     "previous": None if old is None else {"rank": old["rank"], "total": old["total"], "grade": old["grade"]},
+                     # an unranked department (too few cases) still has a total that moved
+                     "change": None if old is None else {"total": _difference(d["total"], old["total"]),
+                                                         "rank": old["rank"] - d["rank"] if ranked else None},
+                     "missed": sum(1 for m in missed if m["department"] == d["department"]),
+                     "due_next_month": sum(1 for m in due if m["department"] == d["department"])})
+    order = lambda e: (e["due"], natural_key(e["case"]), e["department"], e["criterion"])  # noqa: E731
+    return {
+        "format": FORMAT,
+        "engine": engine_versions(),
+        "rulebook": rulebook_entry(compiled),
+        "input": {"sha256": case_file.sha256, "cases": now.ledger["input"]["cases"],
+                  "skipped": skipped_entries(case_file, failures)},
+        "month": month,
+        "as_of": end.isoformat(),
+        "previous_as_of": previous_end.isoformat(),
+        "grades": compiled.book.spec.grade_names(),
+        "departments": rows,
+        "missed": sorted(missed, key=order),
+        "due_next_month": sorted(due, key=order),
+        "untracked": [{"criterion": c.id, "title": c.title} for c in compiled.criteria if c.due is not None and c.step is None],
+        "dated_items": sum(1 for c in compiled.criteria if c.due is not None),
+    }
+
+
+def _present(records: DepartmentRecords | None, case_file: CaseFile) -> DepartmentRecords | None:
+    """The records of the departments with a case in the file (the others have none yet at that date)."""
+    if records is None:
+        return None
+    present = {h.department for case in case_file.cases for h in case.handlers}
+    return dataclasses.replace(records, values={k: v for k, v in records.values.items() if k in present})
+
+
+def _entry(department: str, item: dict, titles: dict, *keys: str) -> dict:
+    return {"department": department, "case": item["case"], "case_title": titles[item["case"]],
+            "criterion": item["criterion"], "title": item["title"], "due": item["due"], **{k: item[k] for k in keys}}
+
+
+def _difference(new, old):
+    if new is None or old is None:
+        return None
+    return number(Decimal(str(new)) - Decimal(str(old)))

@@ -1,0 +1,406 @@
+"""Self-assessment as of a date: the score secured so far, what is still reachable, what is at stake.
+
+Floor: the department's score from the case file as it stood at the end of the check date:
+every event dated after it removed, and the handlers not assigned by then removed
+(`as_of_case`). It is exactly what `score` gives for that file.
+
+Ceiling: the score if every remaining step is done in time. An item (criterion) of the
+rulebook may declare its `step`: the event that completes it (a reply with outcome A, a
+face-to-face contact, a publication...) and `when` it can still be taken. For each of the
+department's handlers the self-check adds every step still possible, dated the day after the
+check date (the earliest anything can still happen); a handler named in the file but not
+yet assigned is assigned that day and given every step. Scoring that file gives the
+ceiling. Items decided by others (`decided_by`, such as a member's rating) are shown apart,
+with the ceiling reached by the department's own steps alone.
+
+Per item, three scorings give the points now, if the step is taken tomorrow, and if it had
+been taken at once (the item's full points). With the item's `due` date they give the items
+at risk (not yet due), the deadlines missed and what they cost, and the missing evidence.
+
+The ceiling rests on one assumption, stated in the README: what happens after the check date
+is dated after it and does no better than the declared steps (an extension, for instance, is
+granted before the deadline it extends). The tests check it over the sample year, date by date.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+
+from scoring.base.errors import InputError, Problem, closest
+from scoring.domain.cases import Case, Event, natural_key
+from scoring.domain.workdays import CalendarCoverageError
+from scoring.engine.compiler import CompiledCriterion, CompiledRulebook
+from scoring.engine.evaluate import HandlerResult, case_events_of, case_record_of, handler_environment
+from scoring.engine.rollup import DepartmentResult, roll_up
+from scoring.engine.runner import CaseFailure
+from scoring.engine.session import read_records, score
+from scoring.inputs.case_file import CaseFile
+from scoring.inputs.records import department_values
+from scoring.lang import values as V
+from scoring.ledger.build import case_entry, line_entry, rulebook_entry, skipped_entries
+from scoring.ledger.document import engine_versions, number
+
+FORMAT = "scoring-self-check/1"
+STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
+
+
+def as_of_case(case: Case, as_of: dt.date) -> Case | None:
+    """The case as it stood at the end of `as_of`; None if no handler was assigned by then."""
+    assigned = {e.department for e in case.events if e.type == "assigned" and e.date <= as_of}
+    handlers = [h for h in case.handlers if h.department in assigned]
+    if not handlers:
+        return None
+    events = [e for e in case.events if e.date <= as_of and e.department in assigned]
+    return case.model_copy(update={"handlers": handlers, "events": events})
+
+
+@dataclass
+class Item:
+    """One item of one case, as of the check date."""
+
+    case: str
+    criterion: CompiledCriterion
+    now: int | Fraction  # points as of the check date
+    reachable: int | Fraction  # if its step is taken the day after
+    full: int | Fraction  # if its step had been taken at once
+    due: dt.date | None
+    missing: str  # what the step would add
+    record: str  # what the ledger says now
+
+    @property
+    def gain(self):
+        return self.reachable - self.now
+
+
+class SelfCheck:
+    def __init__(self, compiled: CompiledRulebook, case_file: CaseFile, department: str, as_of: dt.date,
+                 skip_invalid: bool = False, jobs: int | None = None, departments=None):
+        self.compiled, self.case_file, self.department, self.as_of = compiled, case_file, department, as_of
+        self.source = case_file.path
+        records = read_records(compiled, departments, case_file)
+        self.departments = department_values(case_file.cases, records, compiled.book.spec.department_fields)
+        self._check_date()
+        # whole cases: a rule may read the other handlers' events (case_events: the lead's deadline for a
+        # co-handler); only this department's handler is scored (see _score)
+        mine = [case for case in case_file.cases if any(h.department == department for h in case.handlers)]
+        if not mine:
+            names = sorted({h.department for case in case_file.cases for h in case.handlers})
+            raise InputError([Problem(self.source, None, "--department",
+                                      f'no department "{department}" in the cases{closest(department, names)}; '
+                                      f"known: {', '.join(names)}")])
+        current = {case.id: as_of_case(case, as_of) if self._assigned(case) else None for case in mine}
+        if not any(current.values()):
+            first = min(e.date for case in mine for e in case.events if e.type == "assigned")
+            raise InputError([Problem(self.source, None, "--as-of",
+                                      f"{department} had no case assigned by {as_of} (its first assignment is on {first})")])
+        self.skip_invalid, self.jobs = skip_invalid, jobs
+        self.failures: list[CaseFailure] = []
+        self.now = self._score([c for c in current.values() if c], "")
+        failed = {f.case for f in self.failures}
+        mine = [case for case in mine if case.id not in failed]
+        self.unassigned = [case for case in mine if current[case.id] is None]
+
+        step_day = as_of + dt.timedelta(days=1)
+        own, everything, at_once = [], [], []
+        self.envs: dict[str, dict] = {}
+        for case in mine:
+            start = current[case.id] or self._assigned_tomorrow(case, step_day)
+            prepared = self._prepare(start)
+            if prepared is None:
+                continue
+            self.envs[case.id], possible, every = prepared
+            everything.append(_add_steps(start, possible, step_day, department))
+            own.append(_add_steps(start, [c for c in possible if c.decided_by is None], step_day, department))
+            if current[case.id] is not None:
+                # the items' full points: every step taken on the day of the (first) assignment
+                # (the other handlers' events stay: a deadline may depend on them)
+                assignments = [e for e in start.events if e.type == "assigned" and e.department == department]
+                others = [e for e in start.events if e.department != department]
+                at_once.append(_add_steps(_with_events(start, others, assignments), every, min(e.date for e in assignments), department))
+        self.ceiling = self._score(everything, "with its remaining steps added")
+        self.ceiling_own = self._score(own, "with its remaining steps added")
+        full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
+        ideal = {r.case: r for r in self.ceiling.cases}
+        failed = {f.case for f in self.failures}
+        self.items = [item for result in self.now.cases if result.case not in failed
+                      for item in self._items(result, ideal[result.case], full[result.case])]
+
+    # ---------------------------------------------------------------- pieces
+    def _handler(self, case: Case):
+        return next(h for h in case.handlers if h.department == self.department)
+
+    def _assigned(self, case: Case) -> bool:
+        return any(e.type == "assigned" and e.department == self.department and e.date <= self.as_of for e in case.events)
+
+    def _assigned_tomorrow(self, case: Case, day: dt.date) -> Case:
+        """A case not yet assigned to the department: as the others had it by the check date, and
+        the department assigned the day after."""
+        known = as_of_case(case, self.as_of)
+        others = known.handlers if known is not None else []
+        return case.model_copy(update={"handlers": [*others, self._handler(case)],
+                                       "events": [*(known.events if known is not None else []),
+                                                  _event("assigned", day, self.department, {})]})
+
+    def _criteria_shown(self) -> list[tuple]:
+        """((category, criterion id), criterion) of each item scored now or in the ceiling, in the rulebook's order."""
+        keys = set(self.now.criteria) | set(self.ceiling.criteria)
+        categories = [None] + [c.id for c in self.compiled.categories]
+        return [((category, c.id), c) for category in categories for c in self.compiled.criteria if (category, c.id) in keys]
+
+    def _check_date(self) -> None:
+        dates = [e.date for case in self.case_file.cases for e in case.events]
+        if not dates:
+            raise InputError([Problem(self.source, None, "", "the cases have no events: there is nothing to check")])
+        first = min(dates)
+        end = dt.date(first.year, 12, 31)
+
+        def wrong(message: str):
+            raise InputError([Problem(self.source, None, "--as-of", message)])
+
+        if self.as_of < first:
+            wrong(f"{self.as_of} is before the first event of the cases ({first}): nothing had happened yet")
+        if self.as_of > end:
+            wrong(f"{self.as_of} is after the end of the year the cases cover ({first.year}, from their first event "
+                  f"on {first}); for the year's result use `scoring score`")
+        for day, role in ((self.as_of, "the check date"), (self.as_of + dt.timedelta(days=1),
+                                                            "the day after the check date (when remaining steps are dated)")):
+            try:
+                self.compiled.calendar.is_workday(day)
+            except CalendarCoverageError as exc:
+                raise InputError([Problem(self.compiled.book.path, None, "calendar", str(exc))],
+                                 f"{role}, {day}, is outside the working-day calendar") from None
+
+    def _criteria(self, case: Case) -> list[CompiledCriterion]:
+        """The items that apply to the department's handler of the case: its rubric's, and the rubric-free ones."""
+        rubric = self.compiled.rubric_of(self._handler(case).role)
+        rubric_id = rubric.id if rubric else None
+        return [c for c in self.compiled.criteria if c.rubric is None or c.rubric == rubric_id]
+
+    def _prepare(self, case: Case):
+        """The handler's environment as of the date, its items with a step still possible then, and
+        all its items with a step; None if the case's data fails a rule (with --skip-invalid)."""
+        where = ["lets"]
+        try:
+            record = V.Record("department", self.departments.get(self.department, {"name": self.department}))
+            env = handler_environment(self.compiled, case_record_of(case), case_events_of(case), self._handler(case), where,
+                                      record)[0]
+            every, possible = [], []
+            for criterion in self._criteria(case):
+                step = criterion.step
+                if step is None:
+                    continue
+                if criterion.rate is not None:
+                    where[0] = f"{criterion.id} rate"
+                    if not V.truthy(criterion.rate.of(env)):
+                        continue  # the handler does not count in this rate
+                every.append(criterion)
+                where[0] = f"{criterion.id} step"
+                if step.when is None or V.truthy(step.when(env)):
+                    possible.append(criterion)
+            return env, possible, every
+        except V.EvalError as exc:
+            message = f"{where[0]}: {exc}"
+            if not self.skip_invalid:
+                raise InputError([Problem(self.source, None, f"case {case.id}", message)]) from None
+            self.failures.append(CaseFailure(case.id, "data", message))
+            return None
+
+    def _score(self, cases: list[Case], variant: str) -> DepartmentResult:
+        """The department's result on these cases; failing cases are left out with --skip-invalid."""
+        results, failures, _ = score(self.compiled, cases, self.source, self.skip_invalid, self.jobs, self.departments)
+        results = [r for r in results if r.department == self.department]
+        known = {f.case for f in self.failures}
+        for failure in failures:
+            if failure.case not in known:
+                message = f"{failure.message} ({variant})" if variant else failure.message
+                self.failures.append(CaseFailure(failure.case, failure.kind, message))
+        if not results:
+            raise InputError([Problem(self.source, None, "--department",
+                                      f"no case of {self.department} could be scored {variant or 'as of ' + str(self.as_of)}")])
+        (department,) = roll_up(self.compiled, results, self.departments)
+        return department
+
+    def _items(self, now: HandlerResult, ideal: HandlerResult, full: HandlerResult) -> list[Item]:
+        env = self.envs[now.case]
+        items = []
+        for criterion in self.compiled.criteria:
+            if criterion.level != "case" or criterion.rubric != now.rubric:
+                continue
+            path = ("criterion", self.compiled.criteria.index(criterion))
+            try:
+                due = None if criterion.due is None else criterion.due(env)
+                missing = self._missing(criterion, env, now)
+            except V.EvalError as exc:
+                raise InputError([self.compiled.book.problem(path, f"case {now.case}: {exc}")]) from None
+            if due is not None and V.kind(due) != "date":
+                raise InputError([self.compiled.book.problem(path + ("due",), f"case {now.case}: gives {V.kind(due)}, not a date")])
+            items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
+                              _points(full, criterion.id), due, missing,
+                              "；".join(l.text for l in now.lines if l.criterion == criterion.id and l.text)))
+        return items
+
+    def _missing(self, criterion: CompiledCriterion, env: dict, now: HandlerResult) -> str:
+        """What is missing for the item: the step's sentence, else the item's "otherwise" sentence."""
+        if criterion.step is not None and criterion.step.missing is not None:
+            return criterion.step.missing(env)
+        otherwise = [l.text for l in now.lines if l.criterion == criterion.id and l.kind == "otherwise" and l.text]
+        return otherwise[0] if otherwise else _describe(criterion.step.event) if criterion.step else criterion.title
+
+    def _workdays(self, a: dt.date, b: dt.date) -> int | None:
+        """Working days after a up to b; None (noted) where the calendar does not cover the year yet."""
+        try:
+            return self.compiled.calendar.workdays_between(a, b)
+        except CalendarCoverageError as exc:
+            self.uncovered.add(exc.year)
+            return None
+
+    # ---------------------------------------------------------------- the document
+    def document(self) -> dict:
+        spec = self.compiled.book.spec
+        decimals = spec.department.decimals
+        items = sorted(self.items, key=lambda i: (-i.gain, i.due or dt.date.max, natural_key(i.case), i.criterion.id))
+        mine = [i for i in items if i.criterion.decided_by is None]
+
+        def item(i: Item, **extra) -> dict:
+            return {"case": i.case, "criterion": i.criterion.id, "title": i.criterion.title, **extra,
+                    "missing": i.missing if i.gain > 0 else None}
+
+        self.uncovered: set[int] = set()
+        at_risk = [item(i, due=i.due.isoformat(), workdays_left=self._workdays(self.as_of, i.due),
+                        days_left=(i.due - self.as_of).days, points=number(i.gain))
+                   for i in mine if i.gain > 0 and i.due is not None and i.due > self.as_of]
+        undated = [item(i, due=None, points=number(i.gain)) for i in mine if i.gain > 0 and i.due is None]
+        missed = []
+        for i in sorted(mine, key=lambda i: (i.due or dt.date.max, natural_key(i.case), i.criterion.id)):
+            lost = i.full - max(i.now, i.reachable)
+            if i.due is not None and i.due <= self.as_of and (lost > 0 or i.gain > 0):
+                overdue = self._workdays(i.due, self.as_of) if i.gain > 0 else None
+                missed.append(item(i, due=i.due.isoformat(), workdays_overdue=overdue,
+                                   cost=number(max(lost, 0)), recoverable=number(i.gain), record=i.record))
+        others = [item(i, decided_by=i.criterion.decided_by, points=number(i.gain))
+                  for i in items if i.criterion.decided_by is not None and i.gain > 0]
+        ideal = {r.case: r for r in self.ceiling.cases}
+        return {
+            "format": FORMAT,
+            "engine": engine_versions(),
+            "rulebook": rulebook_entry(self.compiled),
+            "input": {"sha256": self.case_file.sha256, "cases": len(self.now.cases),
+                      "skipped": skipped_entries(self.case_file, self.failures)},
+            "department": self.department,
+            "as_of": self.as_of.isoformat(),
+            "floor": number(self.now.total, decimals),
+            "floor_grade": self.now.grade,
+            "ceiling": number(self.ceiling.total, decimals),
+            "ceiling_grade": self.ceiling.grade,
+            "ceiling_own_steps": number(self.ceiling_own.total, decimals),
+            "decided_by_others": others,
+            # an item can show up only in the ceiling (a rubric whose first case is not assigned yet)
+            "criteria": [({"category": key[0]} if key[0] is not None else {}) |
+                         {"criterion": c.id, "title": c.title, "level": c.level,
+                          "floor": _number_or_none(self.now.criteria.get(key)),
+                          "ceiling": _number_or_none(self.ceiling.criteria.get(key))}
+                         for key, c in self._criteria_shown()],
+            "at_risk": at_risk,
+            "undated": undated,
+            "missed": missed,
+            "missing_evidence": self._evidence(ideal),
+            "not_yet_assigned": [{"case": c.id, "role": self._handler(c).role, "ceiling": number(ideal[c.id].total)}
+                                 for c in self.unassigned if c.id in ideal and ideal[c.id].total is not None],
+            "lines": [line_entry(line, with_case=True) for line in self.now.lines],
+            "cases": [{**case_entry(r), "ceiling": _number_or_none(ideal[r.case].total if r.case in ideal else None)}
+                      for r in self.now.cases],
+            # years the calendar does not cover yet: due dates there get days_left but no workdays_left
+            "uncovered_years": sorted(self.uncovered),
+        }
+
+    def _evidence(self, ideal: dict[str, HandlerResult]) -> list[dict]:
+        """The step events whose absence costs points: one entry per case and event."""
+        gains = {(i.case, i.criterion.id): i for i in self.items if i.gain > 0}
+        entries: dict[tuple, dict] = {}
+        for result in self.now.cases:
+            if result.case not in self.envs or result.case not in ideal:
+                continue  # left out (--skip-invalid)
+            for criterion in self.compiled.criteria:
+                if criterion.step is None:
+                    continue
+                if criterion.rate is not None:
+                    before, after = result.rates.get(criterion.id), ideal[result.case].rates.get(criterion.id)
+                    if not (before and after and before.eligible and not before.hit and after.hit):
+                        continue
+                    text = self._missing(criterion, self.envs[result.case], result)
+                elif (result.case, criterion.id) in gains:
+                    text = gains[(result.case, criterion.id)].missing
+                else:
+                    continue
+                entry = entries.setdefault((result.case, _describe(criterion.step.event)), {
+                    "case": result.case, "event": dict(criterion.step.event), "criteria": [], "missing": []})
+                entry["criteria"].append(criterion.id)
+                if text not in entry["missing"]:
+                    entry["missing"].append(text)
+        return sorted(entries.values(), key=lambda e: (natural_key(e["case"]), e["criteria"][0]))
+
+
+def _with_events(case: Case, events: list[Event], added: list[Event]) -> Case:
+    return case.model_copy(update={"events": list(events) + added})
+
+
+def _event(event_type: str, day: dt.date, department: str, fields: dict, n: int = 0) -> Event:
+    return Event.model_validate({**fields, "type": event_type, "id": STEP_ID.format(n),
+                                 "date": day.isoformat(), "department": department})
+
+
+def _add_steps(case: Case, criteria: list[CompiledCriterion], day: dt.date, department: str) -> Case:
+    """The case with each distinct step event of the department's criteria added on `day`."""
+    taken = {e.id for e in case.events}
+    added, seen = [], set()
+    for criterion in criteria:
+        key = _describe(criterion.step.event)
+        if key in seen:
+            continue
+        seen.add(key)
+        n = len(taken) + len(added) + 1
+        fields = {k: v for k, v in criterion.step.event.items() if k != "type"}
+        added.append(_event(criterion.step.event["type"], day, department, fields, n))
+    return _with_events(case, case.events, added)
+
+
+def _describe(event: dict) -> str:
+    return event["type"] + "".join(f" {k}={v}" for k, v in sorted(event.items()) if k != "type")
+
+
+def _number_or_none(value):
+    return None if value is None else number(value)
+
+
+def _points(result: HandlerResult, criterion: str):
+    return sum((l.points for l in result.lines if l.criterion == criterion), 0)
+
+
+
+
+CSV_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
+
+
+def work_list(document: dict) -> list[list]:
+    """One row (CSV_COLUMNS) per item at stake, missed, or waiting on a record: the self-check as a work list."""
+    rows = []
+    for section in ("at_risk", "undated", "decided_by_others", "missed"):
+        for i in document[section]:
+            points = -i["cost"] if section == "missed" else i["points"]
+            rows.append([section, i["case"], i["criterion"], i["title"], i.get("due") or "", i.get("workdays_left", ""),
+                         points, i.get("decided_by", ""), i["missing"] or i.get("record", "")])
+    for e in document["missing_evidence"]:
+        event = " ".join([e["event"]["type"]] + [f"{k}={v}" for k, v in sorted(e["event"].items()) if k != "type"])
+        rows.append(["missing_evidence", e["case"], " ".join(e["criteria"]), event, "", "", "", "", "；".join(e["missing"])])
+    return rows
+
+
+def to_csv(document: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(work_list(document))
+    return out.getvalue()

@@ -1,0 +1,338 @@
+"""`scoring rules validate`: check a rulebook before using it, beyond "it loads".
+
+Every problem that stops a rulebook from loading is listed (syntax, unknown names with the
+closest known one, references between sections, weights of categories and scorers that do
+not add up to 1, overlapping grade bands or tiers). Then, on a rulebook that compiles:
+
+* the range each criterion can give, from the rules' points (scoring.lang.bounds), counting
+  whether a rule fires once or per event, items' bases, caps and floors; the range of each
+  rubric's case total and of the department total, and whether the maximum equals the
+  declared full score;
+* rules that can never fire (a value outside a field's known values, contradictory parts);
+* totals that fall in no grade band (gaps, at the total's rounding), tiers with gaps;
+* rubric weights that do not add up to 1 (they are re-scaled, but it is usually a slip);
+* parameters no expression reads.
+
+A finding names the file, the line and the key, like a loading error.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from scoring.base.errors import InputError, Problem
+from scoring.base.tomlpos import key_lines
+from scoring.engine.compiler import compile_rulebook
+from scoring.lang import values as V
+from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true
+from scoring.lang.syntax import Compare, ExprError, conjuncts, parse
+from scoring.rulebook.load import (
+    DEPARTMENT_COUNTS,
+    Locator,
+    Rulebook,
+    RulebookSpec,
+    check_references,
+    is_tier_table,
+    read_toml,
+    validation_problems,
+)
+
+ANY = Interval(None, None)
+ZERO = Interval(0, 0)
+_NEGATION = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+@dataclass
+class Report:
+    path: str
+    problems: list[Problem]  # each one a reason the check fails
+    ranges: list[tuple[str, str, Interval | None]]  # (item, title, range); empty when it does not compile
+
+
+def validate(path: str | Path) -> Report:
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+        text, data = read_toml(raw, source, "rulebook")
+    except OSError as exc:
+        return Report(source, [Problem(source, None, "", f"cannot read the rulebook: {exc.strerror}")], [])
+    except InputError as exc:
+        return Report(source, exc.problems, [])
+    locator = Locator(source, key_lines(text))
+    try:
+        spec = RulebookSpec.model_validate(data)
+    except ValidationError as exc:
+        return Report(source, validation_problems(exc, RulebookSpec, locator), [])
+    book = Rulebook(spec, source, text, hashlib.sha256(raw).hexdigest(), locator)
+    problems = check_references(book)
+    params_used = None
+    try:
+        params_used = compile_rulebook(book).params_used
+    except InputError as exc:
+        problems += exc.problems
+    except Exception:  # noqa: BLE001 - broken references can trip the compiler; they are reported above
+        if not problems:
+            raise
+    # the rest needs only the typed rulebook: it runs even when an expression is wrong
+    analysis = _Analysis(book, params_used)
+    return Report(source, problems + analysis.findings(), analysis.ranges)
+
+
+def item_ranges(book: Rulebook) -> dict[str, tuple]:
+    """Criterion id -> (lowest, highest) points it can give, per case or per department; None: unbounded.
+
+    The reports' 分值 (full points of an item): the same analysis as `rules validate`."""
+    analysis = _Analysis(book, None)
+    found = {c.id: analysis.criterion(index, c) for index, c in enumerate(book.spec.criterion)}
+    return {cid: (None, None) if item is None else (item.lo, item.hi) for cid, item in found.items()}
+
+
+class _Analysis:
+    def __init__(self, book: Rulebook, params_used: frozenset[str] | None):
+        self.book = book
+        self.spec = book.spec
+        self.params_used = params_used  # None when the rulebook does not compile
+        self.problems: list[Problem] = []
+        self.ranges: list[tuple[str, str, Interval | None]] = []
+        self.enums = {**case_enums(), "rubric": tuple(r.id for r in self.spec.rubric),
+                      "category": tuple(c.id for c in self.spec.category)}
+        self.constants = {"params": self.spec.params}
+        # what a department record can hold: case counts, and the declared ranges of numbers
+        self.fields = {f"department.{name}": Interval(0, None) for name in DEPARTMENT_COUNTS[1:]}
+        self.lists = {}
+        for name, field in self.spec.department_fields.items():
+            declared = Interval(V.from_data(field.min), V.from_data(field.max))
+            if field.kind == "number":
+                self.fields[f"department.{name}"] = declared
+            elif field.kind == "numbers":
+                self.lists[f"department.{name}"] = declared
+        self.lets = {name: node for name, source in self.spec.let.items() if (node := _parsed(source)) is not None}
+
+    def problem(self, path: tuple, message: str) -> None:
+        self.problems.append(self.book.problem(path, message))
+
+    def env(self, facts=(), **ranges) -> BoundsEnv:
+        return BoundsEnv(self.constants, {**self.fields, **ranges}, self.lists, facts, self.enums, self.lets)
+
+    def findings(self) -> list[Problem]:
+        items = {}
+        for index, criterion in enumerate(self.spec.criterion):
+            items[criterion.id] = self.criterion(index, criterion)
+            self.ranges.append((criterion.id, criterion.title, items[criterion.id]))
+        total = self.total(items)
+        self.ranges.append(("total", "总分", total))
+        full = self.spec.rulebook.full_score
+        if full is not None and total is not None and total.hi != V.from_data(full):
+            reach = "has no upper bound" if total.hi is None else f"can reach at most {format_interval(Interval.point(total.hi))}"
+            self.problem(("rulebook", "full_score"), f"the total {reach} ({format_interval(total)}), not the declared full score {full}")
+        self.grades(total)
+        self.tiers()
+        self.weights()
+        self.unused()
+        return self.problems
+
+    # ------------------------------------------------------------------ ranges
+    def criterion(self, index: int, criterion) -> Interval | None:
+        path = ("criterion", index)
+        if criterion.rate is not None:
+            found = self.points(criterion.rate.points, (), rate=(0, 1), hits=(0, None), cases=(1, None))
+            self.never(path + ("rate", "of"), criterion.rate.of)
+            item = found.hull(ZERO) if found is not None else ANY
+        else:
+            parts = []
+            for ri, rule in enumerate(criterion.rule):
+                rule_path = path + ("rule", ri)
+                facts = self.never(rule_path + ("when",), rule.when) if rule.when else ()
+                found = self.points(rule.points, facts) or ANY
+                times = self.times(rule)
+                repeated = (criterion.level == "department" and criterion.per == "case") or (
+                    not rule.once and any(len(spec.split()) == 1 for spec in rule.bind.values())) or rule.each is not None
+                if not repeated:
+                    found = found.hull(ZERO)
+                elif times is None:
+                    found = _repeat(found)
+                else:  # each over a list known now: at most one line per element
+                    found = found.hull(ZERO) * Interval(0, times)
+                parts.append((rule, found, repeated))
+            if criterion.hit == "first":
+                item = ZERO
+                for _, found, _ in parts:
+                    item = item.hull(found)
+            else:
+                item = _sum_exclusive(parts)
+        if criterion.base is not None:
+            item = item + Interval.point(self.constant(criterion.base))
+        if criterion.multiply is not None:
+            factor = self.points(criterion.multiply.by, ()) or ANY
+            item = item.hull(item * factor)
+        return _clamp(item, self.constant(criterion.min), self.constant(criterion.max))
+
+    def times(self, rule) -> int | None:
+        """How many times a rule written with `each` can fire, when its list is known now."""
+        parts = rule.each_parts()
+        found = None if parts is None else self.points(f"len({parts[1]})", ())
+        return found.hi if found is not None and found.is_point else None
+
+    def points(self, source, facts, **ranges) -> Interval | None:
+        if not isinstance(source, str):
+            return Interval.point(V.from_data(source))
+        node = _parsed(source)
+        return None if node is None else bounds(node, self.env(facts, **ranges))
+
+    def constant(self, value):
+        if value is None or not isinstance(value, str):
+            return V.from_data(value)
+        node = _parsed(value)
+        found = None if node is None else bounds(node, self.env())
+        return found.lo if found is not None and found.is_point else None
+
+    def never(self, path: tuple, condition: str | None) -> tuple:
+        """Report a condition that cannot hold; give its parts as facts for the points."""
+        node = None if condition is None else _parsed(condition)
+        if node is None:
+            return ()
+        reason = never_true(node, self.env())
+        if reason:
+            self.problem(path, f"never holds, so the rule can never fire: {reason}")
+        return tuple(conjuncts(node))
+
+    def total(self, items: dict) -> Interval | None:
+        spec = self.spec
+        rubric_totals = []
+        for rubric in spec.rubric:
+            case_items = [items[c.id] for c in spec.criterion if c.level == "case" and c.rubric == rubric.id]
+            found = _sum(case_items)
+            found = _clamp(found, V.from_data(rubric.min), V.from_data(rubric.max))
+            self.ranges.append((f"rubric {rubric.id}", rubric.title, found))
+            rubric_totals.append(found)
+        method = spec.department.method
+        if method == "none" or not rubric_totals:
+            total = ZERO
+        elif method == "sum":
+            total = _repeat(_hull_all(rubric_totals))
+        else:  # a mean, weighted or not, lies within the rubrics' range
+            total = _hull_all(rubric_totals)
+        if spec.department.base is not None:
+            total = total + Interval.point(V.from_data(spec.department.base))
+        total = total + _sum([items[c.id] for c in spec.criterion if c.level == "department"])
+        for category in spec.category:  # a weighted mean of the category subtotals lies within their range
+            total = _clamp(total, V.from_data(category.min), V.from_data(category.max))
+        total = _clamp(total, V.from_data(spec.department.min), V.from_data(spec.department.max))
+        if spec.scorer:
+            weighted = ZERO
+            for scorer in spec.scorer:
+                score = self.points(scorer.score, (), computed=total) or ANY
+                weighted = weighted + score * Interval.point(V.from_data(scorer.weight))
+            total = weighted
+        for gate in spec.gate:
+            if gate.total is not None:
+                total = Interval(total.lo if total.lo is None else min(total.lo, V.from_data(gate.total)), total.hi)
+        return total
+
+    # ------------------------------------------------------------------ other checks
+    def grades(self, total: Interval | None) -> None:
+        bands = sorted(enumerate(self.spec.grade), key=lambda pair: pair[1].min)
+        if not bands:
+            return
+        step = Fraction(1, 10 ** self.spec.department.decimals)
+        for (ia, a), (ib, b) in zip(bands, bands[1:]):
+            if a.max is not None and Fraction(b.min) - Fraction(a.max) > step:
+                self.problem(("grade", ia, "max"), f'totals above {a.max} and below {b.min} fall in no grade band '
+                                                   f'(between "{a.name}" and "{b.name}", at {self.spec.department.decimals} decimals)')
+        low_index, low = bands[0]
+        if total is not None and (total.lo is None or total.lo < Fraction(low.min)):
+            self.problem(("grade", low_index, "min"), f'totals below {low.min} (the lowest band, "{low.name}") get no grade; '
+                                                      "the total " + ("has no lower bound" if total.lo is None else
+                                                                     f"can go down to {format_interval(Interval.point(total.lo))}"))
+        top_index, top = bands[-1]
+        if top.max is not None and total is not None and (total.hi is None or total.hi > Fraction(top.max)):
+            self.problem(("grade", top_index, "max"), f'totals above {top.max} (the highest band, "{top.name}") get no grade')
+
+    def tiers(self) -> None:
+        for name, table in self.spec.params.items():
+            if is_tier_table(table):
+                for index, (a, b) in enumerate(zip(table, table[1:]), start=1):
+                    if a.get("below") is not None and b.get("from") is not None and b["from"] > a["below"]:
+                        self.problem(("params", name, index), f"a gap between tiers: values from {a['below']} up to "
+                                                              f"{b['from']} are in no tier")
+
+    def weights(self) -> None:
+        department = self.spec.department
+        if department.method == "weighted_mean" and department.weights:
+            total = sum((Decimal(w) for w in department.weights.values()), Decimal(0))
+            if total != 1:
+                self.problem(("department", "weights"), f"rubric weights add up to {total}, not 1 (they are re-scaled, "
+                                                        "but a weight is probably mistyped)")
+
+    def unused(self) -> None:
+        if self.params_used is None:
+            return  # an expression that does not compile may be the one reading it
+        for name in self.spec.params:
+            if name not in self.params_used:
+                self.problem(("params", name), "no expression reads this parameter")
+
+
+def _parsed(source: str):
+    """The expression's tree; None when it does not parse (loading reports that)."""
+    try:
+        return parse(source)
+    except ExprError:
+        return None
+
+
+def _clamp(found: Interval, low, high) -> Interval:
+    if low is not None:
+        found = found.max(low)
+    if high is not None:
+        found = found.min(high)
+    return found
+
+
+def _hull_all(items: list[Interval]) -> Interval:
+    found = items[0]
+    for item in items[1:]:
+        found = found.hull(item)
+    return found
+
+
+def _sum(items: list) -> Interval:
+    total = ZERO
+    for item in items:
+        total = total + (item if item is not None else ANY)
+    return total
+
+
+def _repeat(found: Interval) -> Interval:
+    """A rule that may fire any number of times: from 0 to unbounded in the direction of its sign."""
+    return Interval(None if found.lo is None or found.lo < 0 else 0, None if found.hi is None or found.hi > 0 else 0)
+
+
+def _sum_exclusive(parts: list) -> Interval:
+    """Rules that fire once and exclude each other (same events, opposite conditions) add as one: the hull."""
+    groups: list[list] = []
+    for rule, found, repeated in parts:
+        group = next((g for g in groups if not repeated and all(_exclusive(rule, other) for other, _, _ in g)), None)
+        if group is None:
+            groups.append([(rule, found, repeated)])
+        else:
+            group.append((rule, found, repeated))
+    return _sum([_hull_all([found for _, found, _ in group]) for group in groups])
+
+
+def _exclusive(a, b) -> bool:
+    """Both bind the same first/last events and their conditions hold a comparison and its negation."""
+    if a.bind != b.bind or a.once or b.once or not a.when or not b.when:
+        return False
+    if any(len(spec.split()) == 1 for spec in a.bind.values()):
+        return False
+    left, right = _parsed(a.when), _parsed(b.when)
+    if left is None or right is None:
+        return False
+    left, right = conjuncts(left), conjuncts(right)
+    return any(isinstance(x, Compare) and isinstance(y, Compare) and x.op in _NEGATION and y.op == _NEGATION[x.op]
+               and x.left == y.left and x.right == y.right for x in left for y in right)

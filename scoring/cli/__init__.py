@@ -1,0 +1,4 @@
+"""The `scoring` command line: a thin layer over the library (see commands.py)."""
+from .commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,674 @@
+"""Compile a rulebook: expressions to closures, rule conditions to matching-engine rules.
+
+A rule names events (`bind = { r = "first reply", p = "published" }`) and states a
+condition (`when`). The condition is split at its top-level `and`s, and each part goes
+where it can be decided:
+
+* a part about no bound event (the case, the handler, lets): decided in Python, once per
+  case and handler; the rule's context pattern carries the result as a flag;
+* a part about one bound event: decided in Python for each event; the event carries a
+  flag for the pattern it satisfies;
+* a comparison between two bound events (`c.date <= r.date`): a join, done by the
+  matching engine on values computed for each event;
+* `exists(...)` / `not exists(...)` over events: a pattern (the earliest witness) or a
+  negated pattern in the engine; `first`/`last` are negated patterns too ("no earlier
+  reply").
+
+So durable_rules does the matching (joins, absence, first/last), and Python computes the
+per-fact values it matches on. Points and sentences are evaluated in Python on the events
+of each match.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from scoring.base.errors import InputError, Problem, closest
+from scoring.domain.cases import EventType
+from scoring.domain.workdays import WorkCalendar
+from scoring.lang import values as V
+from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
+from scoring.lang.syntax import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts, parse
+from scoring.lang.template import compile_template
+from scoring.rulebook.load import Rulebook
+
+from .rules import Check, Pattern, Rule
+
+EVENT_TYPES = frozenset(t.value for t in EventType)
+ORDER_ATTR = "o"  # every event fact: its position in the handler's timeline
+CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every rule
+_ORDERING = {"<", "<=", ">", ">="}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+@dataclass
+class EventFlag:
+    """A pattern's condition on one event: the fact gets attr=1 when it holds."""
+
+    attr: str
+    event_type: str | None  # None: any event
+    var: str
+    test: Closure | None  # None: the type alone decides
+
+
+@dataclass
+class EventValue:
+    """A value computed for each event of a type, for the engine's joins."""
+
+    attr: str
+    event_type: str | None
+    var: str
+    expr: Closure
+    ordering: bool  # compared with < <= > >= (numbers, dates) or with == != (any kind)
+    expect: str  # static kind the other side of the join has ("any" if unknown)
+
+
+@dataclass
+class ContextFlag:
+    attr: str
+    test: Closure
+
+
+@dataclass
+class CompiledRule:
+    id: str
+    name: str  # its name in the engine
+    criterion: "CompiledCriterion"
+    evidence: tuple[str, ...]  # pattern aliases whose events are the evidence, in order
+    variables: dict[str, str]  # alias -> variable name the points/text see
+    points: Closure | None
+    text: Callable[[dict], str] | None
+    once: bool
+
+
+@dataclass
+class DepartmentRule:
+    """A rule of an item scored once per department (per = "department"): on its record, not on events."""
+
+    id: str
+    each: tuple[str, Closure] | None  # (variable, list): one line per element the condition holds for
+    when: Closure | None
+    points: Closure
+    text: Callable[[dict], str]
+    evidence: tuple[str, ...]  # the record fields it reads, as "department.<field>"
+
+
+@dataclass
+class CompiledMultiply:
+    by: Closure
+    text: Callable[[dict], str]
+
+
+@dataclass
+class CompiledCategory:
+    id: str
+    title: str
+    of: Closure
+    weight: Any
+    min: Any
+    max: Any
+
+
+@dataclass
+class CompiledGate:
+    id: str
+    title: str
+    criterion: str | None
+    when: Closure | None
+    grade: str | None
+    total: Any
+    text: Callable[[dict], str]
+
+
+@dataclass
+class CompiledScorer:
+    id: str
+    title: str
+    weight: Any
+    score: Closure
+
+
+@dataclass
+class CompiledRate:
+    of: Closure
+    hit_rule: str  # engine rule name of the hit condition
+    points: Closure
+    text: Callable[[dict], str]
+    empty: Callable[[dict], str] | None
+
+
+@dataclass
+class CompiledCriterion:
+    id: str
+    title: str
+    level: str
+    rubric: str | None
+    max: Any
+    min: Any
+    hit: str
+    otherwise: Callable[[dict], str] | None
+    rules: list[CompiledRule] = field(default_factory=list)
+    rate: CompiledRate | None = None
+    due: Closure | None = None  # the item's deadline (a date, or null while it is not known)
+    step: CompiledStep | None = None
+    decided_by: str | None = None
+    base: Any = None  # the points the item starts from
+    per: str = "case"
+    category: str | None = None
+    multiply: CompiledMultiply | None = None
+    department_rules: list[DepartmentRule] = field(default_factory=list)
+
+
+@dataclass
+class CompiledStep:
+    """The event that completes an item, the condition for it to be still possible, and what is missing."""
+
+    event: dict
+    when: Closure | None
+    missing: Callable[[dict], str] | None
+
+
+@dataclass
+class CompiledRubric:
+    id: str
+    title: str
+    roles: tuple[str, ...]
+    min: Any
+    max: Any
+
+
+@dataclass
+class CompiledRulebook:
+    book: Rulebook
+    calendar: WorkCalendar
+    lets: list[tuple[str, Closure]]
+    rubrics: list[CompiledRubric]
+    criteria: list[CompiledCriterion]
+    rules: dict[str, CompiledRule]  # engine rule name -> rule
+    engine_rules: list[Rule]
+    event_flags: list[EventFlag]
+    event_values: list[EventValue]
+    context_flags: list[ContextFlag]
+    texts: dict[str, str]
+    categories: list[CompiledCategory] = field(default_factory=list)
+    gates: list[CompiledGate] = field(default_factory=list)
+    scorers: list[CompiledScorer] = field(default_factory=list)
+    group: Closure | None = None  # the department's peer group, for ranking
+    params_used: frozenset[str] = frozenset()  # top-level params some expression reads
+
+    def rubric_of(self, role: str) -> CompiledRubric | None:
+        return next((r for r in self.rubrics if role in r.roles), None)
+
+
+def compile_rulebook(book: Rulebook) -> CompiledRulebook:
+    return _Compiler(book).run()
+
+
+class _Compiler:
+    def __init__(self, book: Rulebook):
+        self.book = book
+        self.spec = book.spec
+        self.problems: list[Problem] = []
+        try:
+            years = {int(year): {"holidays": y.holidays, "workdays": y.workdays} for year, y in self.spec.calendar.years.items()}
+            self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years)
+        except ValueError as exc:
+            raise InputError([book.problem(("calendar",), str(exc))]) from None
+        self.exprs = ExpressionCompiler(self.calendar, self.spec.department_fields)
+        self.params = V.from_data(self.spec.params)
+        self.event_flags: dict[tuple, EventFlag] = {}
+        self.event_values: dict[tuple, EventValue] = {}
+        self.context_flags: dict[tuple, ContextFlag] = {}
+        self.engine_rules: list[Rule] = []
+        self.rules: dict[str, CompiledRule] = {}
+
+    # ------------------------------------------------------------------ entry
+    def run(self) -> CompiledRulebook:
+        base = Scope({"case": "case", "handler": "handler", "rubric": "text", "events": "events", "case_events": "events",
+                      "department": "department"}, {"params": self.params}, EVENT_TYPES)
+        lets = self._lets(base)
+        # a case's category is decided after the lets (a category's condition may use them)
+        of_scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})
+        self.scope = of_scope.with_names(category="text")
+        self.department_scope = Scope({"department": "department", "category": "text"}, {"params": self.params})
+        rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), _number(r.min), _number(r.max)) for r in self.spec.rubric]
+        categories = [CompiledCategory(c.id, c.title, self._expr(("category", i, "of"), c.of, of_scope), _number(c.weight),
+                                       _number(c.min), _number(c.max)) for i, c in enumerate(self.spec.category)]
+        criteria = [self._criterion(index, spec) for index, spec in enumerate(self.spec.criterion)]
+        gates = [self._gate(index, spec) for index, spec in enumerate(self.spec.gate)]
+        scorer_scope = self.department_scope.with_names(computed="number")
+        scorers = [CompiledScorer(s.id, s.title, _number(s.weight), self._expr(("scorer", i, "score"), s.score, scorer_scope))
+                   for i, s in enumerate(self.spec.scorer)]
+        group = self.spec.ranking.group
+        group_fn = None if group is None else self._expr(("ranking", "group"), group, self.department_scope)
+        if self.problems:
+            raise InputError(self.problems, f"{self.book.path}: {len(self.problems)} problem(s) in the rulebook's expressions")
+        return CompiledRulebook(
+            self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
+            self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
+            list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
+            frozenset(self.exprs.params_used))
+
+    def gate_scope(self) -> Scope:
+        """A gate's condition sees the department, its total so far and its points per item."""
+        return self.department_scope.with_names(total="number", items="map")
+
+    def _gate(self, index: int, spec) -> CompiledGate:
+        path = ("gate", index)
+        when = None if spec.when is None else self._expr(path + ("when",), spec.when, self.gate_scope())
+        text = self._template(path + ("text",), spec.text, self.gate_scope())
+        return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade, _number(spec.total), text)
+
+    def _fail(self, path: tuple, exc: ExprError | str, source: str | None = None) -> None:
+        if isinstance(exc, ExprError):
+            message = exc.message
+            if source is not None:
+                message += f' — in "{source}"' + (f" at column {exc.column + 1}" if exc.column is not None else "")
+        else:
+            message = exc
+        self.problems.append(self.book.problem(path, message))
+
+    def _expr(self, path: tuple, source, scope: Scope) -> Closure | None:
+        """Compile a number or an expression text; None (and a problem noted) if it fails."""
+        if not isinstance(source, str):
+            value = _number(source)
+            return lambda env: value
+        try:
+            return self.exprs.compile(parse(source), scope)
+        except ExprError as exc:
+            self._fail(path, exc, source)
+            return None
+
+    def _template(self, path: tuple, source: str | None, scope: Scope):
+        if source is None:
+            return None
+        try:
+            return compile_template(source, self.exprs, scope)
+        except ExprError as exc:
+            self._fail(path, exc, source)
+            return None
+
+    def _constant(self, path: tuple, source):
+        """max/min of a criterion: a number, or an expression of params only."""
+        if source is None or not isinstance(source, str):
+            return _number(source)
+        fn = self._expr(path, source, Scope({}, {"params": self.params}))
+        if fn is None:
+            return None
+        try:
+            value = fn({})
+        except V.EvalError as exc:
+            self._fail(path, str(exc))
+            return None
+        if V.kind(value) != "number":
+            self._fail(path, f"must be a number, not {V.kind(value)}")
+            return None
+        return value
+
+    # ------------------------------------------------------------------ lets
+    def _lets(self, base: Scope) -> dict[str, tuple[Closure, str]]:
+        """Compile lets in dependency order (a let may use the lets it names)."""
+        sources = dict(self.spec.let)
+        parsed: dict[str, Node] = {}
+        for name, source in sources.items():
+            try:
+                parsed[name] = parse(source)
+            except ExprError as exc:
+                self._fail(("let", name), exc, source)
+        done: dict[str, tuple[Closure, str]] = {}
+        visiting: list[str] = []
+
+        def visit(name: str):
+            if name in done or name not in parsed:
+                return
+            if name in visiting:
+                cycle = " -> ".join(visiting[visiting.index(name):] + [name])
+                raise ExprError(f"lets refer to each other in a circle: {cycle}")
+            visiting.append(name)
+            for used in parsed[name].free_names() & set(parsed):
+                visit(used)
+            visiting.pop()
+            scope = base.with_names(**{n: kind for n, (_, kind) in done.items()})
+            done[name] = self.exprs.compile_typed(parsed[name], scope)
+
+        for name in list(parsed):
+            try:
+                visit(name)
+            except ExprError as exc:
+                self._fail(("let", name), exc, sources[name])
+                for stuck in [n for n in parsed if n not in done]:
+                    parsed.pop(stuck, None)
+        return {name: done[name] for name in sources if name in done}
+
+    # ------------------------------------------------------------------ criteria
+    def _criterion(self, index: int, spec) -> CompiledCriterion:
+        path = ("criterion", index)
+        # a department item's sentences see the department, not a case
+        otherwise_scope = self.scope if spec.level == "case" else self.department_scope
+        criterion = CompiledCriterion(
+            spec.id, spec.title, spec.level, spec.rubric,
+            self._constant(path + ("max",), spec.max), self._constant(path + ("min",), spec.min),
+            spec.hit, self._template(path + ("otherwise",), spec.otherwise, otherwise_scope),
+            base=self._constant(path + ("base",), spec.base), per=spec.per, category=spec.category)
+        if criterion.max is not None and criterion.min is not None and criterion.min > criterion.max:
+            self._fail(path + ("min",), f"min {V.format_value(criterion.min)} is above max {V.format_value(criterion.max)}")
+        if spec.multiply is not None:
+            multiply_scope = self.scope.with_names(factor="number", points="number")
+            by = self._expr(path + ("multiply", "by"), spec.multiply.by, self.scope)
+            text = self._template(path + ("multiply", "text"), spec.multiply.text, multiply_scope)
+            criterion.multiply = CompiledMultiply(by, text) if by is not None and text is not None else None
+        if spec.per == "department":
+            for rule_index, rule in enumerate(spec.rule):
+                compiled_rule = self._department_rule(path + ("rule", rule_index), rule)
+                if compiled_rule is not None:
+                    criterion.department_rules.append(compiled_rule)
+            return criterion
+        for rule_index, rule in enumerate(spec.rule):
+            compiled = self._rule(path + ("rule", rule_index), rule.id, rule.bind, rule.when, criterion)
+            if compiled is None:
+                continue
+            rule_scope = self.scope.with_names(**{var: "event" for var in compiled.variables.values()})
+            compiled.points = self._expr(path + ("rule", rule_index, "points"), rule.points, rule_scope)
+            compiled.text = self._template(path + ("rule", rule_index, "text"), rule.text, rule_scope)
+            compiled.once = rule.once
+            criterion.rules.append(compiled)
+        if spec.rate is not None:
+            criterion.rate = self._rate(path + ("rate",), spec.rate, criterion)
+        if spec.due is not None:
+            criterion.due = self._date(path + ("due",), spec.due)
+        if spec.step is not None:
+            step = spec.step
+            when = None if step.when is None else self._expr(path + ("step", "when"), step.when, self.scope)
+            missing = self._template(path + ("step", "missing"), step.missing, self.scope)
+            criterion.step = CompiledStep(dict(step.event), when, missing)
+        criterion.decided_by = spec.decided_by
+        return criterion
+
+    def _department_rule(self, path: tuple, rule) -> DepartmentRule | None:
+        scope = self.department_scope
+        each = None
+        nodes = []
+        if rule.each is not None:
+            parts = rule.each_parts()
+            if parts is None or parts[0] in scope.names:
+                self._fail(path + ("each",), f'write each as "x in <list>", with a new name x, not "{rule.each}"')
+                return None
+            var, source = parts
+            items = self._expr(path + ("each",), source, scope)
+            if items is None:
+                return None
+            each = (var, items)
+            nodes.append(parse(source))
+            scope = scope.with_names(**{var: "any"})
+        when = None if rule.when is None else self._expr(path + ("when",), rule.when, scope)
+        points = self._expr(path + ("points",), rule.points, scope)
+        text = self._template(path + ("text",), rule.text, scope)
+        if (rule.when is not None and when is None) or points is None or text is None:
+            return None
+        for source in (rule.when, rule.points):
+            if isinstance(source, str):
+                nodes.append(parse(source))
+        used = sorted({n.name for node in nodes for n in node.walk()
+                       if isinstance(n, Attr) and isinstance(n.obj, Name) and n.obj.id == "department"})
+        return DepartmentRule(rule.id, each, when, points, text, tuple(f"department.{name}" for name in used))
+
+    def _date(self, path: tuple, source: str) -> Closure | None:
+        """An expression over the case that must give a date (or null)."""
+        try:
+            fn, kind = self.exprs.compile_typed(parse(source), self.scope)
+        except ExprError as exc:
+            self._fail(path, exc, source)
+            return None
+        if kind not in ("date", "any"):
+            self._fail(path, f"must give a date, but gives {kind}", source)
+            return None
+        return fn
+
+    def _rate(self, path: tuple, spec, criterion: CompiledCriterion) -> CompiledRate | None:
+        hit = self._rule(path, f"{criterion.id}.hit", {}, spec.hit, criterion, path_of_when=path + ("hit",))
+        rate_scope = self.department_scope.with_names(rate="number", hits="number", cases="number")
+        of = self._expr(path + ("of",), spec.of, self.scope)
+        points = self._expr(path + ("points",), spec.points, rate_scope)
+        text = self._template(path + ("text",), spec.text, rate_scope)
+        empty = self._template(path + ("empty",), spec.empty or None, self.department_scope)
+        if hit is None or of is None or points is None or text is None:
+            return None
+        return CompiledRate(of, hit.name, points, text, empty)
+
+    # ------------------------------------------------------------------ rules
+    def _rule(self, path: tuple, rule_id: str, bind: dict, when: str | None, criterion,
+              path_of_when: tuple | None = None) -> CompiledRule | None:
+        when_path = path_of_when or path + ("when",)
+        patterns = _RulePatterns(self, rule_id, criterion)
+        for var, spec in bind.items():
+            try:
+                patterns.bind(var, spec)
+            except ExprError as exc:
+                self._fail(path + ("bind", var), exc, spec)
+                return None
+        if when is not None:
+            try:
+                node = parse(when)
+                for part in conjuncts(node):
+                    patterns.add_condition(part)
+            except ExprError as exc:
+                self._fail(when_path, exc, when)
+                return None
+        try:
+            engine_rule = patterns.build()
+        except ExprError as exc:
+            self._fail(when_path, exc, when)
+            return None
+        self.engine_rules.append(engine_rule)
+        compiled = CompiledRule(rule_id, engine_rule.name, criterion, patterns.evidence(), patterns.variables(),
+                                None, None, False)
+        self.rules[engine_rule.name] = compiled
+        return compiled
+
+    # flags and values are shared between rules that need the same thing
+    def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope) -> str:
+        key = (event_type, tuple(_rename(part, var, "\x00self") for part in parts))
+        if key not in self.event_flags:
+            test = None
+            if parts:
+                fns = [self.exprs.compile(part, scope) for part in parts]
+                test = fns[0] if len(fns) == 1 else (lambda env, fns=fns: all(V.truthy(fn(env)) for fn in fns))
+            self.event_flags[key] = EventFlag(f"f{len(self.event_flags)}", event_type, var, test)
+        return self.event_flags[key].attr
+
+    def event_value(self, event_type: str | None, var: str, node: Node, scope: Scope, ordering: bool, expect: str) -> str:
+        if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.id == var and node.name == "order":
+            return ORDER_ATTR
+        key = (event_type, _rename(node, var, "\x00self"), ordering, expect)
+        if key not in self.event_values:
+            fn = self.exprs.compile(node, scope)
+            self.event_values[key] = EventValue(f"v{len(self.event_values)}", event_type, var, fn, ordering, expect)
+        return self.event_values[key].attr
+
+    def context_flag(self, parts: list[Node], criterion: CompiledCriterion) -> str:
+        key = (criterion.level, criterion.rubric, tuple(parts))
+        if key not in self.context_flags:
+            fns = [self.exprs.compile(part, self.scope) for part in parts]
+            rubric = criterion.rubric
+            applies = (lambda env: env["rubric"] == rubric) if rubric is not None else (lambda env: True)
+
+            def test(env, fns=fns, applies=applies):
+                return applies(env) and all(V.truthy(fn(env)) for fn in fns)
+            self.context_flags[key] = ContextFlag(f"k{len(self.context_flags)}", test)
+        return self.context_flags[key].attr
+
+
+@dataclass
+class _Var:
+    alias: str
+    name: str  # the name rules use (None for hidden witnesses)
+    event_type: str | None
+    local: list[Node] = field(default_factory=list)  # conditions on this event alone
+    joins: list[Check] = field(default_factory=list)
+    negated: bool = False
+    hidden: bool = False  # an exists() witness: evidence, but not a name for points/text
+
+
+class _RulePatterns:
+    """Collects one rule's bound events and conditions, then builds its engine rule."""
+
+    def __init__(self, compiler: _Compiler, rule_id: str, criterion: CompiledCriterion):
+        self.c = compiler
+        self.rule_id = rule_id
+        self.criterion = criterion
+        self.vars: list[_Var] = []  # positive, in join order
+        self.negations: list[_Var] = []
+        self.context: list[Node] = []
+        self.qualifiers: list[tuple[_Var, str]] = []
+
+    def scope(self, extra: dict[str, str] | None = None) -> Scope:
+        names = {v.name: "event" for v in self.vars if not v.hidden}
+        return self.c.scope.with_names(**{**names, **(extra or {})})
+
+    def bind(self, var: str, spec: str) -> None:
+        words = spec.split()
+        qualifier = words[0] if len(words) == 2 and words[0] in ("first", "last") else None
+        event_type = words[-1] if words else ""
+        if len(words) not in (1, 2) or (len(words) == 2 and qualifier is None):
+            raise ExprError(f'write an event as "<type>", "first <type>" or "last <type>", not "{spec}"')
+        if event_type not in EVENT_TYPES:
+            raise ExprError(f'unknown event type "{event_type}"{closest(event_type, EVENT_TYPES)}')
+        if var in self.c.scope.names:
+            raise ExprError(f'"{var}" is already a name (a let or a built-in)')
+        v = _Var(f"a{len(self.vars)}", var, event_type)
+        self.vars.append(v)
+        if qualifier:
+            self.qualifiers.append((v, qualifier))
+
+    def variables(self) -> dict[str, str]:
+        return {v.alias: v.name for v in self.vars if not v.hidden}
+
+    def evidence(self) -> tuple[str, ...]:
+        return tuple(v.alias for v in self.vars)
+
+    def add_condition(self, node: Node) -> None:
+        negated = isinstance(node, Unary) and node.op == "not" and _is_event_exists(node.operand, self.scope())
+        if negated or _is_event_exists(node, self.scope()):
+            self._exists(node.operand if negated else node, negated)
+            return
+        used = [v for v in self.vars if not v.hidden and v.name in node.free_names()]
+        self.c.exprs.compile(node, self.scope())  # check names and fields now, with the column
+        if not used:
+            self.context.append(node)
+        elif len(used) == 1:
+            used[0].local.append(node)
+        else:
+            self._join(node, used)
+
+    def _exists(self, call: Call, negated: bool) -> None:
+        gen = call.args[0]
+        if not isinstance(gen, Gen):  # exists(contact)
+            gen = Gen(gen.id, gen, None, Name(gen.id, col=gen.col), col=gen.col)
+        event_type = None if isinstance(gen.source, Name) and gen.source.id == "events" else gen.source.id
+        if gen.var in {v.name for v in self.vars if not v.hidden} or gen.var in self.c.scope.names:
+            raise ExprError(f'"{gen.var}" is already a name; choose another for the generator', gen.col)
+        alias = f"{'n' if negated else 'w'}{len(self.negations) + len(self.vars)}"
+        v = _Var(alias, gen.var, event_type, negated=negated)
+        inner = self.scope({gen.var: "event"})
+        for part in conjuncts(gen.cond) if gen.cond is not None else []:
+            if _mentions_exists(part, inner):
+                raise ExprError("exists() inside exists() cannot be matched; compute the inner part in a let", part.col)
+            self.c.exprs.compile(part, inner)
+            free = part.free_names()
+            if gen.var not in free:
+                raise ExprError(f"every condition inside exists() must be about {gen.var}", part.col)
+            others = [x for x in self.vars if not x.hidden and x.name in free]
+            if not others:
+                v.local.append(part)
+            elif len(others) == 1:
+                v.joins.append(self._join_test(part, v, others[0], inner))
+            else:
+                raise ExprError(f"a condition inside exists() may compare {gen.var} with one other event", part.col)
+        if negated:
+            self.negations.append(v)
+        else:
+            # the earliest witness: one match per combination of the rule's events
+            v.hidden = True
+            self.vars.append(v)
+            earlier = _Var(f"n{len(self.negations) + len(self.vars)}", gen.var, event_type, list(v.local),
+                           list(v.joins) + [Check(ORDER_ATTR, "<", ref=(v.alias, ORDER_ATTR))], negated=True)
+            self.negations.append(earlier)
+
+    def _join(self, node: Node, used: list[_Var]) -> None:
+        if len(used) > 2:
+            raise ExprError(f"a condition may compare two events at most; this one uses {', '.join(v.name for v in used)}", node.col)
+        later = max(used, key=self.vars.index)
+        earlier = min(used, key=self.vars.index)
+        later.joins.append(self._join_test(node, later, earlier, self.scope()))
+
+    def _join_test(self, node: Node, this: _Var, other: _Var, scope: Scope) -> Check:
+        """`this.x <op> other.y` as an engine test on this (the later pattern)."""
+        if not isinstance(node, Compare) or node.op in ("in", "not in"):
+            raise ExprError(f"a condition about two events ({this.name or 'the generator variable'} and {other.name}) "
+                            "must be one comparison such as c.date <= r.date; split it or use a let", node.col)
+        left, right, op = node.left, node.right, node.op
+        if other.name in left.free_names() and this.name not in left.free_names():
+            left, right, op = right, left, _FLIP[op]
+        if other.name in left.free_names() or this.name in right.free_names():
+            raise ExprError(f"put {this.name}'s part on one side of the comparison and {other.name}'s on the other", node.col)
+        ordering = op in _ORDERING
+        _, this_type = self.c.exprs.compile_typed(left, scope)
+        _, other_type = self.c.exprs.compile_typed(right, scope)
+        if ordering and (this_type == other_type == "any"):
+            raise ExprError("comparing two values of unknown kind between events; compare dates or numbers", node.col)
+        if ordering and "any" not in (this_type, other_type) and this_type != other_type:
+            raise ExprError(f"cannot compare {this_type} with {other_type} using {op}", node.col)
+        for kind in (this_type, other_type):
+            if ordering and kind not in ("date", "number", "any"):
+                raise ExprError(f"{op} compares dates or numbers, not {kind}", node.col)
+        this_attr = self.c.event_value(this.event_type, this.name, left, scope, ordering, other_type)
+        other_attr = self.c.event_value(other.event_type, other.name, right, scope, ordering, this_type)
+        return Check(this_attr, op, ref=(other.alias, other_attr))
+
+    def build(self) -> Rule:
+        for v, qualifier in self.qualifiers:
+            # first reply: no reply earlier than it (last: none later)
+            self.negations.append(_Var(f"q{len(self.negations)}", v.name, v.event_type, [], [
+                Check(ORDER_ATTR, "<" if qualifier == "first" else ">", ref=(v.alias, ORDER_ATTR))], negated=True))
+        ctx_attr = self.c.context_flag(self.context, self.criterion)
+        patterns = [Pattern(CONTEXT_ALIAS, (Check(ctx_attr, "==", 1),))]
+        for v in self.vars + self.negations:
+            flag = self.c.event_flag(v.event_type, v.name, v.local, self.scope({v.name: "event"}))
+            patterns.append(Pattern(v.alias, (Check(flag, "==", 1),) + tuple(v.joins), negated=v.negated))
+        return Rule(f"r{len(self.c.engine_rules)}", tuple(patterns))
+
+
+def _is_event_exists(node: Node, scope: Scope) -> bool:
+    """exists(<event type>) or exists(x for x in <event type or events> ...)."""
+    if not (isinstance(node, Call) and node.func == "exists" and len(node.args) == 1):
+        return False
+    arg = node.args[0]
+    source = arg.source if isinstance(arg, Gen) else arg
+    return isinstance(source, Name) and (source.id == "events" or source.id in scope.event_types) and source.id not in scope.names
+
+
+def _mentions_exists(node: Node, scope: Scope) -> bool:
+    return any(_is_event_exists(n, scope) for n in node.walk())
+
+
+def _rename(node: Node, old: str, new: str) -> Node:
+    """The same expression with a variable renamed: a key for sharing flags and values."""
+    if isinstance(node, Name):
+        return Name(new, col=0) if node.id == old else node
+    if isinstance(node, Gen) and node.var == old:
+        return dataclasses.replace(node, source=_rename(node.source, old, new))
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, Node):
+            changes[f.name] = _rename(value, old, new)
+        elif isinstance(value, tuple) and value and isinstance(value[0], Node):
+            changes[f.name] = tuple(_rename(item, old, new) for item in value)
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _number(value):
+    if value is None:
+        return None
+    return V.from_data(value)

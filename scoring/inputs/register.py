@@ -1,0 +1,739 @@
+"""Read case histories from an Excel ledger (办理台账): the same validated cases as JSON input.
+
+Departments keep their ledgers of deputies' suggestions and members' proposals in Excel.
+This module turns such a ledger into case records (the dicts of the JSON format, cases.py)
+and validates them exactly as ingest.py validates a JSON case file, so that skip_invalid
+behaves the same: a case with any problem is skipped as a whole and listed.
+
+Layout
+    main sheet (办理台账): one row per case and handling unit. The case's columns (案号,
+        类别, 标题, 提出人, 重点, 免面商 and extra ones such as 会议) may be filled on each
+        of its rows or on one of them, also through cells merged over its rows; filled
+        twice, they must agree. The unit's columns: 承办单位, 办理类型 (主办/承办: lead,
+        分办: split, 会办/协办: co) and the first event of each type: 交办日期, 签收日期,
+        答复日期 with 办理结果 (on a 会办 row: the date of its opinion, a co_reply),
+        反馈日期 with 满意度, 公开日期.
+    process sheet (办理过程), optional: one row per further event: 案号, 单位, 日期, 事项
+        (any event type: 联系, 延期, 催办, 退办, 再次答复, 会办意见, ...), and as the type
+        needs: 方式 (contact), 天数 (extension), 办理结果 (reply), 满意度 (feedback);
+        extra event fields such as 备注 (note).
+
+Mapping
+    Which header names which field and what each written value means is data: the TOML
+    file register_mapping.toml beside this module, over which a user mapping can be laid
+    (load_mapping). Its layout, in short (its comments say more):
+
+        [sheets]          main = [sheet names], process = [sheet names]
+        [main]            required = [fields whose column must be there]
+        [main.columns]    field = [headers of its column, synonyms]     (fields: MAIN_FIELDS)
+        [main.extra]      case field = [headers]                        (kept in the case)
+        [process], [process.columns], [process.extra]                   (fields: PROCESS_FIELDS)
+        [values.<table>]  "as written" = value    (tables: kind role event mode outcome rating flag)
+
+    A user mapping's tables merge key by key over the default; a value it gives (a list of
+    headers, the meaning of a written value) replaces the default one. Headers and values
+    are compared without spaces and case, with full-width characters read as half-width.
+
+Cells
+    Dates are date cells or text: 2020-03-10, 2020/3/10, 2020.3.10, 2020年3月10日. Event ids
+    come from the optional 事件编号 columns (交办事件编号, ... on the main sheet), else are
+    "<sheet>!<cell of the event's date>", e.g. "办理过程!C7": stable for a given workbook
+    and leading back to the cell (the engine orders the events of one day by id, so
+    with such ids as their cells lie: sheet, column, row). Columns no field names are
+    ignored.
+
+Problems
+    Each names the file, the row (as the line), the sheet, the column (header and letter)
+    and the case, with the cell's value; all problems of the ledger are listed at once.
+    A problem of the workbook, its sheets or headers stops the reading whatever
+    skip_invalid says (the cells are still checked and listed); a problem of a row skips
+    its case. Problems the validation of ingest.py finds are put on the row of the
+    handler or event they name.
+
+Use
+    load_xlsx_cases(path, mapping_path, skip_invalid) -> CaseFile, as ingest.load_cases;
+    xlsx_to_records(path, mapping_path) -> Ledger, the records before validation;
+    cases_to_jsonl(cases) -> the JSON Lines text of `scoring import`;
+    load_mapping(mapping_path) -> Mapping, the default with the user's laid over it.
+
+The workbook is read in full mode (not read_only): merged cells are only known there, and
+clerks merge a case's cells over the rows of its units.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import tomllib
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from scoring.base.errors import InputError, Problem, closest
+from scoring.base.tomlpos import key_lines, line_of
+from scoring.domain.cases import TYPE_FIELDS, Case, ContactMode, Event, EventType, Kind, Outcome, Rating, Role, natural_key
+
+from .case_file import CaseFile, SkippedCase, collect_cases, decode_text, read_input, validate_case
+
+DEFAULT_MAPPING = "register_mapping.toml"
+HEADER_SEARCH_ROWS = 10  # a title row or two may stand above the header row
+
+# The fields a sheet's columns can give, and how a cell of each is read: "text", "date",
+# "days", or the [values] table that translates it.
+MAIN_FIELDS = {
+    "case": "text", "kind": "kind", "title": "text", "proposer": "text", "key": "flag", "waived_f2f": "flag",
+    "department": "text", "role": "role",
+    "assigned": "date", "signed": "date", "reply": "date", "outcome": "outcome", "feedback": "date",
+    "rating": "rating", "published": "date",
+    "assigned_id": "text", "signed_id": "text", "reply_id": "text", "feedback_id": "text", "published_id": "text",
+}
+PROCESS_FIELDS = {
+    "case": "text", "department": "text", "date": "date", "event": "event",
+    "mode": "mode", "days": "days", "outcome": "outcome", "rating": "rating", "event_id": "text",
+}
+CASE_FIELDS = ("kind", "title", "proposer", "key", "waived_f2f")  # one value per case, from any of its rows
+VALUE_TABLES = {"kind": Kind, "role": Role, "event": EventType, "mode": ContactMode, "outcome": Outcome,
+                "rating": Rating, "flag": bool}
+
+# The events on a main-sheet row: date field, event type, the field it needs, id field.
+MAIN_EVENTS = (
+    ("assigned", EventType.assigned, None, "assigned_id"),
+    ("signed", EventType.signed, None, "signed_id"),
+    ("reply", EventType.reply, "outcome", "reply_id"),
+    ("feedback", EventType.feedback, "rating", "feedback_id"),
+    ("published", EventType.published, None, "published_id"),
+)
+DETAIL_OWNER = {detail: event_type.value for event_type, detail in TYPE_FIELDS.items()}  # "mode" -> "contact", ...
+
+
+# ----------------------------------------------------------------------------- mapping
+
+@dataclass(frozen=True)
+class SheetMapping:
+    names: tuple[str, ...]  # the sheet's possible names
+    required: tuple[str, ...]  # fields whose column must be there
+    synonyms: dict[str, tuple[str, ...]]  # field (columns, then extra fields) -> its headers
+    extra: tuple[str, ...]  # the extra fields, in mapping order
+    headers: dict[str, str]  # normalized header -> field
+    kinds: dict[str, str]  # field -> how its cells are read
+
+    def label(self, name: str) -> str:
+        return self.synonyms[name][0]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    main: SheetMapping
+    process: SheetMapping
+    values: dict[str, dict[str, tuple[str, Any]]]  # table -> normalized value -> (as written, meaning)
+
+
+def load_mapping(mapping_path: str | Path | None = None) -> Mapping:
+    """The default mapping, with the user's mapping file laid over it when given."""
+    layers = [(f"scoring/inputs/{DEFAULT_MAPPING}", resources.files(__package__).joinpath(DEFAULT_MAPPING).read_text("utf-8"))]
+    if mapping_path is not None:
+        layers.append((str(mapping_path), decode_text(read_input(mapping_path, "mapping"), str(mapping_path))))
+    problems: list[Problem] = []
+    merged: dict = {}
+    for source, text in layers:
+        merged = _merge(merged, _read_layer(source, text, problems))
+    if not problems:
+        mapping = _build_mapping(merged, layers[-1][0], problems)
+    if problems:
+        raise InputError(problems, f"{layers[-1][0]}: {len(problems)} problem(s) in the ledger mapping")
+    return mapping
+
+
+def _read_layer(source: str, text: str, problems: list[Problem]) -> dict:
+    """One mapping file, checked against the layout, with its written values normalized."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(source, None, "", f"not valid TOML: {exc}"))
+        return {}
+    lines = key_lines(text)
+
+    def problem(path: tuple, message: str):
+        problems.append(Problem(source, line_of(lines, path), ".".join(_toml_key(k) for k in path), message))
+
+    before = len(problems)
+    _check(data, _LAYOUT, (), problem)
+    if len(problems) > before:
+        return data  # not used: the problems stop the loading
+    for table, values in data.get("values", {}).items():
+        normalized: dict[str, tuple[str, Any]] = {}
+        for written, meaning in values.items():
+            earlier = normalized.setdefault(_norm(written), (written, meaning))
+            if earlier[1] != meaning:
+                problem(("values", table, written), f'reads as "{earlier[0]}", which means {earlier[1]!r}, not {meaning!r}')
+        values.clear()
+        values.update(normalized)
+    return data
+
+
+def _names(value) -> str | None:
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return None
+    return 'must be a list of names, such as ["承办单位", "办理单位"]'
+
+
+def _fields_of(fields: dict) -> Callable:
+    def check(value) -> str | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "must be a list of field names"
+        unknown = [v for v in value if v not in fields]
+        return f'unknown field "{unknown[0]}"{closest(unknown[0], fields)}' if unknown else None
+    return check
+
+
+def _meaning_of(table: str) -> Callable:
+    target = VALUE_TABLES[table]
+    allowed = [True, False] if target is bool else [member.value for member in target]
+
+    def check(value) -> str | None:
+        if value in allowed and isinstance(value, bool) == (target is bool):
+            return None
+        return f"{value!r} is not one of {', '.join(json.dumps(a) for a in allowed)}{closest(value, allowed)}"
+    return check
+
+
+def _reserved(value) -> str:
+    return "is a field of the case format or of the ledger; map its column under columns, not as an extra field"
+
+
+def _sheet_layout(fields: dict, reserved: Iterable[str]) -> dict:
+    return {"required": _fields_of(fields), "columns": {name: _names for name in fields},
+            "extra": {**{name: _reserved for name in reserved}, "*": _names}}
+
+
+# What a mapping file may hold: a dict is a table of known keys ("*": any other key), a
+# function checks a value and returns what is wrong with it.
+_LAYOUT = {
+    "sheets": {"main": _names, "process": _names},
+    "main": _sheet_layout(MAIN_FIELDS, [*Case.model_fields, *MAIN_FIELDS]),
+    "process": _sheet_layout(PROCESS_FIELDS, [*Event.model_fields, *PROCESS_FIELDS]),
+    "values": {table: {"*": _meaning_of(table)} for table in VALUE_TABLES},
+}
+
+
+def _check(node, layout, path: tuple, problem: Callable) -> None:
+    if callable(layout):
+        message = layout(node)
+        if message:
+            problem(path, message)
+        return
+    if not isinstance(node, dict):
+        problem(path, "must be a table")
+        return
+    for key, value in node.items():
+        inner = layout.get(key, layout.get("*"))
+        if inner is None:
+            problem(path + (key,), f"unknown key{closest(key, [k for k in layout if k != '*'])}")
+        else:
+            _check(value, inner, path + (key,), problem)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def _build_mapping(data: dict, source: str, problems: list[Problem]) -> Mapping:
+    sheets = data["sheets"]
+    return Mapping(_sheet_mapping("main", sheets["main"], data["main"], MAIN_FIELDS, source, problems),
+                   _sheet_mapping("process", sheets["process"], data["process"], PROCESS_FIELDS, source, problems),
+                   data["values"])
+
+
+def _sheet_mapping(part: str, names: list[str], data: dict, fields: dict, source: str,
+                   problems: list[Problem]) -> SheetMapping:
+    extra = data.get("extra", {})
+    synonyms = {name: tuple(headers) for name, headers in [*data["columns"].items(), *extra.items()]}
+    headers: dict[str, str] = {}
+    for name, written in synonyms.items():
+        for header in written:
+            other = headers.setdefault(_norm(header), name)
+            if other != name:
+                problems.append(Problem(source, None, f"{part}.{name}", f'header "{header}" already names {other}'))
+    kinds = {**fields, **{name: "extra" for name in extra}}
+    return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds)
+
+
+_BARE_TOML_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_TOML_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _norm(text) -> str:
+    """How headers and values are compared: no spaces, no case, full-width as half-width."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", str(text))).casefold()
+
+
+# --------------------------------------------------------------------------- the rows
+
+@dataclass(frozen=True)
+class _Column:
+    header: str  # as written, without spaces
+    index: int  # 0-based
+
+    @property
+    def letter(self) -> str:
+        return get_column_letter(self.index + 1)
+
+
+@dataclass
+class _Row:
+    source: str
+    sheet: str
+    number: int
+    columns: dict[str, _Column]  # the sheet's columns, by field
+    cells: dict[str, Any]  # field -> the value of its cell, blank cells left out
+    values: dict[str, Any] = field(default_factory=dict)  # field -> what the cell means, if it could be read
+    case_id: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, name: str | None, message: str) -> None:
+        parts = [f"sheet {self.sheet}"]
+        if name in self.columns:
+            parts.append(f"column {self.columns[name].header} ({self.columns[name].letter})")
+        if self.case_id:
+            parts.append(f"case {self.case_id}")
+        self.problems.append(Problem(self.source, self.number, ", ".join(parts), message))
+
+    def cell_id(self, name: str) -> str:
+        return f"{self.sheet}!{self.columns[name].letter}{self.number}"
+
+
+def _grid(worksheet) -> list[list]:
+    """The sheet's cell values by row; a merged range's value in each of its cells."""
+    rows = [list(values) for values in worksheet.iter_rows(values_only=True)]
+    for merged in worksheet.merged_cells.ranges:
+        value = rows[merged.min_row - 1][merged.min_col - 1]
+        for row in rows[merged.min_row - 1:merged.max_row]:
+            for index in range(merged.min_col - 1, min(merged.max_col, len(row))):
+                row[index] = value
+    return rows
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_row(grid: list[list], spec: SheetMapping) -> int:
+    """The first row naming the case column among the first rows; else row 1."""
+    for number, row in enumerate(grid[:HEADER_SEARCH_ROWS], start=1):
+        if any(spec.headers.get(_norm(value)) == "case" for value in row if not _blank(value)):
+            return number
+    return 1
+
+
+def _columns(grid: list[list], number: int, spec: SheetMapping, sheet: str, source: str,
+             problems: list[Problem]) -> dict[str, _Column]:
+    columns: dict[str, _Column] = {}
+    unknown: list[_Column] = []
+    for index, value in enumerate(grid[number - 1] if grid else []):
+        if _blank(value):
+            continue
+        column = _Column(_SPACE.sub("", str(value)), index)
+        name = spec.headers.get(_norm(value))
+        if name is None:
+            unknown.append(column)
+        elif name in columns:
+            first = columns[name]
+            problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
+                                    f'a second column for {spec.label(name)} (column {first.letter} "{first.header}" is one)'))
+        else:
+            columns[name] = column
+    for name in spec.required:
+        if name not in columns:
+            problems.append(Problem(source, number, f"sheet {sheet}", _missing_column(spec, name, unknown)))
+    return columns
+
+
+def _missing_column(spec: SheetMapping, name: str, unknown: list[_Column]) -> str:
+    message = f"no column {spec.label(name)} (required; headers accepted: {', '.join(spec.synonyms[name])})"
+    for column in unknown:
+        hint = closest(column.header, spec.synonyms[name])
+        if hint:
+            return f'{message}; column {column.letter} is headed "{column.header}"{hint}'
+    return message
+
+
+def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec: SheetMapping, mapping: Mapping,
+               sheet: str, source: str) -> list[_Row]:
+    rows = []
+    for number in range(header + 1, len(grid) + 1):
+        line = grid[number - 1]
+        cells = {name: line[column.index] for name, column in columns.items() if not _blank(line[column.index])}
+        if not cells:
+            continue  # a blank row, or one with only columns the mapping does not name
+        row = _Row(source, sheet, number, columns, cells)
+        if "case" in cells:
+            row.case_id = row.values["case"] = _text(cells["case"])
+        elif "case" in columns:  # (a missing column is a problem of the header)
+            row.problem("case", f"no {spec.label('case')}: the row belongs to no case")
+        for name, value in cells.items():
+            if name != "case":
+                _read_cell(row, name, value, spec, mapping)
+        rows.append(row)
+    return rows
+
+
+def _read_cell(row: _Row, name: str, value, spec: SheetMapping, mapping: Mapping) -> None:
+    kind = spec.kinds[name]
+    try:
+        if kind in VALUE_TABLES:
+            row.values[name] = _lookup(mapping, kind, spec.label(name), value)
+        else:
+            row.values[name] = _READERS[kind](value)
+    except ValueError as exc:
+        row.problem(name, f"{_show(value)} {exc}")
+
+
+# ------------------------------------------------------------------------------ cells
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+_DATE_FORMS = (re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"),  # one separator
+               re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"))
+
+
+def _date(value) -> str:
+    """An ISO date from a date cell or from text in one of the accepted forms."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("is a number, not a date: format the cell as a date, or write 2020-03-10")
+    text = _norm(value)
+    match = next((m for form in _DATE_FORMS if (m := form.fullmatch(text))), None)
+    if not match:
+        raise ValueError("is not a date: write 2020-03-10, 2020/3/10, 2020.3.10 or 2020年3月10日, or use a date cell")
+    try:
+        return dt.date(int(match["y"]), int(match["m"]), int(match["d"])).isoformat()
+    except ValueError as exc:
+        raise ValueError(f"is not a valid date ({exc})") from None
+
+
+_DAYS = re.compile(r"(\d+)[天日]?")
+
+
+def _days(value) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        days = value
+    elif isinstance(value, float) and value.is_integer():
+        days = int(value)
+    elif isinstance(value, str) and (match := _DAYS.fullmatch(_norm(value))):
+        days = int(match[1])
+    else:
+        raise ValueError('is not a number of days (30, or "30天")')
+    if days < 0:
+        raise ValueError("is not a number of days: it is negative")
+    return days
+
+
+def _extra(value):
+    """An extra field keeps its cell's value: text, number, yes/no; a date as YYYY-MM-DD."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return _text(value)
+    return value
+
+
+_READERS = {"text": _text, "date": _date, "days": _days, "extra": _extra}
+
+
+def _lookup(mapping: Mapping, table: str, label: str, value):
+    if table == "flag" and isinstance(value, bool):
+        return value
+    known = mapping.values[table]
+    found = known.get(_norm(_text(value)))
+    if found is None:
+        written = [w for w, _ in known.values()]
+        raise ValueError(f"is not a known {label}{closest(_text(value), written)}: the mapping knows "
+                         f"{', '.join(written)} (add it under [values.{table}] in a mapping)")
+    return found[1]
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+# ------------------------------------------------------------------------------ cases
+
+@dataclass
+class LedgerCase:
+    """One case as read from the ledger: its record in the JSON form and the rows it came from."""
+
+    case_id: str
+    rows: list[_Row]  # main-sheet rows, then process rows, each in sheet order
+    record: dict = field(default_factory=dict)  # complete only when there are no problems
+    handler_rows: list[_Row] = field(default_factory=list)  # the row of each handler
+    event_rows: list[_Row] = field(default_factory=list)  # the row of each event
+
+    @property
+    def line(self) -> int:
+        return self.rows[0].number
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for row in self.rows for p in row.problems]
+
+    def locate(self, problem: Problem) -> None:
+        """Put a problem of the validation on the row of the handler or event it names."""
+        match = _INDEXED.search(problem.where)
+        rows = {"handlers": self.handler_rows, "events": self.event_rows}
+        row = rows[match[1]][int(match[2])] if match else self.rows[0]
+        row.problems.append(Problem(problem.source, row.number, f"sheet {row.sheet}, {problem.where}", problem.message))
+
+
+_INDEXED = re.compile(r"\b(handlers|events)\[(\d+)\]")  # as ingest names them
+
+
+def _build_case(case_id: str, main_rows: list[_Row], process_rows: list[_Row], mapping: Mapping) -> LedgerCase:
+    case = LedgerCase(case_id, main_rows + process_rows)
+    record = {"id": case_id, **_case_fields(main_rows, mapping.main), "handlers": [], "events": []}
+    for row in main_rows:
+        if _needs(row, mapping.main, "department", "role"):
+            record["handlers"].append({"department": row.values["department"], "role": row.values["role"]})
+            case.handler_rows.append(row)
+            for event in _main_events(row, mapping.main):
+                record["events"].append(event)
+                case.event_rows.append(row)
+    for row in process_rows:
+        event = _process_event(row, mapping.process)
+        if event:
+            record["events"].append(event)
+            case.event_rows.append(row)
+    case.record = record
+    return case
+
+
+def _case_fields(rows: list[_Row], spec: SheetMapping) -> dict:
+    """The case's own fields: from any of its rows, which must agree."""
+    fields: dict[str, Any] = {}
+    first: dict[str, _Row] = {}
+    for name in CASE_FIELDS + spec.extra:
+        for row in rows:
+            if name not in row.values:
+                continue
+            if name not in first:
+                first[name], fields[name] = row, row.values[name]
+            elif row.values[name] != fields[name]:
+                other = first[name]
+                row.problem(name, f"{_show(row.cells[name])} differs from {_show(other.cells[name])} on row {other.number}")
+    if rows and "kind" not in fields and not any("kind" in row.cells for row in rows):
+        rows[0].problem("kind", f"no {spec.label('kind')} on any row of the case")
+    return fields
+
+
+def _needs(row: _Row, spec: SheetMapping, *names: str) -> bool:
+    """Whether the row gives all these fields; a problem for each blank one."""
+    for name in names:
+        if name not in row.cells:
+            row.problem(name, f"no {spec.label(name)}")
+    return all(name in row.values for name in names)
+
+
+def _main_events(row: _Row, spec: SheetMapping) -> list[dict]:
+    """The events of a unit's main-sheet row; a 会办 unit's 答复日期 is its opinion (co_reply)."""
+    events = []
+    co = row.values["role"] == Role.co.value
+    for date_field, event_type, detail, id_field in MAIN_EVENTS:
+        if co and event_type is EventType.reply:
+            event_type, detail = EventType.co_reply, None
+            if "outcome" in row.cells:
+                row.problem("outcome", f"{_show(row.cells['outcome'])}: the opinion of a {_show(row.cells['role'])} unit "
+                                       f"(a co_reply) has no {spec.label('outcome')}")
+        if date_field not in row.cells:
+            for name in (detail, id_field):
+                if name in row.cells:
+                    row.problem(name, f"{_show(row.cells[name])} is given, but {spec.label(date_field)} is blank")
+            continue
+        if detail and detail not in row.cells:
+            row.problem(detail, f"no {spec.label(detail)}, although {spec.label(date_field)} is given")
+        if date_field in row.values:
+            events.append(_event(row, event_type, row.values[date_field], row.values.get(id_field) or row.cell_id(date_field),
+                                 {detail: row.values.get(detail)} if detail else {}))
+    return events
+
+
+def _process_event(row: _Row, spec: SheetMapping) -> dict | None:
+    """The event of a process-sheet row, with the field its type needs and no other."""
+    if not _needs(row, spec, "department", "date", "event"):
+        return None
+    event_type = EventType(row.values["event"])
+    needed = TYPE_FIELDS.get(event_type)
+    written = _show(row.cells["event"])
+    for detail, owner in DETAIL_OWNER.items():
+        if detail == needed and detail not in row.cells:
+            row.problem(detail, f"no {spec.label(detail)}: a {written} ({event_type.value}) needs it")
+        elif detail != needed and detail in row.cells:
+            row.problem(detail, f"{_show(row.cells[detail])}: {spec.label(detail)} belongs to {owner} events, "
+                                f"not to a {written} ({event_type.value})")
+    extra = {name: row.values[name] for name in spec.extra if name in row.values}
+    details = {needed: row.values.get(needed)} if needed else {}
+    return _event(row, event_type, row.values["date"], row.values.get("event_id") or row.cell_id("date"), {**details, **extra})
+
+
+def _event(row: _Row, event_type: EventType, date: str, event_id: str, more: dict) -> dict:
+    return {"id": event_id, "type": event_type.value, "date": date, "department": row.values["department"], **more}
+
+
+# ----------------------------------------------------------------------------- ledger
+
+@dataclass
+class Ledger:
+    """What xlsx_to_records read: the cases of the ledger and the problems found so far."""
+
+    source: str
+    cases: list[LedgerCase]  # in the order of the main sheet
+    unassigned: list[_Row]  # rows without a case id
+    rows: list[_Row]  # every row read, in sheet order
+    problems: list[Problem]  # of the workbook, its sheets and headers: the ledger cannot be read as it is
+
+    def all_problems(self) -> list[Problem]:
+        return self.problems + [p for row in self.rows for p in row.problems]
+
+
+def xlsx_to_records(path: str | Path, mapping_path: str | Path | None = None) -> Ledger:
+    """The ledger's cases as records of the JSON format, not yet validated, with the problems of their cells."""
+    return _records(read_input(path, "ledger"), str(path), load_mapping(mapping_path))
+
+
+def _records(raw: bytes, source: str, mapping: Mapping) -> Ledger:
+    workbook = _open_workbook(raw, source)
+    problems: list[Problem] = []
+    main_sheet, process_sheet = _pick_sheets(workbook, mapping, source, problems)
+    main_rows = _sheet_rows(main_sheet, mapping.main, mapping, source, problems)
+    process_rows = _sheet_rows(process_sheet, mapping.process, mapping, source, problems) if process_sheet else []
+    rows = main_rows + process_rows
+    if not main_rows and not problems:
+        problems.append(Problem(source, None, f"sheet {main_sheet.title}", "the sheet holds no cases"))
+    if problems:
+        # the cells are checked, but without its sheets and columns right no case can be put together
+        return Ledger(source, [], [], rows, problems)
+
+    by_case: dict[str, tuple[list[_Row], list[_Row]]] = {}
+    for sheet_rows, side in ((main_rows, 0), (process_rows, 1)):
+        for row in sheet_rows:
+            if row.case_id is not None:
+                by_case.setdefault(row.case_id, ([], []))[side].append(row)
+    for mine, theirs in by_case.values():
+        if not mine:
+            for row in theirs:
+                row.problem("case", f"the case is not on sheet {main_sheet.title}, which lists its units")
+    cases = [_build_case(case_id, mine, theirs, mapping) for case_id, (mine, theirs) in by_case.items()]
+    unassigned = [row for row in rows if row.case_id is None]
+    return Ledger(source, cases, unassigned, rows, problems)
+
+
+def _open_workbook(raw: bytes, source: str):
+    try:
+        # not read_only: merged cells are only known in full mode
+        return load_workbook(io.BytesIO(raw), data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
+        raise InputError([Problem(source, None, "", f"cannot be read as an Excel workbook (.xlsx; an old .xls "
+                                                    f"must be saved as .xlsx first): {exc}")]) from None
+
+
+def _pick_sheets(workbook, mapping: Mapping, source: str, problems: list[Problem]):
+    """The main sheet (by name, else the first) and the process sheet (by name, or None)."""
+    by_name = {_norm(sheet.title): sheet for sheet in workbook.worksheets}
+    main = next((by_name[_norm(n)] for n in mapping.main.names if _norm(n) in by_name), workbook.worksheets[0])
+    process = next((by_name[_norm(n)] for n in mapping.process.names
+                    if _norm(n) in by_name and by_name[_norm(n)] is not main), None)
+    for sheet in workbook.worksheets:
+        if sheet is not main and sheet is not process and _looks_like_process(sheet, mapping.process):
+            problems.append(Problem(source, None, f"sheet {sheet.title}",
+                                    f"looks like process records but is not read: name it {mapping.process.names[0]} "
+                                    f"or add its name to [sheets] process in a mapping"))
+    return main, process
+
+
+def _looks_like_process(sheet, spec: SheetMapping) -> bool:
+    """Whether a sheet has a header row naming the case and the event columns."""
+    for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+        named = {spec.headers.get(_norm(value)) for value in row if not _blank(value)}
+        if {"case", "event"} <= named:
+            return True
+    return False
+
+
+def _sheet_rows(sheet, spec: SheetMapping, mapping: Mapping, source: str, problems: list[Problem]) -> list[_Row]:
+    """The sheet's non-blank rows below its header, read cell by cell; header problems go to problems."""
+    grid = _grid(sheet)
+    header = _header_row(grid, spec)
+    columns = _columns(grid, header, spec, sheet.title, source, problems)
+    return _read_rows(grid, header, columns, spec, mapping, sheet.title, source)
+
+
+# ------------------------------------------------------------------------------ loading
+
+def load_xlsx_cases(path: str | Path, mapping_path: str | Path | None = None, skip_invalid: bool = False) -> CaseFile:
+    """The valid cases of a ledger, validated as a JSON case file would be; skip_invalid as in ingest.load_cases."""
+    return parse_xlsx_cases(read_input(path, "ledger"), str(path), skip_invalid, mapping_path)
+
+
+def parse_xlsx_cases(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None) -> CaseFile:
+    """load_xlsx_cases on the workbook's bytes (ingest.parse_cases hands a ledger here)."""
+    ledger = _records(raw, source, load_mapping(mapping_path))
+    valid: list[Case] = []
+    skipped: list[SkippedCase] = []
+    for case in ledger.cases:
+        model = None
+        if not case.problems:
+            model, found = validate_case(case.record, source, case.line, case.case_id)
+            for problem in found:
+                case.locate(problem)
+        if case.problems:
+            skipped.append(SkippedCase(case.case_id, case.line, tuple(case.problems)))
+        else:
+            valid.append(model)
+    skipped += [SkippedCase(None, row.number, tuple(row.problems)) for row in ledger.unassigned]
+    problems = ledger.all_problems()
+    if ledger.problems:  # sheets or headers wrong: no case can be trusted, whatever skip_invalid says
+        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the ledger; nothing was read")
+    return collect_cases(source, raw, valid, skipped, problems, skip_invalid)
+
+
+def cases_to_jsonl(cases: Iterable[Case]) -> str:
+    """The cases as JSON Lines, byte-stable: cases in natural id order, events in timeline order."""
+    lines = []
+    for case in sorted(cases, key=lambda c: natural_key(c.id)):
+        data = case.model_dump(mode="json", exclude_none=True)
+        data["events"].sort(key=lambda e: (e["date"], natural_key(e["id"])))
+        # extra case fields before the lists, as in the sample
+        ordered = {k: v for k, v in data.items() if k not in ("handlers", "events")}
+        ordered.update(handlers=data["handlers"], events=data["events"])
+        lines.append(json.dumps(ordered, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+    return "".join(lines)

@@ -1,0 +1,101 @@
+"""The ledger of a run, built from the engine's results (see document.py for the document itself).
+
+Reads the results by their attributes only: the engine's types are named for the reader and
+the type checker, and importing this module loads neither the engine nor pydantic.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .document import FORMAT, engine_versions, number, plain
+
+if TYPE_CHECKING:
+    from scoring.engine.compiler import CompiledRulebook
+    from scoring.engine.evaluate import HandlerResult, Line
+    from scoring.engine.rollup import DepartmentResult
+    from scoring.inputs.case_file import CaseFile
+    from scoring.inputs.records import DepartmentRecords
+
+
+def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[DepartmentResult],
+          failures: list | None = None, records: DepartmentRecords | None = None) -> dict:
+    scored_cases = {r.case for d in departments for r in d.cases}
+    entry_input = {"sha256": case_file.sha256, "cases": len(scored_cases),
+                   "handlers": sum(len(d.cases) for d in departments), "skipped": skipped_entries(case_file, failures)}
+    if records is not None:  # only when a department records file was given: other ledgers keep their bytes
+        entry_input["departments_sha256"] = records.sha256
+    return {
+        "format": FORMAT,
+        "engine": engine_versions(),
+        "rulebook": rulebook_entry(compiled),
+        "input": entry_input,
+        "departments": [department_entry(compiled, d) for d in departments],
+    }
+
+
+def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> dict:
+    spec = compiled.book.spec
+    criteria = {c.id: c for c in spec.criterion}
+    entry = {"department": d.department}
+    if spec.ranking.group is not None:
+        entry["group"] = d.group
+    entry.update({
+        "rank": d.rank,
+        "total": number(d.total, spec.department.decimals),
+        "grade": d.grade,
+        "cases_scored": len(d.cases),
+        "base": number(d.base),
+        "rubrics": [{"rubric": r.rubric, "title": r.title, "cases": r.count,
+                     "mean": None if r.mean is None else number(r.mean),
+                     "weight": None if r.weight is None else number(r.weight, 4)} for r in d.rubrics],
+    })
+    if d.categories:
+        entry["categories"] = [{"category": c.category, "title": c.title, "cases": c.count, "subtotal": number(c.subtotal),
+                                "weight": number(c.weight, 4)} for c in d.categories]
+    if d.scorers:
+        entry["scorers"] = [{"scorer": s.scorer, "title": s.title, "score": number(s.score), "weight": number(s.weight, 4)}
+                            for s in d.scorers]
+    entry.update({
+        "criteria": [({"category": category} if category is not None else {}) |
+                     {"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level, "points": number(points)}
+                     for (category, cid), points in d.criteria.items()],
+        "lines": [line_entry(line, with_case=True) for line in d.lines],
+        "cases": [case_entry(r) for r in d.cases],
+    })
+    return entry
+
+
+def rulebook_entry(compiled: CompiledRulebook) -> dict:
+    info = compiled.book.spec.rulebook
+    entry = {"id": info.id, "version": info.version, "title": info.title, "sha256": compiled.book.sha256}
+    if info.derived_from is not None:  # an effective rulebook: the base, overlays and --set it was made from
+        entry["derived_from"] = plain(info.derived_from.model_dump())
+    return entry
+
+
+def skipped_entries(case_file: CaseFile, failures: list | None) -> list[dict]:
+    """The cases left out (--skip-invalid): invalid in the file, or failing a rule."""
+    # no file name in the problems: the ledger does not depend on where the file was read from
+    skipped = [{"case": s.case_id, "line": s.line, "problems": [f"{p.where}: {p.message}" if p.where else p.message
+                                                                 for p in s.problems]} for s in case_file.skipped]
+    return skipped + [{"case": f.case, "line": None, "problems": [f"{f.kind}: {f.message}"]} for f in failures or []]
+
+
+def case_entry(result: HandlerResult) -> dict:
+    entry = {"case": result.case, "kind": result.kind, "title": result.title, "role": result.role, "rubric": result.rubric}
+    if result.category is not None:
+        entry["category"] = result.category
+    entry["total"] = None if result.total is None else number(result.total)
+    entry["lines"] = [line_entry(line) for line in result.lines]
+    return entry
+
+
+def line_entry(line: Line, with_case: bool = False) -> dict:
+    data = {"criterion": line.criterion, "rule": line.rule, "kind": line.kind, "points": number(line.points)}
+    if line.category is not None:
+        data["category"] = line.category
+    if with_case:
+        data["case"] = line.case
+    data["evidence"] = list(line.evidence)
+    data["text"] = line.text
+    return data

@@ -1,0 +1,92 @@
+"""The ledger: the complete, explained result of a run, as JSON or CSV.
+
+Same inputs, same rulebook, same engine version: the same bytes. Nothing in the ledger
+depends on where or when it was made (no paths, no clock); departments, cases and lines
+come in a defined order, and numbers are rounded once, half up, to 2 decimals (the
+department total to the rulebook's `decimals`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from importlib.metadata import PackageNotFoundError, version
+
+from scoring.lang import values as V
+
+FORMAT = "scoring-ledger/1"
+
+
+def engine_versions() -> dict:
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "unknown"
+    return {"scoring": installed("scoring"), "durable_rules": installed("durable-rules")}
+
+
+def number(value, places: int = 2):
+    """A JSON number: rounded half up; whole numbers without a fraction part."""
+    rounded = V.round_half_up(value, places) if not isinstance(value, Decimal) else value
+    if rounded == rounded.to_integral_value():
+        return int(rounded)
+    return float(rounded)
+
+
+def plain(value):
+    """JSON-ready rule data: decimals (from TOML) as numbers, dates as text; tables and lists inside too."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        # a JSON number when the float says the same decimal, else the exact text
+        return float(value) if Decimal(repr(float(value))) == value else str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def to_json(ledger: dict) -> str:
+    return json.dumps(ledger, ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = ["department", "rank", "grade", "department_total", "case", "kind", "title", "role", "case_total",
+               "criterion", "rule", "line_kind", "points", "evidence", "text"]
+
+
+def to_csv(ledger: dict) -> str:
+    """One row per ledger line: department lines first, then each case's lines.
+
+    With categories a last column names the category a line counts in (an item such as
+    urging can count in each category's subtotal, so criterion alone is ambiguous)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    categories = any("categories" in d for d in ledger["departments"])
+    writer.writerow(CSV_COLUMNS + (["category"] if categories else []))
+
+    def row(line: dict) -> list:
+        return ([line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]), line["text"]]
+                + ([line.get("category") or ""] if categories else []))
+
+    for d, case, line in ledger_lines(ledger):
+        head = [d["department"], d["rank"], d["grade"], d["total"]]
+        if case is None:
+            writer.writerow(head + [line["case"] or "", "", "", "", ""] + row(line))
+        else:
+            writer.writerow(head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + row(line))
+    return out.getvalue()
+
+
+def ledger_lines(ledger: dict):
+    """(department, case or None, line) for every line: a department's own lines first, then its cases'."""
+    for d in ledger["departments"]:
+        for line in d["lines"]:
+            yield d, None, line
+        for case in d["cases"]:
+            for line in case["lines"]:
+                yield d, case, line

@@ -1,0 +1,503 @@
+"""The score report and the monthly bulletin as self-contained HTML pages, for screen and A4 print.
+
+One file each, nothing fetched: the CSS and a small script inline, the chart as inline SVG,
+so that the page opens from file:// and prints the same anywhere. Same inputs, same bytes
+(no clock, no random ids). Rendered from the ledger and bulletin dicts, with the labels of
+the terminal report (report.py), so the page and the JSON cannot differ. Closed drill-downs
+(<details>) work without the script and do not print their content.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from html import escape
+
+from scoring.lang.bounds import Interval, format_interval
+
+from .text import (
+    KIND_NAMES,
+    LINE_KINDS,
+    ROLE_NAMES,
+    bulletin_notes,
+    evidence_events,
+    plain_number,
+    rank_move,
+    ranking,
+    rulebook_line,
+    skipped_note,
+    two_decimals,
+)
+
+MINUS = "\u2212"  # a real minus sign, as wide as the plus
+
+# grade colours, best to worst; n grades take n of them spread over the list (first green, last red)
+PALETTE = ["#2e7d32", "#00838f", "#1565c0", "#b26a00", "#d84315", "#c62828"]
+NO_GRADE = "#9e9e9e"
+FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
+
+
+# ---------------------------------------------------------------- the two pages
+
+def score_html(ledger: dict, *, grades: list[str], ranges: dict[str, tuple],
+               event_dates: dict[tuple[str, str], dt.date]) -> str:
+    """The year's report: header, ranking, chart, and per department its items, lines and cases."""
+    book, source = ledger["rulebook"], ledger["input"]
+    departments = ledger["departments"]
+    facts = [rulebook_line(book),
+             f"办件 {source['cases']} 件、承办记录 {source['handlers']} 条",
+             f"输入 sha256 {source['sha256'][:12]}"]
+    if source["skipped"]:
+        facts.append(skipped_note(source["skipped"]))
+    details = "".join(_department(i, d, grades, ranges, event_dates) for i, d in enumerate(departments, 1))
+    sections = [("排名", _score_ranking(ledger, grades)),
+                ("总分", _chart(departments, grades)),
+                ("各部门明细", _toolbar() + details)]
+    return _page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections)
+
+
+def bulletin_html(bulletin: dict) -> str:
+    """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines."""
+    book, source, grades = bulletin["rulebook"], bulletin["input"], bulletin["grades"]
+    previous = f"（上月截至 {bulletin['previous_as_of']}）" if bulletin.get("previous_as_of") else ""
+    facts = [f"截至 {bulletin['as_of']}{previous}",
+             rulebook_line(book),
+             f"已交办 {source['cases']} 件", f"输入 sha256 {source['sha256'][:12]}"]
+    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in bulletin_notes(bulletin))
+    sections = [("排名", _bulletin_ranking(bulletin["departments"], grades) + notes),
+                ("总分", _chart(bulletin["departments"], grades)),
+                (f"本月到期未得满分的事项（{len(bulletin['missed'])}）", _missed(bulletin["missed"])),
+                (f"下月到期事项（{len(bulletin['due_next_month'])}）", _due(bulletin["due_next_month"]))]
+    return _page(f"{bulletin['month']} 月度通报", facts, bulletin["engine"], grades, sections)
+
+
+# ---------------------------------------------------------------- skeleton
+
+def _page(title: str, facts: list[str], engine: dict, grades: list[str], sections: list[tuple[str, str]]) -> str:
+    versions = " · ".join(f"{escape(name)} {escape(str(v))}" for name, v in engine.items())
+    body = "".join(f'<section><h2>{escape(heading)}</h2>{html}</section>' for heading, html in sections)
+    return ("<!DOCTYPE html>\n"
+            '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(title)}</title>\n<style>\n{CSS}{_grade_css(grades)}</style>\n</head>\n<body>\n"
+            f'<header><h1>{escape(title)}</h1><p class="facts">{"".join(f"<span>{escape(f)}</span>" for f in facts)}</p></header>\n'
+            f"<main>\n{body}\n</main>\n"
+            f'<footer>由 {versions} 生成；同一规则、同一输入得到同一份报告。</footer>\n'
+            f"<script>\n{SCRIPT}</script>\n</body>\n</html>\n")
+
+
+def _grade_css(grades: list[str]) -> str:
+    rules = [f".grade-{i} {{ --grade: {colour}; }}\n" for i, colour in enumerate(_grade_colours(len(grades)))]
+    return "".join(rules) + f".grade-none {{ --grade: {NO_GRADE}; }}\n"
+
+
+def _grade_colours(count: int) -> list[str]:
+    if count <= 1:
+        return PALETTE[:count]
+    last = len(PALETTE) - 1
+    return [PALETTE[int(i * last / (count - 1) + 0.5)] for i in range(count)]
+
+
+def _grade_class(grade: str | None, grades: list[str]) -> str:
+    return f"grade-{grades.index(grade)}" if grade in grades else "grade-none"
+
+
+def _badge(grade: str | None, grades: list[str]) -> str:
+    return f'<span class="badge {_grade_class(grade, grades)}">{escape(grade or "—")}</span>'
+
+
+def _toolbar() -> str:
+    return ('<p class="toolbar no-print"><button type="button" data-open="all">全部展开</button>'
+            '<button type="button" data-open="none">全部收起</button>'
+            '<button type="button" data-print>打印</button></p>')
+
+
+def _table(headers: list[str], rows: list[str], css: str = "") -> str:
+    """A table; rows are finished <tr> elements. Header cells whose text starts with '#' are numeric."""
+    head = "".join(f'<th class="num">{escape(h[1:])}</th>' if h.startswith("#") else f"<th>{escape(h)}</th>"
+                   for h in headers)
+    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _row(*cells: str, css: str = "") -> str:
+    """A <tr> of finished cells (see _td)."""
+    start = f'<tr class="{css}">' if css else "<tr>"
+    return start + "".join(cells) + "</tr>"
+
+
+def _td(text, html: str | None = None, num: bool = False) -> str:
+    """A cell of text (escaped), or of finished html; num: right-aligned figures."""
+    inner = escape(str(text)) if html is None else html
+    return f'<td class="num">{inner}</td>' if num else f"<td>{inner}</td>"
+
+
+# ---------------------------------------------------------------- chart
+
+CHART_WIDTH, LABEL_RIGHT, BAR_LEFT, BAR_RIGHT = 720, 176, 184, 656
+ROW, BAR, AXIS = 22, 14, 22
+
+
+def _chart(departments: list[dict], grades: list[str]) -> str:
+    """Horizontal bars of the ranked departments' totals, in ledger order, coloured by grade.
+
+    Unranked departments get a labelled row without a bar: a bar would read as a score."""
+    bars = [d for d in departments if d["rank"] is not None and d["total"] is not None]
+    lo, hi, step = _axis([d["total"] for d in bars])
+    scale = (BAR_RIGHT - BAR_LEFT) / (hi - lo)
+    zero = BAR_LEFT - lo * scale
+    rows, y, group = [], AXIS, None
+    for d in departments:
+        if d.get("group") != group:
+            group = d.get("group")
+            rows.append(f'<text class="group" x="{LABEL_RIGHT}" y="{y + ROW - 7}" text-anchor="end">{escape(group or "—")}</text>')
+            y += ROW
+        rows.append(_chart_row(d, grades, y, zero, scale))
+        y += ROW
+    height = y + 6
+    ticks = []
+    for i in range(int(round((hi - lo) / step)) + 1):
+        value = lo + i * step
+        x = _coord(zero + value * scale)
+        ticks.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{AXIS - 4}" y2="{height - 6}"/>'
+                     f'<text class="tick" x="{x}" y="{AXIS - 8}" text-anchor="middle">{plain_number(value)}</text>')
+    svg = (f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {height}" width="100%" role="img" '
+           f'aria-label="各部门总分"><title>各部门总分</title>{"".join(ticks)}{"".join(rows)}</svg>')
+    return f'<figure class="chart-box">{svg}{_legend(departments, grades)}</figure>'
+
+
+def _chart_row(d: dict, grades: list[str], y: int, zero: float, scale: float) -> str:
+    name = escape(d["department"])
+    label = f'<text class="label" x="{LABEL_RIGHT}" y="{y + ROW - 7}" text-anchor="end">{name}</text>'
+    if d["rank"] is None or d["total"] is None:
+        total = f"（总分 {_decimal(d['total'])}）" if d["total"] is not None else ""
+        return label + f'<text class="unranked" x="{BAR_LEFT}" y="{y + ROW - 7}">未排名{total}</text>'
+    end = zero + d["total"] * scale
+    left, width = min(zero, end), abs(end - zero)
+    tip = f"第{d['rank']}名 {d['department']} {_decimal(d['total'])} {d['grade'] or '无等级'}"
+    bar = (f'<rect class="bar {_grade_class(d["grade"], grades)}" data-department="{name}" '
+           f'data-grade="{escape(d["grade"] or "")}" data-total="{d["total"]}" x="{_coord(left)}" '
+           f'y="{y + (ROW - BAR) // 2}" width="{_coord(width)}" height="{BAR}"><title>{escape(tip)}</title></rect>')
+    value = f'<text class="value" x="{_coord(max(zero, end) + 4)}" y="{y + ROW - 7}">{_decimal(d["total"])}</text>'
+    return label + bar + value
+
+
+def _axis(totals: list) -> tuple[float, float, float]:
+    """A round axis (low, high, tick step) from min(0, lowest) to max(0, highest), in at most 10 steps."""
+    lo, hi = min([0, *totals]), max([0, *totals])
+    if hi == lo:  # no bars, or all at 0: still an axis
+        hi = lo + 100
+    step = next(s for s in STEPS if (hi - lo) / s <= 10)
+    return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
+
+
+STEPS = [m * 10 ** k for k in range(-2, 9) for m in (1, 2, 5)]
+
+
+def _coord(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _legend(departments: list[dict], grades: list[str]) -> str:
+    keys = [(g, _grade_class(g, grades)) for g in grades]
+    if any(d["rank"] is not None and d["grade"] not in grades for d in departments):
+        keys.append(("无等级", "grade-none"))
+    items = "".join(f'<li><span class="swatch {css}"></span>{escape(name)}</li>' for name, css in keys)
+    if any(d["rank"] is None for d in departments):
+        items += '<li><span class="swatch unranked"></span>未排名（不画条形）</li>'
+    return f'<figcaption><ul class="legend">{items}</ul></figcaption>'
+
+
+# ---------------------------------------------------------------- score report parts
+
+def _score_ranking(ledger: dict, grades: list[str]) -> str:
+    """The ranking table of the terminal and the workbook (report.ranking), with links and grade badges."""
+    found = ranking(ledger)
+    headers = [f"#{h}" if kind in ("rank", "counted", "points", "total") else h  # '#': a column of figures
+               for h, kind in zip(found.headers, found.kinds)]
+    rows = []
+    for index, (row, d) in enumerate(zip(found.rows, ledger["departments"]), 1):
+        cells = []
+        for value, kind in zip(row, found.kinds):
+            if kind == "department":
+                cells.append(_td("", f'<a href="#d{index}">{escape(value)}</a>'))
+            elif kind == "grade":
+                cells.append(_td("", _badge(value, grades)))
+            elif kind == "group":
+                cells.append(_td(value or "—"))
+            elif kind == "rank":
+                cells.append(_td(_rank(value), num=True))
+            elif kind == "counted":
+                cells.append(_td(_part(value), num=True))
+            elif kind == "total":
+                cells.append(_td("", f"<b>{_decimal(value)}</b>", num=True))
+            else:
+                cells.append(_td(_decimal(value), num=True))
+        rows.append(_row(*cells, css="unranked" if d["rank"] is None else ""))
+    # the first note (rulebook and input) is in the page's header already
+    return _table(headers, rows, "ranking") + "".join(f'<p class="note">{escape(n)}</p>' for n in found.notes[1:])
+
+
+def _rank(rank) -> str:
+    return "—" if rank is None else str(rank)
+
+
+def _place(rank) -> str:
+    return f"第 {rank} 名" if rank is not None else "未排名"
+
+
+def _part(found) -> str:
+    if not found or not found[1]:
+        return "—"
+    return f"{_decimal(found[0])}（{found[1]}）"
+
+
+def _department(index: int, d: dict, grades: list[str], ranges: dict, event_dates) -> str:
+    rank = _place(d["rank"])
+    group = f'<span class="muted">{escape(d["group"])}</span>' if d.get("group") else ""
+    summary = (f'<span class="rank">{rank}</span>{group}<span class="name">{escape(d["department"])}</span>'
+               f'<span class="total">{_decimal(d["total"])}</span>{_badge(d["grade"], grades)}'
+               f'<span class="muted">办件 {d["cases_scored"]} 件</span>')
+    parts = [_criteria(d, ranges)]
+    if d.get("categories"):
+        parts.append(_weights("各类别小计", ["类别", "#件数", "#小计", "#权重"],
+                              [(c["title"], c["cases"], _decimal(c["subtotal"]), plain_number(c["weight"])) for c in d["categories"]]))
+    else:
+        parts.append(_weights("各类办件平均分", ["办件类别", "#件数", "#平均分", "#权重"],
+                              [(r["title"], r["cases"], _decimal(r["mean"]), plain_number(r["weight"])) for r in d["rubrics"]]))
+    if d.get("scorers"):
+        parts.append(_weights("各评分方", ["评分方", "#得分", "#权重"],
+                              [(s["title"], _decimal(s["score"]), plain_number(s["weight"])) for s in d["scorers"]]))
+    parts.append(f"<h4>部门得分构成</h4>{_department_lines(d, event_dates)}")
+    cases = "".join(_case(c, event_dates) for c in d["cases"])
+    parts.append(f'<h4>办件（{len(d["cases"])}）</h4><div class="cases">{cases}</div>')
+    return (f'<details class="department" id="d{index}"><summary>{summary}</summary>'
+            f'<div class="body">{"".join(parts)}</div></details>\n')
+
+
+def _criteria(d: dict, ranges: dict) -> str:
+    """Points per item against what the item can give: per case (the department's mean) or per department."""
+    with_category = any("category" in c for c in d["criteria"])
+    titles = {c["category"]: c["title"] for c in d.get("categories", [])}
+    rows = []
+    for c in d["criteria"]:
+        span = ranges.get(c["criterion"])
+        cells = ([_td(titles.get(c.get("category"), c.get("category") or "—"))] if with_category else []) + [
+            _td(c["criterion"]), _td(c["title"]), _td("每件平均" if c["level"] == "case" else "部门"),
+            _td(_decimal(c["points"]), num=True), _td(_span(span), num=True), _td("", _meter(c["points"], span))]
+        rows.append(_row(*cells))
+    headers = (["类别"] if with_category else []) + ["项目", "名称", "计分", "#得分", "#分值", "得分率"]
+    return "<h4>各项得分</h4>" + _table(headers, rows, "criteria")
+
+
+def _span(span) -> str:
+    return "—" if span is None else format_interval(Interval(*span), places=2)
+
+
+def _meter(points, span) -> str:
+    """How much of the item's range the points reach (a deduction item at 0 is full)."""
+    if span is None or None in span or span[0] == span[1]:
+        return ""
+    share = min(max((points - span[0]) / (span[1] - span[0]), 0), 1)
+    return f'<span class="meter"><span style="width:{float(share) * 100:.1f}%"></span></span>'
+
+
+def _weights(title: str, headers: list[str], rows: list[tuple]) -> str:
+    body = [_row(_td(first), *(_td(v, num=True) for v in rest)) for first, *rest in rows]
+    return f"<h4>{escape(title)}</h4>" + _table(headers, body, "weights")
+
+
+def _department_lines(d: dict, event_dates) -> str:
+    """The department's own lines; with categories, each category's under its title, then the whole."""
+    titles = {c["category"]: c["title"] for c in d.get("categories", [])}
+    rows, current = [], None
+    for line in d["lines"]:
+        if titles and line.get("category") != current:
+            current = line.get("category")
+            rows.append(f'<tr class="sub"><th colspan="5">{escape(titles.get(current, current) if current else "合计")}</th></tr>')
+        rows.append(_line_row(line, line.get("case"), event_dates))
+    return _lines_table(rows)
+
+
+def _case(case: dict, event_dates) -> str:
+    kind = KIND_NAMES.get(case["kind"], case["kind"])
+    role = ROLE_NAMES.get(case["role"], case["role"])
+    total = "不计分" if case["total"] is None else f"{plain_number(case['total'])} 分"
+    rows = [_line_row(line, case["case"], event_dates) for line in case["lines"]]
+    return (f'<details class="case"><summary><code>{escape(case["case"])}</code>'
+            f'<span class="muted">{escape(kind)}·{escape(role)}</span><b>{escape(total)}</b>'
+            f'<span class="title">{escape(case["title"])}</span></summary>{_lines_table(rows)}</details>')
+
+
+def _lines_table(rows: list[str]) -> str:
+    return _table(["项目", "类型", "#得分", "说明", "依据"], rows, "lines")
+
+
+def _line_row(line: dict, case: str | None, event_dates) -> str:
+    rule = f' <code class="rule">{escape(line["rule"])}</code>' if line["rule"] and line["rule"] != line["criterion"] else ""
+    kind = LINE_KINDS.get(line["kind"], line["kind"])
+    evidence = "".join(f'<span class="ev"><code>{escape(item)}</code>{f" {day.isoformat()}" if day else ""}</span>'
+                       for item, day in evidence_events(line, case, event_dates))
+    return _row(_td("", escape(line["criterion"] or "—") + rule), _td(kind),
+                _td(_signed(line["points"]), num=True), _td(line["text"]), _td("", evidence), css=f"kind-{line['kind']}")
+
+
+def _decimal(value) -> str:
+    """Two decimals, so that columns line up."""
+    return two_decimals(value).replace("-", MINUS)
+
+
+def _signed(value) -> str:
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + plain_number(value).replace("-", MINUS)
+
+
+# ---------------------------------------------------------------- bulletin parts
+
+def _bulletin_ranking(departments: list[dict], grades: list[str]) -> str:
+    grouped = any("group" in d for d in departments)
+    headers = (["#排名"] + (["组别"] if grouped else []) + ["部门", "#办件", "#总分", "#较上月", "#升降", "等级",
+                                                         "上月", "#本月失分项", "#下月到期"])
+    rows = []
+    for d in departments:
+        change, previous = d.get("change"), d.get("previous")
+        before = f"{_place(previous['rank'])} · {_decimal(previous['total'])}" if previous else "—"
+        cells = ([_td(_rank(d["rank"]), num=True)] + ([_td(d.get("group") or "—")] if grouped else [])
+                 + [_td(d["department"]), _td(d["cases"], num=True), _td("", f"<b>{_decimal(d['total'])}</b>", num=True),
+                    _td("", _change_total(change), num=True), _td("", _change_rank(change), num=True),
+                    _td("", _badge(d["grade"], grades)), _td(before), _td(d["missed"], num=True),
+                    _td(d["due_next_month"], num=True)])
+        rows.append(_row(*cells, css="unranked" if d["rank"] is None else ""))
+    return _table(headers, rows, "ranking")
+
+
+def _change_total(change) -> str:
+    if not change or change.get("total") is None:
+        return "—"
+    value = change["total"]
+    css = "up" if value > 0 else "down" if value < 0 else "same"
+    return f'<span class="{css}">{"+" if value > 0 else ""}{_decimal(value)}</span>'
+
+
+def _change_rank(change) -> str:
+    if not change or change.get("rank") is None:
+        return "—"
+    css = "up" if change["rank"] > 0 else "down" if change["rank"] < 0 else "same"
+    return f'<span class="{css}">{rank_move(change)}</span>'
+
+
+def _deadlines(items: list[dict], headers: list[str], cells, css: str) -> str:
+    """Deadlines, one a row: department, case, item, due day, then the cells(item) of the list."""
+    if not items:
+        return '<p class="note">无。</p>'
+    rows = [_row(_td(i["department"]), _td("", f"<code>{escape(i['case'])}</code>"), _td(i["case_title"]),
+                 _td(f"{i['criterion']} {i['title']}"), _td("", f'<span class="day">{escape(i["due"])}</span>'), *cells(i))
+            for i in items]
+    return _table(["部门", "案号", "标题", "事项", "期限", *headers], rows, css)
+
+
+def _missed(items: list[dict]) -> str:
+    return _deadlines(items, ["#已失分", "#仍可挽回", "情况"],
+                      lambda i: [_td(plain_number(i["cost"]), num=True), _td(plain_number(i["recoverable"]) if i["recoverable"] else "—", num=True),
+                                 _td(i["record"])], "missed")
+
+
+def _due(items: list[dict]) -> str:
+    return _deadlines(items, ["#剩余工作日", "#分值", "待办"],
+                      lambda i: [_td(plain_number(i["workdays_left"]), num=True), _td(plain_number(i["points"]), num=True), _td(i["missing"])],
+                      "due")
+
+
+# ---------------------------------------------------------------- style and script
+
+CSS = f"""\
+@page {{ size: A4; margin: 14mm 12mm 16mm; @bottom-center {{ content: counter(page) " / " counter(pages); font-size: 8pt; color: #6b7280; }} }}
+* {{ box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
+body {{ margin: 0 auto; padding: 24px 32px 40px; max-width: 1180px; color: #1f2937; background: #fff;
+       font: 14px/1.55 {FONTS}; }}
+header {{ border-bottom: 3px solid #9f1d20; padding-bottom: 10px; margin-bottom: 18px; }}
+h1 {{ margin: 0 0 6px; font-size: 24px; color: #9f1d20; letter-spacing: 1px; }}
+h2 {{ margin: 26px 0 10px; font-size: 18px; padding-left: 8px; border-left: 4px solid #9f1d20; break-after: avoid; }}
+h4 {{ margin: 16px 0 6px; font-size: 14px; color: #374151; break-after: avoid; }}
+.facts {{ margin: 0; color: #4b5563; font-size: 13px; }}
+.facts span + span::before {{ content: "·"; margin: 0 8px; color: #9ca3af; }}
+footer {{ margin-top: 32px; padding-top: 8px; border-top: 1px solid #e5e7eb; color: #6b7280; font-size: 12px; }}
+table {{ width: 100%; border-collapse: collapse; margin: 4px 0 8px; font-size: 13px; }}
+th, td {{ padding: 4px 8px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; overflow-wrap: anywhere; }}
+thead th {{ background: #f3f4f6; border-bottom: 1px solid #d1d5db; font-weight: 600; white-space: nowrap; }}
+tr {{ break-inside: avoid; }}
+thead {{ display: table-header-group; }}
+.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+table.ranking tbody tr:nth-child(even) {{ background: #fafafa; }}
+tr.unranked td {{ color: #6b7280; }}
+tr.sub th {{ background: #fbf7f0; text-align: left; font-weight: 600; }}
+a {{ color: #1e3a8a; text-decoration: none; }}
+a:hover {{ text-decoration: underline; }}
+code {{ font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }}
+code.rule {{ display: block; color: #6b7280; font-size: 11px; }}
+.muted {{ color: #6b7280; font-size: 13px; }}
+.note {{ color: #6b7280; font-size: 12px; margin: 2px 0; }}
+.badge {{ display: inline-block; min-width: 3.5em; padding: 0 8px; border-radius: 10px; color: #fff; text-align: center;
+         background: var(--grade); font-size: 12px; line-height: 20px; white-space: nowrap; }}
+.chart-box {{ margin: 0; break-inside: avoid; }}
+svg.chart {{ display: block; width: 100%; max-width: 900px; height: auto; font-size: 12px; }}
+svg.chart .bar {{ fill: var(--grade); }}
+svg.chart .label {{ fill: #1f2937; }}
+svg.chart .group {{ fill: #9f1d20; font-weight: 700; }}
+svg.chart .value, svg.chart .tick {{ fill: #4b5563; font-size: 11px; }}
+svg.chart .unranked {{ fill: #6b7280; font-style: italic; }}
+svg.chart .grid {{ stroke: #e5e7eb; stroke-width: 1; }}
+.legend {{ list-style: none; display: flex; flex-wrap: wrap; gap: 6px 18px; padding: 0; margin: 6px 0 0 150px; font-size: 13px; }}
+.swatch {{ display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: -1px; background: var(--grade); }}
+.swatch.unranked {{ background: #fff; border: 1px dashed #6b7280; }}
+details {{ border: 1px solid #e5e7eb; border-radius: 6px; margin: 6px 0; }}
+details > summary {{ cursor: pointer; padding: 6px 10px; list-style-position: inside; break-inside: avoid; break-after: avoid; }}
+details > summary > * {{ margin-right: 10px; }}
+details[open] > summary {{ background: #f9fafb; border-bottom: 1px solid #e5e7eb; }}
+details.department > summary {{ font-size: 15px; }}
+details.department .name {{ font-weight: 700; }}
+details.department .rank {{ display: inline-block; min-width: 4.5em; color: #4b5563; }}
+details.department .total {{ font-weight: 700; font-variant-numeric: tabular-nums; }}
+details .body {{ padding: 4px 12px 10px; }}
+details.case {{ border-color: #eef0f3; }}
+details.case > summary {{ font-size: 13px; padding: 4px 10px; }}
+.meter {{ display: inline-block; width: 80px; height: 8px; background: #e5e7eb; border-radius: 4px; overflow: hidden; vertical-align: middle; }}
+.meter > span {{ display: block; height: 100%; background: #1e3a8a; }}
+.ev {{ display: block; white-space: nowrap; font-size: 12px; }}
+td code, .day {{ white-space: nowrap; }}
+.up {{ color: #2e7d32; }} .down {{ color: #c62828; }} .same {{ color: #6b7280; }}
+.toolbar button {{ font: inherit; font-size: 13px; margin-right: 8px; padding: 2px 12px; border: 1px solid #d1d5db;
+                   border-radius: 4px; background: #fff; cursor: pointer; }}
+table.lines th:nth-child(1) {{ width: 8em; }}
+table.lines th:nth-child(2), table.lines th:nth-child(3) {{ width: 4.5em; }}
+table.lines th:nth-child(5) {{ width: 13em; }}
+table.criteria, table.weights {{ width: auto; min-width: 55%; }}
+@media print {{
+  body {{ padding: 0; max-width: none; font-size: 10pt; }}
+  h1 {{ font-size: 18pt; }}
+  h2 {{ font-size: 13pt; }}
+  table {{ font-size: 9pt; }}
+  .no-print {{ display: none; }}
+  details {{ border: none; }}
+  details > summary {{ list-style: none; }}
+  details > summary::-webkit-details-marker {{ display: none; }}
+  details.department {{ border-top: 1px solid #d1d5db; border-radius: 0; }}
+  a {{ color: inherit; }}
+}}
+"""
+
+SCRIPT = """\
+// optional: "expand all", print, and open the department a link points at
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("button");
+  if (!button) return;
+  if (button.hasAttribute("data-print")) { window.print(); return; }
+  var open = button.getAttribute("data-open") === "all";
+  document.querySelectorAll("details").forEach(function (d) { d.open = open; });
+});
+function openTarget() {
+  var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+  if (target && target.tagName === "DETAILS") target.open = true;
+}
+window.addEventListener("hashchange", openTarget);
+openTarget();
+"""

@@ -1,0 +1,396 @@
+"""What people read in a terminal: the ranking table and a department's explained ledger.
+
+Both are rendered from the ledger dict (the same data as the JSON output), so what the
+table shows and what the JSON says cannot differ. Chinese text is aligned by display width
+(tabulate measures it with wcwidth).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from scoring.lang.values import format_number
+
+ROLE_NAMES = {"lead": "主办", "split": "分办", "co": "会办"}
+KIND_NAMES = {"suggestion": "建议", "proposal": "提案"}
+
+
+MAX_NAMED_ITEMS = 5  # department items whose titles fit in the table's header
+
+
+@dataclass
+class Ranking:
+    """The ranking as cells, for the terminal table here, the workbook and the HTML page.
+
+    A cell is a number, text or None (shown "—"); in a "counted" column it is (points, cases)."""
+
+    headers: list[str]
+    kinds: list[str]  # per column: rank, group, department, counted, points, total or grade
+    rows: list[list]
+    notes: list[str]  # what the columns mean, under the table
+
+
+def ranking(ledger: dict) -> Ranking:
+    """Per department its rank, the parts of its total, the total and grade.
+
+    The parts are the rubric means, the base and the department items; with categories the
+    category subtotals instead (each has its own base and items, see `explain`); with several
+    scorers each scorer's score too.
+    """
+    departments = ledger["departments"]
+    first = departments[0] if departments else {"rubrics": [], "criteria": []}
+    grouped = "group" in first
+    # every category some department has cases in, in the order first seen
+    categories = list({c["category"]: c["title"] for d in departments for c in d.get("categories", [])}.items())
+    scorers = [(s["scorer"], s["title"]) for s in first.get("scorers", [])]
+    if categories:
+        rubric_titles, items = [], []
+        parts = [title for _, title in categories]
+        kinds = ["counted"] * len(parts)
+    else:
+        rubric_titles = [r["title"] for r in first["rubrics"]]
+        items = [c for c in first["criteria"] if c["level"] == "department"]
+        with_base = bool(rubric_titles) or any(d["base"] for d in departments)
+        # many items: their ids head the columns and a legend under the table names them
+        named = len(items) <= MAX_NAMED_ITEMS
+        parts = rubric_titles + (["基础分"] if with_base else []) + [
+            f"{c['criterion']} {c['title']}" if named else c["criterion"] for c in items]
+        kinds = ["counted"] * len(rubric_titles) + ["points"] * (len(parts) - len(rubric_titles))
+    headers = ["排名"] + (["组别"] if grouped else []) + ["部门"] + parts + [title for _, title in scorers] + ["总分", "等级"]
+    kinds = ["rank"] + ["group"] * grouped + ["department"] + kinds + ["points"] * len(scorers) + ["total", "grade"]
+    rows = []
+    for d in departments:
+        if categories:
+            subtotals = {c["category"]: c for c in d.get("categories", [])}
+            cells = [(subtotals[c]["subtotal"], subtotals[c]["cases"]) if c in subtotals else None for c, _ in categories]
+        else:
+            points = {c["criterion"]: c["points"] for c in d["criteria"]}
+            cells = ([(r["mean"], r["cases"]) if r["cases"] else None for r in d["rubrics"]]
+                     + ([d["base"]] if with_base else []) + [points.get(c["criterion"], 0) for c in items])
+        cells += [s["score"] for s in d.get("scorers", [])]
+        rows.append([d["rank"]] + ([d["group"]] if grouped else []) + [d["department"]] + cells + [d["total"], d["grade"]])
+    book, source = ledger["rulebook"], ledger["input"]
+    notes = [f"{rulebook_line(book)} · 办件 {source['cases']} 件、"
+             f"承办记录 {source['handlers']} 条 · 输入 sha256 {source['sha256'][:12]}"]
+    if items and not named:
+        notes.append("；".join(f"{c['criterion']} {c['title']}" for c in items) + "。")
+    if categories:
+        notes.append("括号内为件数；各类别小计按权重计入总分（缺少某类办件的，按其余类别的权重折算），明细见 explain。")
+    elif any(r["weight"] is not None for r in first["rubrics"]):
+        notes.append("括号内为件数；基础分为各类办件平均分的加权值。")
+    elif rubric_titles:
+        notes.append("括号内为件数；基础分的算法见 explain 的基础分一行。")
+    if scorers:
+        notes.append("总分 = " + " + ".join(f"{s['title']}×{plain_number(s['weight'])}" for s in first["scorers"]) + "。")
+    if grouped:
+        notes.append("排名在各组别内计算。")
+    if any(d["rank"] is None for d in departments):
+        notes.append("排名为“—”的，办件数不足排名所需件数。")
+    if source["skipped"]:
+        notes.append(skipped_note(source["skipped"]))
+    return Ranking(headers, kinds, rows, notes)
+
+
+def rulebook_line(book: dict) -> str:
+    """Which rules made a document: "规则 id version (sha256 prefix)" in every report."""
+    return f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]})"
+
+
+def ranking_table(ledger: dict) -> str:
+    """The ranking as a terminal table, with its notes under it."""
+    found = ranking(ledger)
+
+    def cell(value, column: int) -> str:
+        kind = found.kinds[column]
+        if value is None:
+            return "—"
+        if kind == "counted":
+            return f"{two_decimals(value[0])} ({value[1]})"
+        return two_decimals(value) if kind in ("points", "total") else str(value)
+
+    rows = [[cell(value, i) for i, value in enumerate(row)] for row in found.rows]
+    align = ["left" if kind in ("group", "department", "grade") else "right" for kind in found.kinds]
+    table = tabulate(rows, headers=found.headers, tablefmt="simple", colalign=align, disable_numparse=True)
+    return table + "\n\n" + "\n".join(found.notes) + "\n"
+
+
+def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], dt.date], case_id: str | None = None) -> str:
+    """A department's ledger line by line; event_dates maps (case, event id) to its date."""
+    out = []
+    if case_id is None:
+        rank = department["rank"] if department["rank"] is not None else "未排名"
+        out.append(f"{department['department']}  总分 {two_decimals(department['total'])}  等级 {department['grade'] or '—'}  排名 {rank}")
+        out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
+        out.append("")
+    out += explain_lines(department, event_dates, case_id)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def explain_lines(department: dict, event_dates, case_id: str | None = None) -> list[str]:
+    """The department's own lines (unless one case is asked for), then each case's lines."""
+    out = []
+    if case_id is None:
+        out.append("部门得分构成：")
+        titles = {c["category"]: c["title"] for c in department.get("categories", [])}
+        current = None
+        for line in department["lines"]:
+            if titles and line.get("category") != current:  # each category's subtotal under its title, then the whole
+                current = line.get("category")
+                out.append(f" {titles.get(current, current)}：" if current else " 合计：")
+            out.append(_line_text(line, line.get("case"), event_dates))
+        out.append("")
+    cases = [c for c in department["cases"] if case_id is None or c["case"] == case_id]
+    for case in cases:
+        role = ROLE_NAMES.get(case["role"], case["role"])
+        total = "不计分" if case["total"] is None else f"{plain_number(case['total'])}分"
+        if case.get("ceiling") is not None:
+            total += f"（可达{plain_number(case['ceiling'])}分）"
+        out.append(f"{case['case']}  {KIND_NAMES.get(case['kind'], case['kind'])}·{role}  {total}  {case['title']}")
+        for line in case["lines"]:
+            out.append(_line_text(line, case["case"], event_dates))
+        if case_id is not None:
+            extra = [line for line in department["lines"] if line.get("case") == case_id]
+            for line in extra:
+                out.append(_line_text(line, case_id, event_dates) + "  （计入部门得分）")
+        out.append("")
+    return out
+
+
+def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> str:
+    """The self-assessment as a department reads it: where it stands, then what is at stake."""
+    d = document
+    book, source = d["rulebook"], d["input"]
+    out = [f"{d['department']}  自查  截至 {d['as_of']}",
+           f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
+           f"已交办 {source['cases']} 件", ""]
+    others = d["decided_by_others"]
+    out.append(f"已得分（此后不再有任何进展）  {two_decimals(d['floor'])}  {d['floor_grade'] or '—'}")
+    out.append(f"可达上限（剩余事项均于次日完成）  {two_decimals(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
+    if others:
+        deciders = "、".join(sorted({o["decided_by"] for o in others}))
+        out.append(f"  其中 {len(others)} 项取决于他人（{deciders}）；仅凭本单位完成剩余事项可达 {two_decimals(d['ceiling_own_steps'])}")
+    out.append("")
+    rows = [[f"{c['category'] + '·' if c.get('category') else ''}{c['criterion']} {c['title']}", two_decimals(c["floor"]), two_decimals(c["ceiling"])]
+            for c in d["criteria"]]
+    out.append(tabulate(rows, headers=["事项", "已得", "可达"], tablefmt="simple", colalign=["left", "right", "right"],
+                        disable_numparse=True))
+
+    def section(title: str, rows: list, headers: list[str], empty: str):
+        out.extend(["", f"{title}（{len(rows)}）" if rows else f"{title}：{empty}"])
+        if rows:
+            out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+
+    section("未到期事项，分值高者在前", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], plain_number(i["workdays_left"]),
+                                     plain_number(i["points"]), i["missing"]] for i in d["at_risk"]],
+            ["案号", "事项", "期限", "剩余工作日", "分值", "待办"], "无")
+    section("尚无期限的事项", [[i["case"], f"{i['criterion']} {i['title']}", plain_number(i["points"]), i["missing"]]
+                             for i in d["undated"]], ["案号", "事项", "分值", "待办"], "无")
+    section("取决于他人的事项", [[i["case"], f"{i['criterion']} {i['title']}", i["decided_by"], plain_number(i["points"]), i["missing"]]
+                               for i in others], ["案号", "事项", "取决于", "分值", "待办"], "无")
+    section("已错过的期限", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], plain_number(i["cost"]),
+                            plain_number(i["recoverable"]) if i["recoverable"] else "—", i["missing"] or i["record"]]
+                           for i in d["missed"]], ["案号", "事项", "期限", "已失分", "仍可挽回", "情况"], "无")
+    section("缺少的记录，尚未发生或尚未录入", [[e["case"], _event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
+                         for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
+    if d["not_yet_assigned"]:
+        section("尚未交办（按全部按时完成计入上限）", [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), plain_number(c["ceiling"])]
+                                          for c in d["not_yet_assigned"]], ["案号", "角色", "可达"], "")
+    if d["uncovered_years"]:
+        years = "、".join(map(str, d["uncovered_years"]))
+        out += ["", f"注：工作日历尚未覆盖 {years} 年，期限在该年的事项未计剩余工作日"
+                    f"（可在规则文件的 [calendar.years.{d['uncovered_years'][0]}] 中定义该年）。"]
+    out += ["", f"各件明细（截至 {d['as_of']}，括号内为可达分）", ""]
+    out += explain_lines(d, event_dates)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def bulletin(document: dict) -> str:
+    """The monthly bulletin as circulated: the ranking and its movement, then the deadlines missed and coming."""
+    d = document
+    book, source = d["rulebook"], d["input"]
+    out = [f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
+           f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
+           f"截至月末已交办 {source['cases']} 件", ""]
+    grouped = any("group" in r for r in d["departments"])
+    rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
+            [r["department"], two_decimals(r["total"]), _signed(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
+             r["cases"], r["missed"], r["due_next_month"]] for r in d["departments"]]
+    headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", "总分", "较上月", "等级", "办件", "本月失分项", "下月到期"]
+    left = 4 if grouped else 3
+    out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
+                        colalign=["right"] + ["left"] * (left - 1) + ["right", "right", "left", "right", "right", "right"]))
+    out += [""] + bulletin_notes(d)
+    missed, due = d["missed"], d["due_next_month"]
+    out += ["", f"本月到期未得满分的事项（{len(missed)} 项）" if missed else "本月到期未得满分的事项：无"]
+    if missed:
+        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], plain_number(m["cost"]),
+                              plain_number(m["recoverable"]) if m["recoverable"] else "—", m["record"]] for m in missed],
+                            headers=["部门", "案号", "事项", "期限", "已失分", "仍可挽回", "情况"],
+                            tablefmt="simple", disable_numparse=True))
+    out += ["", f"下月到期事项（{len(due)} 项）" if due else "下月到期事项：无"]
+    if due:
+        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], plain_number(m["workdays_left"]),
+                              plain_number(m["points"]), m["missing"]] for m in due],
+                            headers=["部门", "案号", "事项", "期限", "剩余工作日", "分值", "待办"], tablefmt="simple",
+                            disable_numparse=True))
+    return "\n".join(out) + "\n"
+
+
+def bulletin_notes(document: dict) -> list[str]:
+    """What the bulletin's figures mean and what it cannot see: under its table, in text and HTML alike."""
+    d = document
+    notes = ["总分为截至月末已取得的分数：月末之后的事件不计，尚未办结的事项按未得分计。“升降”为较上月排名的变化，"
+             "上月或本月未排名的为“—”。"]
+    if any("group" in r for r in d["departments"]):
+        notes.append("排名在各组别内计算。")
+    if any(r["rank"] is None for r in d["departments"]):
+        notes.append("排名为“—”的，办件数不足排名所需件数。")
+    if not d["dated_items"]:
+        notes.append("本规则的事项均未规定期限（due），不列到期事项。")
+    elif d["untracked"]:
+        items = "、".join(f"{u['criterion']} {u['title']}" for u in d["untracked"])
+        notes.append(f"{items} 规定了期限但未规定完成它的办理步骤（step），无法判定是否到期未办，未列入下列清单。")
+    if d["input"]["skipped"]:
+        notes.append(skipped_note(d["input"]["skipped"]))
+    return notes
+
+
+def skipped_note(skipped: list[dict]) -> str:
+    return f"已跳过 {len(skipped)} 件：" + "、".join(str(s["case"] or f"第{s['line']}行") for s in skipped)
+
+
+def rank_move(change: dict | None) -> str:
+    """↑2, ↓1, 持平 (unchanged), or — (no rank to compare with)."""
+    if not change or change.get("rank") is None:
+        return "—"
+    if not change["rank"]:
+        return "持平"
+    return f"↑{change['rank']}" if change["rank"] > 0 else f"↓{-change['rank']}"
+
+
+EVENT_NAMES = {"assigned": "交办", "signed": "签收", "returned": "退办", "contact": "沟通", "extension": "延期",
+               "reply": "答复", "feedback": "征询意见", "published": "公开", "co_reply": "会办意见", "urged": "催办"}
+FIELD_NAMES = {"face_to_face": "面对面", "phone": "电话", "wechat": "微信", "letter": "书面", "email": "电子邮件",
+               "satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
+
+def _event_name(event: dict) -> str:
+    details = [FIELD_NAMES.get(str(v), str(v)) for k, v in sorted(event.items()) if k != "type"]
+    return EVENT_NAMES.get(event["type"], event["type"]) + (f"（{'、'.join(details)}）" if details else "")
+
+
+# what each kind of ledger line is; a line without an item is labelled by its kind
+LINE_KINDS = {"rule": "规则", "otherwise": "未命中", "cap": "封顶", "floor": "保底", "multiplier": "系数", "rate": "比率",
+              "base": "基础分", "clamp": "限定", "weight": "权重", "scorer": "评分", "gate": "约束"}
+
+
+def _line_text(line: dict, case: str | None, event_dates) -> str:
+    points = line["points"]
+    sign = "+" if points > 0 else ""
+    label = line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"])
+    rule = f" [{line['rule']}]" if line["rule"] and line["rule"] != line["criterion"] else ""
+    evidence = evidence_labels(line, case, event_dates)
+    tail = f"  （依据 {', '.join(evidence)}）" if evidence else ""
+    return f"  {label:<4}{rule} {sign}{plain_number(points)}分  {line['text']}{tail}"
+
+
+def evidence_events(line: dict, case: str | None, event_dates) -> list[tuple[str, dt.date | None]]:
+    """The line's evidence events with their dates; "case/event" names another case's event (department lines)."""
+    found = []
+    for item in line["evidence"]:
+        owner, _, event = item.rpartition("/")
+        found.append((item, event_dates.get((owner or case, event))))
+    return found
+
+
+def evidence_labels(line: dict, case: str | None, event_dates) -> list[str]:
+    """The evidence as text: "e12@2020-03-31" (another case's: "2020-J0001/e3@...")."""
+    return [f"{item}@{day.isoformat()}" if day else item for item, day in evidence_events(line, case, event_dates)]
+
+
+def plain_number(value) -> str:
+    return "—" if value is None else format_number(value)
+
+
+def two_decimals(value) -> str:
+    """Two decimals in table columns, so that the numbers line up."""
+    return "—" if value is None else f"{value:.2f}"
+
+
+CHANGE_NAMES = {"added": "新增", "removed": "删除", "changed": "修改", "order": "顺序"}
+
+
+def impact(document: dict) -> str:
+    """A scoring-diff/1 document: rule changes, then departments, items and case lines that moved."""
+    a, b = document["a"], document["b"]
+    out = [f"A  {_side(a)}", f"B  {_side(b)}",
+           "输入相同（sha256 " + a["input"]["sha256"][:12] + "）" if document["same_input"]
+           else f"输入不同：A {a['input']['sha256'][:12]}，B {b['input']['sha256'][:12]}", ""]
+    changes = document["rulebook_changes"]
+    if changes is None:
+        out.append("规则变化：未知（比较的是账本文件，不含规则全文；比较已记录的运行可列出规则变化）")
+    elif not changes:
+        out.append("规则变化：无")
+    else:
+        out.append(f"规则变化（{len(changes)}）：")
+        for change in changes:
+            if change["change"] == "order":
+                detail = f"{', '.join(change['old'])} → {', '.join(change['new'])}"
+            elif change["change"] == "changed":
+                detail = f"{_brief(change['old'])} → {_brief(change['new'])}"
+            else:
+                detail = _brief(change["new"] if change["change"] == "added" else change["old"])
+            out.append(f"  {CHANGE_NAMES[change['change']]}  {change['path']}: {detail}")
+    summary = document["summary"]
+    out += ["", f"部门：{summary['departments_total_changed']}/{summary['departments']} 个总分变化，"
+                f"{summary['cases_changed']} 件办件、{summary['lines_changed']} 条账目变化"]
+    rows = [[d["department"], two_decimals(d["old_total"]), two_decimals(d["new_total"]), _signed(d["delta"]),
+             _arrow(d["old_grade"], d["new_grade"]), _arrow(d["old_rank"], d["new_rank"])] for d in document["departments"]]
+    out.append(tabulate(rows, headers=["部门", "原总分", "新总分", "变化", "等级", "排名"], tablefmt="simple",
+                        colalign=["left", "right", "right", "right", "left", "left"], disable_numparse=True))
+    items = [[d["department"], f"{c['criterion']} {c['title']}", plain_number(c["old"]), plain_number(c["new"]), _signed(c["delta"])]
+             for d in document["departments"] for c in d["criteria"]]
+    if items:
+        out += ["", "各项变化：", tabulate(items, headers=["部门", "项目", "原分", "新分", "变化"], tablefmt="simple",
+                                       colalign=["left", "left", "right", "right", "right"], disable_numparse=True)]
+    lines = []
+    for d in document["departments"]:
+        for line in d["lines"]:
+            lines.append(_changed_line(d["department"], line.get("case") or "", line))
+        for case in d["cases"]:
+            for line in case["lines"]:
+                lines.append(_changed_line(d["department"], case["case"], line))
+    if lines:
+        out += ["", "账目变化：", tabulate(lines, headers=["部门", "案号", "规则", "原分", "新分", "说明"], tablefmt="simple",
+                                       colalign=["left", "left", "left", "right", "right", "left"], disable_numparse=True)]
+    return "\n".join(out) + "\n"
+
+
+def _side(side: dict) -> str:
+    book = side["rulebook"]
+    return f"{side['label']}: {book['id']} {book['version']} (规则 sha256 {book['sha256'][:12]})"
+
+
+def _changed_line(department: str, case: str, line: dict) -> list:
+    rule = line["rule"] or line["criterion"] or ""
+    if line.get("old_rule"):
+        rule = f"{line['old_rule']} → {rule}"
+    text = line["new_text"] if line["new_text"] is not None else f"（删除）{line['old_text']}"
+    return [department, case, rule, plain_number(line["old_points"]), plain_number(line["new_points"]), text]
+
+
+def _signed(value) -> str:
+    return "0" if not value else f"{value:+.2f}"
+
+
+def _arrow(old, new) -> str:
+    old, new = "—" if old is None else str(old), "—" if new is None else str(new)
+    return old if old == new else f"{old} → {new}"
+
+
+def _brief(value, width: int = 90) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= width else text[: width - 1] + "…"

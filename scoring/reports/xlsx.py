@@ -1,0 +1,266 @@
+"""Spreadsheets for the people who circulate results: `--format xlsx` of score, explain and self-check.
+
+score: a ranking sheet, a ledger sheet (one row per awarded or lost point, with its evidence)
+and a self-evaluation form (自评表: item, full points, points, reasons) per department.
+explain: the department's form and its ledger rows. self-check: where the department stands
+per item, its work list, and its ledger rows as of the date.
+
+Numbers are cells of numbers (as rounded in the ledger), headers are frozen and filterable,
+columns are sized by display width (a Chinese character is two). The bytes depend on the
+inputs only: openpyxl stamps the time of writing, which is fixed here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
+
+from scoring.checks.selfcheck import CSV_COLUMNS as WORK_COLUMNS
+from scoring.checks.selfcheck import work_list
+from scoring.ledger.document import ledger_lines, number
+
+from .text import KIND_NAMES, LINE_KINDS, ROLE_NAMES, evidence_labels, ranking, rulebook_line, skipped_note, two_decimals
+
+FIXED_TIME = dt.datetime(2000, 1, 1)  # the workbook's timestamps: a run's bytes must not depend on the clock
+MAX_WIDTH = 60  # characters; longer text wraps
+MAX_REASONS = 30  # cases named in a form's reasons; the rest are counted
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+BOLD = Font(bold=True)
+POINTS_FORMAT = "0.00"
+
+LEDGER_HEADERS = ["部门", "排名", "等级", "总分", "案号", "类别", "标题", "承办类型", "办件得分",
+                  "项目", "规则", "行类型", "分数", "依据（事件@日期）", "说明"]
+FORM_HEADERS = ["项目", "名称", "计分", "分值", "最低", "得分", "失分", "说明"]
+WORK_HEADERS = dict(zip(WORK_COLUMNS, ["事项", "案号", "项目", "名称", "期限", "剩余工作日", "分数", "评价方", "说明"]))
+WORK_SECTIONS = {"at_risk": "未到期", "undated": "无期限", "decided_by_others": "取决于他人", "missed": "已错过",
+                 "missing_evidence": "缺少记录"}
+
+
+# ---------------------------------------------------------------- the three documents
+def score_workbook(ledger: dict, ranges: dict[str, tuple], rubrics: dict[str, str | None],
+                   event_dates: dict[tuple[str, str], dt.date]) -> bytes:
+    """排名, 明细, and a 自评表 per department. ranges: item -> (lowest, highest) points (scoring.validate.item_ranges);
+    rubrics: item -> the rubric whose cases it scores."""
+    workbook = Workbook()
+    _ranking_sheet(workbook.active, ledger)
+    _ledger_sheet(workbook.create_sheet("明细"), ledger, ledger_lines(ledger), event_dates)
+    for department in ledger["departments"]:
+        _form_sheet(_new_sheet(workbook, department["department"]), ledger, department, ranges, rubrics)
+    return workbook_bytes(workbook)
+
+
+def explain_workbook(ledger: dict, department: dict, ranges: dict[str, tuple], rubrics: dict[str, str | None],
+                     event_dates: dict[tuple[str, str], dt.date], case_id: str | None = None) -> bytes:
+    """The department's 自评表 and its ledger rows; for one case, that case's rows only."""
+    workbook = Workbook()
+    lines = list(ledger_lines({"departments": [department]}))
+    if case_id is None:
+        workbook.active.title = "自评表"
+        _form_sheet(workbook.active, ledger, department, ranges, rubrics)
+        sheet = workbook.create_sheet("明细")
+    else:
+        lines = [(d, case, line) for d, case, line in lines if (case["case"] if case else line["case"]) == case_id]
+        sheet = workbook.active
+        sheet.title = "明细"
+    _ledger_sheet(sheet, ledger, lines, event_dates)
+    return workbook_bytes(workbook)
+
+
+def self_check_workbook(document: dict, ranges: dict[str, tuple], event_dates: dict[tuple[str, str], dt.date]) -> bytes:
+    """自查 (floor and ceiling, per item), 待办 (the work list), 明细 (the ledger rows as of the date)."""
+    d = document
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "自查"
+    categories = any("category" in c for c in d["criteria"])
+    title = [f"{d['department']} 自查 截至 {d['as_of']}", rulebook_line(d['rulebook']),
+             f"已得分 {two_decimals(d['floor'])}（{d['floor_grade'] or '—'}）；可达上限 {two_decimals(d['ceiling'])}"
+             f"（{d['ceiling_grade'] or '—'}）；仅靠本单位 {two_decimals(d['ceiling_own_steps'])}"]
+    rows = [([c.get("category")] if categories else []) +
+            [c["criterion"], c["title"], _level(c["level"]), *_range_cells(ranges, c["criterion"]), c["floor"], c["ceiling"]]
+            for c in d["criteria"]]
+    _table(sheet, title, (["类别"] if categories else []) + FORM_HEADERS[:5] + ["已得分", "可达上限"], rows,
+           points=range(3 + categories, 7 + categories))
+    work = [[WORK_SECTIONS[row[0]], *row[1:]] for row in work_list(d)]
+    _table(workbook.create_sheet("待办"), [f"{d['department']} 待办事项 截至 {d['as_of']}（分数为负者已失分）"],
+           [WORK_HEADERS[c] for c in WORK_COLUMNS], work, points=[6])
+    floor = {"department": d["department"], "rank": None, "grade": d["floor_grade"], "total": d["floor"],
+             "lines": d["lines"], "cases": d["cases"]}
+    _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates)
+    return workbook_bytes(workbook)
+
+
+# ---------------------------------------------------------------- sheets
+def _ranking_sheet(sheet, ledger: dict) -> None:
+    sheet.title = "排名"
+    found = ranking(ledger)
+    headers, points, rows = [], [], [[] for _ in found.rows]
+    for column, (title, kind) in enumerate(zip(found.headers, found.kinds)):
+        if kind in ("counted", "points", "total"):
+            points.append(len(headers))
+        headers += [title, f"{title}件数"] if kind == "counted" else [title]
+        for row, cells in zip(found.rows, rows):
+            value = row[column]
+            if kind == "counted":
+                cells += value if value is not None else [None, None]
+            else:  # rank, group and grade read "—" where there is none, as the notes under the table say
+                cells.append("—" if value is None and kind in ("rank", "group", "grade") else value)
+    _table(sheet, [f"{ledger['rulebook']['title']} 排名"], headers, rows, notes=found.notes, points=points)
+
+
+def _ledger_sheet(sheet, ledger: dict, lines, event_dates) -> None:
+    """One row per ledger line (scoring.ledger.ledger_lines): points, the evidence with dates, the explanation."""
+    lines = list(lines)
+    categories = any("category" in line for _, _, line in lines)
+    rows = []
+    for d, case, line in lines:
+        case_id = case["case"] if case else line["case"]  # a department line may name the case it came from
+        case_cells = ([KIND_NAMES.get(case["kind"], case["kind"]), case["title"], ROLE_NAMES.get(case["role"], case["role"]),
+                       case["total"]] if case else [None] * 4)
+        rows.append([d["department"], d["rank"], d["grade"], d["total"], case_id, *case_cells,
+                     line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"]), line["rule"],
+                     LINE_KINDS.get(line["kind"], line["kind"]),
+                     line["points"], "，".join(evidence_labels(line, case_id, event_dates)), line["text"]]
+                    + ([line.get("category")] if categories else []))
+    skipped = ledger["input"]["skipped"]
+    _table(sheet, [f"{rulebook_line(ledger['rulebook'])}：每行一项得分或失分，依据为记录中的事件"],
+           LEDGER_HEADERS + (["计入类别"] if categories else []), rows, points=[3, 8, 12],
+           notes=[skipped_note(skipped)] if skipped else ())
+
+
+def _form_sheet(sheet, ledger: dict, d: dict, ranges: dict[str, tuple], rubrics: dict[str, str | None]) -> None:
+    """自评表: per item its full points, the department's points and the reasons for each point lost."""
+    categories = {c["category"]: c["title"] for c in d.get("categories", [])}
+    rows = []
+    for item in d["criteria"]:
+        cid, category = item["criterion"], item.get("category")
+        high = ranges.get(cid, (None, None))[1]
+        lost = None if high is None else number(Fraction(str(high)) - Fraction(str(item["points"])))
+        rows.append(([categories.get(category, category)] if categories else []) + [cid, item["title"], _level(item["level"]),
+                     *_range_cells(ranges, cid), item["points"], lost, _reasons(d, item, high, rubrics.get(cid))])
+    rank = d["rank"] if d["rank"] is not None else "未排名"
+    title = [f"{d['department']} 自评表", f"{rulebook_line(ledger['rulebook'])} · 总分 {two_decimals(d['total'])} · 等级 {d['grade'] or '—'} · 排名 {rank}"]
+    notes = ["每件计分的项目：得分为同类办件的平均分，分值为每件可得的最高分；部门计分的项目：分值为可得的最高分（扣分项为0）。"]
+    shift = 1 if categories else 0
+    _table(sheet, title, ["类别"] * shift + FORM_HEADERS, rows, notes=notes, points=range(3 + shift, 7 + shift))
+
+
+def _reasons(d: dict, item: dict, high, rubric: str | None) -> str:
+    """Why the item is short of its full points: the lines that gave less, by case."""
+    cid, category = item["criterion"], item.get("category")
+    if item["level"] == "department":
+        return "；".join(line["text"] for line in d["lines"] if line["criterion"] == cid and line["text"]
+                        and line.get("category") == category)
+    cases = [c for c in d["cases"] if c["rubric"] == rubric and c.get("category") == category]
+    short = []
+    for case in cases:
+        lines = [line for line in case["lines"] if line["criterion"] == cid]
+        if high is None or sum(Fraction(str(line["points"])) for line in lines) < Fraction(str(high)):
+            short.append(f"{case['case']}：" + ("；".join(line["text"] for line in lines if line["text"]) or "无得分记录"))
+    if not short:
+        return ("该件得满分" if len(cases) == 1 else f"{len(cases)}件均得满分") if cases and high is not None else ""
+    more = f"；另{len(short) - MAX_REASONS}件见明细" if len(short) > MAX_REASONS else ""
+    return f"{len(cases)}件中{len(short)}件未得满分：" + "\n".join(short[:MAX_REASONS]) + more
+
+
+# ---------------------------------------------------------------- cells
+def _table(sheet, title: list[str], headers: list[str], rows: list[list], points=(), notes=()) -> None:
+    """Title lines, a bold header row (frozen, with filters), the rows, then notes; `points`: columns of points."""
+    for text in title:
+        sheet.append([text])
+        sheet.cell(sheet.max_row, 1).font = BOLD
+    header_row = sheet.max_row + 1
+    sheet.append(headers)
+    for cell in sheet[header_row]:
+        cell.font, cell.fill = BOLD, HEAD_FILL
+    for row in rows:
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # text from the data that starts with "=" is text, never a formula
+                cell.data_type = "s"
+    last = sheet.max_row
+    for column in points:
+        for (cell,) in sheet.iter_rows(min_row=header_row + 1, max_row=last, min_col=column + 1, max_col=column + 1):
+            cell.number_format = POINTS_FORMAT
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{max(last, header_row)}"
+    for index, header in enumerate(headers, start=1):
+        width = max([_width(header)] + [_width(row[index - 1]) for row in rows])
+        sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH) + 2
+        if width > MAX_WIDTH:
+            for (cell,) in sheet.iter_rows(min_row=header_row + 1, max_row=last, min_col=index, max_col=index):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if notes:
+        sheet.append([])
+        for text in notes:
+            sheet.append([text])
+
+
+def _width(value) -> int:
+    """Display width of the longest line: East Asian wide characters count two."""
+    if value is None:
+        return 0
+    text = value if isinstance(value, str) else f"{value:.2f}" if isinstance(value, float) else str(value)
+    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in text.split("\n"))
+
+
+def _range_cells(ranges: dict[str, tuple], criterion: str) -> list:
+    low, high = ranges.get(criterion, (None, None))
+    return [None if high is None else number(high), None if low is None else number(low)]
+
+
+def _level(level: str) -> str:
+    return "每件平均" if level == "case" else "部门"
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _new_sheet(workbook, name: str):
+    """A sheet named after a department: Excel's forbidden characters replaced, 31 characters at most, unique."""
+    base = _SHEET_FORBIDDEN.sub("_", name)[:31] or "_"
+    title, n = base, 1
+    taken = {s.title.lower() for s in workbook.worksheets}
+    while title.lower() in taken:
+        n += 1
+        title = f"{base[:31 - len(str(n)) - 1]}~{n}"
+    return workbook.create_sheet(title)
+
+
+# ---------------------------------------------------------------- bytes
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip whose entries carry the given time instead of the time of writing."""
+
+    def __init__(self, *args, stamp: dt.datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stamp = stamp
+
+    def writestr(self, name, data, *args, **kwargs):
+        if isinstance(name, str):
+            info = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
+            info.compress_type = self.compression
+            info.external_attr = 0o600 << 16
+            name = info
+        super().writestr(name, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs):
+        # openpyxl writes each worksheet to a temporary file first
+        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
+
+
+def workbook_bytes(workbook: Workbook, stamp: dt.datetime = FIXED_TIME) -> bytes:
+    """The .xlsx file: the same workbook gives the same bytes (openpyxl's save() stamps the current time)."""
+    workbook.properties.created = workbook.properties.modified = stamp
+    buffer = io.BytesIO()
+    with _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, stamp=stamp) as archive:
+        ExcelWriter(workbook, archive).write_data()
+    return buffer.getvalue()

@@ -1,0 +1,42 @@
+"""Pick the rulebook version that applies to a case file, from a directory of rulebooks.
+
+Schemes change every year. Keep each year's rulebook in one directory, each stating its
+period (`valid_from`, `valid_until` in [rulebook]); `--rules DIR` then scores a case file
+with the one rulebook whose period holds the assignment day of every case. None, or more
+than one, is an error that lists the candidates and their periods.
+"""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from scoring.base.errors import InputError, Problem
+from scoring.domain.cases import assigned_on
+from scoring.inputs.case_file import CaseFile
+
+from .load import RulebookInfo
+
+
+def choose_rulebook(directory: str | Path, case_file: CaseFile) -> Path:
+    days = [day for case in case_file.cases if (day := assigned_on(case)) is not None]
+    candidates = []
+    for path in sorted(Path(directory).glob("*.toml")):
+        try:
+            info = RulebookInfo.model_validate(tomllib.loads(path.read_text(encoding="utf-8")).get("rulebook", {}))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+            continue  # not a rulebook (an overlay, a fixture); `scoring rules validate` reports broken ones
+        candidates.append((path, info))
+    if not candidates:
+        raise InputError([Problem(str(directory), None, "", "no rulebook (*.toml with a [rulebook] table) in this directory")])
+    fitting = [(path, info) for path, info in candidates if all(info.covers(day) for day in days)]
+    if len(fitting) == 1:
+        return fitting[0][0]
+    span = f"{min(days)} to {max(days)}" if days else "no dates"
+    listed = [Problem(str(path), None, "", f"{info.id} {info.version}: {info.period()}") for path, info in candidates]
+    if not fitting:
+        raise InputError(listed, f"no rulebook in {directory} covers every case of {case_file.path} (assigned {span})")
+    raise InputError([p for p in listed if any(p.source == str(path) for path, _ in fitting)],
+                     f"{len(fitting)} rulebooks in {directory} cover the cases of {case_file.path} (assigned {span}); "
+                     "name one with --rules FILE")
