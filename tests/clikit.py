@@ -1,18 +1,54 @@
-"""Run the command line as a user does: a separate process, real files."""
+"""Run the command line as a user does, on real files.
+
+`scoring(...)` runs it in this process through click's CliRunner (the same `main`, the same
+argument parsing, exit codes and output streams, a fraction of the time). `scoring_process(...)`
+runs the installed script as a separate process, for the few tests that need a real one: a
+terminal, signals, the script and `cli.py` themselves.
+"""
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from casekit import ROOT, SAMPLE
+from click.testing import CliRunner
+
+from scoring.cli import main
 
 SCRIPT = Path(sys.executable).with_name("scoring")
 
 
-def scoring(*args, cwd=ROOT, env=None):
+@dataclass
+class Ran:
+    """What a run printed and how it ended, as subprocess.CompletedProcess has it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def scoring(*args, cwd=ROOT, env=None) -> Ran:
+    """The command line in this process; an exception that escapes it shows as a traceback on stderr."""
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, [str(a) for a in args], env=env)
+    finally:
+        os.chdir(previous)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(traceback.format_exception(result.exception))
+    return Ran(result.exit_code, result.stdout, stderr)
+
+
+def scoring_process(*args, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
+    """The installed `scoring` script (or cli.py) as a separate process."""
     command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, str(ROOT / "cli.py")]
     return subprocess.run(command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=300, env=env)
 

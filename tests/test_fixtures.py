@@ -14,7 +14,9 @@ from clikit import scoring
 
 from scoring.base.errors import InputError
 from scoring.checks import ruletests
-from scoring.engine import session as pipeline
+from scoring.engine.compiler import load_compiled
+from scoring.engine.session import Session
+from scoring.inputs.case_file import load_cases
 
 SHIPPED_TESTS = ROOT / "rules" / "proposal-handling.tests"
 
@@ -271,7 +273,7 @@ def test_totals_are_compared_exactly_with_the_number_as_printed(expected, actual
 
 
 def test_coverage_paths_of_the_reference_rulebook():
-    compiled = pipeline.load_compiled(REFERENCE)
+    compiled = load_compiled(REFERENCE)
     paths = ruletests.coverage_paths(compiled)
     assert paths == [
         "rule:L1", "otherwise:L1", "rule:L2-f2f", "rule:L2-other", "otherwise:L2", "cap:L2", "rule:L3", "otherwise:L3",
@@ -298,8 +300,8 @@ def test_clamp_case_is_reached_when_a_rubric_can_cut_a_case_total(tmp_path):
     assert "max = 90" in text
     book = tmp_path / "capped.toml"
     book.write_text(text, encoding="utf-8")
-    compiled = pipeline.load_compiled(book)
-    ledger = pipeline.run(compiled, str(SHIPPED_TESTS / "lead-items.jsonl"), jobs=0).ledger
+    compiled = load_compiled(book)
+    ledger = Session(compiled, jobs=0).run(load_cases(SHIPPED_TESTS / "lead-items.jsonl")).ledger
     reached = ruletests.reached_paths(compiled, ledger)
     assert "clamp:case" in reached and "clamp:department" not in reached
 

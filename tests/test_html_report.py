@@ -4,16 +4,14 @@ from __future__ import annotations
 import copy
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 from browser import A4_POINTS, MM, bars, browser, fonts_rendering, load, pdf_page_sizes, png_size  # noqa: F401 (fixture)
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring
 
-from scoring.checks import bulletin as monthly
-from scoring.checks import validate
-from scoring.engine import session as pipeline
-from scoring.inputs.case_file import load_cases
+from scoring import app
 from scoring.reports.html import FONTS, bulletin_html, score_html
 
 COMBINED = ROOT / "rules" / "combined-2020.toml"
@@ -21,25 +19,27 @@ COMBINED_FIXTURE = ROOT / "rules" / "combined-2020.tests"
 PRINTABLE_WIDTH = (210 - 12 - 12) * MM  # A4 less the left and right @page margins of the page's CSS
 
 
-def inputs(run: pipeline.Run) -> dict:
-    """The keyword arguments of score_html, as the CLI will build them from a run."""
-    book = run.compiled.book
-    return {"grades": book.spec.grade_names(),
-            "ranges": validate.item_ranges(book),
-            "event_dates": {(c.id, e.id): e.date for c in run.case_file.cases for e in c.events}}
+def inputs(result) -> dict:
+    """What score_html reads of a result besides the ledger."""
+    return {"grades": result.grades, "item_ranges": result.item_ranges, "event_dates": result.event_dates}
+
+
+def page(ledger: dict, args: dict) -> str:
+    """score_html of a ledger (perhaps changed by a test) with the rest of its result."""
+    return score_html(SimpleNamespace(ledger=ledger, **args))
 
 
 @pytest.fixture(scope="session")
 def sample():
-    run = pipeline.run(REFERENCE, SAMPLE)
-    return run.ledger, inputs(run)
+    result = app.score(app.Request(str(REFERENCE), str(SAMPLE)))
+    return result.ledger, inputs(result)
 
 
 @pytest.fixture(scope="session")
 def combined():
-    run = pipeline.run(COMBINED, COMBINED_FIXTURE / "categories-scorers.jsonl",
-                       departments=COMBINED_FIXTURE / "categories-scorers-departments.jsonl")
-    return run.ledger, inputs(run)
+    result = app.score(app.Request(str(COMBINED), str(COMBINED_FIXTURE / "categories-scorers.jsonl"),
+                                   departments=str(COMBINED_FIXTURE / "categories-scorers-departments.jsonl")))
+    return result.ledger, inputs(result)
 
 
 def sample_bulletin(ledger: dict, grades: list[str]) -> dict:
@@ -81,7 +81,7 @@ def bulletin(sample):
 @pytest.fixture(scope="session")
 def june():
     """The real bulletin of June on the sample."""
-    return monthly.build(pipeline.load_compiled(REFERENCE), load_cases(SAMPLE), "2020-06")
+    return app.bulletin(app.Request(str(REFERENCE), str(SAMPLE)), "2020-06").document
 
 
 def bar_departments(html: str) -> list[str]:
@@ -92,7 +92,7 @@ def bar_departments(html: str) -> list[str]:
 
 def test_every_department_case_and_ledger_line_is_on_the_page(sample):
     ledger, args = sample
-    html = score_html(ledger, **args)
+    html = page(ledger, args)
     assert html.count('<details class="department"') == len(ledger["departments"]) == 15
     assert html.count('<details class="case"') == ledger["input"]["handlers"]
     assert bar_departments(html) == [d["department"] for d in ledger["departments"]]
@@ -103,10 +103,10 @@ def test_every_department_case_and_ledger_line_is_on_the_page(sample):
 
 def test_a_criterion_shows_its_points_against_its_range(sample):
     ledger, args = sample
-    html = score_html(ledger, **args)
+    html = page(ledger, args)
     first = ledger["departments"][0]
     l5 = next(c for c in first["criteria"] if c["criterion"] == "L5")
-    assert args["ranges"]["L5"] == (0, 30) and args["ranges"]["D1"] == (-5, 0)
+    assert args["item_ranges"]["L5"] == (0, 30) and args["item_ranges"]["D1"] == (-5, 0)
     body = html.split('id="d1"')[1].split('id="d2"')[0]
     assert f'<td>L5</td><td>办理结果</td><td>每件平均</td><td class="num">{l5["points"]:.2f}</td><td class="num">0 … 30</td>' in body
     assert '<td>D1</td><td>督办</td><td>部门</td><td class="num">0.00</td><td class="num">−5 … 0</td>' in body
@@ -114,7 +114,7 @@ def test_a_criterion_shows_its_points_against_its_range(sample):
 
 def test_evidence_is_shown_with_the_dates_of_its_events(sample):
     ledger, args = sample
-    html = score_html(ledger, **args)
+    html = page(ledger, args)
     d2 = next(line for line in ledger["departments"][0]["lines"] if line["criterion"] == "D2")
     case, _, event = d2["evidence"][0].partition("/")
     day = args["event_dates"][(case, event)]
@@ -128,26 +128,26 @@ def test_data_text_is_escaped(sample, bulletin):
     d["department"] = nasty
     d["cases"][0]["title"] = "<script>alert(1)</script>"
     d["cases"][0]["lines"][0]["text"] = "超过 <期限> & \"说明\""
-    html = score_html(ledger, **args)
+    html = page(ledger, args)
     assert nasty not in html and "<script>alert" not in html and "<期限>" not in html
     assert html.count("市&lt;b&gt;&amp;&quot;局") >= 4  # ranking, chart label, bar's data-department, drill-down
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "超过 &lt;期限&gt; &amp; &quot;说明&quot;" in html
     bad = copy.deepcopy(bulletin)
     bad["departments"][0]["department"] = bad["missed"][0]["record"] = nasty
-    page = bulletin_html(bad)
-    assert nasty not in page and page.count("市&lt;b&gt;&amp;&quot;局") >= 4
+    bulletin_page = bulletin_html(bad)
+    assert nasty not in bulletin_page and bulletin_page.count("市&lt;b&gt;&amp;&quot;局") >= 4
 
 
 def test_same_inputs_give_the_same_bytes(sample, bulletin):
     ledger, args = sample
-    first = score_html(ledger, **args)
-    assert score_html(json.loads(json.dumps(ledger)), **args) == first  # the ledger read back from its JSON
+    first = page(ledger, args)
+    assert page(json.loads(json.dumps(ledger)), args) == first  # the ledger read back from its JSON
     assert bulletin_html(json.loads(json.dumps(bulletin))) == bulletin_html(bulletin)
 
 
 def test_the_pages_reference_nothing_outside_themselves(sample, bulletin):
     ledger, args = sample
-    for html in (score_html(ledger, **args), bulletin_html(bulletin)):
+    for html in (page(ledger, args), bulletin_html(bulletin)):
         assert "http://" not in html and "https://" not in html and "src=" not in html
         assert "url(" not in html and "@import" not in html and "<link" not in html
         assert set(re.findall(r'href="(.)', html)) <= {"#"}  # only links within the page
@@ -159,7 +159,7 @@ def test_an_unranked_department_gets_no_bar(sample):
     ledger, args = copy.deepcopy(sample)
     gone = ledger["departments"][4]
     gone.update(rank=None, total=None, grade=None)
-    html = score_html(ledger, **args)
+    html = page(ledger, args)
     assert gone["department"] not in bar_departments(html) and len(bar_departments(html)) == 14
     assert f'text-anchor="end">{gone["department"]}</text><text class="unranked"' in html
     assert "未排名" in html and "未排名（不画条形）" in html
@@ -167,7 +167,7 @@ def test_an_unranked_department_gets_no_bar(sample):
 
 def test_categories_scorers_and_groups_are_shown(combined):
     ledger, args = combined
-    html = score_html(ledger, **args)
+    html = page(ledger, args)
     assert '<th class="num">建议</th>' in html and '<th class="num">提案</th>' in html and ">考评</th>" in html
     assert "括号内为件数；各类别小计按权重计入总分" in html  # the notes of the terminal table
     assert "<h4>各类别小计</h4>" in html and "<h4>各评分方</h4>" in html
@@ -180,7 +180,7 @@ def test_categories_scorers_and_groups_are_shown(combined):
 
 def test_grades_have_different_colours(sample):
     ledger, args = sample
-    html = score_html(ledger, **args)
+    html = page(ledger, args)
     colours = re.findall(r"\.grade-\d \{ --grade: (#[0-9a-f]{6}); \}", html)
     assert len(colours) == len(args["grades"]) == len(set(colours))
 
@@ -218,7 +218,7 @@ def pages(tmp_path_factory, sample, june):
         result = scoring(*args, "--rules", REFERENCE, "--cases", SAMPLE)
         assert result.returncode == 0, result.stderr
     ledger, args = sample
-    assert (folder / "report.html").read_text(encoding="utf-8") == score_html(ledger, **args)
+    assert (folder / "report.html").read_text(encoding="utf-8") == page(ledger, args)
     assert (folder / "bulletin.html").read_text(encoding="utf-8") == bulletin_html(june)
     return folder
 

@@ -11,8 +11,8 @@ import json
 import pytest
 
 from scoring.base.errors import InputError
-from scoring.engine import session as pipeline
-from tests.casekit import CO, LEAD, case, ev
+from scoring.app import Request, score
+from casekit import CO, LEAD, case, ev
 
 OTHER = "丙局"
 
@@ -49,7 +49,7 @@ def run(tmp_path, rules: str, cases: list[dict], records: list[dict] | None = No
     if records is not None:
         departments = tmp_path / "d.jsonl"
         departments.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return pipeline.run(tmp_path / "r.toml", tmp_path / "c.jsonl", jobs=0, departments=departments).ledger
+    return score(Request(str(tmp_path / "r.toml"), str(tmp_path / "c.jsonl"), departments=departments, jobs=0)).ledger
 
 
 def compact(line: dict) -> str:

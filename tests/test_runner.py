@@ -14,11 +14,12 @@ from casekit import REFERENCE, SAMPLE
 
 from scoring.base.errors import EngineError
 from scoring.engine import runner
-from scoring.engine import session as pipeline
+from scoring.engine.compiler import load_compiled
+from scoring.engine.session import Session
 from scoring.inputs.case_file import load_cases
 
 CASES = load_cases(SAMPLE).cases[:60]
-RAW = REFERENCE.read_bytes()
+COMPILED = load_compiled(REFERENCE)
 
 
 def crashing_batch(victim, marker, batch):
@@ -50,18 +51,18 @@ def totals(outcome):
 
 @pytest.fixture(scope="module")
 def in_process():
-    return totals(runner.score_cases(RAW, str(REFERENCE), CASES, jobs=0))
+    return totals(runner.score_cases(COMPILED, CASES, jobs=0))
 
 
 def test_workers_give_the_same_results_as_in_process(in_process):
-    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=7)
+    outcome = runner.score_cases(COMPILED, CASES, jobs=2, batch_size=7)
     assert totals(outcome) == in_process and not outcome.failures
 
 
 def test_a_case_that_crashes_the_engine_is_named_and_the_others_are_scored(in_process):
     victim = CASES[23].id
     crash = partial(crashing_batch, victim, None)
-    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crash)
+    outcome = runner.score_cases(COMPILED, CASES, jobs=2, batch_size=10, batch_fn=crash)
     assert list(outcome.failures) == [victim]
     assert outcome.failures[victim].kind == "crash"
     expected = {k: v for k, v in in_process.items() if k != victim}
@@ -71,7 +72,7 @@ def test_a_case_that_crashes_the_engine_is_named_and_the_others_are_scored(in_pr
 def test_a_crash_that_does_not_repeat_loses_nothing(tmp_path, in_process):
     victim = CASES[5].id
     crash = partial(crashing_batch, victim, str(tmp_path / "crashed"))
-    outcome = runner.score_cases(RAW, str(REFERENCE), CASES, jobs=2, batch_size=10, batch_fn=crash)
+    outcome = runner.score_cases(COMPILED, CASES, jobs=2, batch_size=10, batch_fn=crash)
     # the cases every worker had in progress when one died are scored again alone
     assert not outcome.failures and victim in outcome.recovered and len(outcome.recovered) <= 2
     assert totals(outcome) == in_process
@@ -80,14 +81,15 @@ def test_a_crash_that_does_not_repeat_loses_nothing(tmp_path, in_process):
 def test_a_crash_stops_the_run_with_the_case_id(monkeypatch, tmp_path):
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n".join(SAMPLE.read_text(encoding="utf-8").splitlines()[:30]) + "\n", encoding="utf-8")
-    victim = load_cases(cases).cases[4].id
+    case_file = load_cases(cases)
+    victim = case_file.cases[4].id
     real_score_cases = runner.score_cases
     crash = partial(crashing_batch, victim, None)
-    monkeypatch.setattr(pipeline, "score_cases", lambda *a, **k: real_score_cases(*a, **{**k, "batch_fn": crash}))
+    monkeypatch.setattr("scoring.engine.session.score_cases", lambda *a, **k: real_score_cases(*a, **{**k, "batch_fn": crash}))
     with pytest.raises(EngineError) as info:
-        pipeline.run(REFERENCE, cases, jobs=2)
+        Session(COMPILED, jobs=2).run(case_file)
     assert f"case {victim}: crash" in str(info.value)
-    skipped = pipeline.run(REFERENCE, cases, jobs=2, skip_invalid=True)
+    skipped = Session(COMPILED, jobs=2).run(case_file, skip_invalid=True)
     assert [s["case"] for s in skipped.ledger["input"]["skipped"]] == [victim]
     assert skipped.ledger["input"]["cases"] == 29
 

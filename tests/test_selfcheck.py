@@ -16,11 +16,13 @@ from casekit import CO, LEAD, REFERENCE, SAMPLE, case, ev, reference_text
 from scoring.base.errors import InputError
 from scoring.checks.selfcheck import SelfCheck
 from scoring.engine.compiler import compile_rulebook
-from scoring.engine.session import load_compiled, run
+from scoring.engine.compiler import load_compiled
+from scoring.engine.session import Session
 from scoring.inputs.case_file import load_cases
 from scoring.rulebook.load import parse_rulebook
 
 COMPILED = load_compiled(REFERENCE)
+SESSION = Session(COMPILED, jobs=0)  # in this process, its engine rules registered once for the module
 
 
 def write(tmp_path, cases: list[dict], name: str = "cases.jsonl"):
@@ -30,8 +32,9 @@ def write(tmp_path, cases: list[dict], name: str = "cases.jsonl"):
 
 
 def check(tmp_path, cases: list[dict], as_of: str, department: str = LEAD, compiled=COMPILED, skip_invalid=False) -> dict:
-    return SelfCheck(compiled, load_cases(write(tmp_path, cases), skip_invalid=skip_invalid), department,
-                     dt.date.fromisoformat(as_of), skip_invalid=skip_invalid, jobs=0).document()
+    session = SESSION if compiled is COMPILED else Session(compiled, jobs=0)
+    return SelfCheck(session, load_cases(write(tmp_path, cases), skip_invalid=skip_invalid), department,
+                     dt.date.fromisoformat(as_of), skip_invalid=skip_invalid).document()
 
 
 def compiled_with(*changes: tuple[str, str], appended: str = ""):
@@ -156,7 +159,7 @@ def test_an_outcome_or_rating_short_of_the_best_stays_open(tmp_path):
               ev("reply", "2020-05-06", outcome="B"), ev("published", "2020-05-08"),
               ev("feedback", "2020-05-20", rating="basically_satisfied"), ev("reply", "2020-09-01", outcome="A"),
               ev("feedback", "2020-09-15", rating="satisfied")]
-    final = run(REFERENCE, write(tmp_path, [case(events)], "final.jsonl"), jobs=0).departments[0].total
+    final = SESSION.run(load_cases(write(tmp_path, [case(events)], "final.jsonl"))).departments[0].total
     assert final == 100
     for day in ("2020-05-20", "2020-06-01", "2020-08-31", "2020-09-02"):
         doc = check(tmp_path, [case(events)], day)
@@ -240,7 +243,7 @@ def test_floor_is_the_score_of_the_file_as_it_stood_and_the_ceiling_is_never_exc
     """For every department and many dates of the sample year."""
     raw = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
     case_file = load_cases(SAMPLE)
-    final = {d.department: d.total for d in run(REFERENCE, SAMPLE, jobs=0).departments}
+    final = {d.department: d.total for d in SESSION.run(case_file).departments}
     first = min(e["date"] for c in raw for e in c["events"])
     rng = random.Random(20201231)
     days = {dt.date.fromisoformat(first), dt.date(2020, 12, 31), dt.date(2020, 6, 24), dt.date(2020, 9, 30),
@@ -251,13 +254,13 @@ def test_floor_is_the_score_of_the_file_as_it_stood_and_the_ceiling_is_never_exc
         path = tmp_path / f"{day}.jsonl"
         path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in _truncated(raw, day.isoformat())),
                         encoding="utf-8")
-        floor = {d.department: d.total for d in run(REFERENCE, path, jobs=0).departments}
+        floor = {d.department: d.total for d in SESSION.run(load_cases(path)).departments}
         for department in sorted(final):
             if department not in floor:
                 with pytest.raises(InputError, match="had no case assigned by"):
-                    SelfCheck(COMPILED, case_file, department, day, jobs=0)
+                    SelfCheck(SESSION, case_file, department, day)
                 continue
-            result = SelfCheck(COMPILED, case_file, department, day, jobs=0)
+            result = SelfCheck(SESSION, case_file, department, day)
             assert result.now.total == floor[department], (day, department)
             assert result.ceiling.total >= final[department], (day, department)
             assert result.ceiling_own.total <= result.ceiling.total
@@ -289,7 +292,7 @@ def test_on_the_samples_due_dates_and_working_days_follow_the_official_calendar(
         return dt.date(year, month, min(d.day, last))
 
     as_of, department = dt.date(2020, 5, 20), "市教育局"
-    doc = SelfCheck(COMPILED, load_cases(SAMPLE), department, as_of, jobs=0).document()
+    doc = SelfCheck(SESSION, load_cases(SAMPLE), department, as_of).document()
     cases = {c.id: c for c in load_cases(SAMPLE).cases}
     assert len(doc["at_risk"]) >= 5 and {i["criterion"] for i in doc["at_risk"]} >= {"L2", "L4", "L7", "H1"}
     assert [i["points"] for i in doc["at_risk"]] == sorted((i["points"] for i in doc["at_risk"]), reverse=True)

@@ -7,8 +7,8 @@ import pytest
 
 from scoring.checks.validate import validate
 from scoring.lang.bounds import format_interval
-from tests.casekit import REFERENCE, ROOT
-from tests.clikit import scoring
+from casekit import REFERENCE, ROOT
+from clikit import scoring
 
 SHIPPED = sorted((ROOT / "rules").glob("*.toml"))
 

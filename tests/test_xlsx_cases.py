@@ -12,7 +12,8 @@ from openpyxl import Workbook, load_workbook
 
 from scoring.base.errors import InputError
 from scoring.domain.cases import ContactMode, EventType, Kind, Outcome, Rating, Role
-from scoring.engine.session import run
+from scoring.engine.compiler import load_compiled
+from scoring.engine.session import Session
 from scoring.inputs.case_file import canonical_case_json, load_cases, parse_cases
 from scoring.inputs.register import cases_to_jsonl, load_mapping, load_xlsx_cases, xlsx_to_records
 
@@ -121,7 +122,7 @@ def test_without_event_ids_only_the_ids_differ_and_the_scores_are_the_same(tmp_p
     assert "办理台账!K3" in ids and any(i.startswith("办理过程!C") for i in ids)
 
     def scores(cases):
-        result = run(REFERENCE, cases, jobs=1)
+        result = Session(load_compiled(REFERENCE), jobs=0).run(cases)
         return ([(d.department, d.exact_total, d.grade, d.rank, d.criteria) for d in result.departments],
                 sorted((h.case, h.department, h.total) for d in result.departments for h in d.cases))
     assert scores(imported) == scores(sample_import)

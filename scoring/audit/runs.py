@@ -115,3 +115,11 @@ def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return sorted(files)
+
+
+def summary(run: StoredRun) -> dict:
+    """A run in `runs list`: its id, when, the rulebook and the input it scored, the run it replays."""
+    r = run.record
+    return {"id": run.id, "seq": run.seq, "recorded_at": r["recorded_at"],
+            "rulebook": {k: r["rulebook"][k] for k in ("id", "version", "sha256")},
+            "input": {k: r["input"][k] for k in ("sha256", "cases")}, "replayed_from": r["replayed_from"], "hash": run.hash}

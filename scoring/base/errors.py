@@ -43,6 +43,12 @@ class InputError(ScoringError):
         return "\n".join([self.summary + ":"] + [f"  {p}" for p in self.problems])
 
 
+class UsageError(ScoringError):
+    """A command given something it cannot use (an unknown department, a bad option value); nothing was done."""
+
+    exit_code = 2
+
+
 class EngineError(ScoringError):
     """The matching engine failed on a case (a bug or a crash, never bad input)."""
 

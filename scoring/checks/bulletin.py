@@ -25,9 +25,8 @@ from decimal import Decimal
 
 from scoring.base.errors import InputError, Problem
 from scoring.base.progress import report as report_progress
-from scoring.domain.cases import natural_key
-from scoring.engine import session as pipeline
-from scoring.engine.compiler import CompiledRulebook
+from scoring.domain.cases import assigned_on, natural_key
+from scoring.engine.session import Session, check_records
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords
 from scoring.ledger.build import rulebook_entry, skipped_entries
@@ -54,9 +53,10 @@ def as_of_file(case_file: CaseFile, day: dt.date) -> CaseFile:
     return dataclasses.replace(case_file, cases=cases)
 
 
-def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_invalid: bool = False,
-          jobs: int | None = None, departments=None) -> dict:
+def build(session: Session, case_file: CaseFile, month: str, records: DepartmentRecords | None = None,
+          skip_invalid: bool = False) -> dict:
     """The bulletin document of `month` (YYYY-MM)."""
+    compiled = session.compiled
     end = month_end(month)
     first = end.replace(day=1)
     year = min((e.date for case in case_file.cases for e in case.events), default=end).year
@@ -66,16 +66,16 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_inva
                                   "and `scoring score` gives the year's result")])
     previous_end = first - dt.timedelta(days=1)
     next_end = month_end(f"{(end + dt.timedelta(days=1)):%Y-%m}")
-    records = pipeline.read_records(compiled, departments, case_file)  # checked against the whole file
+    check_records(compiled, records, case_file)  # against the whole file
 
     now_file = as_of_file(case_file, end)
     if not now_file.cases:
-        first_day = min((pipeline.assigned_on(c) for c in case_file.cases), default=None)
+        first_day = min((assigned_on(c) for c in case_file.cases), default=None)
         raise InputError([Problem(case_file.path, None, "--month",
                                   f"no case was assigned by {end}" + (f" (the first on {first_day})" if first_day else ""))])
-    now = pipeline.run(compiled, now_file, skip_invalid, jobs, _present(records, now_file))
+    now = session.run(now_file, _present(records, now_file), skip_invalid)
     before_file = as_of_file(case_file, previous_end)
-    before = (pipeline.run(compiled, before_file, skip_invalid, jobs, _present(records, before_file)).ledger
+    before = (session.run(before_file, _present(records, before_file), skip_invalid).ledger
               if before_file.cases else None)
     previous = {d["department"]: d for d in (before or {"departments": []})["departments"]}
 
@@ -84,8 +84,7 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_inva
     titles = {case.id: case.title for case in case_file.cases}
     for done, name in enumerate(names):
         report_progress("month-end checks", done, len(names), name)
-        check = SelfCheck(compiled, now_file, name, end, skip_invalid=skip_invalid, jobs=jobs,
-                          departments=_present(records, now_file))
+        check = SelfCheck(session, now_file, name, end, _present(records, now_file), skip_invalid)
         document = check.document()
         failures += [f for f in check.failures if f.case not in {g.case for g in failures}]
         missed += [_entry(name, i, titles, "cost", "recoverable", "record") for i in document["missed"]

@@ -44,17 +44,20 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 from wcwidth import wcswidth
 
 from scoring.base.errors import InputError, Problem, ScoringError, closest
-from scoring.base.tomlpos import key_lines
-from scoring.engine import session as pipeline
-from scoring.engine.compiler import CompiledRulebook
+from scoring.base.files import read_file
+from scoring.base.tomlmodel import Locator, parse_toml, problems_in, read_model
+from scoring.engine.compiler import CompiledRulebook, load_compiled
+from scoring.engine.session import Session
+from scoring.inputs.case_file import load_cases
+from scoring.inputs.records import load_departments
 from scoring.lang import values as V
 from scoring.lang.evaluator import TIERS_PICKED
 from scoring.ledger.document import plain
-from scoring.rulebook.load import Locator, is_tier_table, read_toml, validation_problems
+from scoring.rulebook.load import is_tier_table
 
 FORMAT = "scoring-rule-tests/1"
 TESTS_SUFFIX = ".tests"
@@ -135,17 +138,9 @@ def load_fixture(path: str | Path) -> Fixture:
     """A fixture file, checked: its keys, its expectations, and that the files it names exist."""
     path = Path(path)
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(source, None, "", f"cannot read the fixture: {exc.strerror}")]) from None
-    text, data = read_toml(raw, source, "fixture")
-    locator = Locator(source, key_lines(text))
-    try:
-        spec = FixtureSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = validation_problems(exc, FixtureSpec, locator)
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the fixture") from None
+    toml = parse_toml(read_file(path, "fixture"), source, "fixture")
+    locator = toml.locator
+    spec = read_model(FixtureSpec, toml, "fixture")
     problems: list[Problem] = []
     if not spec.department and not spec.case:
         problems.append(locator.problem(("fixture",), "the fixture expects nothing: add [[department]] or [[case]] expectations"))
@@ -169,7 +164,7 @@ def load_fixture(path: str | Path) -> Fixture:
         departments = _named_file(path, spec.fixture.departments, ("fixture", "departments"),
                                   "department records file", locator, problems)
     if problems:
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the fixture")
+        raise problems_in(source, "fixture", problems)
     return Fixture(path, spec, spec.fixture.title or path.stem, cases, departments)
 
 
@@ -220,7 +215,7 @@ def load_suites(target: str | Path) -> list[Suite]:
     suites = []
     for rulebook in rulebooks_in(target):
         try:
-            compiled = pipeline.load_compiled(rulebook)
+            compiled = load_compiled(rulebook)
         except InputError as exc:
             problems.extend(exc.problems)
             compiled = None
@@ -430,7 +425,7 @@ class SuiteResult:
 
 
 @dataclass
-class Report:
+class RuleTestReport:
     suites: list[SuiteResult]
 
     @property
@@ -444,29 +439,32 @@ class Report:
         return 1 if self.failed or self.below(min_coverage) else 0
 
 
-def run_tests(target: str | Path) -> Report:
+def run_tests(target: str | Path) -> RuleTestReport:
     """Load every rulebook and fixture under target (InputError if any is malformed), then run them."""
-    return Report([run_suite(suite) for suite in load_suites(target)])
+    return RuleTestReport([run_suite(suite) for suite in load_suites(target)])
 
 
 def run_suite(suite: Suite) -> SuiteResult:
-    results = [run_fixture(suite.compiled, fixture) for fixture in suite.fixtures]
+    with Session(suite.compiled, jobs=0) as session:  # in this process: TIERS_PICKED sees the tiers picked
+        results = [run_fixture(session, fixture) for fixture in suite.fixtures]
     reached = set().union(*(r.reached for r in results)) if results else set()
     return SuiteResult(suite, results, coverage_paths(suite.compiled), reached)
 
 
-def score_fixture(compiled: CompiledRulebook, fixture: Fixture) -> dict:
+def score_fixture(session: Session, fixture: Fixture) -> dict:
     """The ledger of the fixture's case file (and department records, when it names them), scored in
     this process (so that the tier rows picked are seen)."""
-    departments = None if fixture.departments is None else str(fixture.departments)
-    return pipeline.run(compiled, str(fixture.cases), jobs=0, departments=departments).ledger
+    fields = session.compiled.book.spec.department_fields
+    records = None if fixture.departments is None else load_departments(fixture.departments, fields)
+    return session.run(load_cases(fixture.cases), records).ledger
 
 
-def run_fixture(compiled: CompiledRulebook, fixture: Fixture) -> FixtureResult:
+def run_fixture(session: Session, fixture: Fixture) -> FixtureResult:
+    compiled = session.compiled
     picked: list = []
     token = TIERS_PICKED.set(picked)
     try:
-        ledger = score_fixture(compiled, fixture)
+        ledger = score_fixture(session, fixture)
     except ScoringError as exc:
         return FixtureResult(fixture, [Failure("run", message=f"the fixture could not be scored: {exc}")])
     finally:
@@ -568,7 +566,7 @@ def _json_value(value):
 
 # ---------------------------------------------------------------- output
 
-def document(report: Report, min_coverage=0) -> dict:
+def document(report: RuleTestReport, min_coverage=0) -> dict:
     suites = []
     for result in report.suites:
         suites.append({
@@ -586,11 +584,11 @@ def document(report: Report, min_coverage=0) -> dict:
                         "below_min_coverage": [str(s.suite.rulebook) for s in report.below(min_coverage)]}}
 
 
-def to_json(report: Report, min_coverage=0) -> str:
+def to_json(report: RuleTestReport, min_coverage=0) -> str:
     return json.dumps(document(report, min_coverage), ensure_ascii=False, indent=2) + "\n"
 
 
-def render(report: Report, min_coverage=0) -> str:
+def render(report: RuleTestReport, min_coverage=0) -> str:
     """The table: per rulebook each fixture PASS/FAIL with every mismatch, then coverage and what it misses."""
     out: list[str] = []
     for result in report.suites:

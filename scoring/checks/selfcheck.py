@@ -23,22 +23,20 @@ granted before the deadline it extends). The tests check it over the sample year
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from fractions import Fraction
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.domain.cases import Case, Event, natural_key
 from scoring.domain.workdays import CalendarCoverageError
-from scoring.engine.compiler import CompiledCriterion, CompiledRulebook
+from scoring.engine.compiler import CompiledCriterion
 from scoring.engine.evaluate import HandlerResult, case_events_of, case_record_of, handler_environment
 from scoring.engine.rollup import DepartmentResult, roll_up
 from scoring.engine.runner import CaseFailure
-from scoring.engine.session import read_records, score
+from scoring.engine.session import Session, check_records
 from scoring.inputs.case_file import CaseFile
-from scoring.inputs.records import department_values
+from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.lang import values as V
 from scoring.ledger.build import case_entry, line_entry, rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
@@ -76,12 +74,13 @@ class Item:
 
 
 class SelfCheck:
-    def __init__(self, compiled: CompiledRulebook, case_file: CaseFile, department: str, as_of: dt.date,
-                 skip_invalid: bool = False, jobs: int | None = None, departments=None):
-        self.compiled, self.case_file, self.department, self.as_of = compiled, case_file, department, as_of
+    def __init__(self, session: Session, case_file: CaseFile, department: str, as_of: dt.date,
+                 records: DepartmentRecords | None = None, skip_invalid: bool = False):
+        self.session, self.compiled = session, session.compiled
+        self.case_file, self.department, self.as_of = case_file, department, as_of
         self.source = case_file.path
-        records = read_records(compiled, departments, case_file)
-        self.departments = department_values(case_file.cases, records, compiled.book.spec.department_fields)
+        check_records(self.compiled, records, case_file)
+        self.departments = department_values(case_file.cases, records, self.compiled.book.spec.department_fields)
         self._check_date()
         # whole cases: a rule may read the other handlers' events (case_events: the lead's deadline for a
         # co-handler); only this department's handler is scored (see _score)
@@ -96,7 +95,7 @@ class SelfCheck:
             first = min(e.date for case in mine for e in case.events if e.type == "assigned")
             raise InputError([Problem(self.source, None, "--as-of",
                                       f"{department} had no case assigned by {as_of} (its first assignment is on {first})")])
-        self.skip_invalid, self.jobs = skip_invalid, jobs
+        self.skip_invalid = skip_invalid
         self.failures: list[CaseFailure] = []
         self.now = self._score([c for c in current.values() if c], "")
         failed = {f.case for f in self.failures}
@@ -210,7 +209,7 @@ class SelfCheck:
 
     def _score(self, cases: list[Case], variant: str) -> DepartmentResult:
         """The department's result on these cases; failing cases are left out with --skip-invalid."""
-        results, failures, _ = score(self.compiled, cases, self.source, self.skip_invalid, self.jobs, self.departments)
+        results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, self.departments)
         results = [r for r in results if r.department == self.department]
         known = {f.case for f in self.failures}
         for failure in failures:
@@ -377,30 +376,3 @@ def _number_or_none(value):
 
 def _points(result: HandlerResult, criterion: str):
     return sum((l.points for l in result.lines if l.criterion == criterion), 0)
-
-
-
-
-CSV_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
-
-
-def work_list(document: dict) -> list[list]:
-    """One row (CSV_COLUMNS) per item at stake, missed, or waiting on a record: the self-check as a work list."""
-    rows = []
-    for section in ("at_risk", "undated", "decided_by_others", "missed"):
-        for i in document[section]:
-            points = -i["cost"] if section == "missed" else i["points"]
-            rows.append([section, i["case"], i["criterion"], i["title"], i.get("due") or "", i.get("workdays_left", ""),
-                         points, i.get("decided_by", ""), i["missing"] or i.get("record", "")])
-    for e in document["missing_evidence"]:
-        event = " ".join([e["event"]["type"]] + [f"{k}={v}" for k, v in sorted(e["event"].items()) if k != "type"])
-        rows.append(["missing_evidence", e["case"], " ".join(e["criteria"]), event, "", "", "", "", "；".join(e["missing"])])
-    return rows
-
-
-def to_csv(document: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(work_list(document))
-    return out.getvalue()

@@ -17,30 +17,19 @@ A finding names the file, the line and the key, like a loading error.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from scoring.base.errors import InputError, Problem
-from scoring.base.tomlpos import key_lines
+from scoring.base.files import read_file
+from scoring.domain.records import DEPARTMENT_COUNTS
 from scoring.engine.compiler import compile_rulebook
 from scoring.lang import values as V
 from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true
 from scoring.lang.syntax import Compare, ExprError, conjuncts, parse
-from scoring.rulebook.load import (
-    DEPARTMENT_COUNTS,
-    Locator,
-    Rulebook,
-    RulebookSpec,
-    check_references,
-    is_tier_table,
-    read_toml,
-    validation_problems,
-)
+from scoring.rulebook.load import Rulebook, is_tier_table, read_rulebook
 
 ANY = Interval(None, None)
 ZERO = Interval(0, 0)
@@ -48,28 +37,20 @@ _NEGATION = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
 @dataclass
-class Report:
+class ValidationReport:
     path: str
     problems: list[Problem]  # each one a reason the check fails
     ranges: list[tuple[str, str, Interval | None]]  # (item, title, range); empty when it does not compile
 
 
-def validate(path: str | Path) -> Report:
+def validate(path: str | Path) -> ValidationReport:
     source = str(path)
     try:
-        raw = Path(path).read_bytes()
-        text, data = read_toml(raw, source, "rulebook")
-    except OSError as exc:
-        return Report(source, [Problem(source, None, "", f"cannot read the rulebook: {exc.strerror}")], [])
-    except InputError as exc:
-        return Report(source, exc.problems, [])
-    locator = Locator(source, key_lines(text))
-    try:
-        spec = RulebookSpec.model_validate(data)
-    except ValidationError as exc:
-        return Report(source, validation_problems(exc, RulebookSpec, locator), [])
-    book = Rulebook(spec, source, text, hashlib.sha256(raw).hexdigest(), locator)
-    problems = check_references(book)
+        book, problems = read_rulebook(read_file(path, "rulebook"), source)
+    except InputError as exc:  # not readable, not UTF-8 TOML
+        return ValidationReport(source, exc.problems, [])
+    if book is None:
+        return ValidationReport(source, problems, [])
     params_used = None
     try:
         params_used = compile_rulebook(book).params_used
@@ -79,20 +60,20 @@ def validate(path: str | Path) -> Report:
         if not problems:
             raise
     # the rest needs only the typed rulebook: it runs even when an expression is wrong
-    analysis = _Analysis(book, params_used)
-    return Report(source, problems + analysis.findings(), analysis.ranges)
+    analysis = _Findings(book, params_used)
+    return ValidationReport(source, problems + analysis.findings(), analysis.ranges)
 
 
 def item_ranges(book: Rulebook) -> dict[str, tuple]:
     """Criterion id -> (lowest, highest) points it can give, per case or per department; None: unbounded.
 
     The reports' 分值 (full points of an item): the same analysis as `rules validate`."""
-    analysis = _Analysis(book, None)
+    analysis = _Findings(book, None)
     found = {c.id: analysis.criterion(index, c) for index, c in enumerate(book.spec.criterion)}
     return {cid: (None, None) if item is None else (item.lo, item.hi) for cid, item in found.items()}
 
 
-class _Analysis:
+class _Findings:
     def __init__(self, book: Rulebook, params_used: frozenset[str] | None):
         self.book = book
         self.spec = book.spec

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from scoring.base.errors import InputError, Problem, closest
@@ -32,6 +33,7 @@ from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
 from scoring.lang.syntax import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts, parse
 from scoring.lang.template import compile_template
 from scoring.rulebook.load import Rulebook
+from scoring.rulebook.overlay import load_effective
 
 from .rules import Check, Pattern, Rule
 
@@ -203,6 +205,11 @@ class CompiledRulebook:
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     return _Compiler(book).run()
+
+
+def load_compiled(rules: str | Path, overlays=(), sets=()) -> CompiledRulebook:
+    """The rulebook file, with overlays and --set name=value applied when given, compiled."""
+    return compile_rulebook(load_effective(rules, overlays, sets))
 
 
 class _Compiler:

@@ -64,15 +64,20 @@ class CaseError(Exception):
 
 
 class CaseEvaluator:
+    """Scores cases with one compiled rulebook; its engine rules are registered once, when it is made."""
+
     def __init__(self, compiled: CompiledRulebook, departments: dict[str, dict] | None = None):
         self.c = compiled
-        # what rules see as `department`: counts over the whole case file and the records file
-        self.departments = {name: V.Record("department", values) for name, values in (departments or {}).items()}
+        self.use_departments(departments)
         self.engine = MatchEngine(compiled.engine_rules)
         # per event type: the flags and join values its facts need (None: any event type)
         self.flags_for = {t: [f for f in compiled.event_flags if f.event_type in (t, None)] for t in EVENT_TYPES}
         self.values_for = {t: [v for v in compiled.event_values if v.event_type in (t, None)] for t in EVENT_TYPES}
         self.rate_rules = {c.rate.hit_rule: c for c in compiled.criteria if c.rate is not None}
+
+    def use_departments(self, departments: dict[str, dict] | None) -> None:
+        """What rules see as `department` from now on: counts over the case file, and the records file."""
+        self.departments = {name: V.Record("department", values) for name, values in (departments or {}).items()}
 
     def close(self) -> None:
         self.engine.close()

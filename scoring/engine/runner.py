@@ -26,7 +26,7 @@ from scoring.domain.cases import Case
 from scoring.domain.workdays import CalendarCoverageError
 from scoring.rulebook.load import parse_rulebook
 
-from .compiler import compile_rulebook
+from .compiler import CompiledRulebook, compile_rulebook
 from .evaluate import CaseError, CaseEvaluator, HandlerResult
 
 BATCH_SIZE = 200
@@ -46,23 +46,28 @@ class RunOutcome:
     recovered: list[str] = field(default_factory=list)  # in progress when a worker died; then scored alone
 
 
-def score_cases(rulebook_raw: bytes, rulebook_path: str, cases: list[Case], jobs: int = 0,
-                batch_size: int = BATCH_SIZE, batch_fn=None, departments: dict | None = None) -> RunOutcome:
-    """Score cases; jobs=0 scores in this process (no crash isolation: for tests and tools).
+def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, departments: dict | None = None,
+                batch_size: int = BATCH_SIZE, batch_fn=None, evaluator: CaseEvaluator | None = None) -> RunOutcome:
+    """Score cases; jobs=0 scores in this process (no crash isolation) with `evaluator`, made if not given.
 
-    departments: what rules see as `department` (scoring.departments.department_values)."""
+    departments: what rules see as `department` (scoring.inputs.records.department_values)."""
+    batch_fn = batch_fn or _score_batch
     if jobs <= 0:
-        global _in_process_key
-        if _in_process_key != (rulebook_raw, rulebook_path, departments) or _evaluator is None:
-            _init(rulebook_raw, rulebook_path, None, None, departments)  # compiled once for repeated in-process calls
-            _in_process_key = (rulebook_raw, rulebook_path, departments)
-        global _cases
+        global _evaluator, _cases
+        own = evaluator is None
+        _evaluator = CaseEvaluator(compiled) if own else evaluator
+        _evaluator.use_departments(departments)
         _cases = dict(enumerate(cases))
-        outcome = RunOutcome()
-        _merge(outcome, (batch_fn or _score_batch)(list(range(len(cases)))))
-        return outcome
+        try:
+            outcome = RunOutcome()
+            _merge(outcome, batch_fn(list(range(len(cases)))))
+            return outcome
+        finally:
+            if own:
+                _evaluator.close()
+            _evaluator, _cases = None, None
     with _collector_paused():
-        return _Pool(rulebook_raw, rulebook_path, cases, jobs, batch_size, batch_fn or _score_batch, departments).run()
+        return _Pool(compiled, cases, jobs, batch_size, batch_fn, departments).run()
 
 
 @contextmanager
@@ -83,8 +88,8 @@ def _collector_paused():
 
 
 class _Pool:
-    def __init__(self, raw, path, cases, jobs, batch_size, batch_fn, departments):
-        self.raw, self.path, self.cases, self.jobs, self.departments = raw, path, cases, jobs, departments
+    def __init__(self, compiled, cases, jobs, batch_size, batch_fn, departments):
+        self.compiled, self.cases, self.jobs, self.departments = compiled, cases, jobs, departments
         self.batch_size, self.batch_fn = batch_size, batch_fn
         methods = mp.get_all_start_methods()
         self.context = mp.get_context("fork" if "fork" in methods else "spawn")
@@ -117,14 +122,18 @@ class _Pool:
         progress = context.Array("q", workers, lock=False)  # per worker: case index + 1, or 0
         slots = context.Value("i", 0)
         broken = []
-        global _cases
-        _cases = self.cases
-        # forked workers find the cases in the memory they inherit, so batches are lists of
-        # indices (pickling pydantic models cost as much as scoring them); other workers get
-        # just the cases of this round's batches
-        needed = None if context.get_start_method() == "fork" else {i: self.cases[i] for b in batches for i in b}
+        global _cases, _inherited
+        # forked workers find the compiled rulebook and the cases in the memory they inherit, so
+        # they compile nothing and batches are lists of indices (pickling pydantic models cost as
+        # much as scoring them); other workers get the rulebook's text and this round's cases
+        _cases, _inherited = self.cases, self.compiled
+        if context.get_start_method() == "fork":
+            rulebook, needed = None, None
+        else:
+            rulebook = (self.compiled.book.text.encode("utf-8"), self.compiled.book.path)
+            needed = {i: self.cases[i] for b in batches for i in b}
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
-                                 initargs=(self.raw, self.path, (progress, slots), needed, self.departments)) as pool:
+                                 initargs=(rulebook, (progress, slots), needed, self.departments)) as pool:
             futures = {pool.submit(self.batch_fn, batch): batch for batch in batches}
             for future in as_completed(futures):
                 try:
@@ -156,18 +165,19 @@ def _merge(outcome: RunOutcome, batch_result) -> None:
 # ---------------------------------------------------------------- in the worker
 _evaluator: CaseEvaluator | None = None
 _cases: list[Case] | dict[int, Case] | None = None  # by index
+_inherited: CompiledRulebook | None = None  # the parent's, for forked workers
 _progress = None
 _slot = 0
-_in_process_key: tuple | None = None  # the rulebook the in-process evaluator was built from
 
 
-def _init(raw: bytes, path: str, progress, cases, departments=None) -> None:
+def _init(rulebook: tuple[bytes, str] | None, progress, cases, departments=None) -> None:
+    """A worker's start: its evaluator, from the inherited compiled rulebook or from the rulebook's text."""
     global _evaluator, _progress, _slot, _cases
     if cases is not None:
         _cases = cases
-    if _evaluator is not None:
-        _evaluator.close()
-    _evaluator = CaseEvaluator(compile_rulebook(parse_rulebook(raw, path)), departments)
+    # the workers compile the very text the parent checked, not the file read again
+    compiled = _inherited if rulebook is None else compile_rulebook(parse_rulebook(*rulebook))
+    _evaluator = CaseEvaluator(compiled, departments)
     _progress = None
     if progress is not None:
         array, slots = progress

@@ -1,27 +1,39 @@
-"""One scoring run end to end: rulebook and cases in, ledger out.
+"""A scoring session: one compiled rulebook, and every scoring a command does with it.
 
-Every command that scores goes through `run`, so they all read, check, score and roll up
-the same way. Problems stop the run before anything is written: a bad rulebook or case
-file (InputError, with every problem listed), a rule failing on some case's data (listed
-by case), or the engine failing (EngineError). With skip_invalid, bad cases are left
-out and listed in the ledger instead.
+A command opens one session and scores through it as often as it needs: `score` once,
+`self-check` four times (now, the ceiling, the department's own steps, every step at once),
+the monthly bulletin twice for the ranking plus four times per department. Each scoring
+goes one of two ways:
+
+* small inputs (fewer cases than one worker batch, which a pool could not share out
+  anyway) in this process, with the session's one evaluator: its engine rules are
+  registered once for the whole command;
+* larger ones in worker processes (runner.py), which isolate a native crash of the
+  engine to its case. Forked workers inherit the compiled rulebook and the cases from
+  this process, so a pool costs a fork, never a compilation.
+
+`jobs` forces the choice: 0 scores in this process, N > 0 in N workers whatever the size.
+
+Problems stop a run before anything is written: a rule failing on some case's data
+(listed by case), or the engine failing (EngineError). With skip_invalid, bad cases are
+left out and listed in the ledger instead.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from scoring.base.errors import EngineError, InputError, Problem
 from scoring.domain.cases import Case, assigned_on
-from scoring.inputs.case_file import CaseFile, load_cases
-from scoring.inputs.records import DepartmentRecords, department_values, load_departments
+from scoring.inputs.case_file import CaseFile
+from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.ledger.build import build
-from scoring.rulebook.overlay import load_effective
 
-from .compiler import CompiledRulebook, compile_rulebook
-from .evaluate import HandlerResult
+from .compiler import CompiledRulebook
+from .evaluate import CaseEvaluator, HandlerResult
 from .rollup import DepartmentResult, roll_up
-from .runner import CaseFailure, default_jobs, score_cases
+from .runner import BATCH_SIZE, CaseFailure, default_jobs, score_cases
+
+IN_PROCESS_BELOW = BATCH_SIZE  # cases; see the module's docstring
 
 
 @dataclass
@@ -30,43 +42,85 @@ class Run:
     case_file: CaseFile
     departments: list[DepartmentResult]
     failures: list[CaseFailure]
-    recovered: list[str]
+    recovered: list[str]  # cases in progress when a worker died, scored again alone
     ledger: dict
     records: DepartmentRecords | None = None
 
 
-def load_compiled(rules: str | Path, overlays=(), sets=()) -> CompiledRulebook:
-    """The rulebook file, with overlays and --set name=value applied when given, compiled."""
-    return compile_rulebook(load_effective(rules, overlays, sets))
+class Session:
+    def __init__(self, compiled: CompiledRulebook, jobs: int | None = None):
+        self.compiled = compiled
+        self.jobs = jobs
+        self._evaluator: CaseEvaluator | None = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._evaluator is not None:
+            self._evaluator.close()
+            self._evaluator = None
+
+    def workers(self, cases: int) -> int:
+        """How many worker processes score this many cases (0: in this process)."""
+        if self.jobs is not None:
+            return self.jobs
+        return 0 if cases < IN_PROCESS_BELOW else default_jobs()
+
+    def run(self, case_file: CaseFile, records: DepartmentRecords | None = None, skip_invalid: bool = False) -> Run:
+        """Score a case file and roll it up: the whole result of one run, ledger included."""
+        compiled = self.compiled
+        check_period(compiled, case_file)
+        check_records(compiled, records, case_file)
+        values = department_values(case_file.cases, records, compiled.book.spec.department_fields)
+        results, failures, recovered = self.score(case_file.cases, case_file.path, skip_invalid, values)
+        if not results:
+            raise InputError([Problem(case_file.path, None, "", "no case could be scored")])
+        scored = roll_up(compiled, results, values)
+        return Run(compiled, case_file, scored, failures, recovered,
+                   build(compiled, case_file, scored, failures, records), records)
+
+    def score(self, cases: list[Case], source: str, skip_invalid: bool = False,
+              departments: dict | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
+        """Every handler result of the cases, in case order; failures stop the run unless skip_invalid."""
+        rules = self.compiled.book.path
+        if departments is None:
+            departments = department_values(cases, None, {})
+        workers = self.workers(len(cases))
+        if workers == 0 and self._evaluator is None:
+            self._evaluator = CaseEvaluator(self.compiled)
+        outcome = score_cases(self.compiled, cases, workers, departments, evaluator=self._evaluator)
+        failures = [outcome.failures[c.id] for c in cases if c.id in outcome.failures]
+        calendar = [f for f in failures if f.kind == "calendar"]
+        if calendar:
+            # not a problem of one case: the rulebook's calendar lacks a year the data needs
+            raise InputError([Problem(rules, None, "calendar", calendar[0].message)],
+                             f"{len(calendar)} case(s) fall outside the working-day calendar")
+        if failures and not skip_invalid:
+            data = [f for f in failures if f.kind == "data"]
+            broken = [f for f in failures if f.kind != "data"]
+            if broken:
+                raise EngineError("\n".join([f"the engine failed on {len(broken)} case(s); nothing was written:"] +
+                                            [f"  case {f.case}: {f.kind}: {f.message}" for f in broken]))
+            raise InputError([Problem(source, None, f"case {f.case}", f.message) for f in data],
+                             f"{len(data)} case(s) could not be scored; nothing was written (--skip-invalid scores the rest)")
+        results = [r for c in cases if c.id in outcome.results for r in outcome.results[c.id]]
+        return results, failures, outcome.recovered
 
 
-def run(rules: str | Path | CompiledRulebook, cases: str | Path | CaseFile, skip_invalid: bool = False,
-        jobs: int | None = None, departments: str | Path | DepartmentRecords | None = None) -> Run:
-    compiled = rules if isinstance(rules, CompiledRulebook) else load_compiled(rules)
-    case_file = cases if isinstance(cases, CaseFile) else load_cases(cases, skip_invalid=skip_invalid)
-    check_period(compiled, case_file)
-    records = read_records(compiled, departments, case_file)
-    values = department_values(case_file.cases, records, compiled.book.spec.department_fields)
-    results, failures, recovered = score(compiled, case_file.cases, case_file.path, skip_invalid, jobs, values)
-    if not results:
-        raise InputError([Problem(case_file.path, None, "", "no case could be scored")])
-    scored = roll_up(compiled, results, values)
-    return Run(compiled, case_file, scored, failures, recovered,
-               build(compiled, case_file, scored, failures, records), records)
-
-
-def read_records(compiled: CompiledRulebook, departments, case_file: CaseFile) -> DepartmentRecords | None:
-    """The department records file, checked against the rulebook's [department_fields] and the case file."""
+def check_records(compiled: CompiledRulebook, records: DepartmentRecords | None, case_file: CaseFile) -> None:
+    """The department records a rulebook reads must be given, and name only departments of the case file."""
     fields = compiled.book.spec.department_fields
-    if departments is None:
+    if records is None:
         if fields:
             raise InputError([Problem(compiled.book.path, None, "department_fields",
                                       f"the rulebook reads department records ({', '.join(fields)}); "
                                       "give them with --departments FILE")])
-        return None
-    records = departments if isinstance(departments, DepartmentRecords) else load_departments(departments, fields)
+        return
     records.check_departments(case_file.cases)
-    return records
 
 
 MAX_LISTED = 10
@@ -85,30 +139,3 @@ def check_period(compiled: CompiledRulebook, case_file: CaseFile) -> None:
         problems.append(Problem(case_file.path, None, "", f"and {len(outside) - MAX_LISTED} more case(s)"))
     raise InputError(problems, f"{len(outside)} case(s) fall outside the period of rulebook {info.id} {info.version} "
                                f"({info.period()}); score them with the rulebook of their year")
-
-
-def score(compiled: CompiledRulebook, cases: list[Case], source: str, skip_invalid: bool = False,
-          jobs: int | None = None, departments: dict | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
-    """Every handler result of the cases, in case order; failures stop the run unless skip_invalid."""
-    rules = compiled.book.path
-    if departments is None:
-        departments = department_values(cases, None, {})
-    # the workers compile the very text checked here, not the file read again
-    outcome = score_cases(compiled.book.text.encode("utf-8"), rules, cases, default_jobs() if jobs is None else jobs,
-                          departments=departments)
-    failures = [outcome.failures[c.id] for c in cases if c.id in outcome.failures]
-    calendar = [f for f in failures if f.kind == "calendar"]
-    if calendar:
-        # not a problem of one case: the rulebook's calendar lacks a year the data needs
-        raise InputError([Problem(rules, None, "calendar", calendar[0].message)],
-                         f"{len(calendar)} case(s) fall outside the working-day calendar")
-    if failures and not skip_invalid:
-        data = [f for f in failures if f.kind == "data"]
-        broken = [f for f in failures if f.kind != "data"]
-        if broken:
-            raise EngineError("\n".join([f"the engine failed on {len(broken)} case(s); nothing was written:"] +
-                                        [f"  case {f.case}: {f.kind}: {f.message}" for f in broken]))
-        raise InputError([Problem(source, None, f"case {f.case}", f.message) for f in data],
-                         f"{len(data)} case(s) could not be scored; nothing was written (--skip-invalid scores the rest)")
-    results = [r for c in cases if c.id in outcome.results for r in outcome.results[c.id]]
-    return results, failures, outcome.recovered

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
+from scoring.base.files import decode_text, read_file
 from scoring.domain.cases import Case, Role, natural_key
 
 
@@ -50,23 +51,7 @@ def canonical_case_json(case: Case) -> str:
 
 
 def load_cases(path: str | Path, skip_invalid: bool = False) -> CaseFile:
-    return parse_cases(read_input(path, "case file"), str(path), skip_invalid)
-
-
-def read_input(path: str | Path, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(str(path), None, "", f"cannot read the {what}: {exc.strerror}")]) from None
-
-
-def decode_text(raw: bytes, source: str) -> str:
-    """UTF-8 (a byte-order mark allowed); a problem names the line of the first bad byte."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(source, line, "", f"not UTF-8 text (byte {exc.start})")]) from None
+    return parse_cases(read_file(path, "case file"), str(path), skip_invalid)
 
 
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive

@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scoring.base.errors import InputError, Problem, closest
+from scoring.base.files import decode_text, read_file
 from scoring.domain.cases import Case
+from scoring.domain.records import DEPARTMENT_COUNTS, FieldSpec
 from scoring.lang import values as V
-from scoring.rulebook.load import DEPARTMENT_COUNTS, FieldSpec
 
-from .case_file import decode_text, json_records, read_input
+from .case_file import json_records
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -54,7 +55,7 @@ class DepartmentRecords:
 
 
 def load_departments(path: str | Path, fields: dict[str, FieldSpec]) -> DepartmentRecords:
-    return parse_departments(read_input(path, "department records"), str(path), fields)
+    return parse_departments(read_file(path, "department records"), str(path), fields)
 
 
 def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> DepartmentRecords:

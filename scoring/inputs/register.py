@@ -78,10 +78,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from scoring.base.errors import InputError, Problem, closest
+from scoring.base.files import decode_text, read_file
 from scoring.base.tomlpos import key_lines, line_of
 from scoring.domain.cases import TYPE_FIELDS, Case, ContactMode, Event, EventType, Kind, Outcome, Rating, Role, natural_key
 
-from .case_file import CaseFile, SkippedCase, collect_cases, decode_text, read_input, validate_case
+from .case_file import CaseFile, SkippedCase, collect_cases, validate_case
 
 DEFAULT_MAPPING = "register_mapping.toml"
 HEADER_SEARCH_ROWS = 10  # a title row or two may stand above the header row
@@ -140,7 +141,7 @@ def load_mapping(mapping_path: str | Path | None = None) -> Mapping:
     """The default mapping, with the user's mapping file laid over it when given."""
     layers = [(f"scoring/inputs/{DEFAULT_MAPPING}", resources.files(__package__).joinpath(DEFAULT_MAPPING).read_text("utf-8"))]
     if mapping_path is not None:
-        layers.append((str(mapping_path), decode_text(read_input(mapping_path, "mapping"), str(mapping_path))))
+        layers.append((str(mapping_path), decode_text(read_file(mapping_path, "mapping"), str(mapping_path))))
     problems: list[Problem] = []
     merged: dict = {}
     for source, text in layers:
@@ -627,7 +628,7 @@ class Ledger:
 
 def xlsx_to_records(path: str | Path, mapping_path: str | Path | None = None) -> Ledger:
     """The ledger's cases as records of the JSON format, not yet validated, with the problems of their cells."""
-    return _records(read_input(path, "ledger"), str(path), load_mapping(mapping_path))
+    return _records(read_file(path, "ledger"), str(path), load_mapping(mapping_path))
 
 
 def _records(raw: bytes, source: str, mapping: Mapping) -> Ledger:
@@ -701,7 +702,7 @@ def _sheet_rows(sheet, spec: SheetMapping, mapping: Mapping, source: str, proble
 
 def load_xlsx_cases(path: str | Path, mapping_path: str | Path | None = None, skip_invalid: bool = False) -> CaseFile:
     """The valid cases of a ledger, validated as a JSON case file would be; skip_invalid as in ingest.load_cases."""
-    return parse_xlsx_cases(read_input(path, "ledger"), str(path), skip_invalid, mapping_path)
+    return parse_xlsx_cases(read_file(path, "ledger"), str(path), skip_invalid, mapping_path)
 
 
 def parse_xlsx_cases(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None) -> CaseFile:

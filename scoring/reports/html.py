@@ -8,9 +8,9 @@ the terminal report (report.py), so the page and the JSON cannot differ. Closed 
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 from html import escape
+from typing import TYPE_CHECKING
 
 from scoring.lang.bounds import Interval, format_interval
 
@@ -28,6 +28,9 @@ from .text import (
     two_decimals,
 )
 
+if TYPE_CHECKING:  # the results' shape; renderers never load what made them
+    from scoring.app.results import ScoreResult
+
 MINUS = "\u2212"  # a real minus sign, as wide as the plus
 
 # grade colours, best to worst; n grades take n of them spread over the list (first green, last red)
@@ -38,9 +41,9 @@ FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Micro
 
 # ---------------------------------------------------------------- the two pages
 
-def score_html(ledger: dict, *, grades: list[str], ranges: dict[str, tuple],
-               event_dates: dict[tuple[str, str], dt.date]) -> str:
+def score_html(result: ScoreResult) -> str:
     """The year's report: header, ranking, chart, and per department its items, lines and cases."""
+    ledger, grades, ranges, event_dates = result.ledger, result.grades, result.item_ranges, result.event_dates
     book, source = ledger["rulebook"], ledger["input"]
     departments = ledger["departments"]
     facts = [rulebook_line(book),

@@ -9,10 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from scoring.lang.bounds import format_interval
 from scoring.lang.values import format_number
+
+if TYPE_CHECKING:  # the results' shape; renderers never load what made them
+    from scoring.app.results import ExplainResult, ReplayResult, SelfCheckResult, VerifyResult
 
 ROLE_NAMES = {"lead": "主办", "split": "分办", "co": "会办"}
 KIND_NAMES = {"suggestion": "建议", "proposal": "提案"}
@@ -117,8 +122,9 @@ def ranking_table(ledger: dict) -> str:
     return table + "\n\n" + "\n".join(found.notes) + "\n"
 
 
-def explain(ledger: dict, department: dict, event_dates: dict[tuple[str, str], dt.date], case_id: str | None = None) -> str:
-    """A department's ledger line by line; event_dates maps (case, event id) to its date."""
+def explain(result: ExplainResult) -> str:
+    """A department's ledger line by line, each line's evidence with its date."""
+    ledger, department, event_dates, case_id = result.ledger, result.department, result.event_dates, result.case
     out = []
     if case_id is None:
         rank = department["rank"] if department["rank"] is not None else "未排名"
@@ -159,9 +165,9 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
     return out
 
 
-def self_check(document: dict, event_dates: dict[tuple[str, str], dt.date]) -> str:
+def self_check(result: SelfCheckResult) -> str:
     """The self-assessment as a department reads it: where it stands, then what is at stake."""
-    d = document
+    d, event_dates = result.document, result.event_dates
     book, source = d["rulebook"], d["input"]
     out = [f"{d['department']}  自查  截至 {d['as_of']}",
            f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
@@ -394,3 +400,85 @@ def _arrow(old, new) -> str:
 def _brief(value, width: int = 90) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ---------------------------------------------------------------- audit and rule checks
+def runs_table(entries: list[dict]) -> str:
+    """`runs list`: one row per recorded run (scoring.audit.runs.summary)."""
+    rows = [[e["id"], e["seq"], e["recorded_at"], f"{e['rulebook']['id']} {e['rulebook']['version']}",
+             e["input"]["sha256"][:12], e["input"]["cases"], e["replayed_from"] or ""] for e in entries]
+    return tabulate(rows, headers=["run", "#", "recorded (UTC)", "rulebook", "input sha256", "cases", "replay of"],
+                    tablefmt="simple", disable_numparse=True) + "\n"
+
+
+def run_details(run, ledger: dict) -> str:
+    """`runs show`: what a run scored, with what, by which engine, and its ranking."""
+    r = run.record
+    book, source = r["rulebook"], r["input"]
+    lines = [f"run          {run.id} (#{run.seq})", f"hash         {run.hash}", f"previous     {r['previous']}",
+             f"recorded     {r['recorded_at']}",
+             f"engine       scoring {r['engine']['scoring']}, durable_rules {r['engine']['durable_rules']}",
+             f"command      {' '.join(r['command'])}",
+             f"rulebook     {book['id']} {book['version']}  sha256 {book['sha256']}",
+             f"  base       {book['base']['name']}  sha256 {book['base']['sha256']}"]
+    lines += [f"  overlay    {o['name']}  sha256 {o['sha256']}" for o in book["overlays"]]
+    lines += [f"  set        {item}" for item in book["set"]]
+    lines += [f"input        {source['name']}  {source['cases']} cases, {source['handlers']} handlers, "
+              f"{source['skipped']} skipped", f"  sha256     {source['sha256']} (cases, in any order)",
+              f"  file       {source['file_sha256']} (the bytes as read)",
+              f"options      skip_invalid={str(r['options']['skip_invalid']).lower()}",
+              f"ledger       {r['ledger']['format']}  sha256 {r['ledger']['sha256']}"]
+    if r["replayed_from"]:
+        lines.append(f"replay of    {r['replayed_from']}")
+    return "\n".join(lines) + "\n\n" + ranking_table(ledger)
+
+
+def verification(result: VerifyResult) -> str:
+    """`verify`: confirmed, or every difference between the points claimed and the points found."""
+    note = engine_note(result.claimed, result.found)
+    if result.confirmed:
+        what = "the same ledger, byte for byte" if result.byte_identical else "the same points; " + note.strip()
+        return f"confirmed: {result.ledger}: scoring again gives {what}\n"
+    table = [[r["department"] or "", r["case"] or "", r["criterion"] or "", r["rule"] or "", r["what"],
+              _cell(r["claimed"]), _cell(r["found"]), r["text"] or ""] for r in result.differences]
+    return (f"NOT confirmed: {result.ledger}: {len(result.differences)} difference(s) between the points claimed and "
+            f"the points found\n{note}\n"
+            + tabulate(table, headers=["部门", "案号", "项目", "规则", "差异", "声称", "核实", "说明"],
+                       tablefmt="simple", disable_numparse=True) + "\n")
+
+
+def replay(result: ReplayResult) -> str:
+    """`replay`: reproduced, or the impact of the changed rules (or of whatever made it differ)."""
+    if result.reproduced:
+        return f"reproduced: run {result.run}: the ledger is byte-identical (sha256 {result.ledger_sha256})\n"
+    head = (f"replay of run {result.run} under changed rules: the impact\n\n" if result.changed_rules else
+            f"NOT reproduced: run {result.run}: the ledger differs from the recorded one\n"
+            + engine_note(result.old_ledger, result.new.ledger) + "\n")
+    return head + impact(result.document)
+
+
+def validation(report) -> str:
+    """`rules validate` of one file: the points each item can give, then its problems (or "clean")."""
+    out = []
+    if report.ranges:
+        out.append(f"{report.path}: the points each item can give (per case, or per department) and the total")
+        out.append(tabulate([[item, title, format_interval(found)] for item, title, found in report.ranges],
+                            headers=["项目", "名称", "可得分"], tablefmt="simple", disable_numparse=True))
+    if report.problems:
+        out.append(f"{report.path}: {len(report.problems)} problem(s):")
+        out += [f"  {problem}" for problem in report.problems]
+    else:
+        out.append(f"{report.path}: clean")
+    return "\n".join(out) + "\n"
+
+
+def engine_note(old: dict, new: dict) -> str:
+    """A line saying that two ledgers were made by different engine versions ('' when the same)."""
+    if old.get("engine") == new.get("engine"):
+        return ""
+    return (f"note: made by {json.dumps(old.get('engine'), ensure_ascii=False)}, scored again by "
+            f"{json.dumps(new.get('engine'), ensure_ascii=False)}\n")
+
+
+def _cell(value) -> str:
+    return "—" if value is None else str(value)

@@ -18,17 +18,20 @@ import unicodedata
 import zipfile
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from scoring.checks.selfcheck import CSV_COLUMNS as WORK_COLUMNS
-from scoring.checks.selfcheck import work_list
 from scoring.ledger.document import ledger_lines, number
 
 from .text import KIND_NAMES, LINE_KINDS, ROLE_NAMES, evidence_labels, ranking, rulebook_line, skipped_note, two_decimals
+from .worklist import WORK_COLUMNS, work_list
+
+if TYPE_CHECKING:  # the results' shape; renderers never load what made them
+    from scoring.app.results import ExplainResult, ScoreResult, SelfCheckResult
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # the workbook's timestamps: a run's bytes must not depend on the clock
 MAX_WIDTH = 60  # characters; longer text wraps
@@ -46,10 +49,9 @@ WORK_SECTIONS = {"at_risk": "未到期", "undated": "无期限", "decided_by_oth
 
 
 # ---------------------------------------------------------------- the three documents
-def score_workbook(ledger: dict, ranges: dict[str, tuple], rubrics: dict[str, str | None],
-                   event_dates: dict[tuple[str, str], dt.date]) -> bytes:
-    """排名, 明细, and a 自评表 per department. ranges: item -> (lowest, highest) points (scoring.validate.item_ranges);
-    rubrics: item -> the rubric whose cases it scores."""
+def score_workbook(result: ScoreResult) -> bytes:
+    """排名, 明细, and a 自评表 per department (with each item's range of points and the rubric it scores)."""
+    ledger, ranges, rubrics, event_dates = result.ledger, result.item_ranges, result.item_rubrics, result.event_dates
     workbook = Workbook()
     _ranking_sheet(workbook.active, ledger)
     _ledger_sheet(workbook.create_sheet("明细"), ledger, ledger_lines(ledger), event_dates)
@@ -58,9 +60,10 @@ def score_workbook(ledger: dict, ranges: dict[str, tuple], rubrics: dict[str, st
     return workbook_bytes(workbook)
 
 
-def explain_workbook(ledger: dict, department: dict, ranges: dict[str, tuple], rubrics: dict[str, str | None],
-                     event_dates: dict[tuple[str, str], dt.date], case_id: str | None = None) -> bytes:
+def explain_workbook(result: ExplainResult) -> bytes:
     """The department's 自评表 and its ledger rows; for one case, that case's rows only."""
+    ledger, department, case_id, event_dates = result.ledger, result.department, result.case, result.event_dates
+    ranges, rubrics = result.item_ranges, result.item_rubrics
     workbook = Workbook()
     lines = list(ledger_lines({"departments": [department]}))
     if case_id is None:
@@ -75,9 +78,9 @@ def explain_workbook(ledger: dict, department: dict, ranges: dict[str, tuple], r
     return workbook_bytes(workbook)
 
 
-def self_check_workbook(document: dict, ranges: dict[str, tuple], event_dates: dict[tuple[str, str], dt.date]) -> bytes:
+def self_check_workbook(result: SelfCheckResult) -> bytes:
     """自查 (floor and ceiling, per item), 待办 (the work list), 明细 (the ledger rows as of the date)."""
-    d = document
+    d, ranges, event_dates = result.document, result.item_ranges, result.event_dates
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "自查"

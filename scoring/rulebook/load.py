@@ -24,290 +24,18 @@ A rulebook, top to bottom:
 """
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import keyword
-import re
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-from scoring.base.errors import InputError, Problem, closest
-from scoring.base.tomlpos import key_lines, line_of
-from scoring.domain.cases import Event, EventType, Role
+from scoring.base.errors import Problem, closest
+from scoring.base.tomlmodel import Locator, format_path, model_problems, parse_toml, problems_in
+from scoring.domain.cases import Event, EventType
+from scoring.domain.records import DEPARTMENT_COUNTS
 
-Number = Union[int, Decimal]
-NumberOrExpr = Union[int, Decimal, str]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")]
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
-
-
-class Source(_Spec):
-    """A rule file an effective rulebook was made from."""
-
-    id: ItemId
-    version: Annotated[str, Field(min_length=1)]
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
-class DerivedFrom(_Spec):
-    """Written by scoring.overlay into an effective rulebook: what it was made from."""
-
-    base: Source
-    overlays: list[Source] = []
-    set: dict[str, Any] = {}  # --set name=value, in the order given
-
-
-class RulebookInfo(_Spec):
-    id: ItemId
-    title: str
-    version: Annotated[str, Field(min_length=1)]
-    full_score: Number | None = None
-    description: str = ""
-    valid_from: dt.date | None = None  # the period the scheme applies to: cases assigned from ...
-    valid_until: dt.date | None = None  # ... up to and including this day
-    derived_from: DerivedFrom | None = None
-
-    def covers(self, day: dt.date) -> bool:
-        return (self.valid_from is None or day >= self.valid_from) and (self.valid_until is None or day <= self.valid_until)
-
-    def period(self) -> str:
-        return f"{self.valid_from or '…'} to {self.valid_until or '…'}"
-
-
-class RuleSpec(_Spec):
-    id: ItemId
-    bind: dict[str, str] = {}  # variable -> "[first|last] <event type>"
-    when: str | None = None  # condition, compiled to the matching engine
-    points: NumberOrExpr
-    text: str  # the explanation sentence template
-    once: bool = False  # at most one line per case and handler (the earliest events win)
-    each: str | None = None  # per = "department" items: "x in <list>", one line per element the rule holds for
-
-    def each_parts(self) -> tuple[str, str] | None:
-        """(x, list expression) of `each = "x in <list>"`; None when it is not written that way."""
-        match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)", self.each or "", re.S)
-        return None if match is None else (match.group(1), match.group(2))
-
-
-class MultiplySpec(_Spec):
-    """An item's points of one case multiplied (a leader's endorsement counts double)."""
-
-    by: str  # expression over the case: the factor (1 leaves the points alone)
-    text: str
-
-
-class RateSpec(_Spec):
-    of: str  # which of the department's case-handlers count (condition over the handler)
-    hit: str  # which of those count as hits (condition, compiled to the matching engine)
-    points: NumberOrExpr  # from rate, hits, cases
-    text: str
-    empty: str = ""  # sentence when the department has no eligible case (points are 0)
-
-
-class StepSpec(_Spec):
-    """What a handler can still do for an item; `scoring self-check` adds it to see what is reachable."""
-
-    event: dict[str, Any]  # the event that completes the item: type and fields, e.g. {type = "reply", outcome = "A"}
-    when: str | None = None  # condition (as of the check date) under which the step can still be taken
-    missing: str | None = None  # sentence saying what is missing while the step is not taken
-
-
-class CriterionSpec(_Spec):
-    id: ItemId
-    title: str
-    level: Literal["case", "department"] = "case"
-    rubric: str | None = None  # case level: the rubric it belongs to; department level: limits its rules
-    max: NumberOrExpr | None = None
-    min: NumberOrExpr | None = None
-    hit: Literal["all", "first"] = "all"  # "first": only the first rule (in file order) that fires counts
-    otherwise: str | None = None  # sentence when no rule fires (the criterion scores 0)
-    rule: list[RuleSpec] = []
-    rate: RateSpec | None = None
-    due: str | None = None  # the date the item is measured against (expression; null while unknown)
-    step: StepSpec | None = None
-    decided_by: str | None = None  # who decides the item's points when it is not the department (a rating)
-    base: NumberOrExpr | None = None  # the item starts at these points (deductions from a budget)
-    per: Literal["case", "department"] = "case"  # department items: rules matched on each case, or once on the department
-    category: str | None = None  # with [[category]]: the one category the item counts in (default: each)
-    multiply: MultiplySpec | None = None
-
-
-class CategorySpec(_Spec):
-    """Cases of one kind (suggestions, proposals) scored apart; the department total weighs the categories."""
-
-    id: ItemId
-    title: str
-    of: str  # condition over the case: which cases belong here (the first category that holds)
-    weight: Number
-    min: Number | None = None  # the category subtotal's clamp
-    max: Number | None = None
-
-
-class GateSpec(_Spec):
-    """A veto or a gate: when it holds, the grade is held at `grade` (and the total at `total`)."""
-
-    id: ItemId
-    title: str
-    criterion: str | None = None  # holds when a rule of this department item fired
-    when: str | None = None  # holds when this department condition is true (both, if both are given)
-    grade: str | None = None  # the highest grade the department can get
-    total: Number | None = None  # the highest total it can get (0: a veto)
-    text: str
-
-
-class ScorerSpec(_Spec):
-    """One scorer's score of a department (self, peer, assessor) and its weight in the final total."""
-
-    id: ItemId
-    title: str
-    weight: Number
-    score: str  # department expression; `computed` is the score the rules give
-
-
-class RubricSpec(_Spec):
-    id: ItemId
-    title: str
-    roles: Annotated[list[Role], Field(min_length=1)]
-    min: Number | None = None
-    max: Number | None = None
-
-
-class DepartmentSpec(_Spec):
-    # how case totals make the department's base: "none" for schemes of department items only
-    method: Literal["weighted_mean", "mean", "sum", "none"] = "weighted_mean"
-    weights: dict[str, Number] = {}  # rubric id -> weight (weighted_mean)
-    base: Number | None = None  # a fixed starting score (a base of 100, then bonuses and deductions)
-    min: Number | None = None
-    max: Number | None = None
-    decimals: Annotated[int, Field(ge=0, le=6)] = 2
-
-
-class GradeSpec(_Spec):
-    name: str
-    min: Number  # the band holds totals >= min ...
-    max: Number | None = None  # ... and <= max (default: below the next band's min)
-
-
-class RankingSpec(_Spec):
-    order: Literal["desc", "asc"] = "desc"
-    ties: Literal["shared", "dense"] = "shared"  # shared: 1,2,2,4; dense: 1,2,2,3
-    min_cases: Annotated[int, Field(ge=0)] = 0  # fewer scored cases: listed, not ranked
-    group: str | None = None  # department expression: ranks are counted within each peer group
-
-
-class CalendarYear(_Spec):
-    holidays: list[dt.date] = []
-    workdays: list[dt.date] = []
-
-
-class CalendarSpec(_Spec):
-    extra_holidays: list[dt.date] = []
-    extra_workdays: list[dt.date] = []
-    years: dict[str, CalendarYear] = {}
-
-    @field_validator("years")
-    @classmethod
-    def _year_keys(cls, years):
-        for key in years:
-            if not re.fullmatch(r"\d{4}", key):
-                raise ValueError(f'"{key}" is not a year')
-        return years
-
-
-class TextsSpec(_Spec):
-    """Wording of the lines the engine itself adds (Chinese by default)."""
-
-    cap: str = "{criterion}最高{limit}分，超出部分不计"
-    floor: str = "{criterion}最低{limit}分，超出部分不计"
-    case_clamp: str = "单件得分限定在{min}至{max}分之间"
-    base: str = "{parts}"
-    base_part: str = "{rubric}{count}件平均{mean}分×权重{weight}"
-    base_part_sum: str = "{rubric}{count}件合计{sum}分"
-    department_clamp: str = "总分限定在{min}至{max}分之间"
-    no_cases: str = "无可计分的办件"
-    item_base: str = "{criterion}基础分{points}分"
-    department_base: str = "基础分{points}分"
-    category_clamp: str = "{category}小计限定在{min}至{max}分之间"
-    category_weight: str = "{category}{count}件，小计{subtotal}分×权重{weight}"
-    category_empty: str = "无{category}，不计该类得分（权重按其他类别重新分配）"
-    scorer_computed: str = "按评分规则计得{score}分，由各评分方得分加权合成总分"
-    scorer: str = "{scorer}{score}分×权重{weight}"
-    gate_total: str = "{gate}：总分不超过{limit}分"
-
-
-FieldKind = Literal["bool", "number", "text", "date", "texts", "numbers"]
-
-
-class FieldSpec(_Spec):
-    """A field of the department records: `"number"`, or `{ kind = "number", min = 0, max = 100 }`.
-
-    A range (numbers only) is checked on every record, and `rules validate` counts on it when it
-    works out what a score read from the field can reach.
-    """
-
-    kind: FieldKind
-    min: Number | None = None
-    max: Number | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _kind_alone(cls, value):
-        return {"kind": value} if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _range(self):
-        if (self.min is not None or self.max is not None) and self.kind not in ("number", "numbers"):
-            raise ValueError(f"min and max are for number and numbers fields, not {self.kind}")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
-        return self
-
-
-class RulebookSpec(_Spec):
-    rulebook: RulebookInfo
-    params: dict[str, Any] = {}
-    let: dict[Identifier, str] = {}
-    department_fields: dict[Identifier, FieldSpec] = {}
-    rubric: list[RubricSpec] = []
-    category: list[CategorySpec] = []
-    criterion: Annotated[list[CriterionSpec], Field(min_length=1)]
-    department: DepartmentSpec = DepartmentSpec()
-    gate: list[GateSpec] = []
-    scorer: list[ScorerSpec] = []
-    grade: list[GradeSpec] = []
-    ranking: RankingSpec = RankingSpec()
-    calendar: CalendarSpec = CalendarSpec()
-    texts: TextsSpec = TextsSpec()
-
-    def grade_names(self) -> list[str]:
-        """The grades, best first (the band with the highest minimum first)."""
-        return [g.name for g in sorted(self.grade, key=lambda g: g.min, reverse=True)]
-
-
-# Names an expression sees besides lets and bindings; a let or binding may not take them.
-BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category")
-# Fields every department record has (counted from the case file); declared fields add to them.
-DEPARTMENT_COUNTS = ("name", "cases", "lead", "split", "co")
-
-
-@dataclass(frozen=True)
-class Locator:
-    """Where a key path of a rulebook is written: a file and its line."""
-
-    source: str
-    lines: dict  # key path -> line
-
-    def problem(self, path: tuple, message: str) -> Problem:
-        return Problem(self.source, line_of(self.lines, path), format_path(path), message)
+from .model import BUILTIN_NAMES, GradeSpec, RulebookSpec
 
 
 @dataclass(frozen=True)
@@ -322,44 +50,24 @@ class Rulebook:
         return self.locator.problem(path, message)
 
 
-def load_rulebook(path: str | Path) -> Rulebook:
-    source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(source, None, "", f"cannot read the rulebook: {exc.strerror}")]) from None
-    return parse_rulebook(raw, source)
-
-
 def parse_rulebook(raw: bytes, source: str, locator: Locator | None = None) -> Rulebook:
     """The rulebook in raw; problems are placed by locator (default: lines of raw itself)."""
-    text, data = read_toml(raw, source, "rulebook")
-    locator = locator or Locator(source, key_lines(text))
-    try:
-        spec = RulebookSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = validation_problems(exc, RulebookSpec, locator)
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the rulebook") from None
-    book = Rulebook(spec, source, text, hashlib.sha256(raw).hexdigest(), locator)
-    problems = check_references(book)
+    book, problems = read_rulebook(raw, source, locator)
     if problems:
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the rulebook")
+        raise problems_in(source, "rulebook", problems)
     return book
 
 
-def read_toml(raw: bytes, source: str, what: str) -> tuple[str, dict]:
-    """The text and data of a TOML rule file; floats are read as exact decimals (0.7 stays 7/10)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(source, line, "", "not UTF-8 text")]) from None
-    try:
-        return text, tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+)", str(exc))
-        raise InputError([Problem(source, int(match.group(1)) if match else None, "", f"not valid TOML: {exc}")],
-                         f"{source}: the {what} is not valid TOML") from None
+def read_rulebook(raw: bytes, source: str, locator: Locator | None = None) -> tuple[Rulebook | None, list[Problem]]:
+    """The rulebook and the problems found loading it, collected: `rules validate` lists them all and goes
+    on analysing a rulebook whose references are broken. Bytes that are not UTF-8 TOML raise InputError."""
+    toml = parse_toml(raw, source, "rulebook")
+    locator = locator or toml.locator
+    spec, problems = model_problems(RulebookSpec, toml.data, locator)
+    if spec is None:
+        return None, problems
+    book = Rulebook(spec, source, toml.text, toml.sha256, locator)
+    return book, check_references(book)
 
 
 def check_references(book: Rulebook) -> list[Problem]:
@@ -602,63 +310,3 @@ def _unique(ids: list[str], path: tuple, what: str, problem) -> None:
         seen.setdefault(item, index)
 
 
-def format_path(path: tuple) -> str:
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
-    return text
-
-
-def validation_problems(exc: ValidationError, model: type[BaseModel], locator: Locator) -> list[Problem]:
-    return [_problem(model, locator, err) for err in exc.errors()]
-
-
-def _problem(model: type[BaseModel], locator: Locator, err: dict) -> Problem:
-    loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and ("[" in part or part.startswith("function"))))
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        known = _fields_at(model, loc[:-1])
-        message = f'unknown key "{loc[-1]}"{closest(loc[-1], known)}'
-        if known:
-            message += f"; expected one of: {', '.join(known)}"
-    elif kind == "missing":
-        message = "required key is missing"
-    else:
-        message = err["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        if "input" in err and not isinstance(err["input"], (dict, list)):
-            message += f" (got {err['input']!r})"
-    return locator.problem(loc, message)
-
-
-def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The keys the model allows at a path (for "did you mean")."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = getattr(current, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        annotation = field.annotation
-        current = _model_in(annotation)
-        if current is None:
-            return []
-    return list(getattr(current, "model_fields", {}))
-
-
-def _model_in(annotation) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    metadata_origin = getattr(annotation, "__origin__", None)
-    if metadata_origin is not None and isinstance(metadata_origin, type) and issubclass(metadata_origin, BaseModel):
-        return metadata_origin
-    return None

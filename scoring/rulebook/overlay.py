@@ -33,7 +33,6 @@ problem names the overlay file and line (or the --set argument) it comes from.
 from __future__ import annotations
 
 import copy
-import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,28 +40,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import tomli_w
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.base.tomlpos import key_lines
+from scoring.base.files import read_file
+from scoring.base.tomlmodel import Locator, parse_toml, problems_in, read_model
+from scoring.domain.records import FieldSpec
 
-from .load import (
-    CategorySpec,
-    CriterionSpec,
-    FieldSpec,
-    GateSpec,
-    GradeSpec,
-    Identifier,
-    ItemId,
-    Locator,
-    Rulebook,
-    RuleSpec,
-    ScorerSpec,
-    _Spec,
-    parse_rulebook,
-    read_toml,
-    validation_problems,
-)
+from .load import Rulebook, parse_rulebook
+from .model import CategorySpec, CriterionSpec, GateSpec, GradeSpec, Identifier, ItemId, RuleSpec, ScorerSpec, _Spec
 
 
 class BaseRef(_Spec):
@@ -143,22 +129,18 @@ class Overlay:
 
 
 def parse_overlay(raw: bytes, source: str) -> Overlay:
-    text, data = read_toml(raw, source, "overlay")
-    locator = Locator(source, key_lines(text))
-    if "overlay" not in data and "rulebook" in data:
+    toml = parse_toml(raw, source, "overlay")
+    locator = toml.locator
+    if "overlay" not in toml.data and "rulebook" in toml.data:
         raise InputError([locator.problem(("rulebook",), "this is a rulebook, not an overlay (an overlay has an [overlay] "
                                                           "table naming its base); pass it with --rules")])
-    try:
-        spec = OverlaySpec.model_validate(data)
-    except ValidationError as exc:
-        problems = validation_problems(exc, OverlaySpec, locator)
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the overlay") from None
+    spec = read_model(OverlaySpec, toml, "overlay")
     both = [locator.problem((kind, index, "before"), "give before or after, not both")
             for kind, patches in (("criterion", spec.criterion), ("rule", spec.rule))
             for index, patch in enumerate(patches) if patch.before and patch.after]
     if both:
-        raise InputError(both, f"{source}: {len(both)} problem(s) in the overlay")
-    return Overlay(spec, data, source, text, hashlib.sha256(raw).hexdigest(), locator)
+        raise problems_in(source, "overlay", both)
+    return Overlay(spec, toml.data, source, toml.text, toml.sha256, locator)
 
 
 @dataclass(frozen=True)
@@ -182,10 +164,7 @@ class RuleSources:
 
 
 def read_source(path: str | Path, what: str) -> tuple[str, bytes]:
-    try:
-        return str(path), Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(str(path), None, "", f"cannot read the {what}: {exc.strerror}")]) from None
+    return str(path), read_file(path, what)
 
 
 def load_effective(rules: str | Path, overlays=(), sets=()) -> Rulebook:

@@ -16,7 +16,7 @@ from scoring.base.errors import InputError, Problem
 from scoring.domain.cases import assigned_on
 from scoring.inputs.case_file import CaseFile
 
-from .load import RulebookInfo
+from .model import RulebookInfo
 
 
 def choose_rulebook(directory: str | Path, case_file: CaseFile) -> Path:

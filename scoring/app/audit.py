@@ -1,0 +1,189 @@
+"""The auditor's commands as library functions: record, replay, diff, verify, and the run store.
+
+Run store paths: `store` as given, else $SCORING_STORE, else ./scoring-runs.db
+(scoring.audit.store.default_path). Commands that only read never create a store.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from scoring.audit import runs
+from scoring.audit.compare import diff_document, differences
+from scoring.audit.store import RunStore, StoredRun, default_path
+from scoring.base.errors import UsageError
+from scoring.base.files import read_file
+from scoring.checks import selfcheck
+from scoring.engine.compiler import compile_rulebook
+from scoring.engine.session import Session
+from scoring.inputs.case_file import parse_cases
+from scoring.inputs.records import parse_departments
+from scoring.ledger.document import FORMAT as LEDGER_FORMAT
+from scoring.ledger.document import to_json
+from scoring.rulebook.load import parse_rulebook
+from scoring.rulebook.overlay import RuleSources, read_source
+
+from .inputs import Inputs, Notify, Request, _silent, open_inputs
+from .results import DiffResult, ReplayResult, ScoreResult, VerifyResult, is_ledger
+from .scoring import run
+
+
+@contextmanager
+def open_store(path: str | None, create: bool = False) -> Iterator[RunStore]:
+    with RunStore(path or default_path(), create) as store:
+        yield store
+
+
+def record(store: str | None, result: ScoreResult, command: list[str], replayed_from: str | None = None) -> StoredRun:
+    """Keep a scored run in the store: its rulebook and sources, its inputs' bytes, its ledger."""
+    inputs = result.inputs
+    entry, blobs = runs.new_record(command, inputs.sources, inputs.compiled.book, inputs.case_file, inputs.case_bytes,
+                                   result.ledger, inputs.skip_invalid, replayed_from, inputs.records_file)
+    with open_store(store, create=True) as opened:
+        stored = opened.record(entry, blobs)
+    inputs.notify(f"recorded run {stored.id} in {opened.path}")
+    return stored
+
+
+def replay(run_id: str, store: str | None = None, rules: str | None = None, overlays=(), sets=(), jobs: int | None = None,
+           notify: Notify = _silent) -> ReplayResult:
+    """A recorded run scored again: unchanged, whether it is reproduced byte for byte; changed, the impact.
+
+    Changes apply on top of the run's own rulebook: `rules` instead of its base, overlays after
+    its overlays, settings after its settings."""
+    with open_store(store) as opened:
+        stored = opened.get(run_id)
+        recorded = runs.inputs_of(opened, stored)
+    added = tuple(read_source(path, "overlay") for path in overlays)
+    sources = RuleSources(read_source(rules, "rulebook") if rules else recorded.sources.base,
+                          recorded.sources.overlays + added, recorded.sources.sets + tuple(sets))
+    changed = bool(rules or overlays or sets)
+    book = sources.effective() if changed else parse_rulebook(recorded.effective, f"run {stored.id}: rulebook")
+    case_file = parse_cases(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid)
+    records = None if recorded.departments is None else parse_departments(
+        recorded.departments[1], f"run {stored.id}: {recorded.departments[0]}", book.spec.department_fields)
+    compiled = compile_rulebook(book)
+    with Session(compiled, jobs) as session:
+        inputs = Inputs(case_file, recorded.case_bytes, sources, compiled, records,
+                        None if recorded.departments is None else recorded.departments[1], recorded.skip_invalid,
+                        session, notify)
+        new = ScoreResult(inputs, run(inputs))
+    old_ledger = json.loads(recorded.ledger)
+    document = diff_document((f"run {stored.id}", old_ledger, recorded.effective.decode("utf-8")),
+                             ("replay", new.ledger, book.text))
+    reproduced = None if changed else to_json(new.ledger).encode("utf-8") == recorded.ledger
+    document["replay"] = {"run": stored.id, "changed_rules": changed, "reproduced": reproduced}
+    return ReplayResult(stored.id, stored.record["ledger"]["sha256"], changed, reproduced, old_ledger, new, document)
+
+
+def diff(a: str, b: str, store: str | None = None) -> DiffResult:
+    """What moved from A to B, each a run id or a ledger JSON file."""
+    sides = _side(a, store), _side(b, store)
+    return DiffResult(_comparing(lambda: diff_document(*sides), f"{a} or {b}"))
+
+
+def verify(ledger: str, request: Request, notify: Notify = _silent) -> VerifyResult:
+    """Score again and confirm a published ledger or a self-assessment, or list every difference."""
+    raw = read_file(ledger, "ledger")
+    try:
+        claimed = json.loads(raw)
+        kind = claimed["format"]
+    except (ValueError, TypeError, KeyError):
+        raise UsageError(f"{ledger}: not a ledger (expected the JSON of `scoring score --format json` or "
+                         "`self-check --format json`)") from None
+    if not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict) or not isinstance(claimed.get("input"), dict):
+        raise UsageError(f"{ledger}: not a complete ledger (rulebook and input are missing or not tables)")
+    if kind not in (LEDGER_FORMAT, selfcheck.FORMAT):
+        raise UsageError(f'{ledger}: format "{kind}" is not a ledger this tool can verify ({LEDGER_FORMAT}, {selfcheck.FORMAT})')
+    with open_inputs(request, notify) as inputs:
+        _same_rulebook(ledger, claimed["rulebook"], inputs)
+        if claimed["input"].get("sha256") != inputs.case_file.sha256:
+            raise UsageError(f"{ledger}: made from other case histories than {request.cases} (input sha256 "
+                             f"{str(claimed['input'].get('sha256'))[:12]} in the ledger, {inputs.case_file.sha256[:12]} "
+                             "here); nothing to compare")
+        if kind == selfcheck.FORMAT:
+            try:
+                day = dt.date.fromisoformat(claimed["as_of"])
+                check = selfcheck.SelfCheck(inputs.session, inputs.case_file, claimed["department"], day, inputs.records,
+                                            inputs.skip_invalid)
+            except (KeyError, ValueError, TypeError):
+                raise UsageError(f"{ledger}: the self-assessment lacks a valid department or as_of") from None
+            found = check.document()
+        else:
+            found = run(inputs).ledger
+    identical = to_json(found).encode("utf-8") == raw
+    rows = [] if identical else _comparing(lambda: differences(claimed, found), ledger)
+    return VerifyResult(ledger, claimed, found, identical, rows)
+
+
+def _same_rulebook(ledger: str, claimed: dict, inputs: Inputs) -> None:
+    info, sha = inputs.compiled.book.spec.rulebook, inputs.compiled.book.sha256
+    if claimed.get("id") != info.id:
+        raise UsageError(f'{ledger}: made with rulebook "{claimed.get("id")}", not "{info.id}"; nothing to compare')
+    if claimed.get("version") != info.version:
+        raise UsageError(f"{ledger}: made with {info.id} version {claimed.get('version')}, not version {info.version}; "
+                         "score with that version's rulebook (and its overlays) to verify it")
+    if claimed.get("sha256") != sha:
+        raise UsageError(f"{ledger}: made with a rulebook text (sha256 {str(claimed.get('sha256'))[:12]}) other than this "
+                         f"one ({sha[:12]}), although both say {info.id} {info.version}: the rules were edited without a "
+                         "new version")
+
+
+def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
+    """A side of a diff: a ledger JSON file, or a recorded run (which also has its rulebook's text)."""
+    if Path(ref).is_file():
+        try:
+            ledger = json.loads(read_file(ref, "ledger"))
+        except ValueError as exc:
+            raise UsageError(f"{ref}: not JSON ({exc})") from None
+        if not is_ledger(ledger):
+            raise UsageError(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER_FORMAT})")
+        return ref, ledger, None
+    if not re.fullmatch(r"[0-9a-fA-F]+", ref) or Path(ref).exists():
+        raise UsageError(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")
+    with open_store(store) as opened:
+        stored = opened.get(ref)
+        ledger = json.loads(opened.blob(stored.record["ledger"]["sha256"], "ledger"))
+        text = opened.blob(stored.rulebook["sha256"], "effective rulebook").decode("utf-8")
+    return f"run {stored.id}", ledger, text
+
+
+def _comparing(compare, what: str):
+    """Run a comparison of ledgers; a ledger missing parts or holding the wrong kind of value is named, not a traceback."""
+    try:
+        return compare()
+    except (KeyError, TypeError, AttributeError, ArithmeticError, ValueError) as exc:
+        detail = f'the key "{exc.args[0]}" is missing' if isinstance(exc, KeyError) else f"a value of the wrong kind ({exc})"
+        raise UsageError(f"{what}: not a complete ledger: {detail}") from None
+
+
+# ---------------------------------------------------------------- the run store
+def list_runs(store: str | None = None) -> list[StoredRun]:
+    with open_store(store) as opened:
+        return opened.runs()
+
+
+def show_run(run_id: str, store: str | None = None) -> tuple[StoredRun, dict]:
+    """A run's record and its ledger."""
+    with open_store(store) as opened:
+        stored = opened.get(run_id)
+        return stored, json.loads(opened.blob(stored.record["ledger"]["sha256"], "ledger"))
+
+
+def export_run(run_id: str, out: str, store: str | None = None) -> tuple[list[str], str]:
+    """A run's files written into a new directory: the names, and the command that verifies them there."""
+    with open_store(store) as opened:
+        names = runs.export(opened, opened.get(run_id), out)
+    return names, json.loads((Path(out) / "run.json").read_text(encoding="utf-8"))["verify"]
+
+
+def check_store(store: str | None = None) -> tuple[str, list[str], list[StoredRun]]:
+    """(the store's path, every problem found, the runs when there is none)."""
+    with open_store(store) as opened:
+        problems = opened.check()
+        return opened.path, problems, [] if problems else opened.runs()
+

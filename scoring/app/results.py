@@ -1,0 +1,139 @@
+"""What each command's library function returns: one object that carries all its renderers need.
+
+A renderer (scoring.reports) takes one of these and reads the document in it (the ledger,
+the self-check, the bulletin, the diff) and what the document does not hold: the dates of the
+events cited as evidence, each item's range of points (a form's 分值), the rubric whose cases
+an item scores, the grade names.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+from scoring.engine.compiler import CompiledRulebook
+from scoring.engine.session import Run
+from scoring.inputs.case_file import CaseFile
+from scoring.ledger.document import FORMAT as LEDGER_FORMAT
+
+from .inputs import Inputs
+
+
+@dataclass
+class Scored:
+    """The inputs a result was scored from, and what renderers look up in them."""
+
+    inputs: Inputs
+
+    @property
+    def compiled(self) -> CompiledRulebook:
+        return self.inputs.compiled
+
+    @property
+    def case_file(self) -> CaseFile:
+        return self.inputs.case_file
+
+    @cached_property
+    def item_ranges(self) -> dict[str, tuple]:
+        """Criterion id -> (lowest, highest) points: the same analysis as `rules validate`."""
+        from scoring.checks.validate import item_ranges
+        return item_ranges(self.compiled.book)
+
+    @cached_property
+    def item_rubrics(self) -> dict[str, str | None]:
+        """Criterion id -> the rubric whose cases it scores (None: the department's own item)."""
+        return {c.id: c.rubric for c in self.compiled.book.spec.criterion}
+
+    @cached_property
+    def event_dates(self) -> dict[tuple[str, str], dt.date]:
+        """(case id, event id) -> the event's date: what explanations show next to their evidence."""
+        return {(case.id, event.id): event.date for case in self.case_file.cases for event in case.events}
+
+    @property
+    def grades(self) -> list[str]:
+        return self.compiled.book.spec.grade_names()
+
+
+@dataclass
+class ScoreResult(Scored):
+    run: Run
+
+    @property
+    def ledger(self) -> dict:
+        return self.run.ledger
+
+
+@dataclass
+class ExplainResult(Scored):
+    ledger: dict
+    department: dict  # the department's entry of the ledger
+    case: str | None  # only this case, when given
+
+    def document(self) -> dict:
+        """The explanation as JSON: the ledger's head and the department (with only the case, when given)."""
+        entry = self.department
+        if self.case is not None:
+            entry = {**entry, "cases": [c for c in entry["cases"] if c["case"] == self.case],
+                     "lines": [line for line in entry["lines"] if line["case"] == self.case]}
+        return {**{key: self.ledger[key] for key in ("format", "engine", "rulebook", "input")}, "department": entry}
+
+
+@dataclass
+class SelfCheckResult(Scored):
+    document: dict
+    as_of: dt.date
+
+    @cached_property
+    def event_dates(self) -> dict[tuple[str, str], dt.date]:
+        return {key: date for key, date in super().event_dates.items() if date <= self.as_of}
+
+
+@dataclass
+class BulletinResult(Scored):
+    document: dict
+
+
+@dataclass
+class VerifyResult:
+    ledger: str  # the file verified, as named
+    claimed: dict
+    found: dict
+    byte_identical: bool
+    differences: list[dict]
+
+    @property
+    def confirmed(self) -> bool:
+        return not self.differences
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.confirmed else 1
+
+    def document(self) -> dict:
+        return {"format": "scoring-verify/1", "ledger": self.ledger, "confirmed": self.confirmed,
+                "byte_identical": self.byte_identical, "differences": self.differences}
+
+
+@dataclass
+class ReplayResult:
+    run: str  # the id of the run replayed
+    ledger_sha256: str  # of its recorded ledger
+    changed_rules: bool
+    reproduced: bool | None  # None when the rules were changed: there is nothing to reproduce
+    old_ledger: dict
+    new: ScoreResult
+    document: dict  # the diff of the recorded ledger and the replay's (scoring-diff/1, with "replay")
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.reproduced is False else 0
+
+
+@dataclass
+class DiffResult:
+    document: dict
+
+
+def is_ledger(document: dict) -> bool:
+    return isinstance(document, dict) and document.get("format") == LEDGER_FORMAT and all(
+        isinstance(document.get(key), dict) for key in ("rulebook", "input"))

@@ -1,0 +1,33 @@
+"""The rule author's commands and the register import as library functions."""
+from __future__ import annotations
+
+from scoring.checks import ruletests
+from scoring.checks.validate import ValidationReport, validate
+from scoring.engine.compiler import compile_rulebook
+from scoring.rulebook.load import Rulebook
+from scoring.rulebook.overlay import RuleSources
+
+from .inputs import Notify, _silent
+
+
+def effective_rulebook(rulebook: str, overlays=(), sets=()) -> Rulebook:
+    """The rulebook with the overlays and settings applied, compiled to check it: what gets scored and hashed."""
+    return compile_rulebook(RuleSources.read(rulebook, overlays, sets).effective()).book
+
+
+def validate_rulebooks(paths) -> list[ValidationReport]:
+    return [validate(path) for path in paths]
+
+
+def test_rulebooks(target: str) -> ruletests.RuleTestReport:
+    return ruletests.run_tests(target)
+
+
+def import_register(path: str, mapping: str | None = None, skip_invalid: bool = False, notify: Notify = _silent) -> str:
+    """An Excel register (台账) as a case file (JSON Lines)."""
+    from scoring.inputs.register import cases_to_jsonl, load_xlsx_cases  # openpyxl is slow to import: only here
+
+    case_file = load_xlsx_cases(path, mapping, skip_invalid)
+    for skipped in case_file.skipped:
+        notify(f"skipped: case {skipped.case_id or '?'} (row {skipped.line}): {'; '.join(str(p) for p in skipped.problems)}")
+    return cases_to_jsonl(case_file.cases)

@@ -1,0 +1,72 @@
+"""The scoring commands as library functions: score, explain, self-check, bulletin.
+
+Each takes a Request (and what the command adds: a department, a date, a month), scores
+through one session, and returns one result object for the renderers. Problems are raised
+as ScoringError with the exit status they mean; what is worth saying on the side (cases
+skipped, a worker that died, the rulebook chosen from a directory) goes to `notify`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from scoring.base.errors import UsageError, closest
+from scoring.checks import bulletin as monthly
+from scoring.checks.selfcheck import SelfCheck
+from scoring.engine.session import Run
+
+from .inputs import Inputs, Notify, Request, _silent, open_inputs
+from .results import BulletinResult, ExplainResult, ScoreResult, SelfCheckResult
+
+
+def score(request: Request, notify: Notify = _silent) -> ScoreResult:
+    """Every department's total, grade, rank and ledger."""
+    with open_inputs(request, notify) as inputs:
+        return ScoreResult(inputs, run(inputs))
+
+
+def explain(request: Request, department: str, case: str | None = None, notify: Notify = _silent) -> ExplainResult:
+    """One department's ledger (or one of its cases)."""
+    with open_inputs(request, notify) as inputs:
+        ledger = run(inputs).ledger
+    names = [d["department"] for d in ledger["departments"]]
+    if department not in names:
+        raise UsageError(f'no department "{department}" in the scored cases{closest(department, names)}; '
+                         f"known: {', '.join(names)}")
+    entry = next(d for d in ledger["departments"] if d["department"] == department)
+    known = [c["case"] for c in entry["cases"]]
+    if case is not None and case not in known:
+        raise UsageError(f'{department} has no case "{case}"{closest(case, known)}')
+    return ExplainResult(inputs, ledger, entry, case)
+
+
+def self_check(request: Request, department: str, as_of: dt.date, notify: Notify = _silent) -> SelfCheckResult:
+    """A department's standing on a date: the floor, the ceiling, what is at stake."""
+    with open_inputs(request, notify) as inputs:
+        check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
+        document = check.document()
+    tell_skipped(document["input"]["skipped"], notify)
+    return SelfCheckResult(inputs, document, as_of)
+
+
+def bulletin(request: Request, month: str, notify: Notify = _silent) -> BulletinResult:
+    """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming."""
+    with open_inputs(request, notify) as inputs:
+        document = monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid)
+    tell_skipped(document["input"]["skipped"], notify)
+    return BulletinResult(inputs, document)
+
+
+def run(inputs: Inputs) -> Run:
+    """The inputs scored and rolled up, saying what was recovered or skipped."""
+    done = inputs.session.run(inputs.case_file, inputs.records, inputs.skip_invalid)
+    if done.recovered:
+        inputs.notify(f"warning: a worker process died while scoring {', '.join(done.recovered)}; "
+                      "each was scored again alone and completed")
+    tell_skipped(done.ledger["input"]["skipped"], inputs.notify)
+    return done
+
+
+def tell_skipped(skipped: list[dict], notify: Notify) -> None:
+    """The cases left out (--skip-invalid): the output itself lists them too."""
+    for entry in skipped:
+        notify(f"skipped: case {entry['case'] or '?'}: {'; '.join(entry['problems'])}")

@@ -1,0 +1,32 @@
+"""The self-check as a work list: one row per item at stake, missed, or waiting on a record.
+
+`self-check --format csv` writes it; the workbook's 待办 sheet shows the same rows.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+WORK_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
+
+
+def work_list(document: dict) -> list[list]:
+    """One row (WORK_COLUMNS) per item at stake, missed, or waiting on a record: the self-check as a work list."""
+    rows = []
+    for section in ("at_risk", "undated", "decided_by_others", "missed"):
+        for i in document[section]:
+            points = -i["cost"] if section == "missed" else i["points"]
+            rows.append([section, i["case"], i["criterion"], i["title"], i.get("due") or "", i.get("workdays_left", ""),
+                         points, i.get("decided_by", ""), i["missing"] or i.get("record", "")])
+    for e in document["missing_evidence"]:
+        event = " ".join([e["event"]["type"]] + [f"{k}={v}" for k, v in sorted(e["event"].items()) if k != "type"])
+        rows.append(["missing_evidence", e["case"], " ".join(e["criteria"]), event, "", "", "", "", "；".join(e["missing"])])
+    return rows
+
+
+def to_csv(document: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(WORK_COLUMNS)
+    writer.writerows(work_list(document))
+    return out.getvalue()

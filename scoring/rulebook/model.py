@@ -1,0 +1,245 @@
+"""The typed model of a rulebook: what each table and key may hold (pydantic).
+
+load.py reads a rulebook file into these models and checks what the models alone cannot see
+(references between parts, overlapping bands and tiers); the expressions inside are checked
+when the rulebook is compiled (scoring.engine.compiler), with the same kind of message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from scoring.domain.cases import Role
+from scoring.domain.records import FieldSpec
+
+Number = Union[int, Decimal]
+NumberOrExpr = Union[int, Decimal, str]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
+
+class Source(_Spec):
+    """A rule file an effective rulebook was made from."""
+
+    id: ItemId
+    version: Annotated[str, Field(min_length=1)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class DerivedFrom(_Spec):
+    """Written by scoring.overlay into an effective rulebook: what it was made from."""
+
+    base: Source
+    overlays: list[Source] = []
+    set: dict[str, Any] = {}  # --set name=value, in the order given
+
+
+class RulebookInfo(_Spec):
+    id: ItemId
+    title: str
+    version: Annotated[str, Field(min_length=1)]
+    full_score: Number | None = None
+    description: str = ""
+    valid_from: dt.date | None = None  # the period the scheme applies to: cases assigned from ...
+    valid_until: dt.date | None = None  # ... up to and including this day
+    derived_from: DerivedFrom | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.valid_from is None or day >= self.valid_from) and (self.valid_until is None or day <= self.valid_until)
+
+    def period(self) -> str:
+        return f"{self.valid_from or '…'} to {self.valid_until or '…'}"
+
+
+class RuleSpec(_Spec):
+    id: ItemId
+    bind: dict[str, str] = {}  # variable -> "[first|last] <event type>"
+    when: str | None = None  # condition, compiled to the matching engine
+    points: NumberOrExpr
+    text: str  # the explanation sentence template
+    once: bool = False  # at most one line per case and handler (the earliest events win)
+    each: str | None = None  # per = "department" items: "x in <list>", one line per element the rule holds for
+
+    def each_parts(self) -> tuple[str, str] | None:
+        """(x, list expression) of `each = "x in <list>"`; None when it is not written that way."""
+        match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)", self.each or "", re.S)
+        return None if match is None else (match.group(1), match.group(2))
+
+
+class MultiplySpec(_Spec):
+    """An item's points of one case multiplied (a leader's endorsement counts double)."""
+
+    by: str  # expression over the case: the factor (1 leaves the points alone)
+    text: str
+
+
+class RateSpec(_Spec):
+    of: str  # which of the department's case-handlers count (condition over the handler)
+    hit: str  # which of those count as hits (condition, compiled to the matching engine)
+    points: NumberOrExpr  # from rate, hits, cases
+    text: str
+    empty: str = ""  # sentence when the department has no eligible case (points are 0)
+
+
+class StepSpec(_Spec):
+    """What a handler can still do for an item; `scoring self-check` adds it to see what is reachable."""
+
+    event: dict[str, Any]  # the event that completes the item: type and fields, e.g. {type = "reply", outcome = "A"}
+    when: str | None = None  # condition (as of the check date) under which the step can still be taken
+    missing: str | None = None  # sentence saying what is missing while the step is not taken
+
+
+class CriterionSpec(_Spec):
+    id: ItemId
+    title: str
+    level: Literal["case", "department"] = "case"
+    rubric: str | None = None  # case level: the rubric it belongs to; department level: limits its rules
+    max: NumberOrExpr | None = None
+    min: NumberOrExpr | None = None
+    hit: Literal["all", "first"] = "all"  # "first": only the first rule (in file order) that fires counts
+    otherwise: str | None = None  # sentence when no rule fires (the criterion scores 0)
+    rule: list[RuleSpec] = []
+    rate: RateSpec | None = None
+    due: str | None = None  # the date the item is measured against (expression; null while unknown)
+    step: StepSpec | None = None
+    decided_by: str | None = None  # who decides the item's points when it is not the department (a rating)
+    base: NumberOrExpr | None = None  # the item starts at these points (deductions from a budget)
+    per: Literal["case", "department"] = "case"  # department items: rules matched on each case, or once on the department
+    category: str | None = None  # with [[category]]: the one category the item counts in (default: each)
+    multiply: MultiplySpec | None = None
+
+
+class CategorySpec(_Spec):
+    """Cases of one kind (suggestions, proposals) scored apart; the department total weighs the categories."""
+
+    id: ItemId
+    title: str
+    of: str  # condition over the case: which cases belong here (the first category that holds)
+    weight: Number
+    min: Number | None = None  # the category subtotal's clamp
+    max: Number | None = None
+
+
+class GateSpec(_Spec):
+    """A veto or a gate: when it holds, the grade is held at `grade` (and the total at `total`)."""
+
+    id: ItemId
+    title: str
+    criterion: str | None = None  # holds when a rule of this department item fired
+    when: str | None = None  # holds when this department condition is true (both, if both are given)
+    grade: str | None = None  # the highest grade the department can get
+    total: Number | None = None  # the highest total it can get (0: a veto)
+    text: str
+
+
+class ScorerSpec(_Spec):
+    """One scorer's score of a department (self, peer, assessor) and its weight in the final total."""
+
+    id: ItemId
+    title: str
+    weight: Number
+    score: str  # department expression; `computed` is the score the rules give
+
+
+class RubricSpec(_Spec):
+    id: ItemId
+    title: str
+    roles: Annotated[list[Role], Field(min_length=1)]
+    min: Number | None = None
+    max: Number | None = None
+
+
+class DepartmentSpec(_Spec):
+    # how case totals make the department's base: "none" for schemes of department items only
+    method: Literal["weighted_mean", "mean", "sum", "none"] = "weighted_mean"
+    weights: dict[str, Number] = {}  # rubric id -> weight (weighted_mean)
+    base: Number | None = None  # a fixed starting score (a base of 100, then bonuses and deductions)
+    min: Number | None = None
+    max: Number | None = None
+    decimals: Annotated[int, Field(ge=0, le=6)] = 2
+
+
+class GradeSpec(_Spec):
+    name: str
+    min: Number  # the band holds totals >= min ...
+    max: Number | None = None  # ... and <= max (default: below the next band's min)
+
+
+class RankingSpec(_Spec):
+    order: Literal["desc", "asc"] = "desc"
+    ties: Literal["shared", "dense"] = "shared"  # shared: 1,2,2,4; dense: 1,2,2,3
+    min_cases: Annotated[int, Field(ge=0)] = 0  # fewer scored cases: listed, not ranked
+    group: str | None = None  # department expression: ranks are counted within each peer group
+
+
+class CalendarYear(_Spec):
+    holidays: list[dt.date] = []
+    workdays: list[dt.date] = []
+
+
+class CalendarSpec(_Spec):
+    extra_holidays: list[dt.date] = []
+    extra_workdays: list[dt.date] = []
+    years: dict[str, CalendarYear] = {}
+
+    @field_validator("years")
+    @classmethod
+    def _year_keys(cls, years):
+        for key in years:
+            if not re.fullmatch(r"\d{4}", key):
+                raise ValueError(f'"{key}" is not a year')
+        return years
+
+
+class TextsSpec(_Spec):
+    """Wording of the lines the engine itself adds (Chinese by default)."""
+
+    cap: str = "{criterion}最高{limit}分，超出部分不计"
+    floor: str = "{criterion}最低{limit}分，超出部分不计"
+    case_clamp: str = "单件得分限定在{min}至{max}分之间"
+    base: str = "{parts}"
+    base_part: str = "{rubric}{count}件平均{mean}分×权重{weight}"
+    base_part_sum: str = "{rubric}{count}件合计{sum}分"
+    department_clamp: str = "总分限定在{min}至{max}分之间"
+    no_cases: str = "无可计分的办件"
+    item_base: str = "{criterion}基础分{points}分"
+    department_base: str = "基础分{points}分"
+    category_clamp: str = "{category}小计限定在{min}至{max}分之间"
+    category_weight: str = "{category}{count}件，小计{subtotal}分×权重{weight}"
+    category_empty: str = "无{category}，不计该类得分（权重按其他类别重新分配）"
+    scorer_computed: str = "按评分规则计得{score}分，由各评分方得分加权合成总分"
+    scorer: str = "{scorer}{score}分×权重{weight}"
+    gate_total: str = "{gate}：总分不超过{limit}分"
+
+
+class RulebookSpec(_Spec):
+    rulebook: RulebookInfo
+    params: dict[str, Any] = {}
+    let: dict[Identifier, str] = {}
+    department_fields: dict[Identifier, FieldSpec] = {}
+    rubric: list[RubricSpec] = []
+    category: list[CategorySpec] = []
+    criterion: Annotated[list[CriterionSpec], Field(min_length=1)]
+    department: DepartmentSpec = DepartmentSpec()
+    gate: list[GateSpec] = []
+    scorer: list[ScorerSpec] = []
+    grade: list[GradeSpec] = []
+    ranking: RankingSpec = RankingSpec()
+    calendar: CalendarSpec = CalendarSpec()
+    texts: TextsSpec = TextsSpec()
+
+    def grade_names(self) -> list[str]:
+        """The grades, best first (the band with the highest minimum first)."""
+        return [g.name for g in sorted(self.grade, key=lambda g: g.min, reverse=True)]
+
+
+# Names an expression sees besides lets and bindings; a let or binding may not take them.
+BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category")
