@@ -31,11 +31,10 @@ from randomcases import random_cases  # noqa: E402  (the tests' generator of val
 
 from scoring.domain.cases import Case, natural_key  # noqa: E402
 from scoring.domain.workdays import WorkCalendar, add_months  # noqa: E402
-from scoring.engine.compiler import compile_rulebook  # noqa: E402
+from scoring.engine.compiler import load_compiled  # noqa: E402
 from scoring.engine.evaluate import CaseEvaluator  # noqa: E402
 from scoring.engine.rollup import roll_up  # noqa: E402
 from scoring.engine.runner import score_cases  # noqa: E402
-from scoring.rulebook.load import load_rulebook  # noqa: E402
 
 REFERENCE = ROOT / "rules" / "proposal-handling.toml"
 
@@ -51,7 +50,7 @@ def peak_mb(who=resource.RUSAGE_SELF) -> float:
 
 # ---------------------------------------------------------------- the engine
 def engine_single(cases: list[Case]):
-    evaluator = CaseEvaluator(compile_rulebook(load_rulebook(REFERENCE)))
+    evaluator = CaseEvaluator(load_compiled(REFERENCE))
     samples = []
     results = []
     checkpoints = {max(1, len(cases) * k // 10) for k in range(1, 11)}
@@ -227,9 +226,8 @@ def main() -> int:
     memory_only = engine_memory_only(cases[: min(len(cases), 20000)], evaluator)
     departments = roll_up(evaluator.c, results)
 
-    raw = REFERENCE.read_bytes()
     start = time.perf_counter()
-    outcome = score_cases(raw, str(REFERENCE), cases, jobs=args.jobs)
+    outcome = score_cases(evaluator.c, cases, jobs=args.jobs)
     pool_s = time.perf_counter() - start
     workers_peak = peak_mb(resource.RUSAGE_CHILDREN)
     pooled = [r for c in cases for r in outcome.results[c.id]]
