@@ -84,7 +84,7 @@ def build(session: Session, case_file: CaseFile, month: str, records: Department
     titles = {case.id: case.title for case in case_file.cases}
     for done, name in enumerate(names):
         report_progress("month-end checks", done, len(names), name)
-        check = SelfCheck(session, now_file, name, end, _present(records, now_file), skip_invalid)
+        check = SelfCheck(session, now_file, name, end, _present(records, now_file), skip_invalid, scored=now)
         document = check.document()
         failures += [f for f in check.failures if f.case not in {g.case for g in failures}]
         missed += [_entry(name, i, titles, "cost", "recoverable", "record") for i in document["missed"]

@@ -34,7 +34,7 @@ from scoring.engine.compiler import CompiledCriterion
 from scoring.engine.evaluate import HandlerResult, case_events_of, case_record_of, handler_environment
 from scoring.engine.rollup import DepartmentResult, roll_up
 from scoring.engine.runner import CaseFailure
-from scoring.engine.session import Session, check_records
+from scoring.engine.session import Run, Session, check_records
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.lang import values as V
@@ -75,8 +75,10 @@ class Item:
 
 class SelfCheck:
     def __init__(self, session: Session, case_file: CaseFile, department: str, as_of: dt.date,
-                 records: DepartmentRecords | None = None, skip_invalid: bool = False):
-        self.session, self.compiled = session, session.compiled
+                 records: DepartmentRecords | None = None, skip_invalid: bool = False, scored: Run | None = None):
+        """scored: a run of case_file as it stood at the end of as_of, when the caller has one (the
+        bulletin does); its results are those the floor needs, so they are not scored again."""
+        self.session, self.compiled, self.scored = session, session.compiled, scored
         self.case_file, self.department, self.as_of = case_file, department, as_of
         self.source = case_file.path
         check_records(self.compiled, records, case_file)
@@ -208,8 +210,18 @@ class SelfCheck:
             return None
 
     def _score(self, cases: list[Case], variant: str) -> DepartmentResult:
-        """The department's result on these cases; failing cases are left out with --skip-invalid."""
-        results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, self.departments)
+        """The department's result on these cases; failing cases are left out with --skip-invalid.
+
+        As of the date (no variant) every handler is scored, so that a case fails here exactly when
+        it fails `score` on the same file; the variants add the department's own steps, and only its
+        handler is scored (another's rule failing on a step that has not happened is not its concern)."""
+        if not variant and self.scored is not None:
+            wanted = {case.id for case in cases}
+            results = [r for d in self.scored.departments for r in d.cases if r.case in wanted]
+            failures = [f for f in self.scored.failures if f.case in wanted]
+        else:
+            only = self.department if variant else None
+            results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, self.departments, only)
         results = [r for r in results if r.department == self.department]
         known = {f.case for f in self.failures}
         for failure in failures:

@@ -66,18 +66,20 @@ class CaseError(Exception):
 class CaseEvaluator:
     """Scores cases with one compiled rulebook; its engine rules are registered once, when it is made."""
 
-    def __init__(self, compiled: CompiledRulebook, departments: dict[str, dict] | None = None):
+    def __init__(self, compiled: CompiledRulebook, departments: dict[str, dict] | None = None, only: str | None = None):
         self.c = compiled
-        self.use_departments(departments)
+        self.configure(departments, only)
         self.engine = MatchEngine(compiled.engine_rules)
         # per event type: the flags and join values its facts need (None: any event type)
         self.flags_for = {t: [f for f in compiled.event_flags if f.event_type in (t, None)] for t in EVENT_TYPES}
         self.values_for = {t: [v for v in compiled.event_values if v.event_type in (t, None)] for t in EVENT_TYPES}
         self.rate_rules = {c.rate.hit_rule: c for c in compiled.criteria if c.rate is not None}
 
-    def use_departments(self, departments: dict[str, dict] | None) -> None:
-        """What rules see as `department` from now on: counts over the case file, and the records file."""
+    def configure(self, departments: dict[str, dict] | None, only: str | None = None) -> None:
+        """From now on: what rules see as `department` (counts over the case file, and the records file),
+        and which handlers are scored (only: one department's; None: every handler of a case)."""
         self.departments = {name: V.Record("department", values) for name, values in (departments or {}).items()}
+        self.only = only
 
     def close(self) -> None:
         self.engine.close()
@@ -86,7 +88,8 @@ class CaseEvaluator:
         case_record, case_events = case_record_of(case), case_events_of(case)
         results = []
         for handler in sorted(case.handlers, key=lambda h: h.department):
-            results.append(self._handler(case, case_record, case_events, handler))
+            if self.only is None or handler.department == self.only:
+                results.append(self._handler(case, case_record, case_events, handler))
         return results
 
     def _handler(self, case: Case, case_record: V.Record, case_events: list[V.Record], handler) -> HandlerResult:

@@ -47,16 +47,18 @@ class RunOutcome:
 
 
 def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, departments: dict | None = None,
-                batch_size: int = BATCH_SIZE, batch_fn=None, evaluator: CaseEvaluator | None = None) -> RunOutcome:
+                batch_size: int = BATCH_SIZE, batch_fn=None, evaluator: CaseEvaluator | None = None,
+                only: str | None = None) -> RunOutcome:
     """Score cases; jobs=0 scores in this process (no crash isolation) with `evaluator`, made if not given.
 
-    departments: what rules see as `department` (scoring.inputs.records.department_values)."""
+    departments: what rules see as `department` (scoring.inputs.records.department_values);
+    only: score the handlers of this department alone (the others' events are still read)."""
     batch_fn = batch_fn or _score_batch
     if jobs <= 0:
         global _evaluator, _cases
         own = evaluator is None
         _evaluator = CaseEvaluator(compiled) if own else evaluator
-        _evaluator.use_departments(departments)
+        _evaluator.configure(departments, only)
         _cases = dict(enumerate(cases))
         try:
             outcome = RunOutcome()
@@ -67,7 +69,7 @@ def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, de
                 _evaluator.close()
             _evaluator, _cases = None, None
     with _collector_paused():
-        return _Pool(compiled, cases, jobs, batch_size, batch_fn, departments).run()
+        return _Pool(compiled, cases, jobs, batch_size, batch_fn, departments, only).run()
 
 
 @contextmanager
@@ -88,8 +90,8 @@ def _collector_paused():
 
 
 class _Pool:
-    def __init__(self, compiled, cases, jobs, batch_size, batch_fn, departments):
-        self.compiled, self.cases, self.jobs, self.departments = compiled, cases, jobs, departments
+    def __init__(self, compiled, cases, jobs, batch_size, batch_fn, departments, only):
+        self.compiled, self.cases, self.jobs, self.departments, self.only = compiled, cases, jobs, departments, only
         self.batch_size, self.batch_fn = batch_size, batch_fn
         methods = mp.get_all_start_methods()
         self.context = mp.get_context("fork" if "fork" in methods else "spawn")
@@ -133,7 +135,7 @@ class _Pool:
             rulebook = (self.compiled.book.text.encode("utf-8"), self.compiled.book.path)
             needed = {i: self.cases[i] for b in batches for i in b}
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
-                                 initargs=(rulebook, (progress, slots), needed, self.departments)) as pool:
+                                 initargs=(rulebook, (progress, slots), needed, self.departments, self.only)) as pool:
             futures = {pool.submit(self.batch_fn, batch): batch for batch in batches}
             for future in as_completed(futures):
                 try:
@@ -170,14 +172,14 @@ _progress = None
 _slot = 0
 
 
-def _init(rulebook: tuple[bytes, str] | None, progress, cases, departments=None) -> None:
+def _init(rulebook: tuple[bytes, str] | None, progress, cases, departments=None, only=None) -> None:
     """A worker's start: its evaluator, from the inherited compiled rulebook or from the rulebook's text."""
     global _evaluator, _progress, _slot, _cases
     if cases is not None:
         _cases = cases
     # the workers compile the very text the parent checked, not the file read again
     compiled = _inherited if rulebook is None else compile_rulebook(parse_rulebook(*rulebook))
-    _evaluator = CaseEvaluator(compiled, departments)
+    _evaluator = CaseEvaluator(compiled, departments, only)
     _progress = None
     if progress is not None:
         array, slots = progress

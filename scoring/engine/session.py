@@ -83,16 +83,17 @@ class Session:
         return Run(compiled, case_file, scored, failures, recovered,
                    build(compiled, case_file, scored, failures, records), records)
 
-    def score(self, cases: list[Case], source: str, skip_invalid: bool = False,
-              departments: dict | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
-        """Every handler result of the cases, in case order; failures stop the run unless skip_invalid."""
+    def score(self, cases: list[Case], source: str, skip_invalid: bool = False, departments: dict | None = None,
+              only: str | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
+        """Every handler result of the cases (only: of one department), in case order; failures stop the run
+        unless skip_invalid."""
         rules = self.compiled.book.path
         if departments is None:
             departments = department_values(cases, None, {})
         workers = self.workers(len(cases))
         if workers == 0 and self._evaluator is None:
             self._evaluator = CaseEvaluator(self.compiled)
-        outcome = score_cases(self.compiled, cases, workers, departments, evaluator=self._evaluator)
+        outcome = score_cases(self.compiled, cases, workers, departments, evaluator=self._evaluator, only=only)
         failures = [outcome.failures[c.id] for c in cases if c.id in outcome.failures]
         calendar = [f for f in failures if f.kind == "calendar"]
         if calendar:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -33,7 +34,7 @@ class CaseFile:
     skipped: list[SkippedCase] = field(default_factory=list)
     file_sha256: str = ""  # the bytes of the file as read
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         """Hash of the scored content, independent of the order of cases, handlers and events."""
         digest = hashlib.sha256()

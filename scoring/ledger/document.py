@@ -8,6 +8,7 @@ department total to the rulebook's `decimals`).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from decimal import Decimal
@@ -19,6 +20,11 @@ FORMAT = "scoring-ledger/1"
 
 
 def engine_versions() -> dict:
+    return dict(_installed_versions())  # a copy: documents own their parts
+
+
+@functools.cache  # package metadata is read from disk: once per process
+def _installed_versions() -> dict:
     def installed(name: str) -> str:
         try:
             return version(name)
