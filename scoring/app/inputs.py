@@ -68,7 +68,7 @@ def rulebook_for(rules: str, case_file: CaseFile, notify: Notify = _silent) -> s
     """The rulebook file; for a directory, the version whose period covers the cases."""
     if not Path(rules).is_dir():
         return rules
-    chosen = str(choose_rulebook(rules, case_file))
+    chosen = str(choose_rulebook(rules, case_file.cases, case_file.path))
     notify(f"rules: {chosen} (its period covers every case)")
     return chosen
 

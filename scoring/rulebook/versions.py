@@ -13,14 +13,14 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem
-from scoring.domain.cases import assigned_on
-from scoring.inputs.case_file import CaseFile
+from scoring.domain.cases import Case, assigned_on
 
 from .model import RulebookInfo
 
 
-def choose_rulebook(directory: str | Path, case_file: CaseFile) -> Path:
-    days = [day for case in case_file.cases if (day := assigned_on(case)) is not None]
+def choose_rulebook(directory: str | Path, cases: list[Case], source: str) -> Path:
+    """The rulebook of `directory` whose period covers every case (source: the case file's name, for messages)."""
+    days = [day for case in cases if (day := assigned_on(case)) is not None]
     candidates = []
     for path in sorted(Path(directory).glob("*.toml")):
         try:
@@ -36,7 +36,7 @@ def choose_rulebook(directory: str | Path, case_file: CaseFile) -> Path:
     span = f"{min(days)} to {max(days)}" if days else "no dates"
     listed = [Problem(str(path), None, "", f"{info.id} {info.version}: {info.period()}") for path, info in candidates]
     if not fitting:
-        raise InputError(listed, f"no rulebook in {directory} covers every case of {case_file.path} (assigned {span})")
+        raise InputError(listed, f"no rulebook in {directory} covers every case of {source} (assigned {span})")
     raise InputError([p for p in listed if any(p.source == str(path) for path, _ in fitting)],
-                     f"{len(fitting)} rulebooks in {directory} cover the cases of {case_file.path} (assigned {span}); "
+                     f"{len(fitting)} rulebooks in {directory} cover the cases of {source} (assigned {span}); "
                      "name one with --rules FILE")
