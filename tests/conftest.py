@@ -24,3 +24,26 @@ def reference():
 def sample():
     """The sample year's case file, read and validated."""
     return load_cases(SAMPLE)
+
+
+TIERS = ("slow", "upstream", "browser")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--all", action="store_true", dest="all_tiers",
+                     help="run every tier (slow, upstream, browser): what CI runs; without it, the developer loop")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --all (or an explicit -m), the tiered tests are deselected: the developer loop."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker("browser")
+    if config.getoption("all_tiers") or config.getoption("markexpr"):
+        return
+    kept, left = [], []
+    for item in items:
+        (left if any(item.get_closest_marker(tier) for tier in TIERS) else kept).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept

@@ -376,6 +376,7 @@ OPERATIONS = {
 }
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.sampled_from(sorted(OPERATIONS)), ranges(unbounded=0.3), ranges(unbounded=0.3), st.data())
 def test_interval_arithmetic_is_sound(op, a, b, data):
@@ -392,6 +393,7 @@ def test_interval_arithmetic_is_sound(op, a, b, data):
         assert result.lo in corners and result.hi in corners
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(expressions(), ranges(), st.data())
 def test_evaluation_always_lands_inside_the_bounds(text, interval, data):

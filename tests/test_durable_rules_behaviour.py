@@ -35,6 +35,8 @@ import pytest
 from durable import lang  # noqa: E402
 from durable.lang import c, m, pri, ruleset, when_all, when_any  # noqa: E402
 
+pytestmark = pytest.mark.upstream  # durable_rules itself, as it behaves: pinned, not our code
+
 SEGV = -signal.SIGSEGV
 _names = itertools.count()
 

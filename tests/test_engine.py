@@ -123,6 +123,7 @@ def test_join_patterns_carry_the_guard_and_negations_follow_the_end_marker():
     assert patterns[3]["q$not"]["$and"][-1] == {"$and": [{"fr": 1}]}
 
 
+@pytest.mark.upstream
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_the_wrapped_engine_makes_no_invalid_reads_under_valgrind():
     """The out-of-bounds read of unguarded join patterns does not happen through MatchEngine."""

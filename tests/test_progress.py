@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import pty
 import subprocess
 import threading
 
 from casekit import ROOT, SAMPLE
-from clikit import SCRIPT, scoring
+from clikit import SCRIPT, scoring_process
 
 from scoring.base import progress
 
 RULES = ROOT / "rules" / "proposal-handling.toml"
-ARGS = ["bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--jobs", "2"]
+ARGS = ["bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06"]
 
 
 def _on_a_terminal(args: list) -> tuple[str, subprocess.CompletedProcess]:
@@ -32,7 +33,9 @@ def _on_a_terminal(args: list) -> tuple[str, subprocess.CompletedProcess]:
 def test_a_terminal_sees_progress_and_a_clean_line_after_it():
     shown, result = _on_a_terminal(ARGS)
     assert result.returncode == 0
-    assert "month-end checks 0/15 0% 市知识产权局" in shown and "month-end checks 14/15" in shown
+    assert "month-end checks 0/15 0% 市知识产权局" in shown
+    # redraws are at most every 0.1 s: which counts between the first and the last show depends on speed
+    assert re.search(r"month-end checks (1[0-4]|[1-9])/15 ", shown), shown
     assert shown.endswith("\r\x1b[K")
     assert "\x1b" not in result.stdout.decode("utf-8")  # the bulletin itself is untouched
 
@@ -49,7 +52,7 @@ def _drain(fd: int, chunks: list) -> None:
 
 
 def test_pipes_see_no_progress():
-    result = scoring(*ARGS)
+    result = scoring_process(*ARGS)  # a real process: its stderr a real pipe
     assert result.returncode == 0 and result.stderr == ""
 
 

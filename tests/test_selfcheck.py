@@ -239,6 +239,7 @@ def _truncated(raw: list[dict], day: str) -> list[dict]:
     return out
 
 
+@pytest.mark.slow
 def test_floor_is_the_score_of_the_file_as_it_stood_and_the_ceiling_is_never_exceeded(tmp_path):
     """For every department and many dates of the sample year."""
     raw = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]

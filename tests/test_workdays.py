@@ -402,6 +402,7 @@ def test_is_workday_agrees_with_package_on_every_covered_day(cal):
 days_2005_2025 = st.dates(min_value=date(2005, 1, 1), max_value=date(2025, 12, 31))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, database=None)
 @given(d=days_2005_2025, n=st.integers(min_value=0, max_value=200))  # stays inside 2026
 def test_property_add_then_between_roundtrip(d, n):
@@ -421,6 +422,7 @@ def test_property_add_then_between_roundtrip(d, n):
             assert back == d
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, database=None)
 @given(d=st.dates(min_value=date(2006, 1, 1), max_value=date(2025, 12, 31)), n=st.integers(min_value=1, max_value=300))
 def test_property_negative_n(d, n):
@@ -446,6 +448,7 @@ def test_property_matches_day_by_day_reference(d, n):
     assert cal.add_workdays(d, n) == naive_add(d, n)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, database=None)
 @given(a=days_2005_2025, delta=st.integers(min_value=-400, max_value=400))
 def test_property_between_matches_reference(a, delta):
