@@ -16,8 +16,7 @@ import tomllib
 from decimal import Decimal
 
 from scoring.ledger.document import number, plain
-
-FORMAT = "scoring-diff/1"
+from scoring.ledger.shapes import DIFF, SELF_CHECK
 
 
 def exact(value) -> Decimal | None:
@@ -176,13 +175,10 @@ def diff_document(a: tuple[str, dict, str | None], b: tuple[str, dict, str | Non
     def side(label, ledger):
         return {"label": label, "rulebook": ledger["rulebook"],
                 "input": {"sha256": ledger["input"]["sha256"], "cases": ledger["input"]["cases"]}}
-    return {"format": FORMAT, "a": side(a_label, a_ledger), "b": side(b_label, b_ledger),
+    return {"format": DIFF, "a": side(a_label, a_ledger), "b": side(b_label, b_ledger),
             "same_input": a_ledger["input"]["sha256"] == b_ledger["input"]["sha256"],
             "rulebook_changes": rulebook_changes(a_text, b_text) if a_text is not None and b_text is not None else None,
             **ledger_changes(a_ledger, b_ledger)}
-
-
-SELF_CHECK = "scoring-self-check/1"
 
 
 def differences(claimed: dict, found: dict) -> list[dict]:

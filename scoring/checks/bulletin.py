@@ -32,10 +32,10 @@ from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords
 from scoring.ledger.build import rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
+from scoring.ledger.shapes import BULLETIN
 
 from .selfcheck import SelfCheck, as_of_case
 
-FORMAT = "scoring-bulletin/1"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -108,7 +108,7 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_inva
                      "due_next_month": sum(1 for m in due if m["department"] == d["department"])})
     order = lambda e: (e["due"], natural_key(e["case"]), e["department"], e["criterion"])  # noqa: E731
     return {
-        "format": FORMAT,
+        "format": BULLETIN,
         "engine": engine_versions(),
         "rulebook": rulebook_entry(compiled),
         "input": {"sha256": case_file.sha256, "cases": now.ledger["input"]["cases"],

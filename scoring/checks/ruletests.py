@@ -54,9 +54,9 @@ from scoring.engine.compiler import CompiledRulebook
 from scoring.lang import values as V
 from scoring.lang.evaluator import TIERS_PICKED
 from scoring.ledger.document import plain
+from scoring.ledger.shapes import RULE_TESTS
 from scoring.rulebook.load import Locator, is_tier_table, read_toml, validation_problems
 
-FORMAT = "scoring-rule-tests/1"
 TESTS_SUFFIX = ".tests"
 
 
@@ -580,7 +580,7 @@ def document(report: Report, min_coverage=0) -> dict:
                          "missing": [{"path": str(p), "description": p.description} for p in result.missing]},
         })
     fixtures = sum(len(s.fixtures) for s in report.suites)
-    return {"format": FORMAT, "rulebooks": suites,
+    return {"format": RULE_TESTS, "rulebooks": suites,
             "summary": {"fixtures": fixtures, "passed": fixtures - report.failed, "failed": report.failed,
                         "min_coverage": plain(Decimal(str(min_coverage))),
                         "below_min_coverage": [str(s.suite.rulebook) for s in report.below(min_coverage)]}}

@@ -42,8 +42,8 @@ from scoring.inputs.records import department_values
 from scoring.lang import values as V
 from scoring.ledger.build import case_entry, line_entry, rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
+from scoring.ledger.shapes import SELF_CHECK
 
-FORMAT = "scoring-self-check/1"
 STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
 
 
@@ -284,7 +284,7 @@ class SelfCheck:
                   for i in items if i.criterion.decided_by is not None and i.gain > 0]
         ideal = {r.case: r for r in self.ceiling.cases}
         return {
-            "format": FORMAT,
+            "format": SELF_CHECK,
             "engine": engine_versions(),
             "rulebook": rulebook_entry(self.compiled),
             "input": {"sha256": self.case_file.sha256, "cases": len(self.now.cases),

@@ -26,6 +26,7 @@ from scoring.engine.compiler import compile_rulebook
 from scoring.inputs.case_file import CaseFile, load_cases, parse_cases
 from scoring.inputs.records import parse_departments
 from scoring.ledger.document import to_csv, to_json
+from scoring.ledger.shapes import LEDGER, SELF_CHECK, VERIFY
 from scoring.reports.text import bulletin as bulletin_text
 from scoring.reports.text import explain as explain_text
 from scoring.reports.text import impact, ranking_table
@@ -444,15 +445,15 @@ def verify(ledger, rules, overlays, sets, cases, departments, fmt, skip_invalid,
         _fail(f"{ledger}: not a ledger (expected the JSON of `scoring score --format json` or `self-check --format json`)")
     if not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict) or not isinstance(claimed.get("input"), dict):
         _fail(f"{ledger}: not a complete ledger (rulebook and input are missing or not tables)")
-    if kind not in ("scoring-ledger/1", selfcheck.FORMAT):
-        _fail(f'{ledger}: format "{kind}" is not a ledger this tool can verify (scoring-ledger/1, {selfcheck.FORMAT})')
+    if kind not in (LEDGER, SELF_CHECK):
+        _fail(f'{ledger}: format "{kind}" is not a ledger this tool can verify ({LEDGER}, {SELF_CHECK})')
     case_file = _guard(load_cases, cases, skip_invalid)
     compiled = _compiled(_rulebook_for(rules, case_file), overlays, sets)
     _same_rulebook(ledger, claimed.get("rulebook", {}), compiled)
     if claimed.get("input", {}).get("sha256") != case_file.sha256:
         _fail(f"{ledger}: made from other case histories than {cases} (input sha256 {str(claimed.get('input', {}).get('sha256'))[:12]}"
               f" in the ledger, {case_file.sha256[:12]} here); nothing to compare")
-    if kind == selfcheck.FORMAT:
+    if kind == SELF_CHECK:
         try:
             day = dt.date.fromisoformat(claimed["as_of"])
             check = selfcheck.SelfCheck(compiled, case_file, claimed["department"], day, skip_invalid=skip_invalid, jobs=jobs,
@@ -467,7 +468,7 @@ def verify(ledger, rules, overlays, sets, cases, departments, fmt, skip_invalid,
     identical = to_json(found).encode("utf-8") == raw
     rows = [] if identical else _comparing(lambda: differences(claimed, found), ledger)
     if fmt == "json":
-        click.echo(to_json({"format": "scoring-verify/1", "ledger": ledger, "confirmed": not rows, "byte_identical": identical,
+        click.echo(to_json({"format": VERIFY, "ledger": ledger, "confirmed": not rows, "byte_identical": identical,
                             "differences": rows}), nl=False)
     elif not rows:
         what = "the same ledger, byte for byte" if identical else "the same points; " + _engine_note(claimed, found).strip()
@@ -554,9 +555,9 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
             ledger = json.loads(Path(ref).read_bytes())
         except ValueError as exc:
             _fail(f"{ref}: not JSON ({exc})")
-        if not isinstance(ledger, dict) or ledger.get("format") != "scoring-ledger/1" or not all(
+        if not isinstance(ledger, dict) or ledger.get("format") != LEDGER or not all(
                 isinstance(ledger.get(key), dict) for key in ("rulebook", "input")):
-            _fail(f"{ref}: not a ledger of `scoring score --format json` (format scoring-ledger/1)")
+            _fail(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER})")
         return ref, ledger, None
     if not re.fullmatch(r"[0-9a-fA-F]+", ref) or Path(ref).exists():
         _fail(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")

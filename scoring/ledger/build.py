@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .document import FORMAT, engine_versions, number, plain
+from .document import engine_versions, number, plain
+from .shapes import LEDGER
 
 if TYPE_CHECKING:
     from scoring.engine.compiler import CompiledRulebook
@@ -25,7 +26,7 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
     if records is not None:  # only when a department records file was given: other ledgers keep their bytes
         entry_input["departments_sha256"] = records.sha256
     return {
-        "format": FORMAT,
+        "format": LEDGER,
         "engine": engine_versions(),
         "rulebook": rulebook_entry(compiled),
         "input": entry_input,

@@ -15,8 +15,6 @@ from importlib.metadata import PackageNotFoundError, version
 
 from scoring.lang import values as V
 
-FORMAT = "scoring-ledger/1"
-
 
 def engine_versions() -> dict:
     def installed(name: str) -> str:
