@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.base.errors import ScoringError, closest
-from scoring.ledger.shapes import RUN_STORE
+from scoring.ledger.shapes import RUN_STORE, StoredRecord
 
 DEFAULT_PATH = "scoring-runs.db"
 ENV = "SCORING_STORE"
@@ -54,7 +54,7 @@ class StoredRun:
     seq: int
     id: str
     hash: str
-    record: dict  # what scoring.runs.new_record builds, plus seq and previous
+    record: StoredRecord  # what scoring.audit.runs.new_record builds, plus seq and previous
     text: str  # the record as stored and hashed
 
     @property

@@ -32,7 +32,7 @@ from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords
 from scoring.ledger.build import rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
-from scoring.ledger.shapes import BULLETIN
+from scoring.ledger.shapes import BULLETIN, BulletinDocument, BulletinDue, BulletinMissed
 
 from .selfcheck import SelfCheck, as_of_case
 
@@ -55,7 +55,7 @@ def as_of_file(case_file: CaseFile, day: dt.date) -> CaseFile:
 
 
 def build(compiled: CompiledRulebook, case_file: CaseFile, month: str, skip_invalid: bool = False,
-          jobs: int | None = None, departments=None) -> dict:
+          jobs: int | None = None, departments=None) -> BulletinDocument:
     """The bulletin document of `month` (YYYY-MM)."""
     end = month_end(month)
     first = end.replace(day=1)
@@ -133,7 +133,7 @@ def _present(records: DepartmentRecords | None, case_file: CaseFile) -> Departme
     return dataclasses.replace(records, values={k: v for k, v in records.values.items() if k in present})
 
 
-def _entry(department: str, item: dict, titles: dict, *keys: str) -> dict:
+def _entry(department: str, item: dict, titles: dict, *keys: str) -> BulletinMissed | BulletinDue:
     return {"department": department, "case": item["case"], "case_title": titles[item["case"]],
             "criterion": item["criterion"], "title": item["title"], "due": item["due"], **{k: item[k] for k in keys}}
 

@@ -54,7 +54,7 @@ from scoring.engine.compiler import CompiledRulebook
 from scoring.lang import values as V
 from scoring.lang.evaluator import TIERS_PICKED
 from scoring.ledger.document import plain
-from scoring.ledger.shapes import RULE_TESTS
+from scoring.ledger.shapes import RULE_TESTS, FixtureFailure, LineDiffEntry, RuleTestsDocument
 from scoring.rulebook.load import Locator, is_tier_table, read_toml, validation_problems
 
 TESTS_SUFFIX = ".tests"
@@ -387,9 +387,9 @@ class Failure:
     expected: Any = None
     actual: Any = None
     message: str = ""
-    diff: list[dict] | None = None  # lines: [{"op": " "|"-"|"+", "line", "text"}]
+    diff: list[LineDiffEntry] | None = None  # field "lines" only
 
-    def document(self) -> dict:
+    def document(self) -> FixtureFailure:
         return {"department": self.department, "case": self.case, "field": self.field,
                 "expected": _json_value(self.expected), "actual": _json_value(self.actual),
                 "message": self.message, "diff": self.diff}
@@ -544,7 +544,7 @@ def _lines_failure(expected: list[str], actual: list[dict], department: str | No
     return [Failure("lines", department, case, expected=list(expected), actual=got, diff=line_diff(expected, actual))]
 
 
-def line_diff(expected: list[str], actual: list[dict]) -> list[dict]:
+def line_diff(expected: list[str], actual: list[dict]) -> list[LineDiffEntry]:
     """Expected against actual lines in compact form, "-" expected only, "+" actual only; actual lines carry their text."""
     got = [compact(line) for line in actual]
     out = []
@@ -568,7 +568,7 @@ def _json_value(value):
 
 # ---------------------------------------------------------------- output
 
-def document(report: Report, min_coverage=0) -> dict:
+def document(report: Report, min_coverage=0) -> RuleTestsDocument:
     suites = []
     for result in report.suites:
         suites.append({

@@ -42,7 +42,7 @@ from scoring.inputs.records import department_values
 from scoring.lang import values as V
 from scoring.ledger.build import case_entry, line_entry, rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
-from scoring.ledger.shapes import SELF_CHECK
+from scoring.ledger.shapes import SELF_CHECK, MissingEvidence, SelfCheckDocument
 
 STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
 
@@ -258,7 +258,7 @@ class SelfCheck:
             return None
 
     # ---------------------------------------------------------------- the document
-    def document(self) -> dict:
+    def document(self) -> SelfCheckDocument:
         spec = self.compiled.book.spec
         decimals = spec.department.decimals
         items = sorted(self.items, key=lambda i: (-i.gain, i.due or dt.date.max, natural_key(i.case), i.criterion.id))
@@ -316,7 +316,7 @@ class SelfCheck:
             "uncovered_years": sorted(self.uncovered),
         }
 
-    def _evidence(self, ideal: dict[str, HandlerResult]) -> list[dict]:
+    def _evidence(self, ideal: dict[str, HandlerResult]) -> list[MissingEvidence]:
         """The step events whose absence costs points: one entry per case and event."""
         gains = {(i.case, i.criterion.id): i for i in self.items if i.gain > 0}
         entries: dict[tuple, dict] = {}
@@ -384,7 +384,7 @@ def _points(result: HandlerResult, criterion: str):
 CSV_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
 
 
-def work_list(document: dict) -> list[list]:
+def work_list(document: SelfCheckDocument) -> list[list]:
     """One row (CSV_COLUMNS) per item at stake, missed, or waiting on a record: the self-check as a work list."""
     rows = []
     for section in ("at_risk", "undated", "decided_by_others", "missed"):
@@ -398,7 +398,7 @@ def work_list(document: dict) -> list[list]:
     return rows
 
 
-def to_csv(document: dict) -> str:
+def to_csv(document: SelfCheckDocument) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)

@@ -15,8 +15,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from scoring.lang import values as V
 
+from .shapes import Engine, LedgerDocument
 
-def engine_versions() -> dict:
+
+def engine_versions() -> Engine:
     def installed(name: str) -> str:
         try:
             return version(name)
@@ -57,7 +59,7 @@ CSV_COLUMNS = ["department", "rank", "grade", "department_total", "case", "kind"
                "criterion", "rule", "line_kind", "points", "evidence", "text"]
 
 
-def to_csv(ledger: dict) -> str:
+def to_csv(ledger: LedgerDocument) -> str:
     """One row per ledger line: department lines first, then each case's lines.
 
     With categories a last column names the category a line counts in (an item such as
@@ -80,7 +82,7 @@ def to_csv(ledger: dict) -> str:
     return out.getvalue()
 
 
-def ledger_lines(ledger: dict):
+def ledger_lines(ledger: LedgerDocument):
     """(department, case or None, line) for every line: a department's own lines first, then its cases'."""
     for d in ledger["departments"]:
         for line in d["lines"]:
