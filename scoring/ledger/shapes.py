@@ -422,7 +422,7 @@ class DiffSide(TypedDict):
 
 
 class RuleChange(TypedDict):
-    """A change between two rulebook texts: path like "criterion.L2.rule.L2-waived"; old and new as rule data."""
+    """A change between two rulebook texts: path like "criterion.K1.rule.K1-late.when"; old and new as rule data."""
 
     path: str
     change: Literal["added", "removed", "changed", "order"]
