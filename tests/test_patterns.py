@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from scoring.base.errors import InputError
-from scoring.app import Request, score
 from casekit import CO, LEAD, case, ev
+
+from scoring.app import Request, score
+from scoring.base.errors import InputError
 
 OTHER = "丙局"
 

@@ -15,8 +15,7 @@ from casekit import CO, LEAD, REFERENCE, SAMPLE, case, ev, reference_text
 
 from scoring.base.errors import InputError
 from scoring.checks.selfcheck import SelfCheck
-from scoring.engine.compiler import compile_rulebook
-from scoring.engine.compiler import load_compiled
+from scoring.engine.compiler import compile_rulebook, load_compiled
 from scoring.engine.session import Session
 from scoring.inputs.case_file import load_cases
 from scoring.rulebook.load import parse_rulebook

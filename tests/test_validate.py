@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from casekit import REFERENCE, ROOT
+from clikit import scoring
 
 from scoring.checks.validate import validate
 from scoring.lang.bounds import format_interval
-from casekit import REFERENCE, ROOT
-from clikit import scoring
 
 SHIPPED = sorted((ROOT / "rules").glob("*.toml"))
 

@@ -22,8 +22,8 @@ from scoring.engine.compiler import compile_rulebook
 from scoring.engine.session import Session
 from scoring.inputs.case_file import parse_cases
 from scoring.inputs.records import parse_departments
-from scoring.ledger.document import FORMAT as LEDGER_FORMAT
 from scoring.ledger.document import to_json
+from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
 from scoring.rulebook.overlay import RuleSources, read_source
 
@@ -97,15 +97,15 @@ def verify(ledger: str, request: Request, notify: Notify = _silent) -> VerifyRes
                          "`self-check --format json`)") from None
     if not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict) or not isinstance(claimed.get("input"), dict):
         raise UsageError(f"{ledger}: not a complete ledger (rulebook and input are missing or not tables)")
-    if kind not in (LEDGER_FORMAT, selfcheck.FORMAT):
-        raise UsageError(f'{ledger}: format "{kind}" is not a ledger this tool can verify ({LEDGER_FORMAT}, {selfcheck.FORMAT})')
+    if kind not in (LEDGER, SELF_CHECK):
+        raise UsageError(f'{ledger}: format "{kind}" is not a ledger this tool can verify ({LEDGER}, {SELF_CHECK})')
     with open_inputs(request, notify) as inputs:
         _same_rulebook(ledger, claimed["rulebook"], inputs)
         if claimed["input"].get("sha256") != inputs.case_file.sha256:
             raise UsageError(f"{ledger}: made from other case histories than {request.cases} (input sha256 "
                              f"{str(claimed['input'].get('sha256'))[:12]} in the ledger, {inputs.case_file.sha256[:12]} "
                              "here); nothing to compare")
-        if kind == selfcheck.FORMAT:
+        if kind == SELF_CHECK:
             try:
                 day = dt.date.fromisoformat(claimed["as_of"])
                 check = selfcheck.SelfCheck(inputs.session, inputs.case_file, claimed["department"], day, inputs.records,
@@ -141,7 +141,7 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
         except ValueError as exc:
             raise UsageError(f"{ref}: not JSON ({exc})") from None
         if not is_ledger(ledger):
-            raise UsageError(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER_FORMAT})")
+            raise UsageError(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER})")
         return ref, ledger, None
     if not re.fullmatch(r"[0-9a-fA-F]+", ref) or Path(ref).exists():
         raise UsageError(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")

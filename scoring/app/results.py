@@ -14,7 +14,17 @@ from functools import cached_property
 from scoring.engine.compiler import CompiledRulebook
 from scoring.engine.session import Run
 from scoring.inputs.case_file import CaseFile
-from scoring.ledger.document import FORMAT as LEDGER_FORMAT
+from scoring.ledger.shapes import (
+    LEDGER,
+    VERIFY,
+    BulletinDocument,
+    DiffDocument,
+    ExplainDocument,
+    LedgerDocument,
+    ReplayDocument,
+    SelfCheckDocument,
+    VerifyDocument,
+)
 
 from .inputs import Inputs
 
@@ -59,7 +69,7 @@ class ScoreResult(Scored):
     run: Run
 
     @property
-    def ledger(self) -> dict:
+    def ledger(self) -> LedgerDocument:
         return self.run.ledger
 
 
@@ -69,7 +79,7 @@ class ExplainResult(Scored):
     department: dict  # the department's entry of the ledger
     case: str | None  # only this case, when given
 
-    def document(self) -> dict:
+    def document(self) -> ExplainDocument:
         """The explanation as JSON: the ledger's head and the department (with only the case, when given)."""
         entry = self.department
         if self.case is not None:
@@ -80,7 +90,7 @@ class ExplainResult(Scored):
 
 @dataclass
 class SelfCheckResult(Scored):
-    document: dict
+    document: SelfCheckDocument
     as_of: dt.date
 
     @cached_property
@@ -90,7 +100,7 @@ class SelfCheckResult(Scored):
 
 @dataclass
 class BulletinResult(Scored):
-    document: dict
+    document: BulletinDocument
 
 
 @dataclass
@@ -109,8 +119,8 @@ class VerifyResult:
     def exit_code(self) -> int:
         return 0 if self.confirmed else 1
 
-    def document(self) -> dict:
-        return {"format": "scoring-verify/1", "ledger": self.ledger, "confirmed": self.confirmed,
+    def document(self) -> VerifyDocument:
+        return {"format": VERIFY, "ledger": self.ledger, "confirmed": self.confirmed,
                 "byte_identical": self.byte_identical, "differences": self.differences}
 
 
@@ -122,7 +132,7 @@ class ReplayResult:
     reproduced: bool | None  # None when the rules were changed: there is nothing to reproduce
     old_ledger: dict
     new: ScoreResult
-    document: dict  # the diff of the recorded ledger and the replay's (scoring-diff/1, with "replay")
+    document: ReplayDocument  # the diff of the recorded ledger and the replay's (scoring-diff/1, with "replay")
 
     @property
     def exit_code(self) -> int:
@@ -131,9 +141,9 @@ class ReplayResult:
 
 @dataclass
 class DiffResult:
-    document: dict
+    document: DiffDocument
 
 
 def is_ledger(document: dict) -> bool:
-    return isinstance(document, dict) and document.get("format") == LEDGER_FORMAT and all(
+    return isinstance(document, dict) and document.get("format") == LEDGER and all(
         isinstance(document.get(key), dict) for key in ("rulebook", "input"))

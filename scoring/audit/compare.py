@@ -16,8 +16,7 @@ import tomllib
 from decimal import Decimal
 
 from scoring.ledger.document import number, plain
-
-FORMAT = "scoring-diff/1"
+from scoring.ledger.shapes import DIFF, SELF_CHECK, DepartmentChange, DiffDocument, Difference, LineChange, RuleChange
 
 
 def exact(value) -> Decimal | None:
@@ -43,7 +42,7 @@ def ledger_changes(old: dict, new: dict) -> dict:
     }
 
 
-def _department(name: str, old: dict | None, new: dict | None) -> dict:
+def _department(name: str, old: dict | None, new: dict | None) -> DepartmentChange:
     empty = {"total": None, "grade": None, "rank": None, "criteria": [], "lines": [], "cases": []}
     old, new = old or empty, new or empty
     old_total, new_total = exact(old["total"]), exact(new["total"])
@@ -74,7 +73,7 @@ def _department(name: str, old: dict | None, new: dict | None) -> dict:
             "criteria": criteria, "lines": line_changes(old["lines"], new["lines"]), "cases": cases}
 
 
-def line_changes(old: list[dict], new: list[dict]) -> list[dict]:
+def line_changes(old: list[dict], new: list[dict]) -> list[LineChange]:
     """Lines added, removed or changed. A line is matched first by criterion, rule, kind and
     evidence; what is left, by criterion and evidence (the same events, now scored by
     another rule, as when an overlay's rule takes over from a base rule)."""
@@ -119,7 +118,7 @@ def _json(value):
 
 # ---------------------------------------------------------------- rulebooks
 
-def rulebook_changes(old_text: str, new_text: str) -> list[dict]:
+def rulebook_changes(old_text: str, new_text: str) -> list[RuleChange]:
     """Changes from one rulebook text to another: {"path", "change": added|removed|changed|order, "old", "new"}."""
     if old_text == new_text:
         return []
@@ -169,23 +168,20 @@ def _compare(old, new, path: str, out: list[dict]) -> None:
 
 # ---------------------------------------------------------------- documents
 
-def diff_document(a: tuple[str, dict, str | None], b: tuple[str, dict, str | None]) -> dict:
+def diff_document(a: tuple[str, dict, str | None], b: tuple[str, dict, str | None]) -> DiffDocument:
     """scoring-diff/1 from two sides, each (label, ledger, effective rulebook text or None)."""
     (a_label, a_ledger, a_text), (b_label, b_ledger, b_text) = a, b
 
     def side(label, ledger):
         return {"label": label, "rulebook": ledger["rulebook"],
                 "input": {"sha256": ledger["input"]["sha256"], "cases": ledger["input"]["cases"]}}
-    return {"format": FORMAT, "a": side(a_label, a_ledger), "b": side(b_label, b_ledger),
+    return {"format": DIFF, "a": side(a_label, a_ledger), "b": side(b_label, b_ledger),
             "same_input": a_ledger["input"]["sha256"] == b_ledger["input"]["sha256"],
             "rulebook_changes": rulebook_changes(a_text, b_text) if a_text is not None and b_text is not None else None,
             **ledger_changes(a_ledger, b_ledger)}
 
 
-SELF_CHECK = "scoring-self-check/1"
-
-
-def differences(claimed: dict, found: dict) -> list[dict]:
+def differences(claimed: dict, found: dict) -> list[Difference]:
     """Every difference between a ledger (or self-assessment) as claimed and as found by scoring again:
     {department, case, criterion, rule, what, claimed, found, text}."""
     check = claimed.get("format") == SELF_CHECK

@@ -17,6 +17,7 @@ from pathlib import Path
 from scoring.base.errors import InputError, Problem
 from scoring.inputs.case_file import CaseFile
 from scoring.ledger.document import to_json
+from scoring.ledger.shapes import LedgerDocument, RunExportDocument, RunRecord
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import RuleSources
 
@@ -37,8 +38,8 @@ class RunInputs:
 
 
 def new_record(command: list[str], sources: RuleSources, effective: Rulebook, case_file: CaseFile, case_bytes: bytes,
-               ledger: dict, skip_invalid: bool, replayed_from: str | None = None,
-               departments: tuple[str, bytes] | None = None) -> tuple[dict, dict[str, bytes]]:
+               ledger: LedgerDocument, skip_invalid: bool, replayed_from: str | None = None,
+               departments: tuple[str, bytes] | None = None) -> tuple[RunRecord, dict[str, bytes]]:
     """The record of a run and the content it refers to (sha256 -> bytes)."""
     ledger_bytes = to_json(ledger).encode("utf-8")
     effective_bytes = effective.text.encode("utf-8")
@@ -46,7 +47,7 @@ def new_record(command: list[str], sources: RuleSources, effective: Rulebook, ca
              [effective_bytes, sources.base[1], case_bytes, ledger_bytes] + [raw for _, raw in sources.overlays]
              + ([departments[1]] if departments else [])}
     info = effective.spec.rulebook
-    record = {
+    record: RunRecord = {
         "recorded_at": now(),
         "engine": ledger["engine"],
         "command": command,
@@ -99,8 +100,8 @@ def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
         rerun += ["--departments", "departments.jsonl"]
     if inputs.skip_invalid:
         rerun.append("--skip-invalid")
-    manifest = {"run": run.id, "hash": run.hash, "record": run.record, "verify": " ".join(rerun),
-                "files": {name: sha256(content) for name, content in sorted(files.items())}}
+    manifest: RunExportDocument = {"run": run.id, "hash": run.hash, "record": run.record, "verify": " ".join(rerun),
+                                   "files": {name: sha256(content) for name, content in sorted(files.items())}}
     files["run.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     # written into a temporary directory beside the target, then renamed: all or nothing
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))

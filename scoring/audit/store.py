@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.base.errors import ScoringError, closest
+from scoring.ledger.shapes import RUN_STORE, StoredRecord
 
-FORMAT = "scoring-run-store/1"
 DEFAULT_PATH = "scoring-runs.db"
 ENV = "SCORING_STORE"
 GENESIS = "0" * 64
@@ -54,7 +54,7 @@ class StoredRun:
     seq: int
     id: str
     hash: str
-    record: dict  # what scoring.runs.new_record builds, plus seq and previous
+    record: StoredRecord  # what scoring.audit.runs.new_record builds, plus seq and previous
     text: str  # the record as stored and hashed
 
     @property
@@ -89,13 +89,13 @@ class RunStore:
             self.db = sqlite3.connect(self.path, isolation_level=None)
             if not exists:
                 self.db.executescript("BEGIN;" + SCHEMA + "COMMIT;")
-                self.db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+                self.db.execute("INSERT INTO meta VALUES ('format', ?)", (RUN_STORE,))
             found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot be read as a run store ({exc}); nothing was changed") from None
-        if found is None or found[0] != FORMAT:
+        if found is None or found[0] != RUN_STORE:
             raise StoreError(f"{self.path}: not a run store of this tool (format {found[0] if found else 'missing'}, "
-                             f"expected {FORMAT})")
+                             f"expected {RUN_STORE})")
 
     def close(self) -> None:
         self.db.close()

@@ -31,10 +31,10 @@ from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords
 from scoring.ledger.build import rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
+from scoring.ledger.shapes import BULLETIN, BulletinDocument, BulletinDue, BulletinMissed
 
 from .selfcheck import SelfCheck, as_of_case
 
-FORMAT = "scoring-bulletin/1"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -54,7 +54,7 @@ def as_of_file(case_file: CaseFile, day: dt.date) -> CaseFile:
 
 
 def build(session: Session, case_file: CaseFile, month: str, records: DepartmentRecords | None = None,
-          skip_invalid: bool = False) -> dict:
+          skip_invalid: bool = False) -> BulletinDocument:
     """The bulletin document of `month` (YYYY-MM)."""
     compiled = session.compiled
     end = month_end(month)
@@ -107,7 +107,7 @@ def build(session: Session, case_file: CaseFile, month: str, records: Department
                      "due_next_month": sum(1 for m in due if m["department"] == d["department"])})
     order = lambda e: (e["due"], natural_key(e["case"]), e["department"], e["criterion"])  # noqa: E731
     return {
-        "format": FORMAT,
+        "format": BULLETIN,
         "engine": engine_versions(),
         "rulebook": rulebook_entry(compiled),
         "input": {"sha256": case_file.sha256, "cases": now.ledger["input"]["cases"],
@@ -132,7 +132,7 @@ def _present(records: DepartmentRecords | None, case_file: CaseFile) -> Departme
     return dataclasses.replace(records, values={k: v for k, v in records.values.items() if k in present})
 
 
-def _entry(department: str, item: dict, titles: dict, *keys: str) -> dict:
+def _entry(department: str, item: dict, titles: dict, *keys: str) -> BulletinMissed | BulletinDue:
     return {"department": department, "case": item["case"], "case_title": titles[item["case"]],
             "criterion": item["criterion"], "title": item["title"], "due": item["due"], **{k: item[k] for k in keys}}
 

@@ -57,9 +57,9 @@ from scoring.inputs.records import load_departments
 from scoring.lang import values as V
 from scoring.lang.evaluator import TIERS_PICKED
 from scoring.ledger.document import plain
+from scoring.ledger.shapes import RULE_TESTS, FixtureFailure, LineDiffEntry, RuleTestsDocument
 from scoring.rulebook.load import is_tier_table
 
-FORMAT = "scoring-rule-tests/1"
 TESTS_SUFFIX = ".tests"
 
 
@@ -382,9 +382,9 @@ class Failure:
     expected: Any = None
     actual: Any = None
     message: str = ""
-    diff: list[dict] | None = None  # lines: [{"op": " "|"-"|"+", "line", "text"}]
+    diff: list[LineDiffEntry] | None = None  # field "lines" only
 
-    def document(self) -> dict:
+    def document(self) -> FixtureFailure:
         return {"department": self.department, "case": self.case, "field": self.field,
                 "expected": _json_value(self.expected), "actual": _json_value(self.actual),
                 "message": self.message, "diff": self.diff}
@@ -542,7 +542,7 @@ def _lines_failure(expected: list[str], actual: list[dict], department: str | No
     return [Failure("lines", department, case, expected=list(expected), actual=got, diff=line_diff(expected, actual))]
 
 
-def line_diff(expected: list[str], actual: list[dict]) -> list[dict]:
+def line_diff(expected: list[str], actual: list[dict]) -> list[LineDiffEntry]:
     """Expected against actual lines in compact form, "-" expected only, "+" actual only; actual lines carry their text."""
     got = [compact(line) for line in actual]
     out = []
@@ -566,7 +566,7 @@ def _json_value(value):
 
 # ---------------------------------------------------------------- output
 
-def document(report: RuleTestReport, min_coverage=0) -> dict:
+def document(report: RuleTestReport, min_coverage=0) -> RuleTestsDocument:
     suites = []
     for result in report.suites:
         suites.append({
@@ -578,7 +578,7 @@ def document(report: RuleTestReport, min_coverage=0) -> dict:
                          "missing": [{"path": str(p), "description": p.description} for p in result.missing]},
         })
     fixtures = sum(len(s.fixtures) for s in report.suites)
-    return {"format": FORMAT, "rulebooks": suites,
+    return {"format": RULE_TESTS, "rulebooks": suites,
             "summary": {"fixtures": fixtures, "passed": fixtures - report.failed, "failed": report.failed,
                         "min_coverage": plain(Decimal(str(min_coverage))),
                         "below_min_coverage": [str(s.suite.rulebook) for s in report.below(min_coverage)]}}

@@ -40,8 +40,8 @@ from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.lang import values as V
 from scoring.ledger.build import case_entry, line_entry, rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
+from scoring.ledger.shapes import SELF_CHECK, MissingEvidence, SelfCheckDocument
 
-FORMAT = "scoring-self-check/1"
 STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
 
 
@@ -269,7 +269,7 @@ class SelfCheck:
             return None
 
     # ---------------------------------------------------------------- the document
-    def document(self) -> dict:
+    def document(self) -> SelfCheckDocument:
         spec = self.compiled.book.spec
         decimals = spec.department.decimals
         items = sorted(self.items, key=lambda i: (-i.gain, i.due or dt.date.max, natural_key(i.case), i.criterion.id))
@@ -295,7 +295,7 @@ class SelfCheck:
                   for i in items if i.criterion.decided_by is not None and i.gain > 0]
         ideal = {r.case: r for r in self.ceiling.cases}
         return {
-            "format": FORMAT,
+            "format": SELF_CHECK,
             "engine": engine_versions(),
             "rulebook": rulebook_entry(self.compiled),
             "input": {"sha256": self.case_file.sha256, "cases": len(self.now.cases),
@@ -327,7 +327,7 @@ class SelfCheck:
             "uncovered_years": sorted(self.uncovered),
         }
 
-    def _evidence(self, ideal: dict[str, HandlerResult]) -> list[dict]:
+    def _evidence(self, ideal: dict[str, HandlerResult]) -> list[MissingEvidence]:
         """The step events whose absence costs points: one entry per case and event."""
         gains = {(i.case, i.criterion.id): i for i in self.items if i.gain > 0}
         entries: dict[tuple, dict] = {}

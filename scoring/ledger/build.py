@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .document import FORMAT, engine_versions, number, plain
+from .document import engine_versions, number, plain
+from .shapes import (
+    LEDGER,
+    CaseEntry,
+    CaseLine,
+    DepartmentEntry,
+    DepartmentLine,
+    LedgerDocument,
+    LedgerInput,
+    RulebookEntry,
+    Skipped,
+)
 
 if TYPE_CHECKING:
     from scoring.engine.compiler import CompiledRulebook
@@ -18,14 +29,15 @@ if TYPE_CHECKING:
 
 
 def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[DepartmentResult],
-          failures: list | None = None, records: DepartmentRecords | None = None) -> dict:
+          failures: list | None = None, records: DepartmentRecords | None = None) -> LedgerDocument:
     scored_cases = {r.case for d in departments for r in d.cases}
-    entry_input = {"sha256": case_file.sha256, "cases": len(scored_cases),
-                   "handlers": sum(len(d.cases) for d in departments), "skipped": skipped_entries(case_file, failures)}
+    entry_input: LedgerInput = {"sha256": case_file.sha256, "cases": len(scored_cases),
+                                 "handlers": sum(len(d.cases) for d in departments),
+                                 "skipped": skipped_entries(case_file, failures)}
     if records is not None:  # only when a department records file was given: other ledgers keep their bytes
         entry_input["departments_sha256"] = records.sha256
     return {
-        "format": FORMAT,
+        "format": LEDGER,
         "engine": engine_versions(),
         "rulebook": rulebook_entry(compiled),
         "input": entry_input,
@@ -33,7 +45,7 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
     }
 
 
-def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> dict:
+def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> DepartmentEntry:
     spec = compiled.book.spec
     criteria = {c.id: c for c in spec.criterion}
     entry = {"department": d.department}
@@ -65,7 +77,7 @@ def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> dict:
     return entry
 
 
-def rulebook_entry(compiled: CompiledRulebook) -> dict:
+def rulebook_entry(compiled: CompiledRulebook) -> RulebookEntry:
     info = compiled.book.spec.rulebook
     entry = {"id": info.id, "version": info.version, "title": info.title, "sha256": compiled.book.sha256}
     if info.derived_from is not None:  # an effective rulebook: the base, overlays and --set it was made from
@@ -73,7 +85,7 @@ def rulebook_entry(compiled: CompiledRulebook) -> dict:
     return entry
 
 
-def skipped_entries(case_file: CaseFile, failures: list | None) -> list[dict]:
+def skipped_entries(case_file: CaseFile, failures: list | None) -> list[Skipped]:
     """The cases left out (--skip-invalid): invalid in the file, or failing a rule."""
     # no file name in the problems: the ledger does not depend on where the file was read from
     skipped = [{"case": s.case_id, "line": s.line, "problems": [f"{p.where}: {p.message}" if p.where else p.message
@@ -81,7 +93,7 @@ def skipped_entries(case_file: CaseFile, failures: list | None) -> list[dict]:
     return skipped + [{"case": f.case, "line": None, "problems": [f"{f.kind}: {f.message}"]} for f in failures or []]
 
 
-def case_entry(result: HandlerResult) -> dict:
+def case_entry(result: HandlerResult) -> CaseEntry:
     entry = {"case": result.case, "kind": result.kind, "title": result.title, "role": result.role, "rubric": result.rubric}
     if result.category is not None:
         entry["category"] = result.category
@@ -90,7 +102,7 @@ def case_entry(result: HandlerResult) -> dict:
     return entry
 
 
-def line_entry(line: Line, with_case: bool = False) -> dict:
+def line_entry(line: Line, with_case: bool = False) -> CaseLine | DepartmentLine:
     data = {"criterion": line.criterion, "rule": line.rule, "kind": line.kind, "points": number(line.points)}
     if line.category is not None:
         data["category"] = line.category

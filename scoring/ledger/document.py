@@ -16,15 +16,15 @@ from importlib.metadata import PackageNotFoundError, version
 
 from scoring.lang import values as V
 
-FORMAT = "scoring-ledger/1"
+from .shapes import Engine, LedgerDocument
 
 
-def engine_versions() -> dict:
+def engine_versions() -> Engine:
     return dict(_installed_versions())  # a copy: documents own their parts
 
 
 @functools.cache  # package metadata is read from disk: once per process
-def _installed_versions() -> dict:
+def _installed_versions() -> Engine:
     def installed(name: str) -> str:
         try:
             return version(name)
@@ -65,7 +65,7 @@ CSV_COLUMNS = ["department", "rank", "grade", "department_total", "case", "kind"
                "criterion", "rule", "line_kind", "points", "evidence", "text"]
 
 
-def to_csv(ledger: dict) -> str:
+def to_csv(ledger: LedgerDocument) -> str:
     """One row per ledger line: department lines first, then each case's lines.
 
     With categories a last column names the category a line counts in (an item such as
@@ -88,7 +88,7 @@ def to_csv(ledger: dict) -> str:
     return out.getvalue()
 
 
-def ledger_lines(ledger: dict):
+def ledger_lines(ledger: LedgerDocument):
     """(department, case or None, line) for every line: a department's own lines first, then its cases'."""
     for d in ledger["departments"]:
         for line in d["lines"]:
