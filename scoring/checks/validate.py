@@ -30,6 +30,7 @@ from scoring.base.tomlpos import key_lines
 from scoring.engine.compiler import compile_rulebook
 from scoring.lang import values as V
 from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true
+from scoring.lang.operators import NEGATION
 from scoring.lang.syntax import Compare, ExprError, conjuncts, parse
 from scoring.rulebook.load import (
     DEPARTMENT_COUNTS,
@@ -44,7 +45,6 @@ from scoring.rulebook.load import (
 
 ANY = Interval(None, None)
 ZERO = Interval(0, 0)
-_NEGATION = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
 @dataclass
@@ -334,5 +334,5 @@ def _exclusive(a, b) -> bool:
     if left is None or right is None:
         return False
     left, right = conjuncts(left), conjuncts(right)
-    return any(isinstance(x, Compare) and isinstance(y, Compare) and x.op in _NEGATION and y.op == _NEGATION[x.op]
+    return any(isinstance(x, Compare) and isinstance(y, Compare) and x.op in NEGATION and y.op == NEGATION[x.op]
                and x.left == y.left and x.right == y.right for x in left for y in right)

@@ -29,6 +29,7 @@ from scoring.domain.cases import EventType
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
+from scoring.lang.operators import FLIP, ORDERING
 from scoring.lang.syntax import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts, parse
 from scoring.lang.template import compile_template
 from scoring.rulebook.load import Rulebook
@@ -38,8 +39,6 @@ from .rules import Check, Pattern, Rule
 EVENT_TYPES = frozenset(t.value for t in EventType)
 ORDER_ATTR = "o"  # every event fact: its position in the handler's timeline
 CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every rule
-_ORDERING = {"<", "<=", ">", ">="}
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 @dataclass
@@ -609,10 +608,10 @@ class _RulePatterns:
                             "must be one comparison such as c.date <= r.date; split it or use a let", node.col)
         left, right, op = node.left, node.right, node.op
         if other.name in left.free_names() and this.name not in left.free_names():
-            left, right, op = right, left, _FLIP[op]
+            left, right, op = right, left, FLIP[op]
         if other.name in left.free_names() or this.name in right.free_names():
             raise ExprError(f"put {this.name}'s part on one side of the comparison and {other.name}'s on the other", node.col)
-        ordering = op in _ORDERING
+        ordering = op in ORDERING
         _, this_type = self.c.exprs.compile_typed(left, scope)
         _, other_type = self.c.exprs.compile_typed(right, scope)
         if ordering and (this_type == other_type == "any"):

@@ -44,6 +44,7 @@ from typing import Any, Collection, Mapping, Sequence
 from scoring.base.errors import closest
 
 from . import values as V
+from .operators import FLIP, GREATER, LESS, NEGATION, PRECEDENCE
 from .syntax import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary, parse
 
 __all__ = ["Interval", "BoundsEnv", "bounds", "never_true", "format_interval", "source_text", "case_enums"]
@@ -469,10 +470,6 @@ def _never_compares(op: str, a: Interval, b: Interval) -> bool:
     return False
 
 
-_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # the closed hull of where a test fails
-
-
 @dataclass(frozen=True)
 class _Scope:
     locals: Mapping[str, Any] = field(default_factory=dict)  # generator variables
@@ -585,7 +582,7 @@ class _Analysis:
         if isinstance(left, _Known) and isinstance(right, _Known):
             result = _satisfies(left.value, op, right.value)
             return _BOOL if result is None else _Known(result)
-        if op in _FLIP:
+        if op in FLIP:
             a, b = _to_num(left), _to_num(right)
             if a is not None and b is not None and _never_compares(op, a, b):
                 return _Known(False)
@@ -630,10 +627,11 @@ class _Analysis:
         for part in parts:
             if not isinstance(part, Compare) or part.op not in ("<", "<=", ">", ">=", "=="):
                 continue
-            op = _NEGATED.get(part.op) if negate else part.op
-            if op is None:
+            # where an ordering fails, its negation holds (up to the closed hull); where == fails, no interval
+            op = NEGATION[part.op] if negate else part.op
+            if op == "!=":
                 continue
-            for subject, other, side_op in ((part.left, part.right, op), (part.right, part.left, _FLIP[op])):
+            for subject, other, side_op in ((part.left, part.right, op), (part.right, part.left, FLIP[op])):
                 if not isinstance(subject, Name):
                     continue
                 current = self.value(subject, replace(scope, locals=narrowed))
@@ -642,7 +640,7 @@ class _Analysis:
                     continue
                 c = limit.value
                 found = current.intersect(Interval(c, c) if side_op == "==" else
-                                          Interval(None, c) if side_op in ("<", "<=") else Interval(c, None))
+                                          Interval(None, c) if side_op in LESS else Interval(c, None))
                 if found is None:
                     return None
                 narrowed[subject.id] = found
@@ -761,11 +759,11 @@ class _Analysis:
         if a == b:
             return Interval(0, 0)
         for fact in scope.facts:
-            if (fact.op in (">", ">=") and (fact.left, fact.right) == (b, a)) or (
-                    fact.op in ("<", "<=") and (fact.left, fact.right) == (a, b)):
+            if (fact.op in GREATER and (fact.left, fact.right) == (b, a)) or (
+                    fact.op in LESS and (fact.left, fact.right) == (a, b)):
                 return NON_NEGATIVE
-            if (fact.op in (">", ">=") and (fact.left, fact.right) == (a, b)) or (
-                    fact.op in ("<", "<=") and (fact.left, fact.right) == (b, a)):
+            if (fact.op in GREATER and (fact.left, fact.right) == (a, b)) or (
+                    fact.op in LESS and (fact.left, fact.right) == (b, a)):
                 return Interval(None, 0)
         return UNBOUNDED
 
@@ -945,8 +943,8 @@ class _Analysis:
             left, right = self.value(part.left, scope), self.value(part.right, scope)
             if isinstance(right, _Known) and not isinstance(left, _Known):
                 subject, op, value = part.left, part.op, right.value
-            elif isinstance(left, _Known) and not isinstance(right, _Known) and part.op in _FLIP:
-                subject, op, value = part.right, _FLIP[part.op], left.value
+            elif isinstance(left, _Known) and not isinstance(right, _Known) and part.op in FLIP:
+                subject, op, value = part.right, FLIP[part.op], left.value
             else:
                 continue
             if op in ("in", "not in") and not isinstance(value, list):
@@ -972,9 +970,6 @@ class _Analysis:
         return None
 
 
-_LOWER, _UPPER = (">", ">="), ("<", "<=")
-
-
 def _clash(first: tuple[str, Any], second: tuple[str, Any]) -> bool:
     """True when `x op1 v1` and `x op2 v2` cannot both hold, for any x."""
     for (op1, v1), (op2, v2) in ((first, second), (second, first)):
@@ -982,7 +977,7 @@ def _clash(first: tuple[str, Any], second: tuple[str, Any]) -> bool:
             candidates = [v1] if op1 == "==" else v1
             return all(_satisfies(c, op2, v2) is False for c in candidates)
     for (op1, v1), (op2, v2) in ((first, second), (second, first)):
-        if op1 in _LOWER and op2 in _UPPER:
+        if op1 in GREATER and op2 in LESS:
             above = _satisfies(v1, ">", v2)
             if above:
                 return True
@@ -1014,22 +1009,19 @@ def _number_text(value) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
-
-
 def source_text(node: Node) -> str:
     """The expression written back as rule text (for messages)."""
     def prec(n: Node) -> int:
         if isinstance(n, Cond):
             return 0
         if isinstance(n, BoolOp):
-            return _PRECEDENCE[n.op]
+            return PRECEDENCE[n.op]
         if isinstance(n, Compare):
-            return _PRECEDENCE["compare"]
+            return PRECEDENCE["compare"]
         if isinstance(n, Arith):
-            return _PRECEDENCE[n.op]
+            return PRECEDENCE[n.op]
         if isinstance(n, Unary):
-            return _PRECEDENCE["not" if n.op == "not" else "neg"]
+            return PRECEDENCE["not" if n.op == "not" else "neg"]
         return 9
 
     def wrap(n: Node, least: int) -> str:

@@ -20,6 +20,8 @@ import ast
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .operators import ARITHMETIC, COMPARISONS, UNARY
+
 MAX_LENGTH = 4000
 MAX_NODES = 800
 
@@ -201,8 +203,6 @@ class Call(Node):
         return self.args
 
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in"}
 _NOT_ALLOWED = {
     ast.Pow: "** is not part of the rule language",
     ast.Mod: "% is not part of the rule language",
@@ -285,8 +285,7 @@ class _Converter:
         return Index(self.convert(node.value), self.convert(node.slice), col=self.col(node))
 
     def _UnaryOp(self, node: ast.UnaryOp) -> Node:
-        ops = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
-        op = ops.get(type(node.op))
+        op = UNARY.get(type(node.op))
         if op is None:
             self.fail(node, "the ~ operator is not allowed")
         operand = self.convert(node.operand)
@@ -295,7 +294,7 @@ class _Converter:
         return Unary(op, operand, col=self.col(node))
 
     def _BinOp(self, node: ast.BinOp) -> Node:
-        op = _BINOPS.get(type(node.op))
+        op = ARITHMETIC.get(type(node.op))
         if op is None:
             self.fail(node, _NOT_ALLOWED.get(type(node.op), f"operator {type(node.op).__name__} is not allowed"))
         return Arith(op, self.convert(node.left), self.convert(node.right), col=self.col(node))
@@ -313,7 +312,7 @@ class _Converter:
         parts: list[Node] = []
         left = self.convert(node.left)
         for op_node, right_node in zip(node.ops, node.comparators):
-            op = _CMPOPS.get(type(op_node))
+            op = COMPARISONS.get(type(op_node))
             if op is None:
                 self.fail(node, _NOT_ALLOWED.get(type(op_node), "this comparison is not allowed"))
             right = self.convert(right_node)

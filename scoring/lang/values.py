@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import operator
 from decimal import Decimal
 from fractions import Fraction
+
+from .operators import ON_NUMBERS, ORDERING
 
 
 class EvalError(ValueError):
@@ -93,12 +94,10 @@ def compare(op: str, left, right) -> bool:
         return lk != rk or left != right
     if lk != rk or lk not in _ORDERED:
         raise EvalError(f"cannot compare {lk} with {rk} using {op}")
-    return _ORDER[op](left, right)
+    return ORDERING[op](left, right)
 
 
 _ORDERED = {"number", "date", "text"}
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
-_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def _contains(item, container, lk: str, rk: str) -> bool:
@@ -122,7 +121,7 @@ def arith(op: str, left, right):
             if right == 0:
                 raise EvalError("division by zero")
             return normal(Fraction(left) / right)
-        return normal(_ARITH[op](left, right))
+        return normal(ON_NUMBERS[op](left, right))
     if op in ("+", "-") and lk == "date" and rk == "number":
         return _add_days(left, right if op == "+" else -right)
     if op == "+" and lk == "number" and rk == "date":
