@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from scoring.lang import values as V
 from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true, source_text
 from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
-from scoring.lang.syntax import Attr, Call, ExprError, Name, parse
+from scoring.lang.nodes import Attr, Call, ExprError, Name
+from scoring.lang.syntax import parse
 
 PARAMS = {
     "sign_points": 5,

@@ -7,7 +7,8 @@ import pytest
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
-from scoring.lang.syntax import ExprError, parse
+from scoring.lang.nodes import ExprError
+from scoring.lang.syntax import parse
 from scoring.lang.template import compile_template
 
 PARAMS = {"points": {"A": 30, "B": 24}, "n": 3, "rate": Fraction(1, 10), "names": ["x", "y"]}

@@ -30,8 +30,9 @@ from scoring.base.tomlpos import key_lines
 from scoring.engine.compiler import compile_rulebook
 from scoring.lang import values as V
 from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true
+from scoring.lang.nodes import Compare, ExprError, conjuncts
 from scoring.lang.operators import NEGATION
-from scoring.lang.syntax import Compare, ExprError, conjuncts, parse
+from scoring.lang.syntax import parse
 from scoring.rulebook.load import (
     DEPARTMENT_COUNTS,
     Locator,

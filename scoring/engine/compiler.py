@@ -29,9 +29,11 @@ from scoring.domain.cases import EventType
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
+from scoring.lang.nodes import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts
 from scoring.lang.operators import FLIP, ORDERING
-from scoring.lang.syntax import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts, parse
+from scoring.lang.syntax import parse
 from scoring.lang.template import compile_template
+from scoring.lang.visitor import NodeTransformer
 from scoring.rulebook.load import Rulebook
 
 from .rules import Check, Pattern, Rule
@@ -651,20 +653,24 @@ def _mentions_exists(node: Node, scope: Scope) -> bool:
     return any(_is_event_exists(n, scope) for n in node.walk())
 
 
-def _rename(node: Node, old: str, new: str) -> Node:
+class _Renamed(NodeTransformer):
     """The same expression with a variable renamed: a key for sharing flags and values."""
-    if isinstance(node, Name):
-        return Name(new, col=0) if node.id == old else node
-    if isinstance(node, Gen) and node.var == old:
-        return dataclasses.replace(node, source=_rename(node.source, old, new))
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, Node):
-            changes[f.name] = _rename(value, old, new)
-        elif isinstance(value, tuple) and value and isinstance(value[0], Node):
-            changes[f.name] = tuple(_rename(item, old, new) for item in value)
-    return dataclasses.replace(node, **changes) if changes else node
+
+    def __init__(self, old: str, new: str):
+        self.old = old
+        self.new = new
+
+    def visit_Name(self, node: Name) -> Node:
+        return Name(self.new, col=0) if node.id == self.old else node
+
+    def visit_Gen(self, node: Gen) -> Node:
+        if node.var == self.old:  # the generator's own variable: only its source sees the outer one
+            return dataclasses.replace(node, source=self.visit(node.source))
+        return self.generic_visit(node)
+
+
+def _rename(node: Node, old: str, new: str) -> Node:
+    return _Renamed(old, new).visit(node)
 
 
 def _number(value):

@@ -44,8 +44,10 @@ from typing import Any, Collection, Mapping, Sequence
 from scoring.base.errors import closest
 
 from . import values as V
+from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary
 from .operators import FLIP, GREATER, LESS, NEGATION, PRECEDENCE
-from .syntax import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary, parse
+from .syntax import parse
+from .visitor import NodeVisitor
 
 __all__ = ["Interval", "BoundsEnv", "bounds", "never_true", "format_interval", "source_text", "case_enums"]
 
@@ -321,7 +323,7 @@ def bounds(node: Node | str, env: BoundsEnv | Mapping | None = None) -> Interval
     (a text, a date, a bool...) or nothing is known about it (a bare unknown name)."""
     node = parse(node) if isinstance(node, str) else node
     analysis = _Analysis(_as_env(env))
-    found = analysis.value(node, analysis.root)
+    found = analysis.visit(node, analysis.root)
     if isinstance(found, _Unknown) and found.kind != "number":
         return None
     return _to_num(found)
@@ -482,20 +484,19 @@ class _Scope:
         return _Scope({**self.locals, var: value}, facts, self.expanding)
 
 
-class _Analysis:
+class _Analysis(NodeVisitor):
     def __init__(self, env: BoundsEnv):
         self.env = env
         self.root = _Scope({}, tuple(f for f in env.facts if isinstance(f, Compare)))
 
-    def value(self, node: Node, scope: _Scope):
-        method = getattr(self, "_" + type(node).__name__, None)
-        return _ANY if method is None else method(node, scope)
+    def generic_visit(self, node: Node, scope: _Scope):
+        return _ANY
 
     # ------------------------------------------------------------ nodes
-    def _Const(self, node: Const, scope):
+    def visit_Const(self, node: Const, scope):
         return _Known(node.value)
 
-    def _Name(self, node: Name, scope: _Scope):
+    def visit_Name(self, node: Name, scope: _Scope):
         name = node.id
         if name in scope.locals:
             return scope.locals[name]
@@ -507,17 +508,17 @@ class _Analysis:
             # a let sees lets and constants only, so only facts about those hold inside it
             visible = set(self.env.lets) | set(self.env.constants)
             facts = tuple(f for f in scope.facts if f.free_names() <= visible)
-            return self.value(self.env.lets[name], _Scope({}, facts, scope.expanding | {name}))
+            return self.visit(self.env.lets[name], _Scope({}, facts, scope.expanding | {name}))
         return _ANY
 
-    def _Attr(self, node: Attr, scope):
+    def visit_Attr(self, node: Attr, scope):
         if isinstance(node.obj, Name) and node.obj.id not in scope.locals:
             key = f"{node.obj.id}.{node.name}"
             if key in self.env.ranges:
                 return self.env.ranges[key]
             if key in self.env.lists:
                 return _Unknown("list", self.env.lists[key])
-        return self._field(self.value(node.obj, scope), node.name)
+        return self._field(self.visit(node.obj, scope), node.name)
 
     def _field(self, obj, name: str):
         found = _constants(obj)
@@ -527,11 +528,11 @@ class _Analysis:
             return _FIELDS.get(name, _ANY)
         return _Unknown("opaque") if isinstance(obj, _Unknown) and obj.kind == "opaque" else _ANY
 
-    def _Index(self, node: Index, scope):
-        containers = _constants(self.value(node.obj, scope))
+    def visit_Index(self, node: Index, scope):
+        containers = _constants(self.visit(node.obj, scope))
         if containers is None:
             return _ANY
-        keys = _constants(self.value(node.key, scope))  # None: any key
+        keys = _constants(self.visit(node.key, scope))  # None: any key
         found = []
         for container in containers:
             if isinstance(container, dict):
@@ -542,8 +543,8 @@ class _Analysis:
                                                          if type(k) is int and -len(container) <= k < len(container)]
         return _one_of(found)
 
-    def _Unary(self, node: Unary, scope):
-        operand = self.value(node.operand, scope)
+    def visit_Unary(self, node: Unary, scope):
+        operand = self.visit(node.operand, scope)
         if node.op == "not":
             truth = _truth(operand)
             return _BOOL if truth is None else _Known(not truth)
@@ -557,8 +558,8 @@ class _Analysis:
         number = _to_num(operand)
         return _ANY if number is None else -number
 
-    def _Arith(self, node: Arith, scope):
-        return self._arith(node.op, self.value(node.left, scope), self.value(node.right, scope))
+    def visit_Arith(self, node: Arith, scope):
+        return self._arith(node.op, self.visit(node.left, scope), self.visit(node.right, scope))
 
     def _arith(self, op: str, a, b):
         if isinstance(a, _Known) and isinstance(b, _Known):
@@ -576,8 +577,8 @@ class _Analysis:
         x, y = _num_or_unbounded(a), _num_or_unbounded(b)
         return {"+": x.__add__, "-": x.__sub__, "*": x.__mul__, "/": x.__truediv__}[op](y)
 
-    def _Compare(self, node: Compare, scope):
-        left, right = self.value(node.left, scope), self.value(node.right, scope)
+    def visit_Compare(self, node: Compare, scope):
+        left, right = self.visit(node.left, scope), self.visit(node.right, scope)
         op = node.op
         if isinstance(left, _Known) and isinstance(right, _Known):
             result = _satisfies(left.value, op, right.value)
@@ -595,8 +596,8 @@ class _Analysis:
                 return _Known(False)
         return _BOOL
 
-    def _BoolOp(self, node: BoolOp, scope):
-        truths = [_truth(self.value(item, scope)) for item in node.items]
+    def visit_BoolOp(self, node: BoolOp, scope):
+        truths = [_truth(self.visit(item, scope)) for item in node.items]
         decisive = node.op == "or"  # the value that settles an `or` (True) or an `and` (False)
         if decisive in truths:
             return _Known(decisive)
@@ -604,21 +605,21 @@ class _Analysis:
             return _Known(not decisive)
         return _BOOL
 
-    def _Cond(self, node: Cond, scope: _Scope):
-        truth = _truth(self.value(node.test, scope))
+    def visit_Cond(self, node: Cond, scope: _Scope):
+        truth = _truth(self.visit(node.test, scope))
         if truth is True:
-            return self.value(node.then, scope)
+            return self.visit(node.then, scope)
         if truth is False or self.never(node.test, scope) is not None:
-            return self.value(node.other, scope)
+            return self.visit(node.other, scope)
         parts = _and_parts(node.test)
         then_scope = self._narrow(scope, parts, negate=False)
         if then_scope is None:  # the test pins a name outside its range
-            return self.value(node.other, scope)
+            return self.visit(node.other, scope)
         # when no number fails the test, `b` is still reached by a null: keep it, unnarrowed
         other_scope = (self._narrow(scope, parts, negate=True) if len(parts) == 1 else None) or scope
         facts = tuple(p for p in parts if isinstance(p, Compare))
-        then = self.value(node.then, replace(then_scope, facts=then_scope.facts + facts))
-        return _join(then, self.value(node.other, other_scope))
+        then = self.visit(node.then, replace(then_scope, facts=then_scope.facts + facts))
+        return _join(then, self.visit(node.other, other_scope))
 
     def _narrow(self, scope: _Scope, parts: list[Node], negate: bool) -> _Scope | None:
         """The scope of a branch of `a if test else b`: names compared with a number in the
@@ -634,8 +635,8 @@ class _Analysis:
             for subject, other, side_op in ((part.left, part.right, op), (part.right, part.left, FLIP[op])):
                 if not isinstance(subject, Name):
                     continue
-                current = self.value(subject, replace(scope, locals=narrowed))
-                limit = self.value(other, scope)
+                current = self.visit(subject, replace(scope, locals=narrowed))
+                limit = self.visit(other, scope)
                 if not (isinstance(current, Interval) and isinstance(limit, _Known) and _is_number(limit.value)):
                     continue
                 c = limit.value
@@ -646,19 +647,19 @@ class _Analysis:
                 narrowed[subject.id] = found
         return replace(scope, locals=narrowed)
 
-    def _ListLit(self, node: ListLit, scope):
-        items = [self.value(item, scope) for item in node.items]
+    def visit_ListLit(self, node: ListLit, scope):
+        items = [self.visit(item, scope) for item in node.items]
         if all(isinstance(item, _Known) for item in items):
             return _Known([item.value for item in items])
         return _Unknown("list")
 
     # ------------------------------------------------------------ calls
-    def _Call(self, node: Call, scope: _Scope):
+    def visit_Call(self, node: Call, scope: _Scope):
         func, args = node.func, node.args
         if func in ("count", "sum", "first", "last", "exists", "mean") or (
                 func in ("min", "max") and len(args) == 1):
             return self._aggregate(func, args[0], scope)
-        values = [self.value(arg, scope) for arg in args]
+        values = [self.visit(arg, scope) for arg in args]
         method = getattr(self, "_call_" + func, None)
         if method is not None:
             return method(node, values, scope)
@@ -783,9 +784,9 @@ class _Analysis:
         when the source is a list known now, else (None, value of any element)."""
         gen = arg if isinstance(arg, Gen) else Gen("\x00item", arg, None, Name("\x00item"))
         if isinstance(gen.source, ListLit):
-            sources = [self.value(item, scope) for item in gen.source.items]
+            sources = [self.visit(item, scope) for item in gen.source.items]
         else:
-            source = self.value(gen.source, scope)
+            source = self.visit(gen.source, scope)
             sources = ([_Known(item) for item in source.value]
                        if isinstance(source, _Known) and isinstance(source.value, list) else None)
             if sources is None:
@@ -798,25 +799,25 @@ class _Analysis:
                 inner = scope.bind(gen.var, element)
                 if gen.cond is not None and self._is_false(gen.cond, inner):
                     return [], None
-                return None, self.value(gen.elt, inner)
+                return None, self.visit(gen.elt, inner)
         items = []
         for item in sources:
             inner = scope.bind(gen.var, item)
             certain = True
             if gen.cond is not None:
-                truth = _truth(self.value(gen.cond, inner))
+                truth = _truth(self.visit(gen.cond, inner))
                 if truth is False or (truth is None and self._is_false(gen.cond, inner)):
                     continue
                 certain = truth is True
-            items.append((certain, self.value(gen.elt, inner)))
+            items.append((certain, self.visit(gen.elt, inner)))
         return items, None
 
     def _is_false(self, cond: Node, scope: _Scope) -> bool:
-        return _truth(self.value(cond, scope)) is False or self.never(cond, scope) is not None
+        return _truth(self.visit(cond, scope)) is False or self.never(cond, scope) is not None
 
     def _aggregate(self, func: str, arg: Node, scope: _Scope):
         if func in ("min", "max") and not isinstance(arg, Gen):
-            value = self.value(arg, scope)
+            value = self.visit(arg, scope)
             if _kind(value) == "number" or (isinstance(value, _Known) and value.value is None):
                 return value  # min(x) of one number is x
         items, element = self._items(arg, scope)
@@ -878,7 +879,7 @@ class _Analysis:
                 inner = self.never(gen.cond, scope.bind(gen.var, _ANY))
                 if inner:
                     return f"{source_text(part)} is always false: {inner}"
-        value = self.value(part, scope)
+        value = self.visit(part, scope)
         if isinstance(value, _Known) and not V.truthy(value.value):
             return f"{source_text(part)} is always false{self._detail(part, scope)}"
         return None
@@ -890,7 +891,7 @@ class _Analysis:
         for side in (part.left, part.right):
             if isinstance(side, Const):
                 continue
-            value = self.value(side, scope)
+            value = self.visit(side, scope)
             if isinstance(value, _Known):
                 shown.append(f"{source_text(side)} is {_literal(value.value)}")
             elif _to_num(value) is not None:
@@ -904,7 +905,7 @@ class _Analysis:
         if isinstance(node, Attr):
             if isinstance(node.obj, Name) and node.obj.id in ("case", "handler") and node.obj.id not in scope.locals:
                 return f"{node.obj.id}.{node.name}"
-            obj = self.value(node.obj, scope)
+            obj = self.visit(node.obj, scope)
             return node.name if isinstance(obj, _Unknown) and obj.kind == "any" else None
         return None
 
@@ -917,7 +918,7 @@ class _Analysis:
             if key is None or key not in self.env.enums:
                 continue
             allowed = self.env.enums[key]
-            value = self.value(other, scope)
+            value = self.visit(other, scope)
             if not isinstance(value, _Known):
                 continue
             wanted = [value.value] if part.op == "==" else value.value
@@ -940,7 +941,7 @@ class _Analysis:
         for part in parts:
             if not isinstance(part, Compare):
                 continue
-            left, right = self.value(part.left, scope), self.value(part.right, scope)
+            left, right = self.visit(part.left, scope), self.visit(part.right, scope)
             if isinstance(right, _Known) and not isinstance(left, _Known):
                 subject, op, value = part.left, part.op, right.value
             elif isinstance(left, _Known) and not isinstance(right, _Known) and part.op in FLIP:
@@ -1009,49 +1010,69 @@ def _number_text(value) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
+def _precedence(node: Node) -> int:
+    if isinstance(node, Cond):
+        return 0
+    if isinstance(node, BoolOp):
+        return PRECEDENCE[node.op]
+    if isinstance(node, Compare):
+        return PRECEDENCE["compare"]
+    if isinstance(node, Arith):
+        return PRECEDENCE[node.op]
+    if isinstance(node, Unary):
+        return PRECEDENCE["not" if node.op == "not" else "neg"]
+    return 9
+
+
+class _Writer(NodeVisitor):
+    """An expression written back as rule text, with the parentheses its precedence needs."""
+
+    def wrap(self, node: Node, least: int) -> str:
+        text = self.visit(node)
+        return f"({text})" if _precedence(node) < least else text
+
+    def visit_Const(self, node: Const) -> str:
+        return _literal(node.value)
+
+    def visit_Name(self, node: Name) -> str:
+        return node.id
+
+    def visit_Attr(self, node: Attr) -> str:
+        return f"{self.wrap(node.obj, 9)}.{node.name}"
+
+    def visit_Index(self, node: Index) -> str:
+        return f"{self.wrap(node.obj, 9)}[{self.visit(node.key)}]"
+
+    def visit_Unary(self, node: Unary) -> str:
+        return f"not {self.wrap(node.operand, 3)}" if node.op == "not" else f"{node.op}{self.wrap(node.operand, 7)}"
+
+    def visit_Arith(self, node: Arith) -> str:
+        p = _precedence(node)
+        return f"{self.wrap(node.left, p)} {node.op} {self.wrap(node.right, p + 1)}"
+
+    def visit_Compare(self, node: Compare) -> str:
+        return f"{self.wrap(node.left, 5)} {node.op} {self.wrap(node.right, 5)}"
+
+    def visit_BoolOp(self, node: BoolOp) -> str:
+        return f" {node.op} ".join(self.wrap(item, _precedence(node) + 1) for item in node.items)
+
+    def visit_Cond(self, node: Cond) -> str:
+        return f"{self.wrap(node.then, 1)} if {self.wrap(node.test, 1)} else {self.visit(node.other)}"
+
+    def visit_ListLit(self, node: ListLit) -> str:
+        return "[" + ", ".join(self.visit(item) for item in node.items) + "]"
+
+    def visit_Gen(self, node: Gen) -> str:
+        text = f"{self.wrap(node.elt, 1)} for {node.var} in {self.wrap(node.source, 1)}"
+        return text + (f" if {self.wrap(node.cond, 1)}" if node.cond is not None else "")
+
+    def visit_Call(self, node: Call) -> str:
+        return f"{node.func}({', '.join(self.visit(arg) for arg in node.args)})"
+
+    def generic_visit(self, node: Node) -> str:
+        return type(node).__name__
+
+
 def source_text(node: Node) -> str:
     """The expression written back as rule text (for messages)."""
-    def prec(n: Node) -> int:
-        if isinstance(n, Cond):
-            return 0
-        if isinstance(n, BoolOp):
-            return PRECEDENCE[n.op]
-        if isinstance(n, Compare):
-            return PRECEDENCE["compare"]
-        if isinstance(n, Arith):
-            return PRECEDENCE[n.op]
-        if isinstance(n, Unary):
-            return PRECEDENCE["not" if n.op == "not" else "neg"]
-        return 9
-
-    def wrap(n: Node, least: int) -> str:
-        text = source_text(n)
-        return f"({text})" if prec(n) < least else text
-
-    if isinstance(node, Const):
-        return _literal(node.value)
-    if isinstance(node, Name):
-        return node.id
-    if isinstance(node, Attr):
-        return f"{wrap(node.obj, 9)}.{node.name}"
-    if isinstance(node, Index):
-        return f"{wrap(node.obj, 9)}[{source_text(node.key)}]"
-    if isinstance(node, Unary):
-        return f"not {wrap(node.operand, 3)}" if node.op == "not" else f"{node.op}{wrap(node.operand, 7)}"
-    if isinstance(node, Arith):
-        p = prec(node)
-        return f"{wrap(node.left, p)} {node.op} {wrap(node.right, p + 1)}"
-    if isinstance(node, Compare):
-        return f"{wrap(node.left, 5)} {node.op} {wrap(node.right, 5)}"
-    if isinstance(node, BoolOp):
-        return f" {node.op} ".join(wrap(item, prec(node) + 1) for item in node.items)
-    if isinstance(node, Cond):
-        return f"{wrap(node.then, 1)} if {wrap(node.test, 1)} else {source_text(node.other)}"
-    if isinstance(node, ListLit):
-        return "[" + ", ".join(source_text(item) for item in node.items) + "]"
-    if isinstance(node, Gen):
-        text = f"{wrap(node.elt, 1)} for {node.var} in {wrap(node.source, 1)}"
-        return text + (f" if {wrap(node.cond, 1)}" if node.cond is not None else "")
-    if isinstance(node, Call):
-        return f"{node.func}({', '.join(source_text(arg) for arg in node.args)})"
-    return type(node).__name__
+    return _Writer().visit(node)

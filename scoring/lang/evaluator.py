@@ -20,7 +20,9 @@ from scoring.domain.cases import Case, Event, Handler
 from scoring.domain.workdays import add_months as calendar_add_months
 
 from . import values as V
-from .syntax import AGGREGATES, Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
+from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
+from .syntax import AGGREGATES
+from .visitor import NodeVisitor
 
 Closure = Callable[[dict], Any]
 
@@ -68,7 +70,7 @@ class Scope:
         return sorted(set(self.names) | set(self.constants) | set(self.event_types))
 
 
-class ExpressionCompiler:
+class ExpressionCompiler(NodeVisitor):
     def __init__(self, calendar, department_fields: dict | None = None):
         self.calendar = calendar
         self.functions = _functions(calendar)
@@ -76,26 +78,23 @@ class ExpressionCompiler:
         self.params_used: set[str] = set()  # top-level params an expression read (for `rules validate`)
 
     def compile(self, node: Node, scope: Scope) -> Closure:
-        fn, _type = self._compile(node, scope)
+        fn, _type = self.visit(node, scope)
         return fn
 
     def compile_typed(self, node: Node, scope: Scope) -> tuple[Closure, str]:
-        return self._compile(node, scope)
+        return self.visit(node, scope)
 
-    # Each _compile_X returns (closure, static type); a Const result means "known now".
-    def _compile(self, node: Node, scope: Scope) -> tuple[Closure, str]:
-        method = getattr(self, "_compile_" + type(node).__name__)
-        return method(node, scope)
 
     def _const(self, value) -> tuple[Closure, str]:
         closure = lambda env, value=value: value  # noqa: E731
         closure.constant = value
         return closure, _static_kind(value)
 
-    def _compile_Const(self, node: Const, scope):
+    # Each visit_X returns (closure, static type); a closure with a `constant` is known now.
+    def visit_Const(self, node: Const, scope):
         return self._const(node.value)
 
-    def _compile_Name(self, node: Name, scope: Scope):
+    def visit_Name(self, node: Name, scope: Scope):
         name = node.id
         if name in scope.names:
             return (lambda env: env[name]), scope.names[name]
@@ -107,8 +106,8 @@ class ExpressionCompiler:
                 f"exists({name}) or a generator", node.col)
         raise ExprError(f'unknown name "{name}"{closest(name, scope.known())}', node.col)
 
-    def _compile_Attr(self, node: Attr, scope: Scope):
-        obj, obj_type = self._compile(node.obj, scope)
+    def visit_Attr(self, node: Attr, scope: Scope):
+        obj, obj_type = self.visit(node.obj, scope)
         name = node.name
         if hasattr(obj, "constant"):
             value = obj.constant
@@ -142,9 +141,9 @@ class ExpressionCompiler:
 
         return get_attr, result_type
 
-    def _compile_Index(self, node: Index, scope: Scope):
-        obj, _ = self._compile(node.obj, scope)
-        key, _ = self._compile(node.key, scope)
+    def visit_Index(self, node: Index, scope: Scope):
+        obj, _ = self.visit(node.obj, scope)
+        key, _ = self.visit(node.key, scope)
         described = _describe_const(node.obj)
 
         def get_item(env):
@@ -163,8 +162,8 @@ class ExpressionCompiler:
 
         return self._maybe_fold(get_item, [obj, key], "any", node)
 
-    def _compile_Unary(self, node: Unary, scope: Scope):
-        operand, operand_type = self._compile(node.operand, scope)
+    def visit_Unary(self, node: Unary, scope: Scope):
+        operand, operand_type = self.visit(node.operand, scope)
         if node.op == "not":
             fn = lambda env: not V.truthy(operand(env))  # noqa: E731
             return self._maybe_fold(fn, [operand], "bool", node)
@@ -173,9 +172,9 @@ class ExpressionCompiler:
             return self._maybe_fold(fn, [operand], "number", node)
         return operand, operand_type
 
-    def _compile_Arith(self, node: Arith, scope: Scope):
-        left, lt = self._compile(node.left, scope)
-        right, rt = self._compile(node.right, scope)
+    def visit_Arith(self, node: Arith, scope: Scope):
+        left, lt = self.visit(node.left, scope)
+        right, rt = self.visit(node.right, scope)
         op = node.op
         joins_text = op == "+" and "text" in (lt, rt)
         for side_type in (lt, rt):
@@ -188,39 +187,39 @@ class ExpressionCompiler:
         fn = lambda env: V.arith(op, left(env), right(env))  # noqa: E731
         return self._maybe_fold(fn, [left, right], result_type, node)
 
-    def _compile_Compare(self, node: Compare, scope: Scope):
-        left, lt = self._compile(node.left, scope)
-        right, rt = self._compile(node.right, scope)
+    def visit_Compare(self, node: Compare, scope: Scope):
+        left, lt = self.visit(node.left, scope)
+        right, rt = self.visit(node.right, scope)
         op = node.op
         if op not in ("in", "not in", "==", "!=") and "any" not in (lt, rt) and lt != rt:
             raise ExprError(f"cannot compare {lt} with {rt} using {op}", node.col)
         fn = lambda env: V.compare(op, left(env), right(env))  # noqa: E731
         return self._maybe_fold(fn, [left, right], "bool", node)
 
-    def _compile_BoolOp(self, node: BoolOp, scope: Scope):
-        items = [self._compile(item, scope)[0] for item in node.items]
+    def visit_BoolOp(self, node: BoolOp, scope: Scope):
+        items = [self.visit(item, scope)[0] for item in node.items]
         if node.op == "and":
             fn = lambda env: all(V.truthy(item(env)) for item in items)  # noqa: E731
         else:
             fn = lambda env: any(V.truthy(item(env)) for item in items)  # noqa: E731
         return self._maybe_fold(fn, items, "bool", node)
 
-    def _compile_Cond(self, node: Cond, scope: Scope):
-        test, _ = self._compile(node.test, scope)
-        then, then_type = self._compile(node.then, scope)
-        other, other_type = self._compile(node.other, scope)
+    def visit_Cond(self, node: Cond, scope: Scope):
+        test, _ = self.visit(node.test, scope)
+        then, then_type = self.visit(node.then, scope)
+        other, other_type = self.visit(node.other, scope)
         fn = lambda env: then(env) if V.truthy(test(env)) else other(env)  # noqa: E731
         return self._maybe_fold(fn, [test, then, other], then_type if then_type == other_type else "any", node)
 
-    def _compile_ListLit(self, node: ListLit, scope: Scope):
-        items = [self._compile(item, scope)[0] for item in node.items]
+    def visit_ListLit(self, node: ListLit, scope: Scope):
+        items = [self.visit(item, scope)[0] for item in node.items]
         fn = lambda env: [item(env) for item in items]  # noqa: E731
         return self._maybe_fold(fn, items, "list", node)
 
-    def _compile_Gen(self, node: Gen, scope: Scope):
+    def visit_Gen(self, node: Gen, scope: Scope):
         raise ExprError("a generator can only be the argument of an aggregate", node.col)
 
-    def _compile_Call(self, node: Call, scope: Scope):
+    def visit_Call(self, node: Call, scope: Scope):
         if node.func in AGGREGATES and len(node.args) == 1:
             return self._aggregate(node, scope)
         if node.func == "date":
@@ -235,7 +234,7 @@ class ExpressionCompiler:
             key = node.args[1]
             if not (isinstance(key, Const) and isinstance(key.value, str)):
                 raise ExprError('the field name of extra(x, "name") must be a literal text', node.col)
-        compiled = [self._compile(arg, scope) for arg in node.args]
+        compiled = [self.visit(arg, scope) for arg in node.args]
         args = [fn for fn, _ in compiled]
         impl, result_type = self.functions[node.func]
         if result_type == "same":
@@ -250,15 +249,15 @@ class ExpressionCompiler:
             if isinstance(arg, Name) and arg.id in scope.event_types and arg.id not in scope.names:
                 arg = Gen(arg.id, arg, None, Name(arg.id, col=arg.col), col=arg.col)
             elif node.func in ("min", "max"):
-                fn, arg_type = self._compile(arg, scope)
+                fn, arg_type = self.visit(arg, scope)
                 impl, _ = self.functions[node.func]
                 return self._maybe_fold(lambda env: impl(fn(env)), [fn], "any", node)
             else:
                 arg = Gen("\x00item", arg, None, Name("\x00item", col=arg.col), col=arg.col)
         source, item_type = self._source(arg.source, scope)
         inner = scope.with_names(**{arg.var: item_type})
-        cond = self._compile(arg.cond, inner)[0] if arg.cond is not None else None
-        elt, elt_type = self._compile(arg.elt, inner)
+        cond = self.visit(arg.cond, inner)[0] if arg.cond is not None else None
+        elt, elt_type = self.visit(arg.elt, inner)
         var = arg.var
         func = node.func
 
@@ -307,7 +306,7 @@ class ExpressionCompiler:
         if isinstance(node, Name) and node.id in scope.event_types and node.id not in scope.names:
             event_type = node.id
             return (lambda env: env[BY_TYPE].get(event_type, ())), "event"
-        fn, source_type = self._compile(node, scope)
+        fn, source_type = self.visit(node, scope)
         if source_type == "events":
             return fn, "event"
         if source_type not in ("list", "any"):
