@@ -6,8 +6,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from scoring.lang import values as V
-from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true, source_text
+from scoring.lang.bounds import BoundsEnv, bounds, case_enums, never_true, source_text
 from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
+from scoring.lang.interval import Interval, format_interval
 from scoring.lang.nodes import Attr, Call, ExprError, Name
 from scoring.lang.syntax import parse
 

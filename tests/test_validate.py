@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from scoring.checks.validate import validate
-from scoring.lang.bounds import format_interval
+from scoring.lang.interval import format_interval
 from tests.casekit import REFERENCE, ROOT
 from tests.clikit import scoring
 

@@ -29,7 +29,8 @@ from scoring.base.errors import InputError, Problem
 from scoring.base.tomlpos import key_lines
 from scoring.engine.compiler import compile_rulebook
 from scoring.lang import values as V
-from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true
+from scoring.lang.bounds import BoundsEnv, bounds, case_enums, never_true
+from scoring.lang.interval import Interval, format_interval
 from scoring.lang.nodes import Compare, ExprError, conjuncts
 from scoring.lang.operators import NEGATION
 from scoring.lang.syntax import parse

@@ -234,7 +234,7 @@ def rules_validate(files):
     reach against the full score, rules that can never fire, gaps in grade bands and tiers,
     weights, unused parameters. Exit 1 when any file has a finding."""
     from scoring.checks.validate import validate
-    from scoring.lang.bounds import format_interval
+    from scoring.lang.interval import format_interval
     failed = False
     for path in files:
         report = validate(path)

@@ -37,232 +37,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Collection, Mapping, Sequence
 
 from scoring.base.errors import closest
 
+from . import abstract as A
 from . import values as V
+from .interval import NON_NEGATIVE, UNBOUNDED, Interval, format_interval, is_number
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary
 from .operators import FLIP, GREATER, LESS, NEGATION, PRECEDENCE
 from .syntax import parse
 from .visitor import NodeVisitor
 
-__all__ = ["Interval", "BoundsEnv", "bounds", "never_true", "format_interval", "source_text", "case_enums"]
-
-_INF = float("inf")
-
-
-def _exact(value):
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise TypeError("an interval bound must be a number, not a bool")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, (Fraction, Decimal, float)):
-        return V.from_data(value)
-    raise TypeError(f"an interval bound must be a number, not {type(value).__name__}")
-
-
-def _is_number(value) -> bool:
-    return type(value) in (int, Fraction)
-
-
-@dataclass(frozen=True)
-class Interval:
-    """Exact closed bounds lo … hi of a number; None is an unbounded end (−∞ or +∞)."""
-
-    lo: int | Fraction | None = None
-    hi: int | Fraction | None = None
-
-    def __post_init__(self):
-        lo, hi = _exact(self.lo), _exact(self.hi)
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"empty interval: {lo} > {hi}")
-        object.__setattr__(self, "lo", lo)
-        object.__setattr__(self, "hi", hi)
-
-    @classmethod
-    def point(cls, value) -> "Interval":
-        return cls(value, value)
-
-    @property
-    def is_point(self) -> bool:
-        return self.lo is not None and self.lo == self.hi
-
-    @property
-    def is_bounded(self) -> bool:
-        return self.lo is not None and self.hi is not None
-
-    def contains(self, value) -> bool:
-        return (self.lo is None or self.lo <= value) and (self.hi is None or value <= self.hi)
-
-    __contains__ = contains
-
-    def hull(self, other) -> "Interval":
-        """The smallest interval holding both (a union, with the gap filled)."""
-        other = _coerce(other)
-        lo = None if self.lo is None or other.lo is None else min(self.lo, other.lo)
-        hi = None if self.hi is None or other.hi is None else max(self.hi, other.hi)
-        return Interval(lo, hi)
-
-    __or__ = hull
-
-    def intersect(self, other) -> "Interval | None":
-        """The common part, or None when there is none."""
-        other = _coerce(other)
-        lo = other.lo if self.lo is None else self.lo if other.lo is None else max(self.lo, other.lo)
-        hi = other.hi if self.hi is None else self.hi if other.hi is None else min(self.hi, other.hi)
-        if lo is not None and hi is not None and lo > hi:
-            return None
-        return Interval(lo, hi)
-
-    # arithmetic; a plain number on either side is a point interval
-    def __neg__(self) -> "Interval":
-        return Interval(None if self.hi is None else -self.hi, None if self.lo is None else -self.lo)
-
-    def __pos__(self) -> "Interval":
-        return self
-
-    def __add__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        if other is None:
-            return NotImplemented
-        lo = None if self.lo is None or other.lo is None else self.lo + other.lo
-        hi = None if self.hi is None or other.hi is None else self.hi + other.hi
-        return Interval(lo, hi)
-
-    __radd__ = __add__
-
-    def __sub__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        return NotImplemented if other is None else self + (-other)
-
-    def __rsub__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        return NotImplemented if other is None else other + (-self)
-
-    def __mul__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        if other is None:
-            return NotImplemented
-        ends = [_ext_mul(a, b) for a in self._ends() for b in other._ends()]
-        return Interval._from_ext(min(ends), max(ends))
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other) -> "Interval":
-        """Unbounded when the divisor may be 0 (except 0 / y, which is 0 when defined)."""
-        other = _coerce(other, None)
-        if other is None:
-            return NotImplemented
-        if other.contains(0):
-            return Interval(0, 0) if self == Interval(0, 0) else Interval()
-        return self * other._reciprocal()
-
-    def __rtruediv__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        return NotImplemented if other is None else other / self
-
-    def __abs__(self) -> "Interval":
-        return self.abs()
-
-    def abs(self) -> "Interval":
-        if self.lo is not None and self.lo >= 0:
-            return self
-        if self.hi is not None and self.hi <= 0:
-            return -self
-        high = None if self.lo is None or self.hi is None else max(-self.lo, self.hi)
-        return Interval(0, high)
-
-    def min(self, other) -> "Interval":
-        other = _coerce(other)
-        lo = None if self.lo is None or other.lo is None else min(self.lo, other.lo)
-        hi = other.hi if self.hi is None else self.hi if other.hi is None else min(self.hi, other.hi)
-        return Interval(lo, hi)
-
-    def max(self, other) -> "Interval":
-        other = _coerce(other)
-        lo = other.lo if self.lo is None else self.lo if other.lo is None else max(self.lo, other.lo)
-        hi = None if self.hi is None or other.hi is None else max(self.hi, other.hi)
-        return Interval(lo, hi)
-
-    def clamp(self, low, high) -> "Interval":
-        """clamp(x, low, high) = min(max(x, low), high), as the language defines it."""
-        return self.max(low).min(high)
-
-    def round(self, places: int = 0) -> "Interval":
-        """round(x, places), half away from zero: monotone, so the ends round exactly."""
-        def end(value):
-            return None if value is None else V.normal(Fraction(V.round_half_up(value, places)))
-        return Interval(end(self.lo), end(self.hi))
-
-    def widen(self, amount) -> "Interval":
-        return Interval(None if self.lo is None else self.lo - amount, None if self.hi is None else self.hi + amount)
-
-    def _ends(self):
-        return (-_INF if self.lo is None else self.lo, _INF if self.hi is None else self.hi)
-
-    @staticmethod
-    def _from_ext(lo, hi) -> "Interval":
-        return Interval(None if lo == -_INF else lo, None if hi == _INF else hi)
-
-    def _reciprocal(self) -> "Interval":
-        # only called when 0 is outside; an unbounded end maps to 0 (not reached, but a sound end)
-        def inv(value):
-            return 0 if value is None else V.normal(Fraction(1) / value)
-        return Interval(inv(self.hi), inv(self.lo))
-
-    def __str__(self) -> str:
-        return format_interval(self)
-
-
-def _ext_mul(a, b):
-    """a * b on the extended line, where an infinite end times 0 is 0 (the end is a limit)."""
-    if a == 0 or b == 0:
-        return 0
-    if a in (_INF, -_INF) or b in (_INF, -_INF):
-        return _INF if (a > 0) == (b > 0) else -_INF
-    return a * b
-
-
-_MISSING = object()
-
-
-def _coerce(value, default=_MISSING) -> Interval:
-    if isinstance(value, Interval):
-        return value
-    if _is_number(value) or isinstance(value, (Decimal, float)):
-        return Interval.point(value)
-    if default is not _MISSING:
-        return default
-    raise TypeError(f"not a number or an interval: {value!r}")
-
-
-UNBOUNDED = Interval()
-NON_NEGATIVE = Interval(0, None)
-
-
-def format_interval(interval: Interval | None, places: int = 4) -> str:
-    """"0 … 20", "−∞ … 0", "2.5"; "—" when there is no interval (not a number, unknown).
-
-    Numbers print exactly when they fit in `places` decimals, else rounded with "≈".
-    """
-    if interval is None:
-        return "—"
-
-    def number(value, infinity: str) -> str:
-        if value is None:
-            return infinity
-        text = V.format_number(value, places)
-        exact = Fraction(V.round_half_up(value, places)) == value
-        return ("" if exact else "≈") + text.replace("-", "\u2212")
-
-    if interval.is_point:
-        return number(interval.lo, "")
-    return f"{number(interval.lo, '−∞')} … {number(interval.hi, '+∞')}"
+__all__ = ["BoundsEnv", "bounds", "never_true", "source_text", "case_enums"]
 
 
 def case_enums() -> dict[str, tuple[str, ...]]:
@@ -324,9 +112,9 @@ def bounds(node: Node | str, env: BoundsEnv | Mapping | None = None) -> Interval
     node = parse(node) if isinstance(node, str) else node
     analysis = _Analysis(_as_env(env))
     found = analysis.visit(node, analysis.root)
-    if isinstance(found, _Unknown) and found.kind != "number":
+    if isinstance(found, A.Unknown) and found.kind != "number":
         return None
-    return _to_num(found)
+    return A.to_number(found)
 
 
 def never_true(node: Node | str, env: BoundsEnv | Mapping | None = None) -> str | None:
@@ -336,118 +124,16 @@ def never_true(node: Node | str, env: BoundsEnv | Mapping | None = None) -> str 
     return analysis.never(node, analysis.root)
 
 
-# ---------------------------------------------------------------- abstract values
-#
-# The analysis maps each sub-expression to one of: an Interval (a number in those bounds),
-# _Known (a value known now), _OneOf (one of a few values known now: a map's values looked
-# up with a run-time key, the rows of a tier table) or _Unknown (only the kind is known).
-
-@dataclass(frozen=True)
-class _Known:
-    value: Any
-
-
-@dataclass(frozen=True)
-class _OneOf:
-    values: tuple
-
-
-@dataclass(frozen=True)
-class _Unknown:
-    # number, text, date, bool, list, any (a name or field: a record or a value), opaque
-    # (a value read with extra(): its fields are unknown too)
-    kind: str
-    element: Interval | None = None  # a list of numbers known to lie in these bounds
-
-
-_ANY = _Unknown("any")
-_BOOL = _Unknown("bool")
-_TEXT = _Unknown("text")
-_DATE = _Unknown("date")
-
 # fields of records (events, the case, a handler) whose value is not known before a case
-_FIELDS = {"days": NON_NEGATIVE, "date": _DATE, "key": _BOOL, "waived_f2f": _BOOL,
-           **{name: _TEXT for name in ("id", "type", "department", "mode", "outcome", "rating", "kind", "title",
+_FIELDS = {"days": NON_NEGATIVE, "date": A.DATE, "key": A.BOOL, "waived_f2f": A.BOOL,
+           **{name: A.TEXT for name in ("id", "type", "department", "mode", "outcome", "rating", "kind", "title",
                                        "proposer", "role")}}
-
-
-def _one_of(values: list):
-    if not values:
-        return _ANY
-    first = values[0]
-    if all(V.kind(v) == V.kind(first) and v == first for v in values):
-        return _Known(first)
-    return _OneOf(tuple(values))
-
-
-def _kind(value) -> str:
-    if isinstance(value, Interval):
-        return "number"
-    if isinstance(value, _Known):
-        return V.kind(value.value)
-    if isinstance(value, _OneOf):
-        kinds = {V.kind(v) for v in value.values}
-        return kinds.pop() if len(kinds) == 1 else "any"
-    return "any" if value.kind == "opaque" else value.kind
-
-
-def _to_num(value) -> Interval | None:
-    """The bounds of a value used as a number; None when it is certainly not a number."""
-    if isinstance(value, Interval):
-        return value
-    if isinstance(value, _Known):
-        return Interval.point(value.value) if _is_number(value.value) else None
-    if isinstance(value, _OneOf):
-        numbers = [v for v in value.values if _is_number(v)]
-        return Interval(min(numbers), max(numbers)) if numbers else None
-    return UNBOUNDED if value.kind in ("number", "any", "opaque") else None
-
-
-def _num_or_unbounded(value) -> Interval:
-    found = _to_num(value)
-    return UNBOUNDED if found is None else found
-
-
-def _constants(value) -> list | None:
-    if isinstance(value, _Known):
-        return [value.value]
-    if isinstance(value, _OneOf):
-        return list(value.values)
-    return None
-
-
-def _join(a, b):
-    """A value that is either a or b (null is left out: the bounds are of numbers)."""
-    if isinstance(a, _Known) and a.value is None:
-        return b
-    if isinstance(b, _Known) and b.value is None:
-        return a
-    ca, cb = _constants(a), _constants(b)
-    if ca is not None and cb is not None:
-        return _one_of(ca + cb)
-    ka, kb = _kind(a), _kind(b)
-    if "number" in (ka, kb):
-        x, y = _to_num(a), _to_num(b)
-        # a branch that is certainly not a number adds nothing to the bounds of numbers
-        return x if y is None else y if x is None else x.hull(y)
-    return _Unknown(ka) if ka == kb else _ANY
-
-
-def _truth(value) -> bool | None:
-    return V.truthy(value.value) if isinstance(value, _Known) else None
 
 
 def _and_parts(node: Node) -> list[Node]:
     if isinstance(node, BoolOp) and node.op == "and":
         return [part for item in node.items for part in _and_parts(item)]
     return [node]
-
-
-def _satisfies(left, op: str, right) -> bool | None:
-    try:
-        return V.compare(op, left, right)
-    except V.EvalError:
-        return None
 
 
 def _never_compares(op: str, a: Interval, b: Interval) -> bool:
@@ -490,11 +176,11 @@ class _Analysis(NodeVisitor):
         self.root = _Scope({}, tuple(f for f in env.facts if isinstance(f, Compare)))
 
     def generic_visit(self, node: Node, scope: _Scope):
-        return _ANY
+        return A.ANY
 
     # ------------------------------------------------------------ nodes
     def visit_Const(self, node: Const, scope):
-        return _Known(node.value)
+        return A.Known(node.value)
 
     def visit_Name(self, node: Name, scope: _Scope):
         name = node.id
@@ -503,13 +189,13 @@ class _Analysis(NodeVisitor):
         if name in self.env.ranges:
             return self.env.ranges[name]
         if name in self.env.constants:
-            return _Known(self.env.constants[name])
+            return A.Known(self.env.constants[name])
         if name in self.env.lets and name not in scope.expanding:
             # a let sees lets and constants only, so only facts about those hold inside it
             visible = set(self.env.lets) | set(self.env.constants)
             facts = tuple(f for f in scope.facts if f.free_names() <= visible)
             return self.visit(self.env.lets[name], _Scope({}, facts, scope.expanding | {name}))
-        return _ANY
+        return A.ANY
 
     def visit_Attr(self, node: Attr, scope):
         if isinstance(node.obj, Name) and node.obj.id not in scope.locals:
@@ -517,22 +203,22 @@ class _Analysis(NodeVisitor):
             if key in self.env.ranges:
                 return self.env.ranges[key]
             if key in self.env.lists:
-                return _Unknown("list", self.env.lists[key])
+                return A.Unknown("list", self.env.lists[key])
         return self._field(self.visit(node.obj, scope), node.name)
 
     def _field(self, obj, name: str):
-        found = _constants(obj)
+        found = A.constants(obj)
         if found is not None:
-            return _one_of([v[name] for v in found if isinstance(v, dict) and name in v])
-        if isinstance(obj, _Unknown) and obj.kind == "any":
-            return _FIELDS.get(name, _ANY)
-        return _Unknown("opaque") if isinstance(obj, _Unknown) and obj.kind == "opaque" else _ANY
+            return A.one_of([v[name] for v in found if isinstance(v, dict) and name in v])
+        if isinstance(obj, A.Unknown) and obj.kind == "any":
+            return _FIELDS.get(name, A.ANY)
+        return A.Unknown("opaque") if isinstance(obj, A.Unknown) and obj.kind == "opaque" else A.ANY
 
     def visit_Index(self, node: Index, scope):
-        containers = _constants(self.visit(node.obj, scope))
+        containers = A.constants(self.visit(node.obj, scope))
         if containers is None:
-            return _ANY
-        keys = _constants(self.visit(node.key, scope))  # None: any key
+            return A.ANY
+        keys = A.constants(self.visit(node.key, scope))  # None: any key
         found = []
         for container in containers:
             if isinstance(container, dict):
@@ -541,72 +227,56 @@ class _Analysis(NodeVisitor):
             elif isinstance(container, list):
                 found += container if keys is None else [container[k] for k in keys
                                                          if type(k) is int and -len(container) <= k < len(container)]
-        return _one_of(found)
+        return A.one_of(found)
 
     def visit_Unary(self, node: Unary, scope):
         operand = self.visit(node.operand, scope)
         if node.op == "not":
-            truth = _truth(operand)
-            return _BOOL if truth is None else _Known(not truth)
+            truth = A.truth(operand)
+            return A.BOOL if truth is None else A.Known(not truth)
         if node.op == "+":
             return operand
-        if isinstance(operand, _Known):
+        if isinstance(operand, A.Known):
             try:
-                return _Known(V.negate(operand.value))
+                return A.Known(V.negate(operand.value))
             except V.EvalError:
-                return _ANY
-        number = _to_num(operand)
-        return _ANY if number is None else -number
+                return A.ANY
+        number = A.to_number(operand)
+        return A.ANY if number is None else -number
 
     def visit_Arith(self, node: Arith, scope):
-        return self._arith(node.op, self.visit(node.left, scope), self.visit(node.right, scope))
-
-    def _arith(self, op: str, a, b):
-        if isinstance(a, _Known) and isinstance(b, _Known):
-            try:
-                return _Known(V.arith(op, a.value, b.value))
-            except V.EvalError:
-                return _ANY
-        ka, kb = _kind(a), _kind(b)
-        if op == "+" and "text" in (ka, kb):
-            return _TEXT
-        if "date" in (ka, kb):
-            if op == "-" and ka == kb == "date":
-                return UNBOUNDED
-            return _DATE
-        x, y = _num_or_unbounded(a), _num_or_unbounded(b)
-        return {"+": x.__add__, "-": x.__sub__, "*": x.__mul__, "/": x.__truediv__}[op](y)
+        return A.arith(node.op, self.visit(node.left, scope), self.visit(node.right, scope))
 
     def visit_Compare(self, node: Compare, scope):
         left, right = self.visit(node.left, scope), self.visit(node.right, scope)
         op = node.op
-        if isinstance(left, _Known) and isinstance(right, _Known):
-            result = _satisfies(left.value, op, right.value)
-            return _BOOL if result is None else _Known(result)
+        if isinstance(left, A.Known) and isinstance(right, A.Known):
+            result = A.satisfies(left.value, op, right.value)
+            return A.BOOL if result is None else A.Known(result)
         if op in FLIP:
-            a, b = _to_num(left), _to_num(right)
+            a, b = A.to_number(left), A.to_number(right)
             if a is not None and b is not None and _never_compares(op, a, b):
-                return _Known(False)
+                return A.Known(False)
         if op in ("==", "in"):
-            lefts, rights = _constants(left), _constants(right)
-            if lefts is not None and rights is not None and all(_satisfies(x, op, y) is False
+            lefts, rights = A.constants(left), A.constants(right)
+            if lefts is not None and rights is not None and all(A.satisfies(x, op, y) is False
                                                                 for x in lefts for y in rights):
-                return _Known(False)
-            if op == "in" and isinstance(right, _Known) and right.value in ([], {}):
-                return _Known(False)
-        return _BOOL
+                return A.Known(False)
+            if op == "in" and isinstance(right, A.Known) and right.value in ([], {}):
+                return A.Known(False)
+        return A.BOOL
 
     def visit_BoolOp(self, node: BoolOp, scope):
-        truths = [_truth(self.visit(item, scope)) for item in node.items]
+        truths = [A.truth(self.visit(item, scope)) for item in node.items]
         decisive = node.op == "or"  # the value that settles an `or` (True) or an `and` (False)
         if decisive in truths:
-            return _Known(decisive)
+            return A.Known(decisive)
         if all(t is not None for t in truths):
-            return _Known(not decisive)
-        return _BOOL
+            return A.Known(not decisive)
+        return A.BOOL
 
     def visit_Cond(self, node: Cond, scope: _Scope):
-        truth = _truth(self.visit(node.test, scope))
+        truth = A.truth(self.visit(node.test, scope))
         if truth is True:
             return self.visit(node.then, scope)
         if truth is False or self.never(node.test, scope) is not None:
@@ -619,7 +289,7 @@ class _Analysis(NodeVisitor):
         other_scope = (self._narrow(scope, parts, negate=True) if len(parts) == 1 else None) or scope
         facts = tuple(p for p in parts if isinstance(p, Compare))
         then = self.visit(node.then, replace(then_scope, facts=then_scope.facts + facts))
-        return _join(then, self.visit(node.other, other_scope))
+        return A.join(then, self.visit(node.other, other_scope))
 
     def _narrow(self, scope: _Scope, parts: list[Node], negate: bool) -> _Scope | None:
         """The scope of a branch of `a if test else b`: names compared with a number in the
@@ -637,7 +307,7 @@ class _Analysis(NodeVisitor):
                     continue
                 current = self.visit(subject, replace(scope, locals=narrowed))
                 limit = self.visit(other, scope)
-                if not (isinstance(current, Interval) and isinstance(limit, _Known) and _is_number(limit.value)):
+                if not (isinstance(current, Interval) and isinstance(limit, A.Known) and is_number(limit.value)):
                     continue
                 c = limit.value
                 found = current.intersect(Interval(c, c) if side_op == "==" else
@@ -649,9 +319,9 @@ class _Analysis(NodeVisitor):
 
     def visit_ListLit(self, node: ListLit, scope):
         items = [self.visit(item, scope) for item in node.items]
-        if all(isinstance(item, _Known) for item in items):
-            return _Known([item.value for item in items])
-        return _Unknown("list")
+        if all(isinstance(item, A.Known) for item in items):
+            return A.Known([item.value for item in items])
+        return A.Unknown("list")
 
     # ------------------------------------------------------------ calls
     def visit_Call(self, node: Call, scope: _Scope):
@@ -663,25 +333,25 @@ class _Analysis(NodeVisitor):
         method = getattr(self, "_call_" + func, None)
         if method is not None:
             return method(node, values, scope)
-        return {"next_workday": _DATE, "add_workdays": _DATE, "add_months": _DATE, "is_workday": _BOOL,
-                "present": _BOOL, "percent": _TEXT, "extra": _Unknown("opaque")}.get(func, _ANY)
+        return {"next_workday": A.DATE, "add_workdays": A.DATE, "add_months": A.DATE, "is_workday": A.BOOL,
+                "present": A.BOOL, "percent": A.TEXT, "extra": A.Unknown("opaque")}.get(func, A.ANY)
 
     def _numbers(self, values) -> list[Interval] | None:
-        found = [_to_num(v) for v in values]
+        found = [A.to_number(v) for v in values]
         return None if any(v is None for v in found) else found
 
     @staticmethod
     def _folded(result: Interval, values):
         """A point computed from values all known now is itself known now."""
-        if result.is_point and all(isinstance(v, _Known) for v in values):
-            return _Known(result.lo)
+        if result.is_point and all(isinstance(v, A.Known) for v in values):
+            return A.Known(result.lo)
         return result
 
     def _extreme(self, func: str, values):
         numbers = self._numbers(values)
         if numbers is None:
-            kinds = {_kind(v) for v in values}
-            return _Unknown(kinds.pop()) if len(kinds) == 1 else _ANY
+            kinds = {A.kind_of(v) for v in values}
+            return A.Unknown(kinds.pop()) if len(kinds) == 1 else A.ANY
         result = numbers[0]
         for number in numbers[1:]:
             result = result.min(number) if func == "min" else result.max(number)
@@ -694,21 +364,21 @@ class _Analysis(NodeVisitor):
         return self._extreme("max", values)
 
     def _call_abs(self, node, values, scope):
-        number = _to_num(values[0])
-        return _ANY if number is None else self._folded(number.abs(), values)
+        number = A.to_number(values[0])
+        return A.ANY if number is None else self._folded(number.abs(), values)
 
     def _call_clamp(self, node, values, scope):
         numbers = self._numbers(values)
-        return _ANY if numbers is None else self._folded(numbers[0].clamp(numbers[1], numbers[2]), values)
+        return A.ANY if numbers is None else self._folded(numbers[0].clamp(numbers[1], numbers[2]), values)
 
     def _call_round(self, node, values, scope):
-        number = _to_num(values[0])
+        number = A.to_number(values[0])
         if number is None:
-            return _ANY
-        places = values[1] if len(values) > 1 else _Known(0)
-        if isinstance(places, _Known) and type(places.value) is int and places.value >= 0:
+            return A.ANY
+        places = values[1] if len(values) > 1 else A.Known(0)
+        if isinstance(places, A.Known) and type(places.value) is int and places.value >= 0:
             return self._folded(number.round(places.value), values)
-        fewest = _to_num(places)
+        fewest = A.to_number(places)
         if fewest is None or fewest.lo is None:
             return UNBOUNDED
         # rounding to p places moves a number by at most half a unit of the p-th place
@@ -717,33 +387,33 @@ class _Analysis(NodeVisitor):
     def _call_len(self, node, values, scope):
         arg = node.args[0]
         if isinstance(arg, ListLit):
-            return _Known(len(arg.items))
-        if isinstance(values[0], _Known):
+            return A.Known(len(arg.items))
+        if isinstance(values[0], A.Known):
             value = values[0].value
             if value is None:
-                return _Known(0)
+                return A.Known(0)
             if isinstance(value, (list, str, dict)):
-                return _Known(len(value))
+                return A.Known(len(value))
         return NON_NEGATIVE
 
     def _call_coalesce(self, node, values, scope):
-        result = _Known(None)
+        result = A.Known(None)
         for value in values:
-            result = _join(result, value)
+            result = A.join(result, value)
         return result
 
     def _call_date(self, node, values, scope):
-        if isinstance(values[0], _Known) and isinstance(values[0].value, str):
+        if isinstance(values[0], A.Known) and isinstance(values[0].value, str):
             try:
-                return _Known(dt.date.fromisoformat(values[0].value))
+                return A.Known(dt.date.fromisoformat(values[0].value))
             except ValueError:
                 pass
-        return _DATE
+        return A.DATE
 
     def _call_add_days(self, node, values, scope):
-        if all(isinstance(v, _Known) for v in values) and type(values[1].value) is int:
-            return self._arith("+", *values)
-        return _DATE
+        if all(isinstance(v, A.Known) for v in values) and type(values[1].value) is int:
+            return A.arith("+", *values)
+        return A.DATE
 
     def _call_days_between(self, node, values, scope):
         return self._between(node, values, scope, workdays=False)
@@ -753,10 +423,10 @@ class _Analysis(NodeVisitor):
 
     def _between(self, node: Call, values, scope: _Scope, workdays: bool):
         a, b = node.args
-        if all(isinstance(v, _Known) and isinstance(v.value, dt.date) for v in values):
+        if all(isinstance(v, A.Known) and isinstance(v.value, dt.date) for v in values):
             days = (values[1].value - values[0].value).days
             # working days have the sign of the calendar days, and are no more of them
-            return Interval(min(0, days), max(0, days)) if workdays else _Known(days)
+            return Interval(min(0, days), max(0, days)) if workdays else A.Known(days)
         if a == b:
             return Interval(0, 0)
         for fact in scope.facts:
@@ -770,13 +440,13 @@ class _Analysis(NodeVisitor):
 
     def _call_tier(self, node, values, scope):
         """tier(x, table) is one row of the table: any of them, as far as bounds go."""
-        tables = _constants(values[1]) if len(values) > 1 else None
+        tables = A.constants(values[1]) if len(values) > 1 else None
         if tables is None:
-            return _ANY
+            return A.ANY
         rows = []
         for table in tables:
             rows += table if isinstance(table, list) else list(table.values()) if isinstance(table, dict) else []
-        return _one_of(rows)
+        return A.one_of(rows)
 
     # ------------------------------------------------------------ aggregates
     def _items(self, arg: Node, scope: _Scope):
@@ -787,15 +457,15 @@ class _Analysis(NodeVisitor):
             sources = [self.visit(item, scope) for item in gen.source.items]
         else:
             source = self.visit(gen.source, scope)
-            sources = ([_Known(item) for item in source.value]
-                       if isinstance(source, _Known) and isinstance(source.value, list) else None)
+            sources = ([A.Known(item) for item in source.value]
+                       if isinstance(source, A.Known) and isinstance(source.value, list) else None)
             if sources is None:
-                if isinstance(source, _Unknown) and source.element is not None:
+                if isinstance(source, A.Unknown) and source.element is not None:
                     element = source.element
                 else:
-                    lists = _constants(source)
+                    lists = A.constants(source)
                     rows = [row for value in lists or () if isinstance(value, list) for row in value]
-                    element = _one_of(rows) if lists and rows else _ANY
+                    element = A.one_of(rows) if lists and rows else A.ANY
                 inner = scope.bind(gen.var, element)
                 if gen.cond is not None and self._is_false(gen.cond, inner):
                     return [], None
@@ -805,7 +475,7 @@ class _Analysis(NodeVisitor):
             inner = scope.bind(gen.var, item)
             certain = True
             if gen.cond is not None:
-                truth = _truth(self.visit(gen.cond, inner))
+                truth = A.truth(self.visit(gen.cond, inner))
                 if truth is False or (truth is None and self._is_false(gen.cond, inner)):
                     continue
                 certain = truth is True
@@ -813,46 +483,46 @@ class _Analysis(NodeVisitor):
         return items, None
 
     def _is_false(self, cond: Node, scope: _Scope) -> bool:
-        return _truth(self.visit(cond, scope)) is False or self.never(cond, scope) is not None
+        return A.truth(self.visit(cond, scope)) is False or self.never(cond, scope) is not None
 
     def _aggregate(self, func: str, arg: Node, scope: _Scope):
         if func in ("min", "max") and not isinstance(arg, Gen):
             value = self.visit(arg, scope)
-            if _kind(value) == "number" or (isinstance(value, _Known) and value.value is None):
+            if A.kind_of(value) == "number" or (isinstance(value, A.Known) and value.value is None):
                 return value  # min(x) of one number is x
         items, element = self._items(arg, scope)
         if items is None:  # a source known only at run time (an event type): any number of items
             if func == "count":
                 return NON_NEGATIVE
             if func == "exists":
-                return _BOOL
+                return A.BOOL
             if func == "sum":
-                if _kind(element) in ("text", "date"):
-                    return _ANY
-                each = _num_or_unbounded(element)
+                if A.kind_of(element) in ("text", "date"):
+                    return A.ANY
+                each = A.number_or_unbounded(element)
                 return Interval(None if each.lo is None or each.lo < 0 else 0,
                                 None if each.hi is None or each.hi > 0 else 0)
             return element
         certain = sum(1 for sure, _ in items if sure)
         if func == "count":
-            return _Known(certain) if certain == len(items) else Interval(certain, len(items))
+            return A.Known(certain) if certain == len(items) else Interval(certain, len(items))
         if func == "exists":
-            return _Known(True) if certain else _Known(False) if not items else _BOOL
+            return A.Known(True) if certain else A.Known(False) if not items else A.BOOL
         if func == "sum":
-            total = _Known(0)
+            total = A.Known(0)
             for sure, value in items:
-                if isinstance(value, _Known) and value.value is None:
+                if isinstance(value, A.Known) and value.value is None:
                     continue
-                if _kind(value) in ("text", "date"):
-                    return _ANY
-                if not sure or not isinstance(value, (_Known, _OneOf)):
-                    value = _num_or_unbounded(value).hull(0)  # left out, or null (counts as 0)
-                total = self._arith("+", total, value)
+                if A.kind_of(value) in ("text", "date"):
+                    return A.ANY
+                if not sure or not isinstance(value, (A.Known, A.OneOf)):
+                    value = A.number_or_unbounded(value).hull(0)  # left out, or null (counts as 0)
+                total = A.arith("+", total, value)
             return total
         # first, last, min, max, mean: one of the elements, or between them
-        result = _Known(None)
+        result = A.Known(None)
         for _, value in items:
-            result = _join(result, value)
+            result = A.join(result, value)
         return result
     # ------------------------------------------------------------ conditions
 
@@ -876,11 +546,11 @@ class _Analysis(NodeVisitor):
         if isinstance(part, Call) and part.func == "exists" and isinstance(part.args[0], Gen):
             gen = part.args[0]
             if gen.cond is not None:
-                inner = self.never(gen.cond, scope.bind(gen.var, _ANY))
+                inner = self.never(gen.cond, scope.bind(gen.var, A.ANY))
                 if inner:
                     return f"{source_text(part)} is always false: {inner}"
         value = self.visit(part, scope)
-        if isinstance(value, _Known) and not V.truthy(value.value):
+        if isinstance(value, A.Known) and not V.truthy(value.value):
             return f"{source_text(part)} is always false{self._detail(part, scope)}"
         return None
 
@@ -892,10 +562,10 @@ class _Analysis(NodeVisitor):
             if isinstance(side, Const):
                 continue
             value = self.visit(side, scope)
-            if isinstance(value, _Known):
+            if isinstance(value, A.Known):
                 shown.append(f"{source_text(side)} is {_literal(value.value)}")
-            elif _to_num(value) is not None:
-                shown.append(f"{source_text(side)} is {format_interval(_to_num(value))}")
+            elif A.to_number(value) is not None:
+                shown.append(f"{source_text(side)} is {format_interval(A.to_number(value))}")
         return f" ({', '.join(shown)})" if shown else ""
 
     def _field_key(self, node: Node, scope: _Scope) -> str | None:
@@ -906,7 +576,7 @@ class _Analysis(NodeVisitor):
             if isinstance(node.obj, Name) and node.obj.id in ("case", "handler") and node.obj.id not in scope.locals:
                 return f"{node.obj.id}.{node.name}"
             obj = self.visit(node.obj, scope)
-            return node.name if isinstance(obj, _Unknown) and obj.kind == "any" else None
+            return node.name if isinstance(obj, A.Unknown) and obj.kind == "any" else None
         return None
 
     def _enum_reason(self, part: Compare, scope: _Scope) -> str | None:
@@ -919,12 +589,12 @@ class _Analysis(NodeVisitor):
                 continue
             allowed = self.env.enums[key]
             value = self.visit(other, scope)
-            if not isinstance(value, _Known):
+            if not isinstance(value, A.Known):
                 continue
             wanted = [value.value] if part.op == "==" else value.value
             if part.op == "in" and not isinstance(wanted, list):
                 continue
-            if any(_satisfies(w, "==", a) for w in wanted for a in allowed):
+            if any(A.satisfies(w, "==", a) for w in wanted for a in allowed):
                 continue
             listed = ", ".join(str(a) for a in allowed)
             if len(wanted) == 1:
@@ -942,9 +612,9 @@ class _Analysis(NodeVisitor):
             if not isinstance(part, Compare):
                 continue
             left, right = self.visit(part.left, scope), self.visit(part.right, scope)
-            if isinstance(right, _Known) and not isinstance(left, _Known):
+            if isinstance(right, A.Known) and not isinstance(left, A.Known):
                 subject, op, value = part.left, part.op, right.value
-            elif isinstance(left, _Known) and not isinstance(right, _Known) and part.op in FLIP:
+            elif isinstance(left, A.Known) and not isinstance(right, A.Known) and part.op in FLIP:
                 subject, op, value = part.right, FLIP[part.op], left.value
             else:
                 continue
@@ -962,7 +632,7 @@ class _Analysis(NodeVisitor):
                 ([value] if op == "==" else list(value) for op, value, _ in found if op in ("==", "in")), None)
             if candidates is None:
                 continue
-            if not any(all(_satisfies(c, op, value) is not False for op, value, _ in found) for c in candidates):
+            if not any(all(A.satisfies(c, op, value) is not False for op, value, _ in found) for c in candidates):
                 stated = " and ".join(source_text(part) for _, _, part in found)
                 if allowed is not None:
                     return (f"no value of {source_text(subject)} satisfies {stated} "
@@ -976,13 +646,13 @@ def _clash(first: tuple[str, Any], second: tuple[str, Any]) -> bool:
     for (op1, v1), (op2, v2) in ((first, second), (second, first)):
         if op1 in ("==", "in"):
             candidates = [v1] if op1 == "==" else v1
-            return all(_satisfies(c, op2, v2) is False for c in candidates)
+            return all(A.satisfies(c, op2, v2) is False for c in candidates)
     for (op1, v1), (op2, v2) in ((first, second), (second, first)):
         if op1 in GREATER and op2 in LESS:
-            above = _satisfies(v1, ">", v2)
+            above = A.satisfies(v1, ">", v2)
             if above:
                 return True
-            return above is False and _satisfies(v1, "==", v2) and (op1 == ">" or op2 == "<")
+            return above is False and A.satisfies(v1, "==", v2) and (op1 == ">" or op2 == "<")
     return False
 
 
@@ -993,7 +663,7 @@ def _literal(value) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
-    if _is_number(value):
+    if is_number(value):
         return _number_text(value)
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
