@@ -127,6 +127,25 @@ def test_runtime_errors_name_the_problem(source, message):
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("start, n, expected", [
+    ("2020-01-31", 1, "2020-02-29"),
+    ("2020-02-29", 12, "2021-02-28"),
+    ("2020-03-31", -1, "2020-02-29"),
+    ("2021-03-31", -1, "2021-02-28"),
+    ("2020-01-15", 0, "2020-01-15"),
+    ("2020-05-31", 1, "2020-06-30"),
+    ("2020-11-30", 3, "2021-02-28"),
+    ("2020-12-15", 1, "2021-01-15"),
+    ("2021-01-15", -1, "2020-12-15"),
+    ("2020-01-31", -13, "2018-12-31"),
+    ("2020-08-31", -6, "2020-02-29"),
+    ("2020-02-29", 48, "2024-02-29"),
+    ("2020-03-15", 25, "2022-04-15"),
+])
+def test_add_months(start, n, expected):
+    assert V.add_months(dt.date.fromisoformat(start), n) == dt.date.fromisoformat(expected)
+
+
 def test_mixed_kinds_are_never_equal_and_never_silently_ordered():
     assert V.compare("==", 5, "5") is False
     assert V.compare("!=", 5, "5") is True

@@ -17,7 +17,6 @@ from typing import Any, Callable
 
 from scoring.base.errors import closest
 from scoring.domain.cases import Case, Event, Handler
-from scoring.domain.workdays import add_months as calendar_add_months
 
 from . import values as V
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
@@ -413,7 +412,7 @@ def _functions(calendar) -> dict[str, tuple[Callable, str]]:
     @nullsafe
     def add_months(day, n):
         need(day, "date", "add_months")
-        return calendar_add_months(day, whole(n, "add_months"))
+        return V.add_months(day, whole(n, "add_months"))
 
     def scalar_extreme(pick):
         def fn(*args):

@@ -8,6 +8,7 @@ error, never a silent false.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from decimal import Decimal
@@ -138,6 +139,13 @@ def _add_days(day: dt.date, days) -> dt.date:
         return day + dt.timedelta(days=days)
     except OverflowError:
         raise EvalError("date out of range") from None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` months later (or earlier), clamped to the target month's last day."""
+    year, month0 = divmod(day.year * 12 + (day.month - 1) + months, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]  # ValueError outside year 1..9999, as date() would
+    return dt.date(year, month0 + 1, min(day.day, last))
 
 
 def negate(value):
