@@ -52,7 +52,7 @@ from scoring.base.tomlpos import key_lines
 from scoring.engine import session as pipeline
 from scoring.engine.compiler import CompiledRulebook
 from scoring.lang import values as V
-from scoring.lang.evaluator import TIERS_PICKED
+from scoring.lang.builtins import TIERS_PICKED
 from scoring.ledger.document import plain
 from scoring.rulebook.load import Locator, is_tier_table, read_toml, validation_problems
 

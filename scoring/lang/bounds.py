@@ -35,7 +35,6 @@ prove: None means "not shown impossible", not "possible". Comparisons between tw
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Collection, Mapping, Sequence
@@ -44,7 +43,8 @@ from scoring.base.errors import closest
 
 from . import abstract as A
 from . import values as V
-from .interval import NON_NEGATIVE, UNBOUNDED, Interval, format_interval, is_number
+from .builtins import BUILTINS, Builtin
+from .interval import NON_NEGATIVE, Interval, format_interval, is_number
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary
 from .operators import FLIP, GREATER, LESS, NEGATION, PRECEDENCE
 from .syntax import parse
@@ -325,128 +325,15 @@ class _Analysis(NodeVisitor):
 
     # ------------------------------------------------------------ calls
     def visit_Call(self, node: Call, scope: _Scope):
-        func, args = node.func, node.args
-        if func in ("count", "sum", "first", "last", "exists", "mean") or (
-                func in ("min", "max") and len(args) == 1):
-            return self._aggregate(func, args[0], scope)
-        values = [self.visit(arg, scope) for arg in args]
-        method = getattr(self, "_call_" + func, None)
-        if method is not None:
-            return method(node, values, scope)
-        return {"next_workday": A.DATE, "add_workdays": A.DATE, "add_months": A.DATE, "is_workday": A.BOOL,
-                "present": A.BOOL, "percent": A.TEXT, "extra": A.Unknown("opaque")}.get(func, A.ANY)
-
-    def _numbers(self, values) -> list[Interval] | None:
-        found = [A.to_number(v) for v in values]
-        return None if any(v is None for v in found) else found
-
-    @staticmethod
-    def _folded(result: Interval, values):
-        """A point computed from values all known now is itself known now."""
-        if result.is_point and all(isinstance(v, A.Known) for v in values):
-            return A.Known(result.lo)
-        return result
-
-    def _extreme(self, func: str, values):
-        numbers = self._numbers(values)
-        if numbers is None:
-            kinds = {A.kind_of(v) for v in values}
-            return A.Unknown(kinds.pop()) if len(kinds) == 1 else A.ANY
-        result = numbers[0]
-        for number in numbers[1:]:
-            result = result.min(number) if func == "min" else result.max(number)
-        return self._folded(result, values)
-
-    def _call_min(self, node, values, scope):
-        return self._extreme("min", values)
-
-    def _call_max(self, node, values, scope):
-        return self._extreme("max", values)
-
-    def _call_abs(self, node, values, scope):
-        number = A.to_number(values[0])
-        return A.ANY if number is None else self._folded(number.abs(), values)
-
-    def _call_clamp(self, node, values, scope):
-        numbers = self._numbers(values)
-        return A.ANY if numbers is None else self._folded(numbers[0].clamp(numbers[1], numbers[2]), values)
-
-    def _call_round(self, node, values, scope):
-        number = A.to_number(values[0])
-        if number is None:
+        builtin = BUILTINS.get(node.func)
+        if builtin is None:
             return A.ANY
-        places = values[1] if len(values) > 1 else A.Known(0)
-        if isinstance(places, A.Known) and type(places.value) is int and places.value >= 0:
-            return self._folded(number.round(places.value), values)
-        fewest = A.to_number(places)
-        if fewest is None or fewest.lo is None:
-            return UNBOUNDED
-        # rounding to p places moves a number by at most half a unit of the p-th place
-        return number.widen(Fraction(1, 2) * Fraction(10) ** -int(fewest.lo))
-
-    def _call_len(self, node, values, scope):
-        arg = node.args[0]
-        if isinstance(arg, ListLit):
-            return A.Known(len(arg.items))
-        if isinstance(values[0], A.Known):
-            value = values[0].value
-            if value is None:
-                return A.Known(0)
-            if isinstance(value, (list, str, dict)):
-                return A.Known(len(value))
-        return NON_NEGATIVE
-
-    def _call_coalesce(self, node, values, scope):
-        result = A.Known(None)
-        for value in values:
-            result = A.join(result, value)
-        return result
-
-    def _call_date(self, node, values, scope):
-        if isinstance(values[0], A.Known) and isinstance(values[0].value, str):
-            try:
-                return A.Known(dt.date.fromisoformat(values[0].value))
-            except ValueError:
-                pass
-        return A.DATE
-
-    def _call_add_days(self, node, values, scope):
-        if all(isinstance(v, A.Known) for v in values) and type(values[1].value) is int:
-            return A.arith("+", *values)
-        return A.DATE
-
-    def _call_days_between(self, node, values, scope):
-        return self._between(node, values, scope, workdays=False)
-
-    def _call_workdays_between(self, node, values, scope):
-        return self._between(node, values, scope, workdays=True)
-
-    def _between(self, node: Call, values, scope: _Scope, workdays: bool):
-        a, b = node.args
-        if all(isinstance(v, A.Known) and isinstance(v.value, dt.date) for v in values):
-            days = (values[1].value - values[0].value).days
-            # working days have the sign of the calendar days, and are no more of them
-            return Interval(min(0, days), max(0, days)) if workdays else A.Known(days)
-        if a == b:
-            return Interval(0, 0)
-        for fact in scope.facts:
-            if (fact.op in GREATER and (fact.left, fact.right) == (b, a)) or (
-                    fact.op in LESS and (fact.left, fact.right) == (a, b)):
-                return NON_NEGATIVE
-            if (fact.op in GREATER and (fact.left, fact.right) == (a, b)) or (
-                    fact.op in LESS and (fact.left, fact.right) == (b, a)):
-                return Interval(None, 0)
-        return UNBOUNDED
-
-    def _call_tier(self, node, values, scope):
-        """tier(x, table) is one row of the table: any of them, as far as bounds go."""
-        tables = A.constants(values[1]) if len(values) > 1 else None
-        if tables is None:
-            return A.ANY
-        rows = []
-        for table in tables:
-            rows += table if isinstance(table, list) else list(table.values()) if isinstance(table, dict) else []
-        return A.one_of(rows)
+        if builtin.items_bounds is not None and len(node.args) == 1:
+            return self._over_items(builtin, node.args[0], scope)
+        values = [self.visit(arg, scope) for arg in node.args]
+        if builtin.bounds is not None:
+            return builtin.bounds(node, values, scope.facts)
+        return A.ANY if builtin.result == "same" else A.Unknown(builtin.result)
 
     # ------------------------------------------------------------ aggregates
     def _items(self, arg: Node, scope: _Scope):
@@ -485,47 +372,14 @@ class _Analysis(NodeVisitor):
     def _is_false(self, cond: Node, scope: _Scope) -> bool:
         return A.truth(self.visit(cond, scope)) is False or self.never(cond, scope) is not None
 
-    def _aggregate(self, func: str, arg: Node, scope: _Scope):
-        if func in ("min", "max") and not isinstance(arg, Gen):
+    def _over_items(self, builtin: Builtin, arg: Node, scope: _Scope):
+        if builtin.aggregate and builtin.run is not None and not isinstance(arg, Gen):
             value = self.visit(arg, scope)
             if A.kind_of(value) == "number" or (isinstance(value, A.Known) and value.value is None):
                 return value  # min(x) of one number is x
-        items, element = self._items(arg, scope)
-        if items is None:  # a source known only at run time (an event type): any number of items
-            if func == "count":
-                return NON_NEGATIVE
-            if func == "exists":
-                return A.BOOL
-            if func == "sum":
-                if A.kind_of(element) in ("text", "date"):
-                    return A.ANY
-                each = A.number_or_unbounded(element)
-                return Interval(None if each.lo is None or each.lo < 0 else 0,
-                                None if each.hi is None or each.hi > 0 else 0)
-            return element
-        certain = sum(1 for sure, _ in items if sure)
-        if func == "count":
-            return A.Known(certain) if certain == len(items) else Interval(certain, len(items))
-        if func == "exists":
-            return A.Known(True) if certain else A.Known(False) if not items else A.BOOL
-        if func == "sum":
-            total = A.Known(0)
-            for sure, value in items:
-                if isinstance(value, A.Known) and value.value is None:
-                    continue
-                if A.kind_of(value) in ("text", "date"):
-                    return A.ANY
-                if not sure or not isinstance(value, (A.Known, A.OneOf)):
-                    value = A.number_or_unbounded(value).hull(0)  # left out, or null (counts as 0)
-                total = A.arith("+", total, value)
-            return total
-        # first, last, min, max, mean: one of the elements, or between them
-        result = A.Known(None)
-        for _, value in items:
-            result = A.join(result, value)
-        return result
-    # ------------------------------------------------------------ conditions
+        return builtin.items_bounds(*self._items(arg, scope))
 
+    # ------------------------------------------------------------ conditions
     def never(self, node: Node, scope: _Scope) -> str | None:
         parts = _and_parts(node)
         for part in parts:

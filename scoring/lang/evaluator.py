@@ -9,8 +9,6 @@ case is read.
 """
 from __future__ import annotations
 
-import datetime as dt
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -19,8 +17,8 @@ from scoring.base.errors import closest
 from scoring.domain.cases import Case, Event, Handler
 
 from . import values as V
+from .builtins import BUILTINS, Builtin
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
-from .syntax import AGGREGATES
 from .visitor import NodeVisitor
 
 Closure = Callable[[dict], Any]
@@ -42,9 +40,6 @@ def department_field_kinds(declared: dict) -> dict[str, str]:
     return {"name": "text", "cases": "number", "lead": "number", "split": "number", "co": "number",
             **{name: _DECLARED_KINDS[spec.kind] for name, spec in declared.items()}}
 
-
-# rule-test coverage: (table, row index) of every row tier() picks while a list is set here
-TIERS_PICKED: ContextVar[list | None] = ContextVar("tiers_picked", default=None)
 
 # environment key of the handler's events grouped by type (not a name users can write)
 BY_TYPE = "\x00by_type"
@@ -72,7 +67,7 @@ class Scope:
 class ExpressionCompiler(NodeVisitor):
     def __init__(self, calendar, department_fields: dict | None = None):
         self.calendar = calendar
-        self.functions = _functions(calendar)
+        self.functions = {name: b.implementation(calendar) for name, b in BUILTINS.items() if b.run is not None}
         self.field_kinds = {**FIELD_KINDS, "department": department_field_kinds(department_fields or {})}
         self.params_used: set[str] = set()  # top-level params an expression read (for `rules validate`)
 
@@ -219,37 +214,29 @@ class ExpressionCompiler(NodeVisitor):
         raise ExprError("a generator can only be the argument of an aggregate", node.col)
 
     def visit_Call(self, node: Call, scope: Scope):
-        if node.func in AGGREGATES and len(node.args) == 1:
-            return self._aggregate(node, scope)
-        if node.func == "date":
-            arg = node.args[0]
-            if not (isinstance(arg, Const) and isinstance(arg.value, str)):
-                raise ExprError('date() takes a literal text such as date("2020-12-31")', node.col)
-            try:
-                return self._const(dt.date.fromisoformat(arg.value))
-            except ValueError:
-                raise ExprError(f'"{arg.value}" is not a date YYYY-MM-DD', arg.col) from None
-        if node.func == "extra":
-            key = node.args[1]
-            if not (isinstance(key, Const) and isinstance(key.value, str)):
-                raise ExprError('the field name of extra(x, "name") must be a literal text', node.col)
+        builtin = BUILTINS[node.func]
+        if builtin.aggregate and len(node.args) == 1:
+            return self._aggregate(node, builtin, scope)
+        if builtin.constant is not None:
+            return self._const(builtin.constant(node))
+        if builtin.check is not None:
+            builtin.check(node)
         compiled = [self.visit(arg, scope) for arg in node.args]
         args = [fn for fn, _ in compiled]
-        impl, result_type = self.functions[node.func]
-        if result_type == "same":
-            result_type = compiled[0][1]
+        impl = self.functions[node.func]
+        result_type = compiled[0][1] if builtin.result == "same" else builtin.result
         fn = lambda env: impl(*[arg(env) for arg in args])  # noqa: E731
         return self._maybe_fold(fn, args, result_type, node)
 
-    def _aggregate(self, node: Call, scope: Scope):
-        """exists / count / sum / first / last / min / max over one source."""
+    def _aggregate(self, node: Call, builtin: Builtin, scope: Scope):
+        """An aggregate (exists, count, sum, first, last, min, max) over one source."""
         arg = node.args[0]
         if not isinstance(arg, Gen):
             if isinstance(arg, Name) and arg.id in scope.event_types and arg.id not in scope.names:
                 arg = Gen(arg.id, arg, None, Name(arg.id, col=arg.col), col=arg.col)
-            elif node.func in ("min", "max"):
-                fn, arg_type = self.visit(arg, scope)
-                impl, _ = self.functions[node.func]
+            elif builtin.run is not None:  # min(x), max(x): the plain function (of a list: its extreme)
+                fn, _ = self.visit(arg, scope)
+                impl = self.functions[node.func]
                 return self._maybe_fold(lambda env: impl(fn(env)), [fn], "any", node)
             else:
                 arg = Gen("\x00item", arg, None, Name("\x00item", col=arg.col), col=arg.col)
@@ -258,7 +245,6 @@ class ExpressionCompiler(NodeVisitor):
         cond = self.visit(arg.cond, inner)[0] if arg.cond is not None else None
         elt, elt_type = self.visit(arg.elt, inner)
         var = arg.var
-        func = node.func
 
         def items(env):
             # bind the generator variable in env, restoring any outer value afterwards
@@ -274,32 +260,8 @@ class ExpressionCompiler(NodeVisitor):
                 else:
                     env[var] = saved
 
-        if func == "exists":
-            return (lambda env: any(True for _ in items(env))), "bool"
-        if func == "count":
-            return (lambda env: sum(1 for _ in items(env))), "number"
-        if func == "sum":
-            def total(env):
-                result = 0
-                for _, value in items(env):
-                    if value is not None:
-                        result = V.arith("+", result, value)
-                return result
-            return total, "number"
-        if func in ("first", "last"):
-            pick = min if func == "first" else max
-
-            def first_or_last(env):
-                found = [(item.order if isinstance(item, V.Record) else index, value)
-                         for index, (item, value) in enumerate(items(env))]
-                return pick(found, key=lambda pair: pair[0])[1] if found else None
-            return first_or_last, elt_type
-        pick = min if func == "min" else max
-
-        def extreme(env):
-            found = [value for _, value in items(env) if value is not None]
-            return _same_kind_extreme(pick, found)
-        return extreme, elt_type
+        fold = builtin.fold
+        return (lambda env: fold(items(env))), elt_type if builtin.result == "same" else builtin.result
 
     def _source(self, node: Node, scope: Scope) -> tuple[Closure, str]:
         if isinstance(node, Name) and node.id in scope.event_types and node.id not in scope.names:
@@ -347,165 +309,3 @@ def _describe_const(node: Node) -> str:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return "the map"
-
-
-def _same_kind_extreme(pick, found: list):
-    if not found:
-        return None
-    kinds = {V.kind(value) for value in found}
-    if len(kinds) > 1 or kinds - {"number", "date", "text"}:
-        raise V.EvalError(f"cannot compare {' and '.join(sorted(kinds))} in {pick.__name__}()")
-    return pick(found)
-
-
-def _functions(calendar) -> dict[str, tuple[Callable, str]]:
-    """name -> (implementation, static result type); "same" = the first argument's type."""
-
-    def need(value, wanted: str, func: str):
-        if V.kind(value) != wanted:
-            raise V.EvalError(f"{func}() needs a {wanted}, got {V.kind(value)} ({V.format_value(value)})")
-
-    def whole(value, func: str) -> int:
-        need(value, "number", func)
-        if isinstance(value, Fraction):
-            raise V.EvalError(f"{func}() needs a whole number, got {V.format_value(value)}")
-        return value
-
-    def nullsafe(fn):
-        def wrapper(*args):
-            return None if any(arg is None for arg in args) else fn(*args)
-        wrapper.__name__ = fn.__name__
-        return wrapper
-
-    @nullsafe
-    def add_days(day, days):
-        need(day, "date", "add_days")
-        return V.arith("+", day, whole(days, "add_days"))
-
-    @nullsafe
-    def days_between(a, b):
-        need(a, "date", "days_between")
-        need(b, "date", "days_between")
-        return (b - a).days
-
-    @nullsafe
-    def add_workdays(day, n):
-        need(day, "date", "add_workdays")
-        return calendar.add_workdays(day, whole(n, "add_workdays"))
-
-    @nullsafe
-    def workdays_between(a, b):
-        need(a, "date", "workdays_between")
-        need(b, "date", "workdays_between")
-        return calendar.workdays_between(a, b)
-
-    @nullsafe
-    def next_workday(day):
-        need(day, "date", "next_workday")
-        return calendar.next_workday(day)
-
-    @nullsafe
-    def is_workday(day):
-        need(day, "date", "is_workday")
-        return calendar.is_workday(day)
-
-    @nullsafe
-    def add_months(day, n):
-        need(day, "date", "add_months")
-        return V.add_months(day, whole(n, "add_months"))
-
-    def scalar_extreme(pick):
-        def fn(*args):
-            if len(args) == 1 and isinstance(args[0], list):
-                return _same_kind_extreme(pick, [a for a in args[0] if a is not None])
-            if any(arg is None for arg in args):
-                return None
-            return _same_kind_extreme(pick, list(args))
-        return fn
-
-    @nullsafe
-    def absolute(x):
-        need(x, "number", "abs")
-        return abs(x)
-
-    @nullsafe
-    def clamp(x, low, high):
-        for value in (x, low, high):
-            need(value, "number", "clamp")
-        return min(max(x, low), high)
-
-    def round_(x, places=0):
-        if x is None:
-            return None
-        need(x, "number", "round")
-        return V.normal(Fraction(V.round_half_up(x, whole(places, "round"))))
-
-    def coalesce(*args):
-        return next((arg for arg in args if arg is not None), None)
-
-    def extra(record, name):
-        if record is None:
-            return None
-        if not isinstance(record, V.Record):
-            raise V.EvalError(f"extra() reads a field of an event, the case or the handler, not of {V.kind(record)}")
-        return record.extras.get(name)
-
-    def percent(x, places=2):
-        if x is None:
-            return None
-        need(x, "number", "percent")
-        return V.format_number(Fraction(x) * 100, whole(places, "percent")) + "%"
-
-    def length(x):
-        if x is None:
-            return 0
-        if isinstance(x, (list, str, dict)):
-            return len(x)
-        raise V.EvalError(f"len() of {V.kind(x)}")
-
-    def mean(values):
-        if values is None:
-            return None
-        if not isinstance(values, list):
-            raise V.EvalError(f"mean() takes a list of numbers, not {V.kind(values)}")
-        numbers = [v for v in values if v is not None]
-        for v in numbers:
-            need(v, "number", "mean")
-        return V.normal(Fraction(sum(numbers, 0), len(numbers))) if numbers else None
-
-    def tier(value, table):
-        """The entry of a tier table (tables with from/below, half-open) that holds value; null if none does."""
-        if value is None:
-            return None
-        if not isinstance(table, list) or not all(isinstance(t, dict) for t in table):
-            raise V.EvalError("tier() takes a list of tables with from/below, such as params.workload_tiers")
-        for index, entry in enumerate(table):
-            low, high = entry.get("from"), entry.get("below")
-            if (low is None or not V.compare("<", value, low)) and (high is None or V.compare("<", value, high)):
-                picked = TIERS_PICKED.get()
-                if picked is not None:
-                    picked.append((table, index))
-                return entry
-        return None
-
-    return {
-        "mean": (mean, "number"),
-        "tier": (tier, "map"),
-        "add_days": (add_days, "date"),
-        "days_between": (days_between, "number"),
-        "add_workdays": (add_workdays, "date"),
-        "workdays_between": (workdays_between, "number"),
-        "next_workday": (next_workday, "date"),
-        "is_workday": (is_workday, "bool"),
-        "add_months": (add_months, "date"),
-        "min": (scalar_extreme(min), "same"),
-        "max": (scalar_extreme(max), "same"),
-        "abs": (absolute, "number"),
-        "clamp": (clamp, "number"),
-        "round": (round_, "number"),
-        "coalesce": (coalesce, "same"),
-        "present": (lambda x: x is not None, "bool"),
-        "extra": (extra, "any"),
-        "percent": (percent, "text"),
-        "len": (length, "number"),
-    }

@@ -6,7 +6,7 @@ The grammar is a small, side-effect-free subset of Python expressions:
     names         a let, a rule binding, case, handler, params, rubric, events
     access        x.field   x[key]
     operators     + - * /   == != < <= > >=  in  not in   and or not   a if c else b
-    calls         whitelisted functions only (see FUNCTIONS)
+    calls         the built-in functions only (see builtins.py)
     generators    count(c for c in contact if c.mode == "phone"), only as an aggregate's argument
 
 Numbers are exact: 2.5 is the fraction 5/2, never a float. Anything else (lambdas,
@@ -21,43 +21,13 @@ from fractions import Fraction
 
 from scoring.base.errors import closest
 
+from .builtins import AGGREGATES, BUILTINS
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
 from .operators import ARITHMETIC, COMPARISONS, UNARY
 
 MAX_LENGTH = 4000
 MAX_NODES = 800
 
-# name -> (minimum args, maximum args or None); aggregates take one source argument.
-FUNCTIONS = {
-    "date": (1, 1),
-    "add_days": (2, 2),
-    "days_between": (2, 2),
-    "add_workdays": (2, 2),
-    "workdays_between": (2, 2),
-    "next_workday": (1, 1),
-    "is_workday": (1, 1),
-    "add_months": (2, 2),
-    "min": (1, None),
-    "max": (1, None),
-    "abs": (1, 1),
-    "clamp": (3, 3),
-    "round": (1, 2),
-    "coalesce": (1, None),
-    "present": (1, 1),
-    "extra": (2, 2),
-    "percent": (1, 2),
-    "len": (1, 1),
-    "mean": (1, 1),
-    "tier": (2, 2),
-    "exists": (1, 1),
-    "count": (1, 1),
-    "sum": (1, 1),
-    "first": (1, 1),
-    "last": (1, 1),
-}
-# functions whose single argument is a source of items (an event type, `events`, a
-# generator over one of them, or a list)
-AGGREGATES = {"exists", "count", "sum", "first", "last", "min", "max"}
 CONSTANT_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 
 
@@ -193,11 +163,12 @@ class _Converter(ast.NodeVisitor):
         if not isinstance(node.func, ast.Name):
             self.fail(node, "only the rule language's functions can be called")
         name = node.func.id
-        if name not in FUNCTIONS:
-            self.fail(node, f'unknown function "{name}"{closest(name, FUNCTIONS)}')
+        builtin = BUILTINS.get(name)
+        if builtin is None:
+            self.fail(node, f'unknown function "{name}"{closest(name, BUILTINS)}')
         if node.keywords:
             self.fail(node, f"{name}() takes no keyword arguments")
-        low, high = FUNCTIONS[name]
+        low, high = builtin.min_args, builtin.max_args
         count = len(node.args)
         if count < low or (high is not None and count > high):
             expected = f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
@@ -207,8 +178,8 @@ class _Converter(ast.NodeVisitor):
             if isinstance(arg, ast.Starred):
                 self.fail(arg, "* arguments are not allowed")
             if isinstance(arg, ast.GeneratorExp):
-                if name not in AGGREGATES or count != 1:
-                    self.fail(arg, f"a generator can only be the single argument of {', '.join(sorted(AGGREGATES))}")
+                if not builtin.aggregate or count != 1:
+                    self.fail(arg, f"a generator can only be the single argument of {', '.join(AGGREGATES)}")
                 args.append(self._generator(arg))
             else:
                 args.append(self.visit(arg))
