@@ -4,6 +4,7 @@ from fractions import Fraction
 
 import pytest
 
+from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
@@ -12,7 +13,7 @@ from scoring.lang.syntax import parse
 from scoring.lang.template import compile_template
 
 PARAMS = {"points": {"A": 30, "B": 24}, "n": 3, "rate": Fraction(1, 10), "names": ["x", "y"]}
-COMPILER = ExpressionCompiler(WorkCalendar())
+COMPILER = ExpressionCompiler(WorkCalendar(), expression_schema())
 SCOPE = Scope({"case": "case", "r": "event", "d": "date", "t": "text", "x": "any"}, {"params": PARAMS},
               frozenset({"reply", "contact", "extension"}))
 
@@ -169,3 +170,4 @@ def test_templates():
         with pytest.raises(ExprError) as info:
             compile_template(bad, COMPILER, SCOPE)
         assert info.value.column == column
+

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.domain.cases import EventType
+from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
@@ -41,6 +42,8 @@ from .rules import Check, Pattern, Rule
 EVENT_TYPES = frozenset(t.value for t in EventType)
 ORDER_ATTR = "o"  # every event fact: its position in the handler's timeline
 CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every rule
+# names that hold one record, with its kind in the expression schema (`rules validate` reads them too)
+RECORD_NAMES = {"case": "case", "handler": "handler", "department": "department"}
 
 
 @dataclass
@@ -216,7 +219,7 @@ class _Compiler:
             self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years)
         except ValueError as exc:
             raise InputError([book.problem(("calendar",), str(exc))]) from None
-        self.exprs = ExpressionCompiler(self.calendar, self.spec.department_fields)
+        self.exprs = ExpressionCompiler(self.calendar, expression_schema(self.spec.department_fields))
         self.params = V.from_data(self.spec.params)
         self.event_flags: dict[tuple, EventFlag] = {}
         self.event_values: dict[tuple, EventValue] = {}
@@ -226,8 +229,8 @@ class _Compiler:
 
     # ------------------------------------------------------------------ entry
     def run(self) -> CompiledRulebook:
-        base = Scope({"case": "case", "handler": "handler", "rubric": "text", "events": "events", "case_events": "events",
-                      "department": "department"}, {"params": self.params}, EVENT_TYPES)
+        base = Scope({**RECORD_NAMES, "rubric": "text", "events": "events", "case_events": "events"},
+                     {"params": self.params}, EVENT_TYPES)
         lets = self._lets(base)
         # a case's category is decided after the lets (a category's condition may use them)
         of_scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})

@@ -28,8 +28,9 @@ from pathlib import Path
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.domain.cases import Case
+from scoring.domain.fields import DEPARTMENT_COUNTS
 from scoring.lang import values as V
-from scoring.rulebook.load import DEPARTMENT_COUNTS, FieldSpec
+from scoring.rulebook.load import FieldSpec
 
 from .case_file import decode_text, json_records, read_input
 

@@ -7,10 +7,10 @@ contains every number the expression can give on any case: a sound over-approxim
 their values; a map looked up with a key known only at run time (`params.points_by_kind
 [r.outcome]`) gives the hull of the map's numbers; a row picked by `tier(x, table)` gives
 the hull of that field over all rows. Names the caller declares bounded (`rate` in 0 … 1)
-use that range; `count(...)` and `len(...)` are at least 0, `x.days` too (the case schema
-enforces it); every other field or name used in arithmetic is unbounded. The facts of the
-rule's `when` make `days_between(a, b)` and `workdays_between(a, b)` at least 0 when they
-say `b > a`, `b >= a`, `a < b` or `a <= b` (at most 0 for the reverse).
+use that range, and fields the schema gives one theirs (`x.days` at least 0); `count(...)`
+and `len(...)` are at least 0; every other field or name used in arithmetic is unbounded.
+The facts of the rule's `when` make `days_between(a, b)` and `workdays_between(a, b)` at
+least 0 when they say `b > a`, `b >= a`, `a < b` or `a <= b` (at most 0 for the reverse).
 
 Where the interval is looser than the truth:
 - each occurrence of a name varies on its own: with x in 0 … 1, `x - x` gives −1 … 1, not 0;
@@ -26,12 +26,12 @@ Where the interval is looser than the truth:
 
 `never_true(node, env)` names a reason why a condition can never hold: it folds to false
 (from parameters, or from intervals: `count(reply) < 0`); an `and` part compares a field
-with a known set of values (`env.enums`) to a value outside it; two `and` parts on the
-same sub-expression contradict each other (`x == "A" and x == "B"`, `n > 5 and n < 3`,
-`x.outcome != "A" and x.outcome in ["A"]`); every alternative of an `or` is impossible;
-`exists(g)` where the generator's condition is impossible. It only reports what it can
-prove: None means "not shown impossible", not "possible". Comparisons between two fields
-(`a.date > b.date and b.date > a.date`) are not checked.
+with a known set of values (an enum of the schema, or `env.enums`) to a value outside it;
+two `and` parts on the same sub-expression contradict each other (`x == "A" and x == "B"`,
+`n > 5 and n < 3`, `x.outcome != "A" and x.outcome in ["A"]`); every alternative of an `or`
+is impossible; `exists(g)` where the generator's condition is impossible. It only reports
+what it can prove: None means "not shown impossible", not "possible". Comparisons between
+two fields (`a.date > b.date and b.date > a.date`) are not checked.
 """
 from __future__ import annotations
 
@@ -44,24 +44,16 @@ from scoring.base.errors import closest
 from . import abstract as A
 from . import values as V
 from .builtins import BUILTINS, Builtin
-from .interval import NON_NEGATIVE, Interval, format_interval, is_number
+from .interval import Interval, format_interval, is_number
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary
 from .operators import FLIP, GREATER, LESS, NEGATION, PRECEDENCE
+from .schema import FieldType, Schema
 from .syntax import parse
 from .visitor import NodeVisitor
 
-__all__ = ["BoundsEnv", "bounds", "never_true", "source_text", "case_enums"]
+__all__ = ["BoundsEnv", "bounds", "never_true", "source_text"]
 
-
-def case_enums() -> dict[str, tuple[str, ...]]:
-    """The closed value sets the case schema enforces, keyed as never_true expects
-    (add "rubric" with the rulebook's rubric ids)."""
-    from scoring.domain.cases import ContactMode, EventType, Kind, Outcome, Rating, Role
-
-    def ids(enum):
-        return tuple(member.value for member in enum)
-    return {"mode": ids(ContactMode), "outcome": ids(Outcome), "rating": ids(Rating), "type": ids(EventType),
-            "case.kind": ids(Kind), "handler.role": ids(Role)}
+_EVENT = "event"  # the kind of record an object the analysis cannot place is taken to be
 
 
 @dataclass
@@ -69,31 +61,44 @@ class BoundsEnv:
     """What the analysis may assume about the names of an expression.
 
     constants: name -> value known before any case (e.g. {"params": {...}}).
-    ranges:    name -> Interval (or (lo, hi)) of names known to be bounded (rate -> 0 … 1);
-               a name may be a record's field ("department.self_score").
-    lists:     name -> Interval of the numbers in a list ("department.peer_scores" -> 0 … 100).
+    ranges:    name -> Interval (or (lo, hi)) of names known to be bounded (rate -> 0 … 1).
     facts:     conditions that hold when the expression is computed (the `and` parts of the
                rule's `when`; a whole `when` node is split into them).
-    enums:     field key -> allowed values: an event field's name ("mode", "outcome"),
-               "case.kind", "handler.role", or a plain name ("rubric").
+    enums:     name -> allowed values of a plain name ("rubric"), or of a field: its key as
+               for the schema's enum fields below.
     lets:      name -> expression of the rulebook's lets, analysed where they are used.
+    schema:    the kinds of record and their fields (kinds, enum values, ranges).
+    records:   name -> kind of the record it holds ("case" -> "case"). Any other object whose
+               field an expression reads (a rule's binding, a generator's variable) is taken to
+               be an "event"; so the schema's enum fields are keyed "case.kind" for a record a
+               name holds, and by the field's name alone ("mode") for an event.
     """
 
     constants: Mapping[str, Any] = field(default_factory=dict)
     ranges: Mapping[str, Interval] = field(default_factory=dict)
-    lists: Mapping[str, Interval] = field(default_factory=dict)
     facts: Sequence[Node] = ()
     enums: Mapping[str, Collection] = field(default_factory=dict)
     lets: Mapping[str, Node] = field(default_factory=dict)
+    schema: Schema = field(default_factory=Schema)
+    records: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self.constants = {name: V.from_data(value) for name, value in dict(self.constants).items()}
         self.ranges = {name: r if isinstance(r, Interval) else Interval(*r) for name, r in dict(self.ranges).items()}
-        self.lists = {name: r if isinstance(r, Interval) else Interval(*r) for name, r in dict(self.lists).items()}
         self.facts = tuple(part for fact in self.facts
                            for part in _and_parts(parse(fact) if isinstance(fact, str) else fact))
-        self.enums = {key: tuple(allowed) for key, allowed in dict(self.enums).items()}
+        self.records = dict(self.records)
+        # the schema's enum fields, keyed as the docstring says; the caller's enums come on top
+        found = {name: field_type.values for name, field_type in self.fields(_EVENT).items()}
+        for name, kind in self.records.items():
+            found.update({f"{name}.{field_name}": field_type.values for field_name, field_type in self.fields(kind).items()})
+        self.enums = {**{key: values for key, values in found.items() if values is not None},
+                      **{key: tuple(allowed) for key, allowed in dict(self.enums).items()}}
         self.lets = {name: parse(node) if isinstance(node, str) else node for name, node in dict(self.lets).items()}
+
+    def fields(self, kind: str) -> Mapping[str, FieldType]:
+        record = self.schema.records.get(kind)
+        return {} if record is None else record.fields
 
 
 def _as_env(env) -> BoundsEnv:
@@ -124,10 +129,13 @@ def never_true(node: Node | str, env: BoundsEnv | Mapping | None = None) -> str 
     return analysis.never(node, analysis.root)
 
 
-# fields of records (events, the case, a handler) whose value is not known before a case
-_FIELDS = {"days": NON_NEGATIVE, "date": A.DATE, "key": A.BOOL, "waived_f2f": A.BOOL,
-           **{name: A.TEXT for name in ("id", "type", "department", "mode", "outcome", "rating", "kind", "title",
-                                       "proposer", "role")}}
+def _field_value(field_type: FieldType):
+    """What a field of a record holds, before any case."""
+    if field_type.kind == "number":
+        return Interval(field_type.min, field_type.max)
+    if field_type.kind == "list":
+        return A.Unknown("list", Interval(field_type.min, field_type.max) if field_type.item == "number" else None)
+    return A.Unknown(field_type.kind)
 
 
 def _and_parts(node: Node) -> list[Node]:
@@ -198,21 +206,20 @@ class _Analysis(NodeVisitor):
         return A.ANY
 
     def visit_Attr(self, node: Attr, scope):
-        if isinstance(node.obj, Name) and node.obj.id not in scope.locals:
-            key = f"{node.obj.id}.{node.name}"
-            if key in self.env.ranges:
-                return self.env.ranges[key]
-            if key in self.env.lists:
-                return A.Unknown("list", self.env.lists[key])
-        return self._field(self.visit(node.obj, scope), node.name)
-
-    def _field(self, obj, name: str):
+        obj = self.visit(node.obj, scope)
         found = A.constants(obj)
         if found is not None:
-            return A.one_of([v[name] for v in found if isinstance(v, dict) and name in v])
+            return A.one_of([v[node.name] for v in found if isinstance(v, dict) and node.name in v])
         if isinstance(obj, A.Unknown) and obj.kind == "any":
-            return _FIELDS.get(name, A.ANY)
+            field_type = self.env.fields(self._record_kind(node.obj, scope)).get(node.name)
+            return A.ANY if field_type is None else _field_value(field_type)
         return A.Unknown("opaque") if isinstance(obj, A.Unknown) and obj.kind == "opaque" else A.ANY
+
+    def _record_kind(self, node: Node, scope: _Scope) -> str:
+        """The kind of record `node` holds: the one `records` gives its name, else an event."""
+        if isinstance(node, Name) and node.id not in scope.locals:
+            return self.env.records.get(node.id, _EVENT)
+        return _EVENT
 
     def visit_Index(self, node: Index, scope):
         containers = A.constants(self.visit(node.obj, scope))
@@ -427,7 +434,7 @@ class _Analysis(NodeVisitor):
             known = scope.locals.keys() | self.env.constants.keys() | self.env.ranges.keys()
             return None if node.id in known else node.id
         if isinstance(node, Attr):
-            if isinstance(node.obj, Name) and node.obj.id in ("case", "handler") and node.obj.id not in scope.locals:
+            if isinstance(node.obj, Name) and node.obj.id in self.env.records and node.obj.id not in scope.locals:
                 return f"{node.obj.id}.{node.name}"
             obj = self.visit(node.obj, scope)
             return node.name if isinstance(obj, A.Unknown) and obj.kind == "any" else None

@@ -14,32 +14,14 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from scoring.base.errors import closest
-from scoring.domain.cases import Case, Event, Handler
 
 from . import values as V
 from .builtins import BUILTINS, Builtin
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
+from .schema import Schema
 from .visitor import NodeVisitor
 
 Closure = Callable[[dict], Any]
-
-EVENT_FIELDS = tuple(Event.model_fields)
-CASE_FIELDS = tuple(name for name in Case.model_fields if name not in ("handlers", "events"))
-HANDLER_FIELDS = tuple(Handler.model_fields)
-# field -> static kind, per record kind; an event also has the role of its department in the case
-FIELD_KINDS = {
-    "event": {**dict.fromkeys(EVENT_FIELDS, "text"), "date": "date", "days": "number", "role": "text"},
-    "case": {**dict.fromkeys(CASE_FIELDS, "text"), "key": "bool", "waived_f2f": "bool"},
-    "handler": dict.fromkeys(HANDLER_FIELDS, "text"),
-}
-_DECLARED_KINDS = {"bool": "bool", "number": "number", "text": "text", "date": "date", "texts": "list", "numbers": "list"}
-
-
-def department_field_kinds(declared: dict) -> dict[str, str]:
-    """A department record's fields: its name, its case counts, and the rulebook's [department_fields]."""
-    return {"name": "text", "cases": "number", "lead": "number", "split": "number", "co": "number",
-            **{name: _DECLARED_KINDS[spec.kind] for name, spec in declared.items()}}
-
 
 # environment key of the handler's events grouped by type (not a name users can write)
 BY_TYPE = "\x00by_type"
@@ -49,8 +31,9 @@ BY_TYPE = "\x00by_type"
 class Scope:
     """The names an expression may use, with their static types.
 
-    Types: event, case, handler, events (a list of events), number, text, date, bool,
-    list, map, any. `constants` are names whose value is known when compiling (params).
+    Types: number, text, date, bool, list, map, any, event (an item of an event type),
+    events (a list of events), and the other kinds of record of the compiler's schema.
+    `constants` are names whose value is known when compiling (params).
     """
 
     names: dict[str, str] = field(default_factory=dict)
@@ -65,10 +48,10 @@ class Scope:
 
 
 class ExpressionCompiler(NodeVisitor):
-    def __init__(self, calendar, department_fields: dict | None = None):
+    def __init__(self, calendar, schema: Schema | None = None):
         self.calendar = calendar
+        self.schema = schema or Schema()  # the records' fields (none: fields are not checked)
         self.functions = {name: b.implementation(calendar) for name, b in BUILTINS.items() if b.run is not None}
-        self.field_kinds = {**FIELD_KINDS, "department": department_field_kinds(department_fields or {})}
         self.params_used: set[str] = set()  # top-level params an expression read (for `rules validate`)
 
     def compile(self, node: Node, scope: Scope) -> Closure:
@@ -112,14 +95,15 @@ class ExpressionCompiler(NodeVisitor):
                     raise ExprError(f'no "{name}" in {_describe_const(node.obj)}{closest(name, value)}', node.col)
                 return self._const(value[name])
             raise ExprError(f"{V.kind(value)} has no field {name}", node.col)
-        fields = self.field_kinds.get(obj_type)
-        if fields is not None and name not in fields:
-            hint = closest(name, fields)
-            extra = "" if obj_type == "department" else f' (read an extra field with extra(x, "{name}"))'
-            raise ExprError(f'{obj_type} has no field "{name}"{hint}; its fields are {", ".join(fields)}{extra}', node.col)
+        record = self.schema.records.get(obj_type)
+        if record is not None and name not in record.fields:
+            hint = closest(name, record.fields)
+            extra = f' (read an extra field with extra(x, "{name}"))' if record.extras else ""
+            raise ExprError(f'{obj_type} has no field "{name}"{hint}; its fields are {", ".join(record.fields)}{extra}',
+                            node.col)
         if obj_type in ("number", "date", "text", "bool", "list"):
             raise ExprError(f"{obj_type} has no field {name}", node.col)
-        result_type = fields[name] if fields is not None else "any"
+        result_type = record.fields[name].kind if record is not None else "any"
 
         def get_attr(env):
             value = obj(env)
@@ -172,7 +156,7 @@ class ExpressionCompiler(NodeVisitor):
         op = node.op
         joins_text = op == "+" and "text" in (lt, rt)
         for side_type in (lt, rt):
-            if not joins_text and side_type in ("bool", "event", "case", "handler", "list", "map", "events"):
+            if not joins_text and self._no_arithmetic(side_type):
                 raise ExprError(f"cannot use {side_type} in arithmetic ({op})", node.col)
         result_type = ("text" if joins_text else
                        "date" if "date" in (lt, rt) and not (lt == rt == "date") else
@@ -180,6 +164,12 @@ class ExpressionCompiler(NodeVisitor):
                        "text" if lt == rt == "text" else "any")
         fn = lambda env: V.arith(op, left(env), right(env))  # noqa: E731
         return self._maybe_fold(fn, [left, right], result_type, node)
+
+    def _no_arithmetic(self, kind: str) -> bool:
+        # records with extra fields (those of the case file) are refused here; a record
+        # without them passes, and fails when run, as it always has
+        record = self.schema.records.get(kind)
+        return kind in ("bool", "event", "list", "map", "events") or (record is not None and record.extras)
 
     def visit_Compare(self, node: Compare, scope: Scope):
         left, lt = self.visit(node.left, scope)

@@ -3,7 +3,7 @@
 The grammar is a small, side-effect-free subset of Python expressions:
 
     literals      3  2.5  "text"  true  false  null   [a, b]
-    names         a let, a rule binding, case, handler, params, rubric, events
+    names         those of the caller's scope (a let, a rule binding, case, params, events...)
     access        x.field   x[key]
     operators     + - * /   == != < <= > >=  in  not in   and or not   a if c else b
     calls         the built-in functions only (see builtins.py)

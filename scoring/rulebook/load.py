@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.tomlpos import key_lines, line_of
 from scoring.domain.cases import Event, EventType, Role
+from scoring.domain.fields import DEPARTMENT_COUNTS
 
 Number = Union[int, Decimal]
 NumberOrExpr = Union[int, Decimal, str]
@@ -295,8 +296,6 @@ class RulebookSpec(_Spec):
 
 # Names an expression sees besides lets and bindings; a let or binding may not take them.
 BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category")
-# Fields every department record has (counted from the case file); declared fields add to them.
-DEPARTMENT_COUNTS = ("name", "cases", "lead", "split", "co")
 
 
 @dataclass(frozen=True)
