@@ -1,6 +1,9 @@
 """The rule expression language: what it accepts, what it refuses, what values do."""
+import ast
 import datetime as dt
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +174,51 @@ def test_templates():
             compile_template(bad, COMPILER, SCOPE)
         assert info.value.column == column
 
+
+# ---------------------------------------------------------------- the language stands alone
+
+LANG = Path(V.__file__).parent
+
+
+def test_lang_imports_nothing_of_scoring_but_base():
+    """What expressions read comes in as data (lang/schema.py); the domain is not imported."""
+    found = []
+    for path in sorted(LANG.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                # from . import x stays in lang; from .. import x leaves it
+                modules = [node.module or ""] if node.level == 0 else ["scoring"] if node.level > 1 else []
+            else:
+                continue
+            found += [f"{path.name}:{node.lineno}: {module}" for module in modules
+                      if module.split(".")[0] == "scoring" and not module.startswith("scoring.base")]
+    assert found == []
+
+
+def domain_words() -> set[str]:
+    """The event types, fields and enum values of the case model (words of the language itself left out)."""
+    records = expression_schema().records.values()
+    words = {name for record in records for name in record.fields}
+    words |= {value for record in records for field in record.fields.values() for value in field.values or ()}
+    # words of the language too: a kind and a function (date), "event type", a record's kind, and the
+    # fields a record prints as (id, name); one-letter values (outcome "A") say nothing
+    return {word for word in words if len(word) > 1} - {"date", "type", "kind", "id", "name"}
+
+
+def test_lang_names_no_domain_word():
+    """No string in lang (messages included; docstrings aside) names an event type, a field or an enum value."""
+    words = domain_words()
+    assert {"reply", "contact", "outcome", "mode", "days", "face_to_face", "waived_f2f"} <= words
+    found = []
+    for path in sorted(LANG.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                found += [f"{path.name}:{node.lineno}: {word}" for word in re.findall(r"\w+", node.value)
+                          if word in words]
+    assert found == []
