@@ -46,7 +46,7 @@ from . import values as V
 from .builtins import BUILTINS, Builtin
 from .interval import Interval, format_interval, is_number
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary
-from .operators import FLIP, GREATER, LESS, NEGATION, PRECEDENCE
+from .operators import FLIP, GREATER, LESS, NEGATION, ORDERING, PRECEDENCE
 from .schema import FieldType, Schema
 from .syntax import parse
 from .visitor import NodeVisitor
@@ -303,7 +303,7 @@ class _Analysis(NodeVisitor):
         test narrowed to where the test holds (or fails, for `b`). None: that cannot be."""
         narrowed = dict(scope.locals)
         for part in parts:
-            if not isinstance(part, Compare) or part.op not in ("<", "<=", ">", ">=", "=="):
+            if not isinstance(part, Compare) or (part.op not in ORDERING and part.op != "=="):
                 continue
             # where an ordering fails, its negation holds (up to the closed hull); where == fails, no interval
             op = NEGATION[part.op] if negate else part.op

@@ -18,6 +18,7 @@ from scoring.base.errors import closest
 from . import values as V
 from .builtins import BUILTINS, Builtin
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
+from .operators import ORDERING
 from .schema import Schema
 from .visitor import NodeVisitor
 
@@ -175,7 +176,7 @@ class ExpressionCompiler(NodeVisitor):
         left, lt = self.visit(node.left, scope)
         right, rt = self.visit(node.right, scope)
         op = node.op
-        if op not in ("in", "not in", "==", "!=") and "any" not in (lt, rt) and lt != rt:
+        if op in ORDERING and "any" not in (lt, rt) and lt != rt:
             raise ExprError(f"cannot compare {lt} with {rt} using {op}", node.col)
         fn = lambda env: V.compare(op, left(env), right(env))  # noqa: E731
         return self._maybe_fold(fn, [left, right], "bool", node)
