@@ -30,11 +30,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 from randomcases import random_cases  # noqa: E402  (the tests' generator of valid random years)
 
 from scoring.domain.cases import Case, natural_key  # noqa: E402
-from scoring.domain.workdays import WorkCalendar, add_months  # noqa: E402
+from scoring.domain.workdays import WorkCalendar  # noqa: E402
 from scoring.engine.compiler import load_compiled  # noqa: E402
 from scoring.engine.evaluate import CaseEvaluator  # noqa: E402
 from scoring.engine.rollup import roll_up  # noqa: E402
 from scoring.engine.runner import score_cases  # noqa: E402
+from scoring.lang.values import add_months  # noqa: E402
 
 REFERENCE = ROOT / "rules" / "proposal-handling.toml"
 

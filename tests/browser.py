@@ -32,8 +32,8 @@ def ensure_browser() -> None:
         pytest.fail(f"scripts/ensure-browser failed (exit {done.returncode}):\n{done.stderr.strip()}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def browser():
+def launched_browser():
+    """A headless Chromium for the session (tests/conftest.py makes it the `browser` fixture)."""
     ensure_browser()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -15,13 +15,20 @@ from scoring.inputs.case_file import load_cases
 
 
 @pytest.fixture(scope="session")
-def reference():
+def reference_rules():
     """The reference rulebook, compiled."""
     return load_compiled(REFERENCE)
 
 
 @pytest.fixture(scope="session")
-def sample():
+def browser():
+    """Debian's Chromium, headless, installed by scripts/ensure-browser when missing (tier: browser)."""
+    from browser import launched_browser  # playwright: only for the tests that use a browser
+    yield from launched_browser()
+
+
+@pytest.fixture(scope="session")
+def sample_cases():
     """The sample year's case file, read and validated."""
     return load_cases(SAMPLE)
 

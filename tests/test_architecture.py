@@ -19,8 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scoring"
 # package -> the packages it may import (besides itself)
 ALLOWED = {
     "base": set(),
-    "lang": {"base", "domain"},
-    "domain": {"base"},
+    "lang": {"base"},
+    "domain": {"base", "lang"},
     "inputs": {"base", "domain", "lang"},
     "rulebook": {"base", "domain", "lang"},
     "ledger": {"base", "lang"},

@@ -5,10 +5,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from scoring.domain.fields import expression_schema
+from scoring.engine.compiler import RECORD_NAMES
 from scoring.lang import values as V
-from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true, source_text
+from scoring.lang.bounds import BoundsEnv, bounds, never_true, source_text
 from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
-from scoring.lang.syntax import Attr, Call, ExprError, Name, parse
+from scoring.lang.interval import Interval, format_interval
+from scoring.lang.nodes import Attr, Call, ExprError, Name
+from scoring.lang.syntax import parse
 
 PARAMS = {
     "sign_points": 5,
@@ -25,14 +29,15 @@ PARAMS = {
     "table": [{"min": 0, "points": 0}, {"min": 3, "points": 4}, {"min": 10, "points": Fraction(15, 2)}],
 }
 RANGES = {"rate": Interval(0, 1), "hits": Interval(0, None), "cases": Interval(1, None)}
-ENUMS = {**case_enums(), "rubric": ("lead", "co")}
+ENUMS = {"rubric": ("lead", "co")}
+SCHEMA = expression_schema()
 LETS = {"extension_days": "sum(e.days for e in extension)", "reply_due": "add_months(assigned_on, 3) + extension_days"}
 LATE = "max(0, params.reply_points - params.late_penalty_per_workday * workdays_between(reply_due, r.date))"
 
 
 def env(*facts, **extra):
     return BoundsEnv(constants={"params": PARAMS}, ranges=RANGES, facts=[parse(f) for f in facts], enums=ENUMS,
-                     lets=LETS, **extra)
+                     lets=LETS, schema=SCHEMA, records=RECORD_NAMES, **extra)
 
 
 def I(lo, hi):  # noqa: E743 - short on purpose: the tables below are easier to read

@@ -7,7 +7,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from browser import A4_POINTS, MM, bars, browser, fonts_rendering, load, pdf_page_sizes, png_size  # noqa: F401 (fixture)
+from browser import A4_POINTS, MM, bars, fonts_rendering, load, pdf_page_sizes, png_size
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring
 

@@ -1,17 +1,22 @@
 """The rule expression language: what it accepts, what it refuses, what values do."""
+import ast
 import datetime as dt
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
+from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
-from scoring.lang.syntax import ExprError, parse
+from scoring.lang.nodes import ExprError
+from scoring.lang.syntax import parse
 from scoring.lang.template import compile_template
 
 PARAMS = {"points": {"A": 30, "B": 24}, "n": 3, "rate": Fraction(1, 10), "names": ["x", "y"]}
-COMPILER = ExpressionCompiler(WorkCalendar())
+COMPILER = ExpressionCompiler(WorkCalendar(), expression_schema())
 SCOPE = Scope({"case": "case", "r": "event", "d": "date", "t": "text", "x": "any"}, {"params": PARAMS},
               frozenset({"reply", "contact", "extension"}))
 
@@ -126,6 +131,25 @@ def test_runtime_errors_name_the_problem(source, message):
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("start, n, expected", [
+    ("2020-01-31", 1, "2020-02-29"),
+    ("2020-02-29", 12, "2021-02-28"),
+    ("2020-03-31", -1, "2020-02-29"),
+    ("2021-03-31", -1, "2021-02-28"),
+    ("2020-01-15", 0, "2020-01-15"),
+    ("2020-05-31", 1, "2020-06-30"),
+    ("2020-11-30", 3, "2021-02-28"),
+    ("2020-12-15", 1, "2021-01-15"),
+    ("2021-01-15", -1, "2020-12-15"),
+    ("2020-01-31", -13, "2018-12-31"),
+    ("2020-08-31", -6, "2020-02-29"),
+    ("2020-02-29", 48, "2024-02-29"),
+    ("2020-03-15", 25, "2022-04-15"),
+])
+def test_add_months(start, n, expected):
+    assert V.add_months(dt.date.fromisoformat(start), n) == dt.date.fromisoformat(expected)
+
+
 def test_mixed_kinds_are_never_equal_and_never_silently_ordered():
     assert V.compare("==", 5, "5") is False
     assert V.compare("!=", 5, "5") is True
@@ -149,3 +173,52 @@ def test_templates():
         with pytest.raises(ExprError) as info:
             compile_template(bad, COMPILER, SCOPE)
         assert info.value.column == column
+
+
+# ---------------------------------------------------------------- the language stands alone
+
+LANG = Path(V.__file__).parent
+
+
+def test_lang_imports_nothing_of_scoring_but_base():
+    """What expressions read comes in as data (lang/schema.py); the domain is not imported."""
+    found = []
+    for path in sorted(LANG.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                # from . import x stays in lang; from .. import x leaves it
+                modules = [node.module or ""] if node.level == 0 else ["scoring"] if node.level > 1 else []
+            else:
+                continue
+            found += [f"{path.name}:{node.lineno}: {module}" for module in modules
+                      if module.split(".")[0] == "scoring" and not module.startswith("scoring.base")]
+    assert found == []
+
+
+def domain_words() -> set[str]:
+    """The event types, fields and enum values of the case model (words of the language itself left out)."""
+    records = expression_schema().records.values()
+    words = {name for record in records for name in record.fields}
+    words |= {value for record in records for field in record.fields.values() for value in field.values or ()}
+    # words of the language too: a kind and a function (date), "event type", a record's kind, and the
+    # fields a record prints as (id, name); one-letter values (outcome "A") say nothing
+    return {word for word in words if len(word) > 1} - {"date", "type", "kind", "id", "name"}
+
+
+def test_lang_names_no_domain_word():
+    """No string in lang (messages included; docstrings aside) names an event type, a field or an enum value."""
+    words = domain_words()
+    assert {"reply", "contact", "outcome", "mode", "days", "face_to_face", "waived_f2f"} <= words
+    found = []
+    for path in sorted(LANG.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                found += [f"{path.name}:{node.lineno}: {word}" for word in re.findall(r"\w+", node.value)
+                          if word in words]
+    assert found == []

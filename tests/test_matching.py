@@ -82,8 +82,9 @@ def compiled_scope(evaluator, bind):
 def evaluator_expr(evaluator, when, scope):
     if when is None:
         return None
+    from scoring.domain.fields import expression_schema
     from scoring.lang.evaluator import ExpressionCompiler
-    return ExpressionCompiler(evaluator.c.calendar).compile(parse(when), scope)
+    return ExpressionCompiler(evaluator.c.calendar, expression_schema()).compile(parse(when), scope)
 
 
 def engine_matches(result, rule_name: str):

@@ -8,7 +8,7 @@ from casekit import REFERENCE, ROOT
 from clikit import scoring
 
 from scoring.checks.validate import validate
-from scoring.lang.bounds import format_interval
+from scoring.lang.interval import format_interval
 
 SHIPPED = sorted((ROOT / "rules").glob("*.toml"))
 

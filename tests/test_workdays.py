@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scoring.domain.workdays import CalendarCoverageError, WorkCalendar, add_months
+from scoring.domain.workdays import CalendarCoverageError, WorkCalendar
 
 D = date.fromisoformat
 
@@ -229,31 +229,6 @@ def test_bad_arguments(cal):
         cal.is_workday("2020-10-10")
     with pytest.raises(TypeError):
         cal.add_workdays(D("2020-10-10"), 1.0)
-
-
-# --------------------------------------------------------------------------- add_months
-
-
-@pytest.mark.parametrize(
-    "start, n, expected",
-    [
-        ("2020-01-31", 1, "2020-02-29"),
-        ("2020-02-29", 12, "2021-02-28"),
-        ("2020-03-31", -1, "2020-02-29"),
-        ("2021-03-31", -1, "2021-02-28"),
-        ("2020-01-15", 0, "2020-01-15"),
-        ("2020-05-31", 1, "2020-06-30"),
-        ("2020-11-30", 3, "2021-02-28"),
-        ("2020-12-15", 1, "2021-01-15"),
-        ("2021-01-15", -1, "2020-12-15"),
-        ("2020-01-31", -13, "2018-12-31"),
-        ("2020-08-31", -6, "2020-02-29"),
-        ("2020-02-29", 48, "2024-02-29"),
-        ("2020-03-15", 25, "2022-04-15"),
-    ],
-)
-def test_add_months(start, n, expected):
-    assert add_months(D(start), n) == D(expected)
 
 
 # --------------------------------------------------------------------------- overrides

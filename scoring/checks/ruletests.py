@@ -55,7 +55,7 @@ from scoring.engine.session import Session
 from scoring.inputs.case_file import load_cases
 from scoring.inputs.records import load_departments
 from scoring.lang import values as V
-from scoring.lang.evaluator import TIERS_PICKED
+from scoring.lang.builtins import TIERS_PICKED
 from scoring.ledger.document import plain
 from scoring.ledger.shapes import RULE_TESTS, FixtureFailure, LineDiffEntry, RuleTestsDocument
 from scoring.rulebook.load import is_tier_table

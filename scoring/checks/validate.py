@@ -24,16 +24,18 @@ from pathlib import Path
 
 from scoring.base.errors import InputError, Problem
 from scoring.base.files import read_file
-from scoring.domain.records import DEPARTMENT_COUNTS
-from scoring.engine.compiler import compile_rulebook
+from scoring.domain.fields import expression_schema
+from scoring.engine.compiler import RECORD_NAMES, compile_rulebook
 from scoring.lang import values as V
-from scoring.lang.bounds import BoundsEnv, Interval, bounds, case_enums, format_interval, never_true
-from scoring.lang.syntax import Compare, ExprError, conjuncts, parse
+from scoring.lang.bounds import BoundsEnv, bounds, never_true
+from scoring.lang.interval import Interval, format_interval
+from scoring.lang.nodes import Compare, ExprError, conjuncts
+from scoring.lang.operators import NEGATION
+from scoring.lang.syntax import parse
 from scoring.rulebook.load import Rulebook, is_tier_table, read_rulebook
 
 ANY = Interval(None, None)
 ZERO = Interval(0, 0)
-_NEGATION = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
 @dataclass
@@ -80,25 +82,17 @@ class _Findings:
         self.params_used = params_used  # None when the rulebook does not compile
         self.problems: list[Problem] = []
         self.ranges: list[tuple[str, str, Interval | None]] = []
-        self.enums = {**case_enums(), "rubric": tuple(r.id for r in self.spec.rubric),
-                      "category": tuple(c.id for c in self.spec.category)}
+        self.enums = {"rubric": tuple(r.id for r in self.spec.rubric), "category": tuple(c.id for c in self.spec.category)}
         self.constants = {"params": self.spec.params}
-        # what a department record can hold: case counts, and the declared ranges of numbers
-        self.fields = {f"department.{name}": Interval(0, None) for name in DEPARTMENT_COUNTS[1:]}
-        self.lists = {}
-        for name, field in self.spec.department_fields.items():
-            declared = Interval(V.from_data(field.min), V.from_data(field.max))
-            if field.kind == "number":
-                self.fields[f"department.{name}"] = declared
-            elif field.kind == "numbers":
-                self.lists[f"department.{name}"] = declared
+        # what records hold: the case model's enums and ranges, the declared ranges of a department's numbers
+        self.schema = expression_schema(self.spec.department_fields)
         self.lets = {name: node for name, source in self.spec.let.items() if (node := _parsed(source)) is not None}
 
     def problem(self, path: tuple, message: str) -> None:
         self.problems.append(self.book.problem(path, message))
 
     def env(self, facts=(), **ranges) -> BoundsEnv:
-        return BoundsEnv(self.constants, {**self.fields, **ranges}, self.lists, facts, self.enums, self.lets)
+        return BoundsEnv(self.constants, ranges, facts, self.enums, self.lets, self.schema, RECORD_NAMES)
 
     def findings(self) -> list[Problem]:
         items = {}
@@ -315,5 +309,5 @@ def _exclusive(a, b) -> bool:
     if left is None or right is None:
         return False
     left, right = conjuncts(left), conjuncts(right)
-    return any(isinstance(x, Compare) and isinstance(y, Compare) and x.op in _NEGATION and y.op == _NEGATION[x.op]
+    return any(isinstance(x, Compare) and isinstance(y, Compare) and x.op in NEGATION and y.op == NEGATION[x.op]
                and x.left == y.left and x.right == y.right for x in left for y in right)

@@ -11,10 +11,12 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from .cases import Role
+
 Number = Union[int, Decimal]
 
 # Fields every department record has (counted from the case file); declared fields add to them.
-DEPARTMENT_COUNTS = ("name", "cases", "lead", "split", "co")
+DEPARTMENT_COUNTS = ("name", "cases", *(role.value for role in Role))
 
 FieldKind = Literal["bool", "number", "text", "date", "texts", "numbers"]
 

@@ -27,14 +27,13 @@ exact and stable):
 
 from __future__ import annotations
 
-import calendar as _calendar
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from chinese_calendar import constants as _cc_constants
 
-__all__ = ["CalendarCoverageError", "WorkCalendar", "add_months"]
+__all__ = ["CalendarCoverageError", "WorkCalendar"]
 
 
 def _package_version() -> str:
@@ -318,14 +317,3 @@ class WorkCalendar:
             f"WorkCalendar(covered={_format_years(self._covered)}, "
             f"extra_holidays={len(self._extra_holidays)}, extra_workdays={len(self._extra_workdays)})"
         )
-
-
-def add_months(d: date, n: int) -> date:
-    """The same day n months later (n may be negative), clamped to the target month's last day."""
-    d = _as_date(d)
-    n = _as_int(n)
-    total = d.year * 12 + (d.month - 1) + n
-    year, month0 = divmod(total, 12)
-    month = month0 + 1
-    last = _calendar.monthrange(year, month)[1]  # ValueError outside year 1..9999, as date() would
-    return date(year, month, min(d.day, last))

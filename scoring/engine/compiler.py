@@ -27,11 +27,15 @@ from typing import Any, Callable
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.domain.cases import EventType
+from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
-from scoring.lang.syntax import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts, parse
+from scoring.lang.nodes import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts
+from scoring.lang.operators import FLIP, ORDERING
+from scoring.lang.syntax import parse
 from scoring.lang.template import compile_template
+from scoring.lang.visitor import NodeTransformer
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import load_effective
 
@@ -40,8 +44,8 @@ from .rules import Check, Pattern, Rule
 EVENT_TYPES = frozenset(t.value for t in EventType)
 ORDER_ATTR = "o"  # every event fact: its position in the handler's timeline
 CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every rule
-_ORDERING = {"<", "<=", ">", ">="}
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+# names that hold one record, with its kind in the expression schema (`rules validate` reads them too)
+RECORD_NAMES = {"case": "case", "handler": "handler", "department": "department"}
 
 
 @dataclass
@@ -222,7 +226,7 @@ class _Compiler:
             self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years)
         except ValueError as exc:
             raise InputError([book.problem(("calendar",), str(exc))]) from None
-        self.exprs = ExpressionCompiler(self.calendar, self.spec.department_fields)
+        self.exprs = ExpressionCompiler(self.calendar, expression_schema(self.spec.department_fields))
         self.params = V.from_data(self.spec.params)
         self.event_flags: dict[tuple, EventFlag] = {}
         self.event_values: dict[tuple, EventValue] = {}
@@ -232,8 +236,8 @@ class _Compiler:
 
     # ------------------------------------------------------------------ entry
     def run(self) -> CompiledRulebook:
-        base = Scope({"case": "case", "handler": "handler", "rubric": "text", "events": "events", "case_events": "events",
-                      "department": "department"}, {"params": self.params}, EVENT_TYPES)
+        base = Scope({**RECORD_NAMES, "rubric": "text", "events": "events", "case_events": "events"},
+                     {"params": self.params}, EVENT_TYPES)
         lets = self._lets(base)
         # a case's category is decided after the lets (a category's condition may use them)
         of_scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})
@@ -616,10 +620,10 @@ class _RulePatterns:
                             "must be one comparison such as c.date <= r.date; split it or use a let", node.col)
         left, right, op = node.left, node.right, node.op
         if other.name in left.free_names() and this.name not in left.free_names():
-            left, right, op = right, left, _FLIP[op]
+            left, right, op = right, left, FLIP[op]
         if other.name in left.free_names() or this.name in right.free_names():
             raise ExprError(f"put {this.name}'s part on one side of the comparison and {other.name}'s on the other", node.col)
-        ordering = op in _ORDERING
+        ordering = op in ORDERING
         _, this_type = self.c.exprs.compile_typed(left, scope)
         _, other_type = self.c.exprs.compile_typed(right, scope)
         if ordering and (this_type == other_type == "any"):
@@ -659,20 +663,24 @@ def _mentions_exists(node: Node, scope: Scope) -> bool:
     return any(_is_event_exists(n, scope) for n in node.walk())
 
 
-def _rename(node: Node, old: str, new: str) -> Node:
+class _Renamed(NodeTransformer):
     """The same expression with a variable renamed: a key for sharing flags and values."""
-    if isinstance(node, Name):
-        return Name(new, col=0) if node.id == old else node
-    if isinstance(node, Gen) and node.var == old:
-        return dataclasses.replace(node, source=_rename(node.source, old, new))
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, Node):
-            changes[f.name] = _rename(value, old, new)
-        elif isinstance(value, tuple) and value and isinstance(value[0], Node):
-            changes[f.name] = tuple(_rename(item, old, new) for item in value)
-    return dataclasses.replace(node, **changes) if changes else node
+
+    def __init__(self, old: str, new: str):
+        self.old = old
+        self.new = new
+
+    def visit_Name(self, node: Name) -> Node:
+        return Name(self.new, col=0) if node.id == self.old else node
+
+    def visit_Gen(self, node: Gen) -> Node:
+        if node.var == self.old:  # the generator's own variable: only its source sees the outer one
+            return dataclasses.replace(node, source=self.visit(node.source))
+        return self.generic_visit(node)
+
+
+def _rename(node: Node, old: str, new: str) -> Node:
+    return _Renamed(old, new).visit(node)
 
 
 def _number(value):

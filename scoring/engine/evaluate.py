@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from scoring.domain.cases import Case, natural_key
+from scoring.domain.fields import CASE_FIELDS, EVENT_FIELDS
 from scoring.lang import values as V
-from scoring.lang.evaluator import BY_TYPE, CASE_FIELDS, EVENT_FIELDS
+from scoring.lang.evaluator import BY_TYPE
 
 from .compiler import CONTEXT_ALIAS, EVENT_TYPES, ORDER_ATTR, CompiledCriterion, CompiledRule, CompiledRulebook
 from .durable import MatchEngine

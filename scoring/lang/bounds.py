@@ -7,10 +7,10 @@ contains every number the expression can give on any case: a sound over-approxim
 their values; a map looked up with a key known only at run time (`params.points_by_kind
 [r.outcome]`) gives the hull of the map's numbers; a row picked by `tier(x, table)` gives
 the hull of that field over all rows. Names the caller declares bounded (`rate` in 0 … 1)
-use that range; `count(...)` and `len(...)` are at least 0, `x.days` too (the case schema
-enforces it); every other field or name used in arithmetic is unbounded. The facts of the
-rule's `when` make `days_between(a, b)` and `workdays_between(a, b)` at least 0 when they
-say `b > a`, `b >= a`, `a < b` or `a <= b` (at most 0 for the reverse).
+use that range, and fields the schema gives one theirs (`x.days` at least 0); `count(...)`
+and `len(...)` are at least 0; every other field or name used in arithmetic is unbounded.
+The facts of the rule's `when` make `days_between(a, b)` and `workdays_between(a, b)` at
+least 0 when they say `b > a`, `b >= a`, `a < b` or `a <= b` (at most 0 for the reverse).
 
 Where the interval is looser than the truth:
 - each occurrence of a name varies on its own: with x in 0 … 1, `x - x` gives −1 … 1, not 0;
@@ -26,251 +26,34 @@ Where the interval is looser than the truth:
 
 `never_true(node, env)` names a reason why a condition can never hold: it folds to false
 (from parameters, or from intervals: `count(reply) < 0`); an `and` part compares a field
-with a known set of values (`env.enums`) to a value outside it; two `and` parts on the
-same sub-expression contradict each other (`x == "A" and x == "B"`, `n > 5 and n < 3`,
-`x.outcome != "A" and x.outcome in ["A"]`); every alternative of an `or` is impossible;
-`exists(g)` where the generator's condition is impossible. It only reports what it can
-prove: None means "not shown impossible", not "possible". Comparisons between two fields
-(`a.date > b.date and b.date > a.date`) are not checked.
+with a known set of values (an enum of the schema, or `env.enums`) to a value outside it;
+two `and` parts on the same sub-expression contradict each other (`x == "A" and x == "B"`,
+`n > 5 and n < 3`, `x.outcome != "A" and x.outcome in ["A"]`); every alternative of an `or`
+is impossible; `exists(g)` where the generator's condition is impossible. It only reports
+what it can prove: None means "not shown impossible", not "possible". Comparisons between
+two fields (`a.date > b.date and b.date > a.date`) are not checked.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Collection, Mapping, Sequence
 
 from scoring.base.errors import closest
 
+from . import abstract as A
 from . import values as V
-from .syntax import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary, parse
+from .builtins import BUILTINS, Builtin
+from .interval import Interval, format_interval, is_number
+from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary
+from .operators import FLIP, GREATER, LESS, NEGATION, ORDERING, PRECEDENCE
+from .schema import FieldType, Schema
+from .syntax import parse
+from .visitor import NodeVisitor
 
-__all__ = ["Interval", "BoundsEnv", "bounds", "never_true", "format_interval", "source_text", "case_enums"]
+__all__ = ["BoundsEnv", "bounds", "never_true", "source_text"]
 
-_INF = float("inf")
-
-
-def _exact(value):
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise TypeError("an interval bound must be a number, not a bool")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, (Fraction, Decimal, float)):
-        return V.from_data(value)
-    raise TypeError(f"an interval bound must be a number, not {type(value).__name__}")
-
-
-def _is_number(value) -> bool:
-    return type(value) in (int, Fraction)
-
-
-@dataclass(frozen=True)
-class Interval:
-    """Exact closed bounds lo … hi of a number; None is an unbounded end (−∞ or +∞)."""
-
-    lo: int | Fraction | None = None
-    hi: int | Fraction | None = None
-
-    def __post_init__(self):
-        lo, hi = _exact(self.lo), _exact(self.hi)
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"empty interval: {lo} > {hi}")
-        object.__setattr__(self, "lo", lo)
-        object.__setattr__(self, "hi", hi)
-
-    @classmethod
-    def point(cls, value) -> "Interval":
-        return cls(value, value)
-
-    @property
-    def is_point(self) -> bool:
-        return self.lo is not None and self.lo == self.hi
-
-    @property
-    def is_bounded(self) -> bool:
-        return self.lo is not None and self.hi is not None
-
-    def contains(self, value) -> bool:
-        return (self.lo is None or self.lo <= value) and (self.hi is None or value <= self.hi)
-
-    __contains__ = contains
-
-    def hull(self, other) -> "Interval":
-        """The smallest interval holding both (a union, with the gap filled)."""
-        other = _coerce(other)
-        lo = None if self.lo is None or other.lo is None else min(self.lo, other.lo)
-        hi = None if self.hi is None or other.hi is None else max(self.hi, other.hi)
-        return Interval(lo, hi)
-
-    __or__ = hull
-
-    def intersect(self, other) -> "Interval | None":
-        """The common part, or None when there is none."""
-        other = _coerce(other)
-        lo = other.lo if self.lo is None else self.lo if other.lo is None else max(self.lo, other.lo)
-        hi = other.hi if self.hi is None else self.hi if other.hi is None else min(self.hi, other.hi)
-        if lo is not None and hi is not None and lo > hi:
-            return None
-        return Interval(lo, hi)
-
-    # arithmetic; a plain number on either side is a point interval
-    def __neg__(self) -> "Interval":
-        return Interval(None if self.hi is None else -self.hi, None if self.lo is None else -self.lo)
-
-    def __pos__(self) -> "Interval":
-        return self
-
-    def __add__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        if other is None:
-            return NotImplemented
-        lo = None if self.lo is None or other.lo is None else self.lo + other.lo
-        hi = None if self.hi is None or other.hi is None else self.hi + other.hi
-        return Interval(lo, hi)
-
-    __radd__ = __add__
-
-    def __sub__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        return NotImplemented if other is None else self + (-other)
-
-    def __rsub__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        return NotImplemented if other is None else other + (-self)
-
-    def __mul__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        if other is None:
-            return NotImplemented
-        ends = [_ext_mul(a, b) for a in self._ends() for b in other._ends()]
-        return Interval._from_ext(min(ends), max(ends))
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other) -> "Interval":
-        """Unbounded when the divisor may be 0 (except 0 / y, which is 0 when defined)."""
-        other = _coerce(other, None)
-        if other is None:
-            return NotImplemented
-        if other.contains(0):
-            return Interval(0, 0) if self == Interval(0, 0) else Interval()
-        return self * other._reciprocal()
-
-    def __rtruediv__(self, other) -> "Interval":
-        other = _coerce(other, None)
-        return NotImplemented if other is None else other / self
-
-    def __abs__(self) -> "Interval":
-        return self.abs()
-
-    def abs(self) -> "Interval":
-        if self.lo is not None and self.lo >= 0:
-            return self
-        if self.hi is not None and self.hi <= 0:
-            return -self
-        high = None if self.lo is None or self.hi is None else max(-self.lo, self.hi)
-        return Interval(0, high)
-
-    def min(self, other) -> "Interval":
-        other = _coerce(other)
-        lo = None if self.lo is None or other.lo is None else min(self.lo, other.lo)
-        hi = other.hi if self.hi is None else self.hi if other.hi is None else min(self.hi, other.hi)
-        return Interval(lo, hi)
-
-    def max(self, other) -> "Interval":
-        other = _coerce(other)
-        lo = other.lo if self.lo is None else self.lo if other.lo is None else max(self.lo, other.lo)
-        hi = None if self.hi is None or other.hi is None else max(self.hi, other.hi)
-        return Interval(lo, hi)
-
-    def clamp(self, low, high) -> "Interval":
-        """clamp(x, low, high) = min(max(x, low), high), as the language defines it."""
-        return self.max(low).min(high)
-
-    def round(self, places: int = 0) -> "Interval":
-        """round(x, places), half away from zero: monotone, so the ends round exactly."""
-        def end(value):
-            return None if value is None else V.normal(Fraction(V.round_half_up(value, places)))
-        return Interval(end(self.lo), end(self.hi))
-
-    def widen(self, amount) -> "Interval":
-        return Interval(None if self.lo is None else self.lo - amount, None if self.hi is None else self.hi + amount)
-
-    def _ends(self):
-        return (-_INF if self.lo is None else self.lo, _INF if self.hi is None else self.hi)
-
-    @staticmethod
-    def _from_ext(lo, hi) -> "Interval":
-        return Interval(None if lo == -_INF else lo, None if hi == _INF else hi)
-
-    def _reciprocal(self) -> "Interval":
-        # only called when 0 is outside; an unbounded end maps to 0 (not reached, but a sound end)
-        def inv(value):
-            return 0 if value is None else V.normal(Fraction(1) / value)
-        return Interval(inv(self.hi), inv(self.lo))
-
-    def __str__(self) -> str:
-        return format_interval(self)
-
-
-def _ext_mul(a, b):
-    """a * b on the extended line, where an infinite end times 0 is 0 (the end is a limit)."""
-    if a == 0 or b == 0:
-        return 0
-    if a in (_INF, -_INF) or b in (_INF, -_INF):
-        return _INF if (a > 0) == (b > 0) else -_INF
-    return a * b
-
-
-_MISSING = object()
-
-
-def _coerce(value, default=_MISSING) -> Interval:
-    if isinstance(value, Interval):
-        return value
-    if _is_number(value) or isinstance(value, (Decimal, float)):
-        return Interval.point(value)
-    if default is not _MISSING:
-        return default
-    raise TypeError(f"not a number or an interval: {value!r}")
-
-
-UNBOUNDED = Interval()
-NON_NEGATIVE = Interval(0, None)
-
-
-def format_interval(interval: Interval | None, places: int = 4) -> str:
-    """"0 … 20", "−∞ … 0", "2.5"; "—" when there is no interval (not a number, unknown).
-
-    Numbers print exactly when they fit in `places` decimals, else rounded with "≈".
-    """
-    if interval is None:
-        return "—"
-
-    def number(value, infinity: str) -> str:
-        if value is None:
-            return infinity
-        text = V.format_number(value, places)
-        exact = Fraction(V.round_half_up(value, places)) == value
-        return ("" if exact else "≈") + text.replace("-", "\u2212")
-
-    if interval.is_point:
-        return number(interval.lo, "")
-    return f"{number(interval.lo, '−∞')} … {number(interval.hi, '+∞')}"
-
-
-def case_enums() -> dict[str, tuple[str, ...]]:
-    """The closed value sets the case schema enforces, keyed as never_true expects
-    (add "rubric" with the rulebook's rubric ids)."""
-    from scoring.domain.cases import ContactMode, EventType, Kind, Outcome, Rating, Role
-
-    def ids(enum):
-        return tuple(member.value for member in enum)
-    return {"mode": ids(ContactMode), "outcome": ids(Outcome), "rating": ids(Rating), "type": ids(EventType),
-            "case.kind": ids(Kind), "handler.role": ids(Role)}
+_EVENT = "event"  # the kind of record an object the analysis cannot place is taken to be
 
 
 @dataclass
@@ -278,31 +61,44 @@ class BoundsEnv:
     """What the analysis may assume about the names of an expression.
 
     constants: name -> value known before any case (e.g. {"params": {...}}).
-    ranges:    name -> Interval (or (lo, hi)) of names known to be bounded (rate -> 0 … 1);
-               a name may be a record's field ("department.self_score").
-    lists:     name -> Interval of the numbers in a list ("department.peer_scores" -> 0 … 100).
+    ranges:    name -> Interval (or (lo, hi)) of names known to be bounded (rate -> 0 … 1).
     facts:     conditions that hold when the expression is computed (the `and` parts of the
                rule's `when`; a whole `when` node is split into them).
-    enums:     field key -> allowed values: an event field's name ("mode", "outcome"),
-               "case.kind", "handler.role", or a plain name ("rubric").
+    enums:     name -> allowed values of a plain name ("rubric"), or of a field: its key as
+               for the schema's enum fields below.
     lets:      name -> expression of the rulebook's lets, analysed where they are used.
+    schema:    the kinds of record and their fields (kinds, enum values, ranges).
+    records:   name -> kind of the record it holds ("case" -> "case"). Any other object whose
+               field an expression reads (a rule's binding, a generator's variable) is taken to
+               be an "event"; so the schema's enum fields are keyed "case.kind" for a record a
+               name holds, and by the field's name alone ("mode") for an event.
     """
 
     constants: Mapping[str, Any] = field(default_factory=dict)
     ranges: Mapping[str, Interval] = field(default_factory=dict)
-    lists: Mapping[str, Interval] = field(default_factory=dict)
     facts: Sequence[Node] = ()
     enums: Mapping[str, Collection] = field(default_factory=dict)
     lets: Mapping[str, Node] = field(default_factory=dict)
+    schema: Schema = field(default_factory=Schema)
+    records: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self.constants = {name: V.from_data(value) for name, value in dict(self.constants).items()}
         self.ranges = {name: r if isinstance(r, Interval) else Interval(*r) for name, r in dict(self.ranges).items()}
-        self.lists = {name: r if isinstance(r, Interval) else Interval(*r) for name, r in dict(self.lists).items()}
         self.facts = tuple(part for fact in self.facts
                            for part in _and_parts(parse(fact) if isinstance(fact, str) else fact))
-        self.enums = {key: tuple(allowed) for key, allowed in dict(self.enums).items()}
+        self.records = dict(self.records)
+        # the schema's enum fields, keyed as the docstring says; the caller's enums come on top
+        found = {name: field_type.values for name, field_type in self.fields(_EVENT).items()}
+        for name, kind in self.records.items():
+            found.update({f"{name}.{field_name}": field_type.values for field_name, field_type in self.fields(kind).items()})
+        self.enums = {**{key: values for key, values in found.items() if values is not None},
+                      **{key: tuple(allowed) for key, allowed in dict(self.enums).items()}}
         self.lets = {name: parse(node) if isinstance(node, str) else node for name, node in dict(self.lets).items()}
+
+    def fields(self, kind: str) -> Mapping[str, FieldType]:
+        record = self.schema.records.get(kind)
+        return {} if record is None else record.fields
 
 
 def _as_env(env) -> BoundsEnv:
@@ -320,10 +116,10 @@ def bounds(node: Node | str, env: BoundsEnv | Mapping | None = None) -> Interval
     (a text, a date, a bool...) or nothing is known about it (a bare unknown name)."""
     node = parse(node) if isinstance(node, str) else node
     analysis = _Analysis(_as_env(env))
-    found = analysis.value(node, analysis.root)
-    if isinstance(found, _Unknown) and found.kind != "number":
+    found = analysis.visit(node, analysis.root)
+    if isinstance(found, A.Unknown) and found.kind != "number":
         return None
-    return _to_num(found)
+    return A.to_number(found)
 
 
 def never_true(node: Node | str, env: BoundsEnv | Mapping | None = None) -> str | None:
@@ -333,118 +129,19 @@ def never_true(node: Node | str, env: BoundsEnv | Mapping | None = None) -> str 
     return analysis.never(node, analysis.root)
 
 
-# ---------------------------------------------------------------- abstract values
-#
-# The analysis maps each sub-expression to one of: an Interval (a number in those bounds),
-# _Known (a value known now), _OneOf (one of a few values known now: a map's values looked
-# up with a run-time key, the rows of a tier table) or _Unknown (only the kind is known).
-
-@dataclass(frozen=True)
-class _Known:
-    value: Any
-
-
-@dataclass(frozen=True)
-class _OneOf:
-    values: tuple
-
-
-@dataclass(frozen=True)
-class _Unknown:
-    # number, text, date, bool, list, any (a name or field: a record or a value), opaque
-    # (a value read with extra(): its fields are unknown too)
-    kind: str
-    element: Interval | None = None  # a list of numbers known to lie in these bounds
-
-
-_ANY = _Unknown("any")
-_BOOL = _Unknown("bool")
-_TEXT = _Unknown("text")
-_DATE = _Unknown("date")
-
-# fields of records (events, the case, a handler) whose value is not known before a case
-_FIELDS = {"days": NON_NEGATIVE, "date": _DATE, "key": _BOOL, "waived_f2f": _BOOL,
-           **{name: _TEXT for name in ("id", "type", "department", "mode", "outcome", "rating", "kind", "title",
-                                       "proposer", "role")}}
-
-
-def _one_of(values: list):
-    if not values:
-        return _ANY
-    first = values[0]
-    if all(V.kind(v) == V.kind(first) and v == first for v in values):
-        return _Known(first)
-    return _OneOf(tuple(values))
-
-
-def _kind(value) -> str:
-    if isinstance(value, Interval):
-        return "number"
-    if isinstance(value, _Known):
-        return V.kind(value.value)
-    if isinstance(value, _OneOf):
-        kinds = {V.kind(v) for v in value.values}
-        return kinds.pop() if len(kinds) == 1 else "any"
-    return "any" if value.kind == "opaque" else value.kind
-
-
-def _to_num(value) -> Interval | None:
-    """The bounds of a value used as a number; None when it is certainly not a number."""
-    if isinstance(value, Interval):
-        return value
-    if isinstance(value, _Known):
-        return Interval.point(value.value) if _is_number(value.value) else None
-    if isinstance(value, _OneOf):
-        numbers = [v for v in value.values if _is_number(v)]
-        return Interval(min(numbers), max(numbers)) if numbers else None
-    return UNBOUNDED if value.kind in ("number", "any", "opaque") else None
-
-
-def _num_or_unbounded(value) -> Interval:
-    found = _to_num(value)
-    return UNBOUNDED if found is None else found
-
-
-def _constants(value) -> list | None:
-    if isinstance(value, _Known):
-        return [value.value]
-    if isinstance(value, _OneOf):
-        return list(value.values)
-    return None
-
-
-def _join(a, b):
-    """A value that is either a or b (null is left out: the bounds are of numbers)."""
-    if isinstance(a, _Known) and a.value is None:
-        return b
-    if isinstance(b, _Known) and b.value is None:
-        return a
-    ca, cb = _constants(a), _constants(b)
-    if ca is not None and cb is not None:
-        return _one_of(ca + cb)
-    ka, kb = _kind(a), _kind(b)
-    if "number" in (ka, kb):
-        x, y = _to_num(a), _to_num(b)
-        # a branch that is certainly not a number adds nothing to the bounds of numbers
-        return x if y is None else y if x is None else x.hull(y)
-    return _Unknown(ka) if ka == kb else _ANY
-
-
-def _truth(value) -> bool | None:
-    return V.truthy(value.value) if isinstance(value, _Known) else None
+def _field_value(field_type: FieldType):
+    """What a field of a record holds, before any case."""
+    if field_type.kind == "number":
+        return Interval(field_type.min, field_type.max)
+    if field_type.kind == "list":
+        return A.Unknown("list", Interval(field_type.min, field_type.max) if field_type.item == "number" else None)
+    return A.Unknown(field_type.kind)
 
 
 def _and_parts(node: Node) -> list[Node]:
     if isinstance(node, BoolOp) and node.op == "and":
         return [part for item in node.items for part in _and_parts(item)]
     return [node]
-
-
-def _satisfies(left, op: str, right) -> bool | None:
-    try:
-        return V.compare(op, left, right)
-    except V.EvalError:
-        return None
 
 
 def _never_compares(op: str, a: Interval, b: Interval) -> bool:
@@ -469,10 +166,6 @@ def _never_compares(op: str, a: Interval, b: Interval) -> bool:
     return False
 
 
-_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # the closed hull of where a test fails
-
-
 @dataclass(frozen=True)
 class _Scope:
     locals: Mapping[str, Any] = field(default_factory=dict)  # generator variables
@@ -485,56 +178,54 @@ class _Scope:
         return _Scope({**self.locals, var: value}, facts, self.expanding)
 
 
-class _Analysis:
+class _Analysis(NodeVisitor):
     def __init__(self, env: BoundsEnv):
         self.env = env
         self.root = _Scope({}, tuple(f for f in env.facts if isinstance(f, Compare)))
 
-    def value(self, node: Node, scope: _Scope):
-        method = getattr(self, "_" + type(node).__name__, None)
-        return _ANY if method is None else method(node, scope)
+    def generic_visit(self, node: Node, scope: _Scope):
+        return A.ANY
 
     # ------------------------------------------------------------ nodes
-    def _Const(self, node: Const, scope):
-        return _Known(node.value)
+    def visit_Const(self, node: Const, scope):
+        return A.Known(node.value)
 
-    def _Name(self, node: Name, scope: _Scope):
+    def visit_Name(self, node: Name, scope: _Scope):
         name = node.id
         if name in scope.locals:
             return scope.locals[name]
         if name in self.env.ranges:
             return self.env.ranges[name]
         if name in self.env.constants:
-            return _Known(self.env.constants[name])
+            return A.Known(self.env.constants[name])
         if name in self.env.lets and name not in scope.expanding:
             # a let sees lets and constants only, so only facts about those hold inside it
             visible = set(self.env.lets) | set(self.env.constants)
             facts = tuple(f for f in scope.facts if f.free_names() <= visible)
-            return self.value(self.env.lets[name], _Scope({}, facts, scope.expanding | {name}))
-        return _ANY
+            return self.visit(self.env.lets[name], _Scope({}, facts, scope.expanding | {name}))
+        return A.ANY
 
-    def _Attr(self, node: Attr, scope):
-        if isinstance(node.obj, Name) and node.obj.id not in scope.locals:
-            key = f"{node.obj.id}.{node.name}"
-            if key in self.env.ranges:
-                return self.env.ranges[key]
-            if key in self.env.lists:
-                return _Unknown("list", self.env.lists[key])
-        return self._field(self.value(node.obj, scope), node.name)
-
-    def _field(self, obj, name: str):
-        found = _constants(obj)
+    def visit_Attr(self, node: Attr, scope):
+        obj = self.visit(node.obj, scope)
+        found = A.constants(obj)
         if found is not None:
-            return _one_of([v[name] for v in found if isinstance(v, dict) and name in v])
-        if isinstance(obj, _Unknown) and obj.kind == "any":
-            return _FIELDS.get(name, _ANY)
-        return _Unknown("opaque") if isinstance(obj, _Unknown) and obj.kind == "opaque" else _ANY
+            return A.one_of([v[node.name] for v in found if isinstance(v, dict) and node.name in v])
+        if isinstance(obj, A.Unknown) and obj.kind == "any":
+            field_type = self.env.fields(self._record_kind(node.obj, scope)).get(node.name)
+            return A.ANY if field_type is None else _field_value(field_type)
+        return A.Unknown("opaque") if isinstance(obj, A.Unknown) and obj.kind == "opaque" else A.ANY
 
-    def _Index(self, node: Index, scope):
-        containers = _constants(self.value(node.obj, scope))
+    def _record_kind(self, node: Node, scope: _Scope) -> str:
+        """The kind of record `node` holds: the one `records` gives its name, else an event."""
+        if isinstance(node, Name) and node.id not in scope.locals:
+            return self.env.records.get(node.id, _EVENT)
+        return _EVENT
+
+    def visit_Index(self, node: Index, scope):
+        containers = A.constants(self.visit(node.obj, scope))
         if containers is None:
-            return _ANY
-        keys = _constants(self.value(node.key, scope))  # None: any key
+            return A.ANY
+        keys = A.constants(self.visit(node.key, scope))  # None: any key
         found = []
         for container in containers:
             if isinstance(container, dict):
@@ -543,241 +234,113 @@ class _Analysis:
             elif isinstance(container, list):
                 found += container if keys is None else [container[k] for k in keys
                                                          if type(k) is int and -len(container) <= k < len(container)]
-        return _one_of(found)
+        return A.one_of(found)
 
-    def _Unary(self, node: Unary, scope):
-        operand = self.value(node.operand, scope)
+    def visit_Unary(self, node: Unary, scope):
+        operand = self.visit(node.operand, scope)
         if node.op == "not":
-            truth = _truth(operand)
-            return _BOOL if truth is None else _Known(not truth)
+            truth = A.truth(operand)
+            return A.BOOL if truth is None else A.Known(not truth)
         if node.op == "+":
             return operand
-        if isinstance(operand, _Known):
+        if isinstance(operand, A.Known):
             try:
-                return _Known(V.negate(operand.value))
+                return A.Known(V.negate(operand.value))
             except V.EvalError:
-                return _ANY
-        number = _to_num(operand)
-        return _ANY if number is None else -number
+                return A.ANY
+        number = A.to_number(operand)
+        return A.ANY if number is None else -number
 
-    def _Arith(self, node: Arith, scope):
-        return self._arith(node.op, self.value(node.left, scope), self.value(node.right, scope))
+    def visit_Arith(self, node: Arith, scope):
+        return A.arith(node.op, self.visit(node.left, scope), self.visit(node.right, scope))
 
-    def _arith(self, op: str, a, b):
-        if isinstance(a, _Known) and isinstance(b, _Known):
-            try:
-                return _Known(V.arith(op, a.value, b.value))
-            except V.EvalError:
-                return _ANY
-        ka, kb = _kind(a), _kind(b)
-        if op == "+" and "text" in (ka, kb):
-            return _TEXT
-        if "date" in (ka, kb):
-            if op == "-" and ka == kb == "date":
-                return UNBOUNDED
-            return _DATE
-        x, y = _num_or_unbounded(a), _num_or_unbounded(b)
-        return {"+": x.__add__, "-": x.__sub__, "*": x.__mul__, "/": x.__truediv__}[op](y)
-
-    def _Compare(self, node: Compare, scope):
-        left, right = self.value(node.left, scope), self.value(node.right, scope)
+    def visit_Compare(self, node: Compare, scope):
+        left, right = self.visit(node.left, scope), self.visit(node.right, scope)
         op = node.op
-        if isinstance(left, _Known) and isinstance(right, _Known):
-            result = _satisfies(left.value, op, right.value)
-            return _BOOL if result is None else _Known(result)
-        if op in _FLIP:
-            a, b = _to_num(left), _to_num(right)
+        if isinstance(left, A.Known) and isinstance(right, A.Known):
+            result = A.satisfies(left.value, op, right.value)
+            return A.BOOL if result is None else A.Known(result)
+        if op in FLIP:
+            a, b = A.to_number(left), A.to_number(right)
             if a is not None and b is not None and _never_compares(op, a, b):
-                return _Known(False)
+                return A.Known(False)
         if op in ("==", "in"):
-            lefts, rights = _constants(left), _constants(right)
-            if lefts is not None and rights is not None and all(_satisfies(x, op, y) is False
+            lefts, rights = A.constants(left), A.constants(right)
+            if lefts is not None and rights is not None and all(A.satisfies(x, op, y) is False
                                                                 for x in lefts for y in rights):
-                return _Known(False)
-            if op == "in" and isinstance(right, _Known) and right.value in ([], {}):
-                return _Known(False)
-        return _BOOL
+                return A.Known(False)
+            if op == "in" and isinstance(right, A.Known) and right.value in ([], {}):
+                return A.Known(False)
+        return A.BOOL
 
-    def _BoolOp(self, node: BoolOp, scope):
-        truths = [_truth(self.value(item, scope)) for item in node.items]
+    def visit_BoolOp(self, node: BoolOp, scope):
+        truths = [A.truth(self.visit(item, scope)) for item in node.items]
         decisive = node.op == "or"  # the value that settles an `or` (True) or an `and` (False)
         if decisive in truths:
-            return _Known(decisive)
+            return A.Known(decisive)
         if all(t is not None for t in truths):
-            return _Known(not decisive)
-        return _BOOL
+            return A.Known(not decisive)
+        return A.BOOL
 
-    def _Cond(self, node: Cond, scope: _Scope):
-        truth = _truth(self.value(node.test, scope))
+    def visit_Cond(self, node: Cond, scope: _Scope):
+        truth = A.truth(self.visit(node.test, scope))
         if truth is True:
-            return self.value(node.then, scope)
+            return self.visit(node.then, scope)
         if truth is False or self.never(node.test, scope) is not None:
-            return self.value(node.other, scope)
+            return self.visit(node.other, scope)
         parts = _and_parts(node.test)
         then_scope = self._narrow(scope, parts, negate=False)
         if then_scope is None:  # the test pins a name outside its range
-            return self.value(node.other, scope)
+            return self.visit(node.other, scope)
         # when no number fails the test, `b` is still reached by a null: keep it, unnarrowed
         other_scope = (self._narrow(scope, parts, negate=True) if len(parts) == 1 else None) or scope
         facts = tuple(p for p in parts if isinstance(p, Compare))
-        then = self.value(node.then, replace(then_scope, facts=then_scope.facts + facts))
-        return _join(then, self.value(node.other, other_scope))
+        then = self.visit(node.then, replace(then_scope, facts=then_scope.facts + facts))
+        return A.join(then, self.visit(node.other, other_scope))
 
     def _narrow(self, scope: _Scope, parts: list[Node], negate: bool) -> _Scope | None:
         """The scope of a branch of `a if test else b`: names compared with a number in the
         test narrowed to where the test holds (or fails, for `b`). None: that cannot be."""
         narrowed = dict(scope.locals)
         for part in parts:
-            if not isinstance(part, Compare) or part.op not in ("<", "<=", ">", ">=", "=="):
+            if not isinstance(part, Compare) or (part.op not in ORDERING and part.op != "=="):
                 continue
-            op = _NEGATED.get(part.op) if negate else part.op
-            if op is None:
+            # where an ordering fails, its negation holds (up to the closed hull); where == fails, no interval
+            op = NEGATION[part.op] if negate else part.op
+            if op == "!=":
                 continue
-            for subject, other, side_op in ((part.left, part.right, op), (part.right, part.left, _FLIP[op])):
+            for subject, other, side_op in ((part.left, part.right, op), (part.right, part.left, FLIP[op])):
                 if not isinstance(subject, Name):
                     continue
-                current = self.value(subject, replace(scope, locals=narrowed))
-                limit = self.value(other, scope)
-                if not (isinstance(current, Interval) and isinstance(limit, _Known) and _is_number(limit.value)):
+                current = self.visit(subject, replace(scope, locals=narrowed))
+                limit = self.visit(other, scope)
+                if not (isinstance(current, Interval) and isinstance(limit, A.Known) and is_number(limit.value)):
                     continue
                 c = limit.value
                 found = current.intersect(Interval(c, c) if side_op == "==" else
-                                          Interval(None, c) if side_op in ("<", "<=") else Interval(c, None))
+                                          Interval(None, c) if side_op in LESS else Interval(c, None))
                 if found is None:
                     return None
                 narrowed[subject.id] = found
         return replace(scope, locals=narrowed)
 
-    def _ListLit(self, node: ListLit, scope):
-        items = [self.value(item, scope) for item in node.items]
-        if all(isinstance(item, _Known) for item in items):
-            return _Known([item.value for item in items])
-        return _Unknown("list")
+    def visit_ListLit(self, node: ListLit, scope):
+        items = [self.visit(item, scope) for item in node.items]
+        if all(isinstance(item, A.Known) for item in items):
+            return A.Known([item.value for item in items])
+        return A.Unknown("list")
 
     # ------------------------------------------------------------ calls
-    def _Call(self, node: Call, scope: _Scope):
-        func, args = node.func, node.args
-        if func in ("count", "sum", "first", "last", "exists", "mean") or (
-                func in ("min", "max") and len(args) == 1):
-            return self._aggregate(func, args[0], scope)
-        values = [self.value(arg, scope) for arg in args]
-        method = getattr(self, "_call_" + func, None)
-        if method is not None:
-            return method(node, values, scope)
-        return {"next_workday": _DATE, "add_workdays": _DATE, "add_months": _DATE, "is_workday": _BOOL,
-                "present": _BOOL, "percent": _TEXT, "extra": _Unknown("opaque")}.get(func, _ANY)
-
-    def _numbers(self, values) -> list[Interval] | None:
-        found = [_to_num(v) for v in values]
-        return None if any(v is None for v in found) else found
-
-    @staticmethod
-    def _folded(result: Interval, values):
-        """A point computed from values all known now is itself known now."""
-        if result.is_point and all(isinstance(v, _Known) for v in values):
-            return _Known(result.lo)
-        return result
-
-    def _extreme(self, func: str, values):
-        numbers = self._numbers(values)
-        if numbers is None:
-            kinds = {_kind(v) for v in values}
-            return _Unknown(kinds.pop()) if len(kinds) == 1 else _ANY
-        result = numbers[0]
-        for number in numbers[1:]:
-            result = result.min(number) if func == "min" else result.max(number)
-        return self._folded(result, values)
-
-    def _call_min(self, node, values, scope):
-        return self._extreme("min", values)
-
-    def _call_max(self, node, values, scope):
-        return self._extreme("max", values)
-
-    def _call_abs(self, node, values, scope):
-        number = _to_num(values[0])
-        return _ANY if number is None else self._folded(number.abs(), values)
-
-    def _call_clamp(self, node, values, scope):
-        numbers = self._numbers(values)
-        return _ANY if numbers is None else self._folded(numbers[0].clamp(numbers[1], numbers[2]), values)
-
-    def _call_round(self, node, values, scope):
-        number = _to_num(values[0])
-        if number is None:
-            return _ANY
-        places = values[1] if len(values) > 1 else _Known(0)
-        if isinstance(places, _Known) and type(places.value) is int and places.value >= 0:
-            return self._folded(number.round(places.value), values)
-        fewest = _to_num(places)
-        if fewest is None or fewest.lo is None:
-            return UNBOUNDED
-        # rounding to p places moves a number by at most half a unit of the p-th place
-        return number.widen(Fraction(1, 2) * Fraction(10) ** -int(fewest.lo))
-
-    def _call_len(self, node, values, scope):
-        arg = node.args[0]
-        if isinstance(arg, ListLit):
-            return _Known(len(arg.items))
-        if isinstance(values[0], _Known):
-            value = values[0].value
-            if value is None:
-                return _Known(0)
-            if isinstance(value, (list, str, dict)):
-                return _Known(len(value))
-        return NON_NEGATIVE
-
-    def _call_coalesce(self, node, values, scope):
-        result = _Known(None)
-        for value in values:
-            result = _join(result, value)
-        return result
-
-    def _call_date(self, node, values, scope):
-        if isinstance(values[0], _Known) and isinstance(values[0].value, str):
-            try:
-                return _Known(dt.date.fromisoformat(values[0].value))
-            except ValueError:
-                pass
-        return _DATE
-
-    def _call_add_days(self, node, values, scope):
-        if all(isinstance(v, _Known) for v in values) and type(values[1].value) is int:
-            return self._arith("+", *values)
-        return _DATE
-
-    def _call_days_between(self, node, values, scope):
-        return self._between(node, values, scope, workdays=False)
-
-    def _call_workdays_between(self, node, values, scope):
-        return self._between(node, values, scope, workdays=True)
-
-    def _between(self, node: Call, values, scope: _Scope, workdays: bool):
-        a, b = node.args
-        if all(isinstance(v, _Known) and isinstance(v.value, dt.date) for v in values):
-            days = (values[1].value - values[0].value).days
-            # working days have the sign of the calendar days, and are no more of them
-            return Interval(min(0, days), max(0, days)) if workdays else _Known(days)
-        if a == b:
-            return Interval(0, 0)
-        for fact in scope.facts:
-            if (fact.op in (">", ">=") and (fact.left, fact.right) == (b, a)) or (
-                    fact.op in ("<", "<=") and (fact.left, fact.right) == (a, b)):
-                return NON_NEGATIVE
-            if (fact.op in (">", ">=") and (fact.left, fact.right) == (a, b)) or (
-                    fact.op in ("<", "<=") and (fact.left, fact.right) == (b, a)):
-                return Interval(None, 0)
-        return UNBOUNDED
-
-    def _call_tier(self, node, values, scope):
-        """tier(x, table) is one row of the table: any of them, as far as bounds go."""
-        tables = _constants(values[1]) if len(values) > 1 else None
-        if tables is None:
-            return _ANY
-        rows = []
-        for table in tables:
-            rows += table if isinstance(table, list) else list(table.values()) if isinstance(table, dict) else []
-        return _one_of(rows)
+    def visit_Call(self, node: Call, scope: _Scope):
+        builtin = BUILTINS.get(node.func)
+        if builtin is None:
+            return A.ANY
+        if builtin.items_bounds is not None and len(node.args) == 1:
+            return self._over_items(builtin, node.args[0], scope)
+        values = [self.visit(arg, scope) for arg in node.args]
+        if builtin.bounds is not None:
+            return builtin.bounds(node, values, scope.facts)
+        return A.ANY if builtin.result == "same" else A.Unknown(builtin.result)
 
     # ------------------------------------------------------------ aggregates
     def _items(self, arg: Node, scope: _Scope):
@@ -785,78 +348,45 @@ class _Analysis:
         when the source is a list known now, else (None, value of any element)."""
         gen = arg if isinstance(arg, Gen) else Gen("\x00item", arg, None, Name("\x00item"))
         if isinstance(gen.source, ListLit):
-            sources = [self.value(item, scope) for item in gen.source.items]
+            sources = [self.visit(item, scope) for item in gen.source.items]
         else:
-            source = self.value(gen.source, scope)
-            sources = ([_Known(item) for item in source.value]
-                       if isinstance(source, _Known) and isinstance(source.value, list) else None)
+            source = self.visit(gen.source, scope)
+            sources = ([A.Known(item) for item in source.value]
+                       if isinstance(source, A.Known) and isinstance(source.value, list) else None)
             if sources is None:
-                if isinstance(source, _Unknown) and source.element is not None:
+                if isinstance(source, A.Unknown) and source.element is not None:
                     element = source.element
                 else:
-                    lists = _constants(source)
+                    lists = A.constants(source)
                     rows = [row for value in lists or () if isinstance(value, list) for row in value]
-                    element = _one_of(rows) if lists and rows else _ANY
+                    element = A.one_of(rows) if lists and rows else A.ANY
                 inner = scope.bind(gen.var, element)
                 if gen.cond is not None and self._is_false(gen.cond, inner):
                     return [], None
-                return None, self.value(gen.elt, inner)
+                return None, self.visit(gen.elt, inner)
         items = []
         for item in sources:
             inner = scope.bind(gen.var, item)
             certain = True
             if gen.cond is not None:
-                truth = _truth(self.value(gen.cond, inner))
+                truth = A.truth(self.visit(gen.cond, inner))
                 if truth is False or (truth is None and self._is_false(gen.cond, inner)):
                     continue
                 certain = truth is True
-            items.append((certain, self.value(gen.elt, inner)))
+            items.append((certain, self.visit(gen.elt, inner)))
         return items, None
 
     def _is_false(self, cond: Node, scope: _Scope) -> bool:
-        return _truth(self.value(cond, scope)) is False or self.never(cond, scope) is not None
+        return A.truth(self.visit(cond, scope)) is False or self.never(cond, scope) is not None
 
-    def _aggregate(self, func: str, arg: Node, scope: _Scope):
-        if func in ("min", "max") and not isinstance(arg, Gen):
-            value = self.value(arg, scope)
-            if _kind(value) == "number" or (isinstance(value, _Known) and value.value is None):
+    def _over_items(self, builtin: Builtin, arg: Node, scope: _Scope):
+        if builtin.aggregate and builtin.run is not None and not isinstance(arg, Gen):
+            value = self.visit(arg, scope)
+            if A.kind_of(value) == "number" or (isinstance(value, A.Known) and value.value is None):
                 return value  # min(x) of one number is x
-        items, element = self._items(arg, scope)
-        if items is None:  # a source known only at run time (an event type): any number of items
-            if func == "count":
-                return NON_NEGATIVE
-            if func == "exists":
-                return _BOOL
-            if func == "sum":
-                if _kind(element) in ("text", "date"):
-                    return _ANY
-                each = _num_or_unbounded(element)
-                return Interval(None if each.lo is None or each.lo < 0 else 0,
-                                None if each.hi is None or each.hi > 0 else 0)
-            return element
-        certain = sum(1 for sure, _ in items if sure)
-        if func == "count":
-            return _Known(certain) if certain == len(items) else Interval(certain, len(items))
-        if func == "exists":
-            return _Known(True) if certain else _Known(False) if not items else _BOOL
-        if func == "sum":
-            total = _Known(0)
-            for sure, value in items:
-                if isinstance(value, _Known) and value.value is None:
-                    continue
-                if _kind(value) in ("text", "date"):
-                    return _ANY
-                if not sure or not isinstance(value, (_Known, _OneOf)):
-                    value = _num_or_unbounded(value).hull(0)  # left out, or null (counts as 0)
-                total = self._arith("+", total, value)
-            return total
-        # first, last, min, max, mean: one of the elements, or between them
-        result = _Known(None)
-        for _, value in items:
-            result = _join(result, value)
-        return result
-    # ------------------------------------------------------------ conditions
+        return builtin.items_bounds(*self._items(arg, scope))
 
+    # ------------------------------------------------------------ conditions
     def never(self, node: Node, scope: _Scope) -> str | None:
         parts = _and_parts(node)
         for part in parts:
@@ -877,11 +407,11 @@ class _Analysis:
         if isinstance(part, Call) and part.func == "exists" and isinstance(part.args[0], Gen):
             gen = part.args[0]
             if gen.cond is not None:
-                inner = self.never(gen.cond, scope.bind(gen.var, _ANY))
+                inner = self.never(gen.cond, scope.bind(gen.var, A.ANY))
                 if inner:
                     return f"{source_text(part)} is always false: {inner}"
-        value = self.value(part, scope)
-        if isinstance(value, _Known) and not V.truthy(value.value):
+        value = self.visit(part, scope)
+        if isinstance(value, A.Known) and not V.truthy(value.value):
             return f"{source_text(part)} is always false{self._detail(part, scope)}"
         return None
 
@@ -892,11 +422,11 @@ class _Analysis:
         for side in (part.left, part.right):
             if isinstance(side, Const):
                 continue
-            value = self.value(side, scope)
-            if isinstance(value, _Known):
+            value = self.visit(side, scope)
+            if isinstance(value, A.Known):
                 shown.append(f"{source_text(side)} is {_literal(value.value)}")
-            elif _to_num(value) is not None:
-                shown.append(f"{source_text(side)} is {format_interval(_to_num(value))}")
+            elif A.to_number(value) is not None:
+                shown.append(f"{source_text(side)} is {format_interval(A.to_number(value))}")
         return f" ({', '.join(shown)})" if shown else ""
 
     def _field_key(self, node: Node, scope: _Scope) -> str | None:
@@ -904,10 +434,10 @@ class _Analysis:
             known = scope.locals.keys() | self.env.constants.keys() | self.env.ranges.keys()
             return None if node.id in known else node.id
         if isinstance(node, Attr):
-            if isinstance(node.obj, Name) and node.obj.id in ("case", "handler") and node.obj.id not in scope.locals:
+            if isinstance(node.obj, Name) and node.obj.id in self.env.records and node.obj.id not in scope.locals:
                 return f"{node.obj.id}.{node.name}"
-            obj = self.value(node.obj, scope)
-            return node.name if isinstance(obj, _Unknown) and obj.kind == "any" else None
+            obj = self.visit(node.obj, scope)
+            return node.name if isinstance(obj, A.Unknown) and obj.kind == "any" else None
         return None
 
     def _enum_reason(self, part: Compare, scope: _Scope) -> str | None:
@@ -919,13 +449,13 @@ class _Analysis:
             if key is None or key not in self.env.enums:
                 continue
             allowed = self.env.enums[key]
-            value = self.value(other, scope)
-            if not isinstance(value, _Known):
+            value = self.visit(other, scope)
+            if not isinstance(value, A.Known):
                 continue
             wanted = [value.value] if part.op == "==" else value.value
             if part.op == "in" and not isinstance(wanted, list):
                 continue
-            if any(_satisfies(w, "==", a) for w in wanted for a in allowed):
+            if any(A.satisfies(w, "==", a) for w in wanted for a in allowed):
                 continue
             listed = ", ".join(str(a) for a in allowed)
             if len(wanted) == 1:
@@ -942,11 +472,11 @@ class _Analysis:
         for part in parts:
             if not isinstance(part, Compare):
                 continue
-            left, right = self.value(part.left, scope), self.value(part.right, scope)
-            if isinstance(right, _Known) and not isinstance(left, _Known):
+            left, right = self.visit(part.left, scope), self.visit(part.right, scope)
+            if isinstance(right, A.Known) and not isinstance(left, A.Known):
                 subject, op, value = part.left, part.op, right.value
-            elif isinstance(left, _Known) and not isinstance(right, _Known) and part.op in _FLIP:
-                subject, op, value = part.right, _FLIP[part.op], left.value
+            elif isinstance(left, A.Known) and not isinstance(right, A.Known) and part.op in FLIP:
+                subject, op, value = part.right, FLIP[part.op], left.value
             else:
                 continue
             if op in ("in", "not in") and not isinstance(value, list):
@@ -963,7 +493,7 @@ class _Analysis:
                 ([value] if op == "==" else list(value) for op, value, _ in found if op in ("==", "in")), None)
             if candidates is None:
                 continue
-            if not any(all(_satisfies(c, op, value) is not False for op, value, _ in found) for c in candidates):
+            if not any(all(A.satisfies(c, op, value) is not False for op, value, _ in found) for c in candidates):
                 stated = " and ".join(source_text(part) for _, _, part in found)
                 if allowed is not None:
                     return (f"no value of {source_text(subject)} satisfies {stated} "
@@ -972,21 +502,18 @@ class _Analysis:
         return None
 
 
-_LOWER, _UPPER = (">", ">="), ("<", "<=")
-
-
 def _clash(first: tuple[str, Any], second: tuple[str, Any]) -> bool:
     """True when `x op1 v1` and `x op2 v2` cannot both hold, for any x."""
     for (op1, v1), (op2, v2) in ((first, second), (second, first)):
         if op1 in ("==", "in"):
             candidates = [v1] if op1 == "==" else v1
-            return all(_satisfies(c, op2, v2) is False for c in candidates)
+            return all(A.satisfies(c, op2, v2) is False for c in candidates)
     for (op1, v1), (op2, v2) in ((first, second), (second, first)):
-        if op1 in _LOWER and op2 in _UPPER:
-            above = _satisfies(v1, ">", v2)
+        if op1 in GREATER and op2 in LESS:
+            above = A.satisfies(v1, ">", v2)
             if above:
                 return True
-            return above is False and _satisfies(v1, "==", v2) and (op1 == ">" or op2 == "<")
+            return above is False and A.satisfies(v1, "==", v2) and (op1 == ">" or op2 == "<")
     return False
 
 
@@ -997,7 +524,7 @@ def _literal(value) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
-    if _is_number(value):
+    if is_number(value):
         return _number_text(value)
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
@@ -1014,52 +541,69 @@ def _number_text(value) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
+def _precedence(node: Node) -> int:
+    if isinstance(node, Cond):
+        return 0
+    if isinstance(node, BoolOp):
+        return PRECEDENCE[node.op]
+    if isinstance(node, Compare):
+        return PRECEDENCE["compare"]
+    if isinstance(node, Arith):
+        return PRECEDENCE[node.op]
+    if isinstance(node, Unary):
+        return PRECEDENCE["not" if node.op == "not" else "neg"]
+    return 9
+
+
+class _Writer(NodeVisitor):
+    """An expression written back as rule text, with the parentheses its precedence needs."""
+
+    def wrap(self, node: Node, least: int) -> str:
+        text = self.visit(node)
+        return f"({text})" if _precedence(node) < least else text
+
+    def visit_Const(self, node: Const) -> str:
+        return _literal(node.value)
+
+    def visit_Name(self, node: Name) -> str:
+        return node.id
+
+    def visit_Attr(self, node: Attr) -> str:
+        return f"{self.wrap(node.obj, 9)}.{node.name}"
+
+    def visit_Index(self, node: Index) -> str:
+        return f"{self.wrap(node.obj, 9)}[{self.visit(node.key)}]"
+
+    def visit_Unary(self, node: Unary) -> str:
+        return f"not {self.wrap(node.operand, 3)}" if node.op == "not" else f"{node.op}{self.wrap(node.operand, 7)}"
+
+    def visit_Arith(self, node: Arith) -> str:
+        p = _precedence(node)
+        return f"{self.wrap(node.left, p)} {node.op} {self.wrap(node.right, p + 1)}"
+
+    def visit_Compare(self, node: Compare) -> str:
+        return f"{self.wrap(node.left, 5)} {node.op} {self.wrap(node.right, 5)}"
+
+    def visit_BoolOp(self, node: BoolOp) -> str:
+        return f" {node.op} ".join(self.wrap(item, _precedence(node) + 1) for item in node.items)
+
+    def visit_Cond(self, node: Cond) -> str:
+        return f"{self.wrap(node.then, 1)} if {self.wrap(node.test, 1)} else {self.visit(node.other)}"
+
+    def visit_ListLit(self, node: ListLit) -> str:
+        return "[" + ", ".join(self.visit(item) for item in node.items) + "]"
+
+    def visit_Gen(self, node: Gen) -> str:
+        text = f"{self.wrap(node.elt, 1)} for {node.var} in {self.wrap(node.source, 1)}"
+        return text + (f" if {self.wrap(node.cond, 1)}" if node.cond is not None else "")
+
+    def visit_Call(self, node: Call) -> str:
+        return f"{node.func}({', '.join(self.visit(arg) for arg in node.args)})"
+
+    def generic_visit(self, node: Node) -> str:
+        return type(node).__name__
 
 
 def source_text(node: Node) -> str:
     """The expression written back as rule text (for messages)."""
-    def prec(n: Node) -> int:
-        if isinstance(n, Cond):
-            return 0
-        if isinstance(n, BoolOp):
-            return _PRECEDENCE[n.op]
-        if isinstance(n, Compare):
-            return _PRECEDENCE["compare"]
-        if isinstance(n, Arith):
-            return _PRECEDENCE[n.op]
-        if isinstance(n, Unary):
-            return _PRECEDENCE["not" if n.op == "not" else "neg"]
-        return 9
-
-    def wrap(n: Node, least: int) -> str:
-        text = source_text(n)
-        return f"({text})" if prec(n) < least else text
-
-    if isinstance(node, Const):
-        return _literal(node.value)
-    if isinstance(node, Name):
-        return node.id
-    if isinstance(node, Attr):
-        return f"{wrap(node.obj, 9)}.{node.name}"
-    if isinstance(node, Index):
-        return f"{wrap(node.obj, 9)}[{source_text(node.key)}]"
-    if isinstance(node, Unary):
-        return f"not {wrap(node.operand, 3)}" if node.op == "not" else f"{node.op}{wrap(node.operand, 7)}"
-    if isinstance(node, Arith):
-        p = prec(node)
-        return f"{wrap(node.left, p)} {node.op} {wrap(node.right, p + 1)}"
-    if isinstance(node, Compare):
-        return f"{wrap(node.left, 5)} {node.op} {wrap(node.right, 5)}"
-    if isinstance(node, BoolOp):
-        return f" {node.op} ".join(wrap(item, prec(node) + 1) for item in node.items)
-    if isinstance(node, Cond):
-        return f"{wrap(node.then, 1)} if {wrap(node.test, 1)} else {source_text(node.other)}"
-    if isinstance(node, ListLit):
-        return "[" + ", ".join(source_text(item) for item in node.items) + "]"
-    if isinstance(node, Gen):
-        text = f"{wrap(node.elt, 1)} for {node.var} in {wrap(node.source, 1)}"
-        return text + (f" if {wrap(node.cond, 1)}" if node.cond is not None else "")
-    if isinstance(node, Call):
-        return f"{node.func}({', '.join(source_text(arg) for arg in node.args)})"
-    return type(node).__name__
+    return _Writer().visit(node)

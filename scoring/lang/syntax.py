@@ -3,10 +3,10 @@
 The grammar is a small, side-effect-free subset of Python expressions:
 
     literals      3  2.5  "text"  true  false  null   [a, b]
-    names         a let, a rule binding, case, handler, params, rubric, events
+    names         those of the caller's scope (a let, a rule binding, case, params, events...)
     access        x.field   x[key]
     operators     + - * /   == != < <= > >=  in  not in   and or not   a if c else b
-    calls         whitelisted functions only (see FUNCTIONS)
+    calls         the built-in functions only (see builtins.py)
     generators    count(c for c in contact if c.mode == "phone"), only as an aggregate's argument
 
 Numbers are exact: 2.5 is the fraction 5/2, never a float. Anything else (lambdas,
@@ -17,192 +17,20 @@ making parsing itself expensive.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from fractions import Fraction
+
+from scoring.base.errors import closest
+
+from .builtins import AGGREGATES, BUILTINS
+from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
+from .operators import ARITHMETIC, COMPARISONS, UNARY
 
 MAX_LENGTH = 4000
 MAX_NODES = 800
 
-# name -> (minimum args, maximum args or None); aggregates take one source argument.
-FUNCTIONS = {
-    "date": (1, 1),
-    "add_days": (2, 2),
-    "days_between": (2, 2),
-    "add_workdays": (2, 2),
-    "workdays_between": (2, 2),
-    "next_workday": (1, 1),
-    "is_workday": (1, 1),
-    "add_months": (2, 2),
-    "min": (1, None),
-    "max": (1, None),
-    "abs": (1, 1),
-    "clamp": (3, 3),
-    "round": (1, 2),
-    "coalesce": (1, None),
-    "present": (1, 1),
-    "extra": (2, 2),
-    "percent": (1, 2),
-    "len": (1, 1),
-    "mean": (1, 1),
-    "tier": (2, 2),
-    "exists": (1, 1),
-    "count": (1, 1),
-    "sum": (1, 1),
-    "first": (1, 1),
-    "last": (1, 1),
-}
-# functions whose single argument is a source of items (an event type, `events`, a
-# generator over one of them, or a list)
-AGGREGATES = {"exists", "count", "sum", "first", "last", "min", "max"}
 CONSTANT_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 
 
-class ExprError(ValueError):
-    """A problem in one expression; `column` is 0-based within the expression text."""
-
-    def __init__(self, message: str, column: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.column = column
-
-
-@dataclass(frozen=True)
-class Node:
-    col: int = field(default=0, compare=False, kw_only=True)
-
-    def children(self) -> tuple["Node", ...]:
-        return ()
-
-    def walk(self):
-        yield self
-        for child in self.children():
-            yield from child.walk()
-
-    def free_names(self) -> set[str]:
-        names: set[str] = set()
-        for child in self.children():
-            names |= child.free_names()
-        return names
-
-
-@dataclass(frozen=True)
-class Const(Node):
-    value: object
-
-
-@dataclass(frozen=True)
-class Name(Node):
-    id: str
-
-    def free_names(self):
-        return {self.id}
-
-
-@dataclass(frozen=True)
-class Attr(Node):
-    obj: Node
-    name: str
-
-    def children(self):
-        return (self.obj,)
-
-
-@dataclass(frozen=True)
-class Index(Node):
-    obj: Node
-    key: Node
-
-    def children(self):
-        return (self.obj, self.key)
-
-
-@dataclass(frozen=True)
-class Unary(Node):
-    op: str  # "-", "+", "not"
-    operand: Node
-
-    def children(self):
-        return (self.operand,)
-
-
-@dataclass(frozen=True)
-class Arith(Node):
-    op: str  # "+", "-", "*", "/"
-    left: Node
-    right: Node
-
-    def children(self):
-        return (self.left, self.right)
-
-
-@dataclass(frozen=True)
-class Compare(Node):
-    op: str  # "==", "!=", "<", "<=", ">", ">=", "in", "not in"
-    left: Node
-    right: Node
-
-    def children(self):
-        return (self.left, self.right)
-
-
-@dataclass(frozen=True)
-class BoolOp(Node):
-    op: str  # "and", "or"
-    items: tuple[Node, ...]
-
-    def children(self):
-        return self.items
-
-
-@dataclass(frozen=True)
-class Cond(Node):
-    test: Node
-    then: Node
-    other: Node
-
-    def children(self):
-        return (self.test, self.then, self.other)
-
-
-@dataclass(frozen=True)
-class ListLit(Node):
-    items: tuple[Node, ...]
-
-    def children(self):
-        return self.items
-
-
-@dataclass(frozen=True)
-class Gen(Node):
-    """`elt for var in source if cond`; `count(reply)` is Gen(var=reply, source=Name(reply), elt=var)."""
-
-    var: str
-    source: Node
-    cond: Node | None
-    elt: Node
-
-    def children(self):
-        return tuple(n for n in (self.source, self.cond, self.elt) if n is not None)
-
-    def free_names(self):
-        inner = set()
-        for node in (self.cond, self.elt):
-            if node is not None:
-                inner |= node.free_names()
-        return self.source.free_names() | (inner - {self.var})
-
-
-@dataclass(frozen=True)
-class Call(Node):
-    func: str
-    args: tuple[Node, ...]
-
-    def children(self):
-        return self.args
-
-
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in"}
 _NOT_ALLOWED = {
     ast.Pow: "** is not part of the rule language",
     ast.Mod: "% is not part of the rule language",
@@ -234,10 +62,12 @@ def parse(text: str) -> Node:
         raise ExprError("expression too deeply nested") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
         raise ExprError(f"expression has more than {MAX_NODES} parts")
-    return _Converter(source, offset).convert(tree.body)
+    return _Converter(source, offset).visit(tree.body)
 
 
-class _Converter:
+class _Converter(ast.NodeVisitor):
+    """Python's tree of the expression -> the language's (nodes.py); a node without a visit_ method is refused."""
+
     def __init__(self, source: str, offset: int):
         self.source = source
         self.offset = offset
@@ -248,13 +78,10 @@ class _Converter:
     def fail(self, node: ast.AST, message: str):
         raise ExprError(message, self.col(node))
 
-    def convert(self, node: ast.AST) -> Node:
-        method = getattr(self, "_" + type(node).__name__, None)
-        if method is None:
-            self.fail(node, f"{_describe(node)} is not allowed in rule expressions")
-        return method(node)
+    def generic_visit(self, node: ast.AST):
+        self.fail(node, f"{_describe(node)} is not allowed in rule expressions")
 
-    def _Constant(self, node: ast.Constant) -> Node:
+    def visit_Constant(self, node: ast.Constant) -> Node:
         value = node.value
         if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
             return Const(value, col=self.col(node))
@@ -267,56 +94,55 @@ class _Converter:
                 self.fail(node, f"number {text} cannot be represented exactly")
         self.fail(node, f"{type(value).__name__} literals are not allowed")
 
-    def _Name(self, node: ast.Name) -> Node:
+    def visit_Name(self, node: ast.Name) -> Node:
         if node.id in CONSTANT_NAMES:
             return Const(CONSTANT_NAMES[node.id], col=self.col(node))
         if node.id.startswith("_"):
             self.fail(node, f'names starting with "_" are not allowed: {node.id}')
         return Name(node.id, col=self.col(node))
 
-    def _Attribute(self, node: ast.Attribute) -> Node:
+    def visit_Attribute(self, node: ast.Attribute) -> Node:
         if node.attr.startswith("_"):
             self.fail(node, f'field names starting with "_" are not allowed: {node.attr}')
-        return Attr(self.convert(node.value), node.attr, col=self.col(node))
+        return Attr(self.visit(node.value), node.attr, col=self.col(node))
 
-    def _Subscript(self, node: ast.Subscript) -> Node:
+    def visit_Subscript(self, node: ast.Subscript) -> Node:
         if isinstance(node.slice, ast.Slice):
             self.fail(node, "slices are not allowed")
-        return Index(self.convert(node.value), self.convert(node.slice), col=self.col(node))
+        return Index(self.visit(node.value), self.visit(node.slice), col=self.col(node))
 
-    def _UnaryOp(self, node: ast.UnaryOp) -> Node:
-        ops = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
-        op = ops.get(type(node.op))
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Node:
+        op = UNARY.get(type(node.op))
         if op is None:
             self.fail(node, "the ~ operator is not allowed")
-        operand = self.convert(node.operand)
+        operand = self.visit(node.operand)
         if op == "-" and isinstance(operand, Const) and _is_number(operand.value):
             return Const(-operand.value, col=self.col(node))
         return Unary(op, operand, col=self.col(node))
 
-    def _BinOp(self, node: ast.BinOp) -> Node:
-        op = _BINOPS.get(type(node.op))
+    def visit_BinOp(self, node: ast.BinOp) -> Node:
+        op = ARITHMETIC.get(type(node.op))
         if op is None:
             self.fail(node, _NOT_ALLOWED.get(type(node.op), f"operator {type(node.op).__name__} is not allowed"))
-        return Arith(op, self.convert(node.left), self.convert(node.right), col=self.col(node))
+        return Arith(op, self.visit(node.left), self.visit(node.right), col=self.col(node))
 
-    def _BoolOp(self, node: ast.BoolOp) -> Node:
+    def visit_BoolOp(self, node: ast.BoolOp) -> Node:
         op = "and" if isinstance(node.op, ast.And) else "or"
         items: list[Node] = []
         for value in node.values:
-            item = self.convert(value)
+            item = self.visit(value)
             # flatten a and (b and c) so the compiler sees every conjunct
             items.extend(item.items if isinstance(item, BoolOp) and item.op == op else [item])
         return BoolOp(op, tuple(items), col=self.col(node))
 
-    def _Compare(self, node: ast.Compare) -> Node:
+    def visit_Compare(self, node: ast.Compare) -> Node:
         parts: list[Node] = []
-        left = self.convert(node.left)
+        left = self.visit(node.left)
         for op_node, right_node in zip(node.ops, node.comparators):
-            op = _CMPOPS.get(type(op_node))
+            op = COMPARISONS.get(type(op_node))
             if op is None:
                 self.fail(node, _NOT_ALLOWED.get(type(op_node), "this comparison is not allowed"))
-            right = self.convert(right_node)
+            right = self.visit(right_node)
             for side in (left, right):
                 if isinstance(side, Const) and side.value is None and op in ("==", "!="):
                     self.fail(node, "a comparison with null is never true; write present(x) or not present(x)")
@@ -325,25 +151,24 @@ class _Converter:
         # 0 < x <= 10 means (0 < x) and (x <= 10), as in Python
         return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts), col=self.col(node))
 
-    def _IfExp(self, node: ast.IfExp) -> Node:
-        return Cond(self.convert(node.test), self.convert(node.body), self.convert(node.orelse), col=self.col(node))
+    def visit_IfExp(self, node: ast.IfExp) -> Node:
+        return Cond(self.visit(node.test), self.visit(node.body), self.visit(node.orelse), col=self.col(node))
 
-    def _List(self, node) -> Node:
-        return ListLit(tuple(self.convert(item) for item in node.elts), col=self.col(node))
+    def visit_List(self, node) -> Node:
+        return ListLit(tuple(self.visit(item) for item in node.elts), col=self.col(node))
 
-    _Tuple = _List
+    visit_Tuple = visit_List
 
-    def _Call(self, node: ast.Call) -> Node:
+    def visit_Call(self, node: ast.Call) -> Node:
         if not isinstance(node.func, ast.Name):
             self.fail(node, "only the rule language's functions can be called")
         name = node.func.id
-        if name not in FUNCTIONS:
-            from scoring.base.errors import closest
-
-            self.fail(node, f'unknown function "{name}"{closest(name, FUNCTIONS)}')
+        builtin = BUILTINS.get(name)
+        if builtin is None:
+            self.fail(node, f'unknown function "{name}"{closest(name, BUILTINS)}')
         if node.keywords:
             self.fail(node, f"{name}() takes no keyword arguments")
-        low, high = FUNCTIONS[name]
+        low, high = builtin.min_args, builtin.max_args
         count = len(node.args)
         if count < low or (high is not None and count > high):
             expected = f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
@@ -353,11 +178,11 @@ class _Converter:
             if isinstance(arg, ast.Starred):
                 self.fail(arg, "* arguments are not allowed")
             if isinstance(arg, ast.GeneratorExp):
-                if name not in AGGREGATES or count != 1:
-                    self.fail(arg, f"a generator can only be the single argument of {', '.join(sorted(AGGREGATES))}")
+                if not builtin.aggregate or count != 1:
+                    self.fail(arg, f"a generator can only be the single argument of {', '.join(AGGREGATES)}")
                 args.append(self._generator(arg))
             else:
-                args.append(self.convert(arg))
+                args.append(self.visit(arg))
         return Call(name, tuple(args), col=self.col(node))
 
     def _generator(self, node: ast.GeneratorExp) -> Gen:
@@ -369,9 +194,9 @@ class _Converter:
         var = comp.target.id
         if var.startswith("_") or var in CONSTANT_NAMES:
             self.fail(comp.target, f"{var} cannot name a generator variable")
-        conds = [self.convert(cond) for cond in comp.ifs]
+        conds = [self.visit(cond) for cond in comp.ifs]
         cond = None if not conds else conds[0] if len(conds) == 1 else BoolOp("and", tuple(conds), col=self.col(node))
-        return Gen(var, self.convert(comp.iter), cond, self.convert(node.elt), col=self.col(node))
+        return Gen(var, self.visit(comp.iter), cond, self.visit(node.elt), col=self.col(node))
 
 
 def _describe(node: ast.AST) -> str:
@@ -390,8 +215,3 @@ def _is_number(value) -> bool:
 
 def _normal(value: Fraction):
     return value.numerator if value.denominator == 1 else value
-
-
-def conjuncts(node: Node) -> list[Node]:
-    """The top-level parts of an `and`."""
-    return list(node.items) if isinstance(node, BoolOp) and node.op == "and" else [node]

@@ -11,7 +11,8 @@ from typing import Callable
 
 from . import values as V
 from .evaluator import ExpressionCompiler, Scope
-from .syntax import ExprError, parse
+from .nodes import ExprError
+from .syntax import parse
 
 
 def parse_template(text: str) -> list[tuple[str, object]]:

@@ -8,11 +8,13 @@ error, never a silent false.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
-import operator
 from decimal import Decimal
 from fractions import Fraction
+
+from .operators import ON_NUMBERS, ORDERING
 
 
 class EvalError(ValueError):
@@ -93,12 +95,10 @@ def compare(op: str, left, right) -> bool:
         return lk != rk or left != right
     if lk != rk or lk not in _ORDERED:
         raise EvalError(f"cannot compare {lk} with {rk} using {op}")
-    return _ORDER[op](left, right)
+    return ORDERING[op](left, right)
 
 
 _ORDERED = {"number", "date", "text"}
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
-_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def _contains(item, container, lk: str, rk: str) -> bool:
@@ -122,7 +122,7 @@ def arith(op: str, left, right):
             if right == 0:
                 raise EvalError("division by zero")
             return normal(Fraction(left) / right)
-        return normal(_ARITH[op](left, right))
+        return normal(ON_NUMBERS[op](left, right))
     if op in ("+", "-") and lk == "date" and rk == "number":
         return _add_days(left, right if op == "+" else -right)
     if op == "+" and lk == "number" and rk == "date":
@@ -139,6 +139,13 @@ def _add_days(day: dt.date, days) -> dt.date:
         return day + dt.timedelta(days=days)
     except OverflowError:
         raise EvalError("date out of range") from None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` months later (or earlier), clamped to the target month's last day."""
+    year, month0 = divmod(day.year * 12 + (day.month - 1) + months, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]  # ValueError outside year 1..9999, as date() would
+    return dt.date(year, month0 + 1, min(day.day, last))
 
 
 def negate(value):

@@ -12,7 +12,7 @@ import math
 from html import escape
 from typing import TYPE_CHECKING
 
-from scoring.lang.bounds import Interval, format_interval
+from scoring.lang.interval import Interval, format_interval
 
 from .text import (
     KIND_NAMES,

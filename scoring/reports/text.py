@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from scoring.lang.bounds import format_interval
+from scoring.lang.interval import format_interval
 from scoring.lang.values import format_number
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them

@@ -1,0 +1,72 @@
+"""What rule expressions read, described for the rule language (scoring.lang.schema) from the case model.
+
+An event, the case and a handler have the fields of their models, with the kinds, the enum
+values and the ranges the models enforce; an event also has the role of its department in
+the case. A department's record has its name and its case counts, and the fields the
+rulebook declares in [department_fields].
+"""
+from __future__ import annotations
+
+import datetime as dt
+import types
+from enum import Enum
+from typing import Annotated, Mapping, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from scoring.lang import values as V
+from scoring.lang.schema import FieldType, RecordType, Schema
+
+from .cases import Case, Event, Handler
+from .records import DEPARTMENT_COUNTS
+
+EVENT_FIELDS = tuple(Event.model_fields)
+CASE_FIELDS = tuple(name for name in Case.model_fields if name not in ("handlers", "events"))
+
+_DECLARED = {"bool": FieldType("bool"), "number": FieldType("number"), "text": FieldType("text"),
+             "date": FieldType("date"), "texts": FieldType("list", item="text"),
+             "numbers": FieldType("list", item="number")}
+
+
+def expression_schema(department_fields: Mapping | None = None) -> Schema:
+    """The records expressions read; `department_fields` are the rulebook's declarations (FieldSpec)."""
+    event = {**_fields(Event, EVENT_FIELDS),
+             # the role of the event's department in the case; its values are left open, as
+             # `rules validate` has always left them
+             "role": FieldType("text")}
+    department = {"name": FieldType("text"), **{count: FieldType("number", min=0) for count in DEPARTMENT_COUNTS[1:]},
+                  **{name: _declared(spec) for name, spec in (department_fields or {}).items()}}
+    return Schema({"event": RecordType(event), "case": RecordType(_fields(Case, CASE_FIELDS)),
+                   "handler": RecordType(_fields(Handler, tuple(Handler.model_fields))),
+                   "department": RecordType(department, extras=False)})
+
+
+def _declared(spec) -> FieldType:
+    found = _DECLARED[spec.kind]
+    if spec.kind in ("number", "numbers"):  # only numbers carry a declared range
+        return FieldType(found.kind, item=found.item, min=V.from_data(spec.min), max=V.from_data(spec.max))
+    return found
+
+
+def _fields(model: type[BaseModel], names: tuple[str, ...]) -> dict[str, FieldType]:
+    return {name: _field_type(model.model_fields[name]) for name in names}
+
+
+def _field_type(info: FieldInfo) -> FieldType:
+    """A model field's kind, enum values and range (ge/le), from its annotation."""
+    annotation, metadata = info.annotation, list(info.metadata)
+    if get_origin(annotation) in (Union, types.UnionType):  # X | None: null is always allowed
+        (annotation,) = [arg for arg in get_args(annotation) if arg is not type(None)]
+    if get_origin(annotation) is Annotated:
+        annotation, *more = get_args(annotation)
+        for item in more:
+            metadata += item.metadata if isinstance(item, FieldInfo) else [item]
+    low = next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in metadata if getattr(m, "le", None) is not None), None)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):  # before str: these enums are texts
+        return FieldType("text", values=tuple(member.value for member in annotation))
+    for python_type, kind in ((bool, "bool"), (int, "number"), (str, "text"), (dt.date, "date")):
+        if isinstance(annotation, type) and issubclass(annotation, python_type):
+            return FieldType(kind, min=low, max=high) if kind == "number" else FieldType(kind)
+    raise TypeError(f"no kind of the rule language for {annotation!r}")
