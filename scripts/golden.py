@@ -10,7 +10,7 @@ made visible by rewriting the manifest in the same commit.
     python scripts/golden.py compare OLD_PY   # run each in this venv and with OLD_PY (the python of a
                                               # venv that has another commit installed), show what differs
 
-The test suite runs `check` (tests/test_golden.py). Outputs that hold the clock or the run
+The test suite runs `check` (tests/test_golden.py, tier "slow"). Outputs that hold the clock or the run
 store's ids (runs list/show, replay, --record) are not here; tests/test_audit.py covers them.
 """
 from __future__ import annotations

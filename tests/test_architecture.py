@@ -29,7 +29,7 @@ ALLOWED = {
     "audit": {"base", "domain", "inputs", "rulebook", "ledger"},
     "reports": {"base", "lang", "ledger"},
     "app": {"base", "lang", "domain", "inputs", "rulebook", "ledger", "engine", "checks", "audit"},
-    "cli": {"base", "domain", "ledger", "checks", "audit", "reports", "app"},
+    "cli": {"base", "domain", "ledger", "reports", "app"},
 }
 NATIVE_ENGINE = {"durable", "durable_rules", "durable_rules_engine"}
 ENGINE_WRAPPER = "scoring.engine.durable"

@@ -166,6 +166,15 @@ def test_the_committed_schemas_are_the_generated_ones():
     assert committed == {f"{name}.schema.json" for name in generated} | {"case.schema.json"}, "a schema nobody generates"
 
 
+def test_scoring_schema_prints_every_committed_schema():
+    """`scoring schema --document NAME` names every schema (its --help lists them without loading them)."""
+    from scoring.cli.commands import DOCUMENTS as LISTED
+    assert LISTED == ("case", *DOCUMENTS)
+    for name in LISTED:
+        result = CliRunner().invoke(main, ["schema", "--document", name])
+        assert result.exit_code == 0 and result.stdout == (SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"), name
+
+
 def test_the_module_rewrites_the_schemas(tmp_path):
     done = subprocess.run([sys.executable, "-m", "scoring.ledger.schemas", str(tmp_path)], capture_output=True, text=True,
                           timeout=60)

@@ -162,9 +162,10 @@ def _comparing(compare, what: str):
 
 
 # ---------------------------------------------------------------- the run store
-def list_runs(store: str | None = None) -> list[StoredRun]:
+def list_runs(store: str | None = None) -> list[dict]:
+    """Every recorded run, oldest first, as `runs list` shows it (scoring.audit.runs.summary)."""
     with open_store(store) as opened:
-        return opened.runs()
+        return [runs.summary(run) for run in opened.runs()]
 
 
 def show_run(run_id: str, store: str | None = None) -> tuple[StoredRun, dict]:

@@ -37,7 +37,6 @@ shows it did; a rulebook's coverage is what its fixtures reached, together, over
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -45,7 +44,6 @@ from pathlib import Path
 from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
-from wcwidth import wcswidth
 
 from scoring.base.errors import InputError, Problem, ScoringError, closest
 from scoring.base.files import read_file
@@ -56,8 +54,8 @@ from scoring.inputs.case_file import load_cases
 from scoring.inputs.records import load_departments
 from scoring.lang import values as V
 from scoring.lang.builtins import TIERS_PICKED
-from scoring.ledger.document import plain
-from scoring.ledger.shapes import RULE_TESTS, FixtureFailure, LineDiffEntry, RuleTestsDocument
+from scoring.ledger.document import plain, printed
+from scoring.ledger.shapes import FixtureFailure, LineDiffEntry
 from scoring.rulebook.load import is_tier_table
 
 TESTS_SUFFIX = ".tests"
@@ -355,17 +353,6 @@ def compact(line: dict) -> str:
     return " ".join(parts)
 
 
-def printed(value) -> str:
-    """A ledger value as the ledger prints it: ints without a decimal point, floats as Python's repr."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def same_number(expected, actual) -> bool:
     """Exact: the expected number equals the ledger's number as printed (no tolerance)."""
     if isinstance(actual, bool) or not isinstance(actual, (int, float)):
@@ -562,95 +549,3 @@ def _json_value(value):
     if isinstance(value, list):
         return list(value)
     return value
-
-
-# ---------------------------------------------------------------- output
-
-def document(report: RuleTestReport, min_coverage=0) -> RuleTestsDocument:
-    suites = []
-    for result in report.suites:
-        suites.append({
-            "rulebook": str(result.suite.rulebook),
-            "fixtures": [{"file": str(r.fixture.path), "title": r.fixture.title, "passed": r.passed,
-                          "failures": [f.document() for f in r.failures]} for r in result.fixtures],
-            "coverage": {"covered": len(result.covered), "total": len(result.paths),
-                         "percent": plain(result.percent),
-                         "missing": [{"path": str(p), "description": p.description} for p in result.missing]},
-        })
-    fixtures = sum(len(s.fixtures) for s in report.suites)
-    return {"format": RULE_TESTS, "rulebooks": suites,
-            "summary": {"fixtures": fixtures, "passed": fixtures - report.failed, "failed": report.failed,
-                        "min_coverage": plain(Decimal(str(min_coverage))),
-                        "below_min_coverage": [str(s.suite.rulebook) for s in report.below(min_coverage)]}}
-
-
-def to_json(report: RuleTestReport, min_coverage=0) -> str:
-    return json.dumps(document(report, min_coverage), ensure_ascii=False, indent=2) + "\n"
-
-
-def render(report: RuleTestReport, min_coverage=0) -> str:
-    """The table: per rulebook each fixture PASS/FAIL with every mismatch, then coverage and what it misses."""
-    out: list[str] = []
-    for result in report.suites:
-        suite = result.suite
-        out.append(str(suite.rulebook))
-        if not result.fixtures:
-            where = "empty directory" if suite.has_tests_dir else "no directory"
-            out.append(f"  no fixtures ({where} {suite.tests_dir})")
-        for fixture_result in result.fixtures:
-            fixture = fixture_result.fixture
-            status = "PASS" if fixture_result.passed else "FAIL"
-            out.append(f"  {status}  {fixture.path.name}  {fixture.title}")
-            for failure in fixture_result.failures:
-                out.extend("        " + line for line in _failure_lines(failure))
-        percent = result.percent
-        out.append(f"  coverage {len(result.covered)}/{len(result.paths)} ({_percent(percent)})"
-                   + ("; not covered:" if result.missing else ""))
-        width = max((wcswidth(p) for p in result.missing), default=0)
-        out.extend(f"    {_pad(p, width)}  {p.description}" for p in result.missing)
-        out.append("")
-    fixtures = sum(len(s.fixtures) for s in report.suites)
-    summary = (f"{fixtures} fixture(s) of {len(report.suites)} rulebook(s): "
-               f"{fixtures - report.failed} passed, {report.failed} failed")
-    out.append(summary)
-    below = report.below(min_coverage)
-    if below:
-        out.append(f"coverage below {_percent(Decimal(str(min_coverage)))}: "
-                   + ", ".join(f"{s.suite.rulebook} ({_percent(s.percent)})" for s in below))
-    return "\n".join(out) + "\n"
-
-
-def _failure_lines(failure: Failure) -> list[str]:
-    if failure.case is not None:
-        who = f"case {failure.case}" + (f" ({failure.department})" if failure.department else "")
-    else:
-        who = f"department {failure.department}"
-    if failure.field == "run":
-        return failure.message.splitlines()
-    if failure.field in ("department", "case"):
-        return [f"{who}: {failure.message}"]
-    if failure.field != "lines":
-        return [f"{who}: {failure.field}: expected {_shown(failure.expected)}, actual {_shown(failure.actual)}"]
-    lines = [f"{who}: lines differ (- expected, + actual):"]
-    width = max((wcswidth(d["line"]) for d in failure.diff), default=0)
-    for entry in failure.diff:
-        text = f"  # {entry['text']}" if entry["text"] else ""
-        lines.append(f"  {entry['op']} {_pad(entry['line'], width) if text else entry['line']}{text}")
-    return lines
-
-
-def _shown(value) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    return printed(value)
-
-
-def _percent(value: Decimal) -> str:
-    value = value.normalize() if value == value.to_integral_value() else value
-    return f"{value:f}%"
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - max(wcswidth(text), 0))

@@ -267,9 +267,9 @@ def rules_test(ctx, target, fmt, min_coverage):
     fixtures reach. Exit status 0 all passed; 1 a fixture failed or coverage is below
     --min-coverage; 2 bad input (a rulebook or fixture file, every problem listed)."""
     from scoring import app
-    from scoring.checks import ruletests
+    from scoring.reports import rule_tests
     report = app.test_rulebooks(target)
-    click.echo((ruletests.to_json if fmt == "json" else ruletests.render)(report, min_coverage), nl=False)
+    click.echo((rule_tests.to_json if fmt == "json" else rule_tests.render)(report, min_coverage), nl=False)
     ctx.exit(report.exit_code(min_coverage))
 
 
@@ -285,9 +285,8 @@ def runs_group():
 def runs_list(store, fmt):
     """Every recorded run, oldest first."""
     from scoring import app
-    from scoring.audit.runs import summary
     from scoring.reports.text import runs_table
-    entries = [summary(run) for run in app.list_runs(store)]
+    entries = app.list_runs(store)
     click.echo(json.dumps(entries, ensure_ascii=False, indent=2) if fmt == "json" else runs_table(entries),
                nl=fmt == "json")
 
@@ -412,9 +411,20 @@ def import_register(register, mapping, out, skip_invalid):
     emit(app.import_register(register, mapping, skip_invalid, notify), out)
 
 
+DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "replay", "verify", "rule-tests", "runs", "run",
+             "run-export")  # scoring.ledger.schemas.DOCUMENTS and the case format, named here for --help
+
+
 @main.command()
+@click.option("--document", type=click.Choice(DOCUMENTS), default="case", show_default=True,
+              help="The input format (case) or the JSON document of a command (also in schemas/).")
 @click.option("--out", type=click.Path(dir_okay=False))
-def schema(out):
-    """Print the JSON Schema of the case-history format."""
-    from scoring.domain.cases import case_json_schema
-    emit(json.dumps(case_json_schema(), ensure_ascii=False, indent=2) + "\n", out)
+def schema(document, out):
+    """Print the JSON Schema of the case-history format, or of a document the tool writes."""
+    if document == "case":
+        from scoring.domain.cases import case_json_schema
+        found = case_json_schema()
+    else:
+        from scoring.ledger.schemas import document_schemas
+        found = document_schemas()[document]
+    emit(json.dumps(found, ensure_ascii=False, indent=2) + "\n", out)

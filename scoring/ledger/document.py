@@ -96,3 +96,14 @@ def ledger_lines(ledger: LedgerDocument):
         for case in d["cases"]:
             for line in case["lines"]:
                 yield d, case, line
+
+
+def printed(value) -> str:
+    """A ledger value as the ledger prints it: ints without a decimal point, floats as Python's repr."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)

@@ -12,26 +12,23 @@ import math
 from html import escape
 from typing import TYPE_CHECKING
 
-from scoring.lang.interval import Interval, format_interval
-
+from . import display
+from .display import plain_number, signed, two_decimals, typeset
 from .text import (
     KIND_NAMES,
     LINE_KINDS,
     ROLE_NAMES,
     bulletin_notes,
     evidence_events,
-    plain_number,
     rank_move,
     ranking,
     rulebook_line,
     skipped_note,
-    two_decimals,
 )
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
     from scoring.app.results import ScoreResult
 
-MINUS = "\u2212"  # a real minus sign, as wide as the plus
 
 # grade colours, best to worst; n grades take n of them spread over the list (first green, last red)
 PALETTE = ["#2e7d32", "#00838f", "#1565c0", "#b26a00", "#d84315", "#c62828"]
@@ -285,14 +282,12 @@ def _criteria(d: dict, ranges: dict) -> str:
         span = ranges.get(c["criterion"])
         cells = ([_td(titles.get(c.get("category"), c.get("category") or "—"))] if with_category else []) + [
             _td(c["criterion"]), _td(c["title"]), _td("每件平均" if c["level"] == "case" else "部门"),
-            _td(_decimal(c["points"]), num=True), _td(_span(span), num=True), _td("", _meter(c["points"], span))]
+            _td(_decimal(c["points"]), num=True), _td(display.span(span), num=True), _td("", _meter(c["points"], span))]
         rows.append(_row(*cells))
     headers = (["类别"] if with_category else []) + ["项目", "名称", "计分", "#得分", "#分值", "得分率"]
     return "<h4>各项得分</h4>" + _table(headers, rows, "criteria")
 
 
-def _span(span) -> str:
-    return "—" if span is None else format_interval(Interval(*span), places=2)
 
 
 def _meter(points, span) -> str:
@@ -340,18 +335,12 @@ def _line_row(line: dict, case: str | None, event_dates) -> str:
     evidence = "".join(f'<span class="ev"><code>{escape(item)}</code>{f" {day.isoformat()}" if day else ""}</span>'
                        for item, day in evidence_events(line, case, event_dates))
     return _row(_td("", escape(line["criterion"] or "—") + rule), _td(kind),
-                _td(_signed(line["points"]), num=True), _td(line["text"]), _td("", evidence), css=f"kind-{line['kind']}")
+                _td(typeset(signed(line["points"])), num=True), _td(line["text"]), _td("", evidence), css=f"kind-{line['kind']}")
 
 
 def _decimal(value) -> str:
     """Two decimals, so that columns line up."""
-    return two_decimals(value).replace("-", MINUS)
-
-
-def _signed(value) -> str:
-    if value is None:
-        return "—"
-    return ("+" if value > 0 else "") + plain_number(value).replace("-", MINUS)
+    return typeset(two_decimals(value))
 
 
 # ---------------------------------------------------------------- bulletin parts
@@ -378,7 +367,7 @@ def _change_total(change) -> str:
         return "—"
     value = change["total"]
     css = "up" if value > 0 else "down" if value < 0 else "same"
-    return f'<span class="{css}">{"+" if value > 0 else ""}{_decimal(value)}</span>'
+    return f'<span class="{css}">{typeset(signed(value, two_decimals))}</span>'
 
 
 def _change_rank(change) -> str:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from scoring.lang.interval import format_interval
-from scoring.lang.values import format_number
+
+from .display import NONE, plain_number, signed, two_decimals
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
     from scoring.app.results import ExplainResult, ReplayResult, SelfCheckResult, VerifyResult
@@ -222,7 +223,7 @@ def bulletin(document: dict) -> str:
            f"截至月末已交办 {source['cases']} 件", ""]
     grouped = any("group" in r for r in d["departments"])
     rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
-            [r["department"], two_decimals(r["total"]), _signed(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
+            [r["department"], two_decimals(r["total"]), _delta(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
              r["cases"], r["missed"], r["due_next_month"]] for r in d["departments"]]
     headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", "总分", "较上月", "等级", "办件", "本月失分项", "下月到期"]
     left = 4 if grouped else 3
@@ -295,12 +296,11 @@ LINE_KINDS = {"rule": "规则", "otherwise": "未命中", "cap": "封顶", "floo
 
 def _line_text(line: dict, case: str | None, event_dates) -> str:
     points = line["points"]
-    sign = "+" if points > 0 else ""
     label = line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"])
     rule = f" [{line['rule']}]" if line["rule"] and line["rule"] != line["criterion"] else ""
     evidence = evidence_labels(line, case, event_dates)
     tail = f"  （依据 {', '.join(evidence)}）" if evidence else ""
-    return f"  {label:<4}{rule} {sign}{plain_number(points)}分  {line['text']}{tail}"
+    return f"  {label:<4}{rule} {signed(points)}分  {line['text']}{tail}"
 
 
 def evidence_events(line: dict, case: str | None, event_dates) -> list[tuple[str, dt.date | None]]:
@@ -315,15 +315,6 @@ def evidence_events(line: dict, case: str | None, event_dates) -> list[tuple[str
 def evidence_labels(line: dict, case: str | None, event_dates) -> list[str]:
     """The evidence as text: "e12@2020-03-31" (another case's: "2020-J0001/e3@...")."""
     return [f"{item}@{day.isoformat()}" if day else item for item, day in evidence_events(line, case, event_dates)]
-
-
-def plain_number(value) -> str:
-    return "—" if value is None else format_number(value)
-
-
-def two_decimals(value) -> str:
-    """Two decimals in table columns, so that the numbers line up."""
-    return "—" if value is None else f"{value:.2f}"
 
 
 CHANGE_NAMES = {"added": "新增", "removed": "删除", "changed": "修改", "order": "顺序"}
@@ -353,11 +344,11 @@ def impact(document: dict) -> str:
     summary = document["summary"]
     out += ["", f"部门：{summary['departments_total_changed']}/{summary['departments']} 个总分变化，"
                 f"{summary['cases_changed']} 件办件、{summary['lines_changed']} 条账目变化"]
-    rows = [[d["department"], two_decimals(d["old_total"]), two_decimals(d["new_total"]), _signed(d["delta"]),
+    rows = [[d["department"], two_decimals(d["old_total"]), two_decimals(d["new_total"]), _delta(d["delta"]),
              _arrow(d["old_grade"], d["new_grade"]), _arrow(d["old_rank"], d["new_rank"])] for d in document["departments"]]
     out.append(tabulate(rows, headers=["部门", "原总分", "新总分", "变化", "等级", "排名"], tablefmt="simple",
                         colalign=["left", "right", "right", "right", "left", "left"], disable_numparse=True))
-    items = [[d["department"], f"{c['criterion']} {c['title']}", plain_number(c["old"]), plain_number(c["new"]), _signed(c["delta"])]
+    items = [[d["department"], f"{c['criterion']} {c['title']}", plain_number(c["old"]), plain_number(c["new"]), _delta(c["delta"])]
              for d in document["departments"] for c in d["criteria"]]
     if items:
         out += ["", "各项变化：", tabulate(items, headers=["部门", "项目", "原分", "新分", "变化"], tablefmt="simple",
@@ -388,8 +379,9 @@ def _changed_line(department: str, case: str, line: dict) -> list:
     return [department, case, rule, plain_number(line["old_points"]), plain_number(line["new_points"]), text]
 
 
-def _signed(value) -> str:
-    return "0" if not value else f"{value:+.2f}"
+def _delta(value) -> str:
+    """A change in a table of changes: "0" when there is none."""
+    return signed(value, two_decimals) if value else "0"
 
 
 def _arrow(old, new) -> str:
@@ -481,4 +473,4 @@ def engine_note(old: dict, new: dict) -> str:
 
 
 def _cell(value) -> str:
-    return "—" if value is None else str(value)
+    return NONE if value is None else str(value)

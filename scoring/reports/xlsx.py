@@ -27,7 +27,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from scoring.ledger.document import ledger_lines, number
 
-from .text import KIND_NAMES, LINE_KINDS, ROLE_NAMES, evidence_labels, ranking, rulebook_line, skipped_note, two_decimals
+from .display import two_decimals
+from .text import KIND_NAMES, LINE_KINDS, ROLE_NAMES, evidence_labels, ranking, rulebook_line, skipped_note
 from .worklist import WORK_COLUMNS, work_list
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them

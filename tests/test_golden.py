@@ -1,0 +1,31 @@
+"""Every output a user sees is byte for byte what tests/golden/manifest.json pins (scripts/golden.py).
+
+68 command lines over the samples and every shipped rulebook's fixtures: tables, JSON, CSV,
+workbooks, HTML pages, explanations, self-checks, bulletins, diffs, verification, rule checks
+and error messages. A deliberate change of an output rewrites the manifest in the same commit
+(`python scripts/golden.py write`), so the change is seen in review.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+from casekit import ROOT
+
+SPEC = importlib.util.spec_from_file_location("golden", ROOT / "scripts" / "golden.py")
+golden = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(golden)
+
+
+@pytest.mark.slow
+def test_every_output_is_what_the_manifest_pins():
+    expected = json.loads(golden.MANIFEST.read_text(encoding="utf-8"))
+    found = golden.manifest_of(golden.outputs())
+    assert golden.mismatches(expected, found) == []
+
+
+def test_a_changed_byte_is_a_mismatch():
+    expected = {"a": {"exit": 0, "bytes": 3, "sha256": "x"}}
+    assert golden.mismatches(expected, {"a": {"exit": 0, "bytes": 3, "sha256": "y"}}) != []
+    assert golden.mismatches(expected, {}) == ["a: not run"]
