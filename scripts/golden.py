@@ -32,7 +32,7 @@ OUT = "{out}"  # replaced by a temporary file; its bytes are the output
 
 def commands() -> dict[str, list[str]]:
     """name -> argv (relative paths, run from the repository's root)."""
-    rules, cases, xlsx = "rules/proposal-handling.toml", "samples/cases-2020.jsonl", "samples/ledger-2020.xlsx"
+    rules, cases, xlsx = "rules/proposal-handling.toml", "samples/cases-2020.jsonl", "samples/register-2020.xlsx"
     waiver = "rules/overlays/phone-waiver.toml"
     base = ["--rules", rules, "--cases", cases]
     found = {

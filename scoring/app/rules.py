@@ -25,9 +25,9 @@ def test_rulebooks(target: str) -> ruletests.RuleTestReport:
 
 def import_register(path: str, mapping: str | None = None, skip_invalid: bool = False, notify: Notify = _silent) -> str:
     """An Excel register (台账) as a case file (JSON Lines)."""
-    from scoring.inputs.register import cases_to_jsonl, load_xlsx_cases  # openpyxl is slow to import: only here
+    from scoring.inputs.register import cases_to_jsonl, load_register  # openpyxl is slow to import: only here
 
-    case_file = load_xlsx_cases(path, mapping, skip_invalid)
+    case_file = load_register(path, mapping, skip_invalid)
     for skipped in case_file.skipped:
         notify(f"skipped: case {skipped.case_id or '?'} (row {skipped.line}): {'; '.join(str(p) for p in skipped.problems)}")
     return cases_to_jsonl(case_file.cases)

@@ -61,11 +61,11 @@ XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile:
     """The cases of a file's bytes (as read from disk or kept in the run store); source names it in messages.
 
-    JSON Lines or a JSON array; an Excel ledger (.xlsx, recognised by its content so that a
+    JSON Lines or a JSON array; an Excel register (.xlsx, recognised by its content so that a
     stored run replays it too) is read with the default mapping (scoring.xlsx_cases)."""
     if raw.startswith(XLSX_MAGIC):
-        from .register import parse_xlsx_cases  # openpyxl is slow to import: only for ledgers
-        return parse_xlsx_cases(raw, source, skip_invalid=skip_invalid)
+        from .register import parse_register  # openpyxl is slow to import: only for registers
+        return parse_register(raw, source, skip_invalid=skip_invalid)
     text = decode_text(raw, source)
 
     problems: list[Problem] = []

@@ -1,7 +1,7 @@
-"""Read case histories from an Excel ledger (办理台账): the same validated cases as JSON input.
+"""Read case histories from an Excel register (办理台账): the same validated cases as JSON input.
 
-Departments keep their ledgers of deputies' suggestions and members' proposals in Excel.
-This module turns such a ledger into case records (the dicts of the JSON format, cases.py)
+Departments keep their registers of deputies' suggestions and members' proposals in Excel.
+This module turns such a register into case records (the dicts of the JSON format, cases.py)
 and validates them exactly as ingest.py validates a JSON case file, so that skip_invalid
 behaves the same: a case with any problem is skipped as a whole and listed.
 
@@ -44,15 +44,15 @@ Cells
 
 Problems
     Each names the file, the row (as the line), the sheet, the column (header and letter)
-    and the case, with the cell's value; all problems of the ledger are listed at once.
+    and the case, with the cell's value; all problems of the register are listed at once.
     A problem of the workbook, its sheets or headers stops the reading whatever
     skip_invalid says (the cells are still checked and listed); a problem of a row skips
     its case. Problems the validation of ingest.py finds are put on the row of the
     handler or event they name.
 
 Use
-    load_xlsx_cases(path, mapping_path, skip_invalid) -> CaseFile, as ingest.load_cases;
-    xlsx_to_records(path, mapping_path) -> Ledger, the records before validation;
+    load_register(path, mapping_path, skip_invalid) -> CaseFile, as scoring.inputs.case_file.load_cases;
+    read_register(path, mapping_path) -> Register, the records before validation;
     cases_to_jsonl(cases) -> the JSON Lines text of `scoring import`;
     load_mapping(mapping_path) -> Mapping, the default with the user's laid over it.
 
@@ -149,7 +149,7 @@ def load_mapping(mapping_path: str | Path | None = None) -> Mapping:
     if not problems:
         mapping = _build_mapping(merged, layers[-1][0], problems)
     if problems:
-        raise InputError(problems, f"{layers[-1][0]}: {len(problems)} problem(s) in the ledger mapping")
+        raise InputError(problems, f"{layers[-1][0]}: {len(problems)} problem(s) in the register mapping")
     return mapping
 
 
@@ -207,7 +207,7 @@ def _meaning_of(table: str) -> Callable:
 
 
 def _reserved(value) -> str:
-    return "is a field of the case format or of the ledger; map its column under columns, not as an extra field"
+    return "is a field of the case format or of the register; map its column under columns, not as an extra field"
 
 
 def _sheet_layout(fields: dict, reserved: Iterable[str]) -> dict:
@@ -492,8 +492,8 @@ def _show(value) -> str:
 # ------------------------------------------------------------------------------ cases
 
 @dataclass
-class LedgerCase:
-    """One case as read from the ledger: its record in the JSON form and the rows it came from."""
+class RegisterCase:
+    """One case as read from the register: its record in the JSON form and the rows it came from."""
 
     case_id: str
     rows: list[_Row]  # main-sheet rows, then process rows, each in sheet order
@@ -520,8 +520,8 @@ class LedgerCase:
 _INDEXED = re.compile(r"\b(handlers|events)\[(\d+)\]")  # as ingest names them
 
 
-def _build_case(case_id: str, main_rows: list[_Row], process_rows: list[_Row], mapping: Mapping) -> LedgerCase:
-    case = LedgerCase(case_id, main_rows + process_rows)
+def _build_case(case_id: str, main_rows: list[_Row], process_rows: list[_Row], mapping: Mapping) -> RegisterCase:
+    case = RegisterCase(case_id, main_rows + process_rows)
     record = {"id": case_id, **_case_fields(main_rows, mapping.main), "handlers": [], "events": []}
     for row in main_rows:
         if _needs(row, mapping.main, "department", "role"):
@@ -610,28 +610,28 @@ def _event(row: _Row, event_type: EventType, date: str, event_id: str, more: dic
     return {"id": event_id, "type": event_type.value, "date": date, "department": row.values["department"], **more}
 
 
-# ----------------------------------------------------------------------------- ledger
+# ----------------------------------------------------------------------------- register
 
 @dataclass
-class Ledger:
-    """What xlsx_to_records read: the cases of the ledger and the problems found so far."""
+class Register:
+    """What read_register read: the cases of the register and the problems found so far."""
 
     source: str
-    cases: list[LedgerCase]  # in the order of the main sheet
+    cases: list[RegisterCase]  # in the order of the main sheet
     unassigned: list[_Row]  # rows without a case id
     rows: list[_Row]  # every row read, in sheet order
-    problems: list[Problem]  # of the workbook, its sheets and headers: the ledger cannot be read as it is
+    problems: list[Problem]  # of the workbook, its sheets and headers: the register cannot be read as it is
 
     def all_problems(self) -> list[Problem]:
         return self.problems + [p for row in self.rows for p in row.problems]
 
 
-def xlsx_to_records(path: str | Path, mapping_path: str | Path | None = None) -> Ledger:
-    """The ledger's cases as records of the JSON format, not yet validated, with the problems of their cells."""
-    return _records(read_file(path, "ledger"), str(path), load_mapping(mapping_path))
+def read_register(path: str | Path, mapping_path: str | Path | None = None) -> Register:
+    """The register's cases as records of the JSON format, not yet validated, with the problems of their cells."""
+    return _records(read_file(path, "register"), str(path), load_mapping(mapping_path))
 
 
-def _records(raw: bytes, source: str, mapping: Mapping) -> Ledger:
+def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
     workbook = _open_workbook(raw, source)
     problems: list[Problem] = []
     main_sheet, process_sheet = _pick_sheets(workbook, mapping, source, problems)
@@ -642,7 +642,7 @@ def _records(raw: bytes, source: str, mapping: Mapping) -> Ledger:
         problems.append(Problem(source, None, f"sheet {main_sheet.title}", "the sheet holds no cases"))
     if problems:
         # the cells are checked, but without its sheets and columns right no case can be put together
-        return Ledger(source, [], [], rows, problems)
+        return Register(source, [], [], rows, problems)
 
     by_case: dict[str, tuple[list[_Row], list[_Row]]] = {}
     for sheet_rows, side in ((main_rows, 0), (process_rows, 1)):
@@ -655,7 +655,7 @@ def _records(raw: bytes, source: str, mapping: Mapping) -> Ledger:
                 row.problem("case", f"the case is not on sheet {main_sheet.title}, which lists its units")
     cases = [_build_case(case_id, mine, theirs, mapping) for case_id, (mine, theirs) in by_case.items()]
     unassigned = [row for row in rows if row.case_id is None]
-    return Ledger(source, cases, unassigned, rows, problems)
+    return Register(source, cases, unassigned, rows, problems)
 
 
 def _open_workbook(raw: bytes, source: str):
@@ -700,17 +700,17 @@ def _sheet_rows(sheet, spec: SheetMapping, mapping: Mapping, source: str, proble
 
 # ------------------------------------------------------------------------------ loading
 
-def load_xlsx_cases(path: str | Path, mapping_path: str | Path | None = None, skip_invalid: bool = False) -> CaseFile:
-    """The valid cases of a ledger, validated as a JSON case file would be; skip_invalid as in ingest.load_cases."""
-    return parse_xlsx_cases(read_file(path, "ledger"), str(path), skip_invalid, mapping_path)
+def load_register(path: str | Path, mapping_path: str | Path | None = None, skip_invalid: bool = False) -> CaseFile:
+    """The valid cases of a register, validated as a JSON case file would be; skip_invalid as in scoring.inputs.case_file.load_cases."""
+    return parse_register(read_file(path, "register"), str(path), skip_invalid, mapping_path)
 
 
-def parse_xlsx_cases(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None) -> CaseFile:
-    """load_xlsx_cases on the workbook's bytes (ingest.parse_cases hands a ledger here)."""
-    ledger = _records(raw, source, load_mapping(mapping_path))
+def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None) -> CaseFile:
+    """load_register on the workbook's bytes (case_file.parse_cases hands a workbook here)."""
+    register = _records(raw, source, load_mapping(mapping_path))
     valid: list[Case] = []
     skipped: list[SkippedCase] = []
-    for case in ledger.cases:
+    for case in register.cases:
         model = None
         if not case.problems:
             model, found = validate_case(case.record, source, case.line, case.case_id)
@@ -720,10 +720,10 @@ def parse_xlsx_cases(raw: bytes, source: str, skip_invalid: bool = False, mappin
             skipped.append(SkippedCase(case.case_id, case.line, tuple(case.problems)))
         else:
             valid.append(model)
-    skipped += [SkippedCase(None, row.number, tuple(row.problems)) for row in ledger.unassigned]
-    problems = ledger.all_problems()
-    if ledger.problems:  # sheets or headers wrong: no case can be trusted, whatever skip_invalid says
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the ledger; nothing was read")
+    skipped += [SkippedCase(None, row.number, tuple(row.problems)) for row in register.unassigned]
+    problems = register.all_problems()
+    if register.problems:  # sheets or headers wrong: no case can be trusted, whatever skip_invalid says
+        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the register; nothing was read")
     return collect_cases(source, raw, valid, skipped, problems, skip_invalid)
 
 

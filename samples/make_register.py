@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Write ``samples/ledger-2020.xlsx``: the sample year kept as a department clerk keeps it.
+"""Write ``samples/register-2020.xlsx``: the sample year kept as a department clerk keeps it.
 
-    python samples/make_ledger.py
+    python samples/make_register.py
 
 The ledger (办理台账) holds the same 209 cases as ``cases-2020.jsonl``, the way the
 ledgers sent in by departments look:
@@ -16,7 +16,7 @@ ledgers sent in by departments look:
   2020.3.10, 2020年3月10日);
 - the optional 事件编号 columns, so that the event ids of the JSON sample round-trip.
 
-``scoring import samples/ledger-2020.xlsx --out X.jsonl`` gives back the cases of the JSON
+``scoring import samples/register-2020.xlsx --out X.jsonl`` gives back the cases of the JSON
 sample (tests/test_xlsx_cases.py checks it). The output is byte-identical on every run:
 the choices cycle with the row number, and the workbook's timestamps (document properties
 and zip entries, which openpyxl sets to the current time) are fixed here.
@@ -36,7 +36,7 @@ from scoring.reports.xlsx import workbook_bytes
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases-2020.jsonl"
-OUT = HERE / "ledger-2020.xlsx"
+OUT = HERE / "register-2020.xlsx"
 STAMP = dt.datetime(2021, 1, 15, 9, 0, 0)  # when the clerk "saved" the ledger
 
 MAIN_TITLE = "2020年度人大代表建议、政协委员提案办理台账"

@@ -15,9 +15,9 @@ from scoring.domain.cases import ContactMode, EventType, Kind, Outcome, Rating, 
 from scoring.engine.compiler import load_compiled
 from scoring.engine.session import Session
 from scoring.inputs.case_file import canonical_case_json, load_cases, parse_cases
-from scoring.inputs.register import cases_to_jsonl, load_mapping, load_xlsx_cases, xlsx_to_records
+from scoring.inputs.register import cases_to_jsonl, load_mapping, load_register, read_register
 
-LEDGER = ROOT / "samples" / "ledger-2020.xlsx"
+LEDGER = ROOT / "samples" / "register-2020.xlsx"
 MAIN = ("案号", "类别", "标题", "提出人", "会议", "承办单位", "办理类型", "交办日期", "签收日期", "答复日期", "办理结果",
         "反馈日期", "满意度", "公开日期")
 PROCESS = ("案号", "单位", "日期", "事项", "方式", "天数", "办理结果", "满意度", "备注", "事件编号")
@@ -50,7 +50,7 @@ def step(case_id, department, date, what, **more):
 
 def problems_of(path, **kwargs):
     with pytest.raises(InputError) as info:
-        load_xlsx_cases(path, **kwargs)
+        load_register(path, **kwargs)
     return [str(p) for p in info.value.problems]
 
 
@@ -68,7 +68,7 @@ def without_ids(case):
 
 @pytest.fixture(scope="module")
 def sample_import():
-    return load_xlsx_cases(LEDGER)
+    return load_register(LEDGER)
 
 
 def test_the_sample_ledger_imports_to_exactly_the_json_sample(sample_import):
@@ -78,13 +78,13 @@ def test_the_sample_ledger_imports_to_exactly_the_json_sample(sample_import):
     assert sample_import.skipped == []
 
 
-def test_make_ledger_is_deterministic_and_wrote_the_sample_ledger(tmp_path):
-    spec = importlib.util.spec_from_file_location("make_ledger", ROOT / "samples" / "make_ledger.py")
-    make_ledger = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_ledger)
+def test_make_register_is_deterministic_and_wrote_the_sample_ledger(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_register", ROOT / "samples" / "make_register.py")
+    make_register = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_register)
     cases = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
-    written = make_ledger.workbook_bytes(make_ledger.build_workbook(cases))
-    assert written == make_ledger.workbook_bytes(make_ledger.build_workbook(cases))
+    written = make_register.workbook_bytes(make_register.build_workbook(cases))
+    assert written == make_register.workbook_bytes(make_register.build_workbook(cases))
     # the committed file has the same content (its bytes may differ under another openpyxl or zlib)
     (tmp_path / "fresh.xlsx").write_bytes(written)
     assert content(tmp_path / "fresh.xlsx") == content(LEDGER)
@@ -116,7 +116,7 @@ def test_without_event_ids_only_the_ids_differ_and_the_scores_are_the_same(tmp_p
                 cell.value = None
     path = tmp_path / "no-ids.xlsx"
     workbook.save(path)
-    imported = load_xlsx_cases(path)
+    imported = load_register(path)
     assert [without_ids(c) for c in imported.cases] == [without_ids(c) for c in sample_import.cases]
     ids = {e.id for c in imported.cases for e in c.events}
     assert "办理台账!K3" in ids and any(i.startswith("办理过程!C") for i in ids)
@@ -147,7 +147,7 @@ def test_a_single_sheet_holds_the_first_events_of_each_unit(tmp_path):
         unit("T2", "乙局", role="协办", 答复日期="2020-04-01"),
         unit("T10", "甲局", role="分办", kind="建议", 签收日期="2020-03-12"),
     ])
-    case_file = load_xlsx_cases(path)
+    case_file = load_register(path)
     assert [c.id for c in case_file.cases] == ["T2", "T10"]
     t2, t10 = (dump(c) for c in case_file.cases)
     assert t2["session"] == "政协全会" and t2["kind"] == "proposal" and t10["kind"] == "suggestion"
@@ -175,7 +175,7 @@ def test_the_process_sheet_expresses_every_event_type(tmp_path):
         step("C1", "乙局", "2020-03-25", "重新交办"),
         step("C1", "乙局", "2020-04-10", "会办意见"),
     ]
-    case = dump(load_xlsx_cases(ledger(tmp_path, main, process)).cases[0])
+    case = dump(load_register(ledger(tmp_path, main, process)).cases[0])
     assert {e["type"] for e in case["events"]} == {t.value for t in EventType}
     by_id = {e["id"]: e for e in case["events"]}
     assert by_id["办理过程!C2"] == {"id": "办理过程!C2", "type": "contact", "date": "2020-04-01", "department": "甲局",
@@ -189,7 +189,7 @@ def test_the_process_sheet_expresses_every_event_type(tmp_path):
     " 2020年03月10日 ", "２０２０／３／１０"])
 def test_every_date_form(tmp_path, written):
     path = ledger(tmp_path, [unit("C1", "甲局", assigned=written)], [step("C1", "甲局", written, "签收")])
-    assert {e.date for e in load_xlsx_cases(path).cases[0].events} == {dt.date(2020, 3, 10)}
+    assert {e.date for e in load_register(path).cases[0].events} == {dt.date(2020, 3, 10)}
 
 
 def test_merged_cells_and_a_title_row(tmp_path):
@@ -204,7 +204,7 @@ def test_merged_cells_and_a_title_row(tmp_path):
     sheet.merge_cells("B3:B4")
     path = tmp_path / "merged.xlsx"
     workbook.save(path)
-    (case,) = load_xlsx_cases(path).cases
+    (case,) = load_register(path).cases
     assert case.kind == "proposal" and [h.department for h in case.handlers] == ["甲局", "乙局"]
 
 
@@ -268,7 +268,7 @@ def test_skip_invalid_keeps_the_good_cases_and_lists_the_bad(tmp_path):
         f'{path}:2: sheet 办理过程, case C3, events[1] (办理过程!C2): department "丙局" is not a handler of this case',
     ]
     assert problems_of(path) == expected
-    case_file = load_xlsx_cases(path, skip_invalid=True)
+    case_file = load_register(path, skip_invalid=True)
     assert [c.id for c in case_file.cases] == ["C1"]
     assert [(s.case_id, s.line) for s in case_file.skipped] == [("C2", 3), ("C3", 4), (None, 5)]
     assert sorted(str(p) for s in case_file.skipped for p in s.problems) == sorted(expected)
@@ -300,7 +300,7 @@ def test_a_user_mapping_overrides_a_header_and_values(tmp_path):
     headers = tuple("责任单位" if h == "承办单位" else h for h in MAIN)
     rows = [{**unit("C1", None, role="承办", 答复日期="2020-05-01", 办理结果="A", 反馈日期="2020-05-09", 满意度="比较满意"),
              "责任单位": "甲局"}]
-    (case,) = load_xlsx_cases(ledger(tmp_path, rows, main_headers=headers), mapping_path=mapping).cases
+    (case,) = load_register(ledger(tmp_path, rows, main_headers=headers), mapping_path=mapping).cases
     assert [(h.department, h.role) for h in case.handlers] == [("甲局", "split")]
     assert [e.rating for e in case.events if e.type == "feedback"] == ["basically_satisfied"]
 
@@ -318,7 +318,7 @@ def test_a_bad_user_mapping_is_reported_with_its_lines(tmp_path):
         load_mapping(mapping)
     assert [str(p) for p in info.value.problems] == [
         f'{mapping}:1: main.colums: unknown key (did you mean "columns"?)',
-        f"{mapping}:5: main.extra.title: is a field of the case format or of the ledger; map its column under columns, "
+        f"{mapping}:5: main.extra.title: is a field of the case format or of the register; map its column under columns, "
         f"not as an extra field",
         f"{mapping}:8: values.mode.\"视频\": 'video' is not one of \"face_to_face\", \"phone\", \"wechat\", \"letter\", "
         f"\"email\", \"other\"",
@@ -339,7 +339,7 @@ def test_the_default_mapping_can_say_every_value_of_the_format():
 
 def test_records_before_validation(tmp_path):
     path = ledger(tmp_path, [unit("C1", "甲局", 签收日期=dt.datetime(2020, 3, 11))])
-    records = xlsx_to_records(path)
+    records = read_register(path)
     assert records.problems == [] and [c.case_id for c in records.cases] == ["C1"]
     assert records.cases[0].record == {
         "id": "C1", "kind": "proposal", "title": "关于C1的提案", "proposer": "张委员",
