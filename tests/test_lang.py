@@ -222,3 +222,17 @@ def test_lang_names_no_domain_word():
                 found += [f"{path.name}:{node.lineno}: {word}" for word in re.findall(r"\w+", node.value)
                           if word in words]
     assert found == []
+
+
+def test_the_language_reference_lists_exactly_the_declared_functions():
+    """docs/rule-language.md's table of functions against the one registry (scoring/lang/builtins.py)."""
+    import re
+
+    from casekit import ROOT
+
+    from scoring.lang.builtins import BUILTINS
+    text = (ROOT / "docs" / "rule-language.md").read_text(encoding="utf-8")
+    table = text[text.index("| function |"):text.index("A **source**")]
+    rows = [row for row in table.splitlines()[2:] if row.startswith("|")]
+    documented = {name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1])}
+    assert documented == set(BUILTINS)
