@@ -111,3 +111,42 @@ def test_scoring_creates_no_reference_cycles():
     finally:
         if enabled:
             gc.enable()
+
+
+def test_an_input_error_raised_in_a_worker_arrives_whole():
+    """Errors cross from worker processes by pickling: every problem and the summary survive."""
+    import pickle
+
+    from scoring.base.errors import InputError, Problem
+    from scoring.base.files import FileError
+    for error in (InputError([Problem("a.jsonl", 3, "case C1", "bad"), Problem("a.jsonl", 4, "", "worse")], "2 found"),
+                  FileError([Problem("b.jsonl", None, "", "cannot read the case file: No such file or directory")])):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and back.problems == error.problems and str(back) == str(error)
+
+
+def _slow_square_or_fail(n):
+    import time
+    if n in (3, 5):
+        time.sleep(0.05 * (6 - n))  # 5 fails first in time, 3 first in order
+        raise ValueError(f"item {n}")
+    return n * n
+
+
+def _segfault_on_four(n):
+    if n == 4:
+        faulthandler.disable()
+        ctypes.string_at(0)
+    return n
+
+
+def test_map_in_workers_keeps_the_order_and_raises_the_first_items_error():
+    assert runner.map_forked(_slow_square_or_fail, [0, 1, 2], workers=2) == [0, 1, 4]
+    for workers in (1, 2):  # in this process, and in two workers: the same error
+        with pytest.raises(ValueError, match="item 3"):
+            runner.map_forked(_slow_square_or_fail, list(range(7)), workers=workers)
+
+
+def test_map_in_workers_names_what_a_crash_left_unfinished():
+    with pytest.raises(EngineError, match=r"crashed while working on .*\b4\b"):
+        runner.map_forked(_segfault_on_four, list(range(6)), workers=2)

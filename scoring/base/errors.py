@@ -42,6 +42,9 @@ class InputError(ScoringError):
     def render(self) -> str:
         return "\n".join([self.summary + ":"] + [f"  {p}" for p in self.problems])
 
+    def __reduce__(self):  # rebuilt from its problems when it crosses from a worker process
+        return self.__class__, (self.problems, self.summary)
+
 
 class UsageError(ScoringError):
     """A command given something it cannot use (an unknown department, a bad option value); nothing was done."""

@@ -24,7 +24,6 @@ import re
 from decimal import Decimal
 
 from scoring.base.errors import InputError, Problem
-from scoring.base.progress import report as report_progress
 from scoring.domain.cases import assigned_on, natural_key
 from scoring.engine.session import Session, check_records
 from scoring.inputs.case_file import CaseFile
@@ -82,16 +81,18 @@ def build(session: Session, case_file: CaseFile, month: str, records: Department
     missed, due, failures = [], [], list(now.failures)
     names = [d["department"] for d in now.ledger["departments"]]
     titles = {case.id: case.title for case in case_file.cases}
-    for done, name in enumerate(names):
-        report_progress("month-end checks", done, len(names), name)
-        check = SelfCheck(session, now_file, name, end, _present(records, now_file), skip_invalid, scored=now)
-        document = check.document()
-        failures += [f for f in check.failures if f.case not in {g.case for g in failures}]
+    present = _present(records, now_file)
+
+    def check(name: str):
+        done = SelfCheck(session, now_file, name, end, present, skip_invalid, scored=now)
+        return done.document(), done.failures
+
+    for name, (document, found) in zip(names, session.map(check, names, stage="month-end checks")):
+        failures += [f for f in found if f.case not in {g.case for g in failures}]
         missed += [_entry(name, i, titles, "cost", "recoverable", "record") for i in document["missed"]
                    if first.isoformat() <= i["due"] <= end.isoformat()]
         due += [_entry(name, i, titles, "workdays_left", "points", "missing") for i in document["at_risk"]
                 if end.isoformat() < i["due"] <= next_end.isoformat()]
-    report_progress("month-end checks", len(names), len(names))
 
     rows = []
     for d in now.ledger["departments"]:

@@ -114,7 +114,9 @@ class SelfCheck:
                 continue
             self.envs[case.id], possible, every = prepared
             everything.append(_add_steps(start, possible, step_day, department))
-            own.append(_add_steps(start, [c for c in possible if c.decided_by is None], step_day, department))
+            mine_alone = [c for c in possible if c.decided_by is None]
+            # the same case object when no step waits on others: scored once, for both ceilings
+            own.append(everything[-1] if mine_alone == possible else _add_steps(start, mine_alone, step_day, department))
             if current[case.id] is not None:
                 # the items' full points: every step taken on the day of the (first) assignment
                 # (the other handlers' events stay: a deadline may depend on them)
@@ -122,7 +124,7 @@ class SelfCheck:
                 others = [e for e in start.events if e.department != department]
                 at_once.append(_add_steps(_with_events(start, others, assignments), every, min(e.date for e in assignments), department))
         self.ceiling = self._score(everything, "with its remaining steps added")
-        self.ceiling_own = self._score(own, "with its remaining steps added")
+        self.ceiling_own = self._score(own, "with its remaining steps added", same_as=(everything, self.ceiling))
         full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
         ideal = {r.case: r for r in self.ceiling.cases}
         failed = {f.case for f in self.failures}
@@ -209,19 +211,31 @@ class SelfCheck:
             self.failures.append(CaseFailure(case.id, "data", message))
             return None
 
-    def _score(self, cases: list[Case], variant: str) -> DepartmentResult:
+    def _score(self, cases: list[Case], variant: str,
+               same_as: tuple[list[Case], DepartmentResult] | None = None) -> DepartmentResult:
         """The department's result on these cases; failing cases are left out with --skip-invalid.
 
         As of the date (no variant) every handler is scored, so that a case fails here exactly when
         it fails `score` on the same file; the variants add the department's own steps, and only its
-        handler is scored (another's rule failing on a step that has not happened is not its concern)."""
+        handler is scored (another's rule failing on a step that has not happened is not its concern).
+        same_as: cases scored already, in the same order, with their result: where a case is the very
+        same object, its result is taken from there."""
+        reused: list[HandlerResult] = []
+        if same_as is not None:
+            known_cases, known = same_as
+            same = {case.id for case, other in zip(cases, known_cases) if case is other}
+            reused = [r for r in known.cases if r.case in same]
+            cases = [case for case in cases if case.id not in same]
         if not variant and self.scored is not None:
             wanted = {case.id for case in cases}
             results = [r for d in self.scored.departments for r in d.cases if r.case in wanted]
             failures = [f for f in self.scored.failures if f.case in wanted]
-        else:
+        elif cases:
             only = self.department if variant else None
             results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, self.departments, only)
+        else:
+            results, failures = [], []
+        results = reused + results
         results = [r for r in results if r.department == self.department]
         known = {f.case for f in self.failures}
         for failure in failures:

@@ -132,6 +132,14 @@ def workbook(name: str):
     return call
 
 
+def page(name: str):
+    """An HTML renderer of scoring.reports.html, imported when called."""
+    def call(result):
+        from scoring.reports import html
+        return getattr(html, name)(result)
+    return call
+
+
 @main.command(epilog=EXIT_HELP)
 @scoring_inputs
 @format_option("table", "json", "csv", "xlsx", "html", default="table",
@@ -144,13 +152,13 @@ def score(request, fmt, out, store, record):
     """Rank every department: total, grade, rank, and points per item (or the full ledger)."""
     from scoring import app
     from scoring.ledger.document import to_csv, to_json
-    from scoring.reports import html, text
+    from scoring.reports import text
     check_out(out, fmt)  # before anything is scored or recorded
     result = app.score(request, notify)
     if record:
         app.record(store, result, command_line())
     renderers = {"table": lambda r: text.ranking_table(r.ledger), "json": lambda r: to_json(r.ledger),
-                 "csv": lambda r: to_csv(r.ledger), "xlsx": workbook("score_workbook"), "html": html.score_html}
+                 "csv": lambda r: to_csv(r.ledger), "xlsx": workbook("score_workbook"), "html": page("score_html")}
     emit(renderers[fmt](result), out)
 
 
@@ -208,10 +216,10 @@ def bulletin(request, month, fmt, out):
     Scored on the cases as they stood at the end of the month: later events are left out."""
     from scoring import app
     from scoring.ledger.document import to_json
-    from scoring.reports import html, text
+    from scoring.reports import text
     check_out(out, fmt)
     result = app.bulletin(request, month, notify)
-    emit({"table": text.bulletin, "json": to_json, "html": html.bulletin_html}[fmt](result.document), out)
+    emit({"table": text.bulletin, "json": to_json, "html": page("bulletin_html")}[fmt](result.document), out)
 
 
 # ---------------------------------------------------------------- rulebooks

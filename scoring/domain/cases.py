@@ -7,6 +7,7 @@ read them. `scoring schema` prints the JSON Schema generated from these models.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from enum import Enum
 from typing import Annotated, Any
@@ -141,6 +142,7 @@ def case_json_schema() -> dict:
 _DIGITS = re.compile(r"(\d+)")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same event and case ids are sorted again and again
 def natural_key(text: str) -> tuple:
     """Order ids as people do: "e2" before "e10", "2020-9" before "2020-10"."""
     return tuple((0, int(part), part) if part.isdigit() else (1, 0, part) for part in _DIGITS.split(text) if part)

@@ -212,5 +212,55 @@ def score_one(index: int, case: Case):
             _progress[_slot] = 0
 
 
+def map_forked(function, items: list, workers: int, describe=str, stage: str | None = None) -> list:
+    """[function(item) for item in items], computed in `workers` forked processes that inherit the
+    function and the items (nothing is pickled but the results); in this process when it has other
+    threads (forking those is unsafe). A worker killed by the native engine ends the map with an
+    EngineError naming the items that were not finished."""
+    global _mapped
+    if workers <= 1 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        results = []
+        for index, item in enumerate(items):
+            if stage:
+                report_progress(stage, index, len(items), describe(item))
+            results.append(function(item))
+        return results
+    _mapped = (function, items)
+    results: dict[int, object] = {}
+    if stage:
+        report_progress(stage, 0, len(items), describe(items[0]))
+    try:
+        with _collector_paused(), ProcessPoolExecutor(min(workers, len(items)), mp_context=mp.get_context("fork")) as pool:
+            futures = {pool.submit(_map_one, index): index for index in range(len(items))}
+            for future in as_completed(futures):
+                # an item's error is kept, not raised at once: the first item's in order is raised, as
+                # in this process, whatever the order the workers finish in
+                error = future.exception()
+                if isinstance(error, BrokenProcessPool):
+                    raise error
+                results[futures[future]] = future.result() if error is None else error
+                if stage:
+                    report_progress(stage, len(results), len(items), describe(items[futures[future]]))
+    except BrokenProcessPool:
+        unfinished = [describe(item) for index, item in enumerate(items) if index not in results]
+        raise EngineError(f"the matching engine (native code) crashed while working on {', '.join(unfinished)}; "
+                          "nothing was written") from None
+    finally:
+        _mapped = None
+    found = [results[index] for index in range(len(items))]
+    for result in found:
+        if isinstance(result, BaseException):
+            raise result
+    return found
+
+
+_mapped: tuple | None = None  # (function, items) of map_forked, inherited by its workers
+
+
+def _map_one(index: int):
+    function, items = _mapped
+    return function(items[index])
+
+
 def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))

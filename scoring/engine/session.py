@@ -13,6 +13,8 @@ goes one of two ways:
   this process, so a pool costs a fork, never a compilation.
 
 `jobs` forces the choice: 0 scores in this process, N > 0 in N workers whatever the size.
+`map` shares out other work that scores through the session (the bulletin's self-check of each
+department) over forked workers the same way.
 
 Problems stop a run before anything is written: a rule failing on some case's data
 (listed by case), or the engine failing (EngineError). With skip_invalid, bad cases are
@@ -20,6 +22,7 @@ left out and listed in the ledger instead.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from scoring.base.errors import EngineError, InputError, Problem
@@ -31,7 +34,7 @@ from scoring.ledger.build import build
 from .compiler import CompiledRulebook
 from .evaluate import CaseEvaluator, HandlerResult
 from .rollup import DepartmentResult, roll_up
-from .runner import BATCH_SIZE, CaseFailure, default_jobs, score_cases
+from .runner import BATCH_SIZE, CaseFailure, default_jobs, map_forked, score_cases
 
 IN_PROCESS_BELOW = BATCH_SIZE  # cases; see the module's docstring
 
@@ -52,6 +55,7 @@ class Session:
         self.compiled = compiled
         self.jobs = jobs
         self._evaluator: CaseEvaluator | None = None
+        self._evaluator_pid = 0  # a forked worker (map) makes its own: the parent's is the parent's
 
     def __enter__(self) -> Session:
         return self
@@ -59,8 +63,15 @@ class Session:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def map(self, function, items: list, describe=str, stage: str | None = None) -> list:
+        """[function(item) for item in items]: work that scores through this session (a department's
+        self-check for the bulletin), shared out over worker processes unless the session is to
+        stay in this process (jobs=0)."""
+        workers = 0 if self.jobs == 0 else (self.jobs or default_jobs())
+        return map_forked(function, items, workers, describe, stage)
+
     def close(self) -> None:
-        if self._evaluator is not None:
+        if self._evaluator is not None and self._evaluator_pid == os.getpid():
             self._evaluator.close()
             self._evaluator = None
 
@@ -91,8 +102,8 @@ class Session:
         if departments is None:
             departments = department_values(cases, None, {})
         workers = self.workers(len(cases))
-        if workers == 0 and self._evaluator is None:
-            self._evaluator = CaseEvaluator(self.compiled)
+        if workers == 0 and (self._evaluator is None or self._evaluator_pid != os.getpid()):
+            self._evaluator, self._evaluator_pid = CaseEvaluator(self.compiled), os.getpid()
         outcome = score_cases(self.compiled, cases, workers, departments, evaluator=self._evaluator, only=only)
         failures = [outcome.failures[c.id] for c in cases if c.id in outcome.failures]
         calendar = [f for f in failures if f.kind == "calendar"]
