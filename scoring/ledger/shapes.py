@@ -353,8 +353,8 @@ class BulletinRow(TypedDict):
     due_next_month: int
 
 
-class BulletinMissed(TypedDict):
-    """An item whose deadline fell in the month and that fell short."""
+class BulletinItem(TypedDict):
+    """An item of a department's case with a deadline, as the bulletin lists it."""
 
     department: str
     case: str
@@ -362,20 +362,19 @@ class BulletinMissed(TypedDict):
     criterion: str
     title: str
     due: Date
+
+
+class BulletinMissed(BulletinItem):
+    """An item whose deadline fell in the month and that fell short."""
+
     cost: Number
     recoverable: Number
     record: str
 
 
-class BulletinDue(TypedDict):
+class BulletinDue(BulletinItem):
     """An open item due in the next month."""
 
-    department: str
-    case: str
-    case_title: str
-    criterion: str
-    title: str
-    due: Date
     workdays_left: int | None
     points: Number
     missing: str | None
