@@ -899,9 +899,9 @@ def sim_primary(c: Case, h: Handler, rng: random.Random) -> list[dict]:
         late = True
     else:
         R = next_work(add_days(A, rng.randint(*prof.reply_days)))
-        if R > deadline:
+        if R > deadline:  # noqa: SIM300 - R is the reply date (A, S, R: assigned, signed, reply), not a constant
             R = prev_work(deadline)
-    if R is not None and R < add_work(S, 6):
+    if R is not None and R < add_work(S, 6):  # noqa: SIM300 - R is a date, as above
         R = add_work(S, 6)
 
     waived = c.waived

@@ -75,7 +75,7 @@ def compiled_scope(evaluator, bind):
     from scoring.engine.compiler import EVENT_TYPES
     from scoring.lang.evaluator import Scope
     names = {"case": "case", "handler": "handler", "rubric": "text", "events": "events"}
-    names.update({var: "event" for var in bind})
+    names.update(dict.fromkeys(bind, "event"))
     return Scope(names, {"params": {}}, EVENT_TYPES)
 
 

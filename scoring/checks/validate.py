@@ -58,7 +58,7 @@ def validate(path: str | Path) -> ValidationReport:
         params_used = compile_rulebook(book).params_used
     except InputError as exc:
         problems += exc.problems
-    except Exception:  # noqa: BLE001 - broken references can trip the compiler; they are reported above
+    except Exception:  # broken references can trip the compiler; they are reported above
         if not problems:
             raise
     # the rest needs only the typed rulebook: it runs even when an expression is wrong
