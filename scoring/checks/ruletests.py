@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
@@ -76,7 +76,7 @@ def _number_or_text(value: Any) -> Any:
     return value
 
 
-Total = Annotated[Union[int, Decimal, str], BeforeValidator(_number_or_text)]
+Total = Annotated[int | Decimal | str, BeforeValidator(_number_or_text)]
 
 
 def _rank(value: Any) -> Any:
@@ -85,7 +85,7 @@ def _rank(value: Any) -> Any:
     raise ValueError(f'must be a whole number or "{NONE}" (not ranked), not {value!r}')
 
 
-Rank = Annotated[Union[int, str], BeforeValidator(_rank)]
+Rank = Annotated[int | str, BeforeValidator(_rank)]
 Name = Annotated[StrictStr, Field(min_length=1)]
 
 
