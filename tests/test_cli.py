@@ -88,8 +88,8 @@ def test_json_ledger_contract(ledger):
             for line in case["lines"]:
                 assert set(line) >= {"criterion", "rule", "points", "evidence", "text"}
                 assert isinstance(line["points"], (int, float)) and isinstance(line["evidence"], list)
-            assert abs(sum(l["points"] for l in case["lines"]) - case["total"]) < 0.01 * len(case["lines"])
-        assert abs(sum(l["points"] for l in department["lines"]) - department["total"]) < 0.01 * len(department["lines"])
+            assert abs(sum(line["points"] for line in case["lines"]) - case["total"]) < 0.01 * len(case["lines"])
+        assert abs(sum(line["points"] for line in department["lines"]) - department["total"]) < 0.01 * len(department["lines"])
 
 
 def test_same_inputs_give_the_same_bytes_whatever_the_order_of_cases_and_events(ledger, tmp_path):
@@ -167,7 +167,7 @@ def test_bad_rulebook_exits_2_with_the_line(tmp_path):
     book = tmp_path / "book.toml"
     book.write_text(text, encoding="utf-8")
     run = scoring("score", "--rules", book, "--cases", SAMPLE)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "sign_deu" in l)
+    line = next(i for i, text_line in enumerate(text.splitlines(), 1) if "sign_deu" in text_line)
     assert run.returncode == 2
     assert f"book.toml:{line}: criterion[0].rule[0].when: unknown name \"sign_deu\" (did you mean \"sign_due\"?)" in run.stderr
 
@@ -215,7 +215,7 @@ def test_self_check_json_contract(self_assessment, ledger):
     for case in data["cases"]:
         assert set(case) >= {"case", "role", "total", "ceiling", "lines"}
     # the ledger lines add up to the floor, as in `score`
-    assert abs(sum(l["points"] for l in data["lines"]) - data["floor"]) < 0.01 * len(data["lines"])
+    assert abs(sum(line["points"] for line in data["lines"]) - data["floor"]) < 0.01 * len(data["lines"])
 
 
 def test_self_check_table_reads_like_the_issue(self_assessment):

@@ -54,7 +54,7 @@ cases = "one.jsonl"
 [[case]]
 id = "C1"
 total = 61
-lines = {json.dumps([l.replace("L2 L2-f2f 5 e3", "L2 L2-other 2.5 e3") for l in CASE_LINES], ensure_ascii=False)}
+lines = {json.dumps([line.replace("L2 L2-f2f 5 e3", "L2 L2-other 2.5 e3") for line in CASE_LINES], ensure_ascii=False)}
 
 [[department]]
 name = "{LEAD}"

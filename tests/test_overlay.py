@@ -172,7 +172,7 @@ def test_waived_l2_gives_5_for_any_contact_on_or_before_the_first_reply():
     phone = lead_case("C1", ev("contact", "2020-06-01", mode="phone"), waived=True)  # on the day of the reply
     assert points(score([phone])[("C1", LEAD)], "L2") == 2.5
     result = score([phone], waiver)[("C1", LEAD)]
-    assert points(result, "L2") == 5 and [l.rule for l in lines_of(result, "L2")] == ["L2-waived"]
+    assert points(result, "L2") == 5 and [line.rule for line in lines_of(result, "L2")] == ["L2-waived"]
     assert lines_of(result, "L2")[0].text == "提出人表示电话沟通即可，2020-06-01以电话方式沟通"
     wechat = lead_case("C2", ev("contact", "2020-04-01", mode="wechat"), ev("contact", "2020-04-02", mode="letter"), waived=True)
     assert points(score([wechat], waiver)[("C2", LEAD)], "L2") == 5  # once: one line, not 10 capped
@@ -181,7 +181,7 @@ def test_waived_l2_gives_5_for_any_contact_on_or_before_the_first_reply():
 def test_waived_l2_gives_nothing_for_a_contact_after_the_first_reply():
     late = lead_case("C1", ev("contact", "2020-06-02", mode="phone"), waived=True)
     result = score([late], waiver_text())[("C1", LEAD)]
-    assert points(result, "L2") == 0 and [l.kind for l in lines_of(result, "L2")] == ["otherwise"]
+    assert points(result, "L2") == 0 and [line.kind for line in lines_of(result, "L2")] == ["otherwise"]
 
 
 def test_cases_without_the_waiver_score_as_before():
@@ -189,7 +189,8 @@ def test_cases_without_the_waiver_score_as_before():
              lead_case("C2", ev("contact", "2020-04-01", mode="face_to_face"))]
     before, after = score(plain), score(plain, waiver_text())
     for key in before:
-        assert [(l.rule, l.points, l.text) for l in before[key].lines] == [(l.rule, l.points, l.text) for l in after[key].lines]
+        assert ([(line.rule, line.points, line.text) for line in before[key].lines]
+                == [(line.rule, line.points, line.text) for line in after[key].lines])
 
 
 def test_waived_cases_leave_the_d2_rate_and_all_waived_means_no_deduction():
@@ -202,7 +203,7 @@ def test_waived_cases_leave_the_d2_rate_and_all_waived_means_no_deduction():
     assert points_of_department(only_waived, None, "D2") == -5
     department = departments(only_waived, waiver_text())[LEAD]
     assert department.criteria[(None, "D2")] == 0
-    assert [l.text for l in department.lines if l.criterion == "D2"] == [
+    assert [line.text for line in department.lines if line.criterion == "D2"] == [
         "主办/分办件均为提出人表示电话沟通即可的件（或无主办/分办件），不计面商率"]
 
 

@@ -553,13 +553,13 @@ def test_categories_are_scored_apart_and_weighted(tmp_path):
             ev("assigned", "2020-03-02", dept=CO) | {"id": "e1"}, ev("reply", "2020-05-02", dept=CO, outcome="A") | {"id": "e2"}]}])
     # suggestions: mean 10 x 0.6 = 6; proposals: 20 x 0.4 = 8
     entry = department(ledger)
-    assert [(l.get("category"), compact(l)) for l in entry["lines"]] == [
+    assert [(line.get("category"), compact(line)) for line in entry["lines"]] == [
         ("suggestion", "- base 10"), ("suggestion", "- weight -4"), ("proposal", "- base 20"), ("proposal", "- weight -12")]
     assert entry["total"] == 14
-    assert [l["text"] for l in entry["lines"]][1] == "建议2件，小计10分×权重0.6"
+    assert [line["text"] for line in entry["lines"]][1] == "建议2件，小计10分×权重0.6"
     # a department with proposals only: the proposals weigh all
     other = department(ledger, CO)
-    assert [compact(l) for l in other["lines"]] == ["- weight 0", "- base 20", "- weight 0"]
+    assert [compact(line) for line in other["lines"]] == ["- weight 0", "- base 20", "- weight 0"]
     assert other["lines"][0]["text"] == "无建议，不计该类得分（权重按其他类别重新分配）" and other["total"] == 20
     assert {c["case"]: c["category"] for c in entry["cases"]} == {"S1": "suggestion", "S2": "suggestion", "P1": "proposal"}
 

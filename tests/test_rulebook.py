@@ -137,7 +137,7 @@ def test_self_check_declarations_are_checked_with_their_line(change):
     assert change[0] in text
     changed = text.replace(change[0], change[1], 1)
     [problem] = problems_of(changed)
-    line = next(i for i, l in enumerate(changed.splitlines(), start=1) if change[1] in l)
+    line = next(i for i, text_line in enumerate(changed.splitlines(), start=1) if change[1] in text_line)
     assert problem.startswith(f"book.toml:{line}: criterion["), problem
     expected = {"singed": 'unknown event type "singed" (did you mean "signed"?)', "date =": '"date" is set by the self-check',
                 'type = "reply" }': 'a "reply" event needs "outcome"', "sign_points": "must give a date, but gives number",

@@ -45,7 +45,7 @@ def crashing_batch(victim, marker, batch):
 
 
 def totals(outcome):
-    return {case_id: [(r.department, r.total, [(l.criterion, l.points, l.text) for l in r.lines]) for r in results]
+    return {case_id: [(r.department, r.total, [(line.criterion, line.points, line.text) for line in r.lines]) for r in results]
             for case_id, results in outcome.results.items()}
 
 

@@ -79,8 +79,8 @@ def line_changes(old: list[dict], new: list[dict]) -> list[LineChange]:
     another rule, as when an overlay's rule takes over from a base rule)."""
     left, right = list(old), list(new)
     pairs: list[tuple[dict | None, dict | None]] = []
-    for key in (lambda l: (l["criterion"], l["rule"], l["kind"], tuple(l["evidence"]), l.get("case")),
-                lambda l: (l["criterion"], tuple(l["evidence"]), l.get("case"))):
+    for key in (lambda line: (line["criterion"], line["rule"], line["kind"], tuple(line["evidence"]), line.get("case")),
+                lambda line: (line["criterion"], tuple(line["evidence"]), line.get("case"))):
         unmatched = []
         for line in left:
             match = next((i for i, other in enumerate(right) if key(other) == key(line)), None)

@@ -250,14 +250,14 @@ class SelfCheck:
                 raise InputError([self.compiled.book.problem(path + ("due",), f"case {now.case}: gives {V.kind(due)}, not a date")])
             items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
                               _points(full, criterion.id), due, missing,
-                              "；".join(l.text for l in now.lines if l.criterion == criterion.id and l.text)))
+                              "；".join(line.text for line in now.lines if line.criterion == criterion.id and line.text)))
         return items
 
     def _missing(self, criterion: CompiledCriterion, env: dict, now: HandlerResult) -> str:
         """What is missing for the item: the step's sentence, else the item's "otherwise" sentence."""
         if criterion.step is not None and criterion.step.missing is not None:
             return criterion.step.missing(env)
-        otherwise = [l.text for l in now.lines if l.criterion == criterion.id and l.kind == "otherwise" and l.text]
+        otherwise = [line.text for line in now.lines if line.criterion == criterion.id and line.kind == "otherwise" and line.text]
         return otherwise[0] if otherwise else _describe(criterion.step.event) if criterion.step else criterion.title
 
     def _workdays(self, a: dt.date, b: dt.date) -> int | None:
@@ -387,4 +387,4 @@ def _number_or_none(value):
 
 
 def _points(result: HandlerResult, criterion: str):
-    return sum((l.points for l in result.lines if l.criterion == criterion), 0)
+    return sum((line.points for line in result.lines if line.criterion == criterion), 0)

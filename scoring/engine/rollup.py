@@ -98,13 +98,13 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
     else:
         lines, criteria = _scored(compiled, cases, env, None, where)
         base = _base_of(lines, None)
-    lines += clamp_lines(sum((l.points for l in lines), 0), V.from_data(spec.min), V.from_data(spec.max),
+    lines += clamp_lines(sum((line.points for line in lines), 0), V.from_data(spec.min), V.from_data(spec.max),
                          texts["department_clamp"])
-    scorer_lines, scorers = _scorer_lines(compiled, env, sum((l.points for l in lines), 0), where)
+    scorer_lines, scorers = _scorer_lines(compiled, env, sum((line.points for line in lines), 0), where)
     lines += scorer_lines
     gate_lines, grade_limit = _gates(compiled, env, lines, criteria, where)
     lines += gate_lines
-    exact = V.normal(Fraction(sum((l.points for l in lines), 0)))
+    exact = V.normal(Fraction(sum((line.points for line in lines), 0)))
     total = V.round_half_up(exact, spec.decimals)
     group = None
     if compiled.group is not None:
@@ -116,7 +116,7 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
 
 
 def _base_of(lines: list[Line], category: str | None):
-    return sum((l.points for l in lines if l.kind == "base" and l.criterion is None and l.category == category), 0)
+    return sum((line.points for line in lines if line.kind == "base" and line.criterion is None and line.category == category), 0)
 
 
 def _rubric_summaries(compiled: CompiledRulebook, cases: list[HandlerResult]) -> list[RubricSummary]:
@@ -147,7 +147,7 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
             continue
         where[0] = criterion.id
         if criterion.level == "case":
-            subtotals = [sum((l.points for l in c.lines if l.criterion == criterion.id), 0)
+            subtotals = [sum((line.points for line in c.lines if line.criterion == criterion.id), 0)
                          for c in cases if c.rubric == criterion.rubric]
             if subtotals:
                 criteria[(category, criterion.id)] = V.normal(Fraction(sum(subtotals), len(subtotals)))
@@ -158,7 +158,7 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
             item_lines = _record_lines(compiled, criterion, env)
         else:
             item_lines = _rule_lines(compiled, criterion, cases, env)
-        criteria[(category, criterion.id)] = sum((l.points for l in item_lines), 0)
+        criteria[(category, criterion.id)] = sum((line.points for line in item_lines), 0)
         lines.extend(item_lines)
     if category is not None:
         for line in lines:
@@ -176,7 +176,7 @@ def _categories(compiled: CompiledRulebook, cases: list[HandlerResult], env: dic
         if not mine:
             continue
         lines, points = _scored(compiled, mine, {**env, "category": category.id}, category.id, where)
-        clamp = clamp_lines(sum((l.points for l in lines), 0), category.min, category.max, texts["category_clamp"],
+        clamp = clamp_lines(sum((line.points for line in lines), 0), category.min, category.max, texts["category_clamp"],
                             category=category.title)
         for line in clamp:
             line.category = category.id
@@ -193,7 +193,7 @@ def _categories(compiled: CompiledRulebook, cases: list[HandlerResult], env: dic
                               category=category.id))
     for category, mine, category_lines in parts:
         weight = V.normal(Fraction(category.weight) / weight_sum if weight_sum else Fraction(1, len(parts)))
-        subtotal = sum((l.points for l in category_lines), 0)
+        subtotal = sum((line.points for line in category_lines), 0)
         text = texts["category_weight"].format(category=category.title, count=len(mine), subtotal=V.format_value(subtotal),
                                                weight=V.format_value(weight))
         lines += category_lines
@@ -225,7 +225,7 @@ def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: d
     """Vetoes and gates that hold: a line each; the total held at the gate's limit; the highest grade allowed."""
     gate_lines = []
     grade_limit = None
-    total = sum((l.points for l in lines), 0)
+    total = sum((line.points for line in lines), 0)
     items = {}
     for (_, criterion_id), points in criteria.items():
         items[criterion_id] = items.get(criterion_id, 0) + points
@@ -233,10 +233,10 @@ def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: d
         where[0] = f"gate {gate.id}"
         evidence: tuple = ()
         if gate.criterion is not None:
-            fired = [l for l in lines if l.criterion == gate.criterion and l.rule is not None]
+            fired = [line for line in lines if line.criterion == gate.criterion and line.rule is not None]
             if not fired:
                 continue
-            evidence = tuple(e for l in fired for e in l.evidence)
+            evidence = tuple(e for line in fired for e in line.evidence)
         local = {**env, "total": total, "items": items}
         if gate.when is not None and not V.truthy(gate.when(local)):
             continue
@@ -279,7 +279,7 @@ def _base(method: str, rubrics: list[RubricSummary], totals: list, texts: dict) 
 
 def _rule_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, cases: list[HandlerResult], env: dict) -> list[Line]:
     lines = [line for case in cases for line in case.department_lines if line.criterion == criterion.id]
-    lines = [Line(l.criterion, l.rule, l.points, tuple(f"{l.case}/{e}" for e in l.evidence), l.text, l.kind, l.case) for l in lines]
+    lines = [Line(line.criterion, line.rule, line.points, tuple(f"{line.case}/{e}" for e in line.evidence), line.text, line.kind, line.case) for line in lines]
     return _item_lines(compiled, criterion, lines, env)
 
 
@@ -309,7 +309,7 @@ def _item_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, lines:
         text = criterion.otherwise(env) if criterion.otherwise else ""
         lines = [Line(criterion.id, None, 0, (), text, "otherwise")]
     lines = base_lines(criterion, compiled.texts) + lines
-    return lines + cap_lines(criterion, sum((l.points for l in lines), 0), compiled.texts)
+    return lines + cap_lines(criterion, sum((line.points for line in lines), 0), compiled.texts)
 
 
 def _rate_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, cases: list[HandlerResult], env: dict) -> list[Line]:
