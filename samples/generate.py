@@ -704,7 +704,8 @@ def plant(cases: list[Case], rng: random.Random) -> Planted:
     def ordinary(c: Case, h: Handler) -> bool:
         return not (h.code == "SJ" and c.kind == "proposal") and h.code != "ZS"
 
-    single = lambda c: len(c.primaries()) == 1
+    def single(c: Case) -> bool:
+        return len(c.primaries()) == 1
 
     # IP office: 5 suggestions solved/adopted, the proposal kept for reference (seed 000)
     for c in by_id:
@@ -792,12 +793,12 @@ def plant(cases: list[Case], rng: random.Random) -> Planted:
     P.returned.append(c.cid)
 
     # members who said a phone call is enough (seed 002): 3 market-regulation proposals, 2 others
-    for c, h in take(prim(lambda c, h: h.code == "SJ" and c.kind == "proposal" and single(c)
+    for c, _ in take(prim(lambda c, h: h.code == "SJ" and c.kind == "proposal" and single(c)
                           and not c.key), 3):
         c.waived = True
         P.waived.append(c.cid)
     for code in ("RS", "GX"):
-        for c, h in take(prim(lambda c, h, code=code: h.code == code and single(c) and not c.key), 1):
+        for c, _ in take(prim(lambda c, h, code=code: h.code == code and single(c) and not c.key), 1):
             c.waived = True
             P.waived.append(c.cid)
 

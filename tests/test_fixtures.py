@@ -331,8 +331,8 @@ def test_fixture_problems_are_all_reported_before_anything_runs(tmp_path):
     (root / "book.tests" / "a.toml").write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as raised:
         ruletests.run_tests(root)
-    assert [(p.line, p.message) for p in raised.value.problems][0] == (
-        8, 'department "甲局" is expected twice (also department[0])')
+    first = raised.value.problems[0]
+    assert (first.line, first.message) == (8, 'department "甲局" is expected twice (also department[0])')
 
 
 def test_tier_rows_are_coverage_paths_reached_while_the_fixtures_are_scored():

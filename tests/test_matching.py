@@ -54,7 +54,7 @@ def brute_force(evaluator, case: Case, handler, rule_name: str):
     scope = compiled_scope(evaluator, bind)
     condition = evaluator_expr(evaluator, when, scope)
     pools = []
-    for var, spec in bind.items():
+    for spec in bind.values():
         words = spec.split()
         of_type = [r for r in records if r.fields["type"] == words[-1]]
         if words[0] == "first":

@@ -32,12 +32,11 @@ def crashing_batch(victim, marker, batch):
         real = evaluator.evaluate
 
         def evaluate(case):
-            if case.id == victim:
-                if not marker or not Path(marker).exists():
-                    if marker:
-                        Path(marker).touch()
-                    faulthandler.disable()  # keep pytest's crash dump of the worker out of the output
-                    ctypes.string_at(0)  # SIGSEGV
+            if case.id == victim and (not marker or not Path(marker).exists()):
+                if marker:
+                    Path(marker).touch()
+                faulthandler.disable()  # keep pytest's crash dump of the worker out of the output
+                ctypes.string_at(0)  # SIGSEGV
             return real(case)
         evaluator.evaluate = evaluate
         evaluator.crash_armed = True

@@ -144,4 +144,4 @@ score = "mean(department.peer_scores)"
         'self_score = { kind = "number", min = 0, max = 100 }', 'self_score = "number"'), encoding="utf-8")
     report = validate(path)
     assert {item: format_interval(found) for item, _, found in report.ranges}["total"] == "−∞ … +∞"
-    assert [p.message for p in report.problems][0] == "the total has no upper bound (−∞ … +∞), not the declared full score 100"
+    assert report.problems[0].message == "the total has no upper bound (−∞ … +∞), not the declared full score 100"

@@ -228,7 +228,7 @@ class RunStore:
             problems += [f"database file: {row[0]}" for row in integrity]
         altered = {digest for digest, content in blobs.items() if not isinstance(content, bytes) or sha256(content) != digest}
         problems += self._chain_problems(rows)
-        for seq, run_id, digest, text in rows:
+        for seq, run_id, _digest, text in rows:
             record = _record_of(text)
             if record is None:
                 continue

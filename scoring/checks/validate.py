@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 from scoring.base.errors import InputError, Problem
@@ -215,7 +216,7 @@ class _Findings:
         if not bands:
             return
         step = Fraction(1, 10 ** self.spec.department.decimals)
-        for (ia, a), (ib, b) in zip(bands, bands[1:]):
+        for (ia, a), (_, b) in pairwise(bands):
             if a.max is not None and Fraction(b.min) - Fraction(a.max) > step:
                 self.problem(("grade", ia, "max"), f'totals above {a.max} and below {b.min} fall in no grade band '
                                                    f'(between "{a.name}" and "{b.name}", at {self.spec.department.decimals} decimals)')
@@ -231,7 +232,7 @@ class _Findings:
     def tiers(self) -> None:
         for name, table in self.spec.params.items():
             if is_tier_table(table):
-                for index, (a, b) in enumerate(zip(table, table[1:]), start=1):
+                for index, (a, b) in enumerate(pairwise(table), start=1):
                     if a.get("below") is not None and b.get("from") is not None and b["from"] > a["below"]:
                         self.problem(("params", name, index), f"a gap between tiers: values from {a['below']} up to "
                                                               f"{b['from']} are in no tier")

@@ -92,7 +92,7 @@ def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> 
         records.lines[name] = line
     if problems:
         raise InputError(problems, f"{source}: {len(problems)} problem(s) in the department records; nothing was scored")
-    canonical = json.dumps({name: obj for name, obj in sorted(records.values.items())}, ensure_ascii=False,
+    canonical = json.dumps(dict(sorted(records.values.items())), ensure_ascii=False,
                            sort_keys=True, default=_plain)
     records.sha256 = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return records

@@ -154,7 +154,7 @@ def _chart(departments: list[dict], grades: list[str]) -> str:
         y += ROW
     height = y + 6
     ticks = []
-    for i in range(int(round((hi - lo) / step)) + 1):
+    for i in range(round((hi - lo) / step) + 1):
         value = lo + i * step
         x = _coord(zero + value * scale)
         ticks.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{AXIS - 4}" y2="{height - 6}"/>'

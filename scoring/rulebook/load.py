@@ -27,6 +27,7 @@ from __future__ import annotations
 import keyword
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 from pydantic import ValidationError
 
@@ -235,7 +236,7 @@ def grade_problems(grades: list[GradeSpec]) -> list[tuple[tuple, str]]:
         if band.max is not None and band.max < band.min:
             found.append((("grade", index, "max"), f"max {band.max} is below min {band.min}"))
     order = sorted(range(len(grades)), key=lambda i: grades[i].min)
-    for low, high in zip(order, order[1:]):
+    for low, high in pairwise(order):
         a, b = grades[low], grades[high]
         if a.min == b.min:
             found.append((("grade", high, "min"), f'grade bands "{a.name}" and "{b.name}" start at the same score {b.min}'))
@@ -254,7 +255,7 @@ def tier_problems(params: dict) -> list[tuple[tuple, str]]:
             low, high = tier.get("from"), tier.get("below")
             if low is not None and high is not None and low >= high:
                 found.append((("params", name, index), f"from {low} is not below {high}"))
-        for index, (a, b) in enumerate(zip(table, table[1:]), start=1):
+        for index, (a, b) in enumerate(pairwise(table), start=1):
             end, start = a.get("below"), b.get("from")
             if end is None or start is None:
                 found.append((("params", name, index), "only the first tier may omit from and only the last may omit below"))
