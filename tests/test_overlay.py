@@ -135,13 +135,15 @@ def test_unknown_names_in_an_overlay_get_its_line_and_the_closest_name():
 
 
 def test_a_bad_expression_in_an_overlay_rule_is_reported_at_the_overlay_line():
-    text = HEAD + '[[rule]]\ncriterion = "L2"\nid = "L2-x"\nbind = { c = "contact" }\nwhen = "c.mood == 1"\npoints = 1\ntext = "x"\n'
+    text = (HEAD + '[[rule]]\ncriterion = "L2"\nid = "L2-x"\nbind = { c = "contact" }\n'
+            'when = "c.mood == 1"\npoints = 1\ntext = "x"\n')
     found = problems(text)
     assert len(found) == 1 and found[0].startswith("change.toml:10: rule[0].when:") and "mood" in found[0]
 
 
 def test_a_problem_in_the_base_still_names_the_base_file_and_line():
-    broken = parse_rulebook(reference_text().replace('when = "s.date <= sign_due"', 'when = "s.date <= sign_dew"').encode(), "base.toml")
+    broken = parse_rulebook(reference_text().replace('when = "s.date <= sign_due"', 'when = "s.date <= sign_dew"').encode(),
+                            "base.toml")
     with pytest.raises(InputError) as caught:
         compile_rulebook(apply(broken, [parse_overlay((HEAD + "[params]\nf2f_points = 4\n").encode(), "change.toml")]))
     line = reference_text().splitlines().index('when = "s.date <= sign_due"') + 1
@@ -275,7 +277,8 @@ department_fields = ["group"]
     base = parse_rulebook(COMBINED.read_bytes(), "combined.toml")
     book = apply(base, [parse_overlay(overlay.encode("utf-8"), "change.toml")])
     spec = book.spec
-    assert spec.department_fields["self_score"].max == 10 and "note" in spec.department_fields and "group" not in spec.department_fields
+    assert spec.department_fields["self_score"].max == 10
+    assert "note" in spec.department_fields and "group" not in spec.department_fields
     assert [(s.id, str(s.weight)) for s in spec.scorer] == [("assessor", "0.6"), ("self", "0"), ("peer", "0.4")]
     assert [g.id for g in spec.gate] == ["late", "urged"]
     assert [(c.id, str(c.weight), c.max) for c in spec.category] == [("proposal", "0.5", 100), ("suggestion", "0.5", None)]

@@ -99,8 +99,9 @@ def test_a_co_handlers_deadline_set_by_the_lead_units_events_as_known_on_the_che
     # co-handler's opinion due 20 days before the lead unit's deadline: assigned 10 Mar + 3 months
     # = 10 Jun, + the lead's 30-day extension = 10 Jul; - 20 days = 20 Jun
     compiled = compiled_with(('co_due = "add_months(assigned_on, params.co_months)"',
-                              "co_due = \"add_days(add_months(first(e for e in case_events if e.type == 'assigned' and e.role == 'lead')"
-                              ".date, 3) + sum(e.days for e in case_events if e.type == 'extension' and e.role == 'lead'), -20)\""),
+                              "co_due = \"add_days(add_months(first(e for e in case_events "
+                              "if e.type == 'assigned' and e.role == 'lead').date, 3) "
+                              "+ sum(e.days for e in case_events if e.type == 'extension' and e.role == 'lead'), -20)\""),
                              ("co_months = 1 ", "# co_months = 1 "))
     cases = [case([assigned("2020-03-10"), assigned("2020-03-10", CO), ev("extension", "2020-05-20", days=30)],
                   handlers=((LEAD, "lead"), (CO, "co")))]
@@ -172,7 +173,8 @@ def test_an_outcome_or_rating_short_of_the_best_stays_open(tmp_path):
 
 def test_a_step_declared_possible_only_sometimes(tmp_path):
     # a rulebook where only key proposals still get a publication step
-    compiled = compiled_with(('step = { event = { type = "published" }, missing', 'step = { event = { type = "published" }, when = "case.key", missing'))
+    compiled = compiled_with(('step = { event = { type = "published" }, missing',
+                              'step = { event = { type = "published" }, when = "case.key", missing'))
     events = [assigned("2020-03-10"), ev("signed", "2020-03-11"), ev("reply", "2020-05-06", outcome="A")]
     assert item(check(tmp_path, [case(events)], "2020-05-15", compiled=compiled), "at_risk", "L7") is None
     assert item(check(tmp_path, [case(events, key=True)], "2020-05-15", compiled=compiled), "at_risk", "L7")["points"] == 10
@@ -354,7 +356,8 @@ def test_due_dates_in_a_year_the_calendar_does_not_cover_yet(tmp_path):
 
 def test_skip_invalid_leaves_out_cases_a_rule_fails_on(tmp_path):
     compiled = compiled_with(('[let]\n', '[let]\nweight = "extra(case, \'weight\') * 2"\n'),
-                             ('id = "L1"\ntitle = "签收"\nrubric = "lead"\n', 'id = "L1"\ntitle = "签收"\nrubric = "lead"\nmax = 5\n'))
+                             ('id = "L1"\ntitle = "签收"\nrubric = "lead"\n',
+                              'id = "L1"\ntitle = "签收"\nrubric = "lead"\nmax = 5\n'))
     good = case([assigned("2020-03-10")], case_id="C1", weight=1)
     bad_later = case([assigned("2020-09-01")], case_id="C2", weight="heavy")
     doc = check(tmp_path, [good, bad_later], "2020-06-01", compiled=compiled, skip_invalid=True)

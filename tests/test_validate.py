@@ -49,7 +49,8 @@ def test_a_broken_copy_has_each_problem_named_with_its_line(tmp_path):
     def line_of(fragment: str) -> int:
         return next(i for i, line in enumerate(text, start=1) if fragment in line)
     sign_line = line_of('when = "s.date <= sign_due"')
-    assert f'  {path}:{sign_line}: criterion[0].rule[0].when: unknown name "sign_deu" (did you mean "sign_due"?) — in "s.date <= sign_deu" at column 11' in lines
+    assert (f'  {path}:{sign_line}: criterion[0].rule[0].when: unknown name "sign_deu" (did you mean "sign_due"?) '
+            '— in "s.date <= sign_deu" at column 11') in lines
     assert any(f"{path}:{line_of('weights = {')}: department.weights: rubric weights add up to 0.9, not 1" in line
                for line in lines)
     assert any('grade[1].max: grade bands overlap: "良好" runs to 90, "优秀" starts at 90' in line for line in lines)

@@ -237,7 +237,8 @@ class RunStore:
                 if blob not in blobs:
                     problems.append(f"{name}: the {what} ({blob[:12]}) is missing")
                 elif blob in altered:
-                    problems.append(f"{name}: the stored {what} ({blob[:12]}) does not match its sha256 (altered after recording)")
+                    problems.append(f"{name}: the stored {what} ({blob[:12]}) does not match its sha256 "
+                                    "(altered after recording)")
             problems += [f"{name}: {problem}" for problem in _claims(record, blobs, altered)]
         missing = [name for name in TRIGGERS if name not in triggers]
         if missing:

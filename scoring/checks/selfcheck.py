@@ -120,7 +120,8 @@ class SelfCheck:
                 # (the other handlers' events stay: a deadline may depend on them)
                 assignments = [e for e in start.events if e.type == "assigned" and e.department == department]
                 others = [e for e in start.events if e.department != department]
-                at_once.append(_add_steps(_with_events(start, others, assignments), every, min(e.date for e in assignments), department))
+                at_once.append(_add_steps(_with_events(start, others, assignments), every,
+                                          min(e.date for e in assignments), department))
         self.ceiling = self._score(everything, "with its remaining steps added")
         self.ceiling_own = self._score(own, "with its remaining steps added")
         full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
@@ -247,7 +248,8 @@ class SelfCheck:
             except V.EvalError as exc:
                 raise InputError([self.compiled.book.problem(path, f"case {now.case}: {exc}")]) from None
             if due is not None and V.kind(due) != "date":
-                raise InputError([self.compiled.book.problem(path + ("due",), f"case {now.case}: gives {V.kind(due)}, not a date")])
+                raise InputError([self.compiled.book.problem(path + ("due",),
+                                                             f"case {now.case}: gives {V.kind(due)}, not a date")])
             items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
                               _points(full, criterion.id), due, missing,
                               "；".join(line.text for line in now.lines if line.criterion == criterion.id and line.text)))

@@ -105,7 +105,8 @@ class _Findings:
         full = self.spec.rulebook.full_score
         if full is not None and total is not None and total.hi != V.from_data(full):
             reach = "has no upper bound" if total.hi is None else f"can reach at most {format_interval(Interval.point(total.hi))}"
-            self.problem(("rulebook", "full_score"), f"the total {reach} ({format_interval(total)}), not the declared full score {full}")
+            self.problem(("rulebook", "full_score"),
+                         f"the total {reach} ({format_interval(total)}), not the declared full score {full}")
         self.grades(total)
         self.tiers()
         self.weights()
@@ -218,13 +219,15 @@ class _Findings:
         step = Fraction(1, 10 ** self.spec.department.decimals)
         for (ia, a), (_, b) in pairwise(bands):
             if a.max is not None and Fraction(b.min) - Fraction(a.max) > step:
-                self.problem(("grade", ia, "max"), f'totals above {a.max} and below {b.min} fall in no grade band '
-                                                   f'(between "{a.name}" and "{b.name}", at {self.spec.department.decimals} decimals)')
+                self.problem(("grade", ia, "max"),
+                             f'totals above {a.max} and below {b.min} fall in no grade band '
+                             f'(between "{a.name}" and "{b.name}", at {self.spec.department.decimals} decimals)')
         low_index, low = bands[0]
         if total is not None and (total.lo is None or total.lo < Fraction(low.min)):
-            self.problem(("grade", low_index, "min"), f'totals below {low.min} (the lowest band, "{low.name}") get no grade; '
-                                                      "the total " + ("has no lower bound" if total.lo is None else
-                                                                     f"can go down to {format_interval(Interval.point(total.lo))}"))
+            self.problem(("grade", low_index, "min"),
+                         f'totals below {low.min} (the lowest band, "{low.name}") get no grade; '
+                         "the total " + ("has no lower bound" if total.lo is None else
+                                         f"can go down to {format_interval(Interval.point(total.lo))}"))
         top_index, top = bands[-1]
         if top.max is not None and total is not None and (total.hi is None or total.hi > Fraction(top.max)):
             self.problem(("grade", top_index, "max"), f'totals above {top.max} (the highest band, "{top.name}") get no grade')

@@ -609,7 +609,8 @@ class _RulePatterns:
 
     def _join(self, node: Node, used: list[_Var]) -> None:
         if len(used) > 2:
-            raise ExprError(f"a condition may compare two events at most; this one uses {', '.join(v.name for v in used)}", node.col)
+            raise ExprError(f"a condition may compare two events at most; this one uses {', '.join(v.name for v in used)}",
+                            node.col)
         later = max(used, key=self.vars.index)
         earlier = min(used, key=self.vars.index)
         later.joins.append(self._join_test(node, later, earlier, self.scope()))

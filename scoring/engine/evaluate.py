@@ -171,7 +171,8 @@ class CaseEvaluator:
                 result.department_lines.extend(
                     Line(line.criterion, line.rule, line.points, line.evidence, line.text, line.kind, case.id) for line in lines)
             else:
-                lines = base_lines(criterion, self.c.texts) + self._criterion_lines(criterion, by_rule, env, where, otherwise=True)
+                lines = (base_lines(criterion, self.c.texts)
+                         + self._criterion_lines(criterion, by_rule, env, where, otherwise=True))
                 lines += cap_lines(criterion, sum((line.points for line in lines), 0), self.c.texts)
                 case_lines.extend(lines + self._multiplier_lines(criterion, lines, env, where))
         if rubric is not None:

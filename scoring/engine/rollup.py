@@ -69,7 +69,8 @@ class RollupError(ScoringError):
     exit_code = 2
 
 
-def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], departments: dict[str, dict] | None = None) -> list[DepartmentResult]:
+def roll_up(compiled: CompiledRulebook, results: list[HandlerResult],
+            departments: dict[str, dict] | None = None) -> list[DepartmentResult]:
     by_department: dict[str, list[HandlerResult]] = {}
     for result in results:
         by_department.setdefault(result.department, []).append(result)
@@ -86,7 +87,8 @@ def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], department
     return sorted(scored, key=lambda d: (d.group or "", d.rank is None, d.rank or 0, -d.exact_total, d.department))
 
 
-def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult], record: V.Record, where: list) -> DepartmentResult:
+def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult], record: V.Record,
+                where: list) -> DepartmentResult:
     spec = compiled.book.spec.department
     texts = compiled.texts
     env = {"department": record, "category": None}
@@ -136,7 +138,8 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
     texts = compiled.texts
     lines: list[Line] = []
     if spec.method != "none":
-        base, base_text = _base(spec.method, _rubric_summaries(compiled, cases), [c.total for c in cases if c.total is not None], texts)
+        base, base_text = _base(spec.method, _rubric_summaries(compiled, cases),
+                                [c.total for c in cases if c.total is not None], texts)
         lines.append(Line(None, None, base, (), base_text, "base"))
     if spec.base is not None:
         points = V.from_data(spec.base)
@@ -261,11 +264,13 @@ def _base(method: str, rubrics: list[RubricSummary], totals: list, texts: dict) 
     if not present:
         return 0, texts["no_cases"]
     if method == "sum":
-        parts = [texts["base_part_sum"].format(rubric=r.title, count=r.count, sum=V.format_value(r.mean * r.count)) for r in present]
+        parts = [texts["base_part_sum"].format(rubric=r.title, count=r.count, sum=V.format_value(r.mean * r.count))
+                 for r in present]
         return sum(totals, 0), texts["base"].format(parts="；".join(parts))
     if method == "mean":
         value = V.normal(Fraction(sum(totals, 0), len(totals)))
-        parts = [texts["base_part"].format(rubric=r.title, count=r.count, mean=V.format_value(r.mean), weight="—") for r in present]
+        parts = [texts["base_part"].format(rubric=r.title, count=r.count, mean=V.format_value(r.mean), weight="—")
+                 for r in present]
         return value, texts["base"].format(parts="；".join(parts))
     weight_sum = sum((r.weight for r in present), 0)
     # weights are re-scaled over the rubrics the department has cases in; if those all
@@ -279,7 +284,9 @@ def _base(method: str, rubrics: list[RubricSummary], totals: list, texts: dict) 
 
 def _rule_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, cases: list[HandlerResult], env: dict) -> list[Line]:
     lines = [line for case in cases for line in case.department_lines if line.criterion == criterion.id]
-    lines = [Line(line.criterion, line.rule, line.points, tuple(f"{line.case}/{e}" for e in line.evidence), line.text, line.kind, line.case) for line in lines]
+    lines = [Line(line.criterion, line.rule, line.points, tuple(f"{line.case}/{e}" for e in line.evidence),
+                  line.text, line.kind, line.case)
+             for line in lines]
     return _item_lines(compiled, criterion, lines, env)
 
 

@@ -82,7 +82,8 @@ def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> 
                 hint = closest(key, known)
                 problems.append(Problem(source, line, f"department {name}, {key}",
                                         f"not a field the rulebook declares{hint}" +
-                                        (f"; declared: {', '.join(known)}" if known else "; the rulebook declares no [department_fields]")))
+                                        (f"; declared: {', '.join(known)}" if known
+                                         else "; the rulebook declares no [department_fields]")))
                 continue
             try:
                 values[key] = _value(value, fields[key])

@@ -702,7 +702,10 @@ def _sheet_rows(sheet, spec: SheetMapping, mapping: Mapping, source: str, proble
 # ------------------------------------------------------------------------------ loading
 
 def load_register(path: str | Path, mapping_path: str | Path | None = None, skip_invalid: bool = False) -> CaseFile:
-    """The valid cases of a register, validated as a JSON case file would be; skip_invalid as in scoring.inputs.case_file.load_cases."""
+    """The valid cases of a register, validated as a JSON case file would be.
+
+    skip_invalid as in scoring.inputs.case_file.load_cases.
+    """
     return parse_register(read_file(path, "register"), str(path), skip_invalid, mapping_path)
 
 
