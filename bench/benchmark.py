@@ -140,7 +140,8 @@ def baseline(cases: list[Case]):
     start = time.perf_counter()
     for case in cases:
         for handler in case.handlers:
-            events = sorted((e for e in case.events if e.department == handler.department), key=lambda e: (e.date, natural_key(e.id)))
+            events = sorted((e for e in case.events if e.department == handler.department),
+                            key=lambda e: (e.date, natural_key(e.id)))
             assigned = next(e.date for e in events if e.type == "assigned")
             replies = [e.date for e in events if e.type == "reply"]
             reply_due = add_months(assigned, 3) + dt.timedelta(days=sum(e.days for e in events if e.type == "extension"))

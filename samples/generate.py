@@ -12,7 +12,7 @@ The output depends only on this file and on the official Chinese calendar
 containers, no use of the current date.  Running it twice gives byte-identical
 files.
 
-The data mirror two real annual reports (see ../shared/seeds/): the market
+The data mirror two real annual reports (see docs/domain.md): the market
 regulation bureau (市市场监管局) handles 64 proposals, 26 answered as lead/split
 (20 lead, 6 split) and 38 as co-handler, all on time and all rated satisfied;
 the IP office (市知识产权局) handles 36 cases: 15 suggestions (5 lead) and 21
@@ -704,7 +704,8 @@ def plant(cases: list[Case], rng: random.Random) -> Planted:
     def ordinary(c: Case, h: Handler) -> bool:
         return not (h.code == "SJ" and c.kind == "proposal") and h.code != "ZS"
 
-    single = lambda c: len(c.primaries()) == 1
+    def single(c: Case) -> bool:
+        return len(c.primaries()) == 1
 
     # IP office: 5 suggestions solved/adopted, the proposal kept for reference (seed 000)
     for c in by_id:
@@ -792,12 +793,12 @@ def plant(cases: list[Case], rng: random.Random) -> Planted:
     P.returned.append(c.cid)
 
     # members who said a phone call is enough (seed 002): 3 market-regulation proposals, 2 others
-    for c, h in take(prim(lambda c, h: h.code == "SJ" and c.kind == "proposal" and single(c)
+    for c, _ in take(prim(lambda c, h: h.code == "SJ" and c.kind == "proposal" and single(c)
                           and not c.key), 3):
         c.waived = True
         P.waived.append(c.cid)
     for code in ("RS", "GX"):
-        for c, h in take(prim(lambda c, h, code=code: h.code == code and single(c) and not c.key), 1):
+        for c, _ in take(prim(lambda c, h, code=code: h.code == code and single(c) and not c.key), 1):
             c.waived = True
             P.waived.append(c.cid)
 
@@ -899,9 +900,9 @@ def sim_primary(c: Case, h: Handler, rng: random.Random) -> list[dict]:
         late = True
     else:
         R = next_work(add_days(A, rng.randint(*prof.reply_days)))
-        if R > deadline:
+        if R > deadline:  # noqa: SIM300 - R is the reply date (A, S, R: assigned, signed, reply), not a constant
             R = prev_work(deadline)
-    if R is not None and R < add_work(S, 6):
+    if R is not None and R < add_work(S, 6):  # noqa: SIM300 - R is a date, as above
         R = add_work(S, 6)
 
     waived = c.waived
@@ -1172,7 +1173,7 @@ README_TEMPLATE = """# 样例数据 Sample data: `cases-2020.jsonl`
 
 一个城市 2020 年度人大代表建议（`suggestion`）和政协委员提案（`proposal`）办理全过程的
 样例数据，格式为项目的案件交换格式（JSON Lines，每行一件，UTF-8）。数据是虚构的，
-但件数、角色比例和办理作风参照了 `../shared/seeds/` 中两份真实的年度总结：
+但件数、角色比例和办理作风参照了两份真实的年度办理工作总结（一个市场监管局和一个知识产权局，见 `docs/domain.md`）：
 
 - 市市场监管局：64 件政协提案，主办/分办 26 件（主办 20、分办 6），会办 38 件，全部按时、
   全部满意；3 件委员表示电话沟通即可（`waived_f2f`）。
@@ -1188,7 +1189,7 @@ diligence (`exemplary` / `good` / `average` / `weak`, see `generate.py`) so that
 ```
 python samples/generate.py      # Python 3.11+ with chinesecalendar (pip install -e .)
 scoring score --rules rules/proposal-handling.toml --cases samples/cases-2020.jsonl   # validates and scores it
-python samples/make_ledger.py   # the same cases as an Excel ledger (办理台账): ledger-2020.xlsx
+python samples/make_register.py   # the same cases as an Excel register (办理台账): register-2020.xlsx
 ```
 
 The output is byte-identical on every run (fixed seed {seed}, official Chinese calendar, no

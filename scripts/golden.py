@@ -96,7 +96,7 @@ def _claim_more(ledger: dict) -> dict:
     """A department claims one point more in total, and one line of one of its cases says 5 instead of 2.5."""
     department = ledger["departments"][1]
     department["total"] += 1
-    line = next(l for c in department["cases"] for l in c["lines"] if l["points"] == 2.5)
+    line = next(candidate for c in department["cases"] for candidate in c["lines"] if candidate["points"] == 2.5)
     line["points"] = 5
     return ledger
 

@@ -32,7 +32,7 @@ def case(events=(), handlers=((LEAD, "lead"),), case_id: str = "C1", kind: str =
             **extra}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def evaluator_for(text: str, path: str = "test.toml") -> CaseEvaluator:
     """One evaluator (and one set of native rulesets) per distinct rulebook text."""
     return CaseEvaluator(compile_rulebook(parse_rulebook(text.encode("utf-8"), path)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from functools import partial
 
 MODES = ["face_to_face", "phone", "wechat", "letter", "email", "other"]
 OUTCOMES = "ABCD"
@@ -20,6 +21,10 @@ def random_cases(seed: int, count: int, departments: int = 8, prefix: str = "R")
     return [_case(rng, f"{prefix}{seed}-{n:05d}", names) for n in range(count)]
 
 
+def _add_event(events: list[dict], department: str, kind: str, day: dt.date, **fields) -> None:
+    events.append({"type": kind, "date": day.isoformat(), "department": department, **fields})
+
+
 def _case(rng: random.Random, case_id: str, names: list[str]) -> dict:
     chosen = rng.sample(names, k=min(len(names), rng.randint(1, 4)))
     if len(chosen) >= 3 and rng.random() < 0.3:
@@ -30,7 +35,7 @@ def _case(rng: random.Random, case_id: str, names: list[str]) -> dict:
     start = dt.date(2020, 1, 2) + dt.timedelta(days=rng.randint(0, 300))
     for department, role in zip(chosen, roles):
         assigned = start + dt.timedelta(days=rng.choice([0, 0, 0, 3]))
-        add = lambda kind, day, **f: events.append({"type": kind, "date": day.isoformat(), "department": department, **f})  # noqa: E731
+        add = partial(_add_event, events, department)  # this department's events
         add("assigned", assigned)
         if rng.random() < 0.1:
             add("assigned", assigned + dt.timedelta(days=7))  # a second assignment (after a return)

@@ -242,7 +242,7 @@ def score_lead(events: list[dict]) -> dict[str, Fraction]:
         items["L2"] = Fraction(5)
     else:
         points = Fraction(0)
-        for c in window:
+        for _ in window:
             points += Fraction(5, 2)
         items["L2"] = min(points, Fraction(5))
 

@@ -71,9 +71,9 @@ def test_replay_with_the_overlay_gives_the_impact_and_diff_of_the_two_runs_agree
     paths = {(c["path"], c["change"]) for c in between["rulebook_changes"]}
     assert {("criterion.L2.rule.L2-waived", "added"), ("criterion.D2.rate.of", "changed"),
             ("criterion.L2.rule (order)", "order"), ("params.waived_contact_points", "added")} <= paths
-    lines = [l for d in between["departments"] for c in d["cases"] for l in c["lines"]]
-    waived = [l for l in lines if l["rule"] == "L2-waived"]
-    assert waived and all(l["old_rule"] == "L2-other" and l["new_points"] == 5 for l in waived)
+    lines = [line for d in between["departments"] for c in d["cases"] for line in c["lines"]]
+    waived = [line for line in lines if line["rule"] == "L2-waived"]
+    assert waived and all(line["old_rule"] == "L2-other" and line["new_points"] == 5 for line in waived)
 
 
 def test_the_impact_table_names_departments_items_and_lines(recorded):
@@ -293,7 +293,8 @@ def test_every_command_that_takes_rules_takes_overlays(tmp_path):
     assert explain.returncode == 0 and "L2-waived" in explain.stdout
     check = scoring("self-check", *RULES, "--overlay", WAIVER, "--set", "f2f_points=4", "--cases", SAMPLE,
                     "--department", "市市场监管局", "--as-of", "2020-09-30", "--format", "json")
-    assert check.returncode == 0 and json.loads(check.stdout)["rulebook"]["version"] == "1.0.0+phone-waiver.1.0.0+set(f2f_points=4)"
+    assert check.returncode == 0
+    assert json.loads(check.stdout)["rulebook"]["version"] == "1.0.0+phone-waiver.1.0.0+set(f2f_points=4)"
     shown = scoring("rules", "show", REFERENCE)
     assert shown.stdout == REFERENCE.read_text(encoding="utf-8")
     bad = scoring("score", *RULES, "--overlay", REFERENCE, "--cases", SAMPLE)

@@ -72,8 +72,8 @@ def test_missed_deadlines_are_those_of_the_month_that_fell_short(june):
     # a department's own self-check on the same date lists the same missed items of June
     check = json.loads(run_ok("self-check", "--rules", RULES, "--cases", SAMPLE, "--department", "市住房建设局",
                               "--as-of", "2020-06-30", "--format", "json"))
-    assert sorted((m["case"], m["criterion"], m["due"], m["cost"]) for m in missed if m["department"] == "市住房建设局") == sorted(
-        (m["case"], m["criterion"], m["due"], m["cost"]) for m in check["missed"] if m["due"] >= "2020-06-01")
+    assert (sorted((m["case"], m["criterion"], m["due"], m["cost"]) for m in missed if m["department"] == "市住房建设局")
+            == sorted((m["case"], m["criterion"], m["due"], m["cost"]) for m in check["missed"] if m["due"] >= "2020-06-01"))
     late = next(m for m in missed if m["case"] == "2020-J0031" and m["criterion"] == "L4")
     assert late["cost"] == 20 and late["recoverable"] == 0 and "未答复" in late["record"]
 
@@ -109,9 +109,10 @@ def test_the_table_reads_as_a_bulletin(june):
     assert text.startswith("2020-06 月度通报  截至 2020-06-30")
     for row in june["departments"]:
         assert row["department"] in text
-    assert f"本月到期未得满分的事项（{len(june['missed'])} 项）" in text and f"下月到期事项（{len(june['due_next_month'])} 项）" in text
+    assert f"本月到期未得满分的事项（{len(june['missed'])} 项）" in text
+    assert f"下月到期事项（{len(june['due_next_month'])} 项）" in text
     up = next(r for r in june["departments"] if r["change"]["rank"] > 0)
-    line = next(l for l in text.splitlines() if f" {up['department']} " in l)
+    line = next(text_line for text_line in text.splitlines() if f" {up['department']} " in text_line)
     assert f"↑{up['change']['rank']}" in line and f"{up['change']['total']:+.2f}" in line
 
 
@@ -119,7 +120,7 @@ def test_the_first_month_has_nothing_to_compare_with():
     march = bulletin("2020-03")
     assert march["departments"] and all(r["previous"] is None and r["change"] is None for r in march["departments"])
     text = run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-03")
-    rows = [l.split() for l in text.splitlines() if any(f" {r['department']} " in l for r in march["departments"])]
+    rows = [line.split() for line in text.splitlines() if any(f" {r['department']} " in line for r in march["departments"])]
     assert len(rows) == len(march["departments"]) and all(row[1] == "—" and row[4] == "—" for row in rows)
 
 

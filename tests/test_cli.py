@@ -33,7 +33,8 @@ def test_with_categories_and_scorers_the_table_shows_each_category_and_scorer():
     assert lines[0].split() == ["排名", "组别", "部门", "建议", "提案", "考评", "自评", "互评", "总分", "等级"]
     rows = {line.split()[2]: line.split() for line in lines[2:lines.index("")]}
     # 市财政局: 建议 35 (1 case), 提案 54 (2); 0.6 x 35 + 0.4 x 54 = 42.6; 0.6 x 42.6 + 0.1 x 90 + 0.3 x 87.5
-    assert rows["市财政局"] == ["2", "经济", "市财政局", "35.00", "(1)", "54.00", "(2)", "42.60", "90.00", "87.50", "60.81", "合格"]
+    assert rows["市财政局"] == ["2", "经济", "市财政局", "35.00", "(1)", "54.00", "(2)", "42.60", "90.00", "87.50", "60.81",
+                             "合格"]
     assert rows["市卫生健康委"][0] == "—" and rows["市卫生健康委"][5] == "—"  # 1 case: not ranked; no proposal
     assert "总分 = 考评×0.6 + 自评×0.1 + 互评×0.3。" in lines and "排名在各组别内计算。" in lines
     ledger = json.loads(scoring("score", *COMBINED_RUN, "--format", "json").stdout)
@@ -49,7 +50,8 @@ def test_with_categories_and_scorers_the_table_shows_each_category_and_scorer():
     urged = [(r["category"], r["points"]) for r in rows if r["department"] == "市财政局" and r["rule"] == "D1"]
     assert urged == [("suggestion", "-1"), ("suggestion", "-1"), ("proposal", "-1")]
     explained = scoring("explain", *COMBINED_RUN, "--department", "市财政局").stdout
-    assert explained.index(" 建议：") < explained.index(" 提案：") < explained.index(" 合计：") < explained.index("考评42.6分×权重0.6")
+    assert (explained.index(" 建议：") < explained.index(" 提案：") < explained.index(" 合计：")
+            < explained.index("考评42.6分×权重0.6"))
 
 
 def test_score_prints_an_aligned_ranking_table(ledger):
@@ -88,8 +90,8 @@ def test_json_ledger_contract(ledger):
             for line in case["lines"]:
                 assert set(line) >= {"criterion", "rule", "points", "evidence", "text"}
                 assert isinstance(line["points"], (int, float)) and isinstance(line["evidence"], list)
-            assert abs(sum(l["points"] for l in case["lines"]) - case["total"]) < 0.01 * len(case["lines"])
-        assert abs(sum(l["points"] for l in department["lines"]) - department["total"]) < 0.01 * len(department["lines"])
+            assert abs(sum(line["points"] for line in case["lines"]) - case["total"]) < 0.01 * len(case["lines"])
+        assert abs(sum(line["points"] for line in department["lines"]) - department["total"]) < 0.01 * len(department["lines"])
 
 
 def test_same_inputs_give_the_same_bytes_whatever_the_order_of_cases_and_events(ledger, tmp_path):
@@ -167,7 +169,7 @@ def test_bad_rulebook_exits_2_with_the_line(tmp_path):
     book = tmp_path / "book.toml"
     book.write_text(text, encoding="utf-8")
     run = scoring("score", "--rules", book, "--cases", SAMPLE)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "sign_deu" in l)
+    line = next(i for i, text_line in enumerate(text.splitlines(), 1) if "sign_deu" in text_line)
     assert run.returncode == 2
     assert f"book.toml:{line}: criterion[0].rule[0].when: unknown name \"sign_deu\" (did you mean \"sign_due\"?)" in run.stderr
 
@@ -215,7 +217,7 @@ def test_self_check_json_contract(self_assessment, ledger):
     for case in data["cases"]:
         assert set(case) >= {"case", "role", "total", "ceiling", "lines"}
     # the ledger lines add up to the floor, as in `score`
-    assert abs(sum(l["points"] for l in data["lines"]) - data["floor"]) < 0.01 * len(data["lines"])
+    assert abs(sum(line["points"] for line in data["lines"]) - data["floor"]) < 0.01 * len(data["lines"])
 
 
 def test_self_check_table_reads_like_the_issue(self_assessment):
@@ -236,8 +238,8 @@ def test_self_check_table_reads_like_the_issue(self_assessment):
 
 
 def test_self_check_is_the_same_bytes_whatever_the_input_order(self_assessment, tmp_path):
-    run = scoring("self-check", *RULES, "--cases", shuffled_sample(tmp_path, 5), "--department", "市教育局", "--as-of", "2020-05-20",
-                  "--format", "json", "--jobs", "1")
+    run = scoring("self-check", *RULES, "--cases", shuffled_sample(tmp_path, 5), "--department", "市教育局",
+                  "--as-of", "2020-05-20", "--format", "json", "--jobs", "1")
     assert run.returncode == 0, run.stderr
     assert run.stdout == self_assessment
 

@@ -29,11 +29,11 @@ import textwrap
 import threading
 import time
 
-import durable.engine as durable_engine  # noqa: E402
-import durable_rules_engine as native  # noqa: E402
+import durable.engine as durable_engine
+import durable_rules_engine as native
 import pytest
-from durable import lang  # noqa: E402
-from durable.lang import c, m, pri, ruleset, when_all, when_any  # noqa: E402
+from durable import lang
+from durable.lang import c, m, pri, ruleset, when_all, when_any
 
 pytestmark = pytest.mark.upstream  # durable_rules itself, as it behaves: pinned, not our code
 
@@ -101,11 +101,10 @@ def test_dsl_unparenthesised_and_raises_at_definition():
     -> engine.py generates JSON rulesets; the DSL is never used."""
     name = _name("prec")
     try:
-        with pytest.raises(TypeError, match="unsupported operand"):
-            with ruleset(name):
-                @when_all(m.a == 1 & m.b == 2)
-                def action(c):
-                    pass
+        with pytest.raises(TypeError, match="unsupported operand"), ruleset(name):
+            @when_all(m.a == 1 & m.b == 2)
+            def action(c):
+                pass
     finally:
         lang._rulesets.pop(name, None)
 
@@ -272,11 +271,10 @@ def test_arithmetic_only_on_the_right_side():
     -> engine.py compares a field with another fact's field directly (no arithmetic)."""
     name = _name("arith_bad")
     try:
-        with pytest.raises(Exception, match="Only binary arithmetic operators supported"):
-            with ruleset(name):
-                @when_all(c.a << (m.t == "a"), m.day - c.a.day <= 7)
-                def bad(c):
-                    pass
+        with pytest.raises(Exception, match="Only binary arithmetic operators supported"), ruleset(name):
+            @when_all(c.a << (m.t == "a"), m.day - c.a.day <= 7)
+            def bad(c):
+                pass
     finally:
         lang._rulesets.pop(name, None)
 

@@ -54,7 +54,7 @@ cases = "one.jsonl"
 [[case]]
 id = "C1"
 total = 61
-lines = {json.dumps([l.replace("L2 L2-f2f 5 e3", "L2 L2-other 2.5 e3") for l in CASE_LINES], ensure_ascii=False)}
+lines = {json.dumps([line.replace("L2 L2-f2f 5 e3", "L2 L2-other 2.5 e3") for line in CASE_LINES], ensure_ascii=False)}
 
 [[department]]
 name = "{LEAD}"
@@ -110,7 +110,8 @@ def test_none_expects_no_rank_or_no_grade(tmp_path):
     # with a minimum of 2 cases and bands from 70 the same department is neither ranked nor graded
     book = root / "book.toml"
     text = book.read_text(encoding="utf-8").replace('ties = "shared"', 'ties = "shared"\nmin_cases = 2')
-    text = text.replace('name = "合格"\nmin = 60', 'name = "合格"\nmin = 61').replace('name = "不合格"\nmin = 0', 'name = "不合格"\nmin = 0\nmax = 59')
+    text = (text.replace('name = "合格"\nmin = 60', 'name = "合格"\nmin = 61')
+            .replace('name = "不合格"\nmin = 0', 'name = "不合格"\nmin = 0\nmax = 59'))
     book.write_text(text, encoding="utf-8")
     run = scoring("rules", "test", root)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -207,7 +208,8 @@ def test_a_rulebook_without_fixtures_has_none_and_no_coverage(tmp_path):
 
 
 def test_a_case_file_with_problems_fails_its_fixture_not_the_command(tmp_path):
-    root = make_dir(tmp_path / "rules", {"good.toml": GOOD, "broken.toml": '[fixture]\ncases = "broken.jsonl"\n[[case]]\nid = "C1"\n'})
+    root = make_dir(tmp_path / "rules",
+                    {"good.toml": GOOD, "broken.toml": '[fixture]\ncases = "broken.jsonl"\n[[case]]\nid = "C1"\n'})
     (root / "book.tests" / "broken.jsonl").write_text('{"id": "C1", "kind": "proposl", "handlers": []}\n', encoding="utf-8")
     run = scoring("rules", "test", root)
     assert run.returncode == 1, run.stdout + run.stderr
@@ -248,7 +250,9 @@ department = "乙局"
 def test_a_case_of_several_handlers_needs_its_department(tmp_path):
     cases = [case([ev("assigned", "2020-03-10"), ev("assigned", "2020-03-10", "乙局"), ev("co_reply", "2020-04-01", "乙局")],
                   handlers=((LEAD, "lead"), ("乙局", "co")))]
-    text = '[fixture]\ncases = "one.jsonl"\n[[case]]\nid = "C1"\ntotal = 0\n[[case]]\nid = "C1"\ndepartment = "乙局"\ntotal = 100\n'
+    text = ('[fixture]\ncases = "one.jsonl"\n'
+            '[[case]]\nid = "C1"\ntotal = 0\n'
+            '[[case]]\nid = "C1"\ndepartment = "乙局"\ntotal = 100\n')
     root = make_dir(tmp_path / "rules", {"two.toml": text}, cases)
     [result] = ruletests.run_tests(root).suites[0].fixtures
     [failure] = result.failures
@@ -259,7 +263,8 @@ def test_compact_lines_print_points_as_the_ledger_does():
     line = {"criterion": "L2", "rule": "L2-other", "kind": "rule", "points": 2.5, "evidence": ["e3"], "text": ""}
     assert ruletests.compact(line) == "L2 L2-other 2.5 e3"
     assert ruletests.compact({**line, "rule": None, "kind": "cap", "points": -2.5, "evidence": []}) == "L2 cap -2.5"
-    assert ruletests.compact({**line, "criterion": None, "rule": None, "kind": "base", "points": 93, "evidence": []}) == "- base 93"
+    assert ruletests.compact({**line, "criterion": None, "rule": None, "kind": "base", "points": 93,
+                              "evidence": []}) == "- base 93"
     assert ruletests.compact({**line, "criterion": "D2", "rule": None, "kind": "rate", "points": -0.25,
                               "evidence": ["c1/e3", "c2/e1"]}) == "D2 rate -0.25 c1/e3,c2/e1"
 
@@ -314,7 +319,8 @@ def test_department_records_are_passed_when_a_fixture_names_them(tmp_path):
     records.write_text(json.dumps({"department": LEAD, "group": "经济"}, ensure_ascii=False) + "\n", encoding="utf-8")
     [result] = ruletests.run_tests(root).suites[0].fixtures
     [failure] = result.failures
-    assert failure.field == "run" and f"{records}:1: department {LEAD}, group: not a field the rulebook declares" in failure.message
+    assert failure.field == "run"
+    assert f"{records}:1: department {LEAD}, group: not a field the rulebook declares" in failure.message
     records.write_text(json.dumps({"department": LEAD}, ensure_ascii=False) + "\n", encoding="utf-8")
     [result] = ruletests.run_tests(root).suites[0].fixtures
     assert result.passed
@@ -331,8 +337,8 @@ def test_fixture_problems_are_all_reported_before_anything_runs(tmp_path):
     (root / "book.tests" / "a.toml").write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as raised:
         ruletests.run_tests(root)
-    assert [(p.line, p.message) for p in raised.value.problems][0] == (
-        8, 'department "甲局" is expected twice (also department[0])')
+    first = raised.value.problems[0]
+    assert (first.line, first.message) == (8, 'department "甲局" is expected twice (also department[0])')
 
 
 def test_tier_rows_are_coverage_paths_reached_while_the_fixtures_are_scored():

@@ -108,7 +108,8 @@ def test_a_criterion_shows_its_points_against_its_range(sample):
     l5 = next(c for c in first["criteria"] if c["criterion"] == "L5")
     assert args["item_ranges"]["L5"] == (0, 30) and args["item_ranges"]["D1"] == (-5, 0)
     body = html.split('id="d1"')[1].split('id="d2"')[0]
-    assert f'<td>L5</td><td>办理结果</td><td>每件平均</td><td class="num">{l5["points"]:.2f}</td><td class="num">0 … 30</td>' in body
+    assert (f'<td>L5</td><td>办理结果</td><td>每件平均</td><td class="num">{l5["points"]:.2f}</td>'
+            '<td class="num">0 … 30</td>') in body
     assert '<td>D1</td><td>督办</td><td>部门</td><td class="num">0.00</td><td class="num">−5 … 0</td>' in body
 
 

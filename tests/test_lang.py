@@ -22,7 +22,8 @@ SCOPE = Scope({"case": "case", "r": "event", "d": "date", "t": "text", "x": "any
 
 
 def event(i, kind, day, **fields):
-    return V.Record("event", {"id": f"e{i}", "type": kind, "date": dt.date.fromisoformat(day), **fields}, {"note": "备注"}, order=i)
+    return V.Record("event", {"id": f"e{i}", "type": kind, "date": dt.date.fromisoformat(day), **fields}, {"note": "备注"},
+                    order=i)
 
 
 EVENTS = [event(0, "contact", "2020-04-01", mode="phone"), event(1, "reply", "2020-05-01", outcome="A"),

@@ -54,7 +54,7 @@ def brute_force(evaluator, case: Case, handler, rule_name: str):
     scope = compiled_scope(evaluator, bind)
     condition = evaluator_expr(evaluator, when, scope)
     pools = []
-    for var, spec in bind.items():
+    for spec in bind.values():
         words = spec.split()
         of_type = [r for r in records if r.fields["type"] == words[-1]]
         if words[0] == "first":
@@ -75,7 +75,7 @@ def compiled_scope(evaluator, bind):
     from scoring.engine.compiler import EVENT_TYPES
     from scoring.lang.evaluator import Scope
     names = {"case": "case", "handler": "handler", "rubric": "text", "events": "events"}
-    names.update({var: "event" for var in bind})
+    names.update(dict.fromkeys(bind, "event"))
     return Scope(names, {"params": {}}, EVENT_TYPES)
 
 
@@ -88,8 +88,8 @@ def evaluator_expr(evaluator, when, scope):
 
 
 def engine_matches(result, rule_name: str):
-    lines = [l for l in result.lines if l.rule == rule_name]
-    return sorted(tuple(l.text.split("|")) if l.text != "case" else () for l in lines), lines
+    lines = [line for line in result.lines if line.rule == rule_name]
+    return sorted(tuple(line.text.split("|")) if line.text != "case" else () for line in lines), lines
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -116,7 +116,7 @@ def test_exists_witness_is_the_earliest_event():
         for result in evaluator.evaluate(case):
             events = sorted((e for e in case.events if e.department == result.department), key=lambda e: (e.date, _natural(e.id)))
             contacts = [e for e in events if e.type == "contact" and e.mode == "face_to_face"]
-            lines = [l for l in result.lines if l.rule == "case-only"]
+            lines = [line for line in result.lines if line.rule == "case-only"]
             if lines:
                 assert lines[0].evidence == (contacts[0].id,)
 

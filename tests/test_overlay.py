@@ -135,13 +135,15 @@ def test_unknown_names_in_an_overlay_get_its_line_and_the_closest_name():
 
 
 def test_a_bad_expression_in_an_overlay_rule_is_reported_at_the_overlay_line():
-    text = HEAD + '[[rule]]\ncriterion = "L2"\nid = "L2-x"\nbind = { c = "contact" }\nwhen = "c.mood == 1"\npoints = 1\ntext = "x"\n'
+    text = (HEAD + '[[rule]]\ncriterion = "L2"\nid = "L2-x"\nbind = { c = "contact" }\n'
+            'when = "c.mood == 1"\npoints = 1\ntext = "x"\n')
     found = problems(text)
     assert len(found) == 1 and found[0].startswith("change.toml:10: rule[0].when:") and "mood" in found[0]
 
 
 def test_a_problem_in_the_base_still_names_the_base_file_and_line():
-    broken = parse_rulebook(reference_text().replace('when = "s.date <= sign_due"', 'when = "s.date <= sign_dew"').encode(), "base.toml")
+    broken = parse_rulebook(reference_text().replace('when = "s.date <= sign_due"', 'when = "s.date <= sign_dew"').encode(),
+                            "base.toml")
     with pytest.raises(InputError) as caught:
         compile_rulebook(apply(broken, [parse_overlay((HEAD + "[params]\nf2f_points = 4\n").encode(), "change.toml")]))
     line = reference_text().splitlines().index('when = "s.date <= sign_due"') + 1
@@ -172,7 +174,7 @@ def test_waived_l2_gives_5_for_any_contact_on_or_before_the_first_reply():
     phone = lead_case("C1", ev("contact", "2020-06-01", mode="phone"), waived=True)  # on the day of the reply
     assert points(score([phone])[("C1", LEAD)], "L2") == 2.5
     result = score([phone], waiver)[("C1", LEAD)]
-    assert points(result, "L2") == 5 and [l.rule for l in lines_of(result, "L2")] == ["L2-waived"]
+    assert points(result, "L2") == 5 and [line.rule for line in lines_of(result, "L2")] == ["L2-waived"]
     assert lines_of(result, "L2")[0].text == "提出人表示电话沟通即可，2020-06-01以电话方式沟通"
     wechat = lead_case("C2", ev("contact", "2020-04-01", mode="wechat"), ev("contact", "2020-04-02", mode="letter"), waived=True)
     assert points(score([wechat], waiver)[("C2", LEAD)], "L2") == 5  # once: one line, not 10 capped
@@ -181,7 +183,7 @@ def test_waived_l2_gives_5_for_any_contact_on_or_before_the_first_reply():
 def test_waived_l2_gives_nothing_for_a_contact_after_the_first_reply():
     late = lead_case("C1", ev("contact", "2020-06-02", mode="phone"), waived=True)
     result = score([late], waiver_text())[("C1", LEAD)]
-    assert points(result, "L2") == 0 and [l.kind for l in lines_of(result, "L2")] == ["otherwise"]
+    assert points(result, "L2") == 0 and [line.kind for line in lines_of(result, "L2")] == ["otherwise"]
 
 
 def test_cases_without_the_waiver_score_as_before():
@@ -189,7 +191,8 @@ def test_cases_without_the_waiver_score_as_before():
              lead_case("C2", ev("contact", "2020-04-01", mode="face_to_face"))]
     before, after = score(plain), score(plain, waiver_text())
     for key in before:
-        assert [(l.rule, l.points, l.text) for l in before[key].lines] == [(l.rule, l.points, l.text) for l in after[key].lines]
+        assert ([(line.rule, line.points, line.text) for line in before[key].lines]
+                == [(line.rule, line.points, line.text) for line in after[key].lines])
 
 
 def test_waived_cases_leave_the_d2_rate_and_all_waived_means_no_deduction():
@@ -202,7 +205,7 @@ def test_waived_cases_leave_the_d2_rate_and_all_waived_means_no_deduction():
     assert points_of_department(only_waived, None, "D2") == -5
     department = departments(only_waived, waiver_text())[LEAD]
     assert department.criteria[(None, "D2")] == 0
-    assert [l.text for l in department.lines if l.criterion == "D2"] == [
+    assert [line.text for line in department.lines if line.criterion == "D2"] == [
         "主办/分办件均为提出人表示电话沟通即可的件（或无主办/分办件），不计面商率"]
 
 
@@ -274,7 +277,8 @@ department_fields = ["group"]
     base = parse_rulebook(COMBINED.read_bytes(), "combined.toml")
     book = apply(base, [parse_overlay(overlay.encode("utf-8"), "change.toml")])
     spec = book.spec
-    assert spec.department_fields["self_score"].max == 10 and "note" in spec.department_fields and "group" not in spec.department_fields
+    assert spec.department_fields["self_score"].max == 10
+    assert "note" in spec.department_fields and "group" not in spec.department_fields
     assert [(s.id, str(s.weight)) for s in spec.scorer] == [("assessor", "0.6"), ("self", "0"), ("peer", "0.4")]
     assert [g.id for g in spec.gate] == ["late", "urged"]
     assert [(c.id, str(c.weight), c.max) for c in spec.category] == [("proposal", "0.5", 100), ("suggestion", "0.5", None)]

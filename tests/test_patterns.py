@@ -167,7 +167,8 @@ def test_checklist_deducts_per_missing_element_and_stops_at_zero(tmp_path):
              case([ev("assigned", "2020-03-02", dept=CO)], handlers=((CO, "lead"),), case_id="C2"),
              case([ev("assigned", "2020-03-02", dept=OTHER)], handlers=((OTHER, "lead"),), case_id="C3"),
              case([ev("assigned", "2020-03-02", dept="丁局")], handlers=(("丁局", "lead"),), case_id="C4")]
-    records = [{"department": LEAD, "present": ["分管领导"]}, {"department": CO, "present": ["分管领导", "专人负责", "制度", "台账"]},
+    records = [{"department": LEAD, "present": ["分管领导"]},
+               {"department": CO, "present": ["分管领导", "专人负责", "制度", "台账"]},
                {"department": OTHER, "present": ["制度", "台账", "分管领导"]}]  # 丁局: no record
     ledger = run(tmp_path, book(CHECKLIST, '[department]\nmethod = "none"', rubrics=False), cases, records)
     assert department_lines(ledger) == ["K base 1", "K K-missing -0.4 department.present", "K K-missing -0.4 department.present",
@@ -328,7 +329,7 @@ bind = { x = "first co_reply" }
 when = "x.date <= co_due"
 points = 10
 text = "{x.date}提交，期限{co_due}"
-'''
+'''  # noqa: E501 - rulebook text, fed to the engine as written (a let's expression is one TOML string)
 
 
 def test_co_handler_deadline_is_twenty_days_before_the_leads_with_extensions_tiers_and_urgent_cases(tmp_path):
@@ -550,16 +551,17 @@ def test_categories_are_scored_apart_and_weighted(tmp_path):
         case(on_time, case_id="S1", kind="suggestion"), case(late, case_id="S2", kind="suggestion"),
         case(on_time, case_id="P1", kind="proposal"),
         case(on_time, case_id="P2", kind="proposal", handlers=((CO, "lead"),)) | {"events": [
-            ev("assigned", "2020-03-02", dept=CO) | {"id": "e1"}, ev("reply", "2020-05-02", dept=CO, outcome="A") | {"id": "e2"}]}])
+            ev("assigned", "2020-03-02", dept=CO) | {"id": "e1"},
+            ev("reply", "2020-05-02", dept=CO, outcome="A") | {"id": "e2"}]}])
     # suggestions: mean 10 x 0.6 = 6; proposals: 20 x 0.4 = 8
     entry = department(ledger)
-    assert [(l.get("category"), compact(l)) for l in entry["lines"]] == [
+    assert [(line.get("category"), compact(line)) for line in entry["lines"]] == [
         ("suggestion", "- base 10"), ("suggestion", "- weight -4"), ("proposal", "- base 20"), ("proposal", "- weight -12")]
     assert entry["total"] == 14
-    assert [l["text"] for l in entry["lines"]][1] == "建议2件，小计10分×权重0.6"
+    assert [line["text"] for line in entry["lines"]][1] == "建议2件，小计10分×权重0.6"
     # a department with proposals only: the proposals weigh all
     other = department(ledger, CO)
-    assert [compact(l) for l in other["lines"]] == ["- weight 0", "- base 20", "- weight 0"]
+    assert [compact(line) for line in other["lines"]] == ["- weight 0", "- base 20", "- weight 0"]
     assert other["lines"][0]["text"] == "无建议，不计该类得分（权重按其他类别重新分配）" and other["total"] == 20
     assert {c["case"]: c["category"] for c in entry["cases"]} == {"S1": "suggestion", "S2": "suggestion", "P1": "proposal"}
 
@@ -622,7 +624,7 @@ max = 9.99
 name = "不合格"
 min = 0
 max = 4.99
-'''
+'''  # noqa: E501 - rulebook text, fed to the engine as written (a TOML inline table is one line)
 
 
 def test_multipliers_vetoes_and_gates(tmp_path):
@@ -751,13 +753,15 @@ def test_department_records_are_checked_like_case_files(tmp_path):
         f'{tmp_path / "d.jsonl"}:4: department 丁局, peer_scores: -1 is below the declared minimum 0']
     with pytest.raises(InputError, match=r"d.jsonl:1: department 乙局: no case of this department in the case file"):
         run(tmp_path, rules, cases, [{"department": CO, "self_score": 1}])
-    with pytest.raises(InputError, match=r"the rulebook reads department records \(self_score, peer_scores\); give them with --departments"):
+    with pytest.raises(InputError, match=r"the rulebook reads department records \(self_score, peer_scores\); "
+                                         r"give them with --departments"):
         run(tmp_path, rules, cases)
 
 
 def test_a_rulebook_refuses_cases_outside_its_period(tmp_path):
     rules = book(ON_TIME, rulebook_extra="valid_from = 2020-01-01\nvalid_until = 2020-12-31")
     with pytest.raises(InputError) as caught:
-        run(tmp_path, rules, [case([ev("assigned", "2019-12-31")], case_id="C1"), case([ev("assigned", "2020-12-31")], case_id="C2")])
+        run(tmp_path, rules, [case([ev("assigned", "2019-12-31")], case_id="C1"),
+                              case([ev("assigned", "2020-12-31")], case_id="C2")])
     assert "1 case(s) fall outside the period of rulebook pattern 1 (2020-01-01 to 2020-12-31)" in str(caught.value)
     assert [p.where for p in caught.value.problems] == ["case C1"]

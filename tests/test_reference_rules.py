@@ -61,16 +61,16 @@ REPLY = ev("reply", "2020-06-01", outcome="A")
 def test_l2_face_to_face_wins_and_other_contacts_are_not_listed():
     result = one(ev("contact", "2020-04-01", mode="phone"), ev("contact", "2020-04-02", mode="face_to_face"), REPLY)
     lines = lines_of(result, "L2")
-    assert [(l.rule, l.points, l.evidence) for l in lines] == [("L2-f2f", 5, ("e3",))]
+    assert [(line.rule, line.points, line.evidence) for line in lines] == [("L2-f2f", 5, ("e3",))]
 
 
 def test_l2_each_other_contact_counts_until_the_cap():
     two = one(ev("contact", "2020-04-01", mode="phone"), ev("contact", "2020-04-02", mode="wechat"), REPLY)
-    assert points(two, "L2") == 5 and not [l for l in lines_of(two, "L2") if l.kind == "cap"]
+    assert points(two, "L2") == 5 and not [line for line in lines_of(two, "L2") if line.kind == "cap"]
     three = one(ev("contact", "2020-04-01", mode="phone"), ev("contact", "2020-04-02", mode="wechat"),
                 ev("contact", "2020-04-03", mode="email"), REPLY)
     lines = lines_of(three, "L2")
-    assert [l.points for l in lines] == [Fraction(5, 2)] * 3 + [Fraction(-5, 2)]
+    assert [line.points for line in lines] == [Fraction(5, 2)] * 3 + [Fraction(-5, 2)]
     assert lines[-1].kind == "cap" and lines[-1].text == "沟通协商最高5分，超出部分不计"
     assert points(one(ev("contact", "2020-04-01", mode="letter"), REPLY), "L2") == Fraction(5, 2)
 
@@ -201,7 +201,7 @@ def test_perfect_case_is_100_and_every_point_is_a_line():
                  ev("published", "2020-06-05"))
     assert result.total == 100
     assert sum(line.points for line in result.lines) == result.total
-    assert [l.criterion for l in result.lines] == ["L1", "L2", "L3", "L4", "L5", "L6", "L7"]
+    assert [line.criterion for line in result.lines] == ["L1", "L2", "L3", "L4", "L5", "L6", "L7"]
 
 
 def test_case_total_is_clamped_and_the_clamp_is_a_line():
@@ -269,15 +269,15 @@ def test_weighted_base_and_half_up_rounding():
     result = departments(cases)[LEAD]
     assert result.base == Fraction(793, 8)
     assert str(result.total) == "94.13"
-    assert [l.kind for l in result.lines] == ["base", "otherwise", "rate"]
+    assert [line.kind for line in result.lines] == ["base", "otherwise", "rate"]
     assert result.lines[2].text == "主办/分办件面商率50%（1/2件）"
-    assert sum(l.points for l in result.lines) == result.exact_total
+    assert sum(line.points for line in result.lines) == result.exact_total
 
 
 def test_only_co_cases_take_the_co_mean_alone_and_no_f2f_deduction():
     result = departments([co_case("C1", "2020-04-01"), co_case("C2", "2020-04-14")])[CO]
     assert result.base == 90 and str(result.total) == "90.00" and result.grade == "优秀"
-    [rate] = [l for l in result.lines if l.criterion == "D2"]
+    [rate] = [line for line in result.lines if line.criterion == "D2"]
     assert (rate.points, rate.text) == (0, "无主办/分办件，不计面商率")
 
 
@@ -287,10 +287,10 @@ def test_urges_count_on_every_role_and_stop_at_five():
     cases[1]["events"][0]["department"] = "丙局"
     cases[1]["events"] += [{"id": f"u{i}", "type": "urged", "date": "2020-04-20", "department": LEAD} for i in range(4)]
     result = departments(cases)[LEAD]
-    d1 = [l for l in result.lines if l.criterion == "D1"]
-    assert [l.points for l in d1] == [-1] * 7 + [2]
+    d1 = [line for line in result.lines if line.criterion == "D1"]
+    assert [line.points for line in d1] == [-1] * 7 + [2]
     assert d1[-1].kind == "floor" and result.criteria[(None, "D1")] == -5
-    assert {l.case for l in d1[:-1]} == {"C1", "C2"}
+    assert {line.case for line in d1[:-1]} == {"C1", "C2"}
 
 
 def test_f2f_rate_deduction_is_exact():

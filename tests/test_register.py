@@ -103,7 +103,8 @@ def test_the_sample_ledger_is_kept_like_a_clerk_keeps_it():
     headers = [c.value for c in main[2]]
     kinds = {header: {type(row[headers.index(header)]) for row in main.iter_rows(min_row=3, values_only=True)} - {type(None)}
              for header in ("交办日期", "签收日期", "答复日期", "反馈日期", "公开日期")}
-    assert kinds == {"交办日期": {dt.datetime}, "签收日期": {str}, "答复日期": {str}, "反馈日期": {dt.datetime}, "公开日期": {str}}
+    assert kinds == {"交办日期": {dt.datetime}, "签收日期": {str}, "答复日期": {str}, "反馈日期": {dt.datetime},
+                     "公开日期": {str}}
     written = {c.value for (c,) in process.iter_rows(min_row=2, min_col=3, max_col=3) if isinstance(c.value, str)}
     assert {w[4] for w in written} == {"-", "/", ".", "年"}
 
@@ -156,7 +157,8 @@ def test_a_single_sheet_holds_the_first_events_of_each_unit(tmp_path):
     assert sorted((e["id"], e["type"], e["date"], e.get("outcome"), e.get("rating")) for e in t2["events"]) == [
         ("办理台账!H2", "assigned", "2020-03-10", None, None), ("办理台账!H3", "assigned", "2020-03-10", None, None),
         ("办理台账!I2", "signed", "2020-03-11", None, None), ("办理台账!J2", "reply", "2020-05-20", "A", None),
-        ("办理台账!J3", "co_reply", "2020-04-01", None, None), ("办理台账!L2", "feedback", "2020-05-30", None, "basically_satisfied"),
+        ("办理台账!J3", "co_reply", "2020-04-01", None, None),
+        ("办理台账!L2", "feedback", "2020-05-30", None, "basically_satisfied"),
         ("办理台账!N2", "published", "2020-06-01", None, None)]
 
 
@@ -229,7 +231,8 @@ def test_bad_cells_and_a_missing_header_are_listed_at_once(tmp_path):
         f'{path}:5: sheet 办理台账, column 满意度 (M), case C3: "很满意" is not a known 满意度 (did you mean "满意"?): '
         f'the mapping knows 满意, 基本满意, 不满意 (add it under [values.rating] in a mapping)',
         f'{path}:2: sheet 办理过程, column 方式 (E), case C1: "飞鸽传书" is not a known 方式: the mapping knows 面商, '
-        f'面对面, 走访, 座谈, 现场, 现场视察, 电话, 微信, 书面, 信函, 邮件, 电子邮件, 其他 (add it under [values.mode] in a mapping)',
+        f'面对面, 走访, 座谈, 现场, 现场视察, 电话, 微信, 书面, 信函, 邮件, 电子邮件, 其他 '
+        '(add it under [values.mode] in a mapping)',
     ]
 
 
@@ -262,7 +265,8 @@ def test_skip_invalid_keeps_the_good_cases_and_lists_the_bad(tmp_path):
         unit(None, "甲局"),
     ], [step("C3", "丙局", "2020-04-01", "催办")])
     expected = [
-        f"{path}:3: sheet 办理台账, column 交办日期 (H), case C2: \"2020-02-30\" is not a valid date (day is out of range for month)",
+        f"{path}:3: sheet 办理台账, column 交办日期 (H), case C2: \"2020-02-30\" is not a valid date "
+        "(day is out of range for month)",
         f"{path}:5: sheet 办理台账, column 案号 (A): no 案号: the row belongs to no case",
         # found by the validation of ingest.py, put on the row of the event
         f'{path}:2: sheet 办理过程, case C3, events[1] (办理过程!C2): department "丙局" is not a handler of this case',

@@ -29,7 +29,8 @@ def test_the_reference_rulebook_compiles():
 def test_unknown_key_gets_the_line_and_closest_key():
     text = reference_text().replace('hit = "first"', 'hti = "first"')
     [problem] = problems_of(text)
-    assert problem.startswith(f"book.toml:{line_number(text, 'hti = ')}: criterion[1].hti: unknown key \"hti\" (did you mean \"hit\"?)")
+    assert problem.startswith(f"book.toml:{line_number(text, 'hti = ')}: "
+                              "criterion[1].hti: unknown key \"hti\" (did you mean \"hit\"?)")
 
 
 def test_expression_errors_are_all_reported_with_lines_and_columns():
@@ -47,7 +48,8 @@ def test_expression_errors_are_all_reported_with_lines_and_columns():
 @pytest.mark.parametrize("change, message", [
     (('rubric = "co"\ndue', 'rubric = "coo"\ndue'), 'unknown rubric "coo" (did you mean "co"?)'),
     (('weights = { lead = 0.7, co = 0.3 }', 'weights = { lead = 0.7 }'), 'no weight for rubric "co"'),
-    (('bind = { x = "first co_reply" }\nwhen = "x.date <= co_due"', 'bind = { x = "first co_replied" }\nwhen = "x.date <= co_due"'),
+    (('bind = { x = "first co_reply" }\nwhen = "x.date <= co_due"',
+      'bind = { x = "first co_replied" }\nwhen = "x.date <= co_due"'),
      'unknown event type "co_replied" (did you mean "co_reply"?)'),
     (('assigned_on = "first(assigned).date"', 'assigned = "first(assigned).date"'), 'is an event type'),
     (('co_due = "add_months(assigned_on, params.co_months)"', 'co_due = "add_months(co_due, params.co_months)"'),
@@ -130,14 +132,15 @@ of = "x"
     ('event = { type = "reply", outcome = "A" }, missing = "尚未答复（', 'event = { type = "reply" }, missing = "尚未答复（'),
     ('due = "sign_due"', 'due = "params.sign_points"'),
     ('due = "co_due"', 'due = "co_dew"'),
-    ('step = { event = { type = "published" }, missing', 'step = { event = { type = "published" }, when = "exists(feedbak)", missing'),
+    ('step = { event = { type = "published" }, missing',
+     'step = { event = { type = "published" }, when = "exists(feedbak)", missing'),
 ])
 def test_self_check_declarations_are_checked_with_their_line(change):
     text = reference_text()
     assert change[0] in text
     changed = text.replace(change[0], change[1], 1)
     [problem] = problems_of(changed)
-    line = next(i for i, l in enumerate(changed.splitlines(), start=1) if change[1] in l)
+    line = next(i for i, text_line in enumerate(changed.splitlines(), start=1) if change[1] in text_line)
     assert problem.startswith(f"book.toml:{line}: criterion["), problem
     expected = {"singed": 'unknown event type "singed" (did you mean "signed"?)', "date =": '"date" is set by the self-check',
                 'type = "reply" }': 'a "reply" event needs "outcome"', "sign_points": "must give a date, but gives number",

@@ -60,9 +60,9 @@ text = "重点提案，{c.date}面商调研"
                    ('[[criterion]]\nid = "L7"', '[[criterion]]\nid = "L7"\nmax = 0'))
     key = score([perfect_lead(key=True)], text)[("C1", LEAD)]
     plain = score([perfect_lead(key=False)], text)[("C1", LEAD)]
-    assert [(l.rule, l.points) for l in key.lines if l.criterion == "K1"] == [("K1", 3)]
+    assert [(line.rule, line.points) for line in key.lines if line.criterion == "K1"] == [("K1", 3)]
     assert points(plain, "K1") == 0
-    assert points(key, "L7") == 0 and [l.kind for l in key.lines if l.criterion == "L7"] == ["rule", "cap"]
+    assert points(key, "L7") == 0 and [line.kind for line in key.lines if line.criterion == "L7"] == ["rule", "cap"]
     assert key.total == plain.total + 3
 
 

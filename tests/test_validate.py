@@ -49,10 +49,12 @@ def test_a_broken_copy_has_each_problem_named_with_its_line(tmp_path):
     def line_of(fragment: str) -> int:
         return next(i for i, line in enumerate(text, start=1) if fragment in line)
     sign_line = line_of('when = "s.date <= sign_due"')
-    assert f'  {path}:{sign_line}: criterion[0].rule[0].when: unknown name "sign_deu" (did you mean "sign_due"?) — in "s.date <= sign_deu" at column 11' in lines
-    assert any(f"{path}:{line_of('weights = {')}: department.weights: rubric weights add up to 0.9, not 1" in l for l in lines)
-    assert any('grade[1].max: grade bands overlap: "良好" runs to 90, "优秀" starts at 90' in l for l in lines)
-    assert any('criterion[1].rule[0].when: never holds' in l and 'did you mean "face_to_face"' in l for l in lines)
+    assert (f'  {path}:{sign_line}: criterion[0].rule[0].when: unknown name "sign_deu" (did you mean "sign_due"?) '
+            '— in "s.date <= sign_deu" at column 11') in lines
+    assert any(f"{path}:{line_of('weights = {')}: department.weights: rubric weights add up to 0.9, not 1" in line
+               for line in lines)
+    assert any('grade[1].max: grade bands overlap: "良好" runs to 90, "优秀" starts at 90' in line for line in lines)
+    assert any('criterion[1].rule[0].when: never holds' in line and 'did you mean "face_to_face"' in line for line in lines)
 
 
 def test_full_score_gaps_unused_params_and_tiers(tmp_path):
@@ -143,4 +145,4 @@ score = "mean(department.peer_scores)"
         'self_score = { kind = "number", min = 0, max = 100 }', 'self_score = "number"'), encoding="utf-8")
     report = validate(path)
     assert {item: format_interval(found) for item, _, found in report.ranges}["total"] == "−∞ … +∞"
-    assert [p.message for p in report.problems][0] == "the total has no upper bound (−∞ … +∞), not the declared full score 100"
+    assert report.problems[0].message == "the total has no upper bound (−∞ … +∞), not the declared full score 100"

@@ -95,7 +95,8 @@ def verify(ledger: str, request: Request, notify: Notify = _silent) -> VerifyRes
     except (ValueError, TypeError, KeyError):
         raise UsageError(f"{ledger}: not a ledger (expected the JSON of `scoring score --format json` or "
                          "`self-check --format json`)") from None
-    if not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict) or not isinstance(claimed.get("input"), dict):
+    if (not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict)
+            or not isinstance(claimed.get("input"), dict)):
         raise UsageError(f"{ledger}: not a complete ledger (rulebook and input are missing or not tables)")
     if kind not in (LEDGER, SELF_CHECK):
         raise UsageError(f'{ledger}: format "{kind}" is not a ledger this tool can verify ({LEDGER}, {SELF_CHECK})')

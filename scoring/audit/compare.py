@@ -79,8 +79,8 @@ def line_changes(old: list[dict], new: list[dict]) -> list[LineChange]:
     another rule, as when an overlay's rule takes over from a base rule)."""
     left, right = list(old), list(new)
     pairs: list[tuple[dict | None, dict | None]] = []
-    for key in (lambda l: (l["criterion"], l["rule"], l["kind"], tuple(l["evidence"]), l.get("case")),
-                lambda l: (l["criterion"], tuple(l["evidence"]), l.get("case"))):
+    for key in (lambda line: (line["criterion"], line["rule"], line["kind"], tuple(line["evidence"]), line.get("case")),
+                lambda line: (line["criterion"], tuple(line["evidence"]), line.get("case"))):
         unmatched = []
         for line in left:
             match = next((i for i, other in enumerate(right) if key(other) == key(line)), None)
@@ -123,7 +123,8 @@ def rulebook_changes(old_text: str, new_text: str) -> list[RuleChange]:
     if old_text == new_text:
         return []
     changes: list[dict] = []
-    _compare(_by_id(tomllib.loads(old_text, parse_float=Decimal)), _by_id(tomllib.loads(new_text, parse_float=Decimal)), "", changes)
+    _compare(_by_id(tomllib.loads(old_text, parse_float=Decimal)), _by_id(tomllib.loads(new_text, parse_float=Decimal)),
+             "", changes)
     return changes
 
 
@@ -212,7 +213,8 @@ def differences(claimed: dict, found: dict) -> list[Difference]:
         ceilings = {c["criterion"]: c["ceiling"] for c in found["criteria"]}
         for c in claimed.get("criteria", []):
             if c.get("ceiling") != ceilings.get(c["criterion"]):
-                row(claimed.get("department"), "ceiling", c.get("ceiling"), ceilings.get(c["criterion"]), criterion=c["criterion"])
+                row(claimed.get("department"), "ceiling", c.get("ceiling"), ceilings.get(c["criterion"]),
+                    criterion=c["criterion"])
     if not rows:  # nothing about points: say which other parts differ, department by department and case by case
         rest: list[dict] = []
         _compare(_by_name(claimed), _by_name(found), "", rest)

@@ -228,7 +228,7 @@ class RunStore:
             problems += [f"database file: {row[0]}" for row in integrity]
         altered = {digest for digest, content in blobs.items() if not isinstance(content, bytes) or sha256(content) != digest}
         problems += self._chain_problems(rows)
-        for seq, run_id, digest, text in rows:
+        for seq, run_id, _digest, text in rows:
             record = _record_of(text)
             if record is None:
                 continue
@@ -237,7 +237,8 @@ class RunStore:
                 if blob not in blobs:
                     problems.append(f"{name}: the {what} ({blob[:12]}) is missing")
                 elif blob in altered:
-                    problems.append(f"{name}: the stored {what} ({blob[:12]}) does not match its sha256 (altered after recording)")
+                    problems.append(f"{name}: the stored {what} ({blob[:12]}) does not match its sha256 "
+                                    "(altered after recording)")
             problems += [f"{name}: {problem}" for problem in _claims(record, blobs, altered)]
         missing = [name for name in TRIGGERS if name not in triggers]
         if missing:
@@ -289,4 +290,4 @@ def _claims(record: dict, blobs: dict, altered: set) -> list[str]:
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

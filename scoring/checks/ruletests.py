@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
@@ -76,7 +76,7 @@ def _number_or_text(value: Any) -> Any:
     return value
 
 
-Total = Annotated[Union[int, Decimal, str], BeforeValidator(_number_or_text)]
+Total = Annotated[int | Decimal | str, BeforeValidator(_number_or_text)]
 
 
 def _rank(value: Any) -> Any:
@@ -85,7 +85,7 @@ def _rank(value: Any) -> Any:
     raise ValueError(f'must be a whole number or "{NONE}" (not ranked), not {value!r}')
 
 
-Rank = Annotated[Union[int, str], BeforeValidator(_rank)]
+Rank = Annotated[int | str, BeforeValidator(_rank)]
 Name = Annotated[StrictStr, Field(min_length=1)]
 
 
@@ -146,7 +146,8 @@ def load_fixture(path: str | Path) -> Fixture:
     for index, expectation in enumerate(spec.department):
         if expectation.name in seen:
             problems.append(locator.problem(("department", index, "name"),
-                                            f'department "{expectation.name}" is expected twice (also department[{seen[expectation.name]}])'))
+                                            f'department "{expectation.name}" is expected twice '
+                                            f'(also department[{seen[expectation.name]}])'))
         seen.setdefault(expectation.name, index)
     seen = {}
     for index, expectation in enumerate(spec.case):
@@ -273,9 +274,11 @@ def coverage_paths(compiled: CompiledRulebook) -> list[CoveragePath]:
         if criterion.rate is None and criterion.otherwise is not None:
             paths.append(CoveragePath(f"otherwise:{criterion.id}", f"{item}: no rule fires (the otherwise sentence)"))
         if criterion.max is not None:
-            paths.append(CoveragePath(f"cap:{criterion.id}", f"{item}: the sum is cut to its max {V.format_value(criterion.max)}"))
+            paths.append(CoveragePath(f"cap:{criterion.id}",
+                                      f"{item}: the sum is cut to its max {V.format_value(criterion.max)}"))
         if criterion.min is not None:
-            paths.append(CoveragePath(f"floor:{criterion.id}", f"{item}: the sum is raised to its min {V.format_value(criterion.min)}"))
+            paths.append(CoveragePath(f"floor:{criterion.id}",
+                                      f"{item}: the sum is raised to its min {V.format_value(criterion.min)}"))
         if criterion.rate is not None:
             paths.append(CoveragePath(f"rate:{criterion.id}", f"{item}: the rate over eligible cases"))
             if criterion.rate.empty is not None:
@@ -293,7 +296,8 @@ def coverage_paths(compiled: CompiledRulebook) -> list[CoveragePath]:
         paths.append(CoveragePath("clamp:case", f"a case total brought within its rubric's limits ({limits})"))
     department = spec.department
     if department.min is not None or department.max is not None:
-        paths.append(CoveragePath("clamp:department", f"a department total brought within {_limits(department.min, department.max)}"))
+        paths.append(CoveragePath("clamp:department",
+                                  f"a department total brought within {_limits(department.min, department.max)}"))
     return paths
 
 
@@ -323,8 +327,9 @@ def reached_paths(compiled: CompiledRulebook, ledger: dict) -> set[str]:
         elif kind == "rate" and criterion in rates:
             rate = rates[criterion]
             # the empty sentence sees the department as a record, as in the roll-up (its name is enough here)
-            empty_text = rate.empty({"department": V.Record("department", {"name": department}), "category": line.get("category")}) \
-                if rate.empty is not None else ""
+            empty_text = (rate.empty({"department": V.Record("department", {"name": department}),
+                                      "category": line.get("category")})
+                          if rate.empty is not None else "")
             empty = not line["evidence"] and line["points"] == 0 and line["text"] == empty_text
             reached.add(f"rate-empty:{criterion}" if empty else f"rate:{criterion}")
 
@@ -340,7 +345,8 @@ def reached_paths(compiled: CompiledRulebook, ledger: dict) -> set[str]:
 
 
 def _limits(low, high) -> str:
-    return f"[{'—' if low is None else V.format_value(V.from_data(low))}, {'—' if high is None else V.format_value(V.from_data(high))}]"
+    return (f"[{'—' if low is None else V.format_value(V.from_data(low))}, "
+            f"{'—' if high is None else V.format_value(V.from_data(high))}]")
 
 
 # ---------------------------------------------------------------- running fixtures
@@ -512,7 +518,8 @@ def _find_case(expected: CaseExpectation, departments: dict) -> tuple[dict | Non
     if name not in departments:
         names = list(departments)
         return None, name, Failure("department", name, case_id, expected=name,
-                                   message=f'no department "{name}" in the run{closest(name, names)}; the run has: {", ".join(names)}')
+                                   message=f'no department "{name}" in the run{closest(name, names)}; '
+                                           f'the run has: {", ".join(names)}')
     for handler, entry in handlers:
         if handler == name:
             return entry, name, None

@@ -122,7 +122,8 @@ class SelfCheck:
                 # (the other handlers' events stay: a deadline may depend on them)
                 assignments = [e for e in start.events if e.type == "assigned" and e.department == department]
                 others = [e for e in start.events if e.department != department]
-                at_once.append(_add_steps(_with_events(start, others, assignments), every, min(e.date for e in assignments), department))
+                at_once.append(_add_steps(_with_events(start, others, assignments), every,
+                                          min(e.date for e in assignments), department))
         self.ceiling = self._score(everything, "with its remaining steps added")
         self.ceiling_own = self._score(own, "with its remaining steps added", same_as=(everything, self.ceiling))
         full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
@@ -261,17 +262,18 @@ class SelfCheck:
             except V.EvalError as exc:
                 raise InputError([self.compiled.book.problem(path, f"case {now.case}: {exc}")]) from None
             if due is not None and V.kind(due) != "date":
-                raise InputError([self.compiled.book.problem(path + ("due",), f"case {now.case}: gives {V.kind(due)}, not a date")])
+                raise InputError([self.compiled.book.problem(path + ("due",),
+                                                             f"case {now.case}: gives {V.kind(due)}, not a date")])
             items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
                               _points(full, criterion.id), due, missing,
-                              "；".join(l.text for l in now.lines if l.criterion == criterion.id and l.text)))
+                              "；".join(line.text for line in now.lines if line.criterion == criterion.id and line.text)))
         return items
 
     def _missing(self, criterion: CompiledCriterion, env: dict, now: HandlerResult) -> str:
         """What is missing for the item: the step's sentence, else the item's "otherwise" sentence."""
         if criterion.step is not None and criterion.step.missing is not None:
             return criterion.step.missing(env)
-        otherwise = [l.text for l in now.lines if l.criterion == criterion.id and l.kind == "otherwise" and l.text]
+        otherwise = [line.text for line in now.lines if line.criterion == criterion.id and line.kind == "otherwise" and line.text]
         return otherwise[0] if otherwise else _describe(criterion.step.event) if criterion.step else criterion.title
 
     def _workdays(self, a: dt.date, b: dt.date) -> int | None:
@@ -401,4 +403,4 @@ def _number_or_none(value):
 
 
 def _points(result: HandlerResult, criterion: str):
-    return sum((l.points for l in result.lines if l.criterion == criterion), 0)
+    return sum((line.points for line in result.lines if line.criterion == criterion), 0)

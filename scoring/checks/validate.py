@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 from scoring.base.errors import InputError, Problem
@@ -58,7 +59,7 @@ def validate(path: str | Path) -> ValidationReport:
         params_used = compile_rulebook(book).params_used
     except InputError as exc:
         problems += exc.problems
-    except Exception:  # noqa: BLE001 - broken references can trip the compiler; they are reported above
+    except Exception:  # broken references can trip the compiler; they are reported above
         if not problems:
             raise
     # the rest needs only the typed rulebook: it runs even when an expression is wrong
@@ -104,7 +105,8 @@ class _Findings:
         full = self.spec.rulebook.full_score
         if full is not None and total is not None and total.hi != V.from_data(full):
             reach = "has no upper bound" if total.hi is None else f"can reach at most {format_interval(Interval.point(total.hi))}"
-            self.problem(("rulebook", "full_score"), f"the total {reach} ({format_interval(total)}), not the declared full score {full}")
+            self.problem(("rulebook", "full_score"),
+                         f"the total {reach} ({format_interval(total)}), not the declared full score {full}")
         self.grades(total)
         self.tiers()
         self.weights()
@@ -215,15 +217,17 @@ class _Findings:
         if not bands:
             return
         step = Fraction(1, 10 ** self.spec.department.decimals)
-        for (ia, a), (ib, b) in zip(bands, bands[1:]):
+        for (ia, a), (_, b) in pairwise(bands):
             if a.max is not None and Fraction(b.min) - Fraction(a.max) > step:
-                self.problem(("grade", ia, "max"), f'totals above {a.max} and below {b.min} fall in no grade band '
-                                                   f'(between "{a.name}" and "{b.name}", at {self.spec.department.decimals} decimals)')
+                self.problem(("grade", ia, "max"),
+                             f'totals above {a.max} and below {b.min} fall in no grade band '
+                             f'(between "{a.name}" and "{b.name}", at {self.spec.department.decimals} decimals)')
         low_index, low = bands[0]
         if total is not None and (total.lo is None or total.lo < Fraction(low.min)):
-            self.problem(("grade", low_index, "min"), f'totals below {low.min} (the lowest band, "{low.name}") get no grade; '
-                                                      "the total " + ("has no lower bound" if total.lo is None else
-                                                                     f"can go down to {format_interval(Interval.point(total.lo))}"))
+            self.problem(("grade", low_index, "min"),
+                         f'totals below {low.min} (the lowest band, "{low.name}") get no grade; '
+                         "the total " + ("has no lower bound" if total.lo is None else
+                                         f"can go down to {format_interval(Interval.point(total.lo))}"))
         top_index, top = bands[-1]
         if top.max is not None and total is not None and (total.hi is None or total.hi > Fraction(top.max)):
             self.problem(("grade", top_index, "max"), f'totals above {top.max} (the highest band, "{top.name}") get no grade')
@@ -231,7 +235,7 @@ class _Findings:
     def tiers(self) -> None:
         for name, table in self.spec.params.items():
             if is_tier_table(table):
-                for index, (a, b) in enumerate(zip(table, table[1:]), start=1):
+                for index, (a, b) in enumerate(pairwise(table), start=1):
                     if a.get("below") is not None and b.get("from") is not None and b["from"] > a["below"]:
                         self.problem(("params", name, index), f"a gap between tiers: values from {a['below']} up to "
                                                               f"{b['from']} are in no tier")

@@ -72,7 +72,8 @@ def scoring_inputs(command):
                      help="Case histories (JSON Lines, or a JSON array), or an Excel register (.xlsx, default mapping)."),
         click.option("--departments", "departments", type=click.Path(dir_okay=False), default=None,
                      help="Department records (JSON Lines): facts the rulebook's [department_fields] declare."),
-        click.option("--skip-invalid", is_flag=True, help="Score the valid cases and list the invalid ones, instead of stopping."),
+        click.option("--skip-invalid", is_flag=True,
+                     help="Score the valid cases and list the invalid ones, instead of stopping."),
         click.option("--jobs", type=click.IntRange(min=0), default=None,
                      help="Worker processes (default: one per core, at most 8, for inputs of 200 cases or more; "
                           "0: in this process)."),
@@ -94,7 +95,8 @@ def format_option(*choices: str, default: str, help: str | None = None):
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True, help=help)
 
 
-out_option = click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (replaced only when the run succeeds).")
+out_option = click.option("--out", type=click.Path(dir_okay=False),
+                          help="Write to this file (replaced only when the run succeeds).")
 store_option = click.option("--store", type=click.Path(dir_okay=False), default=None,
                             help=f"Run store, an SQLite file (default: ${STORE_ENV}, else ./scoring-runs.db).")
 
@@ -347,7 +349,8 @@ def runs_check(ctx, store):
 @click.option("--rules", type=click.Path(dir_okay=False), help="Another base rulebook (default: the run's own).")
 @click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
               help="Apply an overlay, after the run's own (repeatable).")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a parameter, after the run's own (repeatable).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Override a parameter, after the run's own (repeatable).")
 @format_option("table", "json", default="table")
 @click.option("--out", type=click.Path(dir_okay=False))
 @click.option("--record", is_flag=True, help="Keep the replay as a new run (it names the run it replays).")

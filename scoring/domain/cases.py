@@ -102,7 +102,7 @@ class Event(BaseModel):
     rating: Rating | None = None
 
     @model_validator(mode="after")
-    def _fields_match_type(self) -> "Event":
+    def _fields_match_type(self) -> Event:
         needed = TYPE_FIELDS.get(EventType(self.type))
         if needed and getattr(self, needed) is None:
             raise ValueError(f'a "{self.type}" event needs "{needed}"')

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import types
+from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Mapping, Union, get_args, get_origin
+from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo

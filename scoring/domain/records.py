@@ -7,13 +7,13 @@ counts taken from the case file.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from .cases import Role
 
-Number = Union[int, Decimal]
+Number = int | Decimal
 
 # Fields every department record has (counted from the case file); declared fields add to them.
 DEPARTMENT_COUNTS = ("name", "cases", *(role.value for role in Role))

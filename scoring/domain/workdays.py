@@ -123,7 +123,7 @@ class WorkCalendar:
     Overrides only patch a covered year; they do not make a year covered.
     """
 
-    __slots__ = ("_extra_holidays", "_extra_workdays", "_defined", "_cache", "_covered")
+    __slots__ = ("_cache", "_covered", "_defined", "_extra_holidays", "_extra_workdays")
 
     def __init__(
         self,

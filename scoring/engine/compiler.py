@@ -21,9 +21,10 @@ of each match.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.domain.cases import EventType
@@ -80,7 +81,7 @@ class ContextFlag:
 class CompiledRule:
     id: str
     name: str  # its name in the engine
-    criterion: "CompiledCriterion"
+    criterion: CompiledCriterion
     evidence: tuple[str, ...]  # pattern aliases whose events are the evidence, in order
     variables: dict[str, str]  # alias -> variable name the points/text see
     points: Closure | None
@@ -379,7 +380,7 @@ class _Compiler:
             compiled = self._rule(path + ("rule", rule_index), rule.id, rule.bind, rule.when, criterion)
             if compiled is None:
                 continue
-            rule_scope = self.scope.with_names(**{var: "event" for var in compiled.variables.values()})
+            rule_scope = self.scope.with_names(**dict.fromkeys(compiled.variables.values(), "event"))
             compiled.points = self._expr(path + ("rule", rule_index, "points"), rule.points, rule_scope)
             compiled.text = self._template(path + ("rule", rule_index, "text"), rule.text, rule_scope)
             compiled.once = rule.once
@@ -608,7 +609,8 @@ class _RulePatterns:
 
     def _join(self, node: Node, used: list[_Var]) -> None:
         if len(used) > 2:
-            raise ExprError(f"a condition may compare two events at most; this one uses {', '.join(v.name for v in used)}", node.col)
+            raise ExprError(f"a condition may compare two events at most; this one uses {', '.join(v.name for v in used)}",
+                            node.col)
         later = max(used, key=self.vars.index)
         earlier = min(used, key=self.vars.index)
         later.joins.append(self._join_test(node, later, earlier, self.scope()))

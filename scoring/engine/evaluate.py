@@ -168,11 +168,12 @@ class CaseEvaluator:
                 # the base, caps and the "otherwise" sentence apply to the department's sum (rollup)
                 lines = self._criterion_lines(criterion, by_rule, env, where, otherwise=False)
                 lines += self._multiplier_lines(criterion, lines, env, where)
-                result.department_lines.extend(Line(l.criterion, l.rule, l.points, l.evidence, l.text, l.kind, case.id)
-                                               for l in lines)
+                result.department_lines.extend(
+                    Line(line.criterion, line.rule, line.points, line.evidence, line.text, line.kind, case.id) for line in lines)
             else:
-                lines = base_lines(criterion, self.c.texts) + self._criterion_lines(criterion, by_rule, env, where, otherwise=True)
-                lines += cap_lines(criterion, sum((l.points for l in lines), 0), self.c.texts)
+                lines = (base_lines(criterion, self.c.texts)
+                         + self._criterion_lines(criterion, by_rule, env, where, otherwise=True))
+                lines += cap_lines(criterion, sum((line.points for line in lines), 0), self.c.texts)
                 case_lines.extend(lines + self._multiplier_lines(criterion, lines, env, where))
         if rubric is not None:
             spec = self.c.rubric_of(handler.role)
@@ -204,7 +205,7 @@ class CaseEvaluator:
         """(factor - 1) x the item's points of this case, when the item has a multiplier other than 1."""
         if criterion.multiply is None:
             return []
-        points = sum((l.points for l in lines), 0)
+        points = sum((line.points for line in lines), 0)
         where[0] = f"{criterion.id} multiplier"
         factor = criterion.multiply.by(env)
         if V.kind(factor) != "number":

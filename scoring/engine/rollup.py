@@ -69,7 +69,8 @@ class RollupError(ScoringError):
     exit_code = 2
 
 
-def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], departments: dict[str, dict] | None = None) -> list[DepartmentResult]:
+def roll_up(compiled: CompiledRulebook, results: list[HandlerResult],
+            departments: dict[str, dict] | None = None) -> list[DepartmentResult]:
     by_department: dict[str, list[HandlerResult]] = {}
     for result in results:
         by_department.setdefault(result.department, []).append(result)
@@ -86,7 +87,8 @@ def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], department
     return sorted(scored, key=lambda d: (d.group or "", d.rank is None, d.rank or 0, -d.exact_total, d.department))
 
 
-def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult], record: V.Record, where: list) -> DepartmentResult:
+def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult], record: V.Record,
+                where: list) -> DepartmentResult:
     spec = compiled.book.spec.department
     texts = compiled.texts
     env = {"department": record, "category": None}
@@ -98,13 +100,13 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
     else:
         lines, criteria = _scored(compiled, cases, env, None, where)
         base = _base_of(lines, None)
-    lines += clamp_lines(sum((l.points for l in lines), 0), V.from_data(spec.min), V.from_data(spec.max),
+    lines += clamp_lines(sum((line.points for line in lines), 0), V.from_data(spec.min), V.from_data(spec.max),
                          texts["department_clamp"])
-    scorer_lines, scorers = _scorer_lines(compiled, env, sum((l.points for l in lines), 0), where)
+    scorer_lines, scorers = _scorer_lines(compiled, env, sum((line.points for line in lines), 0), where)
     lines += scorer_lines
     gate_lines, grade_limit = _gates(compiled, env, lines, criteria, where)
     lines += gate_lines
-    exact = V.normal(Fraction(sum((l.points for l in lines), 0)))
+    exact = V.normal(Fraction(sum((line.points for line in lines), 0)))
     total = V.round_half_up(exact, spec.decimals)
     group = None
     if compiled.group is not None:
@@ -116,7 +118,7 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
 
 
 def _base_of(lines: list[Line], category: str | None):
-    return sum((l.points for l in lines if l.kind == "base" and l.criterion is None and l.category == category), 0)
+    return sum((line.points for line in lines if line.kind == "base" and line.criterion is None and line.category == category), 0)
 
 
 def _rubric_summaries(compiled: CompiledRulebook, cases: list[HandlerResult]) -> list[RubricSummary]:
@@ -136,7 +138,8 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
     texts = compiled.texts
     lines: list[Line] = []
     if spec.method != "none":
-        base, base_text = _base(spec.method, _rubric_summaries(compiled, cases), [c.total for c in cases if c.total is not None], texts)
+        base, base_text = _base(spec.method, _rubric_summaries(compiled, cases),
+                                [c.total for c in cases if c.total is not None], texts)
         lines.append(Line(None, None, base, (), base_text, "base"))
     if spec.base is not None:
         points = V.from_data(spec.base)
@@ -147,7 +150,7 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
             continue
         where[0] = criterion.id
         if criterion.level == "case":
-            subtotals = [sum((l.points for l in c.lines if l.criterion == criterion.id), 0)
+            subtotals = [sum((line.points for line in c.lines if line.criterion == criterion.id), 0)
                          for c in cases if c.rubric == criterion.rubric]
             if subtotals:
                 criteria[(category, criterion.id)] = V.normal(Fraction(sum(subtotals), len(subtotals)))
@@ -158,7 +161,7 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
             item_lines = _record_lines(compiled, criterion, env)
         else:
             item_lines = _rule_lines(compiled, criterion, cases, env)
-        criteria[(category, criterion.id)] = sum((l.points for l in item_lines), 0)
+        criteria[(category, criterion.id)] = sum((line.points for line in item_lines), 0)
         lines.extend(item_lines)
     if category is not None:
         for line in lines:
@@ -176,7 +179,7 @@ def _categories(compiled: CompiledRulebook, cases: list[HandlerResult], env: dic
         if not mine:
             continue
         lines, points = _scored(compiled, mine, {**env, "category": category.id}, category.id, where)
-        clamp = clamp_lines(sum((l.points for l in lines), 0), category.min, category.max, texts["category_clamp"],
+        clamp = clamp_lines(sum((line.points for line in lines), 0), category.min, category.max, texts["category_clamp"],
                             category=category.title)
         for line in clamp:
             line.category = category.id
@@ -193,7 +196,7 @@ def _categories(compiled: CompiledRulebook, cases: list[HandlerResult], env: dic
                               category=category.id))
     for category, mine, category_lines in parts:
         weight = V.normal(Fraction(category.weight) / weight_sum if weight_sum else Fraction(1, len(parts)))
-        subtotal = sum((l.points for l in category_lines), 0)
+        subtotal = sum((line.points for line in category_lines), 0)
         text = texts["category_weight"].format(category=category.title, count=len(mine), subtotal=V.format_value(subtotal),
                                                weight=V.format_value(weight))
         lines += category_lines
@@ -225,7 +228,7 @@ def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: d
     """Vetoes and gates that hold: a line each; the total held at the gate's limit; the highest grade allowed."""
     gate_lines = []
     grade_limit = None
-    total = sum((l.points for l in lines), 0)
+    total = sum((line.points for line in lines), 0)
     items = {}
     for (_, criterion_id), points in criteria.items():
         items[criterion_id] = items.get(criterion_id, 0) + points
@@ -233,10 +236,10 @@ def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: d
         where[0] = f"gate {gate.id}"
         evidence: tuple = ()
         if gate.criterion is not None:
-            fired = [l for l in lines if l.criterion == gate.criterion and l.rule is not None]
+            fired = [line for line in lines if line.criterion == gate.criterion and line.rule is not None]
             if not fired:
                 continue
-            evidence = tuple(e for l in fired for e in l.evidence)
+            evidence = tuple(e for line in fired for e in line.evidence)
         local = {**env, "total": total, "items": items}
         if gate.when is not None and not V.truthy(gate.when(local)):
             continue
@@ -261,11 +264,13 @@ def _base(method: str, rubrics: list[RubricSummary], totals: list, texts: dict) 
     if not present:
         return 0, texts["no_cases"]
     if method == "sum":
-        parts = [texts["base_part_sum"].format(rubric=r.title, count=r.count, sum=V.format_value(r.mean * r.count)) for r in present]
+        parts = [texts["base_part_sum"].format(rubric=r.title, count=r.count, sum=V.format_value(r.mean * r.count))
+                 for r in present]
         return sum(totals, 0), texts["base"].format(parts="；".join(parts))
     if method == "mean":
         value = V.normal(Fraction(sum(totals, 0), len(totals)))
-        parts = [texts["base_part"].format(rubric=r.title, count=r.count, mean=V.format_value(r.mean), weight="—") for r in present]
+        parts = [texts["base_part"].format(rubric=r.title, count=r.count, mean=V.format_value(r.mean), weight="—")
+                 for r in present]
         return value, texts["base"].format(parts="；".join(parts))
     weight_sum = sum((r.weight for r in present), 0)
     # weights are re-scaled over the rubrics the department has cases in; if those all
@@ -279,7 +284,9 @@ def _base(method: str, rubrics: list[RubricSummary], totals: list, texts: dict) 
 
 def _rule_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, cases: list[HandlerResult], env: dict) -> list[Line]:
     lines = [line for case in cases for line in case.department_lines if line.criterion == criterion.id]
-    lines = [Line(l.criterion, l.rule, l.points, tuple(f"{l.case}/{e}" for e in l.evidence), l.text, l.kind, l.case) for l in lines]
+    lines = [Line(line.criterion, line.rule, line.points, tuple(f"{line.case}/{e}" for e in line.evidence),
+                  line.text, line.kind, line.case)
+             for line in lines]
     return _item_lines(compiled, criterion, lines, env)
 
 
@@ -309,7 +316,7 @@ def _item_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, lines:
         text = criterion.otherwise(env) if criterion.otherwise else ""
         lines = [Line(criterion.id, None, 0, (), text, "otherwise")]
     lines = base_lines(criterion, compiled.texts) + lines
-    return lines + cap_lines(criterion, sum((l.points for l in lines), 0), compiled.texts)
+    return lines + cap_lines(criterion, sum((line.points for line in lines), 0), compiled.texts)
 
 
 def _rate_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, cases: list[HandlerResult], env: dict) -> list[Line]:

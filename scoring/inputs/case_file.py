@@ -144,7 +144,8 @@ def _array_records(text: str, source: str, problems: list[Problem]):
         if position < len(text) and text[position] == ",":
             position += 1
         elif position >= len(text) or text[position] != "]":
-            problems.append(Problem(source, text.count("\n", 0, position) + 1, "", "expected \",\" or \"]\" in the array of cases"))
+            problems.append(Problem(source, text.count("\n", 0, position) + 1, "",
+                                    "expected \",\" or \"]\" in the array of cases"))
             return
 
 

@@ -82,7 +82,8 @@ def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> 
                 hint = closest(key, known)
                 problems.append(Problem(source, line, f"department {name}, {key}",
                                         f"not a field the rulebook declares{hint}" +
-                                        (f"; declared: {', '.join(known)}" if known else "; the rulebook declares no [department_fields]")))
+                                        (f"; declared: {', '.join(known)}" if known
+                                         else "; the rulebook declares no [department_fields]")))
                 continue
             try:
                 values[key] = _value(value, fields[key])
@@ -92,7 +93,7 @@ def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> 
         records.lines[name] = line
     if problems:
         raise InputError(problems, f"{source}: {len(problems)} problem(s) in the department records; nothing was scored")
-    canonical = json.dumps({name: obj for name, obj in sorted(records.values.items())}, ensure_ascii=False,
+    canonical = json.dumps(dict(sorted(records.values.items())), ensure_ascii=False,
                            sort_keys=True, default=_plain)
     records.sha256 = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return records

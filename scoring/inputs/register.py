@@ -68,10 +68,11 @@ import re
 import tomllib
 import unicodedata
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -211,8 +212,8 @@ def _reserved(value) -> str:
 
 
 def _sheet_layout(fields: dict, reserved: Iterable[str]) -> dict:
-    return {"required": _fields_of(fields), "columns": {name: _names for name in fields},
-            "extra": {**{name: _reserved for name in reserved}, "*": _names}}
+    return {"required": _fields_of(fields), "columns": dict.fromkeys(fields, _names),
+            "extra": {**dict.fromkeys(reserved, _reserved), "*": _names}}
 
 
 # What a mapping file may hold: a dict is a table of known keys ("*": any other key), a
@@ -266,7 +267,7 @@ def _sheet_mapping(part: str, names: list[str], data: dict, fields: dict, source
             other = headers.setdefault(_norm(header), name)
             if other != name:
                 problems.append(Problem(source, None, f"{part}.{name}", f'header "{header}" already names {other}'))
-    kinds = {**fields, **{name: "extra" for name in extra}}
+    kinds = {**fields, **dict.fromkeys(extra, "extra")}
     return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds)
 
 
@@ -701,7 +702,10 @@ def _sheet_rows(sheet, spec: SheetMapping, mapping: Mapping, source: str, proble
 # ------------------------------------------------------------------------------ loading
 
 def load_register(path: str | Path, mapping_path: str | Path | None = None, skip_invalid: bool = False) -> CaseFile:
-    """The valid cases of a register, validated as a JSON case file would be; skip_invalid as in scoring.inputs.case_file.load_cases."""
+    """The valid cases of a register, validated as a JSON case file would be.
+
+    skip_invalid as in scoring.inputs.case_file.load_cases.
+    """
     return parse_register(read_file(path, "register"), str(path), skip_invalid, mapping_path)
 
 

@@ -35,9 +35,10 @@ two fields (`a.date > b.date and b.date > a.date`) are not checked.
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any
 
 from scoring.base.errors import closest
 
@@ -172,7 +173,7 @@ class _Scope:
     facts: tuple = ()
     expanding: frozenset = frozenset()  # lets being analysed (a cycle stops there)
 
-    def bind(self, var: str, value) -> "_Scope":
+    def bind(self, var: str, value) -> _Scope:
         # a fact about an outer variable of the same name says nothing about this one
         facts = tuple(f for f in self.facts if var not in f.free_names())
         return _Scope({**self.locals, var: value}, facts, self.expanding)

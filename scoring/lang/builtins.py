@@ -13,11 +13,11 @@ an object with is_workday(d), next_workday(d), add_workdays(d, n) and workdays_b
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
-from typing import Callable
 
 from . import abstract as A
 from . import values as V

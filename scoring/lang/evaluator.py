@@ -9,9 +9,10 @@ case is read.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from scoring.base.errors import closest
 
@@ -41,7 +42,7 @@ class Scope:
     constants: dict[str, Any] = field(default_factory=dict)
     event_types: frozenset[str] = frozenset()
 
-    def with_names(self, **names: str) -> "Scope":
+    def with_names(self, **names: str) -> Scope:
         return Scope({**self.names, **names}, self.constants, self.event_types)
 
     def known(self) -> list[str]:

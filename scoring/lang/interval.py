@@ -42,7 +42,7 @@ class Interval:
         object.__setattr__(self, "hi", hi)
 
     @classmethod
-    def point(cls, value) -> "Interval":
+    def point(cls, value) -> Interval:
         return cls(value, value)
 
     @property
@@ -58,7 +58,7 @@ class Interval:
 
     __contains__ = contains
 
-    def hull(self, other) -> "Interval":
+    def hull(self, other) -> Interval:
         """The smallest interval holding both (a union, with the gap filled)."""
         other = _coerce(other)
         lo = None if self.lo is None or other.lo is None else min(self.lo, other.lo)
@@ -67,7 +67,7 @@ class Interval:
 
     __or__ = hull
 
-    def intersect(self, other) -> "Interval | None":
+    def intersect(self, other) -> Interval | None:
         """The common part, or None when there is none."""
         other = _coerce(other)
         lo = other.lo if self.lo is None else self.lo if other.lo is None else max(self.lo, other.lo)
@@ -77,13 +77,13 @@ class Interval:
         return Interval(lo, hi)
 
     # arithmetic; a plain number on either side is a point interval
-    def __neg__(self) -> "Interval":
+    def __neg__(self) -> Interval:
         return Interval(None if self.hi is None else -self.hi, None if self.lo is None else -self.lo)
 
-    def __pos__(self) -> "Interval":
+    def __pos__(self) -> Interval:
         return self
 
-    def __add__(self, other) -> "Interval":
+    def __add__(self, other) -> Interval:
         other = _coerce(other, None)
         if other is None:
             return NotImplemented
@@ -93,15 +93,15 @@ class Interval:
 
     __radd__ = __add__
 
-    def __sub__(self, other) -> "Interval":
+    def __sub__(self, other) -> Interval:
         other = _coerce(other, None)
         return NotImplemented if other is None else self + (-other)
 
-    def __rsub__(self, other) -> "Interval":
+    def __rsub__(self, other) -> Interval:
         other = _coerce(other, None)
         return NotImplemented if other is None else other + (-self)
 
-    def __mul__(self, other) -> "Interval":
+    def __mul__(self, other) -> Interval:
         other = _coerce(other, None)
         if other is None:
             return NotImplemented
@@ -110,7 +110,7 @@ class Interval:
 
     __rmul__ = __mul__
 
-    def __truediv__(self, other) -> "Interval":
+    def __truediv__(self, other) -> Interval:
         """Unbounded when the divisor may be 0 (except 0 / y, which is 0 when defined)."""
         other = _coerce(other, None)
         if other is None:
@@ -119,14 +119,14 @@ class Interval:
             return Interval(0, 0) if self == Interval(0, 0) else Interval()
         return self * other._reciprocal()
 
-    def __rtruediv__(self, other) -> "Interval":
+    def __rtruediv__(self, other) -> Interval:
         other = _coerce(other, None)
         return NotImplemented if other is None else other / self
 
-    def __abs__(self) -> "Interval":
+    def __abs__(self) -> Interval:
         return self.abs()
 
-    def abs(self) -> "Interval":
+    def abs(self) -> Interval:
         if self.lo is not None and self.lo >= 0:
             return self
         if self.hi is not None and self.hi <= 0:
@@ -134,39 +134,39 @@ class Interval:
         high = None if self.lo is None or self.hi is None else max(-self.lo, self.hi)
         return Interval(0, high)
 
-    def min(self, other) -> "Interval":
+    def min(self, other) -> Interval:
         other = _coerce(other)
         lo = None if self.lo is None or other.lo is None else min(self.lo, other.lo)
         hi = other.hi if self.hi is None else self.hi if other.hi is None else min(self.hi, other.hi)
         return Interval(lo, hi)
 
-    def max(self, other) -> "Interval":
+    def max(self, other) -> Interval:
         other = _coerce(other)
         lo = other.lo if self.lo is None else self.lo if other.lo is None else max(self.lo, other.lo)
         hi = None if self.hi is None or other.hi is None else max(self.hi, other.hi)
         return Interval(lo, hi)
 
-    def clamp(self, low, high) -> "Interval":
+    def clamp(self, low, high) -> Interval:
         """clamp(x, low, high) = min(max(x, low), high), as the language defines it."""
         return self.max(low).min(high)
 
-    def round(self, places: int = 0) -> "Interval":
+    def round(self, places: int = 0) -> Interval:
         """round(x, places), half away from zero: monotone, so the ends round exactly."""
         def end(value):
             return None if value is None else V.normal(Fraction(V.round_half_up(value, places)))
         return Interval(end(self.lo), end(self.hi))
 
-    def widen(self, amount) -> "Interval":
+    def widen(self, amount) -> Interval:
         return Interval(None if self.lo is None else self.lo - amount, None if self.hi is None else self.hi + amount)
 
     def _ends(self):
         return (-_INF if self.lo is None else self.lo, _INF if self.hi is None else self.hi)
 
     @staticmethod
-    def _from_ext(lo, hi) -> "Interval":
+    def _from_ext(lo, hi) -> Interval:
         return Interval(None if lo == -_INF else lo, None if hi == _INF else hi)
 
-    def _reciprocal(self) -> "Interval":
+    def _reciprocal(self) -> Interval:
         # only called when 0 is outside; an unbounded end maps to 0 (not reached, but a sound end)
         def inv(value):
             return 0 if value is None else V.normal(Fraction(1) / value)

@@ -17,7 +17,7 @@ class ExprError(ValueError):
 class Node:
     col: int = field(default=0, compare=False, kw_only=True)
 
-    def children(self) -> tuple["Node", ...]:
+    def children(self) -> tuple[Node, ...]:
         """The sub-expressions, in the order of the fields."""
         found: list[Node] = []
         for f in fields(self):

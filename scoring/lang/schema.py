@@ -8,9 +8,9 @@ which names hold which kind of record.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Mapping
 
 
 @dataclass(frozen=True)

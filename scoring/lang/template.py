@@ -7,7 +7,7 @@ Write {{ and }} for literal braces. Values print as people read them: dates as
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from . import values as V
 from .evaluator import ExpressionCompiler, Scope

@@ -24,7 +24,7 @@ class EvalError(ValueError):
 class Record:
     """An event, a case or a handler: named fields, extra fields kept apart."""
 
-    __slots__ = ("kind", "fields", "extras", "order")
+    __slots__ = ("extras", "fields", "kind", "order")
 
     def __init__(self, kind: str, fields: dict, extras: dict | None = None, order: int = 0):
         self.kind = kind

@@ -76,7 +76,8 @@ def to_csv(ledger: LedgerDocument) -> str:
     writer.writerow(CSV_COLUMNS + (["category"] if categories else []))
 
     def row(line: dict) -> list:
-        return ([line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]), line["text"]]
+        return ([line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]),
+                 line["text"]]
                 + ([line.get("category") or ""] if categories else []))
 
     for d, case, line in ledger_lines(ledger):

@@ -79,7 +79,8 @@ def _page(title: str, facts: list[str], engine: dict, grades: list[str], section
             '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>\n{CSS}{_grade_css(grades)}</style>\n</head>\n<body>\n"
-            f'<header><h1>{escape(title)}</h1><p class="facts">{"".join(f"<span>{escape(f)}</span>" for f in facts)}</p></header>\n'
+            f'<header><h1>{escape(title)}</h1>'
+            f'<p class="facts">{"".join(f"<span>{escape(f)}</span>" for f in facts)}</p></header>\n'
             f"<main>\n{body}\n</main>\n"
             f'<footer>由 {versions} 生成；同一规则、同一输入得到同一份报告。</footer>\n'
             f"<script>\n{SCRIPT}</script>\n</body>\n</html>\n")
@@ -148,13 +149,14 @@ def _chart(departments: list[dict], grades: list[str]) -> str:
     for d in departments:
         if d.get("group") != group:
             group = d.get("group")
-            rows.append(f'<text class="group" x="{LABEL_RIGHT}" y="{y + ROW - 7}" text-anchor="end">{escape(group or "—")}</text>')
+            rows.append(f'<text class="group" x="{LABEL_RIGHT}" y="{y + ROW - 7}" text-anchor="end">'
+                        f'{escape(group or "—")}</text>')
             y += ROW
         rows.append(_chart_row(d, grades, y, zero, scale))
         y += ROW
     height = y + 6
     ticks = []
-    for i in range(int(round((hi - lo) / step)) + 1):
+    for i in range(round((hi - lo) / step) + 1):
         value = lo + i * step
         x = _coord(zero + value * scale)
         ticks.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{AXIS - 4}" y2="{height - 6}"/>'
@@ -259,7 +261,8 @@ def _department(index: int, d: dict, grades: list[str], ranges: dict, event_date
     parts = [_criteria(d, ranges)]
     if d.get("categories"):
         parts.append(_weights("各类别小计", ["类别", "#件数", "#小计", "#权重"],
-                              [(c["title"], c["cases"], _decimal(c["subtotal"]), plain_number(c["weight"])) for c in d["categories"]]))
+                              [(c["title"], c["cases"], _decimal(c["subtotal"]), plain_number(c["weight"]))
+                               for c in d["categories"]]))
     else:
         parts.append(_weights("各类办件平均分", ["办件类别", "#件数", "#平均分", "#权重"],
                               [(r["title"], r["cases"], _decimal(r["mean"]), plain_number(r["weight"])) for r in d["rubrics"]]))
@@ -310,7 +313,8 @@ def _department_lines(d: dict, event_dates) -> str:
     for line in d["lines"]:
         if titles and line.get("category") != current:
             current = line.get("category")
-            rows.append(f'<tr class="sub"><th colspan="5">{escape(titles.get(current, current) if current else "合计")}</th></tr>')
+            rows.append('<tr class="sub"><th colspan="5">'
+                        f'{escape(titles.get(current, current) if current else "合计")}</th></tr>')
         rows.append(_line_row(line, line.get("case"), event_dates))
     return _lines_table(rows)
 
@@ -389,13 +393,15 @@ def _deadlines(items: list[dict], headers: list[str], cells, css: str) -> str:
 
 def _missed(items: list[dict]) -> str:
     return _deadlines(items, ["#已失分", "#仍可挽回", "情况"],
-                      lambda i: [_td(plain_number(i["cost"]), num=True), _td(plain_number(i["recoverable"]) if i["recoverable"] else "—", num=True),
+                      lambda i: [_td(plain_number(i["cost"]), num=True),
+                                 _td(plain_number(i["recoverable"]) if i["recoverable"] else "—", num=True),
                                  _td(i["record"])], "missed")
 
 
 def _due(items: list[dict]) -> str:
     return _deadlines(items, ["#剩余工作日", "#分值", "待办"],
-                      lambda i: [_td(plain_number(i["workdays_left"]), num=True), _td(plain_number(i["points"]), num=True), _td(i["missing"])],
+                      lambda i: [_td(plain_number(i["workdays_left"]), num=True), _td(plain_number(i["points"]), num=True),
+                                 _td(i["missing"])],
                       "due")
 
 
@@ -475,7 +481,7 @@ table.criteria, table.weights {{ width: auto; min-width: 55%; }}
   details.department {{ border-top: 1px solid #d1d5db; border-radius: 0; }}
   a {{ color: inherit; }}
 }}
-"""
+"""  # noqa: E501 - the style sheet goes into the page as written: wrapping its two long rules would change the HTML
 
 SCRIPT = """\
 // optional: "expand all", print, and open the department a link points at

@@ -129,7 +129,8 @@ def explain(result: ExplainResult) -> str:
     out = []
     if case_id is None:
         rank = department["rank"] if department["rank"] is not None else "未排名"
-        out.append(f"{department['department']}  总分 {two_decimals(department['total'])}  等级 {department['grade'] or '—'}  排名 {rank}")
+        out.append(f"{department['department']}  总分 {two_decimals(department['total'])}  "
+                   f"等级 {department['grade'] or '—'}  排名 {rank}")
         out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
         out.append("")
     out += explain_lines(department, event_dates, case_id)
@@ -178,9 +179,11 @@ def self_check(result: SelfCheckResult) -> str:
     out.append(f"可达上限（剩余事项均于次日完成）  {two_decimals(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
     if others:
         deciders = "、".join(sorted({o["decided_by"] for o in others}))
-        out.append(f"  其中 {len(others)} 项取决于他人（{deciders}）；仅凭本单位完成剩余事项可达 {two_decimals(d['ceiling_own_steps'])}")
+        out.append(f"  其中 {len(others)} 项取决于他人（{deciders}）；"
+                   f"仅凭本单位完成剩余事项可达 {two_decimals(d['ceiling_own_steps'])}")
     out.append("")
-    rows = [[f"{c['category'] + '·' if c.get('category') else ''}{c['criterion']} {c['title']}", two_decimals(c["floor"]), two_decimals(c["ceiling"])]
+    rows = [[f"{c['category'] + '·' if c.get('category') else ''}{c['criterion']} {c['title']}",
+             two_decimals(c["floor"]), two_decimals(c["ceiling"])]
             for c in d["criteria"]]
     out.append(tabulate(rows, headers=["事项", "已得", "可达"], tablefmt="simple", colalign=["left", "right", "right"],
                         disable_numparse=True))
@@ -195,16 +198,19 @@ def self_check(result: SelfCheckResult) -> str:
             ["案号", "事项", "期限", "剩余工作日", "分值", "待办"], "无")
     section("尚无期限的事项", [[i["case"], f"{i['criterion']} {i['title']}", plain_number(i["points"]), i["missing"]]
                              for i in d["undated"]], ["案号", "事项", "分值", "待办"], "无")
-    section("取决于他人的事项", [[i["case"], f"{i['criterion']} {i['title']}", i["decided_by"], plain_number(i["points"]), i["missing"]]
-                               for i in others], ["案号", "事项", "取决于", "分值", "待办"], "无")
+    section("取决于他人的事项", [[i["case"], f"{i['criterion']} {i['title']}", i["decided_by"], plain_number(i["points"]),
+                                i["missing"]] for i in others],
+            ["案号", "事项", "取决于", "分值", "待办"], "无")
     section("已错过的期限", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], plain_number(i["cost"]),
                             plain_number(i["recoverable"]) if i["recoverable"] else "—", i["missing"] or i["record"]]
                            for i in d["missed"]], ["案号", "事项", "期限", "已失分", "仍可挽回", "情况"], "无")
-    section("缺少的记录，尚未发生或尚未录入", [[e["case"], _event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
-                         for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
+    section("缺少的记录，尚未发生或尚未录入",
+            [[e["case"], _event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
+             for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
     if d["not_yet_assigned"]:
-        section("尚未交办（按全部按时完成计入上限）", [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), plain_number(c["ceiling"])]
-                                          for c in d["not_yet_assigned"]], ["案号", "角色", "可达"], "")
+        section("尚未交办（按全部按时完成计入上限）",
+                [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), plain_number(c["ceiling"])] for c in d["not_yet_assigned"]],
+                ["案号", "角色", "可达"], "")
     if d["uncovered_years"]:
         years = "、".join(map(str, d["uncovered_years"]))
         out += ["", f"注：工作日历尚未覆盖 {years} 年，期限在该年的事项未计剩余工作日"
@@ -225,7 +231,8 @@ def bulletin(document: dict) -> str:
     rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
             [r["department"], two_decimals(r["total"]), _delta(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
              r["cases"], r["missed"], r["due_next_month"]] for r in d["departments"]]
-    headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", "总分", "较上月", "等级", "办件", "本月失分项", "下月到期"]
+    headers = (["排名", "升降"] + (["组别"] if grouped else [])
+               + ["部门", "总分", "较上月", "等级", "办件", "本月失分项", "下月到期"])
     left = 4 if grouped else 3
     out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
                         colalign=["right"] + ["left"] * (left - 1) + ["right", "right", "left", "right", "right", "right"]))
@@ -239,8 +246,8 @@ def bulletin(document: dict) -> str:
                             tablefmt="simple", disable_numparse=True))
     out += ["", f"下月到期事项（{len(due)} 项）" if due else "下月到期事项：无"]
     if due:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], plain_number(m["workdays_left"]),
-                              plain_number(m["points"]), m["missing"]] for m in due],
+        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"],
+                              plain_number(m["workdays_left"]), plain_number(m["points"]), m["missing"]] for m in due],
                             headers=["部门", "案号", "事项", "期限", "剩余工作日", "分值", "待办"], tablefmt="simple",
                             disable_numparse=True))
     return "\n".join(out) + "\n"
@@ -348,7 +355,8 @@ def impact(document: dict) -> str:
              _arrow(d["old_grade"], d["new_grade"]), _arrow(d["old_rank"], d["new_rank"])] for d in document["departments"]]
     out.append(tabulate(rows, headers=["部门", "原总分", "新总分", "变化", "等级", "排名"], tablefmt="simple",
                         colalign=["left", "right", "right", "right", "left", "left"], disable_numparse=True))
-    items = [[d["department"], f"{c['criterion']} {c['title']}", plain_number(c["old"]), plain_number(c["new"]), _delta(c["delta"])]
+    items = [[d["department"], f"{c['criterion']} {c['title']}", plain_number(c["old"]), plain_number(c["new"]),
+              _delta(c["delta"])]
              for d in document["departments"] for c in d["criteria"]]
     if items:
         out += ["", "各项变化：", tabulate(items, headers=["部门", "项目", "原分", "新分", "变化"], tablefmt="simple",

@@ -152,7 +152,8 @@ def _form_sheet(sheet, ledger: dict, d: dict, ranges: dict[str, tuple], rubrics:
         rows.append(([categories.get(category, category)] if categories else []) + [cid, item["title"], _level(item["level"]),
                      *_range_cells(ranges, cid), item["points"], lost, _reasons(d, item, high, rubrics.get(cid))])
     rank = d["rank"] if d["rank"] is not None else "未排名"
-    title = [f"{d['department']} 自评表", f"{rulebook_line(ledger['rulebook'])} · 总分 {two_decimals(d['total'])} · 等级 {d['grade'] or '—'} · 排名 {rank}"]
+    title = [f"{d['department']} 自评表",
+             f"{rulebook_line(ledger['rulebook'])} · 总分 {two_decimals(d['total'])} · 等级 {d['grade'] or '—'} · 排名 {rank}"]
     notes = ["每件计分的项目：得分为同类办件的平均分，分值为每件可得的最高分；部门计分的项目：分值为可得的最高分（扣分项为0）。"]
     shift = 1 if categories else 0
     _table(sheet, title, ["类别"] * shift + FORM_HEADERS, rows, notes=notes, points=range(3 + shift, 7 + shift))

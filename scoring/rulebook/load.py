@@ -27,6 +27,7 @@ from __future__ import annotations
 import keyword
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 from pydantic import ValidationError
 
@@ -121,7 +122,8 @@ def check_references(book: Rulebook) -> list[Problem]:
                 if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
                     problem(base + ("rule", ri, "bind", name), f'"{name}" cannot name an event')
                 elif name in BUILTIN_NAMES or name in spec.let or name in {t.value for t in EventType}:
-                    problem(base + ("rule", ri, "bind", name), f'"{name}" is already the name of a let, a built-in or an event type')
+                    problem(base + ("rule", ri, "bind", name),
+                            f'"{name}" is already the name of a let, a built-in or an event type')
 
     event_types = {t.value for t in EventType}
     for name in spec.let:
@@ -171,8 +173,9 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
         if category.min is not None and category.max is not None and category.min > category.max:
             problem(("category", index, "min"), f"min {category.min} is above max {category.max}")
     if not spec.rubric and spec.department.method != "none":
-        problem(("department", "method"), f'method = "{spec.department.method}" rolls up case rubrics, but there is no [[rubric]]; '
-                                          'use method = "none" for a scheme of department items only')
+        problem(("department", "method"),
+                f'method = "{spec.department.method}" rolls up case rubrics, but there is no [[rubric]]; '
+                'use method = "none" for a scheme of department items only')
 
     for ci, criterion in enumerate(spec.criterion):
         base = ("criterion", ci)
@@ -186,7 +189,8 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
                 problem(base + ("per",), 'an item scored once per department has rules, not a rate or a multiplier')
             for ri, rule in enumerate(criterion.rule):
                 if rule.bind or rule.once:
-                    problem(base + ("rule", ri), "a department item (per = \"department\") sees the department, not events: no bind or once")
+                    problem(base + ("rule", ri),
+                            "a department item (per = \"department\") sees the department, not events: no bind or once")
         else:
             for ri, rule in enumerate(criterion.rule):
                 if rule.each is not None:
@@ -212,7 +216,8 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
     _weights(spec.scorer, ("scorer",), "scorer", problem)
     for name in spec.department_fields:
         if name in DEPARTMENT_COUNTS:
-            problem(("department_fields", name), f'"{name}" is counted from the case file ({", ".join(DEPARTMENT_COUNTS)}); choose another name')
+            problem(("department_fields", name),
+                    f'"{name}" is counted from the case file ({", ".join(DEPARTMENT_COUNTS)}); choose another name')
 
 
 def _weights(items: list, path: tuple, what: str, problem) -> None:
@@ -235,12 +240,13 @@ def grade_problems(grades: list[GradeSpec]) -> list[tuple[tuple, str]]:
         if band.max is not None and band.max < band.min:
             found.append((("grade", index, "max"), f"max {band.max} is below min {band.min}"))
     order = sorted(range(len(grades)), key=lambda i: grades[i].min)
-    for low, high in zip(order, order[1:]):
+    for low, high in pairwise(order):
         a, b = grades[low], grades[high]
         if a.min == b.min:
             found.append((("grade", high, "min"), f'grade bands "{a.name}" and "{b.name}" start at the same score {b.min}'))
         elif a.max is not None and a.max >= b.min:
-            found.append((("grade", low, "max"), f'grade bands overlap: "{a.name}" runs to {a.max}, "{b.name}" starts at {b.min}'))
+            found.append((("grade", low, "max"),
+                          f'grade bands overlap: "{a.name}" runs to {a.max}, "{b.name}" starts at {b.min}'))
     return found
 
 
@@ -254,12 +260,13 @@ def tier_problems(params: dict) -> list[tuple[tuple, str]]:
             low, high = tier.get("from"), tier.get("below")
             if low is not None and high is not None and low >= high:
                 found.append((("params", name, index), f"from {low} is not below {high}"))
-        for index, (a, b) in enumerate(zip(table, table[1:]), start=1):
+        for index, (a, b) in enumerate(pairwise(table), start=1):
             end, start = a.get("below"), b.get("from")
             if end is None or start is None:
                 found.append((("params", name, index), "only the first tier may omit from and only the last may omit below"))
             elif start < end:
-                found.append((("params", name, index), f"tiers overlap: the tier before runs below {end}, this one starts at {start}"))
+                found.append((("params", name, index),
+                              f"tiers overlap: the tier before runs below {end}, this one starts at {start}"))
     return found
 
 

@@ -409,7 +409,8 @@ def _set_value(name: str, text: str, current, problems: list):
         value = None
     kind = _kind(current)
     if kind == "table":
-        problems.append(Problem(SET_SOURCE, None, name, f"is a table; set its keys, such as {name}.{next(iter(current), 'key')}=..."))
+        problems.append(Problem(SET_SOURCE, None, name,
+                                f"is a table; set its keys, such as {name}.{next(iter(current), 'key')}=..."))
         return None
     if value is None or _kind(value) != kind:
         hint = f"; quote it for a text: {name}='\"{text}\"'" if kind == "text" else ""
