@@ -33,6 +33,7 @@ def test_sample_year_matches_the_oracle():
     assert len(got) >= 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_random_years_match_the_oracle(seed):
     compare(random_cases(seed, 250))

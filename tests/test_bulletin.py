@@ -146,6 +146,7 @@ def test_groups_and_department_records(tmp_path):
         unranked["total"] - unranked["previous"]["total"])
 
 
+@pytest.mark.slow
 def test_same_inputs_same_bytes(june):
     again = run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", "json")
     assert json.loads(again) == june

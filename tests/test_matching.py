@@ -92,6 +92,7 @@ def engine_matches(result, rule_name: str):
     return sorted(tuple(line.text.split("|")) if line.text != "case" else () for line in lines), lines
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_engine_matches_brute_force(seed):
     evaluator = evaluator_for(rulebook(), "matching.toml")

@@ -78,6 +78,7 @@ def test_the_sample_ledger_imports_to_exactly_the_json_sample(sample_import):
     assert sample_import.skipped == []
 
 
+@pytest.mark.slow
 def test_make_register_is_deterministic_and_wrote_the_sample_ledger(tmp_path):
     spec = importlib.util.spec_from_file_location("make_register", ROOT / "samples" / "make_register.py")
     make_register = importlib.util.module_from_spec(spec)
@@ -354,6 +355,7 @@ def test_records_before_validation(tmp_path):
 
 # ---------------------------------------------------------------- on the command line
 
+@pytest.mark.slow
 def test_import_and_cases_xlsx_on_the_command_line_score_as_the_json_sample(tmp_path):
     out = tmp_path / "cases.jsonl"
     run = scoring("import", LEDGER, "--out", out)

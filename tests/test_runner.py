@@ -72,6 +72,7 @@ def test_a_case_that_crashes_the_engine_is_named_and_the_others_are_scored(in_pr
     assert totals(outcome) == expected
 
 
+@pytest.mark.slow
 def test_a_crash_that_does_not_repeat_loses_nothing(tmp_path, in_process):
     victim = CASES[5].id
     crash = partial(crashing_batch, victim, str(tmp_path / "crashed"))
@@ -81,6 +82,7 @@ def test_a_crash_that_does_not_repeat_loses_nothing(tmp_path, in_process):
     assert totals(outcome) == in_process
 
 
+@pytest.mark.slow
 def test_a_crash_stops_the_run_with_the_case_id(monkeypatch, tmp_path):
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n".join(SAMPLE.read_text(encoding="utf-8").splitlines()[:30]) + "\n", encoding="utf-8")

@@ -109,6 +109,7 @@ def test_columns_are_wide_enough_for_chinese_names_and_headers_are_frozen(scored
         assert sheet.freeze_panes is not None and sheet.auto_filter.ref
 
 
+@pytest.mark.slow
 def test_the_workbook_is_byte_identical_run_to_run(scored, tmp_path):
     run_ok("score", "--rules", RULES, "--cases", SAMPLE, "--format", "xlsx", "--out", tmp_path / "again.xlsx")
     assert (tmp_path / "again.xlsx").read_bytes() == scored[0].read_bytes()
