@@ -1,13 +1,18 @@
 """Rules-driven scoring of how departments handle deputies' suggestions and members' proposals.
 
-Data flows one way:
+One package per stage; each imports only the stages above it in this list (docs/architecture.md,
+checked by tests/test_architecture.py):
 
-    ingest      case files  -> validated Case models (cases.py), every problem with file:line
-    rulebook    TOML        -> RulebookSpec models, with key paths and lines (tomlpos.py)
-    compiler    rulebook    -> closures (lang/) and matching-engine rules (engine.py)
-    runner      cases       -> worker processes -> evaluate.py: one engine session per case
-                               and handler -> ledger lines
-    rollup      lines       -> department totals, grades, ranks
-    ledger / report         -> JSON, CSV, the ranking table, explanations
-    pipeline                -> all of the above for one run; cli.py is the command line
+    base       errors with locations, reading and writing files, TOML into typed models
+    lang       the rule language (knows no domain: what it may read is handed to it as data)
+    domain     the case model, department records, the official calendar
+    inputs     case files, Excel registers (台账), department records files
+    rulebook   the rulebook model, loading, overlays and --set
+    ledger     the documents the tool writes: shapes, schemas, JSON and CSV, the ledger's builder
+    engine     compiler, the durable_rules wrapper, evaluation, workers, roll-up, the scoring session
+    checks     rules validate, self-check, the monthly bulletin, rule tests
+    audit      the run store, run records, comparing ledgers and rulebooks
+    reports    terminal tables, workbooks, HTML pages
+    app        each command as one library function returning one result
+    cli        the `scoring` command line
 """

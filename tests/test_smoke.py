@@ -34,3 +34,10 @@ def test_version_and_help():
     version = scoring_process("--version")
     assert version.returncode == 0 and "version" in version.stdout
     assert "self-check" in scoring_process("--help").stdout
+
+
+def test_what_the_cli_spells_for_help_is_what_the_library_uses():
+    """The CLI names a few of the library's constants itself, so that --help imports nothing heavy."""
+    from scoring.audit.store import DEFAULT_PATH, ENV
+    from scoring.cli import commands
+    assert commands.STORE_ENV == ENV and DEFAULT_PATH in commands.store_option(lambda: None).__click_params__[0].help

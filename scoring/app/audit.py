@@ -27,7 +27,7 @@ from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
 from scoring.rulebook.overlay import RuleSources, read_source
 
-from .inputs import Inputs, Notify, Request, _silent, open_inputs
+from .inputs import Inputs, Notify, Request, open_inputs, silent
 from .results import DiffResult, ReplayResult, ScoreResult, VerifyResult, is_ledger
 from .scoring import run
 
@@ -50,7 +50,7 @@ def record(store: str | None, result: ScoreResult, command: list[str], replayed_
 
 
 def replay(run_id: str, store: str | None = None, rules: str | None = None, overlays=(), sets=(), jobs: int | None = None,
-           notify: Notify = _silent) -> ReplayResult:
+           notify: Notify = silent) -> ReplayResult:
     """A recorded run scored again: unchanged, whether it is reproduced byte for byte; changed, the impact.
 
     Changes apply on top of the run's own rulebook: `rules` instead of its base, overlays after
@@ -86,7 +86,7 @@ def diff(a: str, b: str, store: str | None = None) -> DiffResult:
     return DiffResult(_comparing(lambda: diff_document(*sides), f"{a} or {b}"))
 
 
-def verify(ledger: str, request: Request, notify: Notify = _silent) -> VerifyResult:
+def verify(ledger: str, request: Request, notify: Notify = silent) -> VerifyResult:
     """Score again and confirm a published ledger or a self-assessment, or list every difference."""
     raw = read_file(ledger, "ledger")
     try:

@@ -24,8 +24,8 @@ from scoring.rulebook.versions import choose_rulebook
 Notify = Callable[[str], None]  # says something to the user on the side (the CLI: standard error)
 
 
-def _silent(message: str) -> None:
-    pass
+def silent(message: str) -> None:
+    """The default `notify`: a library caller that wants to hear nothing."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Inputs:
     records_bytes: bytes | None
     skip_invalid: bool
     session: Session
-    notify: Notify = field(default=_silent)
+    notify: Notify = field(default=silent)
 
     @property
     def records_file(self) -> tuple[str, bytes] | None:
@@ -64,7 +64,7 @@ def read_cases(path: str, skip_invalid: bool = False) -> tuple[CaseFile, bytes]:
     return parse_cases(raw, path, skip_invalid), raw
 
 
-def rulebook_for(rules: str, case_file: CaseFile, notify: Notify = _silent) -> str:
+def rulebook_for(rules: str, case_file: CaseFile, notify: Notify = silent) -> str:
     """The rulebook file; for a directory, the version whose period covers the cases."""
     if not Path(rules).is_dir():
         return rules
@@ -74,7 +74,7 @@ def rulebook_for(rules: str, case_file: CaseFile, notify: Notify = _silent) -> s
 
 
 @contextmanager
-def open_inputs(request: Request, notify: Notify = _silent) -> Iterator[Inputs]:
+def open_inputs(request: Request, notify: Notify = silent) -> Iterator[Inputs]:
     case_file, case_bytes = read_cases(request.cases, request.skip_invalid)
     sources = RuleSources.read(rulebook_for(request.rules, case_file, notify), request.overlays, request.sets)
     compiled = compile_rulebook(sources.effective())

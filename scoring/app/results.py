@@ -57,7 +57,11 @@ class Scored:
     @cached_property
     def event_dates(self) -> dict[tuple[str, str], dt.date]:
         """(case id, event id) -> the event's date: what explanations show next to their evidence."""
-        return {(case.id, event.id): event.date for case in self.case_file.cases for event in case.events}
+        return self._event_dates()
+
+    def _event_dates(self, until: dt.date | None = None) -> dict[tuple[str, str], dt.date]:
+        return {(case.id, event.id): event.date for case in self.case_file.cases for event in case.events
+                if until is None or event.date <= until}
 
     @property
     def grades(self) -> list[str]:
@@ -95,7 +99,8 @@ class SelfCheckResult(Scored):
 
     @cached_property
     def event_dates(self) -> dict[tuple[str, str], dt.date]:
-        return {key: date for key, date in super().event_dates.items() if date <= self.as_of}
+        """Only the events up to the check date: the self-check does not see later ones."""
+        return self._event_dates(until=self.as_of)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from scoring.engine.compiler import compile_rulebook
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import RuleSources
 
-from .inputs import Notify, _silent
+from .inputs import Notify, silent
 
 
 def effective_rulebook(rulebook: str, overlays=(), sets=()) -> Rulebook:
@@ -23,7 +23,7 @@ def test_rulebooks(target: str) -> ruletests.RuleTestReport:
     return ruletests.run_tests(target)
 
 
-def import_register(path: str, mapping: str | None = None, skip_invalid: bool = False, notify: Notify = _silent) -> str:
+def import_register(path: str, mapping: str | None = None, skip_invalid: bool = False, notify: Notify = silent) -> str:
     """An Excel register (台账) as a case file (JSON Lines)."""
     from scoring.inputs.register import cases_to_jsonl, load_register  # openpyxl is slow to import: only here
 

@@ -14,17 +14,17 @@ from scoring.checks import bulletin as monthly
 from scoring.checks.selfcheck import SelfCheck
 from scoring.engine.session import Run
 
-from .inputs import Inputs, Notify, Request, _silent, open_inputs
+from .inputs import Inputs, Notify, Request, open_inputs, silent
 from .results import BulletinResult, ExplainResult, ScoreResult, SelfCheckResult
 
 
-def score(request: Request, notify: Notify = _silent) -> ScoreResult:
+def score(request: Request, notify: Notify = silent) -> ScoreResult:
     """Every department's total, grade, rank and ledger."""
     with open_inputs(request, notify) as inputs:
         return ScoreResult(inputs, run(inputs))
 
 
-def explain(request: Request, department: str, case: str | None = None, notify: Notify = _silent) -> ExplainResult:
+def explain(request: Request, department: str, case: str | None = None, notify: Notify = silent) -> ExplainResult:
     """One department's ledger (or one of its cases)."""
     with open_inputs(request, notify) as inputs:
         ledger = run(inputs).ledger
@@ -39,7 +39,7 @@ def explain(request: Request, department: str, case: str | None = None, notify: 
     return ExplainResult(inputs, ledger, entry, case)
 
 
-def self_check(request: Request, department: str, as_of: dt.date, notify: Notify = _silent) -> SelfCheckResult:
+def self_check(request: Request, department: str, as_of: dt.date, notify: Notify = silent) -> SelfCheckResult:
     """A department's standing on a date: the floor, the ceiling, what is at stake."""
     with open_inputs(request, notify) as inputs:
         check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
@@ -48,7 +48,7 @@ def self_check(request: Request, department: str, as_of: dt.date, notify: Notify
     return SelfCheckResult(inputs, document, as_of)
 
 
-def bulletin(request: Request, month: str, notify: Notify = _silent) -> BulletinResult:
+def bulletin(request: Request, month: str, notify: Notify = silent) -> BulletinResult:
     """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming."""
     with open_inputs(request, notify) as inputs:
         document = monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid)

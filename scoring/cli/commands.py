@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import json
 
 import click
@@ -126,19 +127,11 @@ def main(ctx):
     ctx.with_resource(progress.on_terminal())  # long runs show progress on a terminal's stderr, never in pipes
 
 
-def workbook(name: str):
-    """A workbook renderer of scoring.reports.xlsx, imported when called (openpyxl is slow to import)."""
+def lazy(module: str, name: str):
+    """A renderer of scoring.reports.<module>, imported when it is called (openpyxl and the HTML
+    pages cost their import only to the formats that need them)."""
     def call(result):
-        from scoring.reports import xlsx
-        return getattr(xlsx, name)(result)
-    return call
-
-
-def page(name: str):
-    """An HTML renderer of scoring.reports.html, imported when called."""
-    def call(result):
-        from scoring.reports import html
-        return getattr(html, name)(result)
+        return getattr(importlib.import_module(f"scoring.reports.{module}"), name)(result)
     return call
 
 
@@ -160,7 +153,7 @@ def score(request, fmt, out, store, record):
     if record:
         app.record(store, result, command_line())
     renderers = {"table": lambda r: text.ranking_table(r.ledger), "json": lambda r: to_json(r.ledger),
-                 "csv": lambda r: to_csv(r.ledger), "xlsx": workbook("score_workbook"), "html": page("score_html")}
+                 "csv": lambda r: to_csv(r.ledger), "xlsx": lazy("xlsx", "score_workbook"), "html": lazy("html", "score_html")}
     emit(renderers[fmt](result), out)
 
 
@@ -177,7 +170,7 @@ def explain(request, department, case_id, fmt, out):
     from scoring.reports import text
     check_out(out, fmt)
     result = app.explain(request, department, case_id, notify)
-    renderers = {"text": text.explain, "json": lambda r: to_json(r.document()), "xlsx": workbook("explain_workbook")}
+    renderers = {"text": text.explain, "json": lambda r: to_json(r.document()), "xlsx": lazy("xlsx", "explain_workbook")}
     emit(renderers[fmt](result), out)
 
 
@@ -201,7 +194,7 @@ def self_check(request, department, as_of, fmt, out):
     check_out(out, fmt)
     result = app.self_check(request, department, as_of.date() if as_of else dt.date.today(), notify)
     renderers = {"table": text.self_check, "json": lambda r: to_json(r.document), "csv": lambda r: worklist.to_csv(r.document),
-                 "xlsx": workbook("self_check_workbook")}
+                 "xlsx": lazy("xlsx", "self_check_workbook")}
     emit(renderers[fmt](result), out)
 
 
@@ -221,7 +214,7 @@ def bulletin(request, month, fmt, out):
     from scoring.reports import text
     check_out(out, fmt)
     result = app.bulletin(request, month, notify)
-    emit({"table": text.bulletin, "json": to_json, "html": page("bulletin_html")}[fmt](result.document), out)
+    emit({"table": text.bulletin, "json": to_json, "html": lazy("html", "bulletin_html")}[fmt](result.document), out)
 
 
 # ---------------------------------------------------------------- rulebooks

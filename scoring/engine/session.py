@@ -1,9 +1,9 @@
 """A scoring session: one compiled rulebook, and every scoring a command does with it.
 
 A command opens one session and scores through it as often as it needs: `score` once,
-`self-check` four times (now, the ceiling, the department's own steps, every step at once),
-the monthly bulletin twice for the ranking plus four times per department. Each scoring
-goes one of two ways:
+`self-check` up to four times (now, the ceiling, the department's own steps, every step at
+once), the monthly bulletin twice for the ranking plus three times per department (its floor
+is the month-end ranking's). Each scoring goes one of two ways:
 
 * small inputs (fewer cases than one worker batch, which a pool could not share out
   anyway) in this process, with the session's one evaluator: its engine rules are
