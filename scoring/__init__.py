@@ -1,7 +1,7 @@
 """Rules-driven scoring of how departments handle deputies' suggestions and members' proposals.
 
-One package per stage; each imports only the stages above it in this list (docs/architecture.md,
-checked by tests/test_architecture.py):
+One package per stage; each may import only stages listed before it here (the exact table is in
+docs/architecture.md, and tests/test_architecture.py checks it):
 
     base       errors with locations, reading and writing files, TOML into typed models
     lang       the rule language (knows no domain: what it may read is handed to it as data)
