@@ -125,7 +125,8 @@ def test_the_first_month_has_nothing_to_compare_with():
 
 
 @pytest.mark.parametrize("month, message", [("2020-13", "not a month"), ("June", "not a month"),
-                                            ("2021-01", "--month: 2021-01 is after the year the cases cover (2020)"),
+                                            ("2021-03", "--month: 2021-03 is after the end of the assessment "
+                                                        "(2021-02-26,"),
                                             ("2019-12", "no case was assigned by 2019-12-31 (the first on 2020-03-10)")])
 def test_a_bad_month_is_named(month, message):
     result = scoring("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", month)

@@ -5,7 +5,7 @@ cases as they stood at the end of the month, and names the deadlines missed in t
 the ones coming up in the next.
 
 - The ranking: `score` on the case file as it stood at the end of the month's last day (every
-  event after it removed, handlers not yet assigned removed: selfcheck.as_of_case), so a
+  event after it removed, handlers not yet assigned removed: scoring.domain.cases.as_of_case), so a
   department's workload and rates count only what had happened. The same at the end of the
   month before gives the change in total and rank.
 - Missed and due: each department's self-check as of the month's end (on the same file):
@@ -25,14 +25,14 @@ from decimal import Decimal
 
 from scoring.base.errors import InputError, Problem
 from scoring.domain.cases import assigned_on, natural_key
-from scoring.engine.session import Session, check_records
+from scoring.engine.session import Session, assessment_end, check_records, end_reason
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords
 from scoring.ledger.build import rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
 from scoring.ledger.shapes import BULLETIN, BulletinDocument, BulletinDue, BulletinMissed
 
-from .selfcheck import SelfCheck, as_of_case
+from .selfcheck import SelfCheck
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -46,35 +46,31 @@ def month_end(month: str, source: str = "--month") -> dt.date:
     return dt.date(year, number_, calendar.monthrange(year, number_)[1])
 
 
-def as_of_file(case_file: CaseFile, day: dt.date) -> CaseFile:
-    """The case file as it stood at the end of `day`: cases assigned by then, with the events up to then."""
-    cases = [known for case in case_file.cases if (known := as_of_case(case, day)) is not None]
-    return dataclasses.replace(case_file, cases=cases)
-
-
 def build(session: Session, case_file: CaseFile, month: str, records: DepartmentRecords | None = None,
           skip_invalid: bool = False) -> BulletinDocument:
     """The bulletin document of `month` (YYYY-MM)."""
     compiled = session.compiled
     end = month_end(month)
     first = end.replace(day=1)
-    year = min((e.date for case in case_file.cases for e in case.events), default=end).year
-    if end.year > year:
+    closing = assessment_end(compiled, case_file)
+    if closing is not None and first > closing:
         raise InputError([Problem(case_file.path, None, "--month",
-                                  f"{month} is after the year the cases cover ({year}); its last bulletin is {year}-12, "
-                                  "and `scoring score` gives the year's result")])
+                                  f"{month} is after the end of the assessment ({closing}, {end_reason(compiled)}); its last "
+                                  f"bulletin is {closing:%Y-%m}, and `scoring score` gives the result")])
+    if closing is not None and end > closing:
+        end = closing  # the assessment's last month: as of its end
     previous_end = first - dt.timedelta(days=1)
     next_end = month_end(f"{(end + dt.timedelta(days=1)):%Y-%m}")
     check_records(compiled, records, case_file)  # against the whole file
 
-    now_file = as_of_file(case_file, end)
+    now_file = case_file.as_of(end)
     if not now_file.cases:
         first_day = min((assigned_on(c) for c in case_file.cases), default=None)
         raise InputError([Problem(case_file.path, None, "--month",
                                   f"no case was assigned by {end}" + (f" (the first on {first_day})" if first_day else ""))])
-    now = session.run(now_file, _present(records, now_file), skip_invalid)
-    before_file = as_of_file(case_file, previous_end)
-    before = (session.run(before_file, _present(records, before_file), skip_invalid).ledger
+    now = session.run(now_file, _present(records, now_file), skip_invalid, end)
+    before_file = case_file.as_of(previous_end)
+    before = (session.run(before_file, _present(records, before_file), skip_invalid, previous_end).ledger
               if before_file.cases else None)
     previous = {d["department"]: d for d in (before or {"departments": []})["departments"]}
 
@@ -84,7 +80,7 @@ def build(session: Session, case_file: CaseFile, month: str, records: Department
     present = _present(records, now_file)
 
     def check(name: str):
-        done = SelfCheck(session, now_file, name, end, present, skip_invalid, scored=now)
+        done = SelfCheck(session, now_file, name, end, present, skip_invalid, scored=now, end=closing)
         return done.document(), done.failures
 
     for name, (document, found) in zip(names, session.map(check, names, stage="month-end checks")):

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.domain.cases import Case, Event, natural_key
+from scoring.domain.cases import Case, Event, as_of_case, natural_key
 from scoring.domain.workdays import CalendarCoverageError
 from scoring.engine.compiler import CompiledCriterion
-from scoring.engine.evaluate import HandlerResult, case_events_of, case_record_of, handler_environment
+from scoring.engine.evaluate import HandlerResult, ScoringSetting, case_events_of, case_record_of, handler_environment
 from scoring.engine.rollup import DepartmentResult, roll_up
 from scoring.engine.runner import CaseFailure
-from scoring.engine.session import Run, Session, check_records
+from scoring.engine.session import Run, Session, assessment_end, check_records, end_reason
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.lang import values as V
@@ -43,16 +43,6 @@ from scoring.ledger.document import engine_versions, number
 from scoring.ledger.shapes import SELF_CHECK, MissingEvidence, SelfCheckDocument
 
 STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
-
-
-def as_of_case(case: Case, as_of: dt.date) -> Case | None:
-    """The case as it stood at the end of `as_of`; None if no handler was assigned by then."""
-    assigned = {e.department for e in case.events if e.type == "assigned" and e.date <= as_of}
-    handlers = [h for h in case.handlers if h.department in assigned]
-    if not handlers:
-        return None
-    events = [e for e in case.events if e.date <= as_of and e.department in assigned]
-    return case.model_copy(update={"handlers": handlers, "events": events})
 
 
 @dataclass
@@ -75,10 +65,13 @@ class Item:
 
 class SelfCheck:
     def __init__(self, session: Session, case_file: CaseFile, department: str, as_of: dt.date,
-                 records: DepartmentRecords | None = None, skip_invalid: bool = False, scored: Run | None = None):
+                 records: DepartmentRecords | None = None, skip_invalid: bool = False, scored: Run | None = None,
+                 end: dt.date | None = None):
         """scored: a run of case_file as it stood at the end of as_of, when the caller has one (the
-        bulletin does); its results are those the floor needs, so they are not scored again."""
+        bulletin does); its results are those the floor needs, so they are not scored again.
+        end: the assessment's end, when case_file is already cut at as_of (the bulletin's)."""
         self.session, self.compiled, self.scored = session, session.compiled, scored
+        self.end = end or assessment_end(session.compiled, case_file)
         self.case_file, self.department, self.as_of = case_file, department, as_of
         self.source = case_file.path
         check_records(self.compiled, records, case_file)
@@ -159,7 +152,7 @@ class SelfCheck:
         if not dates:
             raise InputError([Problem(self.source, None, "", "the cases have no events: there is nothing to check")])
         first = min(dates)
-        end = dt.date(first.year, 12, 31)
+        end = self.end
 
         def wrong(message: str):
             raise InputError([Problem(self.source, None, "--as-of", message)])
@@ -167,8 +160,8 @@ class SelfCheck:
         if self.as_of < first:
             wrong(f"{self.as_of} is before the first event of the cases ({first}): nothing had happened yet")
         if self.as_of > end:
-            wrong(f"{self.as_of} is after the end of the year the cases cover ({first.year}, from their first event "
-                  f"on {first}); for the year's result use `scoring score`")
+            wrong(f"{self.as_of} is after the end of the assessment ({end}, {end_reason(self.compiled)}); "
+                  "for its result use `scoring score`")
         for day, role in ((self.as_of, "the check date"), (self.as_of + dt.timedelta(days=1),
                                                             "the day after the check date (when remaining steps are dated)")):
             try:
@@ -190,7 +183,7 @@ class SelfCheck:
         try:
             record = V.Record("department", self.departments.get(self.department, {"name": self.department}))
             env = handler_environment(self.compiled, case_record_of(case), case_events_of(case), self._handler(case), where,
-                                      record)[0]
+                                      record, self.as_of)[0]
             every, possible = [], []
             for criterion in self._criteria(case):
                 step = criterion.step
@@ -233,7 +226,8 @@ class SelfCheck:
             failures = [f for f in self.scored.failures if f.case in wanted]
         elif cases:
             only = self.department if variant else None
-            results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, self.departments, only)
+            setting = ScoringSetting(self.departments, only, self.as_of)
+            results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, setting)
         else:
             results, failures = [], []
         results = reused + results
@@ -246,7 +240,7 @@ class SelfCheck:
         if not results:
             raise InputError([Problem(self.source, None, "--department",
                                       f"no case of {self.department} could be scored {variant or 'as of ' + str(self.as_of)}")])
-        (department,) = roll_up(self.compiled, results, self.departments)
+        (department,) = roll_up(self.compiled, results, self.departments, self.as_of)
         return department
 
     def _items(self, now: HandlerResult, ideal: HandlerResult, full: HandlerResult) -> list[Item]:

@@ -56,7 +56,12 @@ def validate(path: str | Path) -> ValidationReport:
         return ValidationReport(source, problems, [])
     params_used = None
     try:
-        params_used = compile_rulebook(book).params_used
+        compiled = compile_rulebook(book)
+        params_used = compiled.params_used
+        if compiled.reads_as_of and book.spec.rulebook.closing_date is None:
+            problems.append(book.problem(("rulebook",), "expressions read as_of, but no closing_date says when the "
+                                                        "assessment ends; `score` then judges the cases as of the end of "
+                                                        "the period or of their year (or their last event, if later)"))
     except InputError as exc:
         problems += exc.problems
     except Exception:  # broken references can trip the compiler; they are reported above

@@ -8,7 +8,6 @@ so `scoring --help` loads neither the engine nor pydantic.
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import importlib
 import json
@@ -178,7 +177,8 @@ def explain(request, department, case_id, fmt, out):
 @scoring_inputs
 @click.option("--department", required=True, help="The department checking itself.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Check as of the end of this day, YYYY-MM-DD (default: today).")
+              help="Check as of the end of this day, YYYY-MM-DD (default: today, or the end of the assessment "
+                   "once it is past).")
 @format_option("table", "json", "csv", "xlsx", default="table",
                help="xlsx: standing per item, the work list and the ledger rows (needs --out).")
 @out_option
@@ -192,7 +192,7 @@ def self_check(request, department, as_of, fmt, out):
     from scoring.ledger.document import to_json
     from scoring.reports import text, worklist
     check_out(out, fmt)
-    result = app.self_check(request, department, as_of.date() if as_of else dt.date.today(), notify)
+    result = app.self_check(request, department, as_of.date() if as_of else None, notify)
     renderers = {"table": text.self_check, "json": lambda r: to_json(r.document), "csv": lambda r: worklist.to_csv(r.document),
                  "xlsx": lazy("xlsx", "self_check_workbook")}
     emit(renderers[fmt](result), out)

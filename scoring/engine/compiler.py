@@ -47,6 +47,8 @@ ORDER_ATTR = "o"  # every event fact: its position in the handler's timeline
 CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every rule
 # names that hold one record, with its kind in the expression schema (`rules validate` reads them too)
 RECORD_NAMES = {"case": "case", "handler": "handler", "department": "department"}
+# the date the cases are judged at: a self-check's date, a bulletin's month end, the closing date
+AS_OF = "as_of"
 
 
 @dataclass
@@ -203,6 +205,7 @@ class CompiledRulebook:
     scorers: list[CompiledScorer] = field(default_factory=list)
     group: Closure | None = None  # the department's peer group, for ranking
     params_used: frozenset[str] = frozenset()  # top-level params some expression reads
+    reads_as_of: bool = False  # some expression reads the date the cases are judged at
 
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
@@ -237,13 +240,14 @@ class _Compiler:
 
     # ------------------------------------------------------------------ entry
     def run(self) -> CompiledRulebook:
-        base = Scope({**RECORD_NAMES, "rubric": "text", "events": "events", "case_events": "events"},
+        base = Scope({**RECORD_NAMES, "rubric": "text", "events": "events", "case_events": "events", AS_OF: "date"},
                      {"params": self.params}, EVENT_TYPES)
         lets = self._lets(base)
         # a case's category is decided after the lets (a category's condition may use them)
         of_scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})
         self.scope = of_scope.with_names(category="text")
-        self.department_scope = Scope({"department": "department", "category": "text"}, {"params": self.params})
+        self.department_scope = Scope({"department": "department", "category": "text", AS_OF: "date"},
+                                      {"params": self.params})
         rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), _number(r.min), _number(r.max)) for r in self.spec.rubric]
         categories = [CompiledCategory(c.id, c.title, self._expr(("category", i, "of"), c.of, of_scope), _number(c.weight),
                                        _number(c.min), _number(c.max)) for i, c in enumerate(self.spec.category)]
@@ -260,7 +264,7 @@ class _Compiler:
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
             list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
-            frozenset(self.exprs.params_used))
+            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used)
 
     def gate_scope(self) -> Scope:
         """A gate's condition sees the department, its total so far and its points per item."""

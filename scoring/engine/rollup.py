@@ -7,6 +7,7 @@ to the exact total.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -15,7 +16,7 @@ from scoring.base.errors import ScoringError
 from scoring.domain.cases import natural_key
 from scoring.lang import values as V
 
-from .compiler import CompiledCriterion, CompiledRulebook
+from .compiler import AS_OF, CompiledCriterion, CompiledRulebook
 from .evaluate import HandlerResult, Line, base_lines, cap_lines, clamp_lines
 
 
@@ -69,8 +70,8 @@ class RollupError(ScoringError):
     exit_code = 2
 
 
-def roll_up(compiled: CompiledRulebook, results: list[HandlerResult],
-            departments: dict[str, dict] | None = None) -> list[DepartmentResult]:
+def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], departments: dict[str, dict] | None = None,
+            as_of: dt.date | None = None) -> list[DepartmentResult]:
     by_department: dict[str, list[HandlerResult]] = {}
     for result in results:
         by_department.setdefault(result.department, []).append(result)
@@ -80,7 +81,8 @@ def roll_up(compiled: CompiledRulebook, results: list[HandlerResult],
         record = V.Record("department", records.get(name) or {"name": name})
         where = ["roll-up"]
         try:
-            scored.append(_department(compiled, name, sorted(items, key=lambda r: natural_key(r.case)), record, where))
+            scored.append(_department(compiled, name, sorted(items, key=lambda r: natural_key(r.case)), record, as_of,
+                                      where))
         except V.EvalError as exc:
             raise RollupError(f"{compiled.book.path}: department {name}: {where[0]}: {exc}") from None
     _rank(compiled, scored)
@@ -88,10 +90,10 @@ def roll_up(compiled: CompiledRulebook, results: list[HandlerResult],
 
 
 def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult], record: V.Record,
-                where: list) -> DepartmentResult:
+                as_of: dt.date | None, where: list) -> DepartmentResult:
     spec = compiled.book.spec.department
     texts = compiled.texts
-    env = {"department": record, "category": None}
+    env = {"department": record, "category": None, AS_OF: as_of}
     categories = []
     if compiled.categories:
         lines, criteria, categories = _categories(compiled, cases, env, where)

@@ -27,7 +27,7 @@ from scoring.domain.workdays import CalendarCoverageError
 from scoring.rulebook.load import parse_rulebook
 
 from .compiler import CompiledRulebook, compile_rulebook
-from .evaluate import CaseError, CaseEvaluator, HandlerResult
+from .evaluate import CaseError, CaseEvaluator, HandlerResult, ScoringSetting
 
 BATCH_SIZE = 200
 
@@ -46,19 +46,17 @@ class RunOutcome:
     recovered: list[str] = field(default_factory=list)  # in progress when a worker died; then scored alone
 
 
-def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, departments: dict | None = None,
-                batch_size: int = BATCH_SIZE, batch_fn=None, evaluator: CaseEvaluator | None = None,
-                only: str | None = None) -> RunOutcome:
-    """Score cases; jobs=0 scores in this process (no crash isolation) with `evaluator`, made if not given.
-
-    departments: what rules see as `department` (scoring.inputs.records.department_values);
-    only: score the handlers of this department alone (the others' events are still read)."""
+def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, setting: ScoringSetting | None = None,
+                batch_size: int = BATCH_SIZE, batch_fn=None, evaluator: CaseEvaluator | None = None) -> RunOutcome:
+    """Score cases in their setting; jobs=0 scores in this process (no crash isolation) with `evaluator`,
+    made if not given."""
+    setting = setting or ScoringSetting()
     batch_fn = batch_fn or _score_batch
     if jobs <= 0:
         global _evaluator, _cases
         own = evaluator is None
         _evaluator = CaseEvaluator(compiled) if own else evaluator
-        _evaluator.configure(departments, only)
+        _evaluator.configure(setting)
         _cases = dict(enumerate(cases))
         try:
             outcome = RunOutcome()
@@ -69,7 +67,7 @@ def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, de
                 _evaluator.close()
             _evaluator, _cases = None, None
     with _collector_paused():
-        return _Pool(compiled, cases, jobs, batch_size, batch_fn, departments, only).run()
+        return _Pool(compiled, cases, jobs, batch_size, batch_fn, setting).run()
 
 
 @contextmanager
@@ -90,8 +88,8 @@ def _collector_paused():
 
 
 class _Pool:
-    def __init__(self, compiled, cases, jobs, batch_size, batch_fn, departments, only):
-        self.compiled, self.cases, self.jobs, self.departments, self.only = compiled, cases, jobs, departments, only
+    def __init__(self, compiled, cases, jobs, batch_size, batch_fn, setting):
+        self.compiled, self.cases, self.jobs, self.setting = compiled, cases, jobs, setting
         self.batch_size, self.batch_fn = batch_size, batch_fn
         methods = mp.get_all_start_methods()
         self.context = mp.get_context("fork" if "fork" in methods else "spawn")
@@ -135,7 +133,7 @@ class _Pool:
             rulebook = (self.compiled.book.text.encode("utf-8"), self.compiled.book.path)
             needed = {i: self.cases[i] for b in batches for i in b}
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
-                                 initargs=(rulebook, (progress, slots), needed, self.departments, self.only)) as pool:
+                                 initargs=(rulebook, (progress, slots), needed, self.setting)) as pool:
             futures = {pool.submit(self.batch_fn, batch): batch for batch in batches}
             for future in as_completed(futures):
                 try:
@@ -172,14 +170,14 @@ _progress = None
 _slot = 0
 
 
-def _init(rulebook: tuple[bytes, str] | None, progress, cases, departments=None, only=None) -> None:
+def _init(rulebook: tuple[bytes, str] | None, progress, cases, setting: ScoringSetting) -> None:
     """A worker's start: its evaluator, from the inherited compiled rulebook or from the rulebook's text."""
     global _evaluator, _progress, _slot, _cases
     if cases is not None:
         _cases = cases
     # the workers compile the very text the parent checked, not the file read again
     compiled = _inherited if rulebook is None else compile_rulebook(parse_rulebook(*rulebook))
-    _evaluator = CaseEvaluator(compiled, departments, only)
+    _evaluator = CaseEvaluator(compiled, setting)
     _progress = None
     if progress is not None:
         array, slots = progress

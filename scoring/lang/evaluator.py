@@ -55,6 +55,7 @@ class ExpressionCompiler(NodeVisitor):
         self.schema = schema or Schema()  # the records' fields (none: fields are not checked)
         self.functions = {name: b.implementation(calendar) for name, b in BUILTINS.items() if b.run is not None}
         self.params_used: set[str] = set()  # top-level params an expression read (for `rules validate`)
+        self.names_used: set[str] = set()  # names of the scope an expression read
 
     def compile(self, node: Node, scope: Scope) -> Closure:
         fn, _type = self.visit(node, scope)
@@ -76,6 +77,7 @@ class ExpressionCompiler(NodeVisitor):
     def visit_Name(self, node: Name, scope: Scope):
         name = node.id
         if name in scope.names:
+            self.names_used.add(name)
             return (lambda env: env[name]), scope.names[name]
         if name in scope.constants:
             return self._const(scope.constants[name])

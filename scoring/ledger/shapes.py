@@ -94,6 +94,8 @@ class LedgerInput(TypedDict):
     handlers: int
     skipped: list[Skipped]
     departments_sha256: NotRequired[str]  # only when a department records file was given
+    as_of: NotRequired[Date | None]  # only when the rulebook reads as_of: the date the cases were judged at
+    after_closing: NotRequired[int]  # events dated after the rulebook's closing date, not scored (when there are)
 
 
 class CaseLine(TypedDict):

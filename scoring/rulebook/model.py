@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scoring.domain.cases import Role
 from scoring.domain.records import FieldSpec
@@ -50,7 +50,15 @@ class RulebookInfo(_Spec):
     description: str = ""
     valid_from: dt.date | None = None  # the period the scheme applies to: cases assigned from ...
     valid_until: dt.date | None = None  # ... up to and including this day
+    # the assessment ends here: later events are not scored, and `as_of` is this day in `score`
+    closing_date: dt.date | None = None
     derived_from: DerivedFrom | None = None
+
+    @model_validator(mode="after")
+    def _closing_after_start(self):
+        if self.closing_date is not None and self.valid_from is not None and self.closing_date < self.valid_from:
+            raise ValueError(f"closing_date {self.closing_date} is before valid_from {self.valid_from}")
+        return self
 
     def covers(self, day: dt.date) -> bool:
         return (self.valid_from is None or day >= self.valid_from) and (self.valid_until is None or day <= self.valid_until)
@@ -242,4 +250,4 @@ class RulebookSpec(_Spec):
 
 
 # Names an expression sees besides lets and bindings; a let or binding may not take them.
-BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category")
+BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category", "as_of")
