@@ -18,7 +18,6 @@ the ones coming up in the next.
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import datetime as dt
 import re
 from decimal import Decimal
@@ -68,19 +67,21 @@ def build(session: Session, case_file: CaseFile, month: str, records: Department
         first_day = min((assigned_on(c) for c in case_file.cases), default=None)
         raise InputError([Problem(case_file.path, None, "--month",
                                   f"no case was assigned by {end}" + (f" (the first on {first_day})" if first_day else ""))])
-    now = session.run(now_file, _present(records, now_file), skip_invalid, end)
+    def present(cut: CaseFile) -> DepartmentRecords | None:  # the records of the departments with a case by then
+        return None if records is None else records.for_cases(cut.cases)
+
+    now = session.run(now_file, present(now_file), skip_invalid, end)
     before_file = case_file.as_of(previous_end)
-    before = (session.run(before_file, _present(records, before_file), skip_invalid, previous_end).ledger
+    before = (session.run(before_file, present(before_file), skip_invalid, previous_end).ledger
               if before_file.cases else None)
     previous = {d["department"]: d for d in (before or {"departments": []})["departments"]}
 
     missed, due, failures = [], [], list(now.failures)
     names = [d["department"] for d in now.ledger["departments"]]
     titles = {case.id: case.title for case in case_file.cases}
-    present = _present(records, now_file)
 
     def check(name: str):
-        done = SelfCheck(session, now_file, name, end, present, skip_invalid, scored=now, end=closing)
+        done = SelfCheck(session, now_file, name, end, present(now_file), skip_invalid, scored=now, end=closing)
         return done.document(), done.failures
 
     for name, (document, found) in zip(names, session.map(check, names, stage="month-end checks")):
@@ -119,14 +120,6 @@ def build(session: Session, case_file: CaseFile, month: str, records: Department
         "untracked": [{"criterion": c.id, "title": c.title} for c in compiled.criteria if c.due is not None and c.step is None],
         "dated_items": sum(1 for c in compiled.criteria if c.due is not None),
     }
-
-
-def _present(records: DepartmentRecords | None, case_file: CaseFile) -> DepartmentRecords | None:
-    """The records of the departments with a case in the file (the others have none yet at that date)."""
-    if records is None:
-        return None
-    present = {h.department for case in case_file.cases for h in case.handlers}
-    return dataclasses.replace(records, values={k: v for k, v in records.values.items() if k in present})
 
 
 def _entry(department: str, item: dict, titles: dict, *keys: str) -> BulletinMissed | BulletinDue:

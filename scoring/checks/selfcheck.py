@@ -189,10 +189,12 @@ class SelfCheck:
                 step = criterion.step
                 if step is None:
                     continue
-                if criterion.rate is not None:
+                if criterion.rate is not None and step.when is None:
+                    # without its own `when`, a rate's step is for the handlers the rate counts now; with one,
+                    # wherever it holds (a rating step makes a case count in a rate of rated cases)
                     where[0] = f"{criterion.id} rate"
                     if not V.truthy(criterion.rate.of(env)):
-                        continue  # the handler does not count in this rate
+                        continue
                 every.append(criterion)
                 where[0] = f"{criterion.id} step"
                 if step.when is None or V.truthy(step.when(env)):
@@ -247,7 +249,7 @@ class SelfCheck:
         env = self.envs[now.case]
         items = []
         for criterion in self.compiled.criteria:
-            if criterion.level != "case" or criterion.rubric != now.rubric:
+            if not _per_case_item(criterion, now.rubric):
                 continue
             path = ("criterion", self.compiled.criteria.index(criterion))
             try:
@@ -260,7 +262,7 @@ class SelfCheck:
                                                              f"case {now.case}: gives {V.kind(due)}, not a date")])
             items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
                               _points(full, criterion.id), due, missing,
-                              "；".join(line.text for line in now.lines if line.criterion == criterion.id and line.text)))
+                              "；".join(line.text for line in _lines(now, criterion.id) if line.text)))
         return items
 
     def _missing(self, criterion: CompiledCriterion, env: dict, now: HandlerResult) -> str:
@@ -396,5 +398,18 @@ def _number_or_none(value):
     return None if value is None else number(value)
 
 
+def _per_case_item(criterion: CompiledCriterion, rubric: str | None) -> bool:
+    """An item the self-check follows case by case: a case item of the rubric, or a department item matched
+    on cases that declares when it is due or what completes it (a deduction for a late reply)."""
+    if criterion.level == "case":
+        return criterion.rubric == rubric
+    return criterion.rate is None and criterion.per == "case" and (criterion.due is not None or criterion.step is not None)
+
+
+def _lines(result: HandlerResult, criterion: str) -> list:
+    """A case's lines of an item: its own, or the department item's lines that come from the case."""
+    return [line for line in result.lines + result.department_lines if line.criterion == criterion]
+
+
 def _points(result: HandlerResult, criterion: str):
-    return sum((line.points for line in result.lines if line.criterion == criterion), 0)
+    return sum((line.points for line in _lines(result, criterion)), 0)

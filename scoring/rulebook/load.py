@@ -115,8 +115,9 @@ def check_references(book: Rulebook) -> list[Problem]:
         if criterion.step is not None:
             problems.extend(book.problem(base + ("step", "event") + path, message)
                             for path, message in step_event_problems(criterion.step.event))
-        if criterion.level == "department" and criterion.rate is None and (criterion.due or criterion.step):
-            problem(base, "due and step belong to case-level items and rates, not to department rules")
+        if criterion.per == "department" and (criterion.due or criterion.step):
+            problem(base, "due and step belong to items matched on cases (and rates), not to items scored on the "
+                          "department's record")
         for ri, rule in enumerate(criterion.rule):
             for name in rule.bind:
                 if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
