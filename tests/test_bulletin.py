@@ -43,13 +43,30 @@ def as_it_stood(day: dt.date, tmp_path) -> str:
     return path
 
 
-def test_the_ranking_is_the_score_of_the_cases_as_they_stood_at_the_month_end(june, tmp_path):
+def test_secured_is_the_score_of_the_cases_as_they_stood_at_the_month_end(june, tmp_path):
     ledger = json.loads(run_ok("score", "--rules", RULES, "--cases", as_it_stood(dt.date(2020, 6, 30), tmp_path),
                                "--format", "json"))
-    assert [(r["department"], r["rank"], r["total"], r["grade"], r["cases"]) for r in june["departments"]] == [
-        (d["department"], d["rank"], d["total"], d["grade"], d["cases_scored"]) for d in ledger["departments"]]
+    scored = {d["department"]: (d["total"], d["cases_scored"]) for d in ledger["departments"]}
+    assert {r["department"]: (r["secured"], r["cases"]) for r in june["departments"]} == scored
     assert june["input"]["cases"] == ledger["input"]["cases"] < 209  # cases assigned in the second half are not in
-    assert (june["as_of"], june["previous_as_of"]) == ("2020-06-30", "2020-05-31")
+    assert (june["as_of"], june["previous_as_of"], june["final"]) == ("2020-06-30", "2020-05-31", False)
+
+
+def test_the_ranking_is_by_what_each_department_can_still_reach(june, tmp_path):
+    """Each department's self-check ceiling on the cases as they stood at the month's end: what is lost is gone,
+    what is not yet due counts as done in time (cases assigned later are not in the month's ranking). A part-year
+    total graded as if the year were over said 不合格 to everyone in March."""
+    cut = as_it_stood(dt.date(2020, 6, 30), tmp_path)
+    for row in june["departments"][:3] + june["departments"][-2:]:
+        check = json.loads(run_ok("self-check", "--rules", RULES, "--cases", cut, "--department", row["department"],
+                                  "--as-of", "2020-06-30", "--format", "json"))
+        assert (row["reachable"], row["secured"]) == (check["ceiling"], check["floor"])
+    ranked = [r for r in june["departments"] if r["rank"] is not None]
+    assert [r["reachable"] for r in ranked] == sorted((r["reachable"] for r in ranked), reverse=True)
+    assert [r["rank"] for r in ranked] == sorted(r["rank"] for r in ranked)
+    assert all(r["grade"] is None for r in june["departments"])  # graded only when the assessment ends
+    april = {r["department"]: r for r in bulletin("2020-04")["departments"]}
+    assert (april["市民政局"]["secured"], april["市民政局"]["reachable"]) == (23.54, 97)
 
 
 def test_the_change_is_against_the_month_before(june):
@@ -57,8 +74,8 @@ def test_the_change_is_against_the_month_before(june):
     moved = 0
     for row in june["departments"]:
         before = may[row["department"]]
-        assert row["previous"] == {"rank": before["rank"], "total": before["total"], "grade": before["grade"]}
-        assert row["change"]["total"] == pytest.approx(row["total"] - before["total"])
+        assert row["previous"] == {"rank": before["rank"], "reachable": before["reachable"]}
+        assert row["change"]["reachable"] == pytest.approx(row["reachable"] - before["reachable"])
         assert row["change"]["rank"] == before["rank"] - row["rank"]
         moved += row["change"]["rank"] != 0
     assert moved  # the sample's ranking does move between May and June
@@ -113,7 +130,9 @@ def test_the_table_reads_as_a_bulletin(june):
     assert f"下月到期事项（{len(june['due_next_month'])} 项）" in text
     up = next(r for r in june["departments"] if r["change"]["rank"] > 0)
     line = next(text_line for text_line in text.splitlines() if f" {up['department']} " in text_line)
-    assert f"↑{up['change']['rank']}" in line and f"{up['change']['total']:+.2f}" in line
+    change = up["change"]["reachable"]
+    assert f"↑{up['change']['rank']}" in line and (f"{change:+.2f}" if change else " 0 ") in line
+    assert "可达分" in text.splitlines()[3] and "等级" not in text.splitlines()[3]
 
 
 def test_the_first_month_has_nothing_to_compare_with():
@@ -139,12 +158,13 @@ def test_groups_and_department_records(tmp_path):
                                  "--format", "json"))
     ledger = json.loads(run_ok("score", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
                                "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--format", "json"))
-    # every case of the fixture is replied to by June 10 and rated by the end of June: June's ranking is the year's
-    assert [(r["department"], r["group"], r["rank"], r["total"]) for r in document["departments"]] == [
+    # every case of the fixture is replied to by June 10 and rated by the end of June: nothing more can happen,
+    # so what each can reach in June is the year's total, and the ranking is the year's
+    assert [(r["department"], r["group"], r["rank"], r["reachable"]) for r in document["departments"]] == [
         (d["department"], d["group"], d["rank"], d["total"]) for d in ledger["departments"]]
-    unranked = next(r for r in document["departments"] if r["rank"] is None)  # too few cases: no rank, but a total
-    assert unranked["change"]["rank"] is None and unranked["change"]["total"] == pytest.approx(
-        unranked["total"] - unranked["previous"]["total"])
+    unranked = next(r for r in document["departments"] if r["rank"] is None)  # too few cases: no rank, but a figure
+    assert unranked["change"]["rank"] is None and unranked["change"]["reachable"] == pytest.approx(
+        unranked["reachable"] - unranked["previous"]["reachable"])
 
 
 @pytest.mark.slow

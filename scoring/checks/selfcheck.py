@@ -66,10 +66,12 @@ class Item:
 class SelfCheck:
     def __init__(self, session: Session, case_file: CaseFile, department: str, as_of: dt.date,
                  records: DepartmentRecords | None = None, skip_invalid: bool = False, scored: Run | None = None,
-                 end: dt.date | None = None):
+                 end: dt.date | None = None, ceiling_only: bool = False):
         """scored: a run of case_file as it stood at the end of as_of, when the caller has one (the
         bulletin does); its results are those the floor needs, so they are not scored again.
-        end: the assessment's end, when case_file is already cut at as_of (the bulletin's)."""
+        end: the assessment's end, when case_file is already cut at as_of (the bulletin's).
+        ceiling_only: the floor and the ceiling, not what is at stake item by item (the bulletin's
+        ranking of the month before)."""
         self.session, self.compiled, self.scored = session, session.compiled, scored
         self.end = end or assessment_end(session.compiled, case_file)
         self.case_file, self.department, self.as_of = case_file, department, as_of
@@ -110,7 +112,7 @@ class SelfCheck:
             mine_alone = [c for c in possible if c.decided_by is None]
             # the same case object when no step waits on others: scored once, for both ceilings
             own.append(everything[-1] if mine_alone == possible else _add_steps(start, mine_alone, step_day, department))
-            if current[case.id] is not None:
+            if current[case.id] is not None and not ceiling_only:
                 # the items' full points: every step taken on the day of the (first) assignment
                 # (the other handlers' events stay: a deadline may depend on them)
                 assignments = [e for e in start.events if e.type == "assigned" and e.department == department]
@@ -118,6 +120,8 @@ class SelfCheck:
                 at_once.append(_add_steps(_with_events(start, others, assignments), every,
                                           min(e.date for e in assignments), department))
         self.ceiling = self._score(everything, "with its remaining steps added")
+        if ceiling_only:
+            return
         self.ceiling_own = self._score(own, "with its remaining steps added", same_as=(everything, self.ceiling))
         full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
         ideal = {r.case: r for r in self.ceiling.cases}

@@ -85,8 +85,14 @@ def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], department
                                       where))
         except V.EvalError as exc:
             raise RollupError(f"{compiled.book.path}: department {name}: {where[0]}: {exc}") from None
-    _rank(compiled, scored)
-    return sorted(scored, key=lambda d: (d.group or "", d.rank is None, d.rank or 0, -d.exact_total, d.department))
+    rank(compiled, scored)
+    return sorted(scored, key=ranking_order)
+
+
+def ranking_order(d: DepartmentResult) -> tuple:
+    """Departments as a ranking lists them: by group; in a group the ranked ones by rank (then total and name),
+    then the unranked."""
+    return d.group or "", d.rank is None, d.rank or 0, -d.exact_total, d.department
 
 
 def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult], record: V.Record,
@@ -346,8 +352,9 @@ def _grade(compiled: CompiledRulebook, total: Decimal, limit: str | None = None)
     return _lower_grade(compiled, found.name, limit)
 
 
-def _rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> None:
-    """Rank on the published (rounded) totals, within each peer group: equal totals share a rank."""
+def rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> None:
+    """Rank on the published (rounded) totals, within each peer group: equal totals share a rank;
+    departments with fewer scored cases than the ranking's minimum are not ranked."""
     spec = compiled.book.spec.ranking
     groups: dict[str | None, list[DepartmentResult]] = {}
     for department in departments:

@@ -228,14 +228,17 @@ def bulletin(document: dict) -> str:
            f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
            f"截至月末已交办 {source['cases']} 件", ""]
     grouped = any("group" in r for r in d["departments"])
-    rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
-            [r["department"], two_decimals(r["total"]), _delta(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
-             r["cases"], r["missed"], r["due_next_month"]] for r in d["departments"]]
-    headers = (["排名", "升降"] + (["组别"] if grouped else [])
-               + ["部门", "总分", "较上月", "等级", "办件", "本月失分项", "下月到期"])
+    rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or NONE] if grouped else []) +
+            [r["department"], two_decimals(r["reachable"]), _delta(r["change"]["reachable"]) if r["change"] else NONE,
+             (r["grade"] or NONE) if d["final"] else two_decimals(r["secured"]), r["cases"], r["missed"],
+             r["due_next_month"]]
+            for r in d["departments"]]
+    standing = ["总分", "较上月", "等级"] if d["final"] else ["可达分", "较上月", "已得分"]
+    headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", *standing, "办件", "本月失分项", "下月到期"]
     left = 4 if grouped else 3
     out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
-                        colalign=["right"] + ["left"] * (left - 1) + ["right", "right", "left", "right", "right", "right"]))
+                        colalign=["right"] + ["left"] * (left - 1)
+                        + ["right", "right", "left" if d["final"] else "right", "right", "right", "right"]))
     out += [""] + bulletin_notes(d)
     missed, due = d["missed"], d["due_next_month"]
     out += ["", f"本月到期未得满分的事项（{len(missed)} 项）" if missed else "本月到期未得满分的事项：无"]
@@ -256,8 +259,12 @@ def bulletin(document: dict) -> str:
 def bulletin_notes(document: dict) -> list[str]:
     """What the bulletin's figures mean and what it cannot see: under its table, in text and HTML alike."""
     d = document
-    notes = ["总分为截至月末已取得的分数：月末之后的事件不计，尚未办结的事项按未得分计。“升降”为较上月排名的变化，"
-             "上月或本月未排名的为“—”。"]
+    if d["final"]:
+        notes = ["考核截止，排名为考核结果（与 score 相同）；“较上月”为较上月月末可达分的变化。"]
+    else:
+        notes = ["按可达分排名：已经失去的分数不再计入，尚未到期的事项按期完成计（各单位自查的可达上限）；"
+                 "已得分为此后不再有任何进展时的得分。等级在考核截止时评定，月度通报不评等级。"]
+    notes.append("“升降”为较上月排名的变化，上月或本月未排名的为“—”。")
     if any("group" in r for r in d["departments"]):
         notes.append("排名在各组别内计算。")
     if any(r["rank"] is None for r in d["departments"]):
