@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
@@ -35,11 +35,14 @@ if TYPE_CHECKING:  # the results' shape; renderers never load what made them
     from scoring.app.results import ExplainResult, ScoreResult, SelfCheckResult
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # the workbook's timestamps: a run's bytes must not depend on the clock
-MAX_WIDTH = 60  # characters; longer text wraps
+MAX_WIDTH = 36  # characters of a column (a Chinese character counts two); longer text wraps, so that a page is readable
 MAX_REASONS = 30  # cases named in a form's reasons; the rest are counted
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 POINTS_FORMAT = "0.00"
+GRID = Border(*(Side(style="thin", color="B0B0B0"),) * 4)  # left, right, top, bottom
+LINE_HEIGHT = 15  # points: a line of the default 11-point font
+PORTRAIT_WIDTH = 95  # characters of column width that fit across an A4 page upright; wider tables print across
 
 LEDGER_HEADERS = ["部门", "排名", "等级", "总分", "案号", "类别", "标题", "承办类型", "办件得分",
                   "项目", "规则", "行类型", "分数", "依据（事件@日期）", "说明"]
@@ -198,16 +201,51 @@ def _table(sheet, title: list[str], headers: list[str], rows: list[list], points
             cell.number_format = POINTS_FORMAT
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
     sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{max(last, header_row)}"
+    lines = [1] * len(rows)  # per row, the most lines a wrapped cell of it takes
     for index, header in enumerate(headers, start=1):
         width = max([_width(header)] + [_width(row[index - 1]) for row in rows])
         sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH) + 2
         if width > MAX_WIDTH:
             for (cell,) in sheet.iter_rows(min_row=header_row + 1, max_row=last, min_col=index, max_col=index):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+            for number_, row in enumerate(rows):
+                lines[number_] = max(lines[number_], _lines(row[index - 1]))
+    for number_, count in enumerate(lines):
+        if count > 1:  # the row grows with its wrapped text (a spreadsheet does not measure it when it opens)
+            sheet.row_dimensions[header_row + 1 + number_].height = LINE_HEIGHT * count
     if notes:
         sheet.append([])
         for text in notes:
             sheet.append([text])
+    for row in sheet.iter_rows(min_row=header_row, max_row=last, max_col=len(headers)):
+        for cell in row:
+            cell.border = GRID
+    _print_setup(sheet, title[0], header_row, sum(sheet.column_dimensions[get_column_letter(i)].width
+                                                  for i in range(1, len(headers) + 1)))
+
+
+def _print_setup(sheet, title: str, header_row: int, width: float) -> None:
+    """A4, across when the table is wider than a page is tall, every column on the page (as many pages down as
+    it takes), the header row on every page, the title above and the page numbers below."""
+    setup = sheet.page_setup
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.orientation = "landscape" if width > PORTRAIT_WIDTH else "portrait"
+    setup.fitToWidth, setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddHeader.center.text = title.replace("&", "&&")  # & starts a code in a header
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _lines(value) -> int:
+    """The lines a value takes in a column of MAX_WIDTH, wrapped."""
+    if value is None:
+        return 1
+    text = value if isinstance(value, str) else str(value)
+    return sum(max(1, -(-_width(line) // MAX_WIDTH)) for line in text.split("\n"))
 
 
 def _width(value) -> int:
