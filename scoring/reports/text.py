@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from scoring.lang.interval import format_interval
 
+from .bulletin import tables as bulletin_tables
 from .display import NONE, plain_number, signed, two_decimals
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
@@ -227,33 +228,27 @@ def bulletin(document: dict) -> str:
     out = [f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
            f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
            f"截至月末已交办 {source['cases']} 件", ""]
-    grouped = any("group" in r for r in d["departments"])
-    rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or NONE] if grouped else []) +
-            [r["department"], two_decimals(r["reachable"]), _delta(r["change"]["reachable"]) if r["change"] else NONE,
-             (r["grade"] or NONE) if d["final"] else two_decimals(r["secured"]), r["cases"], r["missed"],
-             r["due_next_month"]]
-            for r in d["departments"]]
-    standing = ["总分", "较上月", "等级"] if d["final"] else ["可达分", "较上月", "已得分"]
-    headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", *standing, "办件", "本月失分项", "下月到期"]
-    left = 4 if grouped else 3
-    out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
-                        colalign=["right"] + ["left"] * (left - 1)
-                        + ["right", "right", "left" if d["final"] else "right", "right", "right", "right"]))
-    out += [""] + bulletin_notes(d)
-    missed, due = d["missed"], d["due_next_month"]
-    out += ["", f"本月到期未得满分的事项（{len(missed)} 项）" if missed else "本月到期未得满分的事项：无"]
-    if missed:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], plain_number(m["cost"]),
-                              plain_number(m["recoverable"]) if m["recoverable"] else "—", m["record"]] for m in missed],
-                            headers=["部门", "案号", "事项", "期限", "已失分", "仍可挽回", "情况"],
-                            tablefmt="simple", disable_numparse=True))
-    out += ["", f"下月到期事项（{len(due)} 项）" if due else "下月到期事项：无"]
-    if due:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"],
-                              plain_number(m["workdays_left"]), plain_number(m["points"]), m["missing"]] for m in due],
-                            headers=["部门", "案号", "事项", "期限", "剩余工作日", "分值", "待办"], tablefmt="simple",
-                            disable_numparse=True))
+    ranking, *deadlines = bulletin_tables(d)
+    out += [_tabulate(ranking), ""] + bulletin_notes(d)
+    for table in deadlines:
+        out += ["", table.title if table.rows else table.empty]
+        if table.rows:
+            out.append(_tabulate(table))
     return "\n".join(out) + "\n"
+
+
+TEXT_CELLS = {"rank": plain_number, "move": lambda change: rank_move(change), "group": lambda v: v or NONE,
+              "text": lambda v: NONE if v is None else str(v), "points": two_decimals,
+              "delta": lambda v: NONE if v is None else _delta(v), "count": str, "amount": plain_number,
+              "day": lambda v: v}
+RIGHT = {"rank", "points", "delta", "count", "amount"}
+
+
+def _tabulate(table) -> str:
+    """A table of cells (reports.bulletin.Table) for the terminal: numbers to the right."""
+    rows = [[TEXT_CELLS[kind](value) for kind, value in zip(table.kinds, row)] for row in table.rows]
+    return tabulate(rows, headers=table.headers, tablefmt="simple", disable_numparse=True,
+                    colalign=["right" if kind in RIGHT else "left" for kind in table.kinds])
 
 
 def bulletin_notes(document: dict) -> list[str]:

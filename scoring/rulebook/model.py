@@ -52,6 +52,7 @@ class RulebookInfo(_Spec):
     valid_until: dt.date | None = None  # ... up to and including this day
     # the assessment ends here: later events are not scored, and `as_of` is this day in `score`
     closing_date: dt.date | None = None
+    issuer: str | None = None  # the office that issues the bulletins, under their title (通报的发文单位)
     derived_from: DerivedFrom | None = None
 
     @model_validator(mode="after")
