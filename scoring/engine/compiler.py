@@ -41,6 +41,7 @@ from scoring.lang.visitor import NodeTransformer
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import load_effective
 
+from .durable import MAX_PROPERTIES, rule_problem
 from .rules import Check, Pattern, Rule
 
 EVENT_TYPES = frozenset(t.value for t in EventType)
@@ -502,6 +503,10 @@ class _Compiler:
         except ExprError as exc:
             self._fail(when_path, exc, when)
             return None
+        beyond = rule_problem(engine_rule)
+        if beyond:
+            self._fail(path if path_of_when is None else when_path, beyond)
+            return None
         self.engine_rules.append(engine_rule)
         compiled = CompiledRule(rule_id, engine_rule.name, criterion, patterns.evidence(), patterns.variables(),
                                 None, None, False)
@@ -509,9 +514,19 @@ class _Compiler:
         return compiled
 
     # flags and values are shared between rules that need the same thing
+    def _room_on(self, event_type: str | None) -> None:
+        """An event's fact takes one property per flag and value of its type, and its order: at most
+        MAX_PROPERTIES (durable.py). Raised at the rule that would add one too many."""
+        types = EVENT_TYPES if event_type is None else (event_type,)
+        found = [v.event_type for v in (*self.event_flags.values(), *self.event_values.values())]
+        if max(sum(1 for t in found if t in (kind, None)) for kind in types) + 1 >= MAX_PROPERTIES:
+            raise ExprError(f"the rulebook's conditions on {event_type or 'any'} events and the values compared "
+                            f"between them are more than the engine takes ({MAX_PROPERTIES - 1}); share or simplify some")
+
     def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope) -> str:
         key = (event_type, tuple(_rename(part, var, "\x00self") for part in parts))
         if key not in self.event_flags:
+            self._room_on(event_type)
             test = None
             if parts:
                 fns = [self.exprs.compile(part, scope) for part in parts]
@@ -524,6 +539,7 @@ class _Compiler:
             return ORDER_ATTR
         key = (event_type, _rename(node, var, "\x00self"), ordering, expect)
         if key not in self.event_values:
+            self._room_on(event_type)
             fn = self.exprs.compile(node, scope)
             self.event_values[key] = EventValue(f"v{len(self.event_values)}", event_type, var, fn, ordering, expect)
         return self.event_values[key].attr
@@ -531,6 +547,9 @@ class _Compiler:
     def context_flag(self, parts: list[Node], criterion: CompiledCriterion) -> str:
         key = (criterion.level, criterion.rubric, tuple(parts))
         if key not in self.context_flags:
+            if len(self.context_flags) >= MAX_PROPERTIES:
+                raise ExprError(f"the rulebook's conditions on the case are more than the engine takes ({MAX_PROPERTIES}); "
+                                "share or simplify some")
             fns = [self.exprs.compile(part, self.scope) for part in parts]
             rubric = criterion.rubric
             applies = (lambda env: env["rubric"] == rubric) if rubric is not None else (lambda env: True)
