@@ -49,7 +49,7 @@ def z_lines(scored) -> dict[str, int]:
 def test_a_rule_binding_more_events_than_the_engine_joins_is_refused_at_its_line(tmp_path, cases):
     bind = ", ".join(f'e{i} = "contact"' for i in range(15))
     rules = with_rules(tmp_path, f'id = "Z1"\nbind = {{ {bind} }}\npoints = 1\ntext = "x"')
-    expected = "criterion[7].rule[0]: the engine matches at most 14 events in one rule, and this one needs 15"
+    expected = "criterion[7].rule[0]: the engine joins at most 14 events in one rule, and this one needs 15"
     checked = scoring_within("rules", "validate", rules)
     assert checked.returncode == 1 and expected in checked.stdout, checked.stdout + checked.stderr
     for jobs in ("0", "2"):

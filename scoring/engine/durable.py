@@ -196,7 +196,7 @@ def rule_problem(rule: Rule) -> str | None:
     """Why the engine cannot take this rule, in the words of a rule author; None when it can.
     The compiler asks, with the rule's place in the rulebook."""
     if len(rule.patterns) + 1 > MAX_PATTERNS:
-        return (f"the engine matches at most {MAX_PATTERNS - 2} events in one rule, and this one needs "
+        return (f"the engine joins at most {MAX_PATTERNS - 2} events in one rule, and this one needs "
                 f"{len(rule.patterns) - 1} (its events, each exists() and not exists(), and one for each first/last); "
                 "split it into two rules or compute a part in a let")
     for pattern in rule.patterns:
@@ -288,15 +288,21 @@ def _partition(rules: list[Rule]) -> list[list[Rule]]:
 
 def _stack(children: dict) -> int:
     """The most nodes a fact can have waiting at once on its walk down the alpha network: on the
-    way to any node, all the children of each node above it (the engine pushes every matching
-    child, and every join test, before it takes the next), counted as if the fact matched all."""
-    waiting: dict[tuple, int] = {(): len(children.get((), ()))}
+    way to any node, the children of each node above it that the fact can match (the engine pushes
+    every matching child, and every join test, before it takes the next): every join test, and
+    of the equality tests one per attribute (a fact has one value for it)."""
+    def pushed(node: tuple) -> int:
+        tests = children.get(node, ())
+        return len({t[0] for t in tests if t[1] == "==" and t[3] is None}) + sum(
+            1 for t in tests if t[1] != "==" or t[3] is not None)
+
+    waiting: dict[tuple, int] = {(): pushed(())}
     deepest = waiting[()]
     for parent in sorted(children, key=len):  # a chain before the chains that extend it
         above = waiting.get(parent, 0)
         for test in children[parent]:
             chain = parent + (test,)
-            waiting[chain] = above + len(children.get(chain, ()))
+            waiting[chain] = above + pushed(chain)
             deepest = max(deepest, waiting[chain])
     return deepest
 
