@@ -280,3 +280,10 @@ def test_the_closest_name_is_the_same_whatever_the_order_of_the_candidates():
     assert closest("2020-J0202x", ids) == closest("2020-J0202x", ids[::-1])
     assert closest("市教育厅", ["市民政局", "市教育局"]) == ' (did you mean "市教育局"?)'
     assert closest("完全不同", ids) == ""
+
+
+@pytest.mark.parametrize("args", [["-h"], ["score", "-h"], ["rules", "validate", "-h"]])
+def test_dash_h_is_help_as_in_other_tools(args):
+    run = scoring(*args)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Usage: ") and "-h, --help" in run.stdout

@@ -118,7 +118,7 @@ def emit(output: str | bytes, out: str | None) -> None:
 
 
 # ---------------------------------------------------------------- scoring
-@click.group(cls=ScoringGroup, epilog=EXIT_HELP)
+@click.group(cls=ScoringGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="scoring")
 @click.pass_context
 def main(ctx):
