@@ -287,3 +287,19 @@ def test_dash_h_is_help_as_in_other_tools(args):
     run = scoring(*args)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Usage: ") and "-h, --help" in run.stdout
+
+
+@pytest.mark.parametrize("written", ["2020/5/20", "2020.05.20", "2020年5月20日", "２０２０-05-20"])
+def test_as_of_takes_the_dates_a_register_takes(written):
+    iso = json.loads(scoring(*SELF_CHECK, "--format", "json").stdout)
+    run = scoring(*SELF_CHECK[:-1], written, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == iso
+
+
+@pytest.mark.parametrize(("written", "why"), [("2020-06-31", "is not a valid date (day is out of range for month)"),
+                                             ("20/5/2020", "is not a date: write 2020-03-10, 2020/3/10")])
+def test_an_impossible_or_unreadable_date_is_refused_with_the_reason(written, why):
+    run = scoring(*SELF_CHECK[:-1], written)
+    assert run.returncode == 2
+    assert f"Invalid value for '--as-of': \"{written}\" {why}" in run.stderr
