@@ -15,7 +15,7 @@ import time
 
 import pytest
 from casekit import REFERENCE, ROOT, SAMPLE
-from clikit import SCRIPT
+from clikit import SCRIPT, read_until_closed
 
 COPIES = 30  # the sample year 30 times over: about ten seconds of scoring, never done before the signal
 
@@ -48,8 +48,7 @@ def test_ctrl_c_stops_within_a_second_with_130_and_no_file(large_file, tmp_path,
         os.killpg(process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
         status = process.wait(timeout=30)
         stopped = time.monotonic() - pressed
-        while chunk := _read(leader):
-            shown += chunk
+        shown += read_until_closed(leader)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -59,9 +58,3 @@ def test_ctrl_c_stops_within_a_second_with_130_and_no_file(large_file, tmp_path,
     assert "error: interrupted (Ctrl-C)" in shown.decode("utf-8")
     assert os.listdir(tmp_path) == []  # neither the ledger nor a temporary file beside it
 
-
-def _read(fd: int) -> bytes:
-    try:
-        return os.read(fd, 4096)
-    except OSError:  # the other end closed
-        return b""

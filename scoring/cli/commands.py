@@ -12,6 +12,7 @@ import functools
 import importlib
 import json
 import os
+import shutil
 import sys
 from contextlib import suppress
 
@@ -130,6 +131,14 @@ def check_out(out: str | None, fmt: str | None = None) -> None:
         check_output(out)
 
 
+def terminal_width(out: str | None) -> int | None:
+    """The width to fit a table to: the terminal's, when the output goes to one; None (the whole
+    table, the same bytes whatever the window) for pipes and files."""
+    if out is not None or not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
 def emit(output: str | bytes, out: str | None) -> None:
     if out is None:
         click.echo(output, nl=False)
@@ -187,7 +196,7 @@ def score(request, fmt, out, store, record):
     result = app.score(request, notify)
     if record:
         app.record(store, result, command_line())
-    renderers = {"table": lambda r: text.ranking_table(r.ledger), "json": lambda r: to_json(r.ledger),
+    renderers = {"table": lambda r: text.ranking_table(r.ledger, terminal_width(out)), "json": lambda r: to_json(r.ledger),
                  "csv": lambda r: to_csv(r.ledger), "xlsx": lazy("xlsx", "score_workbook"), "html": lazy("html", "score_html")}
     emit(renderers[fmt](result), out)
 
@@ -257,7 +266,7 @@ def bulletin(request, month, fmt, issuer, issued, out):
     from scoring.reports.bulletin import issue_line
     check_out(out, fmt)
     result = app.bulletin(request, month, notify, issuer, issued)
-    renderers = {"table": lambda r: text.bulletin(r.document), "json": lambda r: to_json(r.document),
+    renderers = {"table": lambda r: text.bulletin(r.document, terminal_width(out)), "json": lambda r: to_json(r.document),
                  "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued)),
                  "xlsx": lazy("xlsx", "bulletin_workbook"), "docx": lazy("docx", "bulletin_docx")}
     emit(renderers[fmt](result), out)
