@@ -9,40 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scoring.base.errors import closest
+from scoring.base.tomlmodel import Number, NumberOrExpr
 from scoring.domain.cases import Role
 from scoring.domain.records import FieldSpec
 
-
-def _toml_kind(value) -> str:
-    """A value's kind as a rule author wrote it in TOML."""
-    if isinstance(value, bool):
-        return "true or false"
-    return {str: "a text", list: "a list", dict: "a table", float: "an inexact float"}.get(
-        type(value), "a date" if isinstance(value, (dt.date, dt.time)) else type(value).__name__)
-
-
-def _number(value):
-    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        return value
-    raise ValueError(f"must be a number, not {_toml_kind(value)}")
-
-
-def _number_or_expression(value):
-    if isinstance(value, str) or (isinstance(value, (int, Decimal)) and not isinstance(value, bool)):
-        return value
-    raise ValueError(f"must be a number or an expression (a text), not {_toml_kind(value)}")
-
-
-# One check each, so that a wrong value is one problem in the author's words (a union of types
-# gave one per type: base.int, base.decimal, base.str), and true is not taken for 1.
-Number = Annotated[int | Decimal, PlainValidator(_number)]
-NumberOrExpr = Annotated[int | Decimal | str, PlainValidator(_number_or_expression)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")]
 
