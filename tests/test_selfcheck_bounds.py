@@ -28,7 +28,7 @@ from scoring.inputs.case_file import load_cases
 from scoring.inputs.records import load_departments
 
 # the shipped rulebooks whose steps let the self-check see every later improvement
-WITH_STEPS = ["proposal-handling", "county-2017"]
+WITH_STEPS = ["proposal-handling", "county-2017", "shijiazhuang"]
 
 
 def fixture_files(stem: str):
@@ -88,6 +88,7 @@ def test_floor_and_ceiling_on_the_sample_year():
 # deduction for something not done must count by then (as_of >= due), or the floor is above the ceiling.
 @pytest.mark.parametrize("stem, fixture, day", [
     ("county-2017", "floors", "2017-04-20"),      # opinions due: none counted yet (-4), one the day after late (-2)
+    ("shijiazhuang", "workload", "2019-06-12"),   # replies due: none counted yet (-1), one the day after late (-1)
 ])
 def test_floor_and_ceiling_on_the_day_a_deadline_falls_on(stem, fixture, day):
     [(cases, departments)] = [(c, d) for c, d in fixture_files(stem) if c.stem == fixture]
