@@ -28,7 +28,7 @@ from scoring.inputs.case_file import load_cases
 from scoring.inputs.records import load_departments
 
 # the shipped rulebooks whose steps let the self-check see every later improvement
-WITH_STEPS = ["proposal-handling", "county-2017", "shijiazhuang"]
+WITH_STEPS = ["proposal-handling", "county-2017", "shijiazhuang", "combined-2020"]
 
 
 def fixture_files(stem: str):
