@@ -28,7 +28,7 @@ from scoring.inputs.case_file import load_cases
 from scoring.inputs.records import load_departments
 
 # the shipped rulebooks whose steps let the self-check see every later improvement
-WITH_STEPS = ["proposal-handling", "county-2017", "shijiazhuang", "combined-2020"]
+WITH_STEPS = ["proposal-handling", "county-2017", "shijiazhuang", "combined-2020", "fengyang-2015"]
 
 
 def fixture_files(stem: str):
@@ -89,6 +89,9 @@ def test_floor_and_ceiling_on_the_sample_year():
 @pytest.mark.parametrize("stem, fixture, day", [
     ("county-2017", "floors", "2017-04-20"),      # opinions due: none counted yet (-4), one the day after late (-2)
     ("shijiazhuang", "workload", "2019-06-12"),   # replies due: none counted yet (-1), one the day after late (-1)
+    ("fengyang-2015", "timeliness-cooperation", "2015-06-10"),  # opinions due: none (-0.1), late (-0.1)
+    ("fengyang-2015", "deductions-stop-at-zero", "2015-07-31"),  # proposals' replies due: none (-0.1), late (-0.1)
+    ("fengyang-2015", "deadline-days", "2015-06-30"),            # one reply that day, one the day after
 ])
 def test_floor_and_ceiling_on_the_day_a_deadline_falls_on(stem, fixture, day):
     [(cases, departments)] = [(c, d) for c, d in fixture_files(stem) if c.stem == fixture]
