@@ -92,7 +92,10 @@ def test_floor_and_ceiling_on_the_sample_year():
     ("fengyang-2015", "timeliness-cooperation", "2015-06-10"),  # opinions due: none (-0.1), late (-0.1)
     ("fengyang-2015", "deductions-stop-at-zero", "2015-07-31"),  # proposals' replies due: none (-0.1), late (-0.1)
     ("fengyang-2015", "deadline-days", "2015-06-30"),            # one reply that day, one the day after
+    ("combined-2020", "deadline-days", "2020-07-10"),            # K02's publication due: not there (-1), late (-1)
+    ("shijiazhuang", "deadline-days", "2019-06-12"),             # one reply that day, one the day after
 ])
 def test_floor_and_ceiling_on_the_day_a_deadline_falls_on(stem, fixture, day):
     [(cases, departments)] = [(c, d) for c, d in fixture_files(stem) if c.stem == fixture]
     assert check_promises(stem, cases, departments, lambda first, end: [dt.date.fromisoformat(day)]) > 0
+
