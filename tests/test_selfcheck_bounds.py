@@ -99,3 +99,39 @@ def test_floor_and_ceiling_on_the_day_a_deadline_falls_on(stem, fixture, day):
     [(cases, departments)] = [(c, d) for c, d in fixture_files(stem) if c.stem == fixture]
     assert check_promises(stem, cases, departments, lambda first, end: [dt.date.fromisoformat(day)]) > 0
 
+
+def self_check(stem: str, fixture: str, department: str, day: dt.date) -> dict:
+    [(cases, departments)] = [(c, d) for c, d in fixture_files(stem) if c.stem == fixture]
+    compiled = load_compiled(ROOT / "rules" / f"{stem}.toml")
+    records = None if departments is None else load_departments(departments, compiled.book.spec.department_fields)
+    return SelfCheck(Session(compiled, jobs=0), load_cases(cases), department, day, records).document()
+
+
+# The deadline-days fixtures: of two cases, one completes the item on its due day, the other a day late. The day
+# before, both are open and at stake (points > 0: what the step gains against doing nothing, a deduction that waits
+# for the due date included), and none is missed; on the due day the one done that day is complete (the last day
+# counts as in time: it costs less than the late one), the other is missed, and the ceiling no longer counts its
+# step as in time.
+@pytest.mark.parametrize("stem, department, criterion, due, on_time, late", [
+    ("fengyang-2015", "县交通局", "T", "2015-06-30", "2015-D01", "2015-D02"),       # a reply: -0.1 when late or none
+    ("fengyang-2015", "县水利局", "H", "2015-06-10", "2015-D01", "2015-D02"),       # the co-handler's opinion
+    ("combined-2020", "市发展改革委", "L2", "2020-06-10", "2020-K01", "2020-K02"),  # a reply: 30, less 3 a working day
+    ("combined-2020", "市财政局", "H1", "2020-05-21", "2020-K01", "2020-K02"),      # the opinion: 100, less 10 a day
+    ("shijiazhuang", "市交通运输局", "C1", "2019-06-12", "2019-D01", "2019-D02"),   # a reply: -1 when late or none
+])
+def test_the_day_before_a_deadline_and_the_deadline_day(stem, department, criterion, due, on_time, late):
+    day = dt.date.fromisoformat(due)
+    before = self_check(stem, "deadline-days", department, day - dt.timedelta(days=1))
+    on = self_check(stem, "deadline-days", department, day)
+
+    def entries(document: dict, key: str) -> dict:
+        return {e["case"]: e for e in document[key] if e["criterion"] == criterion}
+
+    at_risk = entries(before, "at_risk")
+    assert {on_time, late} <= set(at_risk) and not entries(before, "missed")
+    assert all(at_risk[c]["due"] == due and at_risk[c]["days_left"] == 1 and at_risk[c]["points"] > 0
+               for c in (on_time, late))
+    assert not entries(on, "at_risk")
+    missed = entries(on, "missed")  # in time can still fall short of the item's best (C1: finished 10 days early)
+    assert late in missed and missed[late]["due"] == due and missed[late]["cost"] > missed.get(on_time, {"cost": 0})["cost"]
+    assert on["ceiling"] < before["ceiling"]
