@@ -36,6 +36,17 @@ def decode_text(raw: bytes, source: str) -> str:
         raise InputError([Problem(source, line, "", f"not UTF-8 text (byte {exc.start})")]) from None
 
 
+def text_lines(text: str) -> list[str]:
+    """The lines of a text file, split at "\n" only (a "\r" before it is dropped).
+
+    str.splitlines also splits at U+2028, U+2029, U+0085, form feeds and other separators,
+    which JSON and TOML allow inside a string: a case holding one would be cut in two."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def check_output(out: str | Path) -> None:
     """An output path whose directory exists (checked before any work is done)."""
     parent = Path(out).parent if str(Path(out).parent) else Path(".")

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.base.files import decode_text, read_file
+from scoring.base.files import decode_text, read_file, text_lines
 from scoring.domain.cases import Case, Role, natural_key
 
 
@@ -68,13 +68,16 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
         return parse_register(raw, source, skip_invalid=skip_invalid)
     text = decode_text(raw, source)
 
-    problems: list[Problem] = []
-    records = list(json_records(text, source, problems))
-    if not records and not problems:
-        problems.append(Problem(source, None, "", "the file holds no cases"))
+    unreadable: list[Problem] = []  # the file as a whole: no case after such a problem can be read
+    records = list(json_records(text, source, unreadable))
+    if not records and not unreadable:
+        unreadable.append(Problem(source, None, "", "the file holds no cases"))
 
     parsed: list[tuple[int, Case | None, str | None, list[Problem]]] = []
     for line, obj in records:
+        if isinstance(obj, Problem):  # a line that is not JSON: a record whose case is unknown
+            parsed.append((line, None, None, [obj]))
+            continue
         case_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
         case, case_problems = validate_case(obj, source, line, case_id)
         parsed.append((line, case, case_id, case_problems))
@@ -86,17 +89,27 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
 
     valid: list[Case] = []
     skipped: list[SkippedCase] = []
+    problems: list[Problem] = []
     for line, case, case_id, case_problems in parsed:
         seen_at = lines_by_id.get(case_id, [])
         if case_id is not None and len(seen_at) > 1:
-            others = ", ".join(str(n) for n in seen_at if n != line)
-            case_problems.append(Problem(source, line, f"case {case_id}", f"duplicate case id (also on line {others})"))
+            case_problems.append(Problem(source, line, f"case {case_id}",
+                                         f"duplicate case id (also on line {_others(seen_at, line)})"))
         if case_problems or case is None:
             skipped.append(SkippedCase(case_id, line, tuple(case_problems)))
             problems.extend(case_problems)
         else:
             valid.append(case)
+    if unreadable:  # whatever --skip-invalid says: the cases after it would be lost without a word
+        raise InputError(unreadable + problems, f"{source}: the file cannot be read as a whole; nothing was scored")
     return collect_cases(source, raw, valid, skipped, problems, skip_invalid)
+
+
+def _others(lines: list[int], line: int, shown: int = 5) -> str:
+    """The other lines of a duplicate id: a few, and how many more (a file of one id repeated stays readable)."""
+    others = [n for n in lines if n != line]
+    more = f" and {len(others) - shown} more" if len(others) > shown else ""
+    return ", ".join(str(n) for n in others[:shown]) + more
 
 
 def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[SkippedCase], problems: list[Problem],
@@ -111,42 +124,91 @@ def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[Skip
 
 
 def json_records(text: str, source: str, problems: list[Problem]):
-    """Yield (line, object) for each record; JSON Lines, or one JSON array."""
+    """Yield (line, object) for each record of JSON Lines, or of one JSON array.
+
+    A line of JSON Lines that is not JSON is yielded as (line, Problem): a record that cannot be
+    read, as a case with problems is. What stops the reading of the rest (the array broken, or
+    text after it) goes to problems."""
     stripped = text.lstrip()
     if stripped.startswith("["):
         yield from _array_records(text, source, problems)
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text_lines(text), start=1):
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(source, number, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            yield number, _DECODER.decode(line)
+        except ValueError as exc:
+            yield number, Problem(source, number, "", _not_json(exc))
+        except RecursionError:
+            yield number, Problem(source, number, "", _TOO_DEEP)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list) -> dict:
+    """A JSON object; a key given twice is refused (json keeps the last value and drops the first silently)."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _DuplicateKey(f'the key "{key}" is given twice in one object (only one value can be meant)')
+    return found
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+_TOO_DEEP = "not valid JSON: nested too deeply"
+
+
+def _not_json(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} (column {exc.colno})"
+    return f"not valid JSON: {exc}"
 
 
 def _array_records(text: str, source: str, problems: list[Problem]):
-    # raw_decode element by element, so that each case keeps the line it starts on.
-    decoder = json.JSONDecoder()
+    # raw_decode element by element, so that each case keeps the line it starts on; lines are
+    # counted from the previous element on (counting from the start would be quadratic).
     position = text.index("[") + 1
+    line, counted = 1, 0
+
+    def line_at(where: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, where)
+        counted = where
+        return line
+
     while True:
         position = _skip_space(text, position)
         if position < len(text) and text[position] == "]":
-            return
-        line = text.count("\n", 0, position) + 1
+            break
+        start = line_at(position)
         try:
-            obj, position = decoder.raw_decode(text, position)
+            obj, position = _DECODER.raw_decode(text, position)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(source, exc.lineno, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            problems.append(Problem(source, exc.lineno, "", _not_json(exc)))
             return
-        yield line, obj
+        except ValueError as exc:
+            problems.append(Problem(source, start, "", _not_json(exc)))
+            return
+        except RecursionError:
+            problems.append(Problem(source, start, "", _TOO_DEEP))
+            return
+        yield start, obj
         position = _skip_space(text, position)
         if position < len(text) and text[position] == ",":
             position += 1
         elif position >= len(text) or text[position] != "]":
-            problems.append(Problem(source, text.count("\n", 0, position) + 1, "",
-                                    "expected \",\" or \"]\" in the array of cases"))
+            problems.append(Problem(source, line_at(position), "", "expected \",\" or \"]\" in the array of cases"))
             return
+    rest = _skip_space(text, position + 1)
+    if rest < len(text):
+        # two files joined, or a second array: what follows would be dropped without a word
+        problems.append(Problem(source, line_at(rest), "", "more text after the closing \"]\" of the array of cases "
+                                                           "(two files joined?): a case file holds one array, or one case "
+                                                           "per line"))
 
 
 def _skip_space(text: str, position: int) -> int:

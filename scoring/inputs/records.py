@@ -63,6 +63,9 @@ def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> 
     problems: list[Problem] = []
     records = DepartmentRecords(source)
     for line, obj in json_records(text, source, problems):
+        if isinstance(obj, Problem):  # not JSON
+            problems.append(obj)
+            continue
         if not isinstance(obj, dict):
             problems.append(Problem(source, line, "", f"a department record must be a JSON object, not {type(obj).__name__}"))
             continue
