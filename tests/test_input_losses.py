@@ -81,3 +81,67 @@ def test_text_with_a_line_separator_imports_and_scores(tmp_path):
     line = next(n for n, t in enumerate(text.split("\n"), 1) if 's.date <= sign_due"' in t)
     run = scoring("score", "--rules", book, "--cases", SAMPLE)
     assert run.returncode == 2 and f'book.toml:{line}: criterion[0].rule[0].when: unknown name "sing_due"' in run.stderr
+
+
+# ---------------------------------------------------------------- Excel registers
+
+def renamed_register(tmp_path, old: str, new: str, event_ids: bool = True):
+    """The sample register with one header renamed (and, without event ids, their headers blanked: not read)."""
+    workbook = load_workbook(REGISTER)
+    for sheet in workbook.worksheets:
+        for cell in sheet[2 if sheet.title == "办理台账" else 1]:
+            if cell.value == old:
+                cell.value = new
+            elif not event_ids and str(cell.value).endswith("事件编号"):
+                cell.value = None
+    path = tmp_path / f"{new}.xlsx"
+    workbook.save(path)
+    return path
+
+
+def ranking(run) -> list[tuple]:
+    assert run.returncode == 0, run.stderr
+    return [(d["department"], d["total"], d["grade"]) for d in json.loads(run.stdout)["departments"]]
+
+
+def test_a_renamed_optional_column_is_an_error_not_a_year_without_publications(tmp_path):
+    register = renamed_register(tmp_path, "公开日期", "网上公开日期", event_ids=False)
+    run = scoring("score", *RULES, "--cases", register, "--format", "json")
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == (
+        f"error: {register}: 1 problem(s) in the register; nothing was read:\n"
+        f'  {register}:2: sheet 办理台账, column 网上公开日期 (Q): no field of the mapping has the header "网上公开日期"; '
+        "the closest known headers: 公开日期 (published). Name its column under [main.columns] (or [main.extra]) in a "
+        "mapping, or list the header in [main] ignore if the column is not to be read\n")
+    # named in a mapping, the column is read again: the sample's ranking
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[main.columns]\npublished = ["公开日期", "网上公开日期"]\n', encoding="utf-8")
+    cases = tmp_path / "cases.jsonl"
+    assert scoring("import", register, "--mapping", mapping, "--out", cases).returncode == 0
+    sample = ranking(scoring("score", *RULES, "--cases", SAMPLE, "--format", "json"))
+    assert ranking(scoring("score", *RULES, "--cases", cases, "--format", "json")) == sample
+    # ignored on purpose, it is not read (the user's list replaces the default one: 序号 is repeated)
+    mapping.write_text('[main]\nignore = ["序号", "网上公开日期"]\n', encoding="utf-8")
+    assert scoring("import", register, "--mapping", mapping, "--out", cases).returncode == 0
+    assert ranking(scoring("score", *RULES, "--cases", cases, "--format", "json")) != sample
+
+
+def test_a_misnamed_column_is_named_once_not_once_per_row(tmp_path):
+    register = renamed_register(tmp_path, "签收日期", "签收日")
+    run = scoring("import", register, "--out", tmp_path / "cases.jsonl")
+    assert run.returncode == 2
+    problems = run.stderr.splitlines()[1:]
+    assert problems == [
+        f'  {register}:2: sheet 办理台账, column 签收日 (L): no field of the mapping has the header "签收日"; the closest '
+        "known headers: 签收日期 (signed). Name its column under [main.columns] (or [main.extra]) in a mapping, or list the "
+        "header in [main] ignore if the column is not to be read",
+        f"  {register}:2: sheet 办理台账, column 签收事件编号 (S): belongs with 签收日期, but the sheet has no 签收日期 column "
+        "(headers accepted: 签收日期, 签收时间)"]
+
+
+def test_a_header_both_read_and_ignored_is_a_mapping_problem(tmp_path):
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[process]\nignore = ["备注"]\n', encoding="utf-8")
+    run = scoring("import", REGISTER, "--mapping", mapping, "--out", tmp_path / "cases.jsonl")
+    assert run.returncode == 2
+    assert f'{mapping}: process.ignore: header "备注" names note; a column is either read or ignored' in run.stderr

@@ -24,7 +24,8 @@ Mapping
     (load_mapping). Its layout, in short (its comments say more):
 
         [sheets]          main = [sheet names], process = [sheet names]
-        [main]            required = [fields whose column must be there]
+        [main]            required = [fields whose column must be there],
+                          ignore = [headers of columns not to be read]
         [main.columns]    field = [headers of its column, synonyms]     (fields: MAIN_FIELDS)
         [main.extra]      case field = [headers]                        (kept in the case)
         [process], [process.columns], [process.extra]                   (fields: PROCESS_FIELDS)
@@ -39,8 +40,9 @@ Cells
     come from the optional 事件编号 columns (交办事件编号, ... on the main sheet), else are
     "<sheet>!<cell of the event's date>", e.g. "办理过程!C7": stable for a given workbook
     and leading back to the cell (the engine orders the events of one day by id, so
-    with such ids as their cells lie: sheet, column, row). Columns no field names are
-    ignored.
+    with such ids as their cells lie: sheet, column, row). A header that names no field
+    and is not listed under ignore is a problem (a renamed column would otherwise lose every
+    value in it without a word); a column whose header cell is blank is not read.
 
 Problems
     Each names the file, the row (as the line), the sheet, the column (header and letter)
@@ -62,6 +64,7 @@ clerks merge a case's cells over the rows of its units.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import io
 import json
 import re
@@ -113,6 +116,8 @@ MAIN_EVENTS = (
     ("feedback", EventType.feedback, "rating", "feedback_id"),
     ("published", EventType.published, None, "published_id"),
 )
+# A main-sheet column that means nothing without the date column of its event (once, not once per row).
+DATED_BY = {name: date_field for date_field, _, detail, id_field in MAIN_EVENTS for name in (detail, id_field) if name}
 DETAIL_OWNER = {detail: event_type.value for event_type, detail in TYPE_FIELDS.items()}  # "mode" -> "contact", ...
 
 
@@ -126,6 +131,8 @@ class SheetMapping:
     extra: tuple[str, ...]  # the extra fields, in mapping order
     headers: dict[str, str]  # normalized header -> field
     kinds: dict[str, str]  # field -> how its cells are read
+    ignored: dict[str, str]  # normalized header -> as written: columns not to be read
+    part: str  # "main" or "process": its tables in a mapping
 
     def label(self, name: str) -> str:
         return self.synonyms[name][0]
@@ -187,6 +194,12 @@ def _names(value) -> str | None:
     return 'must be a list of names, such as ["承办单位", "办理单位"]'
 
 
+def _ignored(value) -> str | None:
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return None
+    return 'must be a list of headers, such as ["序号", "备注"] (or [])'
+
+
 def _fields_of(fields: dict) -> Callable:
     def check(value) -> str | None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -212,7 +225,7 @@ def _reserved(value) -> str:
 
 
 def _sheet_layout(fields: dict, reserved: Iterable[str]) -> dict:
-    return {"required": _fields_of(fields), "columns": dict.fromkeys(fields, _names),
+    return {"required": _fields_of(fields), "ignore": _ignored, "columns": dict.fromkeys(fields, _names),
             "extra": {**dict.fromkeys(reserved, _reserved), "*": _names}}
 
 
@@ -267,8 +280,14 @@ def _sheet_mapping(part: str, names: list[str], data: dict, fields: dict, source
             other = headers.setdefault(_norm(header), name)
             if other != name:
                 problems.append(Problem(source, None, f"{part}.{name}", f'header "{header}" already names {other}'))
+    ignored: dict[str, str] = {}
+    for header in data.get("ignore", []):
+        if _norm(header) in headers:
+            problems.append(Problem(source, None, f"{part}.ignore", f'header "{header}" names {headers[_norm(header)]}; '
+                                                                     "a column is either read or ignored"))
+        ignored.setdefault(_norm(header), header)
     kinds = {**fields, **dict.fromkeys(extra, "extra")}
-    return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds)
+    return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds, ignored, part)
 
 
 _BARE_TOML_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -346,10 +365,12 @@ def _header_row(grid: list[list], spec: SheetMapping) -> int:
 
 def _columns(grid: list[list], number: int, spec: SheetMapping, sheet: str, source: str,
              problems: list[Problem]) -> dict[str, _Column]:
+    """The header row's columns by field. A header the mapping neither reads nor ignores is a problem:
+    a renamed column (网上公开日期 for 公开日期) would otherwise drop every value in it without a word."""
     columns: dict[str, _Column] = {}
     unknown: list[_Column] = []
     for index, value in enumerate(grid[number - 1] if grid else []):
-        if _blank(value):
+        if _blank(value) or _norm(value) in spec.ignored:
             continue
         column = _Column(_SPACE.sub("", str(value)), index)
         name = spec.headers.get(_norm(value))
@@ -363,17 +384,39 @@ def _columns(grid: list[list], number: int, spec: SheetMapping, sheet: str, sour
             columns[name] = column
     for name in spec.required:
         if name not in columns:
-            problems.append(Problem(source, number, f"sheet {sheet}", _missing_column(spec, name, unknown)))
+            message, hinted = _missing_column(spec, name, unknown)
+            problems.append(Problem(source, number, f"sheet {sheet}", message))
+            unknown = [column for column in unknown if column is not hinted]  # named once
+    for column in unknown:
+        problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
+                                _unknown_header(spec, column)))
+    for name, date_field in DATED_BY.items():
+        if name in columns and date_field not in columns and date_field in spec.kinds:
+            column = columns[name]
+            problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
+                                    f"belongs with {spec.label(date_field)}, but the sheet has no {spec.label(date_field)} "
+                                    f"column (headers accepted: {', '.join(spec.synonyms[date_field])})"))
     return columns
 
 
-def _missing_column(spec: SheetMapping, name: str, unknown: list[_Column]) -> str:
+def _unknown_header(spec: SheetMapping, column: _Column) -> str:
+    known = {header: name for name, headers in spec.synonyms.items() for header in headers}
+    near = difflib.get_close_matches(column.header, [*known, *spec.ignored.values()], n=3, cutoff=0.6)
+    hint = ("; the closest known headers: " + ", ".join(f"{h} ({known.get(h, 'ignored')})" for h in near)
+            if near else "")
+    part = spec.part
+    return (f'no field of the mapping has the header "{column.header}"{hint}. Name its column under [{part}.columns] '
+            f"(or [{part}.extra]) in a mapping, or list the header in [{part}] ignore if the column is not to be read")
+
+
+def _missing_column(spec: SheetMapping, name: str, unknown: list[_Column]) -> tuple[str, _Column | None]:
+    """The message, and the unknown column it names as the likely one."""
     message = f"no column {spec.label(name)} (required; headers accepted: {', '.join(spec.synonyms[name])})"
     for column in unknown:
         hint = closest(column.header, spec.synonyms[name])
         if hint:
-            return f'{message}; column {column.letter} is headed "{column.header}"{hint}'
-    return message
+            return f'{message}; column {column.letter} is headed "{column.header}"{hint}', column
+    return message, None
 
 
 def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec: SheetMapping, mapping: Mapping,
