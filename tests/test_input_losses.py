@@ -3,6 +3,7 @@
 Run through the command line, as a user meets them; each names the file and the line, cell or case.
 """
 import json
+import zipfile
 
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring
@@ -145,3 +146,27 @@ def test_a_header_both_read_and_ignored_is_a_mapping_problem(tmp_path):
     run = scoring("import", REGISTER, "--mapping", mapping, "--out", tmp_path / "cases.jsonl")
     assert run.returncode == 2
     assert f'{mapping}: process.ignore: header "备注" names note; a column is either read or ignored' in run.stderr
+
+
+def test_a_formula_without_a_saved_value_is_an_error_naming_the_cell(tmp_path):
+    """A program that does not calculate (openpyxl here) saves only the formula: it read as a blank date."""
+    workbook = load_workbook(renamed_register(tmp_path, "公开事件编号", "公开事件编号", event_ids=False))
+    workbook["办理台账"]["Q3"] = "=DATE(2020,6,28)"
+    workbook["办理台账"]["Q3"].number_format = "yyyy-mm-dd"
+    unsaved = tmp_path / "unsaved.xlsx"
+    workbook.save(unsaved)
+    run = scoring("score", *RULES, "--cases", unsaved)
+    assert run.returncode == 2 and run.stdout == ""
+    assert (f"{unsaved}:3: sheet 办理台账, column 公开日期 (Q), case 2020-J0001: cell Q3 holds the formula =DATE(2020,6,28) "
+            "but no value saved with it") in run.stderr
+    # saved with its value (as Excel saves it), the formula reads as that value: the sample's ranking
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(unsaved) as source, zipfile.ZipFile(saved, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert data.count(b"<f>DATE(2020,6,28)</f><v />") == 1
+                data = data.replace(b"<f>DATE(2020,6,28)</f><v />", b"<f>DATE(2020,6,28)</f><v>44010</v>")
+            target.writestr(item, data)
+    assert (ranking(scoring("score", *RULES, "--cases", saved, "--format", "json"))
+            == ranking(scoring("score", *RULES, "--cases", SAMPLE, "--format", "json")))

@@ -87,6 +87,7 @@ from scoring.base.tomlpos import key_lines, line_of
 from scoring.domain.cases import TYPE_FIELDS, Case, ContactMode, Event, EventType, Kind, Outcome, Rating, Role, natural_key
 
 from .case_file import CaseFile, SkippedCase, collect_cases, validate_case
+from .workbook import NotAWorkbook, SheetExtent, scan_workbook
 
 DEFAULT_MAPPING = "register_mapping.toml"
 HEADER_SEARCH_ROWS = 10  # a title row or two may stand above the header row
@@ -340,10 +341,28 @@ class _Row:
         return f"{self.sheet}!{self.columns[name].letter}{self.number}"
 
 
-def _grid(worksheet) -> list[list]:
-    """The sheet's cell values by row; a merged range's value in each of its cells."""
-    rows = [list(values) for values in worksheet.iter_rows(values_only=True)]
+@dataclass(frozen=True)
+class _Unsaved:
+    """A formula cell without a saved value (openpyxl reads it as blank): never taken for a blank cell."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+def _grid(worksheet, extent: SheetExtent) -> list[list]:
+    """The sheet's cell values by row, up to its last value (formatted blank cells beyond it are not
+    walked); a formula without a saved value as _Unsaved; a merged range's value in each of its cells."""
+    if not extent.rows:
+        return []
+    rows = [list(values) for values in worksheet.iter_rows(max_row=extent.rows, max_col=extent.columns, values_only=True)]
+    for (number, column), formula in extent.unsaved.items():
+        if rows[number - 1][column - 1] is None:
+            rows[number - 1][column - 1] = _Unsaved(formula)
     for merged in worksheet.merged_cells.ranges:
+        if merged.min_row > len(rows) or merged.min_col > extent.columns:
+            continue  # blank cells merged below or beside the values
         value = rows[merged.min_row - 1][merged.min_col - 1]
         for row in rows[merged.min_row - 1:merged.max_row]:
             for index in range(merged.min_col - 1, min(merged.max_col, len(row))):
@@ -428,12 +447,16 @@ def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec:
         if not cells:
             continue  # a blank row, or one with only columns the mapping does not name
         row = _Row(source, sheet, number, columns, cells)
-        if "case" in cells:
+        if "case" in cells and not isinstance(cells["case"], _Unsaved):
             row.case_id = row.values["case"] = _text(cells["case"])
-        elif "case" in columns:  # (a missing column is a problem of the header)
+        elif "case" in columns and "case" not in cells:  # (a missing column is a problem of the header)
             row.problem("case", f"no {spec.label('case')}: the row belongs to no case")
         for name, value in cells.items():
-            if name != "case":
+            if isinstance(value, _Unsaved):
+                row.problem(name, f"cell {row.columns[name].letter}{number} holds the formula {value} but no value "
+                                  "saved with it (the workbook was written by a program that does not calculate): "
+                                  "open and save it in Excel or WPS, or write the value itself")
+            elif name != "case":
                 _read_cell(row, name, value, spec, mapping)
         rows.append(row)
     return rows
@@ -676,11 +699,12 @@ def read_register(path: str | Path, mapping_path: str | Path | None = None) -> R
 
 
 def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
-    workbook = _open_workbook(raw, source)
+    workbook, extents = _open_workbook(raw, source)
     problems: list[Problem] = []
-    main_sheet, process_sheet = _pick_sheets(workbook, mapping, source, problems)
-    main_rows = _sheet_rows(main_sheet, mapping.main, mapping, source, problems)
-    process_rows = _sheet_rows(process_sheet, mapping.process, mapping, source, problems) if process_sheet else []
+    main_sheet, process_sheet = _pick_sheets(workbook, extents, mapping, source, problems)
+    main_rows = _sheet_rows(main_sheet, extents[main_sheet.title], mapping.main, mapping, source, problems)
+    process_rows = (_sheet_rows(process_sheet, extents[process_sheet.title], mapping.process, mapping, source, problems)
+                    if process_sheet else [])
     rows = main_rows + process_rows
     if not main_rows and not problems:
         problems.append(Problem(source, None, f"sheet {main_sheet.title}", "the sheet holds no cases"))
@@ -703,40 +727,43 @@ def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
 
 
 def _open_workbook(raw: bytes, source: str):
+    """The workbook and each sheet's extent by title, measured before openpyxl reads it (scoring.inputs.workbook)."""
     try:
+        extents = scan_workbook(raw, source)
         # not read_only: merged cells are only known in full mode
-        return load_workbook(io.BytesIO(raw), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
+        return load_workbook(io.BytesIO(raw), data_only=True), extents
+    except (NotAWorkbook, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
         raise InputError([Problem(source, None, "", f"cannot be read as an Excel workbook (.xlsx; an old .xls "
                                                     f"must be saved as .xlsx first): {exc}")]) from None
 
 
-def _pick_sheets(workbook, mapping: Mapping, source: str, problems: list[Problem]):
+def _pick_sheets(workbook, extents: dict[str, SheetExtent], mapping: Mapping, source: str, problems: list[Problem]):
     """The main sheet (by name, else the first) and the process sheet (by name, or None)."""
     by_name = {_norm(sheet.title): sheet for sheet in workbook.worksheets}
     main = next((by_name[_norm(n)] for n in mapping.main.names if _norm(n) in by_name), workbook.worksheets[0])
     process = next((by_name[_norm(n)] for n in mapping.process.names
                     if _norm(n) in by_name and by_name[_norm(n)] is not main), None)
     for sheet in workbook.worksheets:
-        if sheet is not main and sheet is not process and _looks_like_process(sheet, mapping.process):
+        if sheet is not main and sheet is not process and _looks_like_process(sheet, extents[sheet.title], mapping.process):
             problems.append(Problem(source, None, f"sheet {sheet.title}",
                                     f"looks like process records but is not read: name it {mapping.process.names[0]} "
                                     f"or add its name to [sheets] process in a mapping"))
     return main, process
 
 
-def _looks_like_process(sheet, spec: SheetMapping) -> bool:
+def _looks_like_process(sheet, extent: SheetExtent, spec: SheetMapping) -> bool:
     """Whether a sheet has a header row naming the case and the event columns."""
-    for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+    for row in _grid(sheet, extent)[:HEADER_SEARCH_ROWS]:
         named = {spec.headers.get(_norm(value)) for value in row if not _blank(value)}
         if {"case", "event"} <= named:
             return True
     return False
 
 
-def _sheet_rows(sheet, spec: SheetMapping, mapping: Mapping, source: str, problems: list[Problem]) -> list[_Row]:
+def _sheet_rows(sheet, extent: SheetExtent, spec: SheetMapping, mapping: Mapping, source: str,
+                problems: list[Problem]) -> list[_Row]:
     """The sheet's non-blank rows below its header, read cell by cell; header problems go to problems."""
-    grid = _grid(sheet)
+    grid = _grid(sheet, extent)
     header = _header_row(grid, spec)
     columns = _columns(grid, header, spec, sheet.title, source, problems)
     return _read_rows(grid, header, columns, spec, mapping, sheet.title, source)
