@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import importlib
 import json
+from collections import Counter
 
 import click
 
@@ -36,7 +37,31 @@ class Failure(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-class ScoringGroup(click.Group):
+class OnceEach(click.Command):
+    """A command whose options that take one value may be given once each.
+
+    click keeps the last of a repeated option: `--cases a.jsonl --cases b.jsonl` scored b
+    alone and exited 0. A repeated option is refused (exit 2) before anything is read; the
+    repeatable ones (--overlay, --set) are declared `multiple`."""
+
+    def parse_args(self, ctx, args):
+        if not ctx.resilient_parsing:
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            if not any(getattr(param, "is_eager", False) and param.expose_value is False for param in order):  # --help
+                repeated = Counter(param for param in order
+                                   if isinstance(param, click.Option) and not param.multiple and not param.count)
+                for param, times in repeated.items():
+                    if times > 1:
+                        names = "/".join(param.opts + param.secondary_opts)
+                        ctx.fail(f"{names} was given {times} times; give it once (only the last would count, and the "
+                                 "others would be ignored without a word)")
+        return super().parse_args(ctx, args)
+
+
+class ScoringGroup(OnceEach, click.Group):
+    command_class = OnceEach
+    group_class = type  # subgroups (rules, runs) are ScoringGroups too
+
     def parse_args(self, ctx, args):
         ctx.meta["argv"] = list(args)  # the command line as given, recorded with a run
         return super().parse_args(ctx, args)
