@@ -122,13 +122,14 @@ def format_option(*choices: str, default: str, help: str | None = None):
 
 
 out_option = click.option("--out", type=click.Path(dir_okay=False),
-                          help="Write to this file (replaced only when the run succeeds).")
+                          help="Write to this file (replaced only when the run succeeds, keeping its permissions; "
+                               "a device or a pipe is written through).")
 store_option = click.option("--store", type=click.Path(dir_okay=False), default=None,
                             help=f"Run store, an SQLite file (default: ${STORE_ENV}, else ./scoring-runs.db).")
 
 
 def check_out(out: str | None, fmt: str | None = None) -> None:
-    """Before anything is scored or recorded: a binary format needs a file, and the file's directory must exist."""
+    """Before anything is scored or recorded: a binary format needs a file, and the file must be one we can write."""
     if out is None and fmt in BINARY_FORMATS:
         raise UsageError(f"--format {fmt} writes a file: give it with --out FILE")
     if out is not None:
@@ -260,6 +261,7 @@ def rules_show(rulebook, overlays, sets, out):
     This text is what gets scored and hashed into the ledger; `score --rules` on it gives the
     same ledger as the base with the same overlays."""
     from scoring import app
+    check_out(out)
     book = app.effective_rulebook(rulebook, overlays, sets)
     notify(f"# {book.spec.rulebook.id} {book.spec.rulebook.version}, sha256 {book.sha256}")
     emit(book.text, out)
@@ -403,6 +405,7 @@ def diff(a, b, fmt, out, store):
     from scoring import app
     from scoring.ledger.document import to_json
     from scoring.reports.text import impact
+    check_out(out)
     document = app.diff(a, b, store).document
     emit(to_json(document) if fmt == "json" else impact(document), out)
 
@@ -450,6 +453,7 @@ DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "rep
 @click.option("--out", type=click.Path(dir_okay=False))
 def schema(document, out):
     """Print the JSON Schema of the case-history format, or of a document the tool writes."""
+    check_out(out)
     if document == "case":
         from scoring.domain.cases import case_json_schema
         found = case_json_schema()
