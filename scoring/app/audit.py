@@ -58,6 +58,7 @@ def replay(run_id: str, store: str | None = None, rules: str | None = None, over
     with open_store(store) as opened:
         stored = opened.get(run_id)
         recorded = runs.inputs_of(opened, stored)
+        old_ledger = opened.ledger(stored)
     added = tuple(read_source(path, "overlay") for path in overlays)
     sources = RuleSources(read_source(rules, "rulebook") if rules else recorded.sources.base,
                           recorded.sources.overlays + added, recorded.sources.sets + tuple(sets))
@@ -72,7 +73,6 @@ def replay(run_id: str, store: str | None = None, rules: str | None = None, over
                         None if recorded.departments is None else recorded.departments[1], recorded.skip_invalid,
                         session, notify)
         new = ScoreResult(inputs, run(inputs))
-    old_ledger = json.loads(recorded.ledger)
     document = diff_document((f"run {stored.id}", old_ledger, recorded.effective.decode("utf-8")),
                              ("replay", new.ledger, book.text))
     reproduced = None if changed else to_json(new.ledger).encode("utf-8") == recorded.ledger
@@ -148,7 +148,7 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
         raise UsageError(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")
     with open_store(store) as opened:
         stored = opened.get(ref)
-        ledger = json.loads(opened.blob(stored.record["ledger"]["sha256"], "ledger"))
+        ledger = opened.ledger(stored)
         text = opened.blob(stored.rulebook["sha256"], "effective rulebook").decode("utf-8")
     return f"run {stored.id}", ledger, text
 
@@ -173,7 +173,7 @@ def show_run(run_id: str, store: str | None = None) -> tuple[StoredRun, dict]:
     """A run's record and its ledger."""
     with open_store(store) as opened:
         stored = opened.get(run_id)
-        return stored, json.loads(opened.blob(stored.record["ledger"]["sha256"], "ledger"))
+        return stored, opened.ledger(stored)
 
 
 def export_run(run_id: str, out: str, store: str | None = None) -> tuple[list[str], str]:
