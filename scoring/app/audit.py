@@ -27,7 +27,7 @@ from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
 from scoring.rulebook.overlay import RuleSources, read_source
 
-from .inputs import Inputs, Notify, Request, open_inputs, silent
+from .inputs import Inputs, Notify, Request, open_inputs, silent, tell_similar
 from .results import DiffResult, ReplayResult, ScoreResult, VerifyResult, is_ledger
 from .scoring import run
 
@@ -64,10 +64,13 @@ def replay(run_id: str, store: str | None = None, rules: str | None = None, over
                           recorded.sources.overlays + added, recorded.sources.sets + tuple(sets))
     changed = bool(rules or overlays or sets)
     book = sources.effective() if changed else parse_rulebook(recorded.effective, f"run {stored.id}: rulebook")
-    case_file = parse_cases(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid)
-    records = None if recorded.departments is None else parse_departments(
-        recorded.departments[1], f"run {stored.id}: {recorded.departments[0]}", book.spec.department_fields)
     compiled = compile_rulebook(book)
+    case_file = parse_cases(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid,
+                            compiled.departments)
+    tell_similar(case_file, notify)
+    records = None if recorded.departments is None else parse_departments(
+        recorded.departments[1], f"run {stored.id}: {recorded.departments[0]}", book.spec.department_fields,
+        compiled.departments)
     with Session(compiled, jobs) as session:
         inputs = Inputs(case_file, recorded.case_bytes, sources, compiled, records,
                         None if recorded.departments is None else recorded.departments[1], recorded.skip_invalid,

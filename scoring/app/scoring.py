@@ -28,6 +28,7 @@ def explain(request: Request, department: str, case: str | None = None, notify: 
     """One department's ledger (or one of its cases)."""
     with open_inputs(request, notify) as inputs:
         ledger = run(inputs).ledger
+    department = inputs.compiled.departments.canonical(department)
     names = [d["department"] for d in ledger["departments"]]
     if department not in names:
         raise UsageError(f'no department "{department}" in the scored cases{closest(department, names)}; '
@@ -42,6 +43,7 @@ def explain(request: Request, department: str, case: str | None = None, notify: 
 def self_check(request: Request, department: str, as_of: dt.date, notify: Notify = silent) -> SelfCheckResult:
     """A department's standing on a date: the floor, the ceiling, what is at stake."""
     with open_inputs(request, notify) as inputs:
+        department = inputs.compiled.departments.canonical(department)
         check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
         document = check.document()
     tell_skipped(document["input"]["skipped"], notify)

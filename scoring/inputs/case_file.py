@@ -19,6 +19,11 @@ from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file, text_lines
 from scoring.domain.cases import Case, Role, natural_key
 
+from .departments import Departments, similar_pairs
+from .limits import MAX_DEPARTMENTS
+
+NO_DECLARATION = Departments()
+
 
 @dataclass(frozen=True)
 class SkippedCase:
@@ -33,6 +38,8 @@ class CaseFile:
     cases: list[Case]  # the valid cases, in natural id order
     skipped: list[SkippedCase] = field(default_factory=list)
     file_sha256: str = ""  # the bytes of the file as read
+    aliased: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (as written, department) -> case ids
+    similar: list[tuple[str, str, str]] = field(default_factory=list)  # (name, name, why): undeclared near-duplicates
 
     @cached_property
     def sha256(self) -> str:
@@ -51,21 +58,22 @@ def canonical_case_json(case: Case) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def load_cases(path: str | Path, skip_invalid: bool = False) -> CaseFile:
-    return parse_cases(read_file(path, "case file"), str(path), skip_invalid)
+def load_cases(path: str | Path, skip_invalid: bool = False, departments: Departments = NO_DECLARATION) -> CaseFile:
+    return parse_cases(read_file(path, "case file"), str(path), skip_invalid, departments)
 
 
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 
 
-def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile:
+def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments: Departments = NO_DECLARATION) -> CaseFile:
     """The cases of a file's bytes (as read from disk or kept in the run store); source names it in messages.
 
     JSON Lines or a JSON array; an Excel register (.xlsx, recognised by its content so that a
-    stored run replays it too) is read with the default mapping (scoring.xlsx_cases)."""
+    stored run replays it too) is read with the default mapping (scoring.inputs.register).
+    Department names are checked against what the rulebook declares (scoring.inputs.departments)."""
     if raw.startswith(XLSX_MAGIC):
         from .register import parse_register  # openpyxl is slow to import: only for registers
-        return parse_register(raw, source, skip_invalid=skip_invalid)
+        return parse_register(raw, source, skip_invalid=skip_invalid, departments=departments)
     text = decode_text(raw, source)
 
     unreadable: list[Problem] = []  # the file as a whole: no case after such a problem can be read
@@ -74,13 +82,16 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
         unreadable.append(Problem(source, None, "", "the file holds no cases"))
 
     parsed: list[tuple[int, Case | None, str | None, list[Problem]]] = []
+    aliased: dict[tuple[str, str], list[str]] = {}
     for line, obj in records:
         if isinstance(obj, Problem):  # a line that is not JSON: a record whose case is unknown
             parsed.append((line, None, None, [obj]))
             continue
         case_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
-        case, case_problems = validate_case(obj, source, line, case_id)
+        case, case_problems, renamed = validate_case(obj, source, line, case_id, departments)
         parsed.append((line, case, case_id, case_problems))
+        for pair in renamed:
+            aliased.setdefault(pair, []).append(case_id)
 
     lines_by_id: dict[str, list[int]] = {}
     for line, _case, case_id, _ in parsed:
@@ -102,7 +113,7 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
             valid.append(case)
     if unreadable:  # whatever --skip-invalid says: the cases after it would be lost without a word
         raise InputError(unreadable + problems, f"{source}: the file cannot be read as a whole; nothing was scored")
-    return collect_cases(source, raw, valid, skipped, problems, skip_invalid)
+    return collect_cases(source, raw, valid, skipped, problems, skip_invalid, departments, aliased)
 
 
 def _others(lines: list[int], line: int, shown: int = 5) -> str:
@@ -113,14 +124,24 @@ def _others(lines: list[int], line: int, shown: int = 5) -> str:
 
 
 def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[SkippedCase], problems: list[Problem],
-                  skip_invalid: bool) -> CaseFile:
-    """The case file of the valid cases; any problem stops it unless skip_invalid (and then some case must be valid)."""
+                  skip_invalid: bool, departments: Departments, aliased: dict[tuple[str, str], list[str]]) -> CaseFile:
+    """The case file of the valid cases; any problem stops it unless skip_invalid (and then some case must be valid).
+
+    aliased: the aliases replaced in each case (those of valid cases are kept, for the ledger). Without
+    a declared list of departments, names that look like one department are compared (CaseFile.similar)."""
     if problems and not skip_invalid:
         raise InputError(problems, f"{source}: {len(problems)} problem(s) in {len(skipped) or 'the'} case(s); nothing was scored")
     if not valid:
         raise InputError(problems or [Problem(source, None, "", "no valid cases")], f"{source}: no valid case to score")
     valid.sort(key=lambda c: natural_key(c.id))
-    return CaseFile(source, valid, skipped, hashlib.sha256(raw).hexdigest())
+    names = {handler.department for case in valid for handler in case.handlers}
+    if len(names) > MAX_DEPARTMENTS:  # (each name is compared with each)
+        raise InputError([Problem(source, None, "", f"{len(names):,} departments are named; one file may name at most "
+                                                    f"{MAX_DEPARTMENTS:,} (are the names written consistently?)")])
+    kept = {case.id for case in valid}
+    scored = {pair: [i for i in ids if i in kept] for pair, ids in sorted(aliased.items())}
+    return CaseFile(source, valid, skipped, hashlib.sha256(raw).hexdigest(), {pair: ids for pair, ids in scored.items() if ids},
+                    [] if departments.assessed else similar_pairs(names))
 
 
 def json_records(text: str, source: str, problems: list[Problem]):
@@ -217,15 +238,35 @@ def _skip_space(text: str, position: int) -> int:
     return position
 
 
-def validate_case(obj, source: str, line: int, case_id: str | None) -> tuple[Case | None, list[Problem]]:
+def validate_case(obj, source: str, line: int, case_id: str | None, departments: Departments = NO_DECLARATION
+                  ) -> tuple[Case | None, list[Problem], list[tuple[str, str]]]:
+    """The case, its problems, and the aliases replaced in it ((as written, department) for its handlers)."""
     where = f"case {case_id}" if case_id else "case"
     if not isinstance(obj, dict):
-        return None, [Problem(source, line, where, f"a case must be a JSON object, not {type(obj).__name__}")]
+        return None, [Problem(source, line, where, f"a case must be a JSON object, not {type(obj).__name__}")], []
+    renamed = _replace_aliases(obj, departments)
     try:
         case = Case.model_validate(obj)
     except ValidationError as exc:
-        return None, [Problem(source, line, f"{where}, {_path(obj, err['loc'])}", _message(err)) for err in exc.errors()]
-    return case, _cross_check(case, source, line)
+        return None, [Problem(source, line, f"{where}, {_path(obj, err['loc'])}", _message(err)) for err in exc.errors()], []
+    refused = [Problem(source, line, f"case {case.id}, handlers[{index}].department", message)
+               for index, handler in enumerate(case.handlers) if (message := departments.refusal(handler.department))]
+    return case, _cross_check(case, source, line) + refused, renamed
+
+
+def _replace_aliases(obj: dict, departments: Departments) -> list[tuple[str, str]]:
+    """Each alias in the case's handlers and events replaced by its department, before validation (so that
+    a department listed twice under two names is found as listed twice)."""
+    renamed = set()
+    for key in ("handlers", "events"):
+        items = obj.get(key)
+        for item in items if isinstance(items, list) else []:
+            written = item.get("department") if isinstance(item, dict) else None
+            if isinstance(written, str) and written in departments.aliases:
+                item["department"] = departments.aliases[written]
+                if key == "handlers":
+                    renamed.add((written, item["department"]))
+    return sorted(renamed)
 
 
 def _cross_check(case: Case, source: str, line: int) -> list[Problem]:

@@ -16,6 +16,7 @@ MAX_CASE_BYTES = 2**20  # one case's JSON text (a line of JSON Lines, an element
 MAX_EVENTS = 1_000  # events of one case (matching time grows faster than their number)
 MAX_TEXT = 10_000  # characters of one text: a title, a name, an extra field, a cell
 MAX_DEPTH = 16  # nesting of lists and objects in one case (extra fields may hold both)
+MAX_DEPARTMENTS = 1_000  # different department names in one file (each is compared with each)
 
 # Excel registers (.xlsx)
 MAX_UNPACKED_BYTES = 100 * 2**20  # the workbook's parts, decompressed

@@ -86,7 +86,8 @@ from scoring.base.files import decode_text, read_file
 from scoring.base.tomlpos import key_lines, line_of
 from scoring.domain.cases import TYPE_FIELDS, Case, ContactMode, Event, EventType, Kind, Outcome, Rating, Role, natural_key
 
-from .case_file import CaseFile, SkippedCase, collect_cases, validate_case
+from .case_file import NO_DECLARATION, CaseFile, SkippedCase, collect_cases, validate_case
+from .departments import Departments
 from .workbook import NotAWorkbook, SheetExtent, scan_workbook
 
 DEFAULT_MAPPING = "register_mapping.toml"
@@ -581,7 +582,10 @@ class RegisterCase:
         match = _INDEXED.search(problem.where)
         rows = {"handlers": self.handler_rows, "events": self.event_rows}
         row = rows[match[1]][int(match[2])] if match else self.rows[0]
-        row.problems.append(Problem(problem.source, row.number, f"sheet {row.sheet}, {problem.where}", problem.message))
+        sheet = f"sheet {row.sheet}"
+        if problem.where.endswith("].department") and "department" in row.columns:  # a name the rulebook refuses
+            sheet += f", column {row.columns['department'].header} ({row.columns['department'].letter})"
+        row.problems.append(Problem(problem.source, row.number, f"{sheet}, {problem.where}", problem.message))
 
 
 _INDEXED = re.compile(r"\b(handlers|events)\[(\d+)\]")  # as ingest names them
@@ -779,17 +783,21 @@ def load_register(path: str | Path, mapping_path: str | Path | None = None, skip
     return parse_register(read_file(path, "register"), str(path), skip_invalid, mapping_path)
 
 
-def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None) -> CaseFile:
+def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None,
+                   departments: Departments = NO_DECLARATION) -> CaseFile:
     """load_register on the workbook's bytes (case_file.parse_cases hands a workbook here)."""
     register = _records(raw, source, load_mapping(mapping_path))
     valid: list[Case] = []
     skipped: list[SkippedCase] = []
+    aliased: dict[tuple[str, str], list[str]] = {}
     for case in register.cases:
         model = None
         if not case.problems:
-            model, found = validate_case(case.record, source, case.line, case.case_id)
+            model, found, renamed = validate_case(case.record, source, case.line, case.case_id, departments)
             for problem in found:
                 case.locate(problem)
+            for pair in renamed:
+                aliased.setdefault(pair, []).append(case.case_id)
         if case.problems:
             skipped.append(SkippedCase(case.case_id, case.line, tuple(case.problems)))
         else:
@@ -798,7 +806,7 @@ def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_
     problems = register.all_problems()
     if register.problems:  # sheets or headers wrong: no case can be trusted, whatever skip_invalid says
         raise InputError(problems, f"{source}: {len(problems)} problem(s) in the register; nothing was read")
-    return collect_cases(source, raw, valid, skipped, problems, skip_invalid)
+    return collect_cases(source, raw, valid, skipped, problems, skip_invalid, departments, aliased)
 
 
 def cases_to_jsonl(cases: Iterable[Case]) -> str:

@@ -5,6 +5,7 @@ the type checker, and importing this module loads neither the engine nor pydanti
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from .document import engine_versions, number, plain
@@ -36,6 +37,13 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
                                  "skipped": skipped_entries(case_file, failures)}
     if records is not None:  # only when a department records file was given: other ledgers keep their bytes
         entry_input["departments_sha256"] = records.sha256
+    if case_file.aliased:  # (likewise, only when there is something to say)
+        entry_input["aliases"] = [{"alias": alias, "department": department, "cases": cases}
+                                  for (alias, department), cases in case_file.aliased.items()]
+    if case_file.similar:
+        counts = Counter(handler.department for case in case_file.cases for handler in case.handlers)
+        entry_input["similar_departments"] = [{"departments": [a, b], "cases": [counts[a], counts[b]], "why": why}
+                                              for a, b, why in case_file.similar]
     return {
         "format": LEDGER,
         "engine": engine_versions(),
