@@ -46,7 +46,7 @@ def self_check(request: Request, department: str, as_of: dt.date, notify: Notify
         department = inputs.compiled.departments.canonical(department)
         check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
         document = check.document()
-    tell_skipped(document["input"]["skipped"], notify)
+    tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
     return SelfCheckResult(inputs, document, as_of)
 
 
@@ -54,7 +54,7 @@ def bulletin(request: Request, month: str, notify: Notify = silent) -> BulletinR
     """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming."""
     with open_inputs(request, notify) as inputs:
         document = monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid)
-    tell_skipped(document["input"]["skipped"], notify)
+    tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
     return BulletinResult(inputs, document)
 
 
@@ -64,11 +64,13 @@ def run(inputs: Inputs) -> Run:
     if done.recovered:
         inputs.notify(f"warning: a worker process died while scoring {', '.join(done.recovered)}; "
                       "each was scored again alone and completed")
-    tell_skipped(done.ledger["input"]["skipped"], inputs.notify)
+    tell_skipped(done.ledger["input"]["skipped"], inputs.case_file.path, inputs.notify)
     return done
 
 
-def tell_skipped(skipped: list[dict], notify: Notify) -> None:
-    """The cases left out (--skip-invalid): the output itself lists them too."""
+def tell_skipped(skipped: list[dict], source: str, notify: Notify) -> None:
+    """The cases left out (--skip-invalid), each with its file and line (none for a case a rule failed on):
+    the output itself lists them too."""
     for entry in skipped:
-        notify(f"skipped: case {entry['case'] or '?'}: {'; '.join(entry['problems'])}")
+        where = f"{source}:{entry['line']}: " if entry["line"] else ""
+        notify(f"skipped: {where}case {entry['case'] or '?'}: {'; '.join(entry['problems'])}")
