@@ -95,7 +95,7 @@ def verify(ledger: str, request: Request, notify: Notify = silent) -> VerifyResu
     try:
         claimed = json.loads(raw)
         kind = claimed["format"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         raise UsageError(f"{ledger}: not a ledger (expected the JSON of `scoring score --format json` or "
                          "`self-check --format json`)") from None
     if (not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict)
@@ -144,6 +144,8 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
             ledger = json.loads(read_file(ref, "ledger"))
         except ValueError as exc:
             raise UsageError(f"{ref}: not JSON ({exc})") from None
+        except RecursionError:
+            raise UsageError(f"{ref}: not a ledger (JSON nested too deeply)") from None
         if not is_ledger(ledger):
             raise UsageError(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER})")
         return ref, ledger, None

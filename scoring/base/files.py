@@ -26,11 +26,39 @@ class FileError(InputError):
         return str(self.problems[0])
 
 
+MAX_FILE_BYTES = 256 * 2**20  # any input file: read whole into memory, so bounded before it is read
+_CHUNK = 2**20
+
+
 def read_file(path: str | Path, what: str) -> bytes:
+    """The bytes of an input file, at most MAX_FILE_BYTES of them.
+
+    A regular file larger than that is refused by its size, unread; a device or a pipe (/dev/zero,
+    `<(...)`) is read in chunks and refused once it has given more."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb", buffering=0) as stream:
+            info = os.fstat(stream.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
+                raise _too_large(path, what)
+            chunks, size = [], 0
+            wanted = info.st_size + 1 if stat.S_ISREG(info.st_mode) else _CHUNK  # a file: one read, and its end
+            while size <= MAX_FILE_BYTES:
+                chunk = stream.read(wanted)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                wanted = _CHUNK
     except OSError as exc:
         raise FileError([Problem(str(path), None, "", f"cannot read the {what}: {exc.strerror}")]) from None
+    if size > MAX_FILE_BYTES:  # (a file that grew while it was read, a device, a pipe)
+        raise _too_large(path, what)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(path: str | Path, what: str) -> FileError:
+    return FileError([Problem(str(path), None, "", f"the {what} is larger than {MAX_FILE_BYTES // 2**20} MB, the most "
+                                                  "an input may be; nothing was read")])
 
 
 def decode_text(raw: bytes, source: str) -> str:

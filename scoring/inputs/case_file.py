@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.base.files import decode_text, read_file, text_lines
+from scoring.base.files import FileError, decode_text, read_file
 from scoring.domain.cases import Case, Role, natural_key
 
 from .departments import Departments, similar_pairs
-from .limits import MAX_DEPARTMENTS
+from .limits import MAX_CASE_CHARACTERS, MAX_CASES, MAX_DEPARTMENTS, MAX_DEPTH, MAX_EVENTS, MAX_LINES, MAX_TEXT
 
 NO_DECLARATION = Departments()
 
@@ -147,22 +149,71 @@ def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[Skip
 def json_records(text: str, source: str, problems: list[Problem]):
     """Yield (line, object) for each record of JSON Lines, or of one JSON array.
 
-    A line of JSON Lines that is not JSON is yielded as (line, Problem): a record that cannot be
-    read, as a case with problems is. What stops the reading of the rest (the array broken, or
-    text after it) goes to problems."""
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        yield from _array_records(text, source, problems)
-        return
-    for number, line in enumerate(text_lines(text), start=1):
-        if not line.strip():
+    A line of JSON Lines that is not JSON, or too long to be one case, is yielded as (line, Problem):
+    a record that cannot be read, as a case with problems is. What stops the reading of the rest
+    (the array broken, text after it) goes to problems; more records than a file may hold is an
+    InputError at once, before any record is checked.
+
+    The text is never split into a list of lines (a file of millions of short lines would take
+    gigabytes): each line is found, checked and sliced out when its turn comes."""
+    if text.startswith("[", _SPACE.match(text).end()):
+        records = _array_records(text, source, problems)
+    else:
+        lines = text.count("\n")  # (at C speed: every line is walked below)
+        if lines > MAX_LINES:
+            raise FileError([Problem(source, None, "", f"{lines:,} lines; a file of JSON Lines may have at most "
+                                                        f"{MAX_LINES:,}, blank ones included: nothing was read")])
+        if sum(1 for _ in islice(_record_lines(text), MAX_CASES + 1)) > MAX_CASES:  # counted before any is decoded
+            raise _too_many(source, None)
+        records = _line_records(text, source)
+    for count, record in enumerate(records, start=1):
+        if count > MAX_CASES:  # (an array: counted as it is read)
+            raise _too_many(source, record[0])
+        yield record
+
+
+_SPACE = re.compile(r"\s*")  # what str.strip() strips
+_NOT_SPACE = re.compile(r"\S")
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _too_many(source: str, line: int | None) -> FileError:
+    where = f"record {MAX_CASES + 1:,}: " if line else ""
+    return FileError([Problem(source, line, "", f"{where}more than {MAX_CASES:,} records; a file may hold at most "
+                                                f"{MAX_CASES:,}: nothing was read")])
+
+
+def _record_lines(text: str):
+    """(number, start, end) of each line that is not blank, split as base.files.text_lines splits (at \n only,
+    a \r before it dropped), without copying any."""
+    start, number, size = 0, 0, len(text)
+    while start < size:
+        number += 1
+        end = text.find("\n", start)
+        end = size if end < 0 else end
+        following = end + 1
+        if end > start and text[end - 1] == "\r":
+            end -= 1
+        if _NOT_SPACE.search(text, start, end):
+            yield number, start, end
+        start = following
+
+
+def _line_records(text: str, source: str):
+    for number, start, end in _record_lines(text):
+        if end - start > MAX_CASE_CHARACTERS:  # not sliced nor decoded: its size is known before its cost is paid
+            yield number, Problem(source, number, "", _too_long(end - start))
             continue
         try:
-            yield number, _DECODER.decode(line)
+            yield number, _DECODER.decode(text[start:end])
         except ValueError as exc:
             yield number, Problem(source, number, "", _not_json(exc))
         except RecursionError:
             yield number, Problem(source, number, "", _TOO_DEEP)
+
+
+def _too_long(characters: int) -> str:
+    return f"a record of {characters:,} characters; one case may take at most {MAX_CASE_CHARACTERS:,}"
 
 
 class _DuplicateKey(ValueError):
@@ -205,7 +256,7 @@ def _array_records(text: str, source: str, problems: list[Problem]):
         position = _skip_space(text, position)
         if position < len(text) and text[position] == "]":
             break
-        start = line_at(position)
+        start, began = line_at(position), position
         try:
             obj, position = _DECODER.raw_decode(text, position)
         except json.JSONDecodeError as exc:
@@ -217,7 +268,8 @@ def _array_records(text: str, source: str, problems: list[Problem]):
         except RecursionError:
             problems.append(Problem(source, start, "", _TOO_DEEP))
             return
-        yield start, obj
+        yield start, obj if position - began <= MAX_CASE_CHARACTERS else Problem(source, start, "",
+                                                                                   _too_long(position - began))
         position = _skip_space(text, position)
         if position < len(text) and text[position] == ",":
             position += 1
@@ -233,9 +285,7 @@ def _array_records(text: str, source: str, problems: list[Problem]):
 
 
 def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
+    return _JSON_SPACE.match(text, position).end()
 
 
 def validate_case(obj, source: str, line: int, case_id: str | None, departments: Departments = NO_DECLARATION
@@ -244,6 +294,9 @@ def validate_case(obj, source: str, line: int, case_id: str | None, departments:
     where = f"case {case_id}" if case_id else "case"
     if not isinstance(obj, dict):
         return None, [Problem(source, line, where, f"a case must be a JSON object, not {type(obj).__name__}")], []
+    oversized = _oversized(obj)
+    if oversized:  # refused before validation, whose cost grows with it (and matching faster than events)
+        return None, [Problem(source, line, f"{where}{', ' + path if path else ''}", message) for path, message in oversized], []
     renamed = _replace_aliases(obj, departments)
     try:
         case = Case.model_validate(obj)
@@ -252,6 +305,45 @@ def validate_case(obj, source: str, line: int, case_id: str | None, departments:
     refused = [Problem(source, line, f"case {case.id}, handlers[{index}].department", message)
                for index, handler in enumerate(case.handlers) if (message := departments.refusal(handler.department))]
     return case, _cross_check(case, source, line) + refused, renamed
+
+
+MAX_LISTED = 10  # problems of one kind listed for one case; the rest are counted
+
+
+def _oversized(obj: dict) -> list[tuple[str, str]]:
+    """(field path, message) for what goes beyond a limit of one case: its events, a text (or a key), its nesting.
+
+    At most MAX_LISTED of them, then how many more: a case of a megabyte can nest a hundred thousand
+    lists too deep, and its error must stay readable."""
+    found = []
+    events = obj.get("events")
+    if isinstance(events, list) and len(events) > MAX_EVENTS:
+        found.append(("events", f"{len(events):,} events; a case may have at most {MAX_EVENTS:,}"))
+    stack = [("", obj, 1)]
+    while stack:
+        path, value, depth = stack.pop()
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            found.append((path, f"a text of {len(value):,} characters; a text may hold at most {MAX_TEXT:,}"))
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                found.append((path, f"nested deeper than {MAX_DEPTH} levels"))
+                continue
+            if isinstance(value, dict):
+                found += [(_child(path, key), f"a key of {len(key):,} characters; a text may hold at most {MAX_TEXT:,}")
+                          for key in value if len(key) > MAX_TEXT]
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack += [(_child(path, key), item, depth + 1) for key, item in items]
+    found.sort()
+    if len(found) > MAX_LISTED:
+        found[MAX_LISTED:] = [("", f"and {len(found) - MAX_LISTED:,} more such problems")]
+    return found
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    key = key if len(key) <= 40 else f"{key[:20]}…({len(key):,} characters)"
+    return f"{path}.{key}" if path else key
 
 
 def _replace_aliases(obj: dict, departments: Departments) -> list[tuple[str, str]]:

@@ -88,6 +88,7 @@ from scoring.domain.cases import TYPE_FIELDS, Case, ContactMode, Event, EventTyp
 
 from .case_file import NO_DECLARATION, CaseFile, SkippedCase, collect_cases, validate_case
 from .departments import Departments
+from .limits import MAX_TEXT
 from .workbook import NotAWorkbook, SheetExtent, scan_workbook
 
 DEFAULT_MAPPING = "register_mapping.toml"
@@ -448,9 +449,12 @@ def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec:
         if not cells:
             continue  # a blank row, or one with only columns the mapping does not name
         row = _Row(source, sheet, number, columns, cells)
-        if "case" in cells and not isinstance(cells["case"], _Unsaved):
-            row.case_id = row.values["case"] = _text(cells["case"])
-        elif "case" in columns and "case" not in cells:  # (a missing column is a problem of the header)
+        case = cells.get("case")
+        if _too_long(case):
+            row.problem("case", _too_long(case))
+        elif case is not None and not isinstance(case, _Unsaved):
+            row.case_id = row.values["case"] = _text(case)
+        elif "case" in columns and case is None:  # (a missing column is a problem of the header)
             row.problem("case", f"no {spec.label('case')}: the row belongs to no case")
         for name, value in cells.items():
             if isinstance(value, _Unsaved):
@@ -463,7 +467,16 @@ def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec:
     return rows
 
 
+def _too_long(value) -> str | None:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return f"a text of {len(value):,} characters; a text may hold at most {MAX_TEXT:,}"
+    return None
+
+
 def _read_cell(row: _Row, name: str, value, spec: SheetMapping, mapping: Mapping) -> None:
+    if _too_long(value):
+        row.problem(name, _too_long(value))
+        return
     kind = spec.kinds[name]
     try:
         if kind in VALUE_TABLES:

@@ -21,15 +21,25 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError, iterparse
+from xml.parsers.expat import ExpatError, ParserCreate
 
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
-from scoring.base.errors import InputError, Problem
+from scoring.base.errors import Problem
+from scoring.base.files import FileError
 
-from .limits import MAX_SHEET_CELLS, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, MAX_UNPACKED_BYTES
+from .limits import (
+    MAX_SHEET_COLUMNS,
+    MAX_SHEET_ROWS,
+    MAX_UNPACKED_BYTES,
+    MAX_WORKBOOK_CELLS,
+    MAX_WORKBOOK_ELEMENTS,
+    MAX_WORKBOOK_PARTS,
+)
 
 _OFFICE_DOCUMENT = "officeDocument"  # the relationship type (its last part) of the workbook part
 _CELL = re.compile(r"([A-Z]+)(\d+)")
+_CENTRAL_ENTRY = b"PK\x01\x02"  # the signature of an entry of a zip archive's central directory
 
 
 @dataclass
@@ -46,7 +56,11 @@ class NotAWorkbook(Exception):
 
 
 def scan_workbook(raw: bytes, source: str) -> dict[str, SheetExtent]:
-    """Each sheet's extent by its title; InputError when the workbook is beyond a limit."""
+    """Each sheet's extent by its title; FileError (an InputError) when the workbook is beyond a limit."""
+    entries = raw.count(_CENTRAL_ENTRY)  # (at most: the signature may also occur inside compressed data)
+    if entries > MAX_WORKBOOK_PARTS:  # zipfile makes an object per entry: millions fit in 256 MB
+        raise FileError([Problem(source, None, "", f"the archive lists {entries:,} parts; a register has at most "
+                                                    f"{MAX_WORKBOOK_PARTS:,}: nothing was read")])
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, ValueError) as exc:
@@ -54,11 +68,12 @@ def scan_workbook(raw: bytes, source: str) -> dict[str, SheetExtent]:
     with archive:
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
-            raise InputError([Problem(source, None, "", f"the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than a "
+            raise FileError([Problem(source, None, "", f"the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than a "
                                                         f"register may ({MAX_UNPACKED_BYTES // 2**20} MB): nothing was read")])
+        counts = [0, 0]  # XML elements, and rows and cells, in the workbook: openpyxl reads every sheet
         try:
-            return {title: _scan_sheet(archive, part, title, source) for title, part in _sheet_parts(archive)}
-        except (KeyError, ParseError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+            return {title: _scan_sheet(archive, part, title, source, counts) for title, part in _sheet_parts(archive)}
+        except (KeyError, ParseError, ExpatError, zipfile.BadZipFile, EOFError, ValueError) as exc:
             raise NotAWorkbook(str(exc)) from None
 
 
@@ -90,50 +105,96 @@ def _relations(archive: zipfile.ZipFile, name: str, folder: str, by_id: bool = F
     return found
 
 
-def _scan_sheet(archive: zipfile.ZipFile, part: str, title: str, source: str) -> SheetExtent:
+@dataclass
+class _Cell:
+    """A cell while its XML is read."""
+
+    depth: int
+    has_value: bool = False
+    formula: str | None = None
+    reading: str = ""  # "v" or "f" while the cell's value or formula is read
+
+
+_FORMULA_SHOWN = 200  # characters of a formula kept to name it in a message
+
+
+def _scan_sheet(archive: zipfile.ZipFile, part: str, title: str, source: str, counts: list[int]) -> SheetExtent:
+    """The sheet's extent, from its XML read once by expat: no element is kept (ElementTree's iterparse
+    built one per element, 7 µs each, so a sheet of millions of empty elements took minutes)."""
     extent = SheetExtent()
-    row = column = written = 0
-    rows = None  # the sheetData element: rows read are dropped from it, so memory stays flat
+    row = column = depth = 0
+    cell: _Cell | None = None
 
-    def beyond(message: str) -> InputError:
-        return InputError([Problem(source, None, f"sheet {title}", f"{message}: nothing was read")])
+    def beyond(message: str) -> FileError:
+        return FileError([Problem(source, None, f"sheet {title}", f"{message}: nothing was read")])
 
-    for event, element in iterparse(archive.open(part), events=("start", "end")):
-        tag = _local(element.tag)
-        if event == "start":
-            if tag in ("row", "c"):
-                written += 1
-                if written > MAX_SHEET_CELLS:
-                    raise beyond(f"more than {MAX_SHEET_CELLS:,} rows and cells are written in it (a register sheet "
-                                 f"has at most {MAX_SHEET_ROWS:,} rows of {MAX_SHEET_COLUMNS} columns)")
-            if tag == "row":
-                row = int(element.get("r") or row + 1)
-                column = 0
-            elif tag == "c":
-                reference = _CELL.fullmatch(element.get("r") or "")
-                column = column_index_from_string(reference[1]) if reference else column + 1
-            elif tag == "sheetData":
-                rows = element
-            continue
-        if tag == "c":
-            children = {_local(child.tag): child for child in element}
-            value = children.get("v")
-            has_value = (value is not None and value.text) or "is" in children
-            if "f" in children and not has_value:
-                formula = children["f"].text
-                extent.unsaved[(row, column)] = f"={formula}" if formula else "a shared formula"
-            if has_value or "f" in children:
-                if row > MAX_SHEET_ROWS:
-                    raise beyond(f"cell {get_column_letter(column)}{row} holds a value on row {row:,}; a register sheet "
-                                 f"has at most {MAX_SHEET_ROWS:,} rows (delete the rows below the register)")
-                if column > MAX_SHEET_COLUMNS:
-                    raise beyond(f"cell {get_column_letter(column)}{row} holds a value in column {column:,}; a register "
-                                 f"sheet has at most {MAX_SHEET_COLUMNS} columns (delete the columns after the register)")
-                extent.rows, extent.columns = max(extent.rows, row), max(extent.columns, column)
-            element.clear()
-        elif tag == "row" and rows is not None:
-            rows.clear()
+    def start(name: str, attributes: dict) -> None:
+        nonlocal row, column, depth, cell
+        depth += 1
+        counts[0] += 1
+        if counts[0] > MAX_WORKBOOK_ELEMENTS:
+            raise beyond(f"more than {MAX_WORKBOOK_ELEMENTS:,} XML elements in the workbook's sheets, up to row "
+                         f"{row:,} of this one (a register's hold about three per cell)")
+        tag = name.rsplit(" ", 1)[-1]
+        if cell is not None:  # inside a cell: its value, formula or inline text
+            if depth == cell.depth + 1:
+                cell.reading = tag
+                if tag == "f" and cell.formula is None:
+                    cell.formula = ""
+                elif tag == "is":
+                    cell.has_value = True
+            return
+        if tag in ("row", "c"):
+            counts[1] += 1
+            if counts[1] > MAX_WORKBOOK_CELLS:
+                raise beyond(f"more than {MAX_WORKBOOK_CELLS:,} rows and cells are written in the workbook, up to "
+                             f"row {row:,} of this sheet (a register sheet has at most {MAX_SHEET_ROWS:,} rows of "
+                             f"{MAX_SHEET_COLUMNS} columns)")
+        if tag == "row":
+            row = int(attributes.get("r") or row + 1)
+            column = 0
+        elif tag == "c":
+            reference = _CELL.fullmatch(attributes.get("r") or "")
+            column = column_index_from_string(reference[1]) if reference else column + 1
+            cell = _Cell(depth)
+
+    def text(data: str) -> None:
+        if cell is None or depth != cell.depth + 1:
+            return
+        if cell.reading == "v" and data:
+            cell.has_value = True
+        elif cell.reading == "f" and len(cell.formula) < _FORMULA_SHOWN:
+            cell.formula += data[:_FORMULA_SHOWN]
+
+    def end(name: str) -> None:
+        nonlocal depth, cell
+        if cell is not None and depth == cell.depth + 1:
+            cell.reading = ""
+        elif cell is not None and depth == cell.depth:
+            found, cell = cell, None
+            _cell_ended(found, row, column, extent, beyond)
+        depth -= 1
+
+    parser = ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.buffer_text = True
+    with archive.open(part) as stream:
+        parser.ParseFile(stream)
     return extent
+
+
+def _cell_ended(cell: _Cell, row: int, column: int, extent: SheetExtent, beyond) -> None:
+    if cell.formula is not None and not cell.has_value:
+        formula = cell.formula[:_FORMULA_SHOWN] + ("…" if len(cell.formula) > _FORMULA_SHOWN else "")
+        extent.unsaved[(row, column)] = f"={formula}" if formula else "a shared formula"
+    if cell.has_value or cell.formula is not None:
+        if row > MAX_SHEET_ROWS:
+            raise beyond(f"cell {get_column_letter(column)}{row} holds a value on row {row:,}; a register sheet "
+                         f"has at most {MAX_SHEET_ROWS:,} rows (delete the rows below the register)")
+        if column > MAX_SHEET_COLUMNS:
+            raise beyond(f"cell {get_column_letter(column)}{row} holds a value in column {column:,}; a register "
+                         f"sheet has at most {MAX_SHEET_COLUMNS} columns (delete the columns after the register)")
+        extent.rows, extent.columns = max(extent.rows, row), max(extent.columns, column)
 
 
 def _local(tag: str) -> str:
