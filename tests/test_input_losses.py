@@ -3,6 +3,7 @@
 Run through the command line, as a user meets them; each names the file and the line, cell or case.
 """
 import json
+import re
 import zipfile
 
 from casekit import REFERENCE, ROOT, SAMPLE
@@ -165,8 +166,9 @@ def test_a_formula_without_a_saved_value_is_an_error_naming_the_cell(tmp_path):
         for item in source.infolist():
             data = source.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                assert data.count(b"<f>DATE(2020,6,28)</f><v />") == 1
-                data = data.replace(b"<f>DATE(2020,6,28)</f><v />", b"<f>DATE(2020,6,28)</f><v>44010</v>")
+                # (an empty <v/>, written one way or the other as lxml is installed or not)
+                data, count = re.subn(rb"<f>DATE\(2020,6,28\)</f><v ?(/>|></v>)", b"<f>DATE(2020,6,28)</f><v>44010</v>", data)
+                assert count == 1
             target.writestr(item, data)
     assert (ranking(scoring("score", *RULES, "--cases", saved, "--format", "json"))
             == ranking(scoring("score", *RULES, "--cases", SAMPLE, "--format", "json")))

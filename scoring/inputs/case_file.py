@@ -7,6 +7,7 @@ cannot be known, and guessing would silently change a score.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import FileError, decode_text, read_file
-from scoring.domain.cases import Case, Role, natural_key
+from scoring.domain.cases import Case, Role, as_of_case, natural_key
 
 from .departments import Departments, similar_pairs
 from .limits import MAX_CASE_CHARACTERS, MAX_CASES, MAX_DEPARTMENTS, MAX_DEPTH, MAX_EVENTS, MAX_LINES, MAX_TEXT
@@ -42,6 +43,15 @@ class CaseFile:
     file_sha256: str = ""  # the bytes of the file as read
     aliased: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (as written, department) -> case ids
     similar: list[tuple[str, str, str]] = field(default_factory=list)  # (name, name, why): undeclared near-duplicates
+
+    def as_of(self, day) -> CaseFile:
+        """The file as it stood at the end of `day`: the cases assigned by then, with their events up to then."""
+        cases = [known for case in self.cases if (known := as_of_case(case, day)) is not None]
+        return dataclasses.replace(self, cases=cases)
+
+    def last_event(self):
+        """The date of the latest event (None in a file without events)."""
+        return max((event.date for case in self.cases for event in case.events), default=None)
 
     @cached_property
     def sha256(self) -> str:
