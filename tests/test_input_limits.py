@@ -288,3 +288,11 @@ def test_a_ledger_nested_too_deeply_is_refused_by_diff_and_verify(tmp_path):
     assert refused(run) == f"error: {path}: not a ledger (JSON nested too deeply)\n"
     run = scoring("verify", path, *RULES, "--cases", SAMPLE)
     assert refused(run).startswith(f"error: {path}: not a ledger")
+
+
+def test_a_rules_directory_with_a_file_nested_too_deeply_chooses_among_the_others(tmp_path):
+    (tmp_path / "rulebook.toml").write_bytes(REFERENCE.read_bytes())
+    (tmp_path / "deep.toml").write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")  # a traceback
+    run = scoring("score", "--rules", tmp_path, "--cases", SAMPLE, "--format", "json")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert json.loads(run.stdout)["input"]["cases"] == 209
