@@ -109,7 +109,7 @@ def _relations(archive: zipfile.ZipFile, name: str, folder: str, by_id: bool = F
 class _Cell:
     """A cell while its XML is read."""
 
-    depth: int
+    depth: int  # of the element being read, inside the cell (0: the cell itself)
     has_value: bool = False
     formula: str | None = None
     reading: str = ""  # "v" or "f" while the cell's value or formula is read
@@ -120,24 +120,26 @@ _FORMULA_SHOWN = 200  # characters of a formula kept to name it in a message
 
 def _scan_sheet(archive: zipfile.ZipFile, part: str, title: str, source: str, counts: list[int]) -> SheetExtent:
     """The sheet's extent, from its XML read once by expat: no element is kept (ElementTree's iterparse
-    built one per element, 7 µs each, so a sheet of millions of empty elements took minutes)."""
+    built one per element, so a 60 KB sheet of 15 million empty elements took over a minute and 1.3 GB).
+    The end and text handlers are set only while a cell is read: outside cells, an element costs one call."""
     extent = SheetExtent()
-    row = column = depth = 0
+    row = column = 0
     cell: _Cell | None = None
+    parser = ParserCreate(namespace_separator=" ")
 
     def beyond(message: str) -> FileError:
         return FileError([Problem(source, None, f"sheet {title}", f"{message}: nothing was read")])
 
     def start(name: str, attributes: dict) -> None:
-        nonlocal row, column, depth, cell
-        depth += 1
+        nonlocal row, column, cell
         counts[0] += 1
         if counts[0] > MAX_WORKBOOK_ELEMENTS:
             raise beyond(f"more than {MAX_WORKBOOK_ELEMENTS:,} XML elements in the workbook's sheets, up to row "
                          f"{row:,} of this one (a register's hold about three per cell)")
         tag = name.rsplit(" ", 1)[-1]
         if cell is not None:  # inside a cell: its value, formula or inline text
-            if depth == cell.depth + 1:
+            cell.depth += 1
+            if cell.depth == 1:
                 cell.reading = tag
                 if tag == "f" and cell.formula is None:
                     cell.formula = ""
@@ -156,10 +158,11 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, title: str, source: str, co
         elif tag == "c":
             reference = _CELL.fullmatch(attributes.get("r") or "")
             column = column_index_from_string(reference[1]) if reference else column + 1
-            cell = _Cell(depth)
+            cell = _Cell(0)
+            parser.EndElementHandler, parser.CharacterDataHandler = end, text
 
     def text(data: str) -> None:
-        if cell is None or depth != cell.depth + 1:
+        if cell.depth != 1:
             return
         if cell.reading == "v" and data:
             cell.has_value = True
@@ -167,16 +170,17 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, title: str, source: str, co
             cell.formula += data[:_FORMULA_SHOWN]
 
     def end(name: str) -> None:
-        nonlocal depth, cell
-        if cell is not None and depth == cell.depth + 1:
-            cell.reading = ""
-        elif cell is not None and depth == cell.depth:
+        nonlocal cell
+        if cell.depth == 0:  # the cell itself
             found, cell = cell, None
+            parser.EndElementHandler = parser.CharacterDataHandler = None
             _cell_ended(found, row, column, extent, beyond)
-        depth -= 1
+            return
+        if cell.depth == 1:
+            cell.reading = ""
+        cell.depth -= 1
 
-    parser = ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.StartElementHandler = start
     parser.buffer_text = True
     with archive.open(part) as stream:
         parser.ParseFile(stream)
