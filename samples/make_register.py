@@ -210,7 +210,7 @@ def build_workbook(cases: list[dict]) -> Workbook:
 
 
 def main() -> int:
-    cases = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    cases = [json.loads(line) for line in CASES.read_text(encoding="utf-8").split("\n") if line.strip()]  # JSON Lines: \n only
     workbook = build_workbook(cases)
     OUT.write_bytes(workbook_bytes(workbook, STAMP))
     main_rows_count = workbook["办理台账"].max_row - 2

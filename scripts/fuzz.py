@@ -175,10 +175,13 @@ def mutate_json_lines(rng: random.Random, text: str) -> str:
 
 def mutate_register(rng: random.Random, raw: bytes) -> bytes:
     from openpyxl import load_workbook
+    from openpyxl.cell.cell import MergedCell
     book = load_workbook(io.BytesIO(raw))
     for _ in range(rng.randint(1, 4)):
         sheet = rng.choice(book.worksheets)
         cell = sheet.cell(rng.randint(1, min(sheet.max_row, 40)), rng.randint(1, sheet.max_column))
+        if isinstance(cell, MergedCell):  # (covered by a merged range: read-only; the range's first cell holds it)
+            continue
         weird = _weird(rng)
         cell.value = (str(weird) if isinstance(weird, (Decimal, list, dict)) else weird) if rng.random() < 0.8 \
             else rng.choice(["=1+1", "=A1", "2020/13/45", "\u2028"])

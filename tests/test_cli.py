@@ -159,7 +159,7 @@ def test_skip_invalid_scores_the_rest_and_lists_the_skipped(tmp_path):
     out = tmp_path / "ledger.json"
     run = scoring("score", *RULES, "--cases", path, "--format", "json", "--out", out, "--skip-invalid")
     assert run.returncode == 0, run.stderr
-    assert f"skipped: case {case_id}" in run.stderr
+    assert f"skipped: {path}:3: case {case_id}: case {case_id}, events[0]" in run.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["input"]["cases"] == 4 and [s["case"] for s in data["input"]["skipped"]] == [case_id]
 

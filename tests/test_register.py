@@ -312,7 +312,10 @@ def test_a_user_mapping_overrides_a_header_and_values(tmp_path):
     # the user's list of headers replaces the default one
     default_headers = ledger(tmp_path, [unit("C1", "甲局")], name="default.xlsx")
     assert problems_of(default_headers, mapping_path=mapping) == [
-        f"{default_headers}:1: sheet 办理台账: no column 责任单位 (required; headers accepted: 责任单位)"]
+        f"{default_headers}:1: sheet 办理台账: no column 责任单位 (required; headers accepted: 责任单位)",
+        f'{default_headers}:1: sheet 办理台账, column 承办单位 (F): no field of the mapping has the header "承办单位". Name '
+        "its column under [main.columns] (or [main.extra]) in a mapping, or list the header in [main] ignore if the "
+        "column is not to be read"]
 
 
 def test_a_bad_user_mapping_is_reported_with_its_lines(tmp_path):

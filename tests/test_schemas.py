@@ -32,6 +32,7 @@ from scoring.ledger.schemas import DOCUMENTS, DRAFT, document_schemas, to_text
 SCHEMAS = ROOT / "schemas"
 RULES = ROOT / "rules" / "proposal-handling.toml"
 WAIVER = ROOT / "rules" / "overlays" / "phone-waiver.toml"
+DEPARTMENTS = ROOT / "rules" / "overlays" / "departments-2020.toml"
 COMBINED = ROOT / "rules" / "combined-2020.toml"
 BASE = ("--rules", RULES, "--cases", SAMPLE)
 BAD_CASE = ('{"id": "2020-X0001", "kind": "suggestion", "handlers": [{"department": "甲局", "role": "lead"}], '
@@ -94,6 +95,17 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
     document("self-check", "sample changed, cases not yet assigned", "self-check", *changed, "--department", "市教育局",
              "--as-of", "2020-04-15", "--format", "json")
     document("bulletin", "sample changed", "bulletin", *changed, "--month", "2020-03", "--format", "json")
+
+    # department names: two cases of 市住房建设局 written 市住建局, an alias the departments overlay
+    # declares (input.aliases), and two names that look like one department without it (input.similar_departments)
+    lines = SAMPLE.read_text(encoding="utf-8").split("\n")
+    written = [line.replace("市住房建设局", "市住建局") if '"department": "市住房建设局", "role": "lead"' in line else line
+               for line in lines[:40]]
+    (tmp / "aliased.jsonl").write_text("\n".join(written + lines[40:]), encoding="utf-8")
+    for label, declared in (("an alias", ("--overlay", DEPARTMENTS)), ("similar departments", ())):
+        named = ("--rules", RULES, *declared, "--cases", tmp / "aliased.jsonl")
+        document("ledger", label, "score", *named, "--format", "json")
+        document("explain", label, "explain", *named, "--department", "市住房建设局", "--format", "json")
 
     # a rulebook that reads as_of and closes before the file's last events (input.as_of, input.after_closing)
     closing = RULES.read_text(encoding="utf-8")

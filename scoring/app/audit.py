@@ -27,7 +27,7 @@ from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
 from scoring.rulebook.overlay import RuleSources, read_source
 
-from .inputs import Inputs, Notify, Request, open_inputs, silent
+from .inputs import Inputs, Notify, Request, open_inputs, silent, tell_similar
 from .results import DiffResult, ReplayResult, ScoreResult, VerifyResult, is_ledger
 from .scoring import run
 
@@ -58,21 +58,24 @@ def replay(run_id: str, store: str | None = None, rules: str | None = None, over
     with open_store(store) as opened:
         stored = opened.get(run_id)
         recorded = runs.inputs_of(opened, stored)
+        old_ledger = opened.ledger(stored)
     added = tuple(read_source(path, "overlay") for path in overlays)
     sources = RuleSources(read_source(rules, "rulebook") if rules else recorded.sources.base,
                           recorded.sources.overlays + added, recorded.sources.sets + tuple(sets))
     changed = bool(rules or overlays or sets)
     book = sources.effective() if changed else parse_rulebook(recorded.effective, f"run {stored.id}: rulebook")
-    case_file = parse_cases(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid)
-    records = None if recorded.departments is None else parse_departments(
-        recorded.departments[1], f"run {stored.id}: {recorded.departments[0]}", book.spec.department_fields)
     compiled = compile_rulebook(book)
+    case_file = parse_cases(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid,
+                            compiled.departments)
+    tell_similar(case_file, notify)
+    records = None if recorded.departments is None else parse_departments(
+        recorded.departments[1], f"run {stored.id}: {recorded.departments[0]}", book.spec.department_fields,
+        compiled.departments)
     with Session(compiled, jobs) as session:
         inputs = Inputs(case_file, recorded.case_bytes, sources, compiled, records,
                         None if recorded.departments is None else recorded.departments[1], recorded.skip_invalid,
                         session, notify)
         new = ScoreResult(inputs, run(inputs))
-    old_ledger = json.loads(recorded.ledger)
     document = diff_document((f"run {stored.id}", old_ledger, recorded.effective.decode("utf-8")),
                              ("replay", new.ledger, book.text))
     reproduced = None if changed else to_json(new.ledger).encode("utf-8") == recorded.ledger
@@ -92,7 +95,7 @@ def verify(ledger: str, request: Request, notify: Notify = silent) -> VerifyResu
     try:
         claimed = json.loads(raw)
         kind = claimed["format"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         raise UsageError(f"{ledger}: not a ledger (expected the JSON of `scoring score --format json` or "
                          "`self-check --format json`)") from None
     if (not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict)
@@ -141,6 +144,8 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
             ledger = json.loads(read_file(ref, "ledger"))
         except ValueError as exc:
             raise UsageError(f"{ref}: not JSON ({exc})") from None
+        except RecursionError:
+            raise UsageError(f"{ref}: not a ledger (JSON nested too deeply)") from None
         if not is_ledger(ledger):
             raise UsageError(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER})")
         return ref, ledger, None
@@ -148,7 +153,7 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
         raise UsageError(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")
     with open_store(store) as opened:
         stored = opened.get(ref)
-        ledger = json.loads(opened.blob(stored.record["ledger"]["sha256"], "ledger"))
+        ledger = opened.ledger(stored)
         text = opened.blob(stored.rulebook["sha256"], "effective rulebook").decode("utf-8")
     return f"run {stored.id}", ledger, text
 
@@ -173,7 +178,7 @@ def show_run(run_id: str, store: str | None = None) -> tuple[StoredRun, dict]:
     """A run's record and its ledger."""
     with open_store(store) as opened:
         stored = opened.get(run_id)
-        return stored, json.loads(opened.blob(stored.record["ledger"]["sha256"], "ledger"))
+        return stored, opened.ledger(stored)
 
 
 def export_run(run_id: str, out: str, store: str | None = None) -> tuple[list[str], str]:

@@ -3,11 +3,13 @@
 A `Request` is what the user named: the rulebook (a file, or a directory of yearly
 rulebooks), overlays and settings, the case file (JSON Lines, a JSON array or an Excel
 register), department records, and how to score. `open_inputs` reads them in a fixed order
-(the case file first: a directory of rulebooks is chosen by the cases' dates), checks them,
-compiles the effective rulebook and opens the scoring session the command will use.
+(the effective rulebook before the cases, which are checked against the departments it
+declares; from a directory of rulebooks, the one whose period covers the cases' dates),
+checks them, compiles the effective rulebook and opens the scoring session the command will use.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,28 +61,37 @@ class Inputs:
         return None if self.records is None else (self.records.path, self.records_bytes)
 
 
-def read_cases(path: str, skip_invalid: bool = False) -> tuple[CaseFile, bytes]:
-    raw = read_file(path, "case file")
-    return parse_cases(raw, path, skip_invalid), raw
-
-
-def rulebook_for(rules: str, case_file: CaseFile, notify: Notify = silent) -> str:
-    """The rulebook file; for a directory, the version whose period covers the cases."""
+def rulebook_for(rules: str, case_bytes: bytes, cases: str, notify: Notify = silent) -> str:
+    """The rulebook file; for a directory, the version whose period covers the cases (those that can be
+    read: the chosen rulebook's departments are needed to check them all)."""
     if not Path(rules).is_dir():
         return rules
-    chosen = str(choose_rulebook(rules, case_file.cases, case_file.path))
+    chosen = str(choose_rulebook(rules, parse_cases(case_bytes, cases, skip_invalid=True).cases, cases))
     notify(f"rules: {chosen} (its period covers every case)")
     return chosen
 
 
+def tell_similar(case_file: CaseFile, notify: Notify) -> None:
+    """Department names that look like one department written two ways (the ledger lists them too)."""
+    counts = Counter(handler.department for case in case_file.cases for handler in case.handlers)
+    for a, b, why in case_file.similar:
+        notify(f"warning: {case_file.path}: departments {a} ({counts[a]} case(s)) and {b} ({counts[b]} case(s)) may be "
+               f"one department ({why}); they are scored apart. Declare the departments assessed, or {a} as an alias "
+               "of the other, in the rulebook's [departments] (or an overlay)")
+
+
 @contextmanager
 def open_inputs(request: Request, notify: Notify = silent) -> Iterator[Inputs]:
-    case_file, case_bytes = read_cases(request.cases, request.skip_invalid)
-    sources = RuleSources.read(rulebook_for(request.rules, case_file, notify), request.overlays, request.sets)
+    case_bytes = read_file(request.cases, "case file")
+    rules = rulebook_for(request.rules, case_bytes, request.cases, notify)
+    sources = RuleSources.read(rules, request.overlays, request.sets)
     compiled = compile_rulebook(sources.effective())
+    case_file = parse_cases(case_bytes, request.cases, request.skip_invalid, compiled.departments)
+    tell_similar(case_file, notify)
     records, records_bytes = None, None
     if request.departments is not None:
         records_bytes = read_file(request.departments, "department records")
-        records = parse_departments(records_bytes, request.departments, compiled.book.spec.department_fields)
+        records = parse_departments(records_bytes, request.departments, compiled.book.spec.department_fields,
+                                    compiled.departments)
     with Session(compiled, request.jobs) as session:
         yield Inputs(case_file, case_bytes, sources, compiled, records, records_bytes, request.skip_invalid, session, notify)

@@ -7,7 +7,7 @@ from scoring.engine.compiler import compile_rulebook
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import RuleSources
 
-from .inputs import Notify, silent
+from .inputs import Notify, silent, tell_similar
 
 
 def effective_rulebook(rulebook: str, overlays=(), sets=()) -> Rulebook:
@@ -30,4 +30,5 @@ def import_register(path: str, mapping: str | None = None, skip_invalid: bool = 
     case_file = load_register(path, mapping, skip_invalid)
     for skipped in case_file.skipped:
         notify(f"skipped: case {skipped.case_id or '?'} (row {skipped.line}): {'; '.join(str(p) for p in skipped.problems)}")
+    tell_similar(case_file, notify)
     return cases_to_jsonl(case_file.cases)

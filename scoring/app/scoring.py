@@ -28,6 +28,7 @@ def explain(request: Request, department: str, case: str | None = None, notify: 
     """One department's ledger (or one of its cases)."""
     with open_inputs(request, notify) as inputs:
         ledger = run(inputs).ledger
+    department = inputs.compiled.departments.canonical(department)
     names = [d["department"] for d in ledger["departments"]]
     if department not in names:
         raise UsageError(f'no department "{department}" in the scored cases{closest(department, names)}; '
@@ -43,6 +44,7 @@ def self_check(request: Request, department: str, as_of: dt.date | None = None, 
     """A department's standing on a date (default: today, or the assessment's end once it is past):
     the floor, the ceiling, what is at stake."""
     with open_inputs(request, notify) as inputs:
+        department = inputs.compiled.departments.canonical(department)
         if as_of is None:
             end = assessment_end(inputs.compiled, inputs.case_file)
             as_of = today()
@@ -51,7 +53,7 @@ def self_check(request: Request, department: str, as_of: dt.date | None = None, 
                 notify(f"as of {end}, the end of the assessment ({end_reason(inputs.compiled)})")
         check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
         document = check.document()
-    tell_skipped(document["input"]["skipped"], notify)
+    tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
     return SelfCheckResult(inputs, document, as_of)
 
 
@@ -61,7 +63,7 @@ def bulletin(request: Request, month: str, notify: Notify = silent, issuer: str 
     The issuer and the date of issue are printed under the title of the Word document and the workbook."""
     with open_inputs(request, notify) as inputs:
         document = monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid)
-    tell_skipped(document["input"]["skipped"], notify)
+    tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
     return BulletinResult(inputs, document, issuer or inputs.compiled.book.spec.rulebook.issuer, issued)
 
 
@@ -77,11 +79,13 @@ def run(inputs: Inputs) -> Run:
     if done.recovered:
         inputs.notify(f"warning: a worker process died while scoring {', '.join(done.recovered)}; "
                       "each was scored again alone and completed")
-    tell_skipped(done.ledger["input"]["skipped"], inputs.notify)
+    tell_skipped(done.ledger["input"]["skipped"], inputs.case_file.path, inputs.notify)
     return done
 
 
-def tell_skipped(skipped: list[dict], notify: Notify) -> None:
-    """The cases left out (--skip-invalid): the output itself lists them too."""
+def tell_skipped(skipped: list[dict], source: str, notify: Notify) -> None:
+    """The cases left out (--skip-invalid), each with its file and line (none for a case a rule failed on):
+    the output itself lists them too."""
     for entry in skipped:
-        notify(f"skipped: case {entry['case'] or '?'}: {'; '.join(entry['problems'])}")
+        where = f"{source}:{entry['line']}: " if entry["line"] else ""
+        notify(f"skipped: {where}case {entry['case'] or '?'}: {'; '.join(entry['problems'])}")

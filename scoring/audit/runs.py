@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.base.errors import InputError, Problem
+from scoring.base.files import PARTIAL, clean_partials, partial_prefix
 from scoring.inputs.case_file import CaseFile
 from scoring.ledger.document import to_json
 from scoring.ledger.shapes import LedgerDocument, RunExportDocument, RunRecord
@@ -104,7 +105,8 @@ def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
                                    "files": {name: sha256(content) for name, content in sorted(files.items())}}
     files["run.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     # written into a temporary directory beside the target, then renamed: all or nothing
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    clean_partials(target)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=partial_prefix(target), suffix=PARTIAL))
     try:
         for name, content in files.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.base.errors import ScoringError, closest
-from scoring.ledger.shapes import RUN_STORE, StoredRecord
+from scoring.ledger.schemas import shape_problem
+from scoring.ledger.shapes import RUN_STORE, LedgerDocument, StoredRecord
 
 DEFAULT_PATH = "scoring-runs.db"
 ENV = "SCORING_STORE"
@@ -29,15 +30,18 @@ GENESIS = "0" * 64
 ID_LENGTH = 12
 MIN_PREFIX = 4
 
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL);
-CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, hash TEXT NOT NULL, record TEXT NOT NULL);
-CREATE TRIGGER runs_append_only_update BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;
-CREATE TRIGGER runs_append_only_delete BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;
-CREATE TRIGGER blobs_append_only_update BEFORE UPDATE ON blobs BEGIN SELECT RAISE(ABORT, 'stored content is append-only'); END;
-CREATE TRIGGER blobs_append_only_delete BEFORE DELETE ON blobs BEGIN SELECT RAISE(ABORT, 'stored content is append-only'); END;
-"""
+SCHEMA = (  # statements run one by one, in the transaction that creates the store
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL)",
+    "CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, hash TEXT NOT NULL, record TEXT NOT NULL)",
+    "CREATE TRIGGER runs_append_only_update BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END",
+    "CREATE TRIGGER runs_append_only_delete BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END",
+    "CREATE TRIGGER blobs_append_only_update BEFORE UPDATE ON blobs BEGIN SELECT RAISE(ABORT, 'stored content is "
+    "append-only'); END",
+    "CREATE TRIGGER blobs_append_only_delete BEFORE DELETE ON blobs BEGIN SELECT RAISE(ABORT, 'stored content is "
+    "append-only'); END",
+)
+WAIT_SECONDS = 60  # how long a command waits for another one writing the store (recording, creating it)
 
 
 TRIGGERS = ("runs_append_only_update", "runs_append_only_delete", "blobs_append_only_update", "blobs_append_only_delete")
@@ -81,21 +85,37 @@ def sha256(data: bytes) -> str:
 class RunStore:
     def __init__(self, path: str | Path, create: bool = False):
         self.path = str(path)
-        exists = Path(path).exists()
-        if not exists and not create:
+        if not create and not Path(path).exists():
             raise StoreError(f"{self.path}: no run store here (record a run with `scoring score ... --record`, "
                              f"or name the store with --store or ${ENV})")
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None)
-            if not exists:
-                self.db.executescript("BEGIN;" + SCHEMA + "COMMIT;")
-                self.db.execute("INSERT INTO meta VALUES ('format', ?)", (RUN_STORE,))
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=WAIT_SECONDS)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the run store ({exc}); nothing was recorded") from None
+        try:
+            if create:
+                self._create()
             found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.DatabaseError as exc:
+            self.db.close()
             raise StoreError(f"{self.path}: cannot be read as a run store ({exc}); nothing was changed") from None
         if found is None or found[0] != RUN_STORE:
             raise StoreError(f"{self.path}: not a run store of this tool (format {found[0] if found else 'missing'}, "
                              f"expected {RUN_STORE})")
+
+    def _create(self) -> None:
+        """The tables of a new store, made by one process: several creating it at once wait for each other
+        (the file exists before its tables do, so looking for the file could not tell)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:  # an empty database
+                for statement in SCHEMA:
+                    self.db.execute(statement)
+                self.db.execute("INSERT INTO meta VALUES ('format', ?)", (RUN_STORE,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -143,9 +163,10 @@ class RunStore:
     # ---------------------------------------------------------------- reading
 
     def runs(self) -> list[StoredRun]:
-        """Every run, oldest first; refused when any record or link of the chain was altered."""
+        """Every run, oldest first; refused when any record or link of the chain was altered, or when a record
+        is not one this tool writes (a forger can make the hashes agree; the record must still make sense)."""
         rows = self._query("SELECT seq, id, hash, record FROM runs ORDER BY seq")
-        problems = self._chain_problems(rows)
+        problems = self._chain_problems(rows) or self._record_problems(rows)
         if problems:
             raise StoreError(f"{self.path}: the run records were altered or damaged, so none is used "
                              f"(`scoring runs check` lists every problem); first: {problems[0]}")
@@ -176,6 +197,18 @@ class RunStore:
             raise StoreError(f"{self.path}: the stored {what} ({digest[:12]}) does not match its sha256: it was altered "
                              "after recording; nothing was used (see `scoring runs check`)")
         return content
+
+    def ledger(self, run: StoredRun) -> dict:
+        """A run's stored ledger, refused unless it is a ledger this tool writes."""
+        try:
+            ledger = json.loads(self.blob(run.record["ledger"]["sha256"], "ledger"))
+        except ValueError:
+            ledger = None
+        problem = shape_problem(ledger, LedgerDocument)
+        if problem:
+            raise StoreError(f"{self.path}: run {run.id}: the stored ledger is not a ledger of this tool ({problem}); "
+                             "nothing was used (see `scoring runs check`)")
+        return ledger
 
     def _query(self, sql: str, args: tuple = ()) -> list:
         try:
@@ -212,6 +245,17 @@ class RunStore:
             previous = digest
         return problems
 
+    @staticmethod
+    def _record_problems(rows: list) -> list[str]:
+        """Each record against the shape of the records this tool writes."""
+        problems = []
+        for seq, run_id, _digest, text in rows:
+            record = _record_of(text)
+            problem = shape_problem(record, StoredRecord) if record is not None else None  # (a chain problem)
+            if problem:
+                problems.append(f"run {run_id} (#{seq}): the record is not a run record of this tool ({problem})")
+        return problems
+
     # ---------------------------------------------------------------- checking
 
     def check(self) -> list[str]:
@@ -228,6 +272,7 @@ class RunStore:
             problems += [f"database file: {row[0]}" for row in integrity]
         altered = {digest for digest, content in blobs.items() if not isinstance(content, bytes) or sha256(content) != digest}
         problems += self._chain_problems(rows)
+        problems += self._record_problems(rows)
         for seq, run_id, _digest, text in rows:
             record = _record_of(text)
             if record is None:
@@ -281,6 +326,9 @@ def _claims(record: dict, blobs: dict, altered: set) -> list[str]:
         ledger = json.loads(blobs[digest])
     except ValueError:
         return ["the stored ledger is not JSON"]
+    problem = shape_problem(ledger, LedgerDocument)
+    if problem:
+        return [f"the stored ledger is not a ledger of this tool ({problem})"]
     problems = []
     if _get(ledger, "rulebook", "sha256") != _get(record, "rulebook", "sha256"):
         problems.append("the stored ledger was made with another rulebook than the record names")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .files import text_lines
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -18,7 +20,7 @@ def key_lines(text: str) -> dict[tuple, int]:
     arrays: dict[tuple, int] = {}  # concrete path of an array of tables -> elements so far
     table: tuple = ()
     state = _Scanner()
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text_lines(text), start=1):
         if state.inside:
             state.feed(raw)
             continue

@@ -447,9 +447,11 @@ def run_suite(suite: Suite) -> SuiteResult:
 def score_fixture(session: Session, fixture: Fixture) -> dict:
     """The ledger of the fixture's case file (and department records, when it names them), scored in
     this process (so that the tier rows picked are seen)."""
-    fields = session.compiled.book.spec.department_fields
-    records = None if fixture.departments is None else load_departments(fixture.departments, fields)
-    return session.run(load_cases(fixture.cases), records).ledger
+    compiled = session.compiled
+    declared = compiled.departments
+    records = (None if fixture.departments is None
+               else load_departments(fixture.departments, compiled.book.spec.department_fields, declared))
+    return session.run(load_cases(fixture.cases, departments=declared), records).ledger
 
 
 def run_fixture(session: Session, fixture: Fixture) -> FixtureResult:

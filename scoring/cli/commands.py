@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sys
+from collections import Counter
 from contextlib import suppress
 
 import click
@@ -39,7 +40,31 @@ class Failure(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-class ScoringGroup(click.Group):
+class OnceEach(click.Command):
+    """A command whose options that take one value may be given once each.
+
+    click keeps the last of a repeated option: `--cases a.jsonl --cases b.jsonl` scored b
+    alone and exited 0. A repeated option is refused (exit 2) before anything is read; the
+    repeatable ones (--overlay, --set) are declared `multiple`."""
+
+    def parse_args(self, ctx, args):
+        if not ctx.resilient_parsing:
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            if not any(getattr(param, "is_eager", False) and param.expose_value is False for param in order):  # --help
+                repeated = Counter(param for param in order
+                                   if isinstance(param, click.Option) and not param.multiple and not param.count)
+                for param, times in repeated.items():
+                    if times > 1:
+                        names = "/".join(param.opts + param.secondary_opts)
+                        ctx.fail(f"{names} was given {times} times; give it once (only the last would count, and the "
+                                 "others would be ignored without a word)")
+        return super().parse_args(ctx, args)
+
+
+class ScoringGroup(OnceEach, click.Group):
+    command_class = OnceEach
+    group_class = type  # subgroups (rules, runs) are ScoringGroups too
+
     def parse_args(self, ctx, args):
         ctx.meta["argv"] = list(args)  # the command line as given, recorded with a run
         return super().parse_args(ctx, args)
@@ -118,13 +143,14 @@ def format_option(*choices: str, default: str, help: str | None = None):
 
 
 out_option = click.option("--out", type=click.Path(dir_okay=False),
-                          help="Write to this file (replaced only when the run succeeds).")
+                          help="Write to this file (replaced only when the run succeeds, keeping its permissions; "
+                               "a device or a pipe is written through).")
 store_option = click.option("--store", type=click.Path(dir_okay=False), default=None,
                             help=f"Run store, an SQLite file (default: ${STORE_ENV}, else ./scoring-runs.db).")
 
 
 def check_out(out: str | None, fmt: str | None = None) -> None:
-    """Before anything is scored or recorded: a binary format needs a file, and the file's directory must exist."""
+    """Before anything is scored or recorded: a binary format needs a file, and the file must be one we can write."""
     if out is None and fmt in BINARY_FORMATS:
         raise UsageError(f"--format {fmt} writes a file: give it with --out FILE")
     if out is not None:
@@ -290,6 +316,7 @@ def rules_show(rulebook, overlays, sets, out):
     This text is what gets scored and hashed into the ledger; `score --rules` on it gives the
     same ledger as the base with the same overlays."""
     from scoring import app
+    check_out(out)
     book = app.effective_rulebook(rulebook, overlays, sets)
     notify(f"# {book.spec.rulebook.id} {book.spec.rulebook.version}, sha256 {book.sha256}")
     emit(book.text, out)
@@ -433,6 +460,7 @@ def diff(a, b, fmt, out, store):
     from scoring import app
     from scoring.ledger.document import to_json
     from scoring.reports.text import impact
+    check_out(out)
     document = app.diff(a, b, store).document
     emit(to_json(document) if fmt == "json" else impact(document), out)
 
@@ -480,6 +508,7 @@ DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "rep
 @click.option("--out", type=click.Path(dir_okay=False))
 def schema(document, out):
     """Print the JSON Schema of the case-history format, or of a document the tool writes."""
+    check_out(out)
     if document == "case":
         from scoring.domain.cases import case_json_schema
         found = case_json_schema()

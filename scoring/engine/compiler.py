@@ -30,6 +30,7 @@ from scoring.base.errors import InputError, Problem, closest
 from scoring.domain.cases import EventType
 from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
+from scoring.inputs.departments import Departments
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
 from scoring.lang.limits import MAX_LET_CHAIN
@@ -221,6 +222,12 @@ class CompiledRulebook:
 
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
+
+    @property
+    def departments(self) -> Departments:
+        """The departments the rulebook declares, as the case readers check them."""
+        declared = self.book.spec.departments
+        return Departments(tuple(declared.assessed), dict(declared.aliases))
 
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:

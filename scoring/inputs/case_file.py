@@ -10,15 +10,22 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.base.files import decode_text, read_file
+from scoring.base.files import FileError, decode_text, read_file
 from scoring.domain.cases import Case, Role, as_of_case, natural_key
+
+from .departments import Departments, similar_pairs
+from .limits import MAX_CASE_CHARACTERS, MAX_CASES, MAX_DEPARTMENTS, MAX_DEPTH, MAX_EVENTS, MAX_LINES, MAX_TEXT
+
+NO_DECLARATION = Departments()
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class CaseFile:
     cases: list[Case]  # the valid cases, in natural id order
     skipped: list[SkippedCase] = field(default_factory=list)
     file_sha256: str = ""  # the bytes of the file as read
+    aliased: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (as written, department) -> case ids
+    similar: list[tuple[str, str, str]] = field(default_factory=list)  # (name, name, why): undeclared near-duplicates
 
     def as_of(self, day) -> CaseFile:
         """The file as it stood at the end of `day`: the cases assigned by then, with their events up to then."""
@@ -61,33 +70,40 @@ def canonical_case_json(case: Case) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def load_cases(path: str | Path, skip_invalid: bool = False) -> CaseFile:
-    return parse_cases(read_file(path, "case file"), str(path), skip_invalid)
+def load_cases(path: str | Path, skip_invalid: bool = False, departments: Departments = NO_DECLARATION) -> CaseFile:
+    return parse_cases(read_file(path, "case file"), str(path), skip_invalid, departments)
 
 
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 
 
-def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile:
+def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments: Departments = NO_DECLARATION) -> CaseFile:
     """The cases of a file's bytes (as read from disk or kept in the run store); source names it in messages.
 
     JSON Lines or a JSON array; an Excel register (.xlsx, recognised by its content so that a
-    stored run replays it too) is read with the default mapping (scoring.xlsx_cases)."""
+    stored run replays it too) is read with the default mapping (scoring.inputs.register).
+    Department names are checked against what the rulebook declares (scoring.inputs.departments)."""
     if raw.startswith(XLSX_MAGIC):
         from .register import parse_register  # openpyxl is slow to import: only for registers
-        return parse_register(raw, source, skip_invalid=skip_invalid)
+        return parse_register(raw, source, skip_invalid=skip_invalid, departments=departments)
     text = decode_text(raw, source)
 
-    problems: list[Problem] = []
-    records = list(json_records(text, source, problems))
-    if not records and not problems:
-        problems.append(Problem(source, None, "", "the file holds no cases"))
+    unreadable: list[Problem] = []  # the file as a whole: no case after such a problem can be read
+    records = list(json_records(text, source, unreadable))
+    if not records and not unreadable:
+        unreadable.append(Problem(source, None, "", "the file holds no cases"))
 
     parsed: list[tuple[int, Case | None, str | None, list[Problem]]] = []
+    aliased: dict[tuple[str, str], list[str]] = {}
     for line, obj in records:
+        if isinstance(obj, Problem):  # a line that is not JSON: a record whose case is unknown
+            parsed.append((line, None, None, [obj]))
+            continue
         case_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
-        case, case_problems = validate_case(obj, source, line, case_id)
+        case, case_problems, renamed = validate_case(obj, source, line, case_id, departments)
         parsed.append((line, case, case_id, case_problems))
+        for pair in renamed:
+            aliased.setdefault(pair, []).append(case_id)
 
     lines_by_id: dict[str, list[int]] = {}
     for line, _case, case_id, _ in parsed:
@@ -96,84 +112,262 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False) -> CaseFile
 
     valid: list[Case] = []
     skipped: list[SkippedCase] = []
+    problems: list[Problem] = []
     for line, case, case_id, case_problems in parsed:
         seen_at = lines_by_id.get(case_id, [])
         if case_id is not None and len(seen_at) > 1:
-            others = ", ".join(str(n) for n in seen_at if n != line)
-            case_problems.append(Problem(source, line, f"case {case_id}", f"duplicate case id (also on line {others})"))
+            case_problems.append(Problem(source, line, f"case {case_id}",
+                                         f"duplicate case id (also on line {_others(seen_at, line)})"))
         if case_problems or case is None:
             skipped.append(SkippedCase(case_id, line, tuple(case_problems)))
             problems.extend(case_problems)
         else:
             valid.append(case)
-    return collect_cases(source, raw, valid, skipped, problems, skip_invalid)
+    if unreadable:  # whatever --skip-invalid says: the cases after it would be lost without a word
+        raise InputError(unreadable + problems, f"{source}: the file cannot be read as a whole; nothing was scored")
+    return collect_cases(source, raw, valid, skipped, problems, skip_invalid, departments, aliased)
+
+
+def _others(lines: list[int], line: int, shown: int = 5) -> str:
+    """The other lines of a duplicate id: a few, and how many more (a file of one id repeated stays readable)."""
+    others = [n for n in lines if n != line]
+    more = f" and {len(others) - shown} more" if len(others) > shown else ""
+    return ", ".join(str(n) for n in others[:shown]) + more
 
 
 def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[SkippedCase], problems: list[Problem],
-                  skip_invalid: bool) -> CaseFile:
-    """The case file of the valid cases; any problem stops it unless skip_invalid (and then some case must be valid)."""
+                  skip_invalid: bool, departments: Departments, aliased: dict[tuple[str, str], list[str]]) -> CaseFile:
+    """The case file of the valid cases; any problem stops it unless skip_invalid (and then some case must be valid).
+
+    aliased: the aliases replaced in each case (those of valid cases are kept, for the ledger). Without
+    a declared list of departments, names that look like one department are compared (CaseFile.similar)."""
     if problems and not skip_invalid:
         raise InputError(problems, f"{source}: {len(problems)} problem(s) in {len(skipped) or 'the'} case(s); nothing was scored")
     if not valid:
         raise InputError(problems or [Problem(source, None, "", "no valid cases")], f"{source}: no valid case to score")
     valid.sort(key=lambda c: natural_key(c.id))
-    return CaseFile(source, valid, skipped, hashlib.sha256(raw).hexdigest())
+    names = {handler.department for case in valid for handler in case.handlers}
+    if len(names) > MAX_DEPARTMENTS:  # (each name is compared with each)
+        raise InputError([Problem(source, None, "", f"{len(names):,} departments are named; one file may name at most "
+                                                    f"{MAX_DEPARTMENTS:,} (are the names written consistently?)")])
+    kept = {case.id for case in valid}
+    scored = {pair: [i for i in ids if i in kept] for pair, ids in sorted(aliased.items())}
+    return CaseFile(source, valid, skipped, hashlib.sha256(raw).hexdigest(), {pair: ids for pair, ids in scored.items() if ids},
+                    [] if departments.assessed else similar_pairs(names))
 
 
 def json_records(text: str, source: str, problems: list[Problem]):
-    """Yield (line, object) for each record; JSON Lines, or one JSON array."""
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        yield from _array_records(text, source, problems)
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    """Yield (line, object) for each record of JSON Lines, or of one JSON array.
+
+    A line of JSON Lines that is not JSON, or too long to be one case, is yielded as (line, Problem):
+    a record that cannot be read, as a case with problems is. What stops the reading of the rest
+    (the array broken, text after it) goes to problems; more records than a file may hold is an
+    InputError at once, before any record is checked.
+
+    The text is never split into a list of lines (a file of millions of short lines would take
+    gigabytes): each line is found, checked and sliced out when its turn comes."""
+    if (text[:4096].lstrip() or text.lstrip()).startswith("["):  # (a regular expression took 0.7 s over 255 MB of spaces)
+        records = _array_records(text, source, problems)
+    else:
+        lines = text.count("\n")  # (at C speed: every line is walked below)
+        if lines > MAX_LINES:
+            raise FileError([Problem(source, None, "", f"{lines:,} lines; a file of JSON Lines may have at most "
+                                                        f"{MAX_LINES:,}, blank ones included: nothing was read")])
+        if sum(1 for _ in islice(_record_lines(text), MAX_CASES + 1)) > MAX_CASES:  # counted before any is decoded
+            raise _too_many(source, None)
+        records = _line_records(text, source)
+    for count, record in enumerate(records, start=1):
+        if count > MAX_CASES:  # (an array: counted as it is read)
+            raise _too_many(source, record[0])
+        yield record
+
+
+_NOT_SPACE = re.compile(r"\S")
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _too_many(source: str, line: int | None) -> FileError:
+    where = f"record {MAX_CASES + 1:,}: " if line else ""
+    return FileError([Problem(source, line, "", f"{where}more than {MAX_CASES:,} records; a file may hold at most "
+                                                f"{MAX_CASES:,}: nothing was read")])
+
+
+def _record_lines(text: str):
+    """(number, start, end) of each line that is not blank, split as base.files.text_lines splits (at \n only,
+    a \r before it dropped), without copying any."""
+    start, number, size = 0, 0, len(text)
+    while start < size:
+        number += 1
+        end = text.find("\n", start)
+        end = size if end < 0 else end
+        following = end + 1
+        if end > start and text[end - 1] == "\r":
+            end -= 1
+        if _NOT_SPACE.search(text, start, end):
+            yield number, start, end
+        start = following
+
+
+def _line_records(text: str, source: str):
+    for number, start, end in _record_lines(text):
+        if end - start > MAX_CASE_CHARACTERS:  # not sliced nor decoded: its size is known before its cost is paid
+            yield number, Problem(source, number, "", _too_long(end - start))
             continue
         try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(source, number, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            yield number, _DECODER.decode(text[start:end])
+        except ValueError as exc:
+            yield number, Problem(source, number, "", _not_json(exc))
+        except RecursionError:
+            yield number, Problem(source, number, "", _TOO_DEEP)
+
+
+def _too_long(characters: int) -> str:
+    return f"a record of {characters:,} characters; one case may take at most {MAX_CASE_CHARACTERS:,}"
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list) -> dict:
+    """A JSON object; a key given twice is refused (json keeps the last value and drops the first silently)."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _DuplicateKey(f'the key "{key}" is given twice in one object (only one value can be meant)')
+    return found
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+_TOO_DEEP = "not valid JSON: nested too deeply"
+
+
+def _not_json(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} (column {exc.colno})"
+    return f"not valid JSON: {exc}"
 
 
 def _array_records(text: str, source: str, problems: list[Problem]):
-    # raw_decode element by element, so that each case keeps the line it starts on.
-    decoder = json.JSONDecoder()
+    # raw_decode element by element, so that each case keeps the line it starts on; lines are
+    # counted from the previous element on (counting from the start would be quadratic).
     position = text.index("[") + 1
+    line, counted = 1, 0
+
+    def line_at(where: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, where)
+        counted = where
+        return line
+
     while True:
         position = _skip_space(text, position)
         if position < len(text) and text[position] == "]":
-            return
-        line = text.count("\n", 0, position) + 1
+            break
+        start, began = line_at(position), position
         try:
-            obj, position = decoder.raw_decode(text, position)
+            obj, position = _DECODER.raw_decode(text, position)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(source, exc.lineno, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            problems.append(Problem(source, exc.lineno, "", _not_json(exc)))
             return
-        yield line, obj
+        except ValueError as exc:
+            problems.append(Problem(source, start, "", _not_json(exc)))
+            return
+        except RecursionError:
+            problems.append(Problem(source, start, "", _TOO_DEEP))
+            return
+        yield start, obj if position - began <= MAX_CASE_CHARACTERS else Problem(source, start, "",
+                                                                                   _too_long(position - began))
         position = _skip_space(text, position)
         if position < len(text) and text[position] == ",":
             position += 1
         elif position >= len(text) or text[position] != "]":
-            problems.append(Problem(source, text.count("\n", 0, position) + 1, "",
-                                    "expected \",\" or \"]\" in the array of cases"))
+            problems.append(Problem(source, line_at(position), "", "expected \",\" or \"]\" in the array of cases"))
             return
+    rest = _skip_space(text, position + 1)
+    if rest < len(text):
+        # two files joined, or a second array: what follows would be dropped without a word
+        problems.append(Problem(source, line_at(rest), "", "more text after the closing \"]\" of the array of cases "
+                                                           "(two files joined?): a case file holds one array, or one case "
+                                                           "per line"))
 
 
 def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
+    return _JSON_SPACE.match(text, position).end()
 
 
-def validate_case(obj, source: str, line: int, case_id: str | None) -> tuple[Case | None, list[Problem]]:
+def validate_case(obj, source: str, line: int, case_id: str | None, departments: Departments = NO_DECLARATION
+                  ) -> tuple[Case | None, list[Problem], list[tuple[str, str]]]:
+    """The case, its problems, and the aliases replaced in it ((as written, department) for its handlers)."""
     where = f"case {case_id}" if case_id else "case"
     if not isinstance(obj, dict):
-        return None, [Problem(source, line, where, f"a case must be a JSON object, not {type(obj).__name__}")]
+        return None, [Problem(source, line, where, f"a case must be a JSON object, not {type(obj).__name__}")], []
+    oversized = _oversized(obj)
+    if oversized:  # refused before validation, whose cost grows with it (and matching faster than events)
+        return None, [Problem(source, line, f"{where}{', ' + path if path else ''}", message) for path, message in oversized], []
+    renamed = _replace_aliases(obj, departments)
     try:
         case = Case.model_validate(obj)
     except ValidationError as exc:
-        return None, [Problem(source, line, f"{where}, {_path(obj, err['loc'])}", _message(err)) for err in exc.errors()]
-    return case, _cross_check(case, source, line)
+        return None, [Problem(source, line, f"{where}, {_path(obj, err['loc'])}", _message(err)) for err in exc.errors()], []
+    refused = [Problem(source, line, f"case {case.id}, handlers[{index}].department", message)
+               for index, handler in enumerate(case.handlers) if (message := departments.refusal(handler.department))]
+    return case, _cross_check(case, source, line) + refused, renamed
+
+
+MAX_LISTED = 10  # problems of one kind listed for one case; the rest are counted
+
+
+def _oversized(obj: dict) -> list[tuple[str, str]]:
+    """(field path, message) for what goes beyond a limit of one case: its events, a text (or a key), its nesting.
+
+    At most MAX_LISTED of them, then how many more: a case of a megabyte can nest a hundred thousand
+    lists too deep, and its error must stay readable."""
+    found = []
+    events = obj.get("events")
+    if isinstance(events, list) and len(events) > MAX_EVENTS:
+        found.append(("events", f"{len(events):,} events; a case may have at most {MAX_EVENTS:,}"))
+    stack = [("", obj, 1)]
+    while stack:
+        path, value, depth = stack.pop()
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            found.append((path, f"a text of {len(value):,} characters; a text may hold at most {MAX_TEXT:,}"))
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                found.append((path, f"nested deeper than {MAX_DEPTH} levels"))
+                continue
+            if isinstance(value, dict):
+                found += [(_child(path, key), f"a key of {len(key):,} characters; a text may hold at most {MAX_TEXT:,}")
+                          for key in value if len(key) > MAX_TEXT]
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack += [(_child(path, key), item, depth + 1) for key, item in items]
+    found.sort()
+    if len(found) > MAX_LISTED:
+        found[MAX_LISTED:] = [("", f"and {len(found) - MAX_LISTED:,} more such problems")]
+    return found
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    key = key if len(key) <= 40 else f"{key[:20]}…({len(key):,} characters)"
+    return f"{path}.{key}" if path else key
+
+
+def _replace_aliases(obj: dict, departments: Departments) -> list[tuple[str, str]]:
+    """Each alias in the case's handlers and events replaced by its department, before validation (so that
+    a department listed twice under two names is found as listed twice)."""
+    renamed = set()
+    for key in ("handlers", "events"):
+        items = obj.get(key)
+        for item in items if isinstance(items, list) else []:
+            written = item.get("department") if isinstance(item, dict) else None
+            if isinstance(written, str) and written in departments.aliases:
+                item["department"] = departments.aliases[written]
+                if key == "handlers":
+                    renamed.add((written, item["department"]))
+    return sorted(renamed)
 
 
 def _cross_check(case: Case, source: str, line: int) -> list[Problem]:

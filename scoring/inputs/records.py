@@ -33,7 +33,8 @@ from scoring.domain.cases import Case
 from scoring.domain.records import DEPARTMENT_COUNTS, FieldSpec
 from scoring.lang import values as V
 
-from .case_file import json_records
+from .case_file import NO_DECLARATION, json_records
+from .departments import Departments
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -60,15 +61,21 @@ class DepartmentRecords:
             raise InputError(problems, f"{self.path}: {len(problems)} record(s) name a department without cases")
 
 
-def load_departments(path: str | Path, fields: dict[str, FieldSpec]) -> DepartmentRecords:
-    return parse_departments(read_file(path, "department records"), str(path), fields)
+def load_departments(path: str | Path, fields: dict[str, FieldSpec],
+                     departments: Departments = NO_DECLARATION) -> DepartmentRecords:
+    return parse_departments(read_file(path, "department records"), str(path), fields, departments)
 
 
-def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> DepartmentRecords:
+def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec],
+                      departments: Departments = NO_DECLARATION) -> DepartmentRecords:
+    """The records of a file; a department named by an alias the rulebook declares is its department."""
     text = decode_text(raw, source)
     problems: list[Problem] = []
     records = DepartmentRecords(source)
     for line, obj in json_records(text, source, problems):
+        if isinstance(obj, Problem):  # not JSON
+            problems.append(obj)
+            continue
         if not isinstance(obj, dict):
             problems.append(Problem(source, line, "", f"a department record must be a JSON object, not {type(obj).__name__}"))
             continue
@@ -76,6 +83,7 @@ def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec]) -> 
         if not isinstance(name, str) or not name:
             problems.append(Problem(source, line, "department", "required: the department's name, as in the case file"))
             continue
+        name = departments.canonical(name)
         if name in records.values:
             problems.append(Problem(source, line, f"department {name}", f"listed twice (also on line {records.lines[name]})"))
             continue

@@ -24,7 +24,8 @@ Mapping
     (load_mapping). Its layout, in short (its comments say more):
 
         [sheets]          main = [sheet names], process = [sheet names]
-        [main]            required = [fields whose column must be there]
+        [main]            required = [fields whose column must be there],
+                          ignore = [headers of columns not to be read]
         [main.columns]    field = [headers of its column, synonyms]     (fields: MAIN_FIELDS)
         [main.extra]      case field = [headers]                        (kept in the case)
         [process], [process.columns], [process.extra]                   (fields: PROCESS_FIELDS)
@@ -39,8 +40,9 @@ Cells
     come from the optional 事件编号 columns (交办事件编号, ... on the main sheet), else are
     "<sheet>!<cell of the event's date>", e.g. "办理过程!C7": stable for a given workbook
     and leading back to the cell (the engine orders the events of one day by id, so
-    with such ids as their cells lie: sheet, column, row). Columns no field names are
-    ignored.
+    with such ids as their cells lie: sheet, column, row). A header that names no field
+    and is not listed under ignore is a problem (a renamed column would otherwise lose every
+    value in it without a word); a column whose header cell is blank is not read.
 
 Problems
     Each names the file, the row (as the line), the sheet, the column (header and letter)
@@ -62,6 +64,7 @@ clerks merge a case's cells over the rows of its units.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import io
 import json
 import re
@@ -84,7 +87,10 @@ from scoring.base.files import decode_text, read_file
 from scoring.base.tomlpos import key_lines, line_of
 from scoring.domain.cases import TYPE_FIELDS, Case, ContactMode, Event, EventType, Kind, Outcome, Rating, Role, natural_key
 
-from .case_file import CaseFile, SkippedCase, collect_cases, validate_case
+from .case_file import NO_DECLARATION, CaseFile, SkippedCase, collect_cases, validate_case
+from .departments import Departments
+from .limits import MAX_TEXT
+from .workbook import NotAWorkbook, SheetExtent, scan_workbook
 
 DEFAULT_MAPPING = "register_mapping.toml"
 HEADER_SEARCH_ROWS = 10  # a title row or two may stand above the header row
@@ -114,6 +120,8 @@ MAIN_EVENTS = (
     ("feedback", EventType.feedback, "rating", "feedback_id"),
     ("published", EventType.published, None, "published_id"),
 )
+# A main-sheet column that means nothing without the date column of its event (once, not once per row).
+DATED_BY = {name: date_field for date_field, _, detail, id_field in MAIN_EVENTS for name in (detail, id_field) if name}
 DETAIL_OWNER = {detail: event_type.value for event_type, detail in TYPE_FIELDS.items()}  # "mode" -> "contact", ...
 
 
@@ -127,6 +135,8 @@ class SheetMapping:
     extra: tuple[str, ...]  # the extra fields, in mapping order
     headers: dict[str, str]  # normalized header -> field
     kinds: dict[str, str]  # field -> how its cells are read
+    ignored: dict[str, str]  # normalized header -> as written: columns not to be read
+    part: str  # "main" or "process": its tables in a mapping
 
     def label(self, name: str) -> str:
         return self.synonyms[name][0]
@@ -188,6 +198,12 @@ def _names(value) -> str | None:
     return 'must be a list of names, such as ["承办单位", "办理单位"]'
 
 
+def _ignored(value) -> str | None:
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return None
+    return 'must be a list of headers, such as ["序号", "备注"] (or [])'
+
+
 def _fields_of(fields: dict) -> Callable:
     def check(value) -> str | None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -213,7 +229,7 @@ def _reserved(value) -> str:
 
 
 def _sheet_layout(fields: dict, reserved: Iterable[str]) -> dict:
-    return {"required": _fields_of(fields), "columns": dict.fromkeys(fields, _names),
+    return {"required": _fields_of(fields), "ignore": _ignored, "columns": dict.fromkeys(fields, _names),
             "extra": {**dict.fromkeys(reserved, _reserved), "*": _names}}
 
 
@@ -268,8 +284,14 @@ def _sheet_mapping(part: str, names: list[str], data: dict, fields: dict, source
             other = headers.setdefault(_norm(header), name)
             if other != name:
                 problems.append(Problem(source, None, f"{part}.{name}", f'header "{header}" already names {other}'))
+    ignored: dict[str, str] = {}
+    for header in data.get("ignore", []):
+        if _norm(header) in headers:
+            problems.append(Problem(source, None, f"{part}.ignore", f'header "{header}" names {headers[_norm(header)]}; '
+                                                                     "a column is either read or ignored"))
+        ignored.setdefault(_norm(header), header)
     kinds = {**fields, **dict.fromkeys(extra, "extra")}
-    return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds)
+    return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds, ignored, part)
 
 
 _BARE_TOML_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -322,10 +344,28 @@ class _Row:
         return f"{self.sheet}!{self.columns[name].letter}{self.number}"
 
 
-def _grid(worksheet) -> list[list]:
-    """The sheet's cell values by row; a merged range's value in each of its cells."""
-    rows = [list(values) for values in worksheet.iter_rows(values_only=True)]
+@dataclass(frozen=True)
+class _Unsaved:
+    """A formula cell without a saved value (openpyxl reads it as blank): never taken for a blank cell."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+def _grid(worksheet, extent: SheetExtent) -> list[list]:
+    """The sheet's cell values by row, up to its last value (formatted blank cells beyond it are not
+    walked); a formula without a saved value as _Unsaved; a merged range's value in each of its cells."""
+    if not extent.rows:
+        return []
+    rows = [list(values) for values in worksheet.iter_rows(max_row=extent.rows, max_col=extent.columns, values_only=True)]
+    for (number, column), formula in extent.unsaved.items():
+        if rows[number - 1][column - 1] is None:
+            rows[number - 1][column - 1] = _Unsaved(formula)
     for merged in worksheet.merged_cells.ranges:
+        if merged.min_row > len(rows) or merged.min_col > extent.columns:
+            continue  # blank cells merged below or beside the values
         value = rows[merged.min_row - 1][merged.min_col - 1]
         for row in rows[merged.min_row - 1:merged.max_row]:
             for index in range(merged.min_col - 1, min(merged.max_col, len(row))):
@@ -347,10 +387,12 @@ def _header_row(grid: list[list], spec: SheetMapping) -> int:
 
 def _columns(grid: list[list], number: int, spec: SheetMapping, sheet: str, source: str,
              problems: list[Problem]) -> dict[str, _Column]:
+    """The header row's columns by field. A header the mapping neither reads nor ignores is a problem:
+    a renamed column (网上公开日期 for 公开日期) would otherwise drop every value in it without a word."""
     columns: dict[str, _Column] = {}
     unknown: list[_Column] = []
     for index, value in enumerate(grid[number - 1] if grid else []):
-        if _blank(value):
+        if _blank(value) or _norm(value) in spec.ignored:
             continue
         column = _Column(_SPACE.sub("", str(value)), index)
         name = spec.headers.get(_norm(value))
@@ -364,17 +406,39 @@ def _columns(grid: list[list], number: int, spec: SheetMapping, sheet: str, sour
             columns[name] = column
     for name in spec.required:
         if name not in columns:
-            problems.append(Problem(source, number, f"sheet {sheet}", _missing_column(spec, name, unknown)))
+            message, hinted = _missing_column(spec, name, unknown)
+            problems.append(Problem(source, number, f"sheet {sheet}", message))
+            unknown = [column for column in unknown if column is not hinted]  # named once
+    for column in unknown:
+        problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
+                                _unknown_header(spec, column)))
+    for name, date_field in DATED_BY.items():
+        if name in columns and date_field not in columns and date_field in spec.kinds:
+            column = columns[name]
+            problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
+                                    f"belongs with {spec.label(date_field)}, but the sheet has no {spec.label(date_field)} "
+                                    f"column (headers accepted: {', '.join(spec.synonyms[date_field])})"))
     return columns
 
 
-def _missing_column(spec: SheetMapping, name: str, unknown: list[_Column]) -> str:
+def _unknown_header(spec: SheetMapping, column: _Column) -> str:
+    known = {header: name for name, headers in spec.synonyms.items() for header in headers}
+    near = difflib.get_close_matches(column.header, [*known, *spec.ignored.values()], n=3, cutoff=0.6)
+    hint = ("; the closest known headers: " + ", ".join(f"{h} ({known.get(h, 'ignored')})" for h in near)
+            if near else "")
+    part = spec.part
+    return (f'no field of the mapping has the header "{column.header}"{hint}. Name its column under [{part}.columns] '
+            f"(or [{part}.extra]) in a mapping, or list the header in [{part}] ignore if the column is not to be read")
+
+
+def _missing_column(spec: SheetMapping, name: str, unknown: list[_Column]) -> tuple[str, _Column | None]:
+    """The message, and the unknown column it names as the likely one."""
     message = f"no column {spec.label(name)} (required; headers accepted: {', '.join(spec.synonyms[name])})"
     for column in unknown:
         hint = closest(column.header, spec.synonyms[name])
         if hint:
-            return f'{message}; column {column.letter} is headed "{column.header}"{hint}'
-    return message
+            return f'{message}; column {column.letter} is headed "{column.header}"{hint}', column
+    return message, None
 
 
 def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec: SheetMapping, mapping: Mapping,
@@ -386,18 +450,34 @@ def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec:
         if not cells:
             continue  # a blank row, or one with only columns the mapping does not name
         row = _Row(source, sheet, number, columns, cells)
-        if "case" in cells:
-            row.case_id = row.values["case"] = _text(cells["case"])
-        elif "case" in columns:  # (a missing column is a problem of the header)
+        case = cells.get("case")
+        if _too_long(case):
+            row.problem("case", _too_long(case))
+        elif case is not None and not isinstance(case, _Unsaved):
+            row.case_id = row.values["case"] = _text(case)
+        elif "case" in columns and case is None:  # (a missing column is a problem of the header)
             row.problem("case", f"no {spec.label('case')}: the row belongs to no case")
         for name, value in cells.items():
-            if name != "case":
+            if isinstance(value, _Unsaved):
+                row.problem(name, f"cell {row.columns[name].letter}{number} holds the formula {value} but no value "
+                                  "saved with it (the workbook was written by a program that does not calculate): "
+                                  "open and save it in Excel or WPS, or write the value itself")
+            elif name != "case":
                 _read_cell(row, name, value, spec, mapping)
         rows.append(row)
     return rows
 
 
+def _too_long(value) -> str | None:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return f"a text of {len(value):,} characters; a text may hold at most {MAX_TEXT:,}"
+    return None
+
+
 def _read_cell(row: _Row, name: str, value, spec: SheetMapping, mapping: Mapping) -> None:
+    if _too_long(value):
+        row.problem(name, _too_long(value))
+        return
     kind = spec.kinds[name]
     try:
         if kind in VALUE_TABLES:
@@ -508,7 +588,10 @@ class RegisterCase:
         match = _INDEXED.search(problem.where)
         rows = {"handlers": self.handler_rows, "events": self.event_rows}
         row = rows[match[1]][int(match[2])] if match else self.rows[0]
-        row.problems.append(Problem(problem.source, row.number, f"sheet {row.sheet}, {problem.where}", problem.message))
+        sheet = f"sheet {row.sheet}"
+        if problem.where.endswith("].department") and "department" in row.columns:  # a name the rulebook refuses
+            sheet += f", column {row.columns['department'].header} ({row.columns['department'].letter})"
+        row.problems.append(Problem(problem.source, row.number, f"{sheet}, {problem.where}", problem.message))
 
 
 _INDEXED = re.compile(r"\b(handlers|events)\[(\d+)\]")  # as ingest names them
@@ -626,11 +709,12 @@ def read_register(path: str | Path, mapping_path: str | Path | None = None) -> R
 
 
 def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
-    workbook = _open_workbook(raw, source)
+    workbook, extents = _open_workbook(raw, source)
     problems: list[Problem] = []
-    main_sheet, process_sheet = _pick_sheets(workbook, mapping, source, problems)
-    main_rows = _sheet_rows(main_sheet, mapping.main, mapping, source, problems)
-    process_rows = _sheet_rows(process_sheet, mapping.process, mapping, source, problems) if process_sheet else []
+    main_sheet, process_sheet = _pick_sheets(workbook, extents, mapping, source, problems)
+    main_rows = _sheet_rows(main_sheet, extents[main_sheet.title], mapping.main, mapping, source, problems)
+    process_rows = (_sheet_rows(process_sheet, extents[process_sheet.title], mapping.process, mapping, source, problems)
+                    if process_sheet else [])
     rows = main_rows + process_rows
     if not main_rows and not problems:
         problems.append(Problem(source, None, f"sheet {main_sheet.title}", "the sheet holds no cases"))
@@ -653,40 +737,43 @@ def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
 
 
 def _open_workbook(raw: bytes, source: str):
+    """The workbook and each sheet's extent by title, measured before openpyxl reads it (scoring.inputs.workbook)."""
     try:
+        extents = scan_workbook(raw, source)
         # not read_only: merged cells are only known in full mode
-        return load_workbook(io.BytesIO(raw), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
+        return load_workbook(io.BytesIO(raw), data_only=True), extents
+    except (NotAWorkbook, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
         raise InputError([Problem(source, None, "", f"cannot be read as an Excel workbook (.xlsx; an old .xls "
                                                     f"must be saved as .xlsx first): {exc}")]) from None
 
 
-def _pick_sheets(workbook, mapping: Mapping, source: str, problems: list[Problem]):
+def _pick_sheets(workbook, extents: dict[str, SheetExtent], mapping: Mapping, source: str, problems: list[Problem]):
     """The main sheet (by name, else the first) and the process sheet (by name, or None)."""
     by_name = {_norm(sheet.title): sheet for sheet in workbook.worksheets}
     main = next((by_name[_norm(n)] for n in mapping.main.names if _norm(n) in by_name), workbook.worksheets[0])
     process = next((by_name[_norm(n)] for n in mapping.process.names
                     if _norm(n) in by_name and by_name[_norm(n)] is not main), None)
     for sheet in workbook.worksheets:
-        if sheet is not main and sheet is not process and _looks_like_process(sheet, mapping.process):
+        if sheet is not main and sheet is not process and _looks_like_process(sheet, extents[sheet.title], mapping.process):
             problems.append(Problem(source, None, f"sheet {sheet.title}",
                                     f"looks like process records but is not read: name it {mapping.process.names[0]} "
                                     f"or add its name to [sheets] process in a mapping"))
     return main, process
 
 
-def _looks_like_process(sheet, spec: SheetMapping) -> bool:
+def _looks_like_process(sheet, extent: SheetExtent, spec: SheetMapping) -> bool:
     """Whether a sheet has a header row naming the case and the event columns."""
-    for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+    for row in _grid(sheet, extent)[:HEADER_SEARCH_ROWS]:
         named = {spec.headers.get(_norm(value)) for value in row if not _blank(value)}
         if {"case", "event"} <= named:
             return True
     return False
 
 
-def _sheet_rows(sheet, spec: SheetMapping, mapping: Mapping, source: str, problems: list[Problem]) -> list[_Row]:
+def _sheet_rows(sheet, extent: SheetExtent, spec: SheetMapping, mapping: Mapping, source: str,
+                problems: list[Problem]) -> list[_Row]:
     """The sheet's non-blank rows below its header, read cell by cell; header problems go to problems."""
-    grid = _grid(sheet)
+    grid = _grid(sheet, extent)
     header = _header_row(grid, spec)
     columns = _columns(grid, header, spec, sheet.title, source, problems)
     return _read_rows(grid, header, columns, spec, mapping, sheet.title, source)
@@ -702,17 +789,21 @@ def load_register(path: str | Path, mapping_path: str | Path | None = None, skip
     return parse_register(read_file(path, "register"), str(path), skip_invalid, mapping_path)
 
 
-def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None) -> CaseFile:
+def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None,
+                   departments: Departments = NO_DECLARATION) -> CaseFile:
     """load_register on the workbook's bytes (case_file.parse_cases hands a workbook here)."""
     register = _records(raw, source, load_mapping(mapping_path))
     valid: list[Case] = []
     skipped: list[SkippedCase] = []
+    aliased: dict[tuple[str, str], list[str]] = {}
     for case in register.cases:
         model = None
         if not case.problems:
-            model, found = validate_case(case.record, source, case.line, case.case_id)
+            model, found, renamed = validate_case(case.record, source, case.line, case.case_id, departments)
             for problem in found:
                 case.locate(problem)
+            for pair in renamed:
+                aliased.setdefault(pair, []).append(case.case_id)
         if case.problems:
             skipped.append(SkippedCase(case.case_id, case.line, tuple(case.problems)))
         else:
@@ -721,7 +812,7 @@ def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_
     problems = register.all_problems()
     if register.problems:  # sheets or headers wrong: no case can be trusted, whatever skip_invalid says
         raise InputError(problems, f"{source}: {len(problems)} problem(s) in the register; nothing was read")
-    return collect_cases(source, raw, valid, skipped, problems, skip_invalid)
+    return collect_cases(source, raw, valid, skipped, problems, skip_invalid, departments, aliased)
 
 
 def cases_to_jsonl(cases: Iterable[Case]) -> str:

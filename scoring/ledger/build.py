@@ -6,6 +6,7 @@ the type checker, and importing this module loads neither the engine nor pydanti
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from .document import engine_versions, number, plain
@@ -39,6 +40,13 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
     # each only when it applies: other ledgers keep their bytes
     if records is not None:
         entry_input["departments_sha256"] = records.sha256
+    if case_file.aliased:
+        entry_input["aliases"] = [{"alias": alias, "department": department, "cases": cases}
+                                  for (alias, department), cases in case_file.aliased.items()]
+    if case_file.similar:
+        counts = Counter(handler.department for case in case_file.cases for handler in case.handlers)
+        entry_input["similar_departments"] = [{"departments": [a, b], "cases": [counts[a], counts[b]], "why": why}
+                                              for a, b, why in case_file.similar]
     if compiled.reads_as_of:
         entry_input["as_of"] = None if as_of is None else as_of.isoformat()
     if after_closing:

@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import json
+import re
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 
@@ -65,28 +66,50 @@ CSV_COLUMNS = ["department", "rank", "grade", "department_total", "case", "kind"
                "criterion", "rule", "line_kind", "points", "evidence", "text"]
 
 
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP's list for CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_text(value):
+    """A CSV cell that a spreadsheet shows as written: text starting like a formula (a department named
+    =HYPERLINK(...) ran when the file was opened) gets a leading apostrophe; numbers, and text that is
+    only a number ("-2.5"), stay as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_text(header: list[str], rows) -> str:
+    """Every CSV the tool writes: a header, then rows, each text cell spreadsheet-safe."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([spreadsheet_text(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
 def to_csv(ledger: LedgerDocument) -> str:
     """One row per ledger line: department lines first, then each case's lines.
 
     With categories a last column names the category a line counts in (an item such as
     urging can count in each category's subtotal, so criterion alone is ambiguous)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
     categories = any("categories" in d for d in ledger["departments"])
-    writer.writerow(CSV_COLUMNS + (["category"] if categories else []))
 
     def row(line: dict) -> list:
         return ([line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]),
                  line["text"]]
                 + ([line.get("category") or ""] if categories else []))
 
-    for d, case, line in ledger_lines(ledger):
-        head = [d["department"], d["rank"], d["grade"], d["total"]]
-        if case is None:
-            writer.writerow(head + [line["case"] or "", "", "", "", ""] + row(line))
-        else:
-            writer.writerow(head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + row(line))
-    return out.getvalue()
+    def rows():
+        for d, case, line in ledger_lines(ledger):
+            head = [d["department"], d["rank"], d["grade"], d["total"]]
+            if case is None:
+                yield head + [line["case"] or "", "", "", "", ""] + row(line)
+            else:
+                yield head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + row(line)
+
+    return csv_text(CSV_COLUMNS + (["category"] if categories else []), rows())
 
 
 def ledger_lines(ledger: LedgerDocument):

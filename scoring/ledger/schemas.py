@@ -15,6 +15,7 @@ number), `bool`, `Any` are what they say. Anything else is refused, so a new kin
 shape has to be given its schema here.
 """
 import argparse
+import functools
 import inspect
 import json
 import types
@@ -96,6 +97,55 @@ def _schema(hint, defs: dict[str, dict]) -> dict:
         values = _schema(args[1], defs)
         return {"type": "object", **({"additionalProperties": values} if values else {})}
     raise TypeError(f"no JSON Schema for {hint!r}: give it one in scoring.ledger.schemas")
+
+
+def shape_problem(value, hint, path: str = "") -> str | None:
+    """Where a JSON value departs from a shape, or None: what validation against the shape's schema
+    would find first, without jsonschema (a test dependency). For documents read back from where
+    they could have been forged (the run store), before any code relies on their keys."""
+    where = path or "the document"
+    if is_typeddict(hint):
+        if not isinstance(value, dict):
+            return f"{where}: not an object"
+        hints = _hints(hint)
+        for key in hints:
+            if key in hint.__required_keys__ and key not in value:
+                return f'{where}: the key "{key}" is missing'
+        for key, item in value.items():
+            if key not in hints:
+                return f'{where}: an unknown key "{key}"'
+            found = shape_problem(item, hints[key], f"{path}.{key}" if path else key)
+            if found:
+                return found
+        return None
+    if hint is Any:
+        return None
+    if hint is None or hint is type(None):
+        return None if value is None else f"{where}: not null"
+    if hint in _PRIMITIVES:
+        fits = (isinstance(value, bool) if hint is bool else
+                isinstance(value, (int, float) if hint is float else hint) and not isinstance(value, bool))
+        return None if fits else f"{where}: not {'a' if hint is not int else 'an'} {_PRIMITIVES[hint]}"
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Literal:
+        return None if value in args and type(value) in {type(arg) for arg in args} else f"{where}: not one of {list(args)}"
+    if origin in (Union, types.UnionType):
+        found = [shape_problem(value, arg, path) for arg in args]
+        return None if None in found else found[0]
+    if origin is list:
+        if not isinstance(value, list):
+            return f"{where}: not a list"
+        return next((p for index, item in enumerate(value) if (p := shape_problem(item, args[0], f"{where}[{index}]"))), None)
+    if origin is dict and args[0] is str:
+        if not isinstance(value, dict):
+            return f"{where}: not an object"
+        return next((p for key, item in value.items() if (p := shape_problem(item, args[1], f"{where}.{key}"))), None)
+    raise TypeError(f"no check for {hint!r}: give it one in scoring.ledger.schemas")
+
+
+@functools.cache
+def _hints(shape) -> dict:
+    return get_type_hints(shape)
 
 
 def to_text(schema: dict) -> str:

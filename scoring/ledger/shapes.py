@@ -86,6 +86,22 @@ class Skipped(TypedDict):
 
 # ---------------------------------------------------------------- the ledger (scoring-ledger/1)
 
+class Alias(TypedDict):
+    """A department written under an alias the rulebook declares ([departments] aliases): scored as the department."""
+
+    alias: str
+    department: str
+    cases: list[str]
+
+
+class SimilarDepartments(TypedDict):
+    """Two department names that look like one department, in a rulebook that declares none: scored apart."""
+
+    departments: list[str]
+    cases: list[int]  # how many cases each name handles
+    why: str
+
+
 class LedgerInput(TypedDict):
     """The cases scored: sha256 of their content (cases by id, events by id), so any order gives the same."""
 
@@ -94,6 +110,8 @@ class LedgerInput(TypedDict):
     handlers: int
     skipped: list[Skipped]
     departments_sha256: NotRequired[str]  # only when a department records file was given
+    aliases: NotRequired[list[Alias]]  # only when a department was written under an alias
+    similar_departments: NotRequired[list[SimilarDepartments]]  # only when names look like one department
     as_of: NotRequired[Date | None]  # only when the rulebook reads as_of: the date the cases were judged at
     after_closing: NotRequired[int]  # events dated after the rulebook's closing date, not scored (when there are)
 

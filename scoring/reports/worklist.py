@@ -4,8 +4,7 @@
 """
 from __future__ import annotations
 
-import csv
-import io
+from scoring.ledger.document import csv_text
 
 WORK_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
 
@@ -25,8 +24,4 @@ def work_list(document: dict) -> list[list]:
 
 
 def to_csv(document: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(WORK_COLUMNS)
-    writer.writerows(work_list(document))
-    return out.getvalue()
+    return csv_text(WORK_COLUMNS, work_list(document))

@@ -16,6 +16,7 @@ A rulebook, top to bottom:
     [[criterion]]   scored items; each has [[criterion.rule]]s (or a [criterion.rate]), and
                     optionally its due date, the step that completes it and who decides it
     [department]    how case totals roll up into a department total
+    [departments]   optional: the departments assessed, and aliases of their names
     [[gate]]        optional: vetoes and grade gates
     [[scorer]]      optional: several scorers (self, peer, assessor) combined with weights
     [[grade]]       grade bands on the rounded total
@@ -211,6 +212,15 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
                 problem(path + ("criterion",), f'"{gate.criterion}" must be a department item with rules')
         if gate.grade is not None and gate.grade not in grade_names:
             problem(path + ("grade",), f'unknown grade "{gate.grade}"{closest(gate.grade, grade_names)}')
+
+    assessed = spec.departments.assessed
+    _unique(assessed, ("departments", "assessed"), "department", problem)
+    for alias, name in spec.departments.aliases.items():
+        if alias in assessed:
+            problem(("departments", "aliases", alias), f'"{alias}" is itself a department assessed; an alias is another name')
+        elif assessed and name not in assessed:
+            problem(("departments", "aliases", alias),
+                    f'"{name}" is not a department of [departments] assessed{closest(name, assessed)}')
 
     _unique([s.id for s in spec.scorer], ("scorer",), "scorer id", problem)
     _weights(spec.scorer, ("scorer",), "scorer", problem)

@@ -178,6 +178,16 @@ class DepartmentSpec(_Spec):
     decimals: Annotated[int, Field(ge=0, le=6)] = 2
 
 
+Name = Annotated[str, Field(min_length=1)]
+
+
+class DepartmentsSpec(_Spec):
+    """Which departments the scheme assesses, and other names they are written under in case files."""
+
+    assessed: list[Name] = []  # empty: any name is scored (near-duplicates are warned about)
+    aliases: dict[Name, Name] = {}  # a name as written -> the assessed department it means
+
+
 class GradeSpec(_Spec):
     name: str
     min: Number  # the band holds totals >= min ...
@@ -271,6 +281,7 @@ class RulebookSpec(_Spec):
     category: list[CategorySpec] = []
     criterion: Annotated[list[CriterionSpec], Field(min_length=1)]
     department: DepartmentSpec = DepartmentSpec()
+    departments: DepartmentsSpec = DepartmentsSpec()
     gate: list[GateSpec] = []
     scorer: list[ScorerSpec] = []
     grade: list[GradeSpec] = []

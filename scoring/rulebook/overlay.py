@@ -26,6 +26,8 @@ text is what gets scored, hashed into the ledger, stored with a run and exported
     [remove]                 # criteria, rules, lets, params, department_fields, categories,
                              # gates, scorers = [...]
     [[grade]]                # replaces all grade bands
+    [departments]            # replaces the departments assessed and their aliases (an overlay of
+                             # only this table is a departments file: the year's list)
 
 Overlays apply in the order given, each against the same base; `--set` applies last. A
 problem names the overlay file and line (or the --set argument) it comes from.
@@ -48,7 +50,18 @@ from scoring.base.tomlmodel import Locator, parse_toml, problems_in, read_model
 from scoring.domain.records import FieldSpec
 
 from .load import Rulebook, parse_rulebook, value_problems
-from .model import CategorySpec, CriterionSpec, GateSpec, GradeSpec, Identifier, ItemId, RuleSpec, ScorerSpec, _Spec
+from .model import (
+    CategorySpec,
+    CriterionSpec,
+    DepartmentsSpec,
+    GateSpec,
+    GradeSpec,
+    Identifier,
+    ItemId,
+    RuleSpec,
+    ScorerSpec,
+    _Spec,
+)
 
 
 class BaseRef(_Spec):
@@ -112,6 +125,7 @@ class OverlaySpec(_Spec):
     scorer: list[ScorerPatch] = []
     remove: Removals = Removals()
     grade: list[GradeSpec] | None = None
+    departments: DepartmentsSpec | None = None
 
 
 # lists of tables with ids that an overlay patches like criteria: section -> its [remove] key
@@ -265,9 +279,10 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], lists: dict[str,
         for name, value in raw.get(section, {}).items():
             data.setdefault(section, {})[name] = value
             origins[(section, name)] = (loc, (section, name))
-    if "grade" in raw:
-        data["grade"] = copy.deepcopy(raw["grade"])
-        origins[("grade",)] = (loc, ("grade",))
+    for section in ("grade", "departments"):  # replaced whole
+        if section in raw:
+            data[section] = copy.deepcopy(raw[section])
+            origins[(section,)] = (loc, (section,))
 
     for index, patch in enumerate(raw.get("criterion", [])):
         placed = spec.criterion[index]
@@ -442,8 +457,8 @@ def _literal(value) -> str:
     return tomli_w.dumps({"v": value}).strip()[len("v = "):]
 
 
-TOP_ORDER = ("rulebook", "params", "let", "department_fields", "rubric", "category", "criterion", "department", "gate",
-             "scorer", "grade", "ranking", "calendar", "texts")
+TOP_ORDER = ("rulebook", "params", "let", "department_fields", "rubric", "category", "criterion", "department", "departments",
+             "gate", "scorer", "grade", "ranking", "calendar", "texts")
 
 
 def _render(data: dict, base: Rulebook, overlays: list[Overlay], applied: dict) -> str:

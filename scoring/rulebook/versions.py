@@ -7,12 +7,13 @@ than one, is an error that lists the candidates and their periods.
 """
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem
+from scoring.base.files import read_file
+from scoring.base.tomlmodel import read_toml
 from scoring.domain.cases import Case, assigned_on
 
 from .model import RulebookInfo
@@ -23,9 +24,10 @@ def choose_rulebook(directory: str | Path, cases: list[Case], source: str) -> Pa
     days = [day for case in cases if (day := assigned_on(case)) is not None]
     candidates = []
     for path in sorted(Path(directory).glob("*.toml")):
-        try:
-            info = RulebookInfo.model_validate(tomllib.loads(path.read_text(encoding="utf-8")).get("rulebook", {}))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+        try:  # read as every rule file is, within its limits (a file of arrays nested 100,000 deep was a traceback)
+            _, data = read_toml(read_file(path, "rulebook"), str(path), "rulebook")
+            info = RulebookInfo.model_validate(data.get("rulebook", {}))
+        except (InputError, ValidationError):
             continue  # not a rulebook (an overlay, a fixture); `scoring rules validate` reports broken ones
         candidates.append((path, info))
     if not candidates:
