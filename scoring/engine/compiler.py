@@ -21,6 +21,7 @@ of each match.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,12 +52,20 @@ RECORD_NAMES = {"case": "case", "handler": "handler", "department": "department"
 
 @dataclass
 class EventFlag:
-    """A pattern's condition on one event: the fact gets attr=1 when it holds."""
+    """A pattern's condition on one event: the event's fact for each slot gets slot_attr(attr, slot)=1 when it holds."""
 
     attr: str
     event_type: str | None  # None: any event
     var: str
     test: Closure | None  # None: the type alone decides
+    slots: set[int] = field(default_factory=set)  # the slots of the patterns that test it (see _RulePatterns.build)
+
+
+def slot_attr(attr: str, slot: int) -> str:
+    """The flag's attribute on an event's copy for one slot: f3 in slot 0, f3_1 in slot 1, ..."""
+    return attr if slot == 0 else f"{attr}_{slot}"
+
+
 
 
 @dataclass
@@ -479,7 +488,7 @@ class _Compiler:
         return compiled
 
     # flags and values are shared between rules that need the same thing
-    def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope) -> str:
+    def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope, slot: int) -> str:
         key = (event_type, tuple(_rename(part, var, "\x00self") for part in parts))
         if key not in self.event_flags:
             test = None
@@ -487,7 +496,9 @@ class _Compiler:
                 fns = [self.exprs.compile(part, scope) for part in parts]
                 test = fns[0] if len(fns) == 1 else (lambda env, fns=fns: all(V.truthy(fn(env)) for fn in fns))
             self.event_flags[key] = EventFlag(f"f{len(self.event_flags)}", event_type, var, test)
-        return self.event_flags[key].attr
+        flag = self.event_flags[key]
+        flag.slots.add(slot)
+        return slot_attr(flag.attr, slot)
 
     def event_value(self, event_type: str | None, var: str, node: Node, scope: Scope, ordering: bool, expect: str) -> str:
         if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.id == var and node.name == "order":
@@ -646,10 +657,41 @@ class _RulePatterns:
                 Check(ORDER_ATTR, "<" if qualifier == "first" else ">", ref=(v.alias, ORDER_ATTR))], negated=True))
         ctx_attr = self.c.context_flag(self.context, self.criterion)
         patterns = [Pattern(CONTEXT_ALIAS, (Check(ctx_attr, "==", 1),))]
+        slots = _slots(self.vars + self.negations)
         for v in self.vars + self.negations:
-            flag = self.c.event_flag(v.event_type, v.name, v.local, self.scope({v.name: "event"}))
+            flag = self.c.event_flag(v.event_type, v.name, v.local, self.scope({v.name: "event"}), slots[v.alias])
             patterns.append(Pattern(v.alias, (Check(flag, "==", 1),) + tuple(v.joins), negated=v.negated))
         return Rule(f"r{len(self.c.engine_rules)}", tuple(patterns))
+
+
+def _slots(patterns: list[_Var]) -> dict[str, int]:
+    """A slot for each pattern of a rule, different for any two patterns that one event could satisfy.
+
+    The engine never puts one fact in two patterns of a rule: a fact bound to a positive pattern
+    neither takes a second one (bind a = "contact", b = "contact" would miss a = b) nor blocks a
+    negated one (`exists(published) and not exists(p for p in published if p.date > a.date)` would
+    fire with the one published event after a). So every event is asserted once per slot its flags
+    are tested in, and the patterns that could take the same event test their flags in different
+    slots. Two patterns of different types share a slot, and so do a pattern and one that is
+    strictly earlier or later than it (first/last, the earliest exists() witness): no event is both.
+    """
+    found: dict[str, int] = {}
+    for index, v in enumerate(patterns):
+        taken = {found[w.alias] for w in patterns[:index] if _may_share_an_event(v, w)}
+        found[v.alias] = next(slot for slot in itertools.count() if slot not in taken)
+    return found
+
+
+def _may_share_an_event(v: _Var, w: _Var) -> bool:
+    if v.event_type is not None and w.event_type is not None and v.event_type != w.event_type:
+        return False
+    for this, other in ((v, w), (w, v)):
+        if any(check.attr == ORDER_ATTR and check.op in ("<", ">", "!=") and check.ref == (other.alias, ORDER_ATTR)
+               for check in this.joins):
+            return False
+    return True
+
+
 
 
 def _is_event_exists(node: Node, scope: Scope) -> bool:

@@ -51,6 +51,13 @@ tests/test_engine.py checks that this module avoids it):
   compares false for every operator (also !=). -> The compiler only ever compares values
   of one kind (numbers with numbers; equality on tagged text), and leaves a field out
   for a null value, so "null compares false" holds the same way in both places.
+* One fact never takes two patterns of a rule: a fact bound to a positive pattern does not
+  take a second one (two bindings of one type never name the same event), and does not
+  block a negated pattern either (found by the differential tester: `exists(published)
+  and not exists(p for p in published if p.date > a.date)` fired with the one published
+  event after a). -> The compiler gives the patterns of a rule that one event could take
+  different slots, and the evaluator asserts each event once per slot its flags are
+  tested in (compiler._slots).
 """
 from __future__ import annotations
 

@@ -1,0 +1,112 @@
+"""What the differential tester (scripts/difftest.py) found, each pinned on its exact ledger.
+
+Every rulebook here is the smallest one on which the product and the independent interpreter
+(tests/ruleinterp.py) disagreed before the fix. The engine's facts are asserted in every order
+(`in_every_fact_order`), since absence (negated patterns) is where the engine's result could
+depend on it.
+"""
+from __future__ import annotations
+
+import itertools
+
+from casekit import case, ev
+
+from scoring.domain.cases import Case
+from scoring.engine.compiler import compile_rulebook
+from scoring.engine.evaluate import CaseEvaluator
+from scoring.rulebook.load import parse_rulebook
+
+HEAD = """
+[rulebook]
+id = "pins"
+title = "t"
+version = "1"
+
+[[rubric]]
+id = "all"
+title = "all"
+roles = ["lead", "split", "co"]
+
+[department]
+method = "mean"
+
+[let]
+{lets}
+
+[[criterion]]
+id = "X"
+title = "X"
+rubric = "all"
+otherwise = "none"
+
+[[criterion.rule]]
+id = "X1"
+bind = {{ {bind} }}
+{when}
+points = 1
+text = "hit"
+"""
+
+
+def rulebook(bind: str, when: str | None, lets: str = "") -> str:
+    return HEAD.format(bind=bind, when=f'when = "{when}"' if when else "", lets=lets)
+
+
+def in_every_fact_order(text: str, events: list[dict]) -> set[tuple]:
+    """The case's ledger lines, scored once for every order in which the engine can be given the facts."""
+    evaluator = CaseEvaluator(compile_rulebook(parse_rulebook(text.encode("utf-8"), "pins.toml")))
+    match = evaluator.engine.match
+    found = set()
+    try:
+        facts_seen = []
+        evaluator.engine.match = lambda facts: facts_seen.append(len(facts)) or match(facts)
+        data = Case.model_validate(case(events))
+        evaluator.evaluate(data)
+        for order in itertools.permutations(range(facts_seen[0])):
+            def permuted(facts, order=order):
+                fired = match([facts[i] for i in order])
+                return [(name, {alias: order[i] for alias, i in matched.items()}) for name, matched in fired]
+            evaluator.engine.match = permuted
+            (result,) = evaluator.evaluate(data)
+            found.add(tuple((line.rule, line.points, line.evidence, line.kind) for line in result.lines))
+    finally:
+        evaluator.close()
+    return found
+
+
+def lines(*items) -> set[tuple]:
+    return {tuple(items)}
+
+
+HIT = "X1", 1
+NONE = (None, 0, (), "otherwise")
+
+
+def test_a_bound_event_blocks_an_absence():
+    """The issue's rulebook: the published event after the assignment is also the exists() witness;
+    the engine never lets one fact take two patterns, so it did not block the not-exists."""
+    text = rulebook('a = "first assigned"', "exists(published) and not exists(p for p in published if p.date > a.date)")
+    after = [ev("assigned", "2020-03-10"), ev("published", "2020-03-20")]
+    assert in_every_fact_order(text, after) == lines(NONE)
+    before = [ev("assigned", "2020-03-10"), ev("published", "2020-03-05")]
+    assert in_every_fact_order(text, before) == lines((*HIT, ("e2", "e1"), "rule"))
+
+
+def test_two_bindings_of_one_type_take_the_same_event():
+    text = rulebook('a = "contact", b = "contact"', None)
+    one = [ev("contact", "2020-03-10", mode="phone")]
+    assert in_every_fact_order(text, one) == lines((*HIT, ("e1",), "rule"))
+    two = [ev("contact", "2020-03-10", mode="phone"), ev("contact", "2020-03-11", mode="phone")]
+    # a, b = e1 e1 / e1 e2 / e2 e1 / e2 e2: the earliest evidence first, then by the bound events in bind order
+    assert in_every_fact_order(text, two) == {(
+        (*HIT, ("e1",), "rule"), (*HIT, ("e1", "e2"), "rule"), (*HIT, ("e1", "e2"), "rule"), (*HIT, ("e2",), "rule"))}
+
+
+def test_first_and_last_of_one_event():
+    text = rulebook('f = "first reply", l = "last reply"', None)
+    assert in_every_fact_order(text, [ev("reply", "2020-03-10", outcome="A")]) == lines((*HIT, ("e1",), "rule"))
+
+
+def test_the_witness_may_be_the_bound_event():
+    text = rulebook('r = "reply"', "exists(x for x in reply if x.date >= r.date)")
+    assert in_every_fact_order(text, [ev("reply", "2020-03-10", outcome="A")]) == lines((*HIT, ("e1",), "rule"))
