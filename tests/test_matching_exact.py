@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from casekit import case, ev
 
+from scoring.base.errors import InputError
 from scoring.domain.cases import Case
 from scoring.engine.compiler import compile_rulebook
 from scoring.engine.evaluate import CaseEvaluator
@@ -110,3 +112,42 @@ def test_first_and_last_of_one_event():
 def test_the_witness_may_be_the_bound_event():
     text = rulebook('r = "reply"', "exists(x for x in reply if x.date >= r.date)")
     assert in_every_fact_order(text, [ev("reply", "2020-03-10", outcome="A")]) == lines((*HIT, ("e1",), "rule"))
+
+
+def test_a_join_with_a_null_value_is_false_and_does_not_crash():
+    """The engine fails the whole assertion on a join test that reads a field the other fact lacks."""
+    text = rulebook('a = "last published", b = "first contact"',
+                    "b.date - 7 < max(x.date for x in extension if x.date == a.date)")
+    events = [ev("published", "2020-03-02"), ev("contact", "2020-03-03", mode="phone")]
+    assert in_every_fact_order(text, events) == lines(NONE)
+
+
+def test_an_absence_compared_with_a_null_value_holds():
+    text = rulebook('a = "published"',
+                    "not exists(x for x in contact if x.date < max(e.date for e in extension if e.date > a.date))")
+    events = [ev("published", "2020-03-02"), ev("contact", "2020-03-01", mode="phone")]
+    assert in_every_fact_order(text, events) == lines((*HIT, ("e1",), "rule"))
+
+
+def test_a_null_on_the_patterns_own_side():
+    """The engine fails the whole assertion on a join test on a null field of the fact's own pattern."""
+    text = rulebook('a = "reply", b = "last reply"',
+                    "a.date >= last(x.date for x in extension if add_days(x.date, 3) == b.date + 5)")
+    assert in_every_fact_order(text, [ev("reply", "2020-03-05", outcome="A")]) == lines(NONE)
+
+
+def test_not_equal_to_a_null_is_false():
+    """The engine takes a null it refers to as different from anything (!=)."""
+    text = rulebook('a = "assigned", b = "assigned"',
+                    "b.date != last(x.date for x in published if a.date + 5 != add_days(x.date, 3))")
+    assert in_every_fact_order(text, [ev("assigned", "2020-03-08")]) == lines(NONE)
+
+
+def test_not_equal_to_what_may_be_null_inside_not_exists_is_refused():
+    text = rulebook('a = "reply"',
+                    "not exists(x for x in contact if x.date != last(e.date for e in extension if e.date > a.date))")
+    with pytest.raises(InputError) as caught:
+        compile_rulebook(parse_rulebook(text.encode("utf-8"), "pins.toml"))
+    message = str(caught.value.problems[0])
+    assert message.startswith("pins.toml:27: criterion[0].rule[0].when: a's side of this != can be null"), message
+    assert message.endswith("at column 34"), message

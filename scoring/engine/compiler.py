@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.domain.cases import EventType
+from scoring.domain.cases import TYPE_FIELDS, EventType
 from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
-from scoring.lang.nodes import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts
+from scoring.lang.nodes import Arith, Attr, Call, Compare, Const, ExprError, Gen, Name, Node, Unary, conjuncts
 from scoring.lang.operators import FLIP, ORDERING
 from scoring.lang.syntax import parse
 from scoring.lang.template import compile_template
@@ -648,7 +648,21 @@ class _RulePatterns:
                 raise ExprError(f"{op} compares dates or numbers, not {kind}", node.col)
         this_attr = self.c.event_value(this.event_type, this.name, left, scope, ordering, other_type)
         other_attr = self.c.event_value(other.event_type, other.name, right, scope, ordering, this_type)
+        # an event whose own side is null fails the comparison, so it cannot take this pattern; the
+        # engine must not see it try (a join test on a null field of its own fact fails the whole
+        # assertion), so the pattern's flag requires the value. The other side may be null: the
+        # engine compares a null it refers to as false.
+        this.local.append(Call("present", (left,), col=left.col))
+        if not _never_null(right, other):
+            if not this.negated:
+                # a null never joins; and a null the engine refers to is "different" (!=) from anything
+                other.local.append(Call("present", (right,), col=right.col))
+            elif op == "!=":
+                raise ExprError(f"{other.name}'s side of this != can be null, and inside not exists() the matching engine "
+                                "would count a null as different; compare values that are never null "
+                                "(coalesce(x, default)) or test present(...) in a let", node.col)
         return Check(this_attr, op, ref=(other.alias, other_attr))
+
 
     def build(self) -> Rule:
         for v, qualifier in self.qualifiers:
@@ -701,6 +715,26 @@ def _is_event_exists(node: Node, scope: Scope) -> bool:
     arg = node.args[0]
     source = arg.source if isinstance(arg, Gen) else arg
     return isinstance(source, Name) and (source.id == "events" or source.id in scope.event_types) and source.id not in scope.names
+
+
+def _never_null(node: Node, v: _Var) -> bool:
+    """Whether an expression about one event surely has a value: its required fields, and dates and numbers
+    computed from them and from literals (a conservative answer: False when unsure)."""
+    if isinstance(node, Const):
+        return node.value is not None
+    if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.id == v.name:
+        return node.name in ("id", "type", "date", "department") or (
+            v.event_type is not None and TYPE_FIELDS.get(EventType(v.event_type)) == node.name)
+    if isinstance(node, Arith):
+        return _never_null(node.left, v) and _never_null(node.right, v)
+    if isinstance(node, Unary) and node.op == "-":
+        return _never_null(node.operand, v)
+    if isinstance(node, Call) and node.func in ("add_days", "add_months", "add_workdays", "next_workday", "days_between",
+                                                "workdays_between", "abs"):
+        return all(_never_null(arg, v) for arg in node.args)
+    if isinstance(node, Call) and node.func == "coalesce":
+        return _never_null(node.args[-1], v)
+    return False
 
 
 def _mentions_exists(node: Node, scope: Scope) -> bool:

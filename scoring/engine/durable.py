@@ -49,8 +49,7 @@ tests/test_engine.py checks that this module avoids it):
   RULES_PER_RULESET rules; larger rules and facts are refused with a clear error.
 * Mixed types compare strangely ("5" <= 5 is true, True < 5 is true), a missing field
   compares false for every operator (also !=). -> The compiler only ever compares values
-  of one kind (numbers with numbers; equality on tagged text), and leaves a field out
-  for a null value, so "null compares false" holds the same way in both places.
+  of one kind (numbers with numbers; equality on tagged text).
 * One fact never takes two patterns of a rule: a fact bound to a positive pattern does not
   take a second one (two bindings of one type never name the same event), and does not
   block a negated pattern either (found by the differential tester: `exists(published)
@@ -58,6 +57,12 @@ tests/test_engine.py checks that this module avoids it):
   event after a). -> The compiler gives the patterns of a rule that one event could take
   different slots, and the evaluator asserts each event once per slot its flags are
   tested in (compiler._slots).
+* A join test that reads a field the other fact lacks fails the whole assertion (error
+  311), one on a null field of its own fact too (312), and a null field it refers to
+  compares false except with $neq, where it is "different". -> Join values are written
+  as null, never left out; a pattern's flag requires its own side of each join to be
+  present, a positive join the other side too, and a != inside not exists() whose other
+  side can be null is refused when the rulebook is loaded.
 """
 from __future__ import annotations
 

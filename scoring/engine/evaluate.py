@@ -130,9 +130,9 @@ class CaseEvaluator:
             for value in self.values_for[event_type]:
                 env[value.var] = record
                 where[0] = f"value compared for {record.fields['id']}"
-                encoded = _encode(value.expr(env), value.ordering, value.expect)
-                if encoded is not None:
-                    shared[value.attr] = encoded
+                # null is written as null, never left out: a join that reads a field the other fact lacks
+                # fails the whole assertion in the engine, and null compares false there as here
+                shared[value.attr] = _encode(value.expr(env), value.ordering, value.expect)
             for slot in sorted(copies):
                 facts.append({**copies[slot], **shared})
                 fact_records.append(record)
@@ -160,7 +160,6 @@ class CaseEvaluator:
             # bound events in bind order, so that `once` and the order of lines never depend on the engine
             key = (tuple(r.order for r in evidence), tuple(events[alias].order for alias in rule.variables))
             by_rule.setdefault(rule_name, []).append((key, events))
-
 
         case_lines: list[Line] = []
         for criterion in self.c.criteria:
@@ -235,8 +234,6 @@ class CaseEvaluator:
 def _ids(records) -> tuple[str, ...]:
     """The ids of a firing's events in timeline order, each once (a witness may be a bound event too)."""
     return tuple(dict.fromkeys(r.fields["id"] for r in sorted(records, key=lambda r: r.order)))
-
-
 
 
 def case_record_of(case: Case) -> V.Record:
@@ -318,7 +315,7 @@ def clamp_lines(total, low, high, template: str, **names) -> list[Line]:
 
 
 def _encode(value, ordering: bool, expect: str):
-    """A value as the engine compares it; None (left out of the fact) for null."""
+    """A value as the engine compares it; None (null in the fact, which compares false) for null."""
     if value is None:
         return None
     kind = V.kind(value)
