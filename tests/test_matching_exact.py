@@ -151,3 +151,10 @@ def test_not_equal_to_what_may_be_null_inside_not_exists_is_refused():
     message = str(caught.value.problems[0])
     assert message.startswith("pins.toml:27: criterion[0].rule[0].when: a's side of this != can be null"), message
     assert message.endswith("at column 34"), message
+
+
+def test_a_let_may_name_a_let_written_after_it():
+    text = rulebook('r = "reply"', "r.date <= due", lets='due = "add_days(start, n)"\nstart = "first(assigned).date"\n'
+                                                          'n = "count(reply)"')
+    events = [ev("assigned", "2020-03-02"), ev("reply", "2020-03-03", outcome="A")]
+    assert in_every_fact_order(text, events) == lines((*HIT, ("e2",), "rule"))

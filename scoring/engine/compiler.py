@@ -360,7 +360,9 @@ class _Compiler:
                 self._fail(("let", name), exc, sources[name])
                 for stuck in [n for n in parsed if n not in done]:
                     parsed.pop(stuck, None)
-        return {name: done[name] for name in sources if name in done}
+        # in dependency order (the order they were compiled in), which is the order they are computed in:
+        # a let may name one written after it
+        return done
 
     # ------------------------------------------------------------------ criteria
     def _criterion(self, index: int, spec) -> CompiledCriterion:
