@@ -158,3 +158,9 @@ def test_a_let_may_name_a_let_written_after_it():
                                                           'n = "count(reply)"')
     events = [ev("assigned", "2020-03-02"), ev("reply", "2020-03-03", outcome="A")]
     assert in_every_fact_order(text, events) == lines((*HIT, ("e2",), "rule"))
+
+
+def test_exists_over_every_event_names_its_witness():
+    text = rulebook("", "exists(x for x in events if x.type == 'urged')")
+    events = [ev("reply", "2020-03-05", outcome="A"), ev("urged", "2020-03-07"), ev("urged", "2020-03-06")]
+    assert in_every_fact_order(text, events) == lines((*HIT, ("e3",), "rule"))

@@ -66,8 +66,6 @@ def slot_attr(attr: str, slot: int) -> str:
     return attr if slot == 0 else f"{attr}_{slot}"
 
 
-
-
 @dataclass
 class EventValue:
     """A value computed for each event of a type, for the engine's joins."""
@@ -665,7 +663,6 @@ class _RulePatterns:
                                 "(coalesce(x, default)) or test present(...) in a let", node.col)
         return Check(this_attr, op, ref=(other.alias, other_attr))
 
-
     def build(self) -> Rule:
         for v, qualifier in self.qualifiers:
             # first reply: no reply earlier than it (last: none later)
@@ -708,15 +705,14 @@ def _may_share_an_event(v: _Var, w: _Var) -> bool:
     return True
 
 
-
-
 def _is_event_exists(node: Node, scope: Scope) -> bool:
     """exists(<event type>) or exists(x for x in <event type or events> ...)."""
     if not (isinstance(node, Call) and node.func == "exists" and len(node.args) == 1):
         return False
     arg = node.args[0]
     source = arg.source if isinstance(arg, Gen) else arg
-    return isinstance(source, Name) and (source.id == "events" or source.id in scope.event_types) and source.id not in scope.names
+    return isinstance(source, Name) and (
+        source.id == "events" or (source.id in scope.event_types and source.id not in scope.names))
 
 
 def _never_null(node: Node, v: _Var) -> bool:
