@@ -41,11 +41,12 @@ def main() -> int:
         # each chunk has its own seed, so a disagreement can be run again from its chunk alone
         tally = differential.run(args.seed + chunk, size, progress=lambda d: print(d.report(), flush=True),
                                  minimise_found=not args.no_minimise)
-        for name in ("pairs", "books", "refused", "errors", "seconds"):
+        for name in ("pairs", "books", "refused", "errors", "fired", "seconds"):
             setattr(totals, name, getattr(totals, name) + getattr(tally, name))
         totals.disagreements += tally.disagreements
         print(f"seed {args.seed + chunk}: {tally.pairs} pairs ({tally.books} rulebooks, {tally.refused} pairs on refused "
-              f"rulebooks), {len(tally.disagreements)} disagreement(s), {tally.pairs / tally.seconds:.1f} pairs/s; "
+              f"rulebooks, {tally.errors} failing on the data on both sides, {tally.fired} rule lines agreed on), "
+              f"{len(tally.disagreements)} disagreement(s), {tally.pairs / tally.seconds:.1f} pairs/s; "
               f"total {totals.pairs} pairs, {len(totals.disagreements)} disagreement(s), "
               f"{totals.pairs / totals.seconds:.1f} pairs/s", flush=True)
         chunk += 1

@@ -60,6 +60,7 @@ class Tally:
     books: int = 0
     refused: int = 0  # rulebooks the product refuses at load time
     errors: int = 0  # pairs on which both sides fail on the data (a rule's error on a case)
+    fired: int = 0  # rule lines both sides agree on (the comparison is not vacuous)
     seconds: float = 0.0
     disagreements: list[Disagreement] = field(default_factory=list)
 
@@ -108,10 +109,16 @@ def interpreted(loaded: Loaded, cases: list[Case], records: dict | None):
 
 
 DATA_ERRORS = (CaseError, ScoringError, V.EvalError, InterpError)
+ERROR = ""  # compare(): both sides fail on the data, as they should
 
 
-def compare(loaded: Loaded, case_data: list[dict], records: dict | None) -> str | None:
-    """None when both agree (or both fail on the data); otherwise the first difference."""
+def rule_lines(result) -> int:
+    handlers, _ = result
+    return sum(1 for h in handlers for line in h[6] + h[7] if line["rule"] is not None)
+
+
+def compare(loaded: Loaded, case_data: list[dict], records: dict | None) -> str | int:
+    """The first difference; when both agree, the number of rule lines they agree on (ERROR: both fail on the data)."""
     cases = [Case.model_validate(c) for c in case_data]
     outcomes = []
     for side in (product, interpreted):
@@ -123,10 +130,11 @@ def compare(loaded: Loaded, case_data: list[dict], records: dict | None) -> str 
             outcomes.append(("crash", f"{type(exc).__name__}: {exc}"))
     (pk, pv), (ik, iv) = outcomes
     if pk == ik == "error":
-        return None
+        return ERROR
     if pk != "ok" or ik != "ok":
         return f"product {pk} ({pv if pk != 'ok' else '-'}), interpreter {ik} ({iv if ik != 'ok' else '-'})"
-    return first_difference(pv, iv)
+    difference = first_difference(pv, iv)
+    return difference if difference is not None else rule_lines(iv)
 
 
 def first_difference(got, expected) -> str | None:
@@ -172,7 +180,8 @@ def check(book: dict, cases: list[dict], records: dict | None) -> str | None:
     if loaded is None:
         return None
     try:
-        return compare(loaded, cases, records)
+        found = compare(loaded, cases, records)
+        return found if isinstance(found, str) and found != ERROR else None
     finally:
         loaded.close()
 
@@ -193,7 +202,10 @@ def run(seed: int, pairs: int, progress=None, minimise_found: bool = True) -> Ta
         try:
             for cases, records in files:
                 what = compare(loaded, cases, records)
-                if what is None:
+                if what == ERROR:
+                    tally.errors += 1
+                if not isinstance(what, str) or what == ERROR:
+                    tally.fired += what or 0
                     continue
                 found = Disagreement(book, cases, records, what)
                 tally.disagreements.append(minimise(found) if minimise_found else found)

@@ -81,7 +81,8 @@ class Gen:
             return self.lit_number()
         if choice == "param":
             return self.pick(["params.n1", "params.n2", "params.half", "len(params.modes)",
-                              "tier(count(events), params.tiers).pts"])
+                              "tier(count(events), params.tiers).pts", "mean([count(reply), params.n1, 2])",
+                              "len(params.modes[0])", "count(e for e in case_events if e.role == 'co')"])
         if choice == "count":
             return f"count({self.source(depth)})"
         if choice == "sum":
@@ -158,7 +159,7 @@ class Gen:
         return None
 
     def source(self, depth: int) -> str:
-        t = self.pick(COMMON + ["events"]) if self.chance(0.9) else self.pick(TYPES)
+        t = self.pick(COMMON + ["events", "case_events"]) if self.chance(0.9) else self.pick(TYPES)
         if self.chance(0.4) or depth <= 0:
             return t
         x = self.var()
@@ -179,10 +180,16 @@ class Gen:
             left = f"{name}.date" if self.chance(0.7) else f"add_days({name}.date, {self.pick(['-2', '1', '3'])})"
             right = f"{other}.date" if self.chance(0.7) else f"({other}.date + {self.pick(['1', '2', '5'])})"
             if self.chance(0.15):
-                return f"{name}.id {self.pick(['==', '!='])} {other}.id"
+                field = self.pick(["id", "type", "department", "role"])
+                return f"{name}.{field} {self.pick(['==', '!='])} {other}.{field}"
             return f"{left} {op} {right}" if self.chance(0.5) else f"{right} {op} {left}"
         enum = self.enum_test(name, event_type)
-        choice = self.pick(["date", "date", "enum", "enum", "workday", "extra", "role", "id"])
+        choice = self.pick(["date", "date", "enum", "enum", "workday", "extra", "role", "id", "text"])
+        if choice == "text":
+            return self.pick([f"'1' in {name}.id", f"{name}.id < 'e5'", f"({name}.type + '/' + {name}.id) != 'reply/e1'",
+                              f"{name}.department == handler.department", f"len({name}.id) == 2",
+                              f"{name}.type in ['reply', 'contact', 'published']",
+                              f"exists(e for e in case_events if e.date == {name}.date and e.department != {name}.department)"])
         if choice == "enum" and enum:
             return enum
         if choice == "workday":
@@ -238,7 +245,9 @@ class Gen:
             name = self.event_var()
             choice = self.pick(["num", "date", "bound"] if name else ["num", "date"])
             if choice == "bound":
-                parts.append("{" + f"{name}.{self.pick(['id', 'date', 'type'])}" + "}")
+                parts.append("{" + f"{name}.{self.pick(['id', 'date', 'type', 'mode', 'role'])}" + "}")
+            elif self.chance(0.2):
+                parts.append("{percent(" + self.number(1) + ")}")
             elif choice == "num":
                 parts.append("{" + self.number(1) + "}")
             else:
@@ -248,7 +257,7 @@ class Gen:
     # -------------------------------------------------------------- a rule's when
     def when(self) -> str | None:
         parts = []
-        for _ in range(self.pick([0, 1, 1, 2, 2, 3, 4])):
+        for _ in range(self.pick([0, 1, 1, 1, 2, 2, 3, 4])):
             parts.append(self.conjunct())
         return " and ".join(parts) if parts else None
 
@@ -380,6 +389,9 @@ def random_rulebook(rng: random.Random) -> dict:
     if declared and rng.random() < 0.3:
         ranking["group"] = "department.grp"
     data["ranking"] = ranking
+    if rng.random() < 0.2:  # a local holiday and a working Sunday in the timelines' days
+        data["calendar"] = {"extra_holidays": [(START + dt.timedelta(days=rng.randrange(DAYS))).isoformat()],
+                            "extra_workdays": ["2020-03-08"]}
     return data
 
 
@@ -447,7 +459,10 @@ def _criterion(rng, index, lets, rubrics, rule_ids, declared, categories) -> dic
         when = g.when()
         if when:
             rule["when"] = when
-        rule["points"] = rng.choice([1, 2, -1, 0.5]) if rng.random() < 0.6 else g.number(2)
+        # computed points: null is an error on the case (both sides say so), so mostly with a default
+        points = g.number(2)
+        rule["points"] = rng.choice([1, 2, -1, 0.5]) if rng.random() < 0.6 else \
+            f"coalesce({points}, 0)" if rng.random() < 0.8 else points
         rule["text"] = g.text()
         if rng.random() < 0.2:
             rule["once"] = True
@@ -457,7 +472,9 @@ def _criterion(rng, index, lets, rubrics, rule_ids, declared, categories) -> dic
 
 
 def to_toml(data: dict) -> str:
-    return tomli_w.dumps(data)
+    """The rulebook's TOML; calendar days are kept as ISO texts in the data (JSON can hold them) and written as dates."""
+    calendar = {key: [dt.date.fromisoformat(day) for day in days] for key, days in data.get("calendar", {}).items()}
+    return tomli_w.dumps({**data, "calendar": calendar} if calendar else data)
 
 
 def random_case_file(rng: random.Random, prefix: str = "C") -> list[dict]:
@@ -472,10 +489,10 @@ def _case(rng: random.Random, case_id: str) -> dict:
     roles = ["lead"] + ["co"] * (len(handlers) - 1)
     if len(handlers) >= 2 and rng.random() < 0.3:
         roles = ["split"] * len(handlers)
-    types = rng.sample(TYPES, rng.choice([2, 3, 4, 5]))
+    types = rng.sample(COMMON, rng.choice([2, 3, 4, 5])) + rng.sample(TYPES, rng.choice([0, 1]))
     events = []
     for department in handlers + ([rng.choice(DEPARTMENTS)] if rng.random() < 0.2 else []):
-        for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6])):
+        for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6, 8])):
             t = rng.choice(types)
             event: dict = {"type": t, "date": (START + dt.timedelta(days=rng.randrange(DAYS))).isoformat(),
                            "department": department}
