@@ -699,7 +699,7 @@ def _may_share_an_event(v: _Var, w: _Var) -> bool:
     if v.event_type is not None and w.event_type is not None and v.event_type != w.event_type:
         return False
     for this, other in ((v, w), (w, v)):
-        if any(check.attr == ORDER_ATTR and check.op in ("<", ">", "!=") and check.ref == (other.alias, ORDER_ATTR)
+        if any(check.attr == ORDER_ATTR and check.op in ("<", ">") and check.ref == (other.alias, ORDER_ATTR)
                for check in this.joins):
             return False
     return True
