@@ -44,12 +44,16 @@ def main() -> int:
         for name in ("pairs", "books", "refused", "errors", "fired", "seconds"):
             setattr(totals, name, getattr(totals, name) + getattr(tally, name))
         totals.disagreements += tally.disagreements
+        totals.refusals += tally.refusals
         print(f"seed {args.seed + chunk}: {tally.pairs} pairs ({tally.books} rulebooks, {tally.refused} pairs on refused "
               f"rulebooks, {tally.errors} failing on the data on both sides, {tally.fired} rule lines agreed on), "
               f"{len(tally.disagreements)} disagreement(s), {tally.pairs / tally.seconds:.1f} pairs/s; "
               f"total {totals.pairs} pairs, {len(totals.disagreements)} disagreement(s), "
               f"{totals.pairs / totals.seconds:.1f} pairs/s", flush=True)
         chunk += 1
+    print("why the product refused rulebooks (a refusal is no disagreement, but a new one may be a regression):")
+    for reason, count in totals.refusals.most_common():
+        print(f"  {count:8d}  {reason}")
     return 1 if totals.disagreements else 0
 
 

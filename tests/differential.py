@@ -10,9 +10,11 @@ fields one at a time, keeping each change after which the two still disagree.
 from __future__ import annotations
 
 import ast
+import collections
 import copy
 import json
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -61,6 +63,7 @@ class Tally:
     refused: int = 0  # rulebooks the product refuses at load time
     errors: int = 0  # pairs on which both sides fail on the data (a rule's error on a case)
     fired: int = 0  # rule lines both sides agree on (the comparison is not vacuous)
+    refusals: collections.Counter = field(default_factory=collections.Counter)  # why, for rulebooks refused
     seconds: float = 0.0
     disagreements: list[Disagreement] = field(default_factory=list)
 
@@ -80,11 +83,16 @@ class Loaded:
         self.evaluator.close()
 
 
-def load(book: dict) -> Loaded | None:
-    """None when the product refuses the rulebook (at load time, with its reasons)."""
+def load(book: dict, refusals: collections.Counter | None = None) -> Loaded | None:
+    """None when the product refuses the rulebook (at load time, with its reasons, counted in refusals)."""
     try:
         return Loaded(book)
-    except ScoringError:
+    except ScoringError as exc:
+        if refusals is not None:
+            problems = getattr(exc, "problems", None) or [exc]
+            # the reason without the place, the quoted source or the names in it
+            reason = str(problems[0]).split(": ", 2)[-1].split(" — ")[0]
+            refusals[re.sub(r'"[^"]*"|\b\w*\d\w*\b|\b[a-z]\b', "…", reason)] += 1
         return None
 
 
@@ -195,7 +203,7 @@ def run(seed: int, pairs: int, progress=None, minimise_found: bool = True) -> Ta
         files = [(random_case_file(rng), random_records(rng)) for _ in range(min(CASE_FILES_PER_BOOK, pairs - tally.pairs))]
         tally.books += 1
         tally.pairs += len(files)
-        loaded = load(book)
+        loaded = load(book, tally.refusals)
         if loaded is None:
             tally.refused += len(files)
             continue

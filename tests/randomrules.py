@@ -37,8 +37,10 @@ DAYS = 12
 class Gen:
     """Draws expressions of one kind (number, date, bool, text) over the names in scope."""
 
-    def __init__(self, rng: random.Random, lets: dict[str, str], events: dict[str, str] | None = None):
+    def __init__(self, rng: random.Random, lets: dict[str, str], events: dict[str, str] | None = None,
+                 category: bool = True):
         self.rng = rng
+        self.category = category  # the case's category is decided after the lets: they cannot read it
         self.lets = lets  # name -> kind
         self.events = dict(events or {})  # bound name -> event type
         self.fresh = 0
@@ -229,7 +231,7 @@ class Gen:
         if choice == "case":
             return self.pick(["case.key", "not case.waived_f2f", "case.kind == 'proposal'", "rubric == 'r1'",
                               "handler.role == 'lead'", "present(extra(case, 'urgent'))", "department.cases > 1",
-                              "present(first(reply))", "category == 'k1'"])
+                              "present(first(reply))"] + (["category == 'k1'"] if self.category else []))
         if choice == "about":
             name = self.event_var()
             return self.about(name, self.events[name], depth - 1)
@@ -329,7 +331,7 @@ def random_rulebook(rng: random.Random) -> dict:
     for name in names:
         # a let may name any other let, also one defined after it (not itself, no cycle: only higher numbers)
         visible = {n: k for n, k in lets.items() if n > name}
-        g = Gen(rng, visible)
+        g = Gen(rng, visible, category=False)
         let_src[name] = {"number": g.number, "date": g.date, "bool": g.condition}[lets[name]](2)
     if let_src:
         data["let"] = let_src
@@ -390,8 +392,8 @@ def random_rulebook(rng: random.Random) -> dict:
         ranking["group"] = "department.grp"
     data["ranking"] = ranking
     if rng.random() < 0.2:  # a local holiday and a working Sunday in the timelines' days
-        data["calendar"] = {"extra_holidays": [(START + dt.timedelta(days=rng.randrange(DAYS))).isoformat()],
-                            "extra_workdays": ["2020-03-08"]}
+        holiday = START + dt.timedelta(days=rng.choice([d for d in range(DAYS) if d != 6]))  # not the Sunday
+        data["calendar"] = {"extra_holidays": [holiday.isoformat()], "extra_workdays": ["2020-03-08"]}
     return data
 
 

@@ -164,3 +164,12 @@ def test_exists_over_every_event_names_its_witness():
     text = rulebook("", "exists(x for x in events if x.type == 'urged')")
     events = [ev("reply", "2020-03-05", outcome="A"), ev("urged", "2020-03-07"), ev("urged", "2020-03-06")]
     assert in_every_fact_order(text, events) == lines((*HIT, ("e3",), "rule"))
+
+
+def test_exists_and_not_exists_of_every_event():
+    """exists(events) and not exists(events) load (the generator's variable was the name
+    "events" itself, refused as already a name once exists() over events became a pattern)."""
+    events = [ev("reply", "2020-03-05", outcome="A"), ev("urged", "2020-03-04")]
+    assert in_every_fact_order(rulebook("", "exists(events)"), events) == lines((*HIT, ("e2",), "rule"))
+    assert in_every_fact_order(rulebook("", "not exists(events)"), events) == lines(NONE)
+    assert in_every_fact_order(rulebook("", "not exists(events)"), []) == lines((*HIT, (), "rule"))

@@ -586,8 +586,9 @@ class _RulePatterns:
 
     def _exists(self, call: Call, negated: bool) -> None:
         gen = call.args[0]
-        if not isinstance(gen, Gen):  # exists(contact)
-            gen = Gen(gen.id, gen, None, Name(gen.id, col=gen.col), col=gen.col)
+        if not isinstance(gen, Gen):  # exists(contact), exists(events): a variable no rule can name
+            var = "\x00" + gen.id
+            gen = Gen(var, gen, None, Name(var, col=gen.col), col=gen.col)
         event_type = None if isinstance(gen.source, Name) and gen.source.id == "events" else gen.source.id
         if gen.var in {v.name for v in self.vars if not v.hidden} or gen.var in self.c.scope.names:
             raise ExprError(f'"{gen.var}" is already a name; choose another for the generator', gen.col)
