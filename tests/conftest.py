@@ -2,8 +2,8 @@
 
 Tiers (pytest markers, declared in pyproject.toml): `slow` (whole-year property checks and
 fuzz-like sweeps), `upstream` (durable_rules' own traps and crashes, valgrind), `browser`
-(headless Chromium). The developer loop is `pytest -m "not slow and not upstream and not browser"`;
-CI runs everything.
+(headless Chromium), `office` (LibreOffice, to print workbooks). Plain `pytest` leaves them out
+(the developer loop); `pytest --all` runs everything (CI).
 """
 from __future__ import annotations
 
@@ -28,12 +28,24 @@ def browser():
 
 
 @pytest.fixture(scope="session")
+def office():
+    """LibreOffice's soffice, headless, installed by scripts/ensure-office when missing (tier: office)."""
+    import shutil
+    import subprocess
+
+    from casekit import ROOT
+    done = subprocess.run([str(ROOT / "scripts" / "ensure-office")], capture_output=True, text=True)
+    assert done.returncode == 0, f"scripts/ensure-office failed: {done.stderr}"
+    return shutil.which("soffice")
+
+
+@pytest.fixture(scope="session")
 def sample_cases():
     """The sample year's case file, read and validated."""
     return load_cases(SAMPLE)
 
 
-TIERS = ("slow", "upstream", "browser")
+TIERS = ("slow", "upstream", "browser", "office")
 
 
 def pytest_addoption(parser):
@@ -44,8 +56,9 @@ def pytest_addoption(parser):
 def pytest_collection_modifyitems(config, items):
     """Without --all (or an explicit -m), the tiered tests are deselected: the developer loop."""
     for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker("browser")
+        for tier in ("browser", "office"):  # a test that needs the browser or LibreOffice is in that tier
+            if tier in getattr(item, "fixturenames", ()):
+                item.add_marker(tier)
     if config.getoption("all_tiers") or config.getoption("markexpr"):
         return
     kept, left = [], []

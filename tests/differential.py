@@ -32,7 +32,7 @@ from ruleinterp import (
 from scoring.base.errors import ScoringError
 from scoring.domain.cases import Case
 from scoring.engine.compiler import compile_rulebook
-from scoring.engine.evaluate import CaseError, CaseEvaluator
+from scoring.engine.evaluate import CaseError, CaseEvaluator, ScoringSetting
 from scoring.engine.rollup import roll_up
 from scoring.inputs.records import department_values, parse_departments
 from scoring.lang import values as V
@@ -104,7 +104,7 @@ def product(loaded: Loaded, cases: list[Case], records: dict | None):
                         for name, record in (records or {}).items())
         given = parse_departments(raw.encode("utf-8"), "records.jsonl", fields)
     values = department_values(cases, given, fields)
-    loaded.evaluator.configure(values)
+    loaded.evaluator.configure(ScoringSetting(departments=values))
     results = [r for case in cases for r in loaded.evaluator.evaluate(case)]
     departments = roll_up(loaded.compiled, results, values)
     return ([product_handler_view(r) for r in results],

@@ -7,6 +7,7 @@ import json
 import pytest
 from casekit import ROOT, SAMPLE
 from clikit import scoring
+from docx.oxml.ns import qn
 
 RULES = ROOT / "rules" / "proposal-handling.toml"
 COMBINED = ROOT / "rules" / "combined-2020.toml"
@@ -43,13 +44,30 @@ def as_it_stood(day: dt.date, tmp_path) -> str:
     return path
 
 
-def test_the_ranking_is_the_score_of_the_cases_as_they_stood_at_the_month_end(june, tmp_path):
+def test_secured_is_the_score_of_the_cases_as_they_stood_at_the_month_end(june, tmp_path):
     ledger = json.loads(run_ok("score", "--rules", RULES, "--cases", as_it_stood(dt.date(2020, 6, 30), tmp_path),
                                "--format", "json"))
-    assert [(r["department"], r["rank"], r["total"], r["grade"], r["cases"]) for r in june["departments"]] == [
-        (d["department"], d["rank"], d["total"], d["grade"], d["cases_scored"]) for d in ledger["departments"]]
+    scored = {d["department"]: (d["total"], d["cases_scored"]) for d in ledger["departments"]}
+    assert {r["department"]: (r["secured"], r["cases"]) for r in june["departments"]} == scored
     assert june["input"]["cases"] == ledger["input"]["cases"] < 209  # cases assigned in the second half are not in
-    assert (june["as_of"], june["previous_as_of"]) == ("2020-06-30", "2020-05-31")
+    assert (june["as_of"], june["previous_as_of"], june["final"]) == ("2020-06-30", "2020-05-31", False)
+
+
+def test_the_ranking_is_by_what_each_department_can_still_reach(june, tmp_path):
+    """Each department's self-check ceiling on the cases as they stood at the month's end: what is lost is gone,
+    what is not yet due counts as done in time (cases assigned later are not in the month's ranking). A part-year
+    total graded as if the year were over said 不合格 to everyone in March."""
+    cut = as_it_stood(dt.date(2020, 6, 30), tmp_path)
+    for row in june["departments"][:3] + june["departments"][-2:]:
+        check = json.loads(run_ok("self-check", "--rules", RULES, "--cases", cut, "--department", row["department"],
+                                  "--as-of", "2020-06-30", "--format", "json"))
+        assert (row["reachable"], row["secured"]) == (check["ceiling"], check["floor"])
+    ranked = [r for r in june["departments"] if r["rank"] is not None]
+    assert [r["reachable"] for r in ranked] == sorted((r["reachable"] for r in ranked), reverse=True)
+    assert [r["rank"] for r in ranked] == sorted(r["rank"] for r in ranked)
+    assert all(r["grade"] is None for r in june["departments"])  # graded only when the assessment ends
+    april = {r["department"]: r for r in bulletin("2020-04")["departments"]}
+    assert (april["市民政局"]["secured"], april["市民政局"]["reachable"]) == (23.54, 97)
 
 
 def test_the_change_is_against_the_month_before(june):
@@ -57,8 +75,8 @@ def test_the_change_is_against_the_month_before(june):
     moved = 0
     for row in june["departments"]:
         before = may[row["department"]]
-        assert row["previous"] == {"rank": before["rank"], "total": before["total"], "grade": before["grade"]}
-        assert row["change"]["total"] == pytest.approx(row["total"] - before["total"])
+        assert row["previous"] == {"rank": before["rank"], "reachable": before["reachable"]}
+        assert row["change"]["reachable"] == pytest.approx(row["reachable"] - before["reachable"])
         assert row["change"]["rank"] == before["rank"] - row["rank"]
         moved += row["change"]["rank"] != 0
     assert moved  # the sample's ranking does move between May and June
@@ -113,7 +131,9 @@ def test_the_table_reads_as_a_bulletin(june):
     assert f"下月到期事项（{len(june['due_next_month'])} 项）" in text
     up = next(r for r in june["departments"] if r["change"]["rank"] > 0)
     line = next(text_line for text_line in text.splitlines() if f" {up['department']} " in text_line)
-    assert f"↑{up['change']['rank']}" in line and f"{up['change']['total']:+.2f}" in line
+    change = up["change"]["reachable"]
+    assert f"↑{up['change']['rank']}" in line and (f"{change:+.2f}" if change else " 0 ") in line
+    assert "可达分" in text.splitlines()[3] and "等级" not in text.splitlines()[3]
 
 
 def test_the_first_month_has_nothing_to_compare_with():
@@ -125,7 +145,8 @@ def test_the_first_month_has_nothing_to_compare_with():
 
 
 @pytest.mark.parametrize("month, message", [("2020-13", "not a month"), ("June", "not a month"),
-                                            ("2021-01", "--month: 2021-01 is after the year the cases cover (2020)"),
+                                            ("2021-03", "--month: 2021-03 is after the end of the assessment "
+                                                        "(2021-02-26,"),
                                             ("2019-12", "no case was assigned by 2019-12-31 (the first on 2020-03-10)")])
 def test_a_bad_month_is_named(month, message):
     result = scoring("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", month)
@@ -138,12 +159,13 @@ def test_groups_and_department_records(tmp_path):
                                  "--format", "json"))
     ledger = json.loads(run_ok("score", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
                                "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--format", "json"))
-    # every case of the fixture is replied to by June 10 and rated by the end of June: June's ranking is the year's
-    assert [(r["department"], r["group"], r["rank"], r["total"]) for r in document["departments"]] == [
+    # every case of the fixture is replied to by June 10 and rated by the end of June: nothing more can happen,
+    # so what each can reach in June is the year's total, and the ranking is the year's
+    assert [(r["department"], r["group"], r["rank"], r["reachable"]) for r in document["departments"]] == [
         (d["department"], d["group"], d["rank"], d["total"]) for d in ledger["departments"]]
-    unranked = next(r for r in document["departments"] if r["rank"] is None)  # too few cases: no rank, but a total
-    assert unranked["change"]["rank"] is None and unranked["change"]["total"] == pytest.approx(
-        unranked["total"] - unranked["previous"]["total"])
+    unranked = next(r for r in document["departments"] if r["rank"] is None)  # too few cases: no rank, but a figure
+    assert unranked["change"]["rank"] is None and unranked["change"]["reachable"] == pytest.approx(
+        unranked["reachable"] - unranked["previous"]["reachable"])
 
 
 @pytest.mark.slow
@@ -151,3 +173,73 @@ def test_same_inputs_same_bytes(june):
     again = run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", "json")
     assert json.loads(again) == june
     assert again == run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", "json")
+
+
+# ---------------------------------------------------------------- the bulletin to circulate: Word and Excel
+def bulletin_file(tmp_path, fmt: str, *extra, rules=RULES):
+    out = tmp_path / f"通报.{fmt}"
+    run_ok("bulletin", "--rules", rules, "--cases", SAMPLE, "--month", "2020-06", "--format", fmt, "--out", out, *extra)
+    return out
+
+
+def test_the_word_bulletin_reads_as_a_notice(june, tmp_path):
+    from docx import Document
+    document = Document(bulletin_file(tmp_path, "docx", "--issuer", "市政府督查室", "--issued", "2020-07-03"))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[:2] == ["建议提案办理质量评价（参考方案） 2020年6月通报", "市政府督查室　2020年7月3日"]
+    assert paragraphs[2].startswith(f"截至2020年6月30日，已交办{june['input']['cases']}件。")
+    assert [p for p in paragraphs if p[1:2] == "、"] == [
+        "一、排名", f"二、本月到期未得满分的事项（{len(june['missed'])} 项）",
+        f"三、下月到期事项（{len(june['due_next_month'])} 项）"]
+    ranking, missed, due = document.tables
+    rows = [[cell.text for cell in row.cells] for row in ranking.rows]
+    assert rows[0][:4] == ["排名", "升降", "部门", "可达分"]
+    assert [(row[2], row[3], row[5]) for row in rows[1:]] == [
+        (r["department"], f"{r['reachable']:.2f}", f"{r['secured']:.2f}") for r in june["departments"]]
+    assert len(missed.rows) == len(june["missed"]) + 1 and len(due.rows) == len(june["due_next_month"]) + 1
+    # the header row repeats on every page, and the page is A4 across
+    assert all(table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None for table in document.tables)
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)
+    assert document.core_properties.author == "市政府督查室"
+
+
+def test_the_issuer_comes_from_the_rulebook_unless_given(tmp_path):
+    from docx import Document
+    text = RULES.read_text(encoding="utf-8")
+    assert "\n[rulebook]\n" in text
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text.replace("\n[rulebook]\n", '\n[rulebook]\nissuer = "市人大常委会办公厅"\n'), encoding="utf-8")
+    assert Document(bulletin_file(tmp_path, "docx", rules=rules)).paragraphs[1].text == "市人大常委会办公厅"
+    given = Document(bulletin_file(tmp_path, "docx", "--issuer", "市政府办公室", rules=rules))
+    assert given.paragraphs[1].text == "市政府办公室"
+    # without either, no line stands between the title and the text
+    assert Document(bulletin_file(tmp_path, "docx")).paragraphs[1].text.startswith("截至")
+
+
+def test_the_bulletin_workbook_keeps_numbers_as_numbers(june, tmp_path):
+    from openpyxl import load_workbook
+    book = load_workbook(bulletin_file(tmp_path, "xlsx"))
+    assert book.sheetnames == ["排名", "本月到期未得满分的事项", "下月到期事项"]
+    sheet = book["排名"]
+    header = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "排名")
+    rows = [row for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)]
+    reachable, secured = header.index("可达分"), header.index("已得分")
+    assert [(row[2], row[reachable], row[secured]) for row in rows] == [
+        (r["department"], pytest.approx(r["reachable"]), pytest.approx(r["secured"])) for r in june["departments"]]
+    missed = book["本月到期未得满分的事项"]
+    assert sum(isinstance(row[4], (int, float)) for row in missed.iter_rows(values_only=True)) == len(june["missed"])
+    assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4 and sheet.print_title_rows
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_the_files_repeat_byte_for_byte_and_need_a_file_to_go_to(tmp_path, fmt):
+    first = bulletin_file(tmp_path, fmt, "--issued", "2020-07-03").read_bytes()
+    assert bulletin_file(tmp_path, fmt, "--issued", "2020-07-03").read_bytes() == first
+    result = scoring("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", fmt)
+    assert result.returncode == 2 and f"--format {fmt} writes a file: give it with --out FILE" in result.stderr
+
+
+def test_the_html_bulletin_names_its_issuer(tmp_path):
+    page = bulletin_file(tmp_path, "html", "--issuer", "市政府督查室", "--issued", "2020-07-03").read_text(encoding="utf-8")
+    assert "<span>市政府督查室　2020年7月3日</span>" in page

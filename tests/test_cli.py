@@ -260,7 +260,7 @@ def test_self_check_bad_date_exits_2_and_keeps_the_old_output(tmp_path):
     run = scoring("self-check", *RULES, "--cases", SAMPLE, "--department", "市教育局", "--as-of", "2021-03-01",
                   "--out", out)
     assert run.returncode == 2
-    assert "2021-03-01 is after the end of the year the cases cover (2020" in run.stderr
+    assert "2021-03-01 is after the end of the assessment (2021-02-26" in run.stderr
     assert out.read_text(encoding="utf-8") == "good"
     run = scoring("self-check", *RULES, "--cases", SAMPLE, "--department", "市教育厅", "--as-of", "2020-05-20")
     assert run.returncode == 2 and 'did you mean "市教育局"' in run.stderr

@@ -59,16 +59,17 @@ def sample_bulletin(ledger: dict, grades: list[str]) -> dict:
     departments = []
     for i, d in enumerate(ledger["departments"]):
         before = min(max(d["rank"] + (2, -1, 0, 1, -3)[i % 5], 1), len(ranked))
-        previous = None if i == 7 else {"rank": before, "total": round(d["total"] - (before - d["rank"]) * 1.35, 2),
-                                        "grade": d["grade"]}
-        change = None if previous is None else {"total": round(d["total"] - previous["total"], 2), "rank": before - d["rank"]}
-        departments.append({"department": d["department"], "rank": d["rank"], "total": d["total"], "grade": d["grade"],
+        previous = None if i == 7 else {"rank": before, "reachable": round(d["total"] - (before - d["rank"]) * 1.35, 2)}
+        change = None if previous is None else {"reachable": round(d["total"] - previous["reachable"], 2),
+                                                "rank": before - d["rank"]}
+        departments.append({"department": d["department"], "rank": d["rank"], "reachable": d["total"],
+                            "secured": round(d["total"] * 0.6, 2), "grade": None,
                             "cases": d["cases_scored"], "previous": previous, "change": change,
                             "missed": sum(m["department"] == d["department"] for m in missed),
                             "due_next_month": sum(m["department"] == d["department"] for m in due)})
-    return {"format": "scoring-bulletin/1", "engine": ledger["engine"], "rulebook": ledger["rulebook"],
+    return {"format": "scoring-bulletin/2", "engine": ledger["engine"], "rulebook": ledger["rulebook"],
             "input": {"sha256": ledger["input"]["sha256"], "cases": ledger["input"]["cases"], "skipped": []},
-            "month": "2020-06", "as_of": "2020-06-30", "previous_as_of": "2020-05-31", "grades": grades,
+            "month": "2020-06", "as_of": "2020-06-30", "previous_as_of": "2020-05-31", "final": False, "grades": grades,
             "departments": departments, "missed": missed, "due_next_month": due, "untracked": [], "dated_items": 7}
 
 
@@ -202,7 +203,7 @@ def test_the_bulletin_shows_changes_missed_and_coming_deadlines(bulletin):
 def test_a_bulletin_with_nobody_ranked_yet_renders(bulletin):
     early = copy.deepcopy(bulletin) | {"missed": [], "due_next_month": [], "previous_as_of": None}
     for d in early["departments"]:
-        d.update(rank=None, total=None, grade=None, previous=None, change=None)
+        d.update(rank=None, reachable=None, secured=None, previous=None, change=None)
     html = bulletin_html(early)
     assert bar_departments(html) == [] and html.count("未排名</text>") == len(early["departments"])
     assert html.count('<p class="note">无。</p>') == 2 and "上月截至" not in html

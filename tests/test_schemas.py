@@ -95,6 +95,17 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
              "--as-of", "2020-04-15", "--format", "json")
     document("bulletin", "sample changed", "bulletin", *changed, "--month", "2020-03", "--format", "json")
 
+    # a rulebook that reads as_of and closes before the file's last events (input.as_of, input.after_closing)
+    closing = RULES.read_text(encoding="utf-8")
+    closing = closing.replace('version = "1.0.0"\n', 'version = "1.0.0"\nclosing_date = 2021-01-31\n', 1)
+    urged = 'text = "{u.date}因{case.id}被督办/催办'
+    closing = closing.replace(urged + '"', urged + '（截至{as_of}）"', 1)
+    assert "as_of" in closing and "closing_date" in closing
+    (tmp / "closing.toml").write_text(closing, encoding="utf-8")
+    document("ledger", "closing date and as_of", "score", "--rules", tmp / "closing.toml", "--cases", SAMPLE, "--format", "json")
+    document("explain", "closing date and as_of", "explain", "--rules", tmp / "closing.toml", "--cases", SAMPLE,
+             "--department", "市民政局", "--format", "json")
+
     # the combined rulebook's fixtures: categories, scorers, peer groups, department records
     for fixture, options in combined_fixtures():
         scored = document("ledger", fixture, "score", "--rules", COMBINED, *options, "--format", "json")

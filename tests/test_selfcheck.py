@@ -324,11 +324,19 @@ def _span(first: str, last: str) -> set[dt.date]:
 
 @pytest.mark.parametrize("as_of, message", [
     ("2020-03-01", "2020-03-01 is before the first event of the cases (2020-03-10)"),
-    ("2021-01-04", "2021-01-04 is after the end of the year the cases cover (2020"),
+    # the assessment (no closing date) ends with the year or, later, with its last event: 2021-01-10
+    ("2021-01-11", "2021-01-11 is after the end of the assessment (2021-01-10"),
 ])
-def test_dates_outside_the_year(tmp_path, as_of, message):
+def test_dates_outside_the_assessment(tmp_path, as_of, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         check(tmp_path, [case([assigned("2020-03-10"), ev("reply", "2021-01-10", outcome="A")])], as_of)
+
+
+def test_the_events_of_the_next_year_can_be_checked_until_the_assessment_ends(tmp_path):
+    """A reply in January of the next year belongs to the year assessed (the old limit was 31 December)."""
+    cases = [case([assigned("2020-03-10"), ev("reply", "2021-01-10", outcome="A")])]
+    before, after = check(tmp_path, cases, "2021-01-09"), check(tmp_path, cases, "2021-01-10")
+    assert before["floor"] < after["floor"] and after["as_of"] == "2021-01-10"
 
 
 def test_a_year_the_calendar_does_not_cover(tmp_path):

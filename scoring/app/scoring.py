@@ -12,7 +12,7 @@ import datetime as dt
 from scoring.base.errors import UsageError, closest
 from scoring.checks import bulletin as monthly
 from scoring.checks.selfcheck import SelfCheck
-from scoring.engine.session import Run
+from scoring.engine.session import Run, assessment_end, end_reason
 
 from .inputs import Inputs, Notify, Request, open_inputs, silent
 from .results import BulletinResult, ExplainResult, ScoreResult, SelfCheckResult
@@ -39,26 +39,41 @@ def explain(request: Request, department: str, case: str | None = None, notify: 
     return ExplainResult(inputs, ledger, entry, case)
 
 
-def self_check(request: Request, department: str, as_of: dt.date, notify: Notify = silent) -> SelfCheckResult:
-    """A department's standing on a date: the floor, the ceiling, what is at stake."""
+def self_check(request: Request, department: str, as_of: dt.date | None = None, notify: Notify = silent) -> SelfCheckResult:
+    """A department's standing on a date (default: today, or the assessment's end once it is past):
+    the floor, the ceiling, what is at stake."""
     with open_inputs(request, notify) as inputs:
+        if as_of is None:
+            end = assessment_end(inputs.compiled, inputs.case_file)
+            as_of = today()
+            if end is not None and as_of > end:
+                as_of = end
+                notify(f"as of {end}, the end of the assessment ({end_reason(inputs.compiled)})")
         check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
         document = check.document()
     tell_skipped(document["input"]["skipped"], notify)
     return SelfCheckResult(inputs, document, as_of)
 
 
-def bulletin(request: Request, month: str, notify: Notify = silent) -> BulletinResult:
-    """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming."""
+def bulletin(request: Request, month: str, notify: Notify = silent, issuer: str | None = None,
+             issued: dt.date | None = None) -> BulletinResult:
+    """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming.
+    The issuer and the date of issue are printed under the title of the Word document and the workbook."""
     with open_inputs(request, notify) as inputs:
         document = monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid)
     tell_skipped(document["input"]["skipped"], notify)
-    return BulletinResult(inputs, document)
+    return BulletinResult(inputs, document, issuer or inputs.compiled.book.spec.rulebook.issuer, issued)
+
+
+def today() -> dt.date:
+    return dt.date.today()
 
 
 def run(inputs: Inputs) -> Run:
     """The inputs scored and rolled up, saying what was recovered or skipped."""
     done = inputs.session.run(inputs.case_file, inputs.records, inputs.skip_invalid)
+    if done.after_closing:
+        inputs.notify(f"{done.after_closing} event(s) dated after the closing date {done.as_of} are not scored")
     if done.recovered:
         inputs.notify(f"warning: a worker process died while scoring {', '.join(done.recovered)}; "
                       "each was scored again alone and completed")

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.domain.cases import Case, Event, natural_key
+from scoring.domain.cases import Case, Event, as_of_case, natural_key
 from scoring.domain.workdays import CalendarCoverageError
 from scoring.engine.compiler import CompiledCriterion
-from scoring.engine.evaluate import HandlerResult, case_events_of, case_record_of, handler_environment
+from scoring.engine.evaluate import HandlerResult, ScoringSetting, case_events_of, case_record_of, handler_environment
 from scoring.engine.rollup import DepartmentResult, roll_up
 from scoring.engine.runner import CaseFailure
-from scoring.engine.session import Run, Session, check_records
+from scoring.engine.session import Run, Session, assessment_end, check_records, end_reason
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.lang import values as V
@@ -43,16 +43,6 @@ from scoring.ledger.document import engine_versions, number
 from scoring.ledger.shapes import SELF_CHECK, MissingEvidence, SelfCheckDocument
 
 STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
-
-
-def as_of_case(case: Case, as_of: dt.date) -> Case | None:
-    """The case as it stood at the end of `as_of`; None if no handler was assigned by then."""
-    assigned = {e.department for e in case.events if e.type == "assigned" and e.date <= as_of}
-    handlers = [h for h in case.handlers if h.department in assigned]
-    if not handlers:
-        return None
-    events = [e for e in case.events if e.date <= as_of and e.department in assigned]
-    return case.model_copy(update={"handlers": handlers, "events": events})
 
 
 @dataclass
@@ -75,10 +65,15 @@ class Item:
 
 class SelfCheck:
     def __init__(self, session: Session, case_file: CaseFile, department: str, as_of: dt.date,
-                 records: DepartmentRecords | None = None, skip_invalid: bool = False, scored: Run | None = None):
+                 records: DepartmentRecords | None = None, skip_invalid: bool = False, scored: Run | None = None,
+                 end: dt.date | None = None, ceiling_only: bool = False):
         """scored: a run of case_file as it stood at the end of as_of, when the caller has one (the
-        bulletin does); its results are those the floor needs, so they are not scored again."""
+        bulletin does); its results are those the floor needs, so they are not scored again.
+        end: the assessment's end, when case_file is already cut at as_of (the bulletin's).
+        ceiling_only: the floor and the ceiling, not what is at stake item by item (the bulletin's
+        ranking of the month before)."""
         self.session, self.compiled, self.scored = session, session.compiled, scored
+        self.end = end or assessment_end(session.compiled, case_file)
         self.case_file, self.department, self.as_of = case_file, department, as_of
         self.source = case_file.path
         check_records(self.compiled, records, case_file)
@@ -117,7 +112,7 @@ class SelfCheck:
             mine_alone = [c for c in possible if c.decided_by is None]
             # the same case object when no step waits on others: scored once, for both ceilings
             own.append(everything[-1] if mine_alone == possible else _add_steps(start, mine_alone, step_day, department))
-            if current[case.id] is not None:
+            if current[case.id] is not None and not ceiling_only:
                 # the items' full points: every step taken on the day of the (first) assignment
                 # (the other handlers' events stay: a deadline may depend on them)
                 assignments = [e for e in start.events if e.type == "assigned" and e.department == department]
@@ -125,6 +120,8 @@ class SelfCheck:
                 at_once.append(_add_steps(_with_events(start, others, assignments), every,
                                           min(e.date for e in assignments), department))
         self.ceiling = self._score(everything, "with its remaining steps added")
+        if ceiling_only:
+            return
         self.ceiling_own = self._score(own, "with its remaining steps added", same_as=(everything, self.ceiling))
         full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
         ideal = {r.case: r for r in self.ceiling.cases}
@@ -159,7 +156,7 @@ class SelfCheck:
         if not dates:
             raise InputError([Problem(self.source, None, "", "the cases have no events: there is nothing to check")])
         first = min(dates)
-        end = dt.date(first.year, 12, 31)
+        end = self.end
 
         def wrong(message: str):
             raise InputError([Problem(self.source, None, "--as-of", message)])
@@ -167,8 +164,8 @@ class SelfCheck:
         if self.as_of < first:
             wrong(f"{self.as_of} is before the first event of the cases ({first}): nothing had happened yet")
         if self.as_of > end:
-            wrong(f"{self.as_of} is after the end of the year the cases cover ({first.year}, from their first event "
-                  f"on {first}); for the year's result use `scoring score`")
+            wrong(f"{self.as_of} is after the end of the assessment ({end}, {end_reason(self.compiled)}); "
+                  "for its result use `scoring score`")
         for day, role in ((self.as_of, "the check date"), (self.as_of + dt.timedelta(days=1),
                                                             "the day after the check date (when remaining steps are dated)")):
             try:
@@ -190,16 +187,18 @@ class SelfCheck:
         try:
             record = V.Record("department", self.departments.get(self.department, {"name": self.department}))
             env = handler_environment(self.compiled, case_record_of(case), case_events_of(case), self._handler(case), where,
-                                      record)[0]
+                                      record, self.as_of)[0]
             every, possible = [], []
             for criterion in self._criteria(case):
                 step = criterion.step
                 if step is None:
                     continue
-                if criterion.rate is not None:
+                if criterion.rate is not None and step.when is None:
+                    # without its own `when`, a rate's step is for the handlers the rate counts now; with one,
+                    # wherever it holds (a rating step makes a case count in a rate of rated cases)
                     where[0] = f"{criterion.id} rate"
                     if not V.truthy(criterion.rate.of(env)):
-                        continue  # the handler does not count in this rate
+                        continue
                 every.append(criterion)
                 where[0] = f"{criterion.id} step"
                 if step.when is None or V.truthy(step.when(env)):
@@ -233,7 +232,8 @@ class SelfCheck:
             failures = [f for f in self.scored.failures if f.case in wanted]
         elif cases:
             only = self.department if variant else None
-            results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, self.departments, only)
+            setting = ScoringSetting(self.departments, only, self.as_of)
+            results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, setting)
         else:
             results, failures = [], []
         results = reused + results
@@ -246,14 +246,14 @@ class SelfCheck:
         if not results:
             raise InputError([Problem(self.source, None, "--department",
                                       f"no case of {self.department} could be scored {variant or 'as of ' + str(self.as_of)}")])
-        (department,) = roll_up(self.compiled, results, self.departments)
+        (department,) = roll_up(self.compiled, results, self.departments, self.as_of)
         return department
 
     def _items(self, now: HandlerResult, ideal: HandlerResult, full: HandlerResult) -> list[Item]:
         env = self.envs[now.case]
         items = []
         for criterion in self.compiled.criteria:
-            if criterion.level != "case" or criterion.rubric != now.rubric:
+            if not _per_case_item(criterion, now.rubric):
                 continue
             path = ("criterion", self.compiled.criteria.index(criterion))
             try:
@@ -266,7 +266,7 @@ class SelfCheck:
                                                              f"case {now.case}: gives {V.kind(due)}, not a date")])
             items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
                               _points(full, criterion.id), due, missing,
-                              "；".join(line.text for line in now.lines if line.criterion == criterion.id and line.text)))
+                              "；".join(line.text for line in _lines(now, criterion.id) if line.text)))
         return items
 
     def _missing(self, criterion: CompiledCriterion, env: dict, now: HandlerResult) -> str:
@@ -402,5 +402,18 @@ def _number_or_none(value):
     return None if value is None else number(value)
 
 
+def _per_case_item(criterion: CompiledCriterion, rubric: str | None) -> bool:
+    """An item the self-check follows case by case: a case item of the rubric, or a department item matched
+    on cases that declares when it is due or what completes it (a deduction for a late reply)."""
+    if criterion.level == "case":
+        return criterion.rubric == rubric
+    return criterion.rate is None and criterion.per == "case" and (criterion.due is not None or criterion.step is not None)
+
+
+def _lines(result: HandlerResult, criterion: str) -> list:
+    """A case's lines of an item: its own, or the department item's lines that come from the case."""
+    return [line for line in result.lines + result.department_lines if line.criterion == criterion]
+
+
 def _points(result: HandlerResult, criterion: str):
-    return sum((line.points for line in result.lines if line.criterion == criterion), 0)
+    return sum((line.points for line in _lines(result, criterion)), 0)

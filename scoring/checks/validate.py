@@ -33,7 +33,7 @@ from scoring.lang.interval import Interval, format_interval
 from scoring.lang.nodes import Compare, ExprError, conjuncts
 from scoring.lang.operators import NEGATION
 from scoring.lang.syntax import parse
-from scoring.rulebook.load import Rulebook, is_tier_table, read_rulebook
+from scoring.rulebook.load import Rulebook, is_tier_table, mixed_tier, read_rulebook
 
 ANY = Interval(None, None)
 ZERO = Interval(0, 0)
@@ -56,7 +56,12 @@ def validate(path: str | Path) -> ValidationReport:
         return ValidationReport(source, problems, [])
     params_used = None
     try:
-        params_used = compile_rulebook(book).params_used
+        compiled = compile_rulebook(book)
+        params_used = compiled.params_used
+        if compiled.reads_as_of and book.spec.rulebook.closing_date is None:
+            problems.append(book.problem(("rulebook",), "expressions read as_of, but no closing_date says when the "
+                                                        "assessment ends; `score` then judges the cases as of the end of "
+                                                        "the period or of their year (or their last event, if later)"))
     except InputError as exc:
         problems += exc.problems
     except Exception:  # broken references can trip the compiler; they are reported above
@@ -234,7 +239,7 @@ class _Findings:
 
     def tiers(self) -> None:
         for name, table in self.spec.params.items():
-            if is_tier_table(table):
+            if is_tier_table(table) and mixed_tier(table) is None:
                 for index, (a, b) in enumerate(pairwise(table), start=1):
                     if a.get("below") is not None and b.get("from") is not None and b["from"] > a["below"]:
                         self.problem(("params", name, index), f"a gap between tiers: values from {a['below']} up to "

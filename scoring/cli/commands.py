@@ -8,7 +8,6 @@ so `scoring --help` loads neither the engine nor pydantic.
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import importlib
 import json
@@ -21,7 +20,7 @@ from scoring.base.files import check_output, write_atomic
 
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed."
 STORE_ENV = "SCORING_STORE"  # scoring.audit.store.ENV, without importing the store for --help
-BINARY_FORMATS = ("xlsx",)
+BINARY_FORMATS = ("xlsx", "docx")
 
 
 class Failure(click.ClickException):
@@ -130,8 +129,8 @@ def main(ctx):
 def lazy(module: str, name: str):
     """A renderer of scoring.reports.<module>, imported when it is called (openpyxl and the HTML
     pages cost their import only to the formats that need them)."""
-    def call(result):
-        return getattr(importlib.import_module(f"scoring.reports.{module}"), name)(result)
+    def call(*args):
+        return getattr(importlib.import_module(f"scoring.reports.{module}"), name)(*args)
     return call
 
 
@@ -178,7 +177,8 @@ def explain(request, department, case_id, fmt, out):
 @scoring_inputs
 @click.option("--department", required=True, help="The department checking itself.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Check as of the end of this day, YYYY-MM-DD (default: today).")
+              help="Check as of the end of this day, YYYY-MM-DD (default: today, or the end of the assessment "
+                   "once it is past).")
 @format_option("table", "json", "csv", "xlsx", default="table",
                help="xlsx: standing per item, the work list and the ledger rows (needs --out).")
 @out_option
@@ -192,7 +192,7 @@ def self_check(request, department, as_of, fmt, out):
     from scoring.ledger.document import to_json
     from scoring.reports import text, worklist
     check_out(out, fmt)
-    result = app.self_check(request, department, as_of.date() if as_of else dt.date.today(), notify)
+    result = app.self_check(request, department, as_of.date() if as_of else None, notify)
     renderers = {"table": text.self_check, "json": lambda r: to_json(r.document), "csv": lambda r: worklist.to_csv(r.document),
                  "xlsx": lazy("xlsx", "self_check_workbook")}
     emit(renderers[fmt](result), out)
@@ -201,10 +201,16 @@ def self_check(request, department, as_of, fmt, out):
 @main.command(epilog=EXIT_HELP)
 @scoring_inputs
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month of the bulletin, such as 2020-06.")
-@format_option("table", "json", "html", default="table",
-               help="html: one self-contained page with the chart, for circulating and printing.")
+@format_option("table", "json", "html", "xlsx", "docx", default="table",
+               help="html: one self-contained page with the chart; xlsx: a workbook that prints; "
+                    "docx: a Word document laid out as a notice (通报). xlsx and docx need --out.")
+@click.option("--issuer", metavar="TEXT", help="The issuing office printed under the title "
+              "(default: the rulebook's [rulebook] issuer).")
+@click.option("--issued", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The date of issue printed under the title (default: none; never today's date, "
+                   "so that the same inputs give the same file).")
 @out_option
-def bulletin(request, month, fmt, out):
+def bulletin(request, month, fmt, issuer, issued, out):
     """The monthly bulletin (月度通报): the ranking at the month's end with each department's change
     since the month before, the deadlines missed in the month, and the items due in the next.
 
@@ -212,9 +218,13 @@ def bulletin(request, month, fmt, out):
     from scoring import app
     from scoring.ledger.document import to_json
     from scoring.reports import text
+    from scoring.reports.bulletin import issue_line
     check_out(out, fmt)
-    result = app.bulletin(request, month, notify)
-    emit({"table": text.bulletin, "json": to_json, "html": lazy("html", "bulletin_html")}[fmt](result.document), out)
+    result = app.bulletin(request, month, notify, issuer, issued.date() if issued else None)
+    renderers = {"table": lambda r: text.bulletin(r.document), "json": lambda r: to_json(r.document),
+                 "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued)),
+                 "xlsx": lazy("xlsx", "bulletin_workbook"), "docx": lazy("docx", "bulletin_docx")}
+    emit(renderers[fmt](result), out)
 
 
 # ---------------------------------------------------------------- rulebooks

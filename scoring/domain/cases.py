@@ -152,3 +152,13 @@ def assigned_on(case: Case):
     """The day a case was first assigned (its first event's day if no assignment is recorded)."""
     days = [e.date for e in case.events if e.type == "assigned"] or [e.date for e in case.events]
     return min(days) if days else None
+
+
+def as_of_case(case: Case, as_of: dt.date) -> Case | None:
+    """The case as it stood at the end of `as_of`; None if no handler was assigned by then."""
+    assigned = {e.department for e in case.events if e.type == "assigned" and e.date <= as_of}
+    handlers = [h for h in case.handlers if h.department in assigned]
+    if not handlers:
+        return None
+    events = [e for e in case.events if e.date <= as_of and e.department in assigned]
+    return case.model_copy(update={"handlers": handlers, "events": events})

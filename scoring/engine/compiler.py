@@ -33,6 +33,7 @@ from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
+from scoring.lang.limits import MAX_LET_CHAIN
 from scoring.lang.nodes import Arith, Attr, Call, Compare, Const, ExprError, Gen, Name, Node, Unary, conjuncts
 from scoring.lang.operators import FLIP, ORDERING
 from scoring.lang.syntax import parse
@@ -41,6 +42,7 @@ from scoring.lang.visitor import NodeTransformer
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import load_effective
 
+from .durable import MAX_PROPERTIES, rule_problem
 from .rules import Check, Pattern, Rule
 
 EVENT_TYPES = frozenset(t.value for t in EventType)
@@ -48,6 +50,8 @@ ORDER_ATTR = "o"  # every event fact: its position in the handler's timeline
 CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every rule
 # names that hold one record, with its kind in the expression schema (`rules validate` reads them too)
 RECORD_NAMES = {"case": "case", "handler": "handler", "department": "department"}
+# the date the cases are judged at: a self-check's date, a bulletin's month end, the closing date
+AS_OF = "as_of"
 
 
 @dataclass
@@ -210,6 +214,7 @@ class CompiledRulebook:
     scorers: list[CompiledScorer] = field(default_factory=list)
     group: Closure | None = None  # the department's peer group, for ranking
     params_used: frozenset[str] = frozenset()  # top-level params some expression reads
+    reads_as_of: bool = False  # some expression reads the date the cases are judged at
 
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
@@ -244,13 +249,14 @@ class _Compiler:
 
     # ------------------------------------------------------------------ entry
     def run(self) -> CompiledRulebook:
-        base = Scope({**RECORD_NAMES, "rubric": "text", "events": "events", "case_events": "events"},
+        base = Scope({**RECORD_NAMES, "rubric": "text", "events": "events", "case_events": "events", AS_OF: "date"},
                      {"params": self.params}, EVENT_TYPES)
         lets = self._lets(base)
         # a case's category is decided after the lets (a category's condition may use them)
         of_scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})
         self.scope = of_scope.with_names(category="text")
-        self.department_scope = Scope({"department": "department", "category": "text"}, {"params": self.params})
+        self.department_scope = Scope({"department": "department", "category": "text", AS_OF: "date"},
+                                      {"params": self.params})
         rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), _number(r.min), _number(r.max)) for r in self.spec.rubric]
         categories = [CompiledCategory(c.id, c.title, self._expr(("category", i, "of"), c.of, of_scope), _number(c.weight),
                                        _number(c.min), _number(c.max)) for i, c in enumerate(self.spec.category)]
@@ -267,7 +273,7 @@ class _Compiler:
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
             list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
-            frozenset(self.exprs.params_used))
+            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used)
 
     def gate_scope(self) -> Scope:
         """A gate's condition sees the department, its total so far and its points per item."""
@@ -327,7 +333,9 @@ class _Compiler:
 
     # ------------------------------------------------------------------ lets
     def _lets(self, base: Scope) -> dict[str, tuple[Closure, str]]:
-        """Compile lets in dependency order (a let may use the lets it names)."""
+        """Compile lets in dependency order (a let may use the lets it names), which is also the
+        order they are computed in. A let known before any case (of params and literals only) is
+        computed now, so that a mistake in it, or a value beyond the limits, is found here."""
         sources = dict(self.spec.let)
         parsed: dict[str, Node] = {}
         for name, source in sources.items():
@@ -336,30 +344,55 @@ class _Compiler:
             except ExprError as exc:
                 self._fail(("let", name), exc, source)
         done: dict[str, tuple[Closure, str]] = {}
+        failed: set[str] = set()  # reported once; what uses them is compiled as if they were of any kind
         visiting: list[str] = []
+        position = {name: index for index, name in enumerate(parsed)}
+        depth: dict[str, int] = {}  # the longest chain of lets a let builds on, itself included
+        # what the next let sees: the lets done so far, by kind, and by value for those known now
+        scope = Scope(dict(base.names), dict(base.constants), base.event_types)
+
+        def fail(name: str):
+            failed.add(name)
+            scope.names[name] = "any"
+            depth[name] = 0  # what uses it is not held to account for it
 
         def visit(name: str):
-            if name in done or name not in parsed:
+            if name in done or name in failed or name not in parsed:
                 return
             if name in visiting:
                 cycle = " -> ".join(visiting[visiting.index(name):] + [name])
                 raise ExprError(f"lets refer to each other in a circle: {cycle}")
             visiting.append(name)
-            for used in parsed[name].free_names() & set(parsed):
-                visit(used)
+            uses = sorted(parsed[name].free_names() & parsed.keys(), key=position.get)
+            if len(visiting) <= MAX_LET_CHAIN:  # deeper, the chain is too long anyway: see below
+                for used in uses:
+                    visit(used)
             visiting.pop()
-            scope = base.with_names(**{n: kind for n, (_, kind) in done.items()})
-            done[name] = self.exprs.compile_typed(parsed[name], scope)
+            depth[name] = 1 + max((depth.get(used, MAX_LET_CHAIN) for used in uses), default=0)
+            if depth[name] > MAX_LET_CHAIN:
+                self._fail(("let", name), f"lets build on each other more than {MAX_LET_CHAIN} deep "
+                                          f"(this one on {', '.join(uses)}, which build on others ...)")
+                fail(name)
+                return
+            try:
+                fn, kind = done[name] = self.exprs.compile_typed(parsed[name], scope)
+            except ExprError as exc:
+                self._fail(("let", name), exc, sources[name])
+                fail(name)
+                return
+            if hasattr(fn, "constant"):
+                scope.constants[name] = fn.constant
+            else:
+                scope.names[name] = kind
 
         for name in list(parsed):
             try:
                 visit(name)
-            except ExprError as exc:
+            except ExprError as exc:  # a circle, or a chain too long: named once, at the let that starts it
                 self._fail(("let", name), exc, sources[name])
-                for stuck in [n for n in parsed if n not in done]:
-                    parsed.pop(stuck, None)
-        # in dependency order (the order they were compiled in), which is the order they are computed in:
-        # a let may name one written after it
+                for stuck in [*visiting, name]:
+                    fail(stuck)
+                visiting.clear()
         return done
 
     # ------------------------------------------------------------------ criteria
@@ -481,6 +514,10 @@ class _Compiler:
         except ExprError as exc:
             self._fail(when_path, exc, when)
             return None
+        beyond = rule_problem(engine_rule)
+        if beyond:
+            self._fail(path if path_of_when is None else when_path, beyond)
+            return None
         self.engine_rules.append(engine_rule)
         compiled = CompiledRule(rule_id, engine_rule.name, criterion, patterns.evidence(), patterns.variables(),
                                 None, None, False)
@@ -488,9 +525,19 @@ class _Compiler:
         return compiled
 
     # flags and values are shared between rules that need the same thing
+    def _room_on(self, event_type: str | None) -> None:
+        """An event's fact takes one property per flag and value of its type, and its order: at most
+        MAX_PROPERTIES (durable.py). Raised at the rule that would add one too many."""
+        types = EVENT_TYPES if event_type is None else (event_type,)
+        found = [v.event_type for v in (*self.event_flags.values(), *self.event_values.values())]
+        if max(sum(1 for t in found if t in (kind, None)) for kind in types) + 1 >= MAX_PROPERTIES:
+            raise ExprError(f"the rulebook's conditions on {event_type or 'any'} events and the values compared "
+                            f"between them are more than the engine takes ({MAX_PROPERTIES - 1}); share or simplify some")
+
     def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope, slot: int) -> str:
         key = (event_type, tuple(_rename(part, var, "\x00self") for part in parts))
         if key not in self.event_flags:
+            self._room_on(event_type)
             test = None
             if parts:
                 fns = [self.exprs.compile(part, scope) for part in parts]
@@ -505,6 +552,7 @@ class _Compiler:
             return ORDER_ATTR
         key = (event_type, _rename(node, var, "\x00self"), ordering, expect)
         if key not in self.event_values:
+            self._room_on(event_type)
             fn = self.exprs.compile(node, scope)
             self.event_values[key] = EventValue(f"v{len(self.event_values)}", event_type, var, fn, ordering, expect)
         return self.event_values[key].attr
@@ -512,6 +560,9 @@ class _Compiler:
     def context_flag(self, parts: list[Node], criterion: CompiledCriterion) -> str:
         key = (criterion.level, criterion.rubric, tuple(parts))
         if key not in self.context_flags:
+            if len(self.context_flags) >= MAX_PROPERTIES:
+                raise ExprError(f"the rulebook's conditions on the case are more than the engine takes ({MAX_PROPERTIES}); "
+                                "share or simplify some")
             fns = [self.exprs.compile(part, self.scope) for part in parts]
             rubric = criterion.rubric
             applies = (lambda env: env["rubric"] == rubric) if rubric is not None else (lambda env: True)

@@ -8,6 +8,7 @@ sentences and the rubric's clamp are applied. Every point of the case total is a
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -16,7 +17,16 @@ from scoring.domain.fields import CASE_FIELDS, EVENT_FIELDS
 from scoring.lang import values as V
 from scoring.lang.evaluator import BY_TYPE
 
-from .compiler import CONTEXT_ALIAS, EVENT_TYPES, ORDER_ATTR, CompiledCriterion, CompiledRule, CompiledRulebook, slot_attr
+from .compiler import (
+    AS_OF,
+    CONTEXT_ALIAS,
+    EVENT_TYPES,
+    ORDER_ATTR,
+    CompiledCriterion,
+    CompiledRule,
+    CompiledRulebook,
+    slot_attr,
+)
 from .durable import MatchEngine
 
 
@@ -56,6 +66,15 @@ class HandlerResult:
     rates: dict[str, RateMark] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ScoringSetting:
+    """What one scoring call sets for all its cases."""
+
+    departments: dict[str, dict] | None = None  # what rules see as `department`: counts over the case file, records
+    only: str | None = None  # score the handlers of this department alone (the others' events are still read)
+    as_of: dt.date | None = None  # the date the cases are judged at (`as_of` in expressions)
+
+
 class CaseError(Exception):
     """A rule failed on a case's data; names the case, the handler and the rule."""
 
@@ -67,20 +86,20 @@ class CaseError(Exception):
 class CaseEvaluator:
     """Scores cases with one compiled rulebook; its engine rules are registered once, when it is made."""
 
-    def __init__(self, compiled: CompiledRulebook, departments: dict[str, dict] | None = None, only: str | None = None):
+    def __init__(self, compiled: CompiledRulebook, setting: ScoringSetting | None = None):
         self.c = compiled
-        self.configure(departments, only)
+        self.configure(setting or ScoringSetting())
         self.engine = MatchEngine(compiled.engine_rules)
         # per event type: the flags and join values its facts need (None: any event type)
         self.flags_for = {t: [f for f in compiled.event_flags if f.event_type in (t, None)] for t in EVENT_TYPES}
         self.values_for = {t: [v for v in compiled.event_values if v.event_type in (t, None)] for t in EVENT_TYPES}
         self.rate_rules = {c.rate.hit_rule: c for c in compiled.criteria if c.rate is not None}
 
-    def configure(self, departments: dict[str, dict] | None, only: str | None = None) -> None:
-        """From now on: what rules see as `department` (counts over the case file, and the records file),
-        and which handlers are scored (only: one department's; None: every handler of a case)."""
-        self.departments = {name: V.Record("department", values) for name, values in (departments or {}).items()}
-        self.only = only
+    def configure(self, setting: ScoringSetting) -> None:
+        """The setting of the cases scored from now on."""
+        self.departments = {name: V.Record("department", values) for name, values in (setting.departments or {}).items()}
+        self.only = setting.only
+        self.as_of = setting.as_of
 
     def close(self) -> None:
         self.engine.close()
@@ -97,7 +116,8 @@ class CaseEvaluator:
         department = handler.department
         where = ["lets"]
         try:
-            env, records = handler_environment(self.c, case_record, case_events, handler, where, self.departments.get(department))
+            env, records = handler_environment(self.c, case_record, case_events, handler, where,
+                                               self.departments.get(department), self.as_of)
             facts, fact_records = self._facts(env, records, where)
             where[0] = "matching"
             fired = self.engine.match(facts)
@@ -252,7 +272,7 @@ def case_events_of(case: Case) -> list[V.Record]:
 
 
 def handler_environment(compiled: CompiledRulebook, case_record: V.Record, case_events: list[V.Record], handler,
-                        where: list | None = None, department: V.Record | None = None):
+                        where: list | None = None, department: V.Record | None = None, as_of: dt.date | None = None):
     """What a handler's expressions see: its events in timeline order, by type, the case, its department and the lets."""
     where = where if where is not None else ["lets"]
     records = []
@@ -266,7 +286,7 @@ def handler_environment(compiled: CompiledRulebook, case_record: V.Record, case_
     rubric = compiled.rubric_of(handler.role)
     env = {
         BY_TYPE: by_type, "events": records, "case_events": case_events, "case": case_record,
-        "rubric": rubric.id if rubric else None, "category": None,
+        "rubric": rubric.id if rubric else None, "category": None, AS_OF: as_of,
         "department": department or V.Record("department", {"name": handler.department}),
         "handler": V.Record("handler", {"department": handler.department, "role": handler.role},
                             V.from_data(handler.model_extra or {})),
@@ -323,9 +343,8 @@ def _encode(value, ordering: bool, expect: str):
         if kind not in ("number", "date") or (expect in ("number", "date") and kind != expect):
             wanted = expect if expect in ("number", "date") else "a date or a number"
             raise V.EvalError(f"compared with {wanted}, but the value is {kind} ({V.format_value(value)})")
-        if kind == "date":
-            return value.toordinal()
-        return value if isinstance(value, int) else float(value)
+        # exact: the engine module ranks them before the native engine compares them
+        return value.toordinal() if kind == "date" else value
     # equality: kind-tagged text, so 5 never equals "5"
     if kind == "number":
         return f"n:{Fraction(value)}"

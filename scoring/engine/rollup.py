@@ -7,6 +7,7 @@ to the exact total.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -15,7 +16,7 @@ from scoring.base.errors import ScoringError
 from scoring.domain.cases import natural_key
 from scoring.lang import values as V
 
-from .compiler import CompiledCriterion, CompiledRulebook
+from .compiler import AS_OF, CompiledCriterion, CompiledRulebook
 from .evaluate import HandlerResult, Line, base_lines, cap_lines, clamp_lines
 
 
@@ -69,8 +70,8 @@ class RollupError(ScoringError):
     exit_code = 2
 
 
-def roll_up(compiled: CompiledRulebook, results: list[HandlerResult],
-            departments: dict[str, dict] | None = None) -> list[DepartmentResult]:
+def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], departments: dict[str, dict] | None = None,
+            as_of: dt.date | None = None) -> list[DepartmentResult]:
     by_department: dict[str, list[HandlerResult]] = {}
     for result in results:
         by_department.setdefault(result.department, []).append(result)
@@ -80,18 +81,25 @@ def roll_up(compiled: CompiledRulebook, results: list[HandlerResult],
         record = V.Record("department", records.get(name) or {"name": name})
         where = ["roll-up"]
         try:
-            scored.append(_department(compiled, name, sorted(items, key=lambda r: natural_key(r.case)), record, where))
+            scored.append(_department(compiled, name, sorted(items, key=lambda r: natural_key(r.case)), record, as_of,
+                                      where))
         except V.EvalError as exc:
             raise RollupError(f"{compiled.book.path}: department {name}: {where[0]}: {exc}") from None
-    _rank(compiled, scored)
-    return sorted(scored, key=lambda d: (d.group or "", d.rank is None, d.rank or 0, -d.exact_total, d.department))
+    rank(compiled, scored)
+    return sorted(scored, key=ranking_order)
+
+
+def ranking_order(d: DepartmentResult) -> tuple:
+    """Departments as a ranking lists them: by group; in a group the ranked ones by rank (then total and name),
+    then the unranked."""
+    return d.group or "", d.rank is None, d.rank or 0, -d.exact_total, d.department
 
 
 def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult], record: V.Record,
-                where: list) -> DepartmentResult:
+                as_of: dt.date | None, where: list) -> DepartmentResult:
     spec = compiled.book.spec.department
     texts = compiled.texts
-    env = {"department": record, "category": None}
+    env = {"department": record, "category": None, AS_OF: as_of}
     categories = []
     if compiled.categories:
         lines, criteria, categories = _categories(compiled, cases, env, where)
@@ -344,8 +352,9 @@ def _grade(compiled: CompiledRulebook, total: Decimal, limit: str | None = None)
     return _lower_grade(compiled, found.name, limit)
 
 
-def _rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> None:
-    """Rank on the published (rounded) totals, within each peer group: equal totals share a rank."""
+def rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> None:
+    """Rank on the published (rounded) totals, within each peer group: equal totals share a rank;
+    departments with fewer scored cases than the ranking's minimum are not ranked."""
     spec = compiled.book.spec.ranking
     groups: dict[str | None, list[DepartmentResult]] = {}
     for department in departments:

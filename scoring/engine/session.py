@@ -22,6 +22,7 @@ left out and listed in the ledger instead.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.ledger.build import build
 
 from .compiler import CompiledRulebook
-from .evaluate import CaseEvaluator, HandlerResult
+from .evaluate import CaseEvaluator, HandlerResult, ScoringSetting
 from .rollup import DepartmentResult, roll_up
 from .runner import BATCH_SIZE, CaseFailure, default_jobs, map_forked, score_cases
 
@@ -48,6 +49,8 @@ class Run:
     recovered: list[str]  # cases in progress when a worker died, scored again alone
     ledger: dict
     records: DepartmentRecords | None = None
+    as_of: dt.date | None = None  # the date the cases were judged at
+    after_closing: int = 0  # events after the rulebook's closing date, left out
 
 
 class Session:
@@ -81,30 +84,43 @@ class Session:
             return self.jobs
         return 0 if cases < IN_PROCESS_BELOW else default_jobs()
 
-    def run(self, case_file: CaseFile, records: DepartmentRecords | None = None, skip_invalid: bool = False) -> Run:
-        """Score a case file and roll it up: the whole result of one run, ledger included."""
+    def run(self, case_file: CaseFile, records: DepartmentRecords | None = None, skip_invalid: bool = False,
+            as_of: dt.date | None = None) -> Run:
+        """Score a case file and roll it up: the whole result of one run, ledger included.
+
+        as_of: the date the cases are judged at (a self-check's date, a bulletin's month end), the file
+        being as it stood then; None for the assessment's result, judged at the rulebook's closing date
+        (events after it are left out, and counted) or, without one, at the file's last event."""
         compiled = self.compiled
         check_period(compiled, case_file)
         check_records(compiled, records, case_file)
+        after_closing = 0
+        if as_of is None:
+            as_of = assessment_end(compiled, case_file)
+            if compiled.book.spec.rulebook.closing_date is not None:
+                after_closing = sum(1 for case in case_file.cases for event in case.events if event.date > as_of)
+                if after_closing:
+                    case_file = case_file.as_of(as_of)
         values = department_values(case_file.cases, records, compiled.book.spec.department_fields)
-        results, failures, recovered = self.score(case_file.cases, case_file.path, skip_invalid, values)
+        setting = ScoringSetting(values, None, as_of)
+        results, failures, recovered = self.score(case_file.cases, case_file.path, skip_invalid, setting)
         if not results:
             raise InputError([Problem(case_file.path, None, "", "no case could be scored")])
-        scored = roll_up(compiled, results, values)
+        scored = roll_up(compiled, results, values, as_of)
         return Run(compiled, case_file, scored, failures, recovered,
-                   build(compiled, case_file, scored, failures, records), records)
+                   build(compiled, case_file, scored, failures, records, as_of, after_closing), records, as_of,
+                   after_closing)
 
-    def score(self, cases: list[Case], source: str, skip_invalid: bool = False, departments: dict | None = None,
-              only: str | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
-        """Every handler result of the cases (only: of one department), in case order; failures stop the run
-        unless skip_invalid."""
+    def score(self, cases: list[Case], source: str, skip_invalid: bool = False,
+              setting: ScoringSetting | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
+        """Every handler result of the cases in their setting, in case order; failures stop the run unless
+        skip_invalid."""
         rules = self.compiled.book.path
-        if departments is None:
-            departments = department_values(cases, None, {})
+        setting = setting or ScoringSetting(department_values(cases, None, {}))
         workers = self.workers(len(cases))
         if workers == 0 and (self._evaluator is None or self._evaluator_pid != os.getpid()):
             self._evaluator, self._evaluator_pid = CaseEvaluator(self.compiled), os.getpid()
-        outcome = score_cases(self.compiled, cases, workers, departments, evaluator=self._evaluator, only=only)
+        outcome = score_cases(self.compiled, cases, workers, setting, evaluator=self._evaluator)
         failures = [outcome.failures[c.id] for c in cases if c.id in outcome.failures]
         calendar = [f for f in failures if f.kind == "calendar"]
         if calendar:
@@ -121,6 +137,27 @@ class Session:
                              f"{len(data)} case(s) could not be scored; nothing was written (--skip-invalid scores the rest)")
         results = [r for c in cases if c.id in outcome.results for r in outcome.results[c.id]]
         return results, failures, outcome.recovered
+
+
+def assessment_end(compiled: CompiledRulebook, case_file: CaseFile) -> dt.date | None:
+    """The day the assessment ends: the rulebook's closing date; without one, the end of its period
+    (valid_until, else 31 December of the cases' first year) or the file's last event, whichever is later.
+    `score` judges the cases as of it; a self-check or a bulletin can look at any day up to it."""
+    info = compiled.book.spec.rulebook
+    if info.closing_date is not None:
+        return info.closing_date
+    last = case_file.last_event()
+    if last is None:
+        return None
+    first = min(event.date for case in case_file.cases for event in case.events)
+    return max(info.valid_until or dt.date(first.year, 12, 31), last)
+
+
+def end_reason(compiled: CompiledRulebook) -> str:
+    """What the assessment's end is, in a message."""
+    if compiled.book.spec.rulebook.closing_date is not None:
+        return "the rulebook's closing date"
+    return "the end of the rulebook's period or of the cases' year, or their last event if later"
 
 
 def check_records(compiled: CompiledRulebook, records: DepartmentRecords | None, case_file: CaseFile) -> None:

@@ -7,6 +7,7 @@ cannot be known, and guessing would silently change a score.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file
-from scoring.domain.cases import Case, Role, natural_key
+from scoring.domain.cases import Case, Role, as_of_case, natural_key
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,15 @@ class CaseFile:
     cases: list[Case]  # the valid cases, in natural id order
     skipped: list[SkippedCase] = field(default_factory=list)
     file_sha256: str = ""  # the bytes of the file as read
+
+    def as_of(self, day) -> CaseFile:
+        """The file as it stood at the end of `day`: the cases assigned by then, with their events up to then."""
+        cases = [known for case in self.cases if (known := as_of_case(case, day)) is not None]
+        return dataclasses.replace(self, cases=cases)
+
+    def last_event(self):
+        """The date of the latest event (None in a file without events)."""
+        return max((event.date for case in self.cases for event in case.events), default=None)
 
     @cached_property
     def sha256(self) -> str:

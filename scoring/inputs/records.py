@@ -19,6 +19,7 @@ cases it handles in the case file (`cases`, and by role `lead`, `split`, `co`).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -43,6 +44,11 @@ class DepartmentRecords:
     values: dict[str, dict] = field(default_factory=dict)  # department -> field -> value (language kinds)
     lines: dict[str, int] = field(default_factory=dict)
     sha256: str = ""  # of the content, independent of the order of lines and keys
+
+    def for_cases(self, cases: list[Case]) -> DepartmentRecords:
+        """The records of the departments that handle these cases (a file cut at a date has fewer)."""
+        present = {h.department for case in cases for h in case.handlers}
+        return dataclasses.replace(self, values={k: v for k, v in self.values.items() if k in present})
 
     def check_departments(self, cases: list[Case]) -> None:
         """Every record must name a department of the case file: a misspelt name would be silently unused."""

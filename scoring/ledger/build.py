@@ -5,6 +5,7 @@ the type checker, and importing this module loads neither the engine nor pydanti
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from .document import engine_versions, number, plain
@@ -29,13 +30,19 @@ if TYPE_CHECKING:
 
 
 def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[DepartmentResult],
-          failures: list | None = None, records: DepartmentRecords | None = None) -> LedgerDocument:
+          failures: list | None = None, records: DepartmentRecords | None = None, as_of: dt.date | None = None,
+          after_closing: int = 0) -> LedgerDocument:
     scored_cases = {r.case for d in departments for r in d.cases}
     entry_input: LedgerInput = {"sha256": case_file.sha256, "cases": len(scored_cases),
                                  "handlers": sum(len(d.cases) for d in departments),
                                  "skipped": skipped_entries(case_file, failures)}
-    if records is not None:  # only when a department records file was given: other ledgers keep their bytes
+    # each only when it applies: other ledgers keep their bytes
+    if records is not None:
         entry_input["departments_sha256"] = records.sha256
+    if compiled.reads_as_of:
+        entry_input["as_of"] = None if as_of is None else as_of.isoformat()
+    if after_closing:
+        entry_input["after_closing"] = after_closing
     return {
         "format": LEDGER,
         "engine": engine_versions(),

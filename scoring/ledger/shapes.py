@@ -17,14 +17,14 @@ from typing import Any, Final, Literal, NotRequired, TypedDict
 
 LedgerFormat = Literal["scoring-ledger/1"]
 SelfCheckFormat = Literal["scoring-self-check/1"]
-BulletinFormat = Literal["scoring-bulletin/1"]
+BulletinFormat = Literal["scoring-bulletin/2"]
 DiffFormat = Literal["scoring-diff/1"]
 VerifyFormat = Literal["scoring-verify/1"]
 RuleTestsFormat = Literal["scoring-rule-tests/1"]
 
 LEDGER: Final[LedgerFormat] = "scoring-ledger/1"  # score --format json; explain --format json says it too
 SELF_CHECK: Final[SelfCheckFormat] = "scoring-self-check/1"
-BULLETIN: Final[BulletinFormat] = "scoring-bulletin/1"
+BULLETIN: Final[BulletinFormat] = "scoring-bulletin/2"
 DIFF: Final[DiffFormat] = "scoring-diff/1"  # diff --format json; replay --format json
 VERIFY: Final[VerifyFormat] = "scoring-verify/1"
 RULE_TESTS: Final[RuleTestsFormat] = "scoring-rule-tests/1"
@@ -94,6 +94,8 @@ class LedgerInput(TypedDict):
     handlers: int
     skipped: list[Skipped]
     departments_sha256: NotRequired[str]  # only when a department records file was given
+    as_of: NotRequired[Date | None]  # only when the rulebook reads as_of: the date the cases were judged at
+    after_closing: NotRequired[int]  # events dated after the rulebook's closing date, not scored (when there are)
 
 
 class CaseLine(TypedDict):
@@ -327,25 +329,27 @@ class SelfCheckDocument(TypedDict):
 
 class PreviousStanding(TypedDict):
     rank: int | None
-    total: Number
-    grade: str | None
+    reachable: Number
 
 
 class Change(TypedDict):
-    """Since the month before: the total's change, and ranks moved up (null unless ranked both times)."""
+    """Since the month before: the change of what is reachable, and ranks moved up (null unless ranked both times)."""
 
-    total: Number | None
+    reachable: Number | None
     rank: int | None
 
 
 class BulletinRow(TypedDict):
-    """A department at the month's end; previous and change are null for a department not scored the month before."""
+    """A department at the month's end, ranked by what it can still reach (the self-check's ceiling: the points
+    already lost are gone, every item not yet due counts as done in time); at the assessment's end by its result.
+    previous and change are null for a department not scored the month before."""
 
     department: str
     group: NotRequired[str | None]  # when the ranking has peer groups
     rank: int | None
-    total: Number
-    grade: str | None
+    reachable: Number  # the ranking's figure; at the assessment's end, the total
+    secured: Number  # the floor: the score if nothing more happens
+    grade: str | None  # only at the assessment's end (the final grade); null before
     cases: int
     previous: PreviousStanding | None
     change: Change | None
@@ -397,6 +401,7 @@ class BulletinDocument(TypedDict):
     month: str  # YYYY-MM
     as_of: Date
     previous_as_of: Date
+    final: bool  # the month's end is the assessment's: the ranking is the result, as `score` gives it
     grades: list[str]
     departments: list[BulletinRow]
     missed: list[BulletinMissed]

@@ -55,16 +55,20 @@ def score_html(result: ScoreResult) -> str:
     return _page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections)
 
 
-def bulletin_html(bulletin: dict) -> str:
-    """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines."""
+def bulletin_html(bulletin: dict, issued: str | None = None) -> str:
+    """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines.
+    `issued` is who issues it and when (reports.bulletin.issue_line), first among the facts."""
     book, source, grades = bulletin["rulebook"], bulletin["input"], bulletin["grades"]
     previous = f"（上月截至 {bulletin['previous_as_of']}）" if bulletin.get("previous_as_of") else ""
-    facts = [f"截至 {bulletin['as_of']}{previous}",
+    facts = [issued] * bool(issued) + [f"截至 {bulletin['as_of']}{previous}",
              rulebook_line(book),
              f"已交办 {source['cases']} 件", f"输入 sha256 {source['sha256'][:12]}"]
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in bulletin_notes(bulletin))
-    sections = [("排名", _bulletin_ranking(bulletin["departments"], grades) + notes),
-                ("总分", _chart(bulletin["departments"], grades)),
+    final = bulletin["final"]
+    figure = "总分" if final else "可达分"
+    bars = [{**d, "total": d["reachable"]} for d in bulletin["departments"]]
+    sections = [("排名", _bulletin_ranking(bulletin["departments"], grades, final) + notes),
+                (figure, _chart(bars, grades if final else [], figure)),
                 (f"本月到期未得满分的事项（{len(bulletin['missed'])}）", _missed(bulletin["missed"])),
                 (f"下月到期事项（{len(bulletin['due_next_month'])}）", _due(bulletin["due_next_month"]))]
     return _page(f"{bulletin['month']} 月度通报", facts, bulletin["engine"], grades, sections)
@@ -137,8 +141,9 @@ CHART_WIDTH, LABEL_RIGHT, BAR_LEFT, BAR_RIGHT = 720, 176, 184, 656
 ROW, BAR, AXIS = 22, 14, 22
 
 
-def _chart(departments: list[dict], grades: list[str]) -> str:
-    """Horizontal bars of the ranked departments' totals, in ledger order, coloured by grade.
+def _chart(departments: list[dict], grades: list[str], figure: str = "总分") -> str:
+    """Horizontal bars of the ranked departments' totals (figure: what the total is), in ledger order,
+    coloured by grade (none: a bulletin before the assessment's end grades nobody).
 
     Unranked departments get a labelled row without a bar: a bar would read as a score."""
     bars = [d for d in departments if d["rank"] is not None and d["total"] is not None]
@@ -152,7 +157,7 @@ def _chart(departments: list[dict], grades: list[str]) -> str:
             rows.append(f'<text class="group" x="{LABEL_RIGHT}" y="{y + ROW - 7}" text-anchor="end">'
                         f'{escape(group or "—")}</text>')
             y += ROW
-        rows.append(_chart_row(d, grades, y, zero, scale))
+        rows.append(_chart_row(d, grades, y, zero, scale, figure))
         y += ROW
     height = y + 6
     ticks = []
@@ -162,19 +167,19 @@ def _chart(departments: list[dict], grades: list[str]) -> str:
         ticks.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{AXIS - 4}" y2="{height - 6}"/>'
                      f'<text class="tick" x="{x}" y="{AXIS - 8}" text-anchor="middle">{plain_number(value)}</text>')
     svg = (f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {height}" width="100%" role="img" '
-           f'aria-label="各部门总分"><title>各部门总分</title>{"".join(ticks)}{"".join(rows)}</svg>')
+           f'aria-label="各部门{figure}"><title>各部门{figure}</title>{"".join(ticks)}{"".join(rows)}</svg>')
     return f'<figure class="chart-box">{svg}{_legend(departments, grades)}</figure>'
 
 
-def _chart_row(d: dict, grades: list[str], y: int, zero: float, scale: float) -> str:
+def _chart_row(d: dict, grades: list[str], y: int, zero: float, scale: float, figure: str) -> str:
     name = escape(d["department"])
     label = f'<text class="label" x="{LABEL_RIGHT}" y="{y + ROW - 7}" text-anchor="end">{name}</text>'
     if d["rank"] is None or d["total"] is None:
-        total = f"（总分 {_decimal(d['total'])}）" if d["total"] is not None else ""
+        total = f"（{figure} {_decimal(d['total'])}）" if d["total"] is not None else ""
         return label + f'<text class="unranked" x="{BAR_LEFT}" y="{y + ROW - 7}">未排名{total}</text>'
     end = zero + d["total"] * scale
     left, width = min(zero, end), abs(end - zero)
-    tip = f"第{d['rank']}名 {d['department']} {_decimal(d['total'])} {d['grade'] or '无等级'}"
+    tip = f"第{d['rank']}名 {d['department']} {_decimal(d['total'])} {d['grade'] or ('无等级' if grades else '')}".rstrip()
     bar = (f'<rect class="bar {_grade_class(d["grade"], grades)}" data-department="{name}" '
            f'data-grade="{escape(d["grade"] or "")}" data-total="{d["total"]}" x="{_coord(left)}" '
            f'y="{y + (ROW - BAR) // 2}" width="{_coord(width)}" height="{BAR}"><title>{escape(tip)}</title></rect>')
@@ -201,7 +206,7 @@ def _coord(value: float) -> str:
 def _legend(departments: list[dict], grades: list[str]) -> str:
     keys = [(g, _grade_class(g, grades)) for g in grades]
     if any(d["rank"] is not None and d["grade"] not in grades for d in departments):
-        keys.append(("无等级", "grade-none"))
+        keys.append(("无等级" if grades else "不评等级", "grade-none"))
     items = "".join(f'<li><span class="swatch {css}"></span>{escape(name)}</li>' for name, css in keys)
     if any(d["rank"] is None for d in departments):
         items += '<li><span class="swatch unranked"></span>未排名（不画条形）</li>'
@@ -349,27 +354,28 @@ def _decimal(value) -> str:
 
 # ---------------------------------------------------------------- bulletin parts
 
-def _bulletin_ranking(departments: list[dict], grades: list[str]) -> str:
+def _bulletin_ranking(departments: list[dict], grades: list[str], final: bool) -> str:
     grouped = any("group" in d for d in departments)
-    headers = (["#排名"] + (["组别"] if grouped else []) + ["部门", "#办件", "#总分", "#较上月", "#升降", "等级",
-                                                         "上月", "#本月失分项", "#下月到期"])
+    headers = (["#排名"] + (["组别"] if grouped else []) + ["部门", "#办件"]
+               + (["#总分", "#较上月", "#升降", "等级"] if final else ["#可达分", "#较上月", "#升降", "#已得分"])
+               + ["上月", "#本月失分项", "#下月到期"])
     rows = []
     for d in departments:
         change, previous = d.get("change"), d.get("previous")
-        before = f"{_place(previous['rank'])} · {_decimal(previous['total'])}" if previous else "—"
+        before = f"{_place(previous['rank'])} · {_decimal(previous['reachable'])}" if previous else "—"
+        standing = _td("", _badge(d["grade"], grades)) if final else _td(_decimal(d["secured"]), num=True)
         cells = ([_td(_rank(d["rank"]), num=True)] + ([_td(d.get("group") or "—")] if grouped else [])
-                 + [_td(d["department"]), _td(d["cases"], num=True), _td("", f"<b>{_decimal(d['total'])}</b>", num=True),
+                 + [_td(d["department"]), _td(d["cases"], num=True), _td("", f"<b>{_decimal(d['reachable'])}</b>", num=True),
                     _td("", _change_total(change), num=True), _td("", _change_rank(change), num=True),
-                    _td("", _badge(d["grade"], grades)), _td(before), _td(d["missed"], num=True),
-                    _td(d["due_next_month"], num=True)])
+                    standing, _td(before), _td(d["missed"], num=True), _td(d["due_next_month"], num=True)])
         rows.append(_row(*cells, css="unranked" if d["rank"] is None else ""))
     return _table(headers, rows, "ranking")
 
 
 def _change_total(change) -> str:
-    if not change or change.get("total") is None:
+    if not change or change.get("reachable") is None:
         return "—"
-    value = change["total"]
+    value = change["reachable"]
     css = "up" if value > 0 else "down" if value < 0 else "same"
     return f'<span class="{css}">{typeset(signed(value, two_decimals))}</span>'
 

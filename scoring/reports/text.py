@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from scoring.lang.interval import format_interval
 
+from .bulletin import tables as bulletin_tables
 from .display import NONE, plain_number, signed, two_decimals
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
@@ -227,37 +228,38 @@ def bulletin(document: dict) -> str:
     out = [f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
            f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
            f"截至月末已交办 {source['cases']} 件", ""]
-    grouped = any("group" in r for r in d["departments"])
-    rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or "—"] if grouped else []) +
-            [r["department"], two_decimals(r["total"]), _delta(r["change"]["total"]) if r["change"] else "—", r["grade"] or "—",
-             r["cases"], r["missed"], r["due_next_month"]] for r in d["departments"]]
-    headers = (["排名", "升降"] + (["组别"] if grouped else [])
-               + ["部门", "总分", "较上月", "等级", "办件", "本月失分项", "下月到期"])
-    left = 4 if grouped else 3
-    out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
-                        colalign=["right"] + ["left"] * (left - 1) + ["right", "right", "left", "right", "right", "right"]))
-    out += [""] + bulletin_notes(d)
-    missed, due = d["missed"], d["due_next_month"]
-    out += ["", f"本月到期未得满分的事项（{len(missed)} 项）" if missed else "本月到期未得满分的事项：无"]
-    if missed:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], plain_number(m["cost"]),
-                              plain_number(m["recoverable"]) if m["recoverable"] else "—", m["record"]] for m in missed],
-                            headers=["部门", "案号", "事项", "期限", "已失分", "仍可挽回", "情况"],
-                            tablefmt="simple", disable_numparse=True))
-    out += ["", f"下月到期事项（{len(due)} 项）" if due else "下月到期事项：无"]
-    if due:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"],
-                              plain_number(m["workdays_left"]), plain_number(m["points"]), m["missing"]] for m in due],
-                            headers=["部门", "案号", "事项", "期限", "剩余工作日", "分值", "待办"], tablefmt="simple",
-                            disable_numparse=True))
+    ranking, *deadlines = bulletin_tables(d)
+    out += [_tabulate(ranking), ""] + bulletin_notes(d)
+    for table in deadlines:
+        out += ["", table.title if table.rows else table.empty]
+        if table.rows:
+            out.append(_tabulate(table))
     return "\n".join(out) + "\n"
+
+
+TEXT_CELLS = {"rank": plain_number, "move": lambda change: rank_move(change), "group": lambda v: v or NONE,
+              "text": lambda v: NONE if v is None else str(v), "points": two_decimals,
+              "delta": lambda v: NONE if v is None else _delta(v), "count": str, "amount": plain_number,
+              "day": lambda v: v}
+RIGHT = {"rank", "points", "delta", "count", "amount"}
+
+
+def _tabulate(table) -> str:
+    """A table of cells (reports.bulletin.Table) for the terminal: numbers to the right."""
+    rows = [[TEXT_CELLS[kind](value) for kind, value in zip(table.kinds, row)] for row in table.rows]
+    return tabulate(rows, headers=table.headers, tablefmt="simple", disable_numparse=True,
+                    colalign=["right" if kind in RIGHT else "left" for kind in table.kinds])
 
 
 def bulletin_notes(document: dict) -> list[str]:
     """What the bulletin's figures mean and what it cannot see: under its table, in text and HTML alike."""
     d = document
-    notes = ["总分为截至月末已取得的分数：月末之后的事件不计，尚未办结的事项按未得分计。“升降”为较上月排名的变化，"
-             "上月或本月未排名的为“—”。"]
+    if d["final"]:
+        notes = ["考核截止，排名为考核结果（与 score 相同）；“较上月”为较上月月末可达分的变化。"]
+    else:
+        notes = ["按可达分排名：已经失去的分数不再计入，尚未到期的事项按期完成计（各单位自查的可达上限）；"
+                 "已得分为此后不再有任何进展时的得分。等级在考核截止时评定，月度通报不评等级。"]
+    notes.append("“升降”为较上月排名的变化，上月或本月未排名的为“—”。")
     if any("group" in r for r in d["departments"]):
         notes.append("排名在各组别内计算。")
     if any(r["rank"] is None for r in d["departments"]):

@@ -14,32 +14,46 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import unicodedata
 import zipfile
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from scoring.ledger.document import ledger_lines, number
 
-from .display import two_decimals
-from .text import KIND_NAMES, LINE_KINDS, ROLE_NAMES, evidence_labels, ranking, rulebook_line, skipped_note
+from .bulletin import heading as bulletin_heading
+from .bulletin import issue_line
+from .bulletin import tables as bulletin_tables
+from .display import display_width, two_decimals
+from .package import FIXED_TIME, FixedTimeZip
+from .text import (
+    KIND_NAMES,
+    LINE_KINDS,
+    ROLE_NAMES,
+    bulletin_notes,
+    evidence_labels,
+    rank_move,
+    ranking,
+    rulebook_line,
+    skipped_note,
+)
 from .worklist import WORK_COLUMNS, work_list
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
-    from scoring.app.results import ExplainResult, ScoreResult, SelfCheckResult
+    from scoring.app.results import BulletinResult, ExplainResult, ScoreResult, SelfCheckResult
 
-FIXED_TIME = dt.datetime(2000, 1, 1)  # the workbook's timestamps: a run's bytes must not depend on the clock
-MAX_WIDTH = 60  # characters; longer text wraps
+MAX_WIDTH = 36  # characters of a column (a Chinese character counts two); longer text wraps, so that a page is readable
 MAX_REASONS = 30  # cases named in a form's reasons; the rest are counted
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 POINTS_FORMAT = "0.00"
+GRID = Border(*(Side(style="thin", color="B0B0B0"),) * 4)  # left, right, top, bottom
+LINE_HEIGHT = 15  # points: a line of the default 11-point font
+PORTRAIT_WIDTH = 95  # characters of column width that fit across an A4 page upright; wider tables print across
 
 LEDGER_HEADERS = ["部门", "排名", "等级", "总分", "案号", "类别", "标题", "承办类型", "办件得分",
                   "项目", "规则", "行类型", "分数", "依据（事件@日期）", "说明"]
@@ -101,6 +115,34 @@ def self_check_workbook(result: SelfCheckResult) -> bytes:
              "lines": d["lines"], "cases": d["cases"]}
     _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates)
     return workbook_bytes(workbook)
+
+
+def bulletin_workbook(result: BulletinResult) -> bytes:
+    """The month's bulletin: 排名 (with what the figures mean under it), then a sheet per list of deadlines."""
+    d = result.document
+    workbook = Workbook()
+    sheet = workbook.active
+    head = [bulletin_heading(d)] + [line for line in [issue_line(result.issuer, result.issued)] if line]
+    for index, table in enumerate(bulletin_tables(d)):
+        if index:
+            sheet = workbook.create_sheet(table.title.split("（")[0][:31])
+            title = head + [f"{table.title}，截至 {d['as_of']}"]
+        else:
+            sheet.title = table.title
+            title = head + [f"截至 {d['as_of']}（较上月 {d['previous_as_of']}）· {rulebook_line(d['rulebook'])}"]
+        cells = [[_bulletin_cell(kind, value) for kind, value in zip(table.kinds, row)] for row in table.rows]
+        points = [i for i, kind in enumerate(table.kinds) if kind in ("points", "delta")]
+        _table(sheet, title, table.headers, cells, points=points, notes=bulletin_notes(d) if index == 0 else ())
+    return workbook_bytes(workbook)
+
+
+def _bulletin_cell(kind: str, value):
+    """A bulletin cell in a workbook: numbers stay numbers; what is not there reads "—", as the notes say."""
+    if kind == "move":
+        return rank_move(value)
+    if value is None and kind in ("rank", "group", "text", "delta", "amount"):
+        return "—"
+    return value
 
 
 # ---------------------------------------------------------------- sheets
@@ -198,24 +240,58 @@ def _table(sheet, title: list[str], headers: list[str], rows: list[list], points
             cell.number_format = POINTS_FORMAT
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
     sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{max(last, header_row)}"
+    lines = [1] * len(rows)  # per row, the most lines a wrapped cell of it takes
     for index, header in enumerate(headers, start=1):
         width = max([_width(header)] + [_width(row[index - 1]) for row in rows])
         sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH) + 2
         if width > MAX_WIDTH:
             for (cell,) in sheet.iter_rows(min_row=header_row + 1, max_row=last, min_col=index, max_col=index):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+            for number_, row in enumerate(rows):
+                lines[number_] = max(lines[number_], _lines(row[index - 1]))
+    for number_, count in enumerate(lines):
+        if count > 1:  # the row grows with its wrapped text (a spreadsheet does not measure it when it opens)
+            sheet.row_dimensions[header_row + 1 + number_].height = LINE_HEIGHT * count
     if notes:
         sheet.append([])
         for text in notes:
             sheet.append([text])
+    for row in sheet.iter_rows(min_row=header_row, max_row=last, max_col=len(headers)):
+        for cell in row:
+            cell.border = GRID
+    _print_setup(sheet, title[0], header_row, sum(sheet.column_dimensions[get_column_letter(i)].width
+                                                  for i in range(1, len(headers) + 1)))
+
+
+def _print_setup(sheet, title: str, header_row: int, width: float) -> None:
+    """A4, across when the table is wider than a page is tall, every column on the page (as many pages down as
+    it takes), the header row on every page, the title above and the page numbers below."""
+    setup = sheet.page_setup
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.orientation = "landscape" if width > PORTRAIT_WIDTH else "portrait"
+    setup.fitToWidth, setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddHeader.center.text = title.replace("&", "&&")  # & starts a code in a header
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _lines(value) -> int:
+    """The lines a value takes in a column of MAX_WIDTH, wrapped."""
+    if value is None:
+        return 1
+    text = value if isinstance(value, str) else str(value)
+    return sum(max(1, -(-_width(line) // MAX_WIDTH)) for line in text.split("\n"))
 
 
 def _width(value) -> int:
     """Display width of the longest line: East Asian wide characters count two."""
     if value is None:
         return 0
-    text = value if isinstance(value, str) else f"{value:.2f}" if isinstance(value, float) else str(value)
-    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in text.split("\n"))
+    return display_width(value if isinstance(value, str) else f"{value:.2f}" if isinstance(value, float) else str(value))
 
 
 def _range_cells(ranges: dict[str, tuple], criterion: str) -> list:
@@ -242,30 +318,10 @@ def _new_sheet(workbook, name: str):
 
 
 # ---------------------------------------------------------------- bytes
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip whose entries carry the given time instead of the time of writing."""
-
-    def __init__(self, *args, stamp: dt.datetime, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.stamp = stamp
-
-    def writestr(self, name, data, *args, **kwargs):
-        if isinstance(name, str):
-            info = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
-            info.compress_type = self.compression
-            info.external_attr = 0o600 << 16
-            name = info
-        super().writestr(name, data, *args, **kwargs)
-
-    def write(self, filename, arcname=None, *args, **kwargs):
-        # openpyxl writes each worksheet to a temporary file first
-        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
-
-
 def workbook_bytes(workbook: Workbook, stamp: dt.datetime = FIXED_TIME) -> bytes:
     """The .xlsx file: the same workbook gives the same bytes (openpyxl's save() stamps the current time)."""
     workbook.properties.created = workbook.properties.modified = stamp
     buffer = io.BytesIO()
-    with _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, stamp=stamp) as archive:
+    with FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, stamp=stamp) as archive:
         ExcelWriter(workbook, archive).write_data()
     return buffer.getvalue()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scoring.base.errors import closest
 from scoring.domain.cases import Role
 from scoring.domain.records import FieldSpec
 
@@ -50,7 +52,16 @@ class RulebookInfo(_Spec):
     description: str = ""
     valid_from: dt.date | None = None  # the period the scheme applies to: cases assigned from ...
     valid_until: dt.date | None = None  # ... up to and including this day
+    # the assessment ends here: later events are not scored, and `as_of` is this day in `score`
+    closing_date: dt.date | None = None
+    issuer: str | None = None  # the office that issues the bulletins, under their title (通报的发文单位)
     derived_from: DerivedFrom | None = None
+
+    @model_validator(mode="after")
+    def _closing_after_start(self):
+        if self.closing_date is not None and self.valid_from is not None and self.closing_date < self.valid_from:
+            raise ValueError(f"closing_date {self.closing_date} is before valid_from {self.valid_from}")
+        return self
 
     def covers(self, day: dt.date) -> bool:
         return (self.valid_from is None or day >= self.valid_from) and (self.valid_until is None or day <= self.valid_until)
@@ -199,8 +210,39 @@ class CalendarSpec(_Spec):
         return years
 
 
+# the names each sentence of [texts] is filled with (scoring.engine.evaluate and rollup)
+TEXT_FIELDS = {
+    "cap": ("criterion", "limit"), "floor": ("criterion", "limit"), "case_clamp": ("min", "max"),
+    "base": ("parts",), "base_part": ("rubric", "count", "mean", "weight"), "base_part_sum": ("rubric", "count", "sum"),
+    "department_clamp": ("min", "max"), "no_cases": (), "item_base": ("criterion", "points"),
+    "department_base": ("points",), "category_clamp": ("category", "min", "max"),
+    "category_weight": ("category", "count", "subtotal", "weight"), "category_empty": ("category",),
+    "scorer_computed": ("score",), "scorer": ("scorer", "score", "weight"), "gate_total": ("gate", "limit"),
+}
+
+
 class TextsSpec(_Spec):
     """Wording of the lines the engine itself adds (Chinese by default)."""
+
+    @field_validator("*")
+    @classmethod
+    def _fields(cls, text: str, info):
+        """Only {name} with the names the sentence is filled with: a format spec ({limit:>999999999}),
+        a position or an attribute ({criterion.__class__}) would be Python's str.format at work."""
+        allowed = TEXT_FIELDS[info.field_name]
+        try:
+            parts = list(string.Formatter().parse(text))
+        except ValueError as exc:
+            raise ValueError(f"{exc} (write {{{{ and }}}} for literal braces)") from None
+        for _, name, spec, conversion in parts:
+            if name is None:
+                continue
+            if name not in allowed or spec or conversion:
+                written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+                known = ", ".join("{" + n + "}" for n in allowed) or "none"
+                raise ValueError(f"{written} cannot be filled in; this sentence takes {known}"
+                                 f"{closest(name, allowed) if name not in allowed else ''}")
+        return text
 
     cap: str = "{criterion}最高{limit}分，超出部分不计"
     floor: str = "{criterion}最低{limit}分，超出部分不计"
@@ -242,4 +284,4 @@ class RulebookSpec(_Spec):
 
 
 # Names an expression sees besides lets and bindings; a let or binding may not take them.
-BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category")
+BUILTIN_NAMES = ("case", "handler", "params", "rubric", "events", "case_events", "department", "category", "as_of")

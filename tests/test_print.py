@@ -1,0 +1,83 @@
+"""The workbooks as they print: converted to PDF by LibreOffice (as a clerk's Excel or WPS would print them),
+then read back with poppler. The year workbook printed as 242 pages, with 总分 and 等级 on other pages than
+the department names; every sheet now prints on A4, across when wide, every column on the page, the header
+row on every page, the title above and the page numbers below."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from casekit import REFERENCE, SAMPLE
+from clikit import scoring
+from openpyxl import load_workbook
+
+A4 = (595.3, 841.9)  # points, upright
+
+
+def printed(office, tmp_path, *args, fmt="xlsx") -> tuple[list[str], list[tuple[float, float]]]:
+    """The text of each printed page, and each page's size."""
+    book = tmp_path / f"book.{fmt}"
+    run = scoring(*args, "--format", fmt, "--out", book)
+    assert run.returncode == 0, run.stderr
+    done = subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and (tmp_path / "book.pdf").exists(), done.stderr + done.stdout
+    pdf = str(tmp_path / "book.pdf")
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "9999", pdf], capture_output=True, text=True, check=True).stdout
+    sizes = [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")[:len(sizes)], sizes
+
+
+def test_the_year_workbook_prints_on_a4_with_the_ranking_on_one_page(office, tmp_path):
+    pages, sizes = printed(office, tmp_path, "score", "--rules", REFERENCE, "--cases", SAMPLE)
+    assert all(sorted(size) == pytest.approx(A4, abs=1) for size in sizes)
+    assert len(pages) < 100  # was 242
+    ranking = json_ranking()
+    first = pages[0]
+    assert all(name in first for name in ranking) and "总分" in first and "等级" in first  # every column on the page
+    for page, number in zip(pages, range(1, len(pages) + 1)):
+        assert f"第 {number} 页，共 {len(pages)} 页" in page
+    # the ledger sheet repeats its header row on every page it takes
+    ledger_pages = [page for page in pages if "依据（事件@日期）" in page]
+    assert len(ledger_pages) > 5 and all("说明" in page for page in ledger_pages)
+
+
+def test_the_self_check_workbook_prints_on_a4(office, tmp_path):
+    pages, sizes = printed(office, tmp_path, "self-check", "--rules", REFERENCE, "--cases", SAMPLE,
+                           "--department", "市民政局", "--as-of", "2020-06-05")
+    assert all(sorted(size) == pytest.approx(A4, abs=1) for size in sizes)
+    assert "已得分" in pages[0] and "可达上限" in pages[0] and "L7 " in pages[0]
+
+
+def test_the_word_bulletin_prints_on_a4_across_with_its_header_rows_repeated(office, tmp_path):
+    pages, sizes = printed(office, tmp_path, "bulletin", "--rules", REFERENCE, "--cases", SAMPLE, "--month", "2020-06",
+                           "--issuer", "市政府督查室", fmt="docx")
+    assert all(size == pytest.approx(A4[::-1], abs=1) for size in sizes)
+    assert "2020年6月通报" in "".join(pages[0].split()) and "市政府督查室" in pages[0]  # pdftotext spaces 2020 年
+    assert all(name in pages[0] for name in json_ranking())  # the whole ranking on the first page
+    # the deadline tables run over pages: each page of theirs starts with the header row
+    continued = pages[1:]
+    assert len(continued) > 2 and all(re.search(r"部门\s+案号\s+事项\s+期限", page) for page in continued)
+    # no case number is broken over two lines (its column is as wide as it needs)
+    assert not re.search(r"2020-\s*\n", "\n".join(pages))
+
+
+def test_every_sheet_says_how_it_prints(tmp_path):
+    """What a spreadsheet program reads (no LibreOffice needed): paper, fit, header row, header and footer."""
+    book = tmp_path / "book.xlsx"
+    assert scoring("score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "xlsx", "--out", book).returncode == 0
+    for sheet in load_workbook(book).worksheets:
+        setup = sheet.page_setup
+        assert str(setup.paperSize) == sheet.PAPERSIZE_A4 and setup.fitToWidth == 1 and setup.fitToHeight == 0
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows
+        assert "&P" in sheet.oddFooter.center.text and sheet.oddHeader.center.text
+        wide = sum(d.width or 0 for d in sheet.column_dimensions.values()) > 95
+        assert setup.orientation == ("landscape" if wide else "portrait"), sheet.title
+
+
+def json_ranking() -> list[str]:
+    import json
+    return [d["department"] for d in json.loads(scoring("score", "--rules", REFERENCE, "--cases", SAMPLE,
+                                                        "--format", "json").stdout)["departments"]]
