@@ -91,6 +91,22 @@ def scoring_inputs(command):
     return wrapper
 
 
+class WrittenDate(click.ParamType):
+    """A date in any form a register accepts (2020-06-05, 2020/6/5, 2020年6月5日); an impossible one is refused."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        from scoring.base.dates import parse_date
+        try:
+            return parse_date(str(value))
+        except ValueError as exc:
+            self.fail(f'"{value}" {exc}', param, ctx)
+
+
+DATE = WrittenDate()
+
+
 def format_option(*choices: str, default: str, help: str | None = None):
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True, help=help)
 
@@ -118,7 +134,7 @@ def emit(output: str | bytes, out: str | None) -> None:
 
 
 # ---------------------------------------------------------------- scoring
-@click.group(cls=ScoringGroup, epilog=EXIT_HELP)
+@click.group(cls=ScoringGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="scoring")
 @click.pass_context
 def main(ctx):
@@ -176,9 +192,9 @@ def explain(request, department, case_id, fmt, out):
 @main.command("self-check", epilog=EXIT_HELP)
 @scoring_inputs
 @click.option("--department", required=True, help="The department checking itself.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Check as of the end of this day, YYYY-MM-DD (default: today, or the end of the assessment "
-                   "once it is past).")
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Check as of the end of this day, such as 2020-06-30 or 2020年6月30日 (default: today, or "
+                   "the end of the assessment once it is past).")
 @format_option("table", "json", "csv", "xlsx", default="table",
                help="xlsx: standing per item, the work list and the ledger rows (needs --out).")
 @out_option
@@ -192,7 +208,7 @@ def self_check(request, department, as_of, fmt, out):
     from scoring.ledger.document import to_json
     from scoring.reports import text, worklist
     check_out(out, fmt)
-    result = app.self_check(request, department, as_of.date() if as_of else None, notify)
+    result = app.self_check(request, department, as_of, notify)
     renderers = {"table": text.self_check, "json": lambda r: to_json(r.document), "csv": lambda r: worklist.to_csv(r.document),
                  "xlsx": lazy("xlsx", "self_check_workbook")}
     emit(renderers[fmt](result), out)
@@ -206,7 +222,7 @@ def self_check(request, department, as_of, fmt, out):
                     "docx: a Word document laid out as a notice (通报). xlsx and docx need --out.")
 @click.option("--issuer", metavar="TEXT", help="The issuing office printed under the title "
               "(default: the rulebook's [rulebook] issuer).")
-@click.option("--issued", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+@click.option("--issued", type=DATE,
               help="The date of issue printed under the title (default: none; never today's date, "
                    "so that the same inputs give the same file).")
 @out_option
@@ -220,7 +236,7 @@ def bulletin(request, month, fmt, issuer, issued, out):
     from scoring.reports import text
     from scoring.reports.bulletin import issue_line
     check_out(out, fmt)
-    result = app.bulletin(request, month, notify, issuer, issued.date() if issued else None)
+    result = app.bulletin(request, month, notify, issuer, issued)
     renderers = {"table": lambda r: text.bulletin(r.document), "json": lambda r: to_json(r.document),
                  "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued)),
                  "xlsx": lazy("xlsx", "bulletin_workbook"), "docx": lazy("docx", "bulletin_docx")}
