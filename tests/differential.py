@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import collections
 import copy
+import datetime as dt
 import json
 import random
 import re
@@ -78,6 +79,7 @@ class Loaded:
         self.compiled = compile_rulebook(self.book)
         self.evaluator = CaseEvaluator(self.compiled)
         self.interpreter = Interpreter(self.book)
+        self.as_of = dt.date.fromisoformat(book["as_of"]) if book.get("as_of") else None  # see randomrules.py
 
     def close(self) -> None:
         self.evaluator.close()
@@ -104,15 +106,16 @@ def product(loaded: Loaded, cases: list[Case], records: dict | None):
                         for name, record in (records or {}).items())
         given = parse_departments(raw.encode("utf-8"), "records.jsonl", fields)
     values = department_values(cases, given, fields)
-    loaded.evaluator.configure(ScoringSetting(departments=values))
+    loaded.evaluator.configure(ScoringSetting(departments=values, as_of=loaded.as_of))
     results = [r for case in cases for r in loaded.evaluator.evaluate(case)]
-    departments = roll_up(loaded.compiled, results, values)
+    departments = roll_up(loaded.compiled, results, values, loaded.as_of)
     return ([product_handler_view(r) for r in results],
             {d.department: product_department_view(d) for d in departments})
 
 
 def interpreted(loaded: Loaded, cases: list[Case], records: dict | None):
-    handlers, departments = loaded.interpreter.score(cases, records if loaded.book.spec.department_fields else None)
+    handlers, departments = loaded.interpreter.score(cases, records if loaded.book.spec.department_fields else None,
+                                                     loaded.as_of)
     return [handler_view(h) for h in handlers], {d["department"]: department_view(d) for d in departments}
 
 
@@ -293,7 +296,7 @@ def _book_edits(book: dict):
     if len(criteria) > 1:
         for i in range(len(criteria)):
             yield _drop(("criterion",), i)
-    for key in ("gate", "scorer", "category", "let", "department_fields"):
+    for key in ("gate", "scorer", "category", "let", "department_fields", "as_of"):
         if key in book:
             yield _drop((), key)
     for name in book.get("let", {}):

@@ -8,7 +8,9 @@ on the generator's event and on bound events, `or` and `not`, arithmetic and fun
 dates, numbers, texts and enums, `coalesce`, lets (also naming lets defined after them),
 `once`, `hit = "first"`, caps, floors, budgets (`base`), multipliers, department items per
 case, per department (`each`) and rates, categories, scorers, gates, grades, tiers and the
-ranking. Most rulebooks load; the ones the product refuses are counted by the tester.
+ranking; `as_of`, the date the cases are judged at (the data's key "as_of", a setting of the
+scoring call that `to_toml` leaves out). Most rulebooks load; the ones the product refuses are
+counted by the tester.
 
 Case files: one to four cases of one to three handlers from three departments, events of
 random types in a short stretch of days (ties on the same date are common), ids e1..eN
@@ -120,7 +122,7 @@ class Gen:
         return f"({self.number(depth - 1)} {op} {right})"
 
     def date(self, depth: int = 2) -> str:
-        options = ["lit", "first", "first"]
+        options = ["lit", "first", "first", "as_of"]
         if self.events:
             options += ["bound"] * 4
         if any(k == "date" for k in self.lets.values()):
@@ -130,6 +132,8 @@ class Gen:
         choice = self.pick(options)
         if choice == "lit":
             return self.lit_date()
+        if choice == "as_of":
+            return "as_of"
         if choice == "bound":
             return f"{self.event_var()}.date"
         if choice == "let":
@@ -394,6 +398,8 @@ def random_rulebook(rng: random.Random) -> dict:
     if rng.random() < 0.2:  # a local holiday and a working Sunday in the timelines' days
         holiday = START + dt.timedelta(days=rng.choice([d for d in range(DAYS) if d != 6]))  # not the Sunday
         data["calendar"] = {"extra_holidays": [holiday.isoformat()], "extra_workdays": ["2020-03-08"]}
+    if rng.random() < 0.8:  # else null, as a library caller may leave it
+        data["as_of"] = (START + dt.timedelta(days=rng.randrange(-2, DAYS + 2))).isoformat()
     return data
 
 
@@ -474,7 +480,9 @@ def _criterion(rng, index, lets, rubrics, rule_ids, declared, categories) -> dic
 
 
 def to_toml(data: dict) -> str:
-    """The rulebook's TOML; calendar days are kept as ISO texts in the data (JSON can hold them) and written as dates."""
+    """The rulebook's TOML; calendar days are kept as ISO texts in the data (JSON can hold them) and written as dates.
+    The as_of of the scoring is no part of the rulebook."""
+    data = {key: value for key, value in data.items() if key != "as_of"}
     calendar = {key: [dt.date.fromisoformat(day) for day in days] for key, days in data.get("calendar", {}).items()}
     return tomli_w.dumps({**data, "calendar": calendar} if calendar else data)
 

@@ -232,6 +232,7 @@ class Interpreter:
         self.ev = Evaluator(self.calendar, self.params)
         self.texts = spec.texts.model_dump()
         self.lets = self._let_order({name: parse(source) for name, source in spec.let.items()})
+        self.as_of = None  # the date the cases are judged at, set by score()
 
     @staticmethod
     def _let_order(lets: dict) -> list:
@@ -287,7 +288,7 @@ class Interpreter:
         rubric = self.rubric_of(handler.role)
         department = departments.get(handler.department) or {"name": handler.department}
         env = {"\x00by_type": by_type, "events": own, "case_events": case_events, "case": case_record,
-               "rubric": rubric.id if rubric else None, "category": None,
+               "rubric": rubric.id if rubric else None, "category": None, "as_of": self.as_of,
                "department": V.Record("department", department),
                "handler": V.Record("handler", {"department": handler.department, "role": handler.role},
                                    V.from_data(handler.model_extra or {}))}
@@ -411,8 +412,11 @@ class Interpreter:
         return []
 
     # -------------------------------------------------------------- departments
-    def score(self, cases: list[Case], records: dict | None = None) -> tuple[list[HandlerOut], list[dict]]:
-        """Every handler's result, and every department's, for a case file (records: the declared fields)."""
+    def score(self, cases: list[Case], records: dict | None = None,
+              as_of: dt.date | None = None) -> tuple[list[HandlerOut], list[dict]]:
+        """Every handler's result, and every department's, for a case file (records: the declared fields),
+        judged at as_of (what expressions read as `as_of`)."""
+        self.as_of = as_of
         departments = self.department_records(cases, records or {})
         handlers = [h for case in cases for h in self.case_results(case, departments)]
         by_department: dict[str, list[HandlerOut]] = {}
@@ -439,7 +443,7 @@ class Interpreter:
 
     def department(self, name: str, cases: list[HandlerOut], record: dict) -> dict:
         spec = self.spec.department
-        env = {"department": V.Record("department", record), "category": None}
+        env = {"department": V.Record("department", record), "category": None, "as_of": self.as_of}
         categories = []
         if self.spec.category:
             lines, items, categories = self.categories(cases, env)
