@@ -54,6 +54,15 @@ class UsageError(ScoringError):
     exit_code = 2
 
 
+class Interrupted(ScoringError):
+    """Stopped by the user (Ctrl-C). Output files are written whole or not at all, so none is half written."""
+
+    exit_code = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
+
+    def __init__(self):
+        super().__init__("interrupted (Ctrl-C)")
+
+
 class EngineError(ScoringError):
     """The matching engine failed on a case (a bug or a crash, never bad input)."""
 

@@ -189,7 +189,7 @@ class _Findings:
         for rubric in spec.rubric:
             case_items = [items[c.id] for c in spec.criterion if c.level == "case" and c.rubric == rubric.id]
             found = _sum(case_items)
-            found = _clamp(found, V.from_data(rubric.min), V.from_data(rubric.max))
+            found = _clamp(found, self.constant(rubric.min), self.constant(rubric.max))
             self.ranges.append((f"rubric {rubric.id}", rubric.title, found))
             rubric_totals.append(found)
         method = spec.department.method
@@ -200,11 +200,11 @@ class _Findings:
         else:  # a mean, weighted or not, lies within the rubrics' range
             total = _hull_all(rubric_totals)
         if spec.department.base is not None:
-            total = total + Interval.point(V.from_data(spec.department.base))
+            total = total + Interval.point(self.constant(spec.department.base))
         total = total + _sum([items[c.id] for c in spec.criterion if c.level == "department"])
         for category in spec.category:  # a weighted mean of the category subtotals lies within their range
-            total = _clamp(total, V.from_data(category.min), V.from_data(category.max))
-        total = _clamp(total, V.from_data(spec.department.min), V.from_data(spec.department.max))
+            total = _clamp(total, self.constant(category.min), self.constant(category.max))
+        total = _clamp(total, self.constant(spec.department.min), self.constant(spec.department.max))
         if spec.scorer:
             weighted = ZERO
             for scorer in spec.scorer:
@@ -213,7 +213,7 @@ class _Findings:
             total = weighted
         for gate in spec.gate:
             if gate.total is not None:
-                total = Interval(total.lo if total.lo is None else min(total.lo, V.from_data(gate.total)), total.hi)
+                total = Interval(total.lo if total.lo is None else min(total.lo, self.constant(gate.total)), total.hi)
         return total
 
     # ------------------------------------------------------------------ other checks

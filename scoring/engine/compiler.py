@@ -196,6 +196,15 @@ class CompiledRubric:
     max: Any
 
 
+@dataclass(frozen=True)
+class DepartmentNumbers:
+    """[department] base, min and max as numbers, once the params are known."""
+
+    base: Any = None
+    min: Any = None
+    max: Any = None
+
+
 @dataclass
 class CompiledRulebook:
     book: Rulebook
@@ -215,6 +224,7 @@ class CompiledRulebook:
     group: Closure | None = None  # the department's peer group, for ranking
     params_used: frozenset[str] = frozenset()  # top-level params some expression reads
     reads_as_of: bool = False  # some expression reads the date the cases are judged at
+    department: DepartmentNumbers = field(default_factory=DepartmentNumbers)
 
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
@@ -257,9 +267,12 @@ class _Compiler:
         self.scope = of_scope.with_names(category="text")
         self.department_scope = Scope({"department": "department", "category": "text", AS_OF: "date"},
                                       {"params": self.params})
-        rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), _number(r.min), _number(r.max)) for r in self.spec.rubric]
+        rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), *self._clamp(("rubric", i), r.min, r.max))
+                   for i, r in enumerate(self.spec.rubric)]
         categories = [CompiledCategory(c.id, c.title, self._expr(("category", i, "of"), c.of, of_scope), _number(c.weight),
-                                       _number(c.min), _number(c.max)) for i, c in enumerate(self.spec.category)]
+                                       *self._clamp(("category", i), c.min, c.max)) for i, c in enumerate(self.spec.category)]
+        department = DepartmentNumbers(self._constant(("department", "base"), self.spec.department.base),
+                                       *self._clamp(("department",), self.spec.department.min, self.spec.department.max))
         criteria = [self._criterion(index, spec) for index, spec in enumerate(self.spec.criterion)]
         gates = [self._gate(index, spec) for index, spec in enumerate(self.spec.gate)]
         scorer_scope = self.department_scope.with_names(computed="number")
@@ -273,7 +286,7 @@ class _Compiler:
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
             list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
-            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used)
+            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department)
 
     def gate_scope(self) -> Scope:
         """A gate's condition sees the department, its total so far and its points per item."""
@@ -283,7 +296,8 @@ class _Compiler:
         path = ("gate", index)
         when = None if spec.when is None else self._expr(path + ("when",), spec.when, self.gate_scope())
         text = self._template(path + ("text",), spec.text, self.gate_scope())
-        return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade, _number(spec.total), text)
+        return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade,
+                            self._constant(("gate", index, "total"), spec.total), text)
 
     def _fail(self, path: tuple, exc: ExprError | str, source: str | None = None) -> None:
         if isinstance(exc, ExprError):
@@ -314,8 +328,16 @@ class _Compiler:
             self._fail(path, exc, source)
             return None
 
+    def _clamp(self, path: tuple, low, high) -> tuple:
+        """A min and a max (numbers, or expressions of params), the min not above the max."""
+        low, high = self._constant(path + ("min",), low), self._constant(path + ("max",), high)
+        if low is not None and high is not None and low > high:
+            self._fail(path + ("min",), f"min {V.format_value(low)} is above max {V.format_value(high)}")
+        return low, high
+
     def _constant(self, path: tuple, source):
-        """max/min of a criterion: a number, or an expression of params only."""
+        """A number the rulebook gives (max/min/base of an item, a clamp, a gate's total): a number,
+        or an expression of params only."""
         if source is None or not isinstance(source, str):
             return _number(source)
         fn = self._expr(path, source, Scope({}, {"params": self.params}))
@@ -400,13 +422,11 @@ class _Compiler:
         path = ("criterion", index)
         # a department item's sentences see the department, not a case
         otherwise_scope = self.scope if spec.level == "case" else self.department_scope
+        low, high = self._clamp(path, spec.min, spec.max)
         criterion = CompiledCriterion(
-            spec.id, spec.title, spec.level, spec.rubric,
-            self._constant(path + ("max",), spec.max), self._constant(path + ("min",), spec.min),
+            spec.id, spec.title, spec.level, spec.rubric, high, low,
             spec.hit, self._template(path + ("otherwise",), spec.otherwise, otherwise_scope),
             base=self._constant(path + ("base",), spec.base), per=spec.per, category=spec.category)
-        if criterion.max is not None and criterion.min is not None and criterion.min > criterion.max:
-            self._fail(path + ("min",), f"min {V.format_value(criterion.min)} is above max {V.format_value(criterion.max)}")
         if spec.multiply is not None:
             multiply_scope = self.scope.with_names(factor="number", points="number")
             by = self._expr(path + ("multiply", "by"), spec.multiply.by, self.scope)

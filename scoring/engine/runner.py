@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import signal
 import threading
 import traceback
 from collections import deque
@@ -65,7 +66,9 @@ def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, se
         _cases = dict(enumerate(cases))
         try:
             outcome = RunOutcome()
-            _merge(outcome, batch_fn(list(range(len(cases)))))
+            for start in range(0, len(cases), batch_size):  # in batches, to show progress as the workers' path does
+                _merge(outcome, batch_fn(list(range(start, min(start + batch_size, len(cases))))))
+                report_progress("scoring cases", len(outcome.results) + len(outcome.failures), len(cases))
             return outcome
         finally:
             if own:
@@ -213,6 +216,9 @@ class _Workers:
 
 def _serve(connection, task, setup: tuple, payload) -> None:
     """A worker: set up, then run the tasks it is handed, answering each as soon as it is done."""
+    # Ctrl-C reaches the whole process group: the parent stops the run and kills its workers, and
+    # a worker that died of it first would be taken for a crash of the engine on its case
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         setup[0](*setup[1])
     except BaseException:

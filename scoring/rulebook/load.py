@@ -101,7 +101,7 @@ def check_references(book: Rulebook) -> list[Problem]:
             if role in seen_roles:
                 problem(("rubric", index, "roles"), f'role "{role}" is already in rubric "{seen_roles[role]}"')
             seen_roles.setdefault(role, rubric.id)
-        if rubric.min is not None and rubric.max is not None and rubric.min > rubric.max:
+        if _numbers(rubric.min, rubric.max) and rubric.min > rubric.max:  # of expressions: when compiled
             problem(("rubric", index, "min"), f"min {rubric.min} is above max {rubric.max}")
 
     for ci, criterion in enumerate(spec.criterion):
@@ -151,7 +151,7 @@ def check_references(book: Rulebook) -> list[Problem]:
                 problem(("department", "weights", rubric_id), "a weight cannot be negative")
     elif department.weights:
         problem(("department", "weights"), f'weights are used only with method = "weighted_mean", not "{department.method}"')
-    if department.min is not None and department.max is not None and department.min > department.max:
+    if _numbers(department.min, department.max) and department.min > department.max:
         problem(("department", "min"), f"min {department.min} is above max {department.max}")
 
     problems.extend(book.problem(path, message) for path, message in grade_problems(spec.grade))
@@ -170,7 +170,7 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
     _unique(category_ids, ("category",), "category id", problem)
     _weights(spec.category, ("category",), "category", problem)
     for index, category in enumerate(spec.category):
-        if category.min is not None and category.max is not None and category.min > category.max:
+        if _numbers(category.min, category.max) and category.min > category.max:
             problem(("category", index, "min"), f"min {category.min} is above max {category.max}")
     if not spec.rubric and spec.department.method != "none":
         problem(("department", "method"),
@@ -310,6 +310,11 @@ def value_problems(data: dict) -> list[tuple[tuple, str]]:
             if message:
                 found.append((path, message))
     return found
+
+
+def _numbers(*values) -> bool:
+    """All given as numbers (not expressions, not left out)."""
+    return all(isinstance(value, (int, Decimal)) for value in values)
 
 
 STEP_PLACEHOLDER = {"id": "step", "date": "2000-01-01", "department": "step"}

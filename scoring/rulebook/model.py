@@ -135,8 +135,8 @@ class CategorySpec(_Spec):
     title: str
     of: str  # condition over the case: which cases belong here (the first category that holds)
     weight: Number
-    min: Number | None = None  # the category subtotal's clamp
-    max: Number | None = None
+    min: NumberOrExpr | None = None  # the category subtotal's clamp (a number or an expression of params)
+    max: NumberOrExpr | None = None
 
 
 class GateSpec(_Spec):
@@ -147,7 +147,7 @@ class GateSpec(_Spec):
     criterion: str | None = None  # holds when a rule of this department item fired
     when: str | None = None  # holds when this department condition is true (both, if both are given)
     grade: str | None = None  # the highest grade the department can get
-    total: Number | None = None  # the highest total it can get (0: a veto)
+    total: NumberOrExpr | None = None  # the highest total it can get (0: a veto)
     text: str
 
 
@@ -164,17 +164,19 @@ class RubricSpec(_Spec):
     id: ItemId
     title: str
     roles: Annotated[list[Role], Field(min_length=1)]
-    min: Number | None = None
-    max: Number | None = None
+    min: NumberOrExpr | None = None  # the case clamp: a number or an expression of params
+    max: NumberOrExpr | None = None
 
 
 class DepartmentSpec(_Spec):
     # how case totals make the department's base: "none" for schemes of department items only
     method: Literal["weighted_mean", "mean", "sum", "none"] = "weighted_mean"
     weights: dict[str, Number] = {}  # rubric id -> weight (weighted_mean)
-    base: Number | None = None  # a fixed starting score (a base of 100, then bonuses and deductions)
-    min: Number | None = None
-    max: Number | None = None
+    # a fixed starting score (a base of 100, then bonuses and deductions), and the total's clamp:
+    # numbers, or expressions of params
+    base: NumberOrExpr | None = None
+    min: NumberOrExpr | None = None
+    max: NumberOrExpr | None = None
     decimals: Annotated[int, Field(ge=0, le=6)] = 2
 
 
