@@ -350,14 +350,14 @@ def random_rulebook(rng: random.Random) -> dict:
         rubrics = [{"id": "r1", "title": "主办", "roles": ["lead"]}]  # split and co in no rubric
     for rubric in rubrics:
         if rng.random() < 0.3:
-            rubric["min"] = rng.choice([0, -1])
-            rubric["max"] = rng.choice([3, 5, 10])
+            rubric["min"] = rng.choice([0, -1, "-params.n1"])
+            rubric["max"] = rng.choice([3, 5, 10, "params.n1 + 2"])
     data["rubric"] = rubrics
     if rng.random() < 0.2:
         data["category"] = [{"id": "k1", "title": "建议", "of": "case.kind == 'suggestion'", "weight": 0.6},
                             {"id": "k2", "title": "提案", "of": "true", "weight": 0.4}]
         if rng.random() < 0.5:
-            data["category"][0]["max"] = 2
+            data["category"][0]["max"] = rng.choice([2, "params.n1"])
     criteria = []
     rule_ids = iter(range(1000))
     for index in range(rng.choice([1, 2, 2, 3, 3, 4])):
@@ -367,9 +367,9 @@ def random_rulebook(rng: random.Random) -> dict:
     if department["method"] == "weighted_mean":
         department["weights"] = {r["id"]: rng.choice([0.7, 0.3, 1, 0]) for r in rubrics}
     if rng.random() < 0.2:
-        department["base"] = 100
+        department["base"] = rng.choice([100, "params.n2 * 10"])
     if rng.random() < 0.3:
-        department["min"], department["max"] = 0, rng.choice([2, 5, 100])
+        department["min"], department["max"] = rng.choice([0, "params.n2 - 10"]), rng.choice([2, 5, 100, "params.n1 * 2"])
     department["decimals"] = rng.choice([0, 1, 2])
     data["department"] = department
     data["grade"] = [{"name": "优", "min": rng.choice([2, 3, 5])}, {"name": "良", "min": 1}, {"name": "差", "min": -100}]
@@ -382,7 +382,7 @@ def random_rulebook(rng: random.Random) -> dict:
             gate["when"] = rng.choice(["total < 3", "department.cases >= 2", f"items.{criteria[0]['id']} > 0",
                                        "department.flag" if declared else "true"])
         if rng.random() < 0.5:
-            gate["total"] = rng.choice([0, 2])
+            gate["total"] = rng.choice([0, 2, "params.n1"])
         gate["grade"] = "良" if rng.random() < 0.7 or "total" not in gate else None
         if gate["grade"] is None:
             del gate["grade"]

@@ -324,10 +324,10 @@ class Interpreter:
                 case_lines += lines + self.multiplier(criterion, lines, env)
         if rubric is not None:
             total = _sum(case_lines)
-            clamped = _clamp(total, V.from_data(rubric.min), V.from_data(rubric.max))
+            low, high = self.const(rubric.min), self.const(rubric.max)
+            clamped = _clamp(total, low, high)
             if clamped != total:
-                text = self.texts["case_clamp"].format(min=V.format_value(V.from_data(rubric.min)),
-                                                       max=V.format_value(V.from_data(rubric.max)))
+                text = self.texts["case_clamp"].format(min=V.format_value(low), max=V.format_value(high))
                 case_lines.append(_line(None, None, clamped - total, (), text, "clamp"))
             out.lines = case_lines
             out.total = _sum(case_lines)
@@ -452,7 +452,7 @@ class Interpreter:
             lines, items = self.scored(cases, env, None)
             base = _base_of(lines, None)
         total = _sum(lines)
-        low, high = V.from_data(spec.min), V.from_data(spec.max)
+        low, high = self.const(spec.min), self.const(spec.max)
         if _clamp(total, low, high) != total:
             text = self.texts["department_clamp"].format(min=V.format_value(low), max=V.format_value(high))
             lines.append(_line(None, None, _clamp(total, low, high) - total, (), text, "clamp"))
@@ -487,7 +487,7 @@ class Interpreter:
             if gate.when is not None and not V.truthy(self.expr(gate.when, local)):
                 continue
             change = 0
-            cap = V.from_data(gate.total)
+            cap = self.const(gate.total)
             if cap is not None and total > cap:
                 change, total = cap - total, cap
             gate_lines.append(_line(None, gate.id, change, evidence, self.text(gate.text, local), "gate"))
@@ -521,7 +521,7 @@ class Interpreter:
         if spec.method != "none":
             lines.append(self.base(spec.method, cases))
         if spec.base is not None:
-            points = V.from_data(spec.base)
+            points = self.const(spec.base)
             lines.append(_line(None, None, points, (), self.texts["department_base"].format(points=V.format_value(points)),
                                "base"))
         items: dict = {}
@@ -628,7 +628,7 @@ class Interpreter:
                 continue
             lines, points = self.scored(mine, {**env, "category": category.id}, category.id)
             total = _sum(lines)
-            low, high = V.from_data(category.min), V.from_data(category.max)
+            low, high = self.const(category.min), self.const(category.max)
             if _clamp(total, low, high) != total:
                 text = self.texts["category_clamp"].format(min=V.format_value(low), max=V.format_value(high),
                                                            category=category.title)
