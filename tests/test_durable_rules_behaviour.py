@@ -876,3 +876,62 @@ def test_host_constructor_starts_timer_threads():
 def test_this_process_started_no_durable_threads():
     """Guard for this file: the in-process tests above used only _ThreadlessHost."""
     assert not any(isinstance(thread, threading.Timer) for thread in threading.enumerate())
+
+
+# --- 20. One fact, one pattern of a rule ------------------------------------------------------------
+
+
+def _fired(rules: dict, facts: list[dict]) -> list[dict]:
+    """The frames of the rules (not the end marker's) after asserting the facts and the end marker last."""
+    handle = _native({**rules, "done": {"all": [{"d": {"end": 1}}]}})
+    result, frames = _assert_and_drain(handle, [*facts, _END_FACT])
+    assert result == 0
+    return [{alias: fact["id"] for alias, fact in frame["r"].items()} for frame in frames if "r" in frame]
+
+
+def test_one_fact_never_takes_two_patterns_of_a_rule():
+    """A fact bound to a positive pattern takes no other pattern of the rule: not a second
+    positive one (two patterns of one type never pair a fact with itself), and it does not
+    block a negated one that it satisfies (the differential tester's first finding).
+    -> compiler._slots: patterns one event could take test their flags in different slots,
+    and every event is asserted once per slot."""
+    pair = {"r": {"all": [{"a": {"t": "x"}}, {"b": {"t": "x"}}, _END]}}
+    assert _fired(pair, [{"id": "1", "t": "x"}]) == []
+    assert len(_fired(pair, [{"id": "1", "t": "x"}, {"id": "2", "t": "x"}])) == 2
+    absent = {"r": {"all": [{"a": {"t": "x"}}, _END, {"n$not": {"t": "x"}}]}}
+    assert _fired(absent, [{"id": "1", "t": "x"}]) == [{"a": "1", "e": "end"}]  # "no x at all" held, with one x
+    assert _fired(absent, [{"id": "1", "t": "x"}, {"id": "2", "t": "x"}]) == []
+
+
+# --- 21. Nulls in joins --------------------------------------------------------------------------------
+
+_JOIN = {"a": {"f": 1}}
+
+
+def _join_rule(op: str | None, negated: bool = False) -> dict:
+    test = {"v": {"a": "w"}} if op is None else {op: {"v": {"a": "w"}}}
+    body = {"$and": [{"g": 1}, test, {"$and": [{"g": 1}]}]}  # guarded: see 18
+    other = {"b$not" if negated else "b": body}
+    return {"r": {"all": [_JOIN, other, _END] if not negated else [_JOIN, _END, other]}}
+
+
+@pytest.mark.parametrize("negated", [False, True], ids=["positive", "negated"])
+def test_join_reading_a_missing_or_own_null_field_fails_the_assertion(negated):
+    """A join test that reads a field the other fact lacks fails assert_facts (error 311), and
+    so does one on a null field of its own fact (312). -> evaluate.py writes a null join value
+    as null, never leaves it out; a pattern's flag requires its own side of each join."""
+    rules = _join_rule("$lt", negated)
+    with pytest.raises(Exception, match="error code: 311"):
+        _fired(rules, [{"id": "1", "f": 1}, {"id": "2", "g": 1, "v": 3}])
+    with pytest.raises(Exception, match="error code: 312"):
+        _fired(rules, [{"id": "1", "f": 1, "w": 5}, {"id": "2", "g": 1, "v": None}])
+
+
+def test_a_null_referred_to_compares_false_except_with_neq():
+    """A join against a null field of the other fact is false for == < <= > >=, but true for
+    $neq. -> the compiler requires the other side of a positive join to be present, and refuses
+    a != inside not exists() whose other side can be null."""
+    facts = [{"id": "1", "f": 1, "w": None}, {"id": "2", "g": 1, "v": 3}]
+    for op in (None, "$lt", "$lte", "$gt", "$gte"):
+        assert _fired(_join_rule(op), facts) == [], op
+    assert _fired(_join_rule("$neq"), facts) == [{"a": "1", "b": "2", "e": "end"}]

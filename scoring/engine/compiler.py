@@ -21,20 +21,21 @@ of each match.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.domain.cases import EventType
+from scoring.domain.cases import TYPE_FIELDS, EventType
 from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
 from scoring.inputs.departments import Departments
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
 from scoring.lang.limits import MAX_LET_CHAIN
-from scoring.lang.nodes import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts
+from scoring.lang.nodes import Arith, Attr, Call, Compare, Const, ExprError, Gen, Name, Node, Unary, conjuncts
 from scoring.lang.operators import FLIP, ORDERING
 from scoring.lang.syntax import parse
 from scoring.lang.template import compile_template
@@ -56,12 +57,18 @@ AS_OF = "as_of"
 
 @dataclass
 class EventFlag:
-    """A pattern's condition on one event: the fact gets attr=1 when it holds."""
+    """A pattern's condition on one event: the event's fact for each slot gets slot_attr(attr, slot)=1 when it holds."""
 
     attr: str
     event_type: str | None  # None: any event
     var: str
     test: Closure | None  # None: the type alone decides
+    slots: set[int] = field(default_factory=set)  # the slots of the patterns that test it (see _RulePatterns.build)
+
+
+def slot_attr(attr: str, slot: int) -> str:
+    """The flag's attribute on an event's copy for one slot: f3 in slot 0, f3_1 in slot 1, ..."""
+    return attr if slot == 0 else f"{attr}_{slot}"
 
 
 @dataclass
@@ -565,7 +572,7 @@ class _Compiler:
             raise ExprError(f"the rulebook's conditions on {event_type or 'any'} events and the values compared "
                             f"between them are more than the engine takes ({MAX_PROPERTIES - 1}); share or simplify some")
 
-    def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope) -> str:
+    def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope, slot: int) -> str:
         key = (event_type, tuple(_rename(part, var, "\x00self") for part in parts))
         if key not in self.event_flags:
             self._room_on(event_type)
@@ -574,7 +581,9 @@ class _Compiler:
                 fns = [self.exprs.compile(part, scope) for part in parts]
                 test = fns[0] if len(fns) == 1 else (lambda env, fns=fns: all(V.truthy(fn(env)) for fn in fns))
             self.event_flags[key] = EventFlag(f"f{len(self.event_flags)}", event_type, var, test)
-        return self.event_flags[key].attr
+        flag = self.event_flags[key]
+        flag.slots.add(slot)
+        return slot_attr(flag.attr, slot)
 
     def event_value(self, event_type: str | None, var: str, node: Node, scope: Scope, ordering: bool, expect: str) -> str:
         if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.id == var and node.name == "order":
@@ -666,8 +675,9 @@ class _RulePatterns:
 
     def _exists(self, call: Call, negated: bool) -> None:
         gen = call.args[0]
-        if not isinstance(gen, Gen):  # exists(contact)
-            gen = Gen(gen.id, gen, None, Name(gen.id, col=gen.col), col=gen.col)
+        if not isinstance(gen, Gen):  # exists(contact), exists(events): a variable no rule can name
+            var = "\x00" + gen.id
+            gen = Gen(var, gen, None, Name(var, col=gen.col), col=gen.col)
         event_type = None if isinstance(gen.source, Name) and gen.source.id == "events" else gen.source.id
         if gen.var in {v.name for v in self.vars if not v.hidden} or gen.var in self.c.scope.names:
             raise ExprError(f'"{gen.var}" is already a name; choose another for the generator', gen.col)
@@ -728,6 +738,19 @@ class _RulePatterns:
                 raise ExprError(f"{op} compares dates or numbers, not {kind}", node.col)
         this_attr = self.c.event_value(this.event_type, this.name, left, scope, ordering, other_type)
         other_attr = self.c.event_value(other.event_type, other.name, right, scope, ordering, this_type)
+        # an event whose own side is null fails the comparison, so it cannot take this pattern; the
+        # engine must not see it try (a join test on a null field of its own fact fails the whole
+        # assertion), so the pattern's flag requires the value. The other side may be null: the
+        # engine compares a null it refers to as false.
+        this.local.append(Call("present", (left,), col=left.col))
+        if not _never_null(right, other):
+            if not this.negated:
+                # a null never joins; and a null the engine refers to is "different" (!=) from anything
+                other.local.append(Call("present", (right,), col=right.col))
+            elif op == "!=":
+                raise ExprError(f"{other.name}'s side of this != can be null, and inside not exists() the matching engine "
+                                "would count a null as different; compare values that are never null "
+                                "(coalesce(x, default)) or test present(...) in a let", node.col)
         return Check(this_attr, op, ref=(other.alias, other_attr))
 
     def build(self) -> Rule:
@@ -737,10 +760,39 @@ class _RulePatterns:
                 Check(ORDER_ATTR, "<" if qualifier == "first" else ">", ref=(v.alias, ORDER_ATTR))], negated=True))
         ctx_attr = self.c.context_flag(self.context, self.criterion)
         patterns = [Pattern(CONTEXT_ALIAS, (Check(ctx_attr, "==", 1),))]
+        slots = _slots(self.vars + self.negations)
         for v in self.vars + self.negations:
-            flag = self.c.event_flag(v.event_type, v.name, v.local, self.scope({v.name: "event"}))
+            flag = self.c.event_flag(v.event_type, v.name, v.local, self.scope({v.name: "event"}), slots[v.alias])
             patterns.append(Pattern(v.alias, (Check(flag, "==", 1),) + tuple(v.joins), negated=v.negated))
         return Rule(f"r{len(self.c.engine_rules)}", tuple(patterns))
+
+
+def _slots(patterns: list[_Var]) -> dict[str, int]:
+    """A slot for each pattern of a rule, different for any two patterns that one event could satisfy.
+
+    The engine never puts one fact in two patterns of a rule: a fact bound to a positive pattern
+    neither takes a second one (bind a = "contact", b = "contact" would miss a = b) nor blocks a
+    negated one (`exists(published) and not exists(p for p in published if p.date > a.date)` would
+    fire with the one published event after a). So every event is asserted once per slot its flags
+    are tested in, and the patterns that could take the same event test their flags in different
+    slots. Two patterns of different types share a slot, and so do a pattern and one that is
+    strictly earlier or later than it (first/last, the earliest exists() witness): no event is both.
+    """
+    found: dict[str, int] = {}
+    for index, v in enumerate(patterns):
+        taken = {found[w.alias] for w in patterns[:index] if _may_share_an_event(v, w)}
+        found[v.alias] = next(slot for slot in itertools.count() if slot not in taken)
+    return found
+
+
+def _may_share_an_event(v: _Var, w: _Var) -> bool:
+    if v.event_type is not None and w.event_type is not None and v.event_type != w.event_type:
+        return False
+    for this, other in ((v, w), (w, v)):
+        if any(check.attr == ORDER_ATTR and check.op in ("<", ">") and check.ref == (other.alias, ORDER_ATTR)
+               for check in this.joins):
+            return False
+    return True
 
 
 def _is_event_exists(node: Node, scope: Scope) -> bool:
@@ -749,7 +801,28 @@ def _is_event_exists(node: Node, scope: Scope) -> bool:
         return False
     arg = node.args[0]
     source = arg.source if isinstance(arg, Gen) else arg
-    return isinstance(source, Name) and (source.id == "events" or source.id in scope.event_types) and source.id not in scope.names
+    return isinstance(source, Name) and (
+        source.id == "events" or (source.id in scope.event_types and source.id not in scope.names))
+
+
+def _never_null(node: Node, v: _Var) -> bool:
+    """Whether an expression about one event surely has a value: its required fields, and dates and numbers
+    computed from them and from literals (a conservative answer: False when unsure)."""
+    if isinstance(node, Const):
+        return node.value is not None
+    if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.id == v.name:
+        return node.name in ("id", "type", "date", "department") or (
+            v.event_type is not None and TYPE_FIELDS.get(EventType(v.event_type)) == node.name)
+    if isinstance(node, Arith):
+        return _never_null(node.left, v) and _never_null(node.right, v)
+    if isinstance(node, Unary) and node.op == "-":
+        return _never_null(node.operand, v)
+    if isinstance(node, Call) and node.func in ("add_days", "add_months", "add_workdays", "next_workday", "days_between",
+                                                "workdays_between", "abs"):
+        return all(_never_null(arg, v) for arg in node.args)
+    if isinstance(node, Call) and node.func == "coalesce":
+        return _never_null(node.args[-1], v)
+    return False
 
 
 def _mentions_exists(node: Node, scope: Scope) -> bool:

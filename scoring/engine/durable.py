@@ -55,12 +55,24 @@ tests/test_engine.py checks that this module avoids it):
   the compiler counts the properties of each kind of fact), so a worker never meets them.
 * Mixed types compare strangely ("5" <= 5 is true, True < 5 is true), a missing field
   compares false for every operator (also !=). -> The compiler only ever compares values
-  of one kind (numbers with numbers; equality on tagged text), and leaves a field out
-  for a null value, so "null compares false" holds the same way in both places.
+  of one kind (numbers with numbers; equality on tagged text).
+* One fact never takes two patterns of a rule: a fact bound to a positive pattern does not
+  take a second one (two bindings of one type never name the same event), and does not
+  block a negated pattern either (found by the differential tester: `exists(published)
+  and not exists(p for p in published if p.date > a.date)` fired with the one published
+  event after a). -> The compiler gives the patterns of a rule that one event could take
+  different slots, and the evaluator asserts each event once per slot its flags are
+  tested in (compiler._slots).
+* A join test that reads a field the other fact lacks fails the whole assertion (error
+  311), one on a null field of its own fact too (312), and a null field it refers to
+  compares false except with $neq, where it is "different". -> Join values are written
+  as null, never left out; a pattern's flag requires its own side of each join to be
+  present, a positive join the other side too, and a != inside not exists() whose other
+  side can be null is refused when the rulebook is loaded.
 * Numbers are compared as machine numbers: integers beyond 64 bits all saturate (10^30 >
   10^29 is false), and fractions would have to be rounded to doubles. -> In each session,
   every number a join test reads is replaced by its rank among the session's numbers
-  (0, 1, 2, ...): their order and equality are those of the exact values.
+  (0, 1, 2, ...): their order and equality are those of the exact values; a null stays null.
 """
 from __future__ import annotations
 
@@ -137,12 +149,13 @@ class MatchEngine:
     def _ranked(self, facts: list[dict]) -> list[dict]:
         """The facts with each compared number replaced by its rank among them (exact numbers in, small integers out)."""
         compared = self._compared
-        numbers = {value for fact in facts for attr, value in fact.items() if attr in compared and type(value) is not str}
+        numbers = {value for fact in facts for attr, value in fact.items()
+                   if attr in compared and value is not None and type(value) is not str}
         if not numbers:
             return facts
         rank = {value: index for index, value in enumerate(sorted(numbers))}
-        return [{attr: rank[value] if attr in compared and type(value) is not str else value for attr, value in fact.items()}
-                for fact in facts]
+        return [{attr: rank[value] if attr in compared and value is not None and type(value) is not str else value
+                 for attr, value in fact.items()} for fact in facts]
 
     def _run(self, handle: int, session: str, payload: list[dict]) -> list[tuple[str, dict[str, int]]]:
         try:

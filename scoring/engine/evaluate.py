@@ -17,7 +17,16 @@ from scoring.domain.fields import CASE_FIELDS, EVENT_FIELDS
 from scoring.lang import values as V
 from scoring.lang.evaluator import BY_TYPE
 
-from .compiler import AS_OF, CONTEXT_ALIAS, EVENT_TYPES, ORDER_ATTR, CompiledCriterion, CompiledRule, CompiledRulebook
+from .compiler import (
+    AS_OF,
+    CONTEXT_ALIAS,
+    EVENT_TYPES,
+    ORDER_ATTR,
+    CompiledCriterion,
+    CompiledRule,
+    CompiledRulebook,
+    slot_attr,
+)
 from .durable import MatchEngine
 
 
@@ -125,27 +134,28 @@ class CaseEvaluator:
         facts = [context]
         fact_records = [None]
         for record in records:
-            fact = {}
+            copies: dict[int, dict] = {}  # slot -> the event's fact for the patterns of that slot
             event_type = record.fields["type"]
             for flag in self.flags_for[event_type]:
-                if flag.test is None:
-                    fact[flag.attr] = 1
-                    continue
-                env[flag.var] = record
-                where[0] = f"condition on {record.fields['id']}"
-                if V.truthy(flag.test(env)):
-                    fact[flag.attr] = 1
-            if not fact:
+                if flag.test is not None:
+                    env[flag.var] = record
+                    where[0] = f"condition on {record.fields['id']}"
+                    if not V.truthy(flag.test(env)):
+                        continue
+                for slot in flag.slots:
+                    copies.setdefault(slot, {})[slot_attr(flag.attr, slot)] = 1
+            if not copies:
                 continue  # no rule can use this event
-            fact[ORDER_ATTR] = record.order
+            shared = {ORDER_ATTR: record.order}
             for value in self.values_for[event_type]:
                 env[value.var] = record
                 where[0] = f"value compared for {record.fields['id']}"
-                encoded = _encode(value.expr(env), value.ordering, value.expect)
-                if encoded is not None:
-                    fact[value.attr] = encoded
-            facts.append(fact)
-            fact_records.append(record)
+                # null is written as null, never left out: a join that reads a field the other fact lacks
+                # fails the whole assertion in the engine, and null compares false there as here
+                shared[value.attr] = _encode(value.expr(env), value.ordering, value.expect)
+            for slot in sorted(copies):
+                facts.append({**copies[slot], **shared})
+                fact_records.append(record)
         return facts, fact_records
 
     def _ledger(self, case, handler, env, fired, fact_records, where) -> HandlerResult:
@@ -162,12 +172,14 @@ class CaseEvaluator:
             if rule_name in self.rate_rules:
                 criterion = self.rate_rules[rule_name]
                 mark = result.rates[criterion.id]
-                ids = tuple(r.fields["id"] for r in sorted(events.values(), key=lambda r: r.order))
-                result.rates[criterion.id] = RateMark(mark.eligible, True, ids)
+                result.rates[criterion.id] = RateMark(mark.eligible, True, _ids(events.values()))
                 continue
             rule = self.c.rules[rule_name]
             evidence = sorted((events[alias] for alias in rule.evidence), key=lambda r: r.order)
-            by_rule.setdefault(rule_name, []).append((tuple(r.order for r in evidence), events))
+            # the earliest evidence first; two firings on the same events (a, b and b, a) by their
+            # bound events in bind order, so that `once` and the order of lines never depend on the engine
+            key = (tuple(r.order for r in evidence), tuple(events[alias].order for alias in rule.variables))
+            by_rule.setdefault(rule_name, []).append((key, events))
 
         case_lines: list[Line] = []
         for criterion in self.c.criteria:
@@ -236,8 +248,12 @@ class CaseEvaluator:
             raise V.EvalError(f"points must be a number, got {V.kind(points)} ({V.format_value(points)})")
         where[0] = f"rule {rule.id} text"
         text = rule.text(env)
-        evidence = tuple(r.fields["id"] for r in sorted((events[a] for a in rule.evidence), key=lambda r: r.order))
-        return Line(rule.criterion.id, rule.id, points, evidence, text)
+        return Line(rule.criterion.id, rule.id, points, _ids(events[a] for a in rule.evidence), text)
+
+
+def _ids(records) -> tuple[str, ...]:
+    """The ids of a firing's events in timeline order, each once (a witness may be a bound event too)."""
+    return tuple(dict.fromkeys(r.fields["id"] for r in sorted(records, key=lambda r: r.order)))
 
 
 def case_record_of(case: Case) -> V.Record:
@@ -319,7 +335,7 @@ def clamp_lines(total, low, high, template: str, **names) -> list[Line]:
 
 
 def _encode(value, ordering: bool, expect: str):
-    """A value as the engine compares it; None (left out of the fact) for null."""
+    """A value as the engine compares it; None (null in the fact, which compares false) for null."""
     if value is None:
         return None
     kind = V.kind(value)
