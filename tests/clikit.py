@@ -47,6 +47,13 @@ def scoring(*args, cwd=ROOT, env=None) -> Ran:
     return Ran(result.exit_code, result.stdout, stderr)
 
 
+def scoring_bytes(*args) -> bytes:
+    """What the command line writes on standard output, as bytes (a workbook given --out -)."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout_bytes
+
+
 def scoring_process(*args, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
     """The installed `scoring` script (or cli.py) as a separate process."""
     command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, str(ROOT / "cli.py")]

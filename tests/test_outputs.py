@@ -14,7 +14,7 @@ import sys
 import threading
 
 from casekit import REFERENCE, SAMPLE
-from clikit import scoring
+from clikit import scoring, scoring_bytes
 
 SCORE = ("score", "--rules", REFERENCE, "--cases", SAMPLE)
 ROOT_USER = os.geteuid() == 0
@@ -166,3 +166,22 @@ def test_csv_text_that_starts_like_a_formula_is_kept_as_text_and_numbers_stay_nu
     assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "@", "\t", "\r")]
     assert ["at_risk", "'@SUM(1)", "L4"] in [row[:3] for row in rows]
     assert [row[6] for row in rows[1:] if row[6].startswith("-")]  # points lost, as numbers
+
+
+def test_a_csv_file_starts_with_a_byte_order_mark_for_excel_and_standard_output_does_not(tmp_path):
+    printed = scoring(*SCORE, "--format", "csv")
+    out = tmp_path / "ledger.csv"
+    written = scoring(*SCORE, "--format", "csv", "--out", out)
+    assert printed.returncode == written.returncode == 0
+    assert out.read_bytes() == b"\xef\xbb\xbf" + printed.stdout.encode("utf-8")
+    assert not printed.stdout.startswith("\ufeff")
+
+
+def test_out_dash_is_standard_output_even_for_a_workbook(tmp_path):
+    assert scoring(*SCORE, "--format", "json", "--out", "-", cwd=tmp_path).stdout == scoring(*SCORE, "--format", "json").stdout
+    assert not (tmp_path / "-").exists()
+    out = tmp_path / "year.xlsx"
+    assert scoring(*SCORE, "--format", "xlsx", "--out", out).returncode == 0
+    assert scoring_bytes(*SCORE, "--format", "xlsx", "--out", "-") == out.read_bytes()
+    refused = scoring(*SCORE, "--format", "xlsx")
+    assert refused.returncode == 2 and "--out - for standard output" in refused.stderr

@@ -8,6 +8,7 @@ so `scoring --help` loads neither the engine nor pydantic.
 """
 from __future__ import annotations
 
+import codecs
 import functools
 import importlib
 import json
@@ -26,6 +27,7 @@ from scoring.base.files import check_output, write_atomic
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed; 130 interrupted."
 STORE_ENV = "SCORING_STORE"  # scoring.audit.store.ENV, without importing the store for --help
 BINARY_FORMATS = ("xlsx", "docx")
+STDOUT = "-"  # --out -: standard output, as other tools spell it
 
 
 class Failure(click.ClickException):
@@ -143,33 +145,37 @@ def format_option(*choices: str, default: str, help: str | None = None):
 
 
 out_option = click.option("--out", type=click.Path(dir_okay=False),
-                          help="Write to this file (replaced only when the run succeeds, keeping its permissions; "
-                               "a device or a pipe is written through).")
+                          help="Write to this file, - for standard output (replaced only when the run succeeds, "
+                               "keeping its permissions; a device or a pipe is written through).")
 store_option = click.option("--store", type=click.Path(dir_okay=False), default=None,
                             help=f"Run store, an SQLite file (default: ${STORE_ENV}, else ./scoring-runs.db).")
 
 
 def check_out(out: str | None, fmt: str | None = None) -> None:
-    """Before anything is scored or recorded: a binary format needs a file, and the file must be one we can write."""
+    """Before anything is scored or recorded: a binary format needs a file (or `--out -`), and the
+    file must be one we can write."""
     if out is None and fmt in BINARY_FORMATS:
-        raise UsageError(f"--format {fmt} writes a file: give it with --out FILE")
-    if out is not None:
+        raise UsageError(f"--format {fmt} writes a file: give it with --out FILE (--out - for standard output)")
+    if out not in (None, STDOUT):
         check_output(out)
 
 
 def terminal_width(out: str | None) -> int | None:
     """The width to fit a table to: the terminal's, when the output goes to one; None (the whole
     table, the same bytes whatever the window) for pipes and files."""
-    if out is not None or not sys.stdout.isatty():
+    if out not in (None, STDOUT) or not sys.stdout.isatty():
         return None
     return shutil.get_terminal_size().columns
 
 
-def emit(output: str | bytes, out: str | None) -> None:
-    if out is None:
+def emit(output: str | bytes, out: str | None, fmt: str | None = None) -> None:
+    """The output on standard output, or written whole to --out. A CSV file starts with a byte order
+    mark, so that Excel opens it as UTF-8 (standard output stays plain UTF-8 for other programs)."""
+    if out in (None, STDOUT):
         click.echo(output, nl=False)
         return
-    write_atomic(out, output if isinstance(output, bytes) else output.encode("utf-8"))
+    data = output if isinstance(output, bytes) else output.encode("utf-8")
+    write_atomic(out, (codecs.BOM_UTF8 if fmt == "csv" else b"") + data)
     click.echo(f"wrote {out}", err=True)
 
 
@@ -224,7 +230,7 @@ def score(request, fmt, out, store, record):
         app.record(store, result, command_line())
     renderers = {"table": lambda r: text.ranking_table(r.ledger, terminal_width(out)), "json": lambda r: to_json(r.ledger),
                  "csv": lambda r: to_csv(r.ledger), "xlsx": lazy("xlsx", "score_workbook"), "html": lazy("html", "score_html")}
-    emit(renderers[fmt](result), out)
+    emit(renderers[fmt](result), out, fmt)
 
 
 @main.command(epilog=EXIT_HELP)
@@ -241,7 +247,7 @@ def explain(request, department, case_id, fmt, out):
     check_out(out, fmt)
     result = app.explain(request, department, case_id, notify)
     renderers = {"text": text.explain, "json": lambda r: to_json(r.document()), "xlsx": lazy("xlsx", "explain_workbook")}
-    emit(renderers[fmt](result), out)
+    emit(renderers[fmt](result), out, fmt)
 
 
 @main.command("self-check", epilog=EXIT_HELP)
@@ -266,7 +272,7 @@ def self_check(request, department, as_of, fmt, out):
     result = app.self_check(request, department, as_of, notify)
     renderers = {"table": text.self_check, "json": lambda r: to_json(r.document), "csv": lambda r: worklist.to_csv(r.document),
                  "xlsx": lazy("xlsx", "self_check_workbook")}
-    emit(renderers[fmt](result), out)
+    emit(renderers[fmt](result), out, fmt)
 
 
 @main.command(epilog=EXIT_HELP)
@@ -295,7 +301,7 @@ def bulletin(request, month, fmt, issuer, issued, out):
     renderers = {"table": lambda r: text.bulletin(r.document, terminal_width(out)), "json": lambda r: to_json(r.document),
                  "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued)),
                  "xlsx": lazy("xlsx", "bulletin_workbook"), "docx": lazy("docx", "bulletin_docx")}
-    emit(renderers[fmt](result), out)
+    emit(renderers[fmt](result), out, fmt)
 
 
 # ---------------------------------------------------------------- rulebooks
