@@ -25,9 +25,9 @@ from scoring.inputs.records import parse_departments
 from scoring.ledger.document import to_json
 from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
-from scoring.rulebook.overlay import RuleSources, read_source
+from scoring.rulebook.overlay import RuleSources
 
-from .inputs import Inputs, Notify, Request, open_inputs, silent
+from .inputs import Inputs, Notify, Request, Source, open_inputs, read_source, silent
 from .results import DiffResult, ReplayResult, ScoreResult, VerifyResult, is_ledger
 from .scoring import run
 
@@ -49,7 +49,7 @@ def record(store: str | None, result: ScoreResult, command: list[str], replayed_
     return stored
 
 
-def replay(run_id: str, store: str | None = None, rules: str | None = None, overlays=(), sets=(), jobs: int | None = None,
+def replay(run_id: str, store: str | None = None, rules: Source | None = None, overlays=(), sets=(), jobs: int | None = None,
            notify: Notify = silent) -> ReplayResult:
     """A recorded run scored again: unchanged, whether it is reproduced byte for byte; changed, the impact.
 

@@ -5,6 +5,9 @@ rulebooks), overlays and settings, the case file (JSON Lines, a JSON array or an
 register), department records, and how to score. `open_inputs` reads them in a fixed order
 (the case file first: a directory of rulebooks is chosen by the cases' dates), checks them,
 compiles the effective rulebook and opens the scoring session the command will use.
+
+Each file is a path, or a `Content`: bytes with the name they go by in messages and run
+records (the web workbench's uploads, whose names never become paths).
 """
 from __future__ import annotations
 
@@ -24,17 +27,35 @@ from scoring.rulebook.versions import choose_rulebook
 Notify = Callable[[str], None]  # says something to the user on the side (the CLI: standard error)
 
 
+@dataclass(frozen=True)
+class Content:
+    """A file given by its content rather than its path: its name (in messages and run records) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+Source = str | Content  # a path, or the content itself
+
+
+def read_source(source: Source, what: str) -> tuple[str, bytes]:
+    """(name, bytes) of a file given either way; a path is read with the usual message when it cannot be."""
+    if isinstance(source, Content):
+        return source.name, source.data
+    return str(source), read_file(source, what)
+
+
 def silent(message: str) -> None:
     """The default `notify`: a library caller that wants to hear nothing."""
 
 
 @dataclass(frozen=True)
 class Request:
-    rules: str  # a rulebook file, or a directory of rulebooks (the one whose period covers the cases)
-    cases: str
-    overlays: tuple[str, ...] = ()
+    rules: Source  # a rulebook file, or a directory of rulebooks (the one whose period covers the cases)
+    cases: Source
+    overlays: tuple[Source, ...] = ()
     sets: tuple[str, ...] = ()
-    departments: str | None = None  # department records (JSON Lines)
+    departments: Source | None = None  # department records (JSON Lines)
     skip_invalid: bool = False
     jobs: int | None = None  # None: automatic (see scoring.engine.session); 0: in this process
 
@@ -59,14 +80,18 @@ class Inputs:
         return None if self.records is None else (self.records.path, self.records_bytes)
 
 
-def read_cases(path: str, skip_invalid: bool = False) -> tuple[CaseFile, bytes]:
-    raw = read_file(path, "case file")
-    return parse_cases(raw, path, skip_invalid), raw
+def read_cases(source: Source, skip_invalid: bool = False) -> tuple[CaseFile, bytes]:
+    name, raw = read_source(source, "case file")
+    return parse_cases(raw, name, skip_invalid), raw
 
 
-def rulebook_for(rules: str, case_file: CaseFile, notify: Notify = silent) -> str:
+def rule_sources(rules: Source, overlays=(), sets=()) -> RuleSources:
+    return RuleSources(read_source(rules, "rulebook"), tuple(read_source(o, "overlay") for o in overlays), tuple(sets))
+
+
+def rulebook_for(rules: Source, case_file: CaseFile, notify: Notify = silent) -> Source:
     """The rulebook file; for a directory, the version whose period covers the cases."""
-    if not Path(rules).is_dir():
+    if isinstance(rules, Content) or not Path(rules).is_dir():
         return rules
     chosen = str(choose_rulebook(rules, case_file.cases, case_file.path))
     notify(f"rules: {chosen} (its period covers every case)")
@@ -76,11 +101,11 @@ def rulebook_for(rules: str, case_file: CaseFile, notify: Notify = silent) -> st
 @contextmanager
 def open_inputs(request: Request, notify: Notify = silent) -> Iterator[Inputs]:
     case_file, case_bytes = read_cases(request.cases, request.skip_invalid)
-    sources = RuleSources.read(rulebook_for(request.rules, case_file, notify), request.overlays, request.sets)
+    sources = rule_sources(rulebook_for(request.rules, case_file, notify), request.overlays, request.sets)
     compiled = compile_rulebook(sources.effective())
     records, records_bytes = None, None
     if request.departments is not None:
-        records_bytes = read_file(request.departments, "department records")
-        records = parse_departments(records_bytes, request.departments, compiled.book.spec.department_fields)
+        name, records_bytes = read_source(request.departments, "department records")
+        records = parse_departments(records_bytes, name, compiled.book.spec.department_fields)
     with Session(compiled, request.jobs) as session:
         yield Inputs(case_file, case_bytes, sources, compiled, records, records_bytes, request.skip_invalid, session, notify)
