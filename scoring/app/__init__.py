@@ -17,6 +17,7 @@ _HOMES = {
     "record": "audit", "replay": "audit", "diff": "audit", "verify": "audit",
     "list_runs": "audit", "show_run": "audit", "export_run": "audit", "check_store": "audit",
     "describe_cases": "describe", "describe_rulebook": "describe", "describe_overlay": "describe",
+    "describe_departments": "describe",
     "effective_rulebook": "rules", "validate_rulebooks": "rules", "test_rulebooks": "rules", "import_register": "rules",
 }
 

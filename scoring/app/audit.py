@@ -80,9 +80,9 @@ def replay(run_id: str, store: str | None = None, rules: Source | None = None, o
     return ReplayResult(stored.id, stored.record["ledger"]["sha256"], changed, reproduced, old_ledger, new, document)
 
 
-def diff(a: str, b: str, store: str | None = None) -> DiffResult:
-    """What moved from A to B, each a run id or a ledger JSON file."""
-    sides = _side(a, store), _side(b, store)
+def diff(a: str, b: str, store: str | None = None, runs: bool = False) -> DiffResult:
+    """What moved from A to B, each a run id or a ledger JSON file; runs: both are run ids, never files."""
+    sides = _side(a, store, runs), _side(b, store, runs)
     return DiffResult(_comparing(lambda: diff_document(*sides), f"{a} or {b}"))
 
 
@@ -134,9 +134,9 @@ def _same_rulebook(ledger: str, claimed: dict, inputs: Inputs) -> None:
                          "new version")
 
 
-def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
+def _side(ref: str, store: str | None, run: bool = False) -> tuple[str, dict, str | None]:
     """A side of a diff: a ledger JSON file, or a recorded run (which also has its rulebook's text)."""
-    if Path(ref).is_file():
+    if not run and Path(ref).is_file():
         try:
             ledger = json.loads(read_file(ref, "ledger"))
         except ValueError as exc:
@@ -144,7 +144,7 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
         if not is_ledger(ledger):
             raise UsageError(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER})")
         return ref, ledger, None
-    if not re.fullmatch(r"[0-9a-fA-F]+", ref) or Path(ref).exists():
+    if not re.fullmatch(r"[0-9a-fA-F]+", ref) or (not run and Path(ref).exists()):
         raise UsageError(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")
     with open_store(store) as opened:
         stored = opened.get(ref)

@@ -6,12 +6,15 @@ command line.
 """
 from __future__ import annotations
 
+from scoring.base.errors import InputError, Problem
+from scoring.base.files import decode_text
 from scoring.engine.compiler import compile_rulebook
+from scoring.inputs.case_file import json_records
 from scoring.rulebook.load import parse_rulebook
 from scoring.rulebook.overlay import parse_overlay
 
 from .inputs import Source, read_cases, read_source
-from .results import CasesInfo, RulesInfo
+from .results import CasesInfo, DepartmentsInfo, RulesInfo
 
 
 def describe_cases(source: Source) -> CasesInfo:
@@ -38,3 +41,21 @@ def describe_overlay(source: Source) -> RulesInfo:
     info = overlay.spec.overlay
     return RulesInfo(name, info.id, info.version, info.title, f"{info.base.id} {info.base.version}",
                      sorted(overlay.spec.department_fields), overlay.sha256)
+
+
+def describe_departments(source: Source) -> DepartmentsInfo:
+    """Department records, read without their rulebook: JSON Lines, an object naming a department a line.
+    The fields are checked against the rulebook that reads them, when it does."""
+    name, raw = read_source(source, "department records")
+    problems: list[Problem] = []
+    found = []
+    for line, obj in json_records(decode_text(raw, name), name, problems):
+        if not isinstance(obj, dict) or not isinstance(obj.get("department"), str) or not obj["department"]:
+            problems.append(Problem(name, line, "department", "each line must be a JSON object naming its department"))
+        else:
+            found.append(obj["department"])
+    if not found and not problems:
+        problems.append(Problem(name, None, "", "the file holds no department records"))
+    if problems:
+        raise InputError(problems, f"{name}: {len(problems)} problem(s) in the department records")
+    return DepartmentsInfo(name, found)

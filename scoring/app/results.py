@@ -174,6 +174,14 @@ class RulesInfo:
     sha256: str
 
 
+@dataclass
+class DepartmentsInfo:
+    """Department records as read without a rulebook (scoring.app.describe)."""
+
+    name: str
+    departments: list[str]  # in the file's order
+
+
 def is_ledger(document: dict) -> bool:
     return isinstance(document, dict) and document.get("format") == LEDGER and all(
         isinstance(document.get(key), dict) for key in ("rulebook", "input"))
