@@ -18,21 +18,32 @@ from .views import Settings, create_app
 THREADS = 8  # requests served at once; the jobs that score wait for one of Settings.processes
 
 
-def serve(host: str, port: int, workdir: str, store: str, rules: str | None, token: str | None,
-          echo=print) -> None:
+def settings_for(host: str, workdir: str, store: str, rules: str | None, token: str | None) -> Settings:
+    """What the options mean: paths made absolute (jobs run elsewhere), a token wherever one is needed."""
     local = is_local(host)
     if not local and token is None:
         token = secrets.token_urlsafe(24)
-    settings = Settings(Path(workdir).resolve(), Path(store).resolve(), Path(rules).resolve() if rules else None, token,
-                        local_only=local)
-    settings.workdir.mkdir(parents=True, exist_ok=True)
-    worker = Worker(settings.processes)
+    return Settings(Path(workdir).resolve(), Path(store).resolve(), Path(rules).resolve() if rules else None, token,
+                    local_only=local)
+
+
+def server_for(settings: Settings, host: str, port: int, worker: Worker | None = None):
+    worker = worker or Worker(settings.processes)
     worker.run(ready)  # the library loaded before the first page asks for it
-    server = waitress.create_server(create_app(settings, worker), host=host, port=port, threads=THREADS,
-                                    max_request_body_size=max(LIMITS.values()) * 2, ident="scoring")
+    return waitress.create_server(create_app(settings, worker), host=host, port=port, threads=THREADS,
+                                  max_request_body_size=max(LIMITS.values()) * 2, ident="scoring")
+
+
+def address(host: str, port: int, token: str | None) -> str:
     shown = f"[{host}]" if ":" in host else host
-    address = f"http://{shown}:{server.effective_port}/" + (f"?token={token}" if token else "")
-    echo(f"评分工作台: {address}")
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
+def serve(host: str, port: int, workdir: str, store: str, rules: str | None, token: str | None, echo=print) -> None:
+    settings = settings_for(host, workdir, store, rules, token)
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    server = server_for(settings, host, port)
+    echo(f"评分工作台: {address(host, server.effective_port, settings.token)}")
     echo(f"run store {settings.store}; uploads in {settings.workdir / 'uploads'}; "
          f"rules {settings.rules or '(none)'}; Ctrl-C stops it")
     try:
@@ -41,3 +52,4 @@ def serve(host: str, port: int, workdir: str, store: str, rules: str | None, tok
         pass
     finally:
         server.close()
+
