@@ -277,6 +277,8 @@ def test_every_page_file_and_upload_checks_the_token(tmp_path):
         assert getattr(client, method)(path, headers={"Host": "10.0.0.5:8000"}).status_code == 403, path
     wrong = client.get("/?token=guess")
     assert wrong.status_code == 403 and "访问令牌" in message(wrong.text)
+    # the refusal carries its own style (its style sheets would be refused too) and names no path of this computer
+    assert "<style>" in wrong.text and "report.css" not in wrong.text and str(tmp_path) not in wrong.text
     assert client.get("/", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     given = client.get("/ranking?token=s3cret&cases=x")
     assert given.status_code == 303 and given.headers["Location"] == "/ranking?cases=x"  # the token leaves the address

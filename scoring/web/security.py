@@ -17,7 +17,7 @@ import hmac
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, abort, redirect, request
+from flask import Flask, abort, g, redirect, request
 
 COOKIE = "scoring_token"
 LOCAL_HOSTS = {"localhost", "::1"}
@@ -48,6 +48,7 @@ class Guard:
 
     def check(self):
         if self.local_only and not is_local(urlsplit("//" + request.host).hostname or ""):
+            g.refused = True  # the refusal page carries its own style: its style sheet would be refused too
             abort(403, "此工作台只接受本机地址（127.0.0.1 或 localhost）的访问")
         if self.token is not None:
             given = request.args.get("token")
@@ -59,6 +60,7 @@ class Guard:
             header = request.headers.get("Authorization", "")
             bearer = header[7:] if header.startswith("Bearer ") else None
             if not any(self._matches(t) for t in (request.cookies.get(COOKIE), bearer) if t):
+                g.refused = True
                 abort(403, "需要有效的访问令牌：请使用启动时打印的链接")
         if request.method == "POST" and not hmac.compare_digest(request.form.get("csrf", ""), self.csrf):
             abort(403, "表单已失效（服务已重启，或来自其他网站）：请刷新页面后重试")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, abort, redirect, render_template, request, send_file, url_for
+from flask import Flask, abort, g, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from scoring.reports import html as report
@@ -52,6 +52,8 @@ def create_app(settings: Settings, worker: jobs.Worker | None = None) -> Flask:
     library = Library(settings.workdir, settings.rules)
     worker = worker or jobs.Worker(settings.processes)
     Guard(settings.token, settings.local_only).install(app)
+    # a refused request's page has its style in it: the style sheets, asked for without the token, are refused as well
+    refused_css = report.CSS + Path(app.static_folder, "workbench.css").read_text(encoding="utf-8")
     app.jinja_env.filters.update(size=_size, two=two_decimals, plain=plain_number, delta=_delta, arrow=_arrow,
                                  cell=_cell, change=_change)
 
@@ -87,6 +89,8 @@ def create_app(settings: Settings, worker: jobs.Worker | None = None) -> Flask:
         context.setdefault("facts", [])
         context.setdefault("notes", [])
         context.setdefault("chosen", [])
+        if g.get("refused"):  # no paths of this computer for whoever is refused
+            return render_template(template, inline_css=refused_css, store=None, workdir=None, **context), status
         return render_template(template, store=settings.store, workdir=settings.workdir, **context), status
 
     def report_page(active: str, picked: jobs.Selection, built: report.Page | None, notes: list[str], title: str = "",
