@@ -1,5 +1,5 @@
 """`python cli.py ...` runs the same commands as the installed `scoring` script."""
-from scoring.cli import main
+from scoring.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -1,7 +1,7 @@
 """Every output the tool writes, on the samples and on every shipped rulebook's fixtures, pinned.
 
 The command lines below cover each command and format a user sees (tables, JSON, CSV, xlsx,
-HTML, explanations, self-checks, bulletins, diffs, verification, rule checks and tests). A
+docx, HTML, explanations, self-checks, bulletins, diffs, verification, rule checks and tests). A
 refactoring must leave every byte of them as it was; a deliberate change of an output is
 made visible by rewriting the manifest in the same commit.
 
@@ -56,6 +56,9 @@ def commands() -> dict[str, list[str]]:
         "bulletin-table": ["bulletin", *base, "--month", "2020-06"],
         "bulletin-json": ["bulletin", *base, "--month", "2020-03", "--format", "json"],
         "bulletin-html": ["bulletin", *base, "--month", "2020-11", "--format", "html", "--out", OUT],
+        "bulletin-xlsx": ["bulletin", *base, "--month", "2020-06", "--format", "xlsx", "--out", OUT],
+        "bulletin-docx": ["bulletin", *base, "--month", "2020-06", "--format", "docx", "--issuer", "市政府督查室",
+                          "--issued", "2020-07-03", "--out", OUT],
         "rules-show-waiver": ["rules", "show", rules, "--overlay", waiver, "--set", "f2f_points=4"],
         "rules-test-table": ["rules", "test", "rules"],
         "rules-test-json": ["rules", "test", "rules", "--format", "json"],

@@ -53,6 +53,19 @@ def scoring_process(*args, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=300, env=env)
 
 
+def read_until_closed(fd: int) -> bytes:
+    """What is left to read on a pseudo-terminal's leader, until its other end is closed."""
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the other end closed
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
 def shuffled_sample(tmp_path, seed: int):
     """The sample file with its cases, events and handlers in another order."""
     rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]

@@ -7,6 +7,7 @@ import json
 import pytest
 from casekit import ROOT, SAMPLE
 from clikit import scoring
+from docx.oxml.ns import qn
 
 RULES = ROOT / "rules" / "proposal-handling.toml"
 COMBINED = ROOT / "rules" / "combined-2020.toml"
@@ -172,3 +173,73 @@ def test_same_inputs_same_bytes(june):
     again = run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", "json")
     assert json.loads(again) == june
     assert again == run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", "json")
+
+
+# ---------------------------------------------------------------- the bulletin to circulate: Word and Excel
+def bulletin_file(tmp_path, fmt: str, *extra, rules=RULES):
+    out = tmp_path / f"通报.{fmt}"
+    run_ok("bulletin", "--rules", rules, "--cases", SAMPLE, "--month", "2020-06", "--format", fmt, "--out", out, *extra)
+    return out
+
+
+def test_the_word_bulletin_reads_as_a_notice(june, tmp_path):
+    from docx import Document
+    document = Document(bulletin_file(tmp_path, "docx", "--issuer", "市政府督查室", "--issued", "2020-07-03"))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[:2] == ["建议提案办理质量评价（参考方案） 2020年6月通报", "市政府督查室　2020年7月3日"]
+    assert paragraphs[2].startswith(f"截至2020年6月30日，已交办{june['input']['cases']}件。")
+    assert [p for p in paragraphs if p[1:2] == "、"] == [
+        "一、排名", f"二、本月到期未得满分的事项（{len(june['missed'])} 项）",
+        f"三、下月到期事项（{len(june['due_next_month'])} 项）"]
+    ranking, missed, due = document.tables
+    rows = [[cell.text for cell in row.cells] for row in ranking.rows]
+    assert rows[0][:4] == ["排名", "升降", "部门", "可达分"]
+    assert [(row[2], row[3], row[5]) for row in rows[1:]] == [
+        (r["department"], f"{r['reachable']:.2f}", f"{r['secured']:.2f}") for r in june["departments"]]
+    assert len(missed.rows) == len(june["missed"]) + 1 and len(due.rows) == len(june["due_next_month"]) + 1
+    # the header row repeats on every page, and the page is A4 across
+    assert all(table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None for table in document.tables)
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)
+    assert document.core_properties.author == "市政府督查室"
+
+
+def test_the_issuer_comes_from_the_rulebook_unless_given(tmp_path):
+    from docx import Document
+    text = RULES.read_text(encoding="utf-8")
+    assert "\n[rulebook]\n" in text
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text.replace("\n[rulebook]\n", '\n[rulebook]\nissuer = "市人大常委会办公厅"\n'), encoding="utf-8")
+    assert Document(bulletin_file(tmp_path, "docx", rules=rules)).paragraphs[1].text == "市人大常委会办公厅"
+    given = Document(bulletin_file(tmp_path, "docx", "--issuer", "市政府办公室", rules=rules))
+    assert given.paragraphs[1].text == "市政府办公室"
+    # without either, no line stands between the title and the text
+    assert Document(bulletin_file(tmp_path, "docx")).paragraphs[1].text.startswith("截至")
+
+
+def test_the_bulletin_workbook_keeps_numbers_as_numbers(june, tmp_path):
+    from openpyxl import load_workbook
+    book = load_workbook(bulletin_file(tmp_path, "xlsx"))
+    assert book.sheetnames == ["排名", "本月到期未得满分的事项", "下月到期事项"]
+    sheet = book["排名"]
+    header = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "排名")
+    rows = [row for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)]
+    reachable, secured = header.index("可达分"), header.index("已得分")
+    assert [(row[2], row[reachable], row[secured]) for row in rows] == [
+        (r["department"], pytest.approx(r["reachable"]), pytest.approx(r["secured"])) for r in june["departments"]]
+    missed = book["本月到期未得满分的事项"]
+    assert sum(isinstance(row[4], (int, float)) for row in missed.iter_rows(values_only=True)) == len(june["missed"])
+    assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4 and sheet.print_title_rows
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_the_files_repeat_byte_for_byte_and_need_a_file_to_go_to(tmp_path, fmt):
+    first = bulletin_file(tmp_path, fmt, "--issued", "2020-07-03").read_bytes()
+    assert bulletin_file(tmp_path, fmt, "--issued", "2020-07-03").read_bytes() == first
+    result = scoring("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", fmt)
+    assert result.returncode == 2 and f"--format {fmt} writes a file: give it with --out FILE" in result.stderr
+
+
+def test_the_html_bulletin_names_its_issuer(tmp_path):
+    page = bulletin_file(tmp_path, "html", "--issuer", "市政府督查室", "--issued", "2020-07-03").read_text(encoding="utf-8")
+    assert "<span>市政府督查室　2020年7月3日</span>" in page

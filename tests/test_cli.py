@@ -264,3 +264,42 @@ def test_self_check_bad_date_exits_2_and_keeps_the_old_output(tmp_path):
     assert out.read_text(encoding="utf-8") == "good"
     run = scoring("self-check", *RULES, "--cases", SAMPLE, "--department", "市教育厅", "--as-of", "2020-05-20")
     assert run.returncode == 2 and 'did you mean "市教育局"' in run.stderr
+
+
+def test_a_case_id_short_of_a_zero_suggests_the_id_meant():
+    # difflib alone found 2020-J0092 as close as 2020-J0002 and picked it
+    run = scoring("explain", *RULES, "--cases", SAMPLE, "--department", "市交通运输局", "--case", "2020-J002")
+    assert run.returncode == 2
+    assert 'has no case "2020-J002" (did you mean "2020-J0002"?)' in run.stderr
+
+
+def test_the_closest_name_is_the_same_whatever_the_order_of_the_candidates():
+    from scoring.base.errors import closest
+    ids = [f"2020-J{n:04d}" for n in range(1, 210)]
+    assert closest("2020-j2", ids) == closest("2020-J０００2", ids[::-1]) == ' (did you mean "2020-J0002"?)'
+    assert closest("2020-J0202x", ids) == closest("2020-J0202x", ids[::-1])
+    assert closest("市教育厅", ["市民政局", "市教育局"]) == ' (did you mean "市教育局"?)'
+    assert closest("完全不同", ids) == ""
+
+
+@pytest.mark.parametrize("args", [["-h"], ["score", "-h"], ["rules", "validate", "-h"]])
+def test_dash_h_is_help_as_in_other_tools(args):
+    run = scoring(*args)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Usage: ") and "-h, --help" in run.stdout
+
+
+@pytest.mark.parametrize("written", ["2020/5/20", "2020.05.20", "2020年5月20日", "２０２０-05-20"])
+def test_as_of_takes_the_dates_a_register_takes(written):
+    iso = json.loads(scoring(*SELF_CHECK, "--format", "json").stdout)
+    run = scoring(*SELF_CHECK[:-1], written, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == iso
+
+
+@pytest.mark.parametrize(("written", "why"), [("2020-06-31", "is not a valid date (day is out of range for month)"),
+                                             ("20/5/2020", "is not a date: write 2020-03-10, 2020/3/10")])
+def test_an_impossible_or_unreadable_date_is_refused_with_the_reason(written, why):
+    run = scoring(*SELF_CHECK[:-1], written)
+    assert run.returncode == 2
+    assert f"Invalid value for '--as-of': \"{written}\" {why}" in run.stderr

@@ -15,14 +15,14 @@ from openpyxl import load_workbook
 A4 = (595.3, 841.9)  # points, upright
 
 
-def printed(office, tmp_path, *args) -> tuple[list[str], list[tuple[float, float]]]:
+def printed(office, tmp_path, *args, fmt="xlsx") -> tuple[list[str], list[tuple[float, float]]]:
     """The text of each printed page, and each page's size."""
-    book = tmp_path / "book.xlsx"
-    run = scoring(*args, "--format", "xlsx", "--out", book)
+    book = tmp_path / f"book.{fmt}"
+    run = scoring(*args, "--format", fmt, "--out", book)
     assert run.returncode == 0, run.stderr
     done = subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and (tmp_path / "book.pdf").exists(), done.stderr
+    assert done.returncode == 0 and (tmp_path / "book.pdf").exists(), done.stderr + done.stdout
     pdf = str(tmp_path / "book.pdf")
     info = subprocess.run(["pdfinfo", "-f", "1", "-l", "9999", pdf], capture_output=True, text=True, check=True).stdout
     sizes = [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
@@ -49,6 +49,19 @@ def test_the_self_check_workbook_prints_on_a4(office, tmp_path):
                            "--department", "市民政局", "--as-of", "2020-06-05")
     assert all(sorted(size) == pytest.approx(A4, abs=1) for size in sizes)
     assert "已得分" in pages[0] and "可达上限" in pages[0] and "L7 " in pages[0]
+
+
+def test_the_word_bulletin_prints_on_a4_across_with_its_header_rows_repeated(office, tmp_path):
+    pages, sizes = printed(office, tmp_path, "bulletin", "--rules", REFERENCE, "--cases", SAMPLE, "--month", "2020-06",
+                           "--issuer", "市政府督查室", fmt="docx")
+    assert all(size == pytest.approx(A4[::-1], abs=1) for size in sizes)
+    assert "2020年6月通报" in "".join(pages[0].split()) and "市政府督查室" in pages[0]  # pdftotext spaces 2020 年
+    assert all(name in pages[0] for name in json_ranking())  # the whole ranking on the first page
+    # the deadline tables run over pages: each page of theirs starts with the header row
+    continued = pages[1:]
+    assert len(continued) > 2 and all(re.search(r"部门\s+案号\s+事项\s+期限", page) for page in continued)
+    # no case number is broken over two lines (its column is as wide as it needs)
+    assert not re.search(r"2020-\s*\n", "\n".join(pages))
 
 
 def test_every_sheet_says_how_it_prints(tmp_path):

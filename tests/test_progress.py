@@ -97,3 +97,15 @@ def test_an_error_on_a_terminal_is_not_glued_to_the_progress_line(tmp_path):
     assert broken.read_text(encoding="utf-8") != text
     shown, result = _on_a_terminal(["bulletin", "--rules", broken, "--cases", SAMPLE, "--month", "2020-06"])
     assert result.returncode == 2 and "month-end checks" in shown and "\r\x1b[Kerror: " in shown and "not a date" in shown
+
+
+def test_after_a_second_the_line_shows_the_rate_and_the_time_left(monkeypatch):
+    clock = iter([100.0, 100.4, 102.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    screen = Terminal()
+    with progress.on_terminal(screen):
+        progress.report("scoring cases", 0, 1000)
+        progress.report("scoring cases", 10, 1000)  # 0.4 s in: too soon for a rate
+        progress.report("scoring cases", 100, 1000)
+    assert screen.getvalue().split("\r\x1b[K")[1:] == [
+        "scoring cases 0/1000 0%", "scoring cases 10/1000 1%", "scoring cases 100/1000 10% 50.00/s 剩余 00:18", ""]

@@ -146,3 +146,47 @@ def test_self_check_declarations_are_checked_with_their_line(change):
                 'type = "reply" }': 'a "reply" event needs "outcome"', "sign_points": "must give a date, but gives number",
                 "co_dew": 'unknown name "co_dew" (did you mean "co_due"?)', "feedbak": "feedbak"}
     assert next(v for k, v in expected.items() if k in change[1]) in problem
+
+
+def with_clamps_from_params(text: str) -> str:
+    """The reference rulebook with its rubric and department clamps written as expressions of params."""
+    text = text.replace("[params]\n", "[params]\nfull = 100\nfloor = 0\n", 1)
+    clamps_from_params = 'min = "params.floor"\nmax = "params.full"'
+    text = text.replace('roles = ["lead", "split"]\nmin = 0\nmax = 100', f'roles = ["lead", "split"]\n{clamps_from_params}', 1)
+    weights = "weights = { lead = 0.7, co = 0.3 }"
+    text = text.replace(f"{weights}   # re-weighted over the rubrics a department has cases in\nmin = 0\nmax = 100",
+                        f"{weights}\n{clamps_from_params}", 1)
+    assert text.count("params.full") == 2
+    return text
+
+
+def test_clamps_may_be_expressions_of_params(tmp_path):
+    import json
+
+    from casekit import SAMPLE
+    from clikit import scoring
+    rules = tmp_path / "clamps.toml"
+    rules.write_text(with_clamps_from_params(reference_text()), encoding="utf-8")
+
+    def totals(*args):
+        run = scoring("score", "--rules", *args, "--cases", SAMPLE, "--format", "json")
+        assert run.returncode == 0, run.stderr
+        return {d["department"]: d["total"] for d in json.loads(run.stdout)["departments"]}
+
+    assert totals(rules) == totals(REFERENCE)
+    lowered = totals(rules, "--set", "full=90")
+    assert all(total <= 90 for total in lowered.values()) and lowered != totals(REFERENCE)
+    # rules validate reads the same numbers: the ranges it reports are the reference's
+    assert scoring("rules", "validate", rules).stdout.replace(str(rules), "R") == \
+        scoring("rules", "validate", REFERENCE).stdout.replace(str(REFERENCE), "R")
+
+
+def test_a_clamp_from_params_is_checked_once_the_params_are_known():
+    text = with_clamps_from_params(reference_text()).replace("floor = 0\n", "floor = 101\n", 1)
+    line = line_number(text, 'min = "params.floor"')
+    problems = problems_of(text)
+    assert f"book.toml:{line}: rubric[0].min: min 101 is above max 100" in problems, problems
+    text = with_clamps_from_params(reference_text()).replace('max = "params.full"', 'max = "department.cases"', 1)
+    line = line_number(text, "department.cases")
+    problems = problems_of(text)
+    assert any(p.startswith(f"book.toml:{line}: rubric[0].max") and "department" in p for p in problems), problems

@@ -106,6 +106,8 @@ class SelfCheckResult(Scored):
 @dataclass
 class BulletinResult(Scored):
     document: BulletinDocument
+    issuer: str | None = None  # who issues it: the option, else the rulebook's [rulebook] issuer
+    issued: dt.date | None = None  # the date of issue printed under the title (never the clock: the bytes must repeat)
 
 
 @dataclass

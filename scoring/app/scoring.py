@@ -55,12 +55,14 @@ def self_check(request: Request, department: str, as_of: dt.date | None = None, 
     return SelfCheckResult(inputs, document, as_of)
 
 
-def bulletin(request: Request, month: str, notify: Notify = silent) -> BulletinResult:
-    """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming."""
+def bulletin(request: Request, month: str, notify: Notify = silent, issuer: str | None = None,
+             issued: dt.date | None = None) -> BulletinResult:
+    """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming.
+    The issuer and the date of issue are printed under the title of the Word document and the workbook."""
     with open_inputs(request, notify) as inputs:
         document = monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid)
     tell_skipped(document["input"]["skipped"], notify)
-    return BulletinResult(inputs, document)
+    return BulletinResult(inputs, document, issuer or inputs.compiled.book.spec.rulebook.issuer, issued)
 
 
 def today() -> dt.date:

@@ -6,6 +6,8 @@ user sees every problem of a file at once.
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -52,6 +54,15 @@ class UsageError(ScoringError):
     exit_code = 2
 
 
+class Interrupted(ScoringError):
+    """Stopped by the user (Ctrl-C). Output files are written whole or not at all, so none is half written."""
+
+    exit_code = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
+
+    def __init__(self):
+        super().__init__("interrupted (Ctrl-C)")
+
+
 class EngineError(ScoringError):
     """The matching engine failed on a case (a bug or a crash, never bad input)."""
 
@@ -59,6 +70,21 @@ class EngineError(ScoringError):
 
 
 def closest(name: str, candidates) -> str:
-    """' (did you mean "x"?)' for the nearest candidate, or '' when none is close."""
-    match = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f' (did you mean "{match[0]}"?)' if match else ""
+    """' (did you mean "x"?)' for the nearest candidate, or '' when none is close.
+
+    A candidate that differs only in how its numbers are padded, its letter case or its width
+    (`2020-J002`, `2020-j0002`, full-width digits) is what was meant: it comes first. Otherwise
+    the most similar one (difflib), ties going to the smallest, so the hint is the same on every run."""
+    name, known = str(name), sorted({str(c) for c in candidates})
+    same = [c for c in known if _natural(c) == _natural(name)]
+    if same:
+        return f' (did you mean "{same[0]}"?)'
+    scored = [(difflib.SequenceMatcher(None, name, c).ratio(), c) for c in known]
+    best = max((score for score, _ in scored), default=0.0)
+    return f' (did you mean "{min(c for score, c in scored if score == best)}"?)' if best >= 0.6 else ""
+
+
+def _natural(text: str) -> tuple:
+    """Text and numbers as a reader sees them: case and width folded, digits by their value."""
+    parts = re.split(r"(\d+)", unicodedata.normalize("NFKC", text).casefold())
+    return tuple(int(part) if index % 2 else part for index, part in enumerate(parts))

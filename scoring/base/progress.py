@@ -21,23 +21,33 @@ class _Line:
     every stage under way; a finished stage leaves it."""
 
     def __init__(self, stream: TextIO):
-        self.stream, self.stages, self.last = stream, {}, 0.0
+        self.stream, self.stages, self.last = stream, {}, 0.0  # stage -> (done, total, detail, started)
 
     def show(self, stage: str, done: int, total: int, detail: str) -> None:
         started_or_ended = stage not in self.stages or done >= total
+        now = time.monotonic()
         if done >= total:
             self.stages.pop(stage, None)
         else:
-            self.stages[stage] = f"{stage} {done}/{total} {100 * done // total}%" + (f" {detail}" if detail else "")
-        now = time.monotonic()
+            self.stages[stage] = (done, total, detail, self.stages[stage][3] if stage in self.stages else now)
         if not started_or_ended and now - self.last < INTERVAL:
             return
         self.last = now
-        self.draw(" · ".join(self.stages.values()))
+        self.draw(" · ".join(_stage_text(stage, *state, now) for stage, state in self.stages.items()))
 
     def draw(self, text: str) -> None:
         self.stream.write("\r\x1b[K" + text)
         self.stream.flush()
+
+
+def _stage_text(stage: str, done: int, total: int, detail: str, started: float, now: float) -> str:
+    """"scoring cases 120/6270 1% 37.50/s 剩余 02:44 detail": the rate and the time left once a
+    second has passed (sooner they are noise), as tqdm writes them."""
+    text = f"{stage} {done}/{total} {100 * done // total}%"
+    if done and now - started >= 1:
+        from tqdm import tqdm  # only on a terminal: pipes never pay for the import
+        text += " " + tqdm.format_meter(done, total, now - started, unit="", bar_format="{rate_fmt} 剩余 {remaining}")
+    return text + (f" {detail}" if detail else "")
 
 
 _line: ContextVar[_Line | None] = ContextVar("progress", default=None)

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem, closest
 from .tomlpos import key_lines, line_of
 
+MAX_RULE_FILE = 1_000_000  # bytes of a rulebook, an overlay or a fixture: rule files are a few kilobytes
+
 
 @dataclass(frozen=True)
 class Locator:
@@ -38,12 +40,20 @@ def read_toml(raw: bytes, source: str, what: str) -> tuple[str, dict]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Problem(source, line, "", "not UTF-8 text")]) from None
+    if len(raw) > MAX_RULE_FILE:
+        raise InputError([Problem(source, None, "", f"{len(raw):,} bytes; a rule file may have at most {MAX_RULE_FILE:,}")])
     try:
         return text, tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+)", str(exc))
         raise InputError([Problem(source, int(match.group(1)) if match else None, "", f"not valid TOML: {exc}")],
                          f"{source}: the {what} is not valid TOML") from None
+    except (ValueError, ArithmeticError, RecursionError) as exc:
+        # what tomllib does not turn into a TOMLDecodeError: an integer of more than 4300 digits
+        # (ValueError), an exponent Decimal cannot hold (InvalidOperation), arrays nested a thousand deep
+        reason = "values nested too deeply" if isinstance(exc, RecursionError) else "a number too large to read"
+        raise InputError([Problem(source, None, "", f"not a usable TOML file: {reason}")],
+                         f"{source}: the {what} cannot be read") from None
 
 
 def format_path(path: tuple) -> str:

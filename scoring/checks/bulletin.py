@@ -8,8 +8,8 @@ the ones coming up in the next.
   then (every event after it removed, handlers not yet assigned removed): departments are ranked
   by what they can still reach (the ceiling: points already lost are gone, every item not yet due
   counts as done in time), with what they have secured (the floor, which is `score` on that file).
-  A part-year total that counts every item not yet due as lost would grade everyone 不合格 in
-  spring; so grades are given only when the month's end is the assessment's end, and that last
+  A part-year total that counts every item not yet due as lost would give everyone the lowest grade
+  in spring; so grades are given only when the month's end is the assessment's end, and that last
   bulletin is `score`'s result. The same at the end of the month before gives the change.
 - Missed and due: from the same self-checks, the items whose deadline fell in the month and that
   fell short of their points (what is lost for good, and what a late step can still recover),

@@ -33,7 +33,7 @@ from scoring.lang.interval import Interval, format_interval
 from scoring.lang.nodes import Compare, ExprError, conjuncts
 from scoring.lang.operators import NEGATION
 from scoring.lang.syntax import parse
-from scoring.rulebook.load import Rulebook, is_tier_table, read_rulebook
+from scoring.rulebook.load import Rulebook, is_tier_table, mixed_tier, read_rulebook
 
 ANY = Interval(None, None)
 ZERO = Interval(0, 0)
@@ -189,7 +189,7 @@ class _Findings:
         for rubric in spec.rubric:
             case_items = [items[c.id] for c in spec.criterion if c.level == "case" and c.rubric == rubric.id]
             found = _sum(case_items)
-            found = _clamp(found, V.from_data(rubric.min), V.from_data(rubric.max))
+            found = _clamp(found, self.constant(rubric.min), self.constant(rubric.max))
             self.ranges.append((f"rubric {rubric.id}", rubric.title, found))
             rubric_totals.append(found)
         method = spec.department.method
@@ -200,11 +200,11 @@ class _Findings:
         else:  # a mean, weighted or not, lies within the rubrics' range
             total = _hull_all(rubric_totals)
         if spec.department.base is not None:
-            total = total + Interval.point(V.from_data(spec.department.base))
+            total = total + Interval.point(self.constant(spec.department.base))
         total = total + _sum([items[c.id] for c in spec.criterion if c.level == "department"])
         for category in spec.category:  # a weighted mean of the category subtotals lies within their range
-            total = _clamp(total, V.from_data(category.min), V.from_data(category.max))
-        total = _clamp(total, V.from_data(spec.department.min), V.from_data(spec.department.max))
+            total = _clamp(total, self.constant(category.min), self.constant(category.max))
+        total = _clamp(total, self.constant(spec.department.min), self.constant(spec.department.max))
         if spec.scorer:
             weighted = ZERO
             for scorer in spec.scorer:
@@ -213,7 +213,7 @@ class _Findings:
             total = weighted
         for gate in spec.gate:
             if gate.total is not None:
-                total = Interval(total.lo if total.lo is None else min(total.lo, V.from_data(gate.total)), total.hi)
+                total = Interval(total.lo if total.lo is None else min(total.lo, self.constant(gate.total)), total.hi)
         return total
 
     # ------------------------------------------------------------------ other checks
@@ -239,7 +239,7 @@ class _Findings:
 
     def tiers(self) -> None:
         for name, table in self.spec.params.items():
-            if is_tier_table(table):
+            if is_tier_table(table) and mixed_tier(table) is None:
                 for index, (a, b) in enumerate(pairwise(table), start=1):
                     if a.get("below") is not None and b.get("from") is not None and b["from"] > a["below"]:
                         self.problem(("params", name, index), f"a gap between tiers: values from {a['below']} up to "

@@ -1,4 +1,4 @@
 """The `scoring` command line: a thin layer over the library (see commands.py)."""
-from .commands import main
+from .commands import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

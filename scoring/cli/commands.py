@@ -12,16 +12,19 @@ import functools
 import importlib
 import json
 import os
+import shutil
+import sys
+from contextlib import suppress
 
 import click
 
 from scoring.base import progress
-from scoring.base.errors import ScoringError, UsageError
+from scoring.base.errors import Interrupted, ScoringError, UsageError
 from scoring.base.files import check_output, write_atomic
 
-EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed."
+EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed; 130 interrupted."
 STORE_ENV = "SCORING_STORE"  # scoring.audit.store.ENV, without importing the store for --help
-BINARY_FORMATS = ("xlsx",)
+BINARY_FORMATS = ("xlsx", "docx")
 
 
 class Failure(click.ClickException):
@@ -46,6 +49,8 @@ class ScoringGroup(click.Group):
             return super().invoke(ctx)
         except ScoringError as error:
             raise Failure(error) from None
+        except KeyboardInterrupt:  # click's default is "Aborted!" with status 1, as for a failed run
+            raise Failure(Interrupted()) from None
 
 
 def command_line() -> list[str]:
@@ -92,6 +97,22 @@ def scoring_inputs(command):
     return wrapper
 
 
+class WrittenDate(click.ParamType):
+    """A date in any form a register accepts (2020-06-05, 2020/6/5, 2020年6月5日); an impossible one is refused."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        from scoring.base.dates import parse_date
+        try:
+            return parse_date(str(value))
+        except ValueError as exc:
+            self.fail(f'"{value}" {exc}', param, ctx)
+
+
+DATE = WrittenDate()
+
+
 def format_option(*choices: str, default: str, help: str | None = None):
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True, help=help)
 
@@ -110,6 +131,14 @@ def check_out(out: str | None, fmt: str | None = None) -> None:
         check_output(out)
 
 
+def terminal_width(out: str | None) -> int | None:
+    """The width to fit a table to: the terminal's, when the output goes to one; None (the whole
+    table, the same bytes whatever the window) for pipes and files."""
+    if out is not None or not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
 def emit(output: str | bytes, out: str | None) -> None:
     if out is None:
         click.echo(output, nl=False)
@@ -119,7 +148,7 @@ def emit(output: str | bytes, out: str | None) -> None:
 
 
 # ---------------------------------------------------------------- scoring
-@click.group(cls=ScoringGroup, epilog=EXIT_HELP)
+@click.group(cls=ScoringGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="scoring")
 @click.pass_context
 def main(ctx):
@@ -127,11 +156,26 @@ def main(ctx):
     ctx.with_resource(progress.on_terminal())  # long runs show progress on a terminal's stderr, never in pipes
 
 
+def run() -> None:
+    """The installed script and `cli.py`: `main`, and after Ctrl-C an exit that does not wait for the
+    interpreter to free everything the run read (most of a second per few thousand cases). Output
+    files are already whole or absent, the workers already stopped."""
+    try:
+        main()
+    except SystemExit as done:
+        if done.code == Interrupted.exit_code:
+            for stream in (sys.stdout, sys.stderr):
+                with suppress(OSError, ValueError):
+                    stream.flush()
+            os._exit(done.code)
+        raise
+
+
 def lazy(module: str, name: str):
     """A renderer of scoring.reports.<module>, imported when it is called (openpyxl and the HTML
     pages cost their import only to the formats that need them)."""
-    def call(result):
-        return getattr(importlib.import_module(f"scoring.reports.{module}"), name)(result)
+    def call(*args):
+        return getattr(importlib.import_module(f"scoring.reports.{module}"), name)(*args)
     return call
 
 
@@ -152,7 +196,7 @@ def score(request, fmt, out, store, record):
     result = app.score(request, notify)
     if record:
         app.record(store, result, command_line())
-    renderers = {"table": lambda r: text.ranking_table(r.ledger), "json": lambda r: to_json(r.ledger),
+    renderers = {"table": lambda r: text.ranking_table(r.ledger, terminal_width(out)), "json": lambda r: to_json(r.ledger),
                  "csv": lambda r: to_csv(r.ledger), "xlsx": lazy("xlsx", "score_workbook"), "html": lazy("html", "score_html")}
     emit(renderers[fmt](result), out)
 
@@ -177,9 +221,9 @@ def explain(request, department, case_id, fmt, out):
 @main.command("self-check", epilog=EXIT_HELP)
 @scoring_inputs
 @click.option("--department", required=True, help="The department checking itself.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Check as of the end of this day, YYYY-MM-DD (default: today, or the end of the assessment "
-                   "once it is past).")
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Check as of the end of this day, such as 2020-06-30 or 2020年6月30日 (default: today, or "
+                   "the end of the assessment once it is past).")
 @format_option("table", "json", "csv", "xlsx", default="table",
                help="xlsx: standing per item, the work list and the ledger rows (needs --out).")
 @out_option
@@ -193,7 +237,7 @@ def self_check(request, department, as_of, fmt, out):
     from scoring.ledger.document import to_json
     from scoring.reports import text, worklist
     check_out(out, fmt)
-    result = app.self_check(request, department, as_of.date() if as_of else None, notify)
+    result = app.self_check(request, department, as_of, notify)
     renderers = {"table": text.self_check, "json": lambda r: to_json(r.document), "csv": lambda r: worklist.to_csv(r.document),
                  "xlsx": lazy("xlsx", "self_check_workbook")}
     emit(renderers[fmt](result), out)
@@ -202,10 +246,16 @@ def self_check(request, department, as_of, fmt, out):
 @main.command(epilog=EXIT_HELP)
 @scoring_inputs
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month of the bulletin, such as 2020-06.")
-@format_option("table", "json", "html", default="table",
-               help="html: one self-contained page with the chart, for circulating and printing.")
+@format_option("table", "json", "html", "xlsx", "docx", default="table",
+               help="html: one self-contained page with the chart; xlsx: a workbook that prints; "
+                    "docx: a Word document laid out as a notice (通报). xlsx and docx need --out.")
+@click.option("--issuer", metavar="TEXT", help="The issuing office printed under the title "
+              "(default: the rulebook's [rulebook] issuer).")
+@click.option("--issued", type=DATE,
+              help="The date of issue printed under the title (default: none; never today's date, "
+                   "so that the same inputs give the same file).")
 @out_option
-def bulletin(request, month, fmt, out):
+def bulletin(request, month, fmt, issuer, issued, out):
     """The monthly bulletin (月度通报): the ranking at the month's end with each department's change
     since the month before, the deadlines missed in the month, and the items due in the next.
 
@@ -213,9 +263,13 @@ def bulletin(request, month, fmt, out):
     from scoring import app
     from scoring.ledger.document import to_json
     from scoring.reports import text
+    from scoring.reports.bulletin import issue_line
     check_out(out, fmt)
-    result = app.bulletin(request, month, notify)
-    emit({"table": text.bulletin, "json": to_json, "html": lazy("html", "bulletin_html")}[fmt](result.document), out)
+    result = app.bulletin(request, month, notify, issuer, issued)
+    renderers = {"table": lambda r: text.bulletin(r.document, terminal_width(out)), "json": lambda r: to_json(r.document),
+                 "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued)),
+                 "xlsx": lazy("xlsx", "bulletin_workbook"), "docx": lazy("docx", "bulletin_docx")}
+    emit(renderers[fmt](result), out)
 
 
 # ---------------------------------------------------------------- rulebooks

@@ -32,6 +32,7 @@ from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
+from scoring.lang.limits import MAX_LET_CHAIN
 from scoring.lang.nodes import Attr, Call, Compare, ExprError, Gen, Name, Node, Unary, conjuncts
 from scoring.lang.operators import FLIP, ORDERING
 from scoring.lang.syntax import parse
@@ -40,6 +41,7 @@ from scoring.lang.visitor import NodeTransformer
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import load_effective
 
+from .durable import MAX_PROPERTIES, rule_problem
 from .rules import Check, Pattern, Rule
 
 EVENT_TYPES = frozenset(t.value for t in EventType)
@@ -187,6 +189,15 @@ class CompiledRubric:
     max: Any
 
 
+@dataclass(frozen=True)
+class DepartmentNumbers:
+    """[department] base, min and max as numbers, once the params are known."""
+
+    base: Any = None
+    min: Any = None
+    max: Any = None
+
+
 @dataclass
 class CompiledRulebook:
     book: Rulebook
@@ -206,6 +217,7 @@ class CompiledRulebook:
     group: Closure | None = None  # the department's peer group, for ranking
     params_used: frozenset[str] = frozenset()  # top-level params some expression reads
     reads_as_of: bool = False  # some expression reads the date the cases are judged at
+    department: DepartmentNumbers = field(default_factory=DepartmentNumbers)
 
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
@@ -248,9 +260,12 @@ class _Compiler:
         self.scope = of_scope.with_names(category="text")
         self.department_scope = Scope({"department": "department", "category": "text", AS_OF: "date"},
                                       {"params": self.params})
-        rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), _number(r.min), _number(r.max)) for r in self.spec.rubric]
+        rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), *self._clamp(("rubric", i), r.min, r.max))
+                   for i, r in enumerate(self.spec.rubric)]
         categories = [CompiledCategory(c.id, c.title, self._expr(("category", i, "of"), c.of, of_scope), _number(c.weight),
-                                       _number(c.min), _number(c.max)) for i, c in enumerate(self.spec.category)]
+                                       *self._clamp(("category", i), c.min, c.max)) for i, c in enumerate(self.spec.category)]
+        department = DepartmentNumbers(self._constant(("department", "base"), self.spec.department.base),
+                                       *self._clamp(("department",), self.spec.department.min, self.spec.department.max))
         criteria = [self._criterion(index, spec) for index, spec in enumerate(self.spec.criterion)]
         gates = [self._gate(index, spec) for index, spec in enumerate(self.spec.gate)]
         scorer_scope = self.department_scope.with_names(computed="number")
@@ -264,7 +279,7 @@ class _Compiler:
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
             list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
-            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used)
+            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department)
 
     def gate_scope(self) -> Scope:
         """A gate's condition sees the department, its total so far and its points per item."""
@@ -274,7 +289,8 @@ class _Compiler:
         path = ("gate", index)
         when = None if spec.when is None else self._expr(path + ("when",), spec.when, self.gate_scope())
         text = self._template(path + ("text",), spec.text, self.gate_scope())
-        return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade, _number(spec.total), text)
+        return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade,
+                            self._constant(("gate", index, "total"), spec.total), text)
 
     def _fail(self, path: tuple, exc: ExprError | str, source: str | None = None) -> None:
         if isinstance(exc, ExprError):
@@ -305,8 +321,16 @@ class _Compiler:
             self._fail(path, exc, source)
             return None
 
+    def _clamp(self, path: tuple, low, high) -> tuple:
+        """A min and a max (numbers, or expressions of params), the min not above the max."""
+        low, high = self._constant(path + ("min",), low), self._constant(path + ("max",), high)
+        if low is not None and high is not None and low > high:
+            self._fail(path + ("min",), f"min {V.format_value(low)} is above max {V.format_value(high)}")
+        return low, high
+
     def _constant(self, path: tuple, source):
-        """max/min of a criterion: a number, or an expression of params only."""
+        """A number the rulebook gives (max/min/base of an item, a clamp, a gate's total): a number,
+        or an expression of params only."""
         if source is None or not isinstance(source, str):
             return _number(source)
         fn = self._expr(path, source, Scope({}, {"params": self.params}))
@@ -324,7 +348,9 @@ class _Compiler:
 
     # ------------------------------------------------------------------ lets
     def _lets(self, base: Scope) -> dict[str, tuple[Closure, str]]:
-        """Compile lets in dependency order (a let may use the lets it names)."""
+        """Compile lets in dependency order (a let may use the lets it names), which is also the
+        order they are computed in. A let known before any case (of params and literals only) is
+        computed now, so that a mistake in it, or a value beyond the limits, is found here."""
         sources = dict(self.spec.let)
         parsed: dict[str, Node] = {}
         for name, source in sources.items():
@@ -333,42 +359,67 @@ class _Compiler:
             except ExprError as exc:
                 self._fail(("let", name), exc, source)
         done: dict[str, tuple[Closure, str]] = {}
+        failed: set[str] = set()  # reported once; what uses them is compiled as if they were of any kind
         visiting: list[str] = []
+        position = {name: index for index, name in enumerate(parsed)}
+        depth: dict[str, int] = {}  # the longest chain of lets a let builds on, itself included
+        # what the next let sees: the lets done so far, by kind, and by value for those known now
+        scope = Scope(dict(base.names), dict(base.constants), base.event_types)
+
+        def fail(name: str):
+            failed.add(name)
+            scope.names[name] = "any"
+            depth[name] = 0  # what uses it is not held to account for it
 
         def visit(name: str):
-            if name in done or name not in parsed:
+            if name in done or name in failed or name not in parsed:
                 return
             if name in visiting:
                 cycle = " -> ".join(visiting[visiting.index(name):] + [name])
                 raise ExprError(f"lets refer to each other in a circle: {cycle}")
             visiting.append(name)
-            for used in parsed[name].free_names() & set(parsed):
-                visit(used)
+            uses = sorted(parsed[name].free_names() & parsed.keys(), key=position.get)
+            if len(visiting) <= MAX_LET_CHAIN:  # deeper, the chain is too long anyway: see below
+                for used in uses:
+                    visit(used)
             visiting.pop()
-            scope = base.with_names(**{n: kind for n, (_, kind) in done.items()})
-            done[name] = self.exprs.compile_typed(parsed[name], scope)
+            depth[name] = 1 + max((depth.get(used, MAX_LET_CHAIN) for used in uses), default=0)
+            if depth[name] > MAX_LET_CHAIN:
+                self._fail(("let", name), f"lets build on each other more than {MAX_LET_CHAIN} deep "
+                                          f"(this one on {', '.join(uses)}, which build on others ...)")
+                fail(name)
+                return
+            try:
+                fn, kind = done[name] = self.exprs.compile_typed(parsed[name], scope)
+            except ExprError as exc:
+                self._fail(("let", name), exc, sources[name])
+                fail(name)
+                return
+            if hasattr(fn, "constant"):
+                scope.constants[name] = fn.constant
+            else:
+                scope.names[name] = kind
 
         for name in list(parsed):
             try:
                 visit(name)
-            except ExprError as exc:
+            except ExprError as exc:  # a circle, or a chain too long: named once, at the let that starts it
                 self._fail(("let", name), exc, sources[name])
-                for stuck in [n for n in parsed if n not in done]:
-                    parsed.pop(stuck, None)
-        return {name: done[name] for name in sources if name in done}
+                for stuck in [*visiting, name]:
+                    fail(stuck)
+                visiting.clear()
+        return done
 
     # ------------------------------------------------------------------ criteria
     def _criterion(self, index: int, spec) -> CompiledCriterion:
         path = ("criterion", index)
         # a department item's sentences see the department, not a case
         otherwise_scope = self.scope if spec.level == "case" else self.department_scope
+        low, high = self._clamp(path, spec.min, spec.max)
         criterion = CompiledCriterion(
-            spec.id, spec.title, spec.level, spec.rubric,
-            self._constant(path + ("max",), spec.max), self._constant(path + ("min",), spec.min),
+            spec.id, spec.title, spec.level, spec.rubric, high, low,
             spec.hit, self._template(path + ("otherwise",), spec.otherwise, otherwise_scope),
             base=self._constant(path + ("base",), spec.base), per=spec.per, category=spec.category)
-        if criterion.max is not None and criterion.min is not None and criterion.min > criterion.max:
-            self._fail(path + ("min",), f"min {V.format_value(criterion.min)} is above max {V.format_value(criterion.max)}")
         if spec.multiply is not None:
             multiply_scope = self.scope.with_names(factor="number", points="number")
             by = self._expr(path + ("multiply", "by"), spec.multiply.by, self.scope)
@@ -476,6 +527,10 @@ class _Compiler:
         except ExprError as exc:
             self._fail(when_path, exc, when)
             return None
+        beyond = rule_problem(engine_rule)
+        if beyond:
+            self._fail(path if path_of_when is None else when_path, beyond)
+            return None
         self.engine_rules.append(engine_rule)
         compiled = CompiledRule(rule_id, engine_rule.name, criterion, patterns.evidence(), patterns.variables(),
                                 None, None, False)
@@ -483,9 +538,19 @@ class _Compiler:
         return compiled
 
     # flags and values are shared between rules that need the same thing
+    def _room_on(self, event_type: str | None) -> None:
+        """An event's fact takes one property per flag and value of its type, and its order: at most
+        MAX_PROPERTIES (durable.py). Raised at the rule that would add one too many."""
+        types = EVENT_TYPES if event_type is None else (event_type,)
+        found = [v.event_type for v in (*self.event_flags.values(), *self.event_values.values())]
+        if max(sum(1 for t in found if t in (kind, None)) for kind in types) + 1 >= MAX_PROPERTIES:
+            raise ExprError(f"the rulebook's conditions on {event_type or 'any'} events and the values compared "
+                            f"between them are more than the engine takes ({MAX_PROPERTIES - 1}); share or simplify some")
+
     def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope) -> str:
         key = (event_type, tuple(_rename(part, var, "\x00self") for part in parts))
         if key not in self.event_flags:
+            self._room_on(event_type)
             test = None
             if parts:
                 fns = [self.exprs.compile(part, scope) for part in parts]
@@ -498,6 +563,7 @@ class _Compiler:
             return ORDER_ATTR
         key = (event_type, _rename(node, var, "\x00self"), ordering, expect)
         if key not in self.event_values:
+            self._room_on(event_type)
             fn = self.exprs.compile(node, scope)
             self.event_values[key] = EventValue(f"v{len(self.event_values)}", event_type, var, fn, ordering, expect)
         return self.event_values[key].attr
@@ -505,6 +571,9 @@ class _Compiler:
     def context_flag(self, parts: list[Node], criterion: CompiledCriterion) -> str:
         key = (criterion.level, criterion.rubric, tuple(parts))
         if key not in self.context_flags:
+            if len(self.context_flags) >= MAX_PROPERTIES:
+                raise ExprError(f"the rulebook's conditions on the case are more than the engine takes ({MAX_PROPERTIES}); "
+                                "share or simplify some")
             fns = [self.exprs.compile(part, self.scope) for part in parts]
             rubric = criterion.rubric
             applies = (lambda env: env["rubric"] == rubric) if rubric is not None else (lambda env: True)

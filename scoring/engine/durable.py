@@ -44,13 +44,23 @@ tests/test_engine.py checks that this module avoids it):
   deleted after every match.
 * 256 rules on one alpha node segfault registration (257+: error 108), a join of more
   than 16 facts fails on assert, a fact of more than 254 properties (sid and id included)
-  returns a garbage state whose use segfaults, and more than 512 distinct tests under one
-  node hang registration. -> Rules are spread over several rulesets of at most
-  RULES_PER_RULESET rules; larger rules and facts are refused with a clear error.
+  returns a garbage state whose use segfaults, more than 512 distinct tests under one
+  node hang registration, and a pattern of more than 27 join tests fails registration
+  (error 113: an expression sequence holds 32). A fact walks the alpha network with a stack
+  of 64 nodes: every join test under a node it matches is pushed, so 65 two-event join
+  rules whose second pattern starts with the same test fail on assert (error 303) for
+  almost every case. -> Rules are spread over several rulesets of at most
+  RULES_PER_RULESET rules, each small enough for that stack (MAX_STACK); rules and facts
+  beyond the other limits are refused when the rulebook is compiled (`rule_problem`, and
+  the compiler counts the properties of each kind of fact), so a worker never meets them.
 * Mixed types compare strangely ("5" <= 5 is true, True < 5 is true), a missing field
   compares false for every operator (also !=). -> The compiler only ever compares values
   of one kind (numbers with numbers; equality on tagged text), and leaves a field out
   for a null value, so "null compares false" holds the same way in both places.
+* Numbers are compared as machine numbers: integers beyond 64 bits all saturate (10^30 >
+  10^29 is false), and fractions would have to be rounded to doubles. -> In each session,
+  every number a join test reads is replaced by its rank among the session's numbers
+  (0, 1, 2, ...): their order and equality are those of the exact values.
 """
 from __future__ import annotations
 
@@ -69,6 +79,8 @@ MAX_PATTERNS = 16  # positive + negated patterns, the end marker included
 MAX_PROPERTIES = 250  # ours; with sid and id, durable_rules breaks past 254
 MAX_FACTS = 100_000  # fact ids "0".."99999" have distinct 32-bit hashes
 MAX_TESTS_PER_NODE = 400  # registration hangs past 512 distinct tests under one node
+MAX_JOIN_TESTS = 27  # per pattern: 28 fail registration (error 113)
+MAX_STACK = 56  # the nodes a fact can have waiting at once, below the engine's 64 (error 303)
 OPERATORS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 RESERVED_ATTRIBUTES = {"id", "sid", "$s", END_TEST[0]}
 
@@ -83,6 +95,9 @@ class MatchEngine:
             _check_rule(rule)
         # per ruleset: what its patterns need of a fact, to leave out facts it cannot take
         self._rulesets: list[tuple[int, dict]] = []
+        # the attributes join tests compare (their numbers are ranked, see above)
+        self._compared = frozenset(attr for rule in rules for p in rule.patterns for t in p.tests if t.ref is not None
+                                   for attr in (t.attr, t.ref[1]))
         self._session = 1
         for group in _partition(rules):
             definition = {rule.name: {"all": _rule_json(rule)} for rule in group}
@@ -108,6 +123,7 @@ class MatchEngine:
             bad = RESERVED_ATTRIBUTES.intersection(fact)
             if bad:
                 raise EngineError(f"fact attribute names reserved by the engine: {sorted(bad)}")
+        facts = self._ranked(facts)
         session = str(self._session)
         end = {END_TEST[0]: END_TEST[1], "id": "end", "sid": session}
         fired: list[tuple[str, dict[str, int]]] = []
@@ -118,8 +134,22 @@ class MatchEngine:
             fired.extend(self._run(handle, session, payload))
         return fired
 
+    def _ranked(self, facts: list[dict]) -> list[dict]:
+        """The facts with each compared number replaced by its rank among them (exact numbers in, small integers out)."""
+        compared = self._compared
+        numbers = {value for fact in facts for attr, value in fact.items() if attr in compared and type(value) is not str}
+        if not numbers:
+            return facts
+        rank = {value: index for index, value in enumerate(sorted(numbers))}
+        return [{attr: rank[value] if attr in compared and type(value) is not str else value for attr, value in fact.items()}
+                for fact in facts]
+
     def _run(self, handle: int, session: str, payload: list[dict]) -> list[tuple[str, dict[str, int]]]:
-        result, state = native.assert_facts(handle, json.dumps(payload, ensure_ascii=False))
+        try:
+            result, state = native.assert_facts(handle, json.dumps(payload, ensure_ascii=False))
+        except native.error as exc:  # nothing was asserted (a limit we do not know of): the session is left
+            self._session += 1
+            raise EngineError(f"the matching engine failed: {exc}") from None
         fired = []
         done = False
         action = native.start_action_for_state(handle, state) if result in (0, 1) else None
@@ -162,14 +192,30 @@ def _takes(roots: dict, fact: dict) -> bool:
     return False
 
 
+def rule_problem(rule: Rule) -> str | None:
+    """Why the engine cannot take this rule, in the words of a rule author; None when it can.
+    The compiler asks, with the rule's place in the rulebook."""
+    if len(rule.patterns) + 1 > MAX_PATTERNS:
+        return (f"the engine joins at most {MAX_PATTERNS - 2} events in one rule, and this one needs "
+                f"{len(rule.patterns) - 1} (its events, each exists() and not exists(), and one for each first/last); "
+                "split it into two rules or compute a part in a let")
+    for pattern in rule.patterns:
+        joins = sum(1 for test in pattern.tests if test.ref is not None)
+        if joins > MAX_JOIN_TESTS:
+            return (f"{joins} comparisons between one event and the events before it; the engine takes at most "
+                    f"{MAX_JOIN_TESTS}: compute a part in a let")
+    return None
+
+
 def _check_rule(rule: Rule) -> None:
     def refuse(message: str):
         raise EngineError(f"rule {rule.name}: {message}")
 
     if rule.name == _DONE:
         refuse("this rule name is reserved")
-    if len(rule.patterns) + 1 > MAX_PATTERNS:
-        refuse(f"joins {len(rule.patterns) + 1} facts; the engine takes at most {MAX_PATTERNS}")
+    problem = rule_problem(rule)
+    if problem:
+        refuse(problem)
     earlier: set[str] = set()  # positive aliases a join may refer to
     for index, pattern in enumerate(rule.patterns):
         if pattern.alias in earlier or pattern.alias in ("m", _END_ALIAS) or not pattern.alias.isidentifier():
@@ -227,8 +273,9 @@ def _partition(rules: list[Rule]) -> list[list[Rule]]:
         added: dict = {}
         for parent, test in _node_keys(rule):
             added.setdefault(parent, set()).add(test)
-        too_many = any(len(tests_per_node.get(parent, set()) | tests) > MAX_TESTS_PER_NODE for parent, tests in added.items())
-        if current and (len(current) >= RULES_PER_RULESET or too_many):
+        merged = {parent: tests_per_node.get(parent, set()) | tests for parent, tests in added.items()}
+        too_many = any(len(tests) > MAX_TESTS_PER_NODE for tests in merged.values())
+        if current and (len(current) >= RULES_PER_RULESET or too_many or _stack({**tests_per_node, **merged}) > MAX_STACK):
             groups.append(current)
             current, tests_per_node = [], {}
         current.append(rule)
@@ -239,12 +286,34 @@ def _partition(rules: list[Rule]) -> list[list[Rule]]:
     return groups
 
 
+def _stack(children: dict) -> int:
+    """The most nodes a fact can have waiting at once on its walk down the alpha network: on the
+    way to any node, the children of each node above it that the fact can match (the engine pushes
+    every matching child, and every join test, before it takes the next): every join test, and
+    of the equality tests one per attribute (a fact has one value for it)."""
+    def pushed(node: tuple) -> int:
+        tests = children.get(node, ())
+        return len({t[0] for t in tests if t[1] == "==" and t[3] is None}) + sum(
+            1 for t in tests if t[1] != "==" or t[3] is not None)
+
+    waiting: dict[tuple, int] = {(): pushed(())}
+    deepest = waiting[()]
+    for parent in sorted(children, key=len):  # a chain before the chains that extend it
+        above = waiting.get(parent, 0)
+        for test in children[parent]:
+            chain = parent + (test,)
+            waiting[chain] = above + pushed(chain)
+            deepest = max(deepest, waiting[chain])
+    return deepest
+
+
 def _node_keys(rule: Rule):
     """(parent test chain, test) for each test: the shape of the alpha network (join tests
-    are alpha nodes too, whose comparison the engine then makes against the joined fact)."""
+    are alpha nodes too, whose comparison the engine then makes against the joined fact; rules
+    share a plain test, not a join test, as measured: 65 rules with the same join overflow)."""
     for pattern in rule.patterns:
         chain: tuple = ()
         for test in pattern.tests:
-            key = (test.attr, test.op, test.value, test.ref)
+            key = (test.attr, test.op, test.value, test.ref, None if test.ref is None else rule.name)
             yield chain, key
             chain = chain + (key,)

@@ -327,9 +327,8 @@ def _encode(value, ordering: bool, expect: str):
         if kind not in ("number", "date") or (expect in ("number", "date") and kind != expect):
             wanted = expect if expect in ("number", "date") else "a date or a number"
             raise V.EvalError(f"compared with {wanted}, but the value is {kind} ({V.format_value(value)})")
-        if kind == "date":
-            return value.toordinal()
-        return value if isinstance(value, int) else float(value)
+        # exact: the engine module ranks them before the native engine compares them
+        return value.toordinal() if kind == "date" else value
     # equality: kind-tagged text, so 5 never equals "5"
     if kind == "number":
         return f"n:{Fraction(value)}"

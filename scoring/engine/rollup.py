@@ -108,7 +108,7 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
     else:
         lines, criteria = _scored(compiled, cases, env, None, where)
         base = _base_of(lines, None)
-    lines += clamp_lines(sum((line.points for line in lines), 0), V.from_data(spec.min), V.from_data(spec.max),
+    lines += clamp_lines(sum((line.points for line in lines), 0), compiled.department.min, compiled.department.max,
                          texts["department_clamp"])
     scorer_lines, scorers = _scorer_lines(compiled, env, sum((line.points for line in lines), 0), where)
     lines += scorer_lines
@@ -149,8 +149,8 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
         base, base_text = _base(spec.method, _rubric_summaries(compiled, cases),
                                 [c.total for c in cases if c.total is not None], texts)
         lines.append(Line(None, None, base, (), base_text, "base"))
-    if spec.base is not None:
-        points = V.from_data(spec.base)
+    if compiled.department.base is not None:
+        points = compiled.department.base
         lines.append(Line(None, None, points, (), texts["department_base"].format(points=V.format_value(points)), "base"))
     criteria: dict[tuple[str | None, str], Fraction | int] = {}
     for criterion in compiled.criteria:

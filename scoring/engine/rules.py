@@ -1,7 +1,7 @@
 """Rules as plain values: what the compiler produces and the matching engine (durable.py) registers.
 
-Nothing here knows durable_rules, so the compiler, `rules validate` and the tools that only
-look at rules can use them without loading the native engine.
+Nothing here knows durable_rules: the compiler builds these, and asks durable.py only whether
+the engine can take each one (its limits), so the engine could be swapped there.
 """
 from __future__ import annotations
 

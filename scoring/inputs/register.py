@@ -78,6 +78,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from scoring.base.dates import NotADate, parse_date
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file
 from scoring.base.tomlpos import key_lines, line_of
@@ -417,10 +418,6 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-_DATE_FORMS = (re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"),  # one separator
-               re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"))
-
-
 def _date(value) -> str:
     """An ISO date from a date cell or from text in one of the accepted forms."""
     if isinstance(value, dt.datetime):
@@ -429,14 +426,10 @@ def _date(value) -> str:
         return value.isoformat()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError("is a number, not a date: format the cell as a date, or write 2020-03-10")
-    text = _norm(value)
-    match = next((m for form in _DATE_FORMS if (m := form.fullmatch(text))), None)
-    if not match:
-        raise ValueError("is not a date: write 2020-03-10, 2020/3/10, 2020.3.10 or 2020年3月10日, or use a date cell")
     try:
-        return dt.date(int(match["y"]), int(match["m"]), int(match["d"])).isoformat()
-    except ValueError as exc:
-        raise ValueError(f"is not a valid date ({exc})") from None
+        return parse_date(str(value)).isoformat()
+    except NotADate as exc:
+        raise NotADate(f"{exc}, or use a date cell") from None
 
 
 _DAYS = re.compile(r"(\d+)[天日]?")

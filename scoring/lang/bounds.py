@@ -46,6 +46,7 @@ from . import abstract as A
 from . import values as V
 from .builtins import BUILTINS, Builtin
 from .interval import Interval, format_interval, is_number
+from .limits import MAX_LET_CHAIN
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, Gen, Index, ListLit, Name, Node, Unary
 from .operators import FLIP, GREATER, LESS, NEGATION, ORDERING, PRECEDENCE
 from .schema import FieldType, Schema
@@ -183,6 +184,7 @@ class _Analysis(NodeVisitor):
     def __init__(self, env: BoundsEnv):
         self.env = env
         self.root = _Scope({}, tuple(f for f in env.facts if isinstance(f, Compare)))
+        self.lets_seen: dict[tuple, Any] = {}
 
     def generic_visit(self, node: Node, scope: _Scope):
         return A.ANY
@@ -199,11 +201,15 @@ class _Analysis(NodeVisitor):
             return self.env.ranges[name]
         if name in self.env.constants:
             return A.Known(self.env.constants[name])
-        if name in self.env.lets and name not in scope.expanding:
+        if name in self.env.lets and name not in scope.expanding and len(scope.expanding) < MAX_LET_CHAIN:
             # a let sees lets and constants only, so only facts about those hold inside it
             visible = set(self.env.lets) | set(self.env.constants)
             facts = tuple(f for f in scope.facts if f.free_names() <= visible)
-            return self.visit(self.env.lets[name], _Scope({}, facts, scope.expanding | {name}))
+            # once per let and facts: lets that use a let twice, in a chain, would double the work at each step
+            key = (name, facts, scope.expanding)
+            if key not in self.lets_seen:
+                self.lets_seen[key] = self.visit(self.env.lets[name], _Scope({}, facts, scope.expanding | {name}))
+            return self.lets_seen[key]
         return A.ANY
 
     def visit_Attr(self, node: Attr, scope):

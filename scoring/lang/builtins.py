@@ -22,6 +22,7 @@ from functools import partial
 from . import abstract as A
 from . import values as V
 from .interval import NON_NEGATIVE, UNBOUNDED, Interval
+from .limits import MAX_PLACES
 from .nodes import Call, Const, ExprError, ListLit
 from .operators import GREATER, LESS
 
@@ -39,6 +40,7 @@ class Builtin:
     bounds: Callable | None = None  # (call, argument values, facts) -> abstract value; None: any of its kind
     items_bounds: Callable | None = None  # (items, element) -> abstract value, from the one argument's items
     check: Callable | None = None  # (call): raises ExprError for a call the compiler refuses
+    check_known: Callable | None = None  # (argument values, UNKNOWN where not known now): raises EvalError
     constant: Callable | None = None  # (call) -> its value, computed when compiling
 
     @property
@@ -159,6 +161,26 @@ def _round(x, places=0):
     return V.normal(Fraction(V.round_half_up(x, _whole(places, "round"))))
 
 
+UNKNOWN = object()  # an argument whose value is known only while scoring
+
+
+def _known_places(func: str):
+    """round(x, places), percent(x, places): places known now are checked now, not on every case."""
+    def check(values):
+        if len(values) > 1 and values[1] is not UNKNOWN and values[1] is not None:
+            V.checked_places(_whole(values[1], func))
+    return check
+
+
+def _known_shift(func: str, most: int):
+    """add_days(d, n), add_workdays(d, n), add_months(d, n): an n known now that leaves the calendar from any date."""
+    def check(values):
+        n = values[1]
+        if V.kind(n) == "number" and abs(n) > most:
+            raise V.EvalError(f"{func}() of {V.format_value(n)} is past the calendar (years 1 to 9999) from any date")
+    return check
+
+
 def _coalesce(*args):
     return next((arg for arg in args if arg is not None), None)
 
@@ -204,7 +226,7 @@ def _mean(values):
     numbers = [v for v in values if v is not None]
     for v in numbers:
         _need(v, "number", "mean")
-    return V.normal(Fraction(sum(numbers, 0), len(numbers))) if numbers else None
+    return V.checked_number(V.normal(Fraction(sum(numbers, 0), len(numbers)))) if numbers else None
 
 
 def _tier(value, table):
@@ -300,13 +322,14 @@ def _round_bounds(call, values, facts):
     if number is None:
         return A.ANY
     places = values[1] if len(values) > 1 else A.Known(0)
-    if isinstance(places, A.Known) and type(places.value) is int and places.value >= 0:
+    if isinstance(places, A.Known) and type(places.value) is int and 0 <= places.value <= MAX_PLACES:
         return _folded(number.round(places.value), values)
     fewest = A.to_number(places)
     if fewest is None or fewest.lo is None:
         return UNBOUNDED
-    # rounding to p places moves a number by at most half a unit of the p-th place
-    return number.widen(Fraction(1, 2) * Fraction(10) ** -int(fewest.lo))
+    # rounding to p places moves a number by at most half a unit of the p-th place (p below the
+    # limit is an error, not a number)
+    return number.widen(Fraction(1, 2) * Fraction(10) ** -min(max(int(fewest.lo), -MAX_PLACES), MAX_PLACES))
 
 
 def _len_bounds(call, values, facts):
@@ -429,25 +452,27 @@ def _one_of_the_items(items, element):
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in [
     Builtin("date", 1, 1, "date", constant=_date_literal, bounds=_date_bounds),
-    Builtin("add_days", 2, 2, "date", _add_days, null_safe=True, bounds=_add_days_bounds),
+    Builtin("add_days", 2, 2, "date", _add_days, null_safe=True, bounds=_add_days_bounds,
+            check_known=_known_shift("add_days", V.MAX_DAYS)),
     Builtin("days_between", 2, 2, "number", _days_between, null_safe=True, bounds=_between_bounds(workdays=False)),
-    Builtin("add_workdays", 2, 2, "date", _add_workdays, calendar=True, null_safe=True),
+    Builtin("add_workdays", 2, 2, "date", _add_workdays, calendar=True, null_safe=True,
+            check_known=_known_shift("add_workdays", V.MAX_DAYS)),
     Builtin("workdays_between", 2, 2, "number", _workdays_between, calendar=True, null_safe=True,
             bounds=_between_bounds(workdays=True)),
     Builtin("next_workday", 1, 1, "date", _next_workday, calendar=True, null_safe=True),
     Builtin("is_workday", 1, 1, "bool", _is_workday, calendar=True, null_safe=True),
-    Builtin("add_months", 2, 2, "date", _add_months, null_safe=True),
+    Builtin("add_months", 2, 2, "date", _add_months, null_safe=True, check_known=_known_shift("add_months", 12 * 9999)),
     Builtin("min", 1, None, "same", _scalar_extreme(min), fold=_extreme_value(min), bounds=_extreme_bounds("min"),
             items_bounds=_one_of_the_items),
     Builtin("max", 1, None, "same", _scalar_extreme(max), fold=_extreme_value(max), bounds=_extreme_bounds("max"),
             items_bounds=_one_of_the_items),
     Builtin("abs", 1, 1, "number", _abs, null_safe=True, bounds=_abs_bounds),
     Builtin("clamp", 3, 3, "number", _clamp, null_safe=True, bounds=_clamp_bounds),
-    Builtin("round", 1, 2, "number", _round, bounds=_round_bounds),
+    Builtin("round", 1, 2, "number", _round, bounds=_round_bounds, check_known=_known_places("round")),
     Builtin("coalesce", 1, None, "same", _coalesce, bounds=_coalesce_bounds),
     Builtin("present", 1, 1, "bool", _present),
     Builtin("extra", 2, 2, "any", _extra, check=_literal_field_name, bounds=_opaque),
-    Builtin("percent", 1, 2, "text", _percent),
+    Builtin("percent", 1, 2, "text", _percent, check_known=_known_places("percent")),
     Builtin("len", 1, 1, "number", _len, bounds=_len_bounds),
     Builtin("mean", 1, 1, "number", _mean, items_bounds=_one_of_the_items),
     Builtin("tier", 2, 2, "map", _tier, bounds=_tier_bounds),

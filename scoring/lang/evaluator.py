@@ -17,7 +17,7 @@ from typing import Any
 from scoring.base.errors import closest
 
 from . import values as V
-from .builtins import BUILTINS, Builtin
+from .builtins import BUILTINS, UNKNOWN, Builtin
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
 from .operators import ORDERING
 from .schema import Schema
@@ -166,6 +166,11 @@ class ExpressionCompiler(NodeVisitor):
                        "date" if "date" in (lt, rt) and not (lt == rt == "date") else
                        "number" if lt == rt == "date" or (lt == rt == "number") else
                        "text" if lt == rt == "text" else "any")
+        if result_type == "date":
+            days = right if lt == "date" else left
+            if V.kind(getattr(days, "constant", None)) == "number" and abs(days.constant) > V.MAX_DAYS:
+                raise ExprError(f"a date {op} {V.format_value(days.constant)} is past the calendar (years 1 to 9999) "
+                                "whatever the date", node.col)
         fn = lambda env: V.arith(op, left(env), right(env))  # noqa: E731
         return self._maybe_fold(fn, [left, right], result_type, node)
 
@@ -217,6 +222,11 @@ class ExpressionCompiler(NodeVisitor):
             builtin.check(node)
         compiled = [self.visit(arg, scope) for arg in node.args]
         args = [fn for fn, _ in compiled]
+        if builtin.check_known is not None:
+            try:
+                builtin.check_known([getattr(fn, "constant", UNKNOWN) for fn in args])
+            except V.EvalError as exc:
+                raise ExprError(str(exc), node.col) from None
         impl = self.functions[node.func]
         result_type = compiled[0][1] if builtin.result == "same" else builtin.result
         fn = lambda env: impl(*[arg(env) for arg in args])  # noqa: E731
@@ -281,7 +291,7 @@ class ExpressionCompiler(NodeVisitor):
         if all(hasattr(part, "constant") for part in parts):
             try:
                 return self._const(fn({}))
-            except V.EvalError as exc:
+            except ValueError as exc:  # EvalError, or a date the calendar does not cover
                 raise ExprError(str(exc), node.col) from None
         return fn, result_type
 

@@ -1,11 +1,13 @@
 """Exact intervals of numbers, with the arithmetic the static analysis (bounds.py) does on them."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from . import values as V
+from .limits import number_too_large
 
 _INF = float("inf")
 
@@ -35,7 +37,7 @@ class Interval:
     hi: int | Fraction | None = None
 
     def __post_init__(self):
-        lo, hi = _exact(self.lo), _exact(self.hi)
+        lo, hi = _within_limits(_exact(self.lo), math.floor), _within_limits(_exact(self.hi), math.ceil)
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"empty interval: {lo} > {hi}")
         object.__setattr__(self, "lo", lo)
@@ -174,6 +176,16 @@ class Interval:
 
     def __str__(self) -> str:
         return format_interval(self)
+
+
+def _within_limits(end, to_whole):
+    """An end beyond the limit on computed numbers (limits.py) made looser, so that the analysis
+    stays cheap: unbounded when it is too large (no case gets there: the rules stop with an error
+    first), the nearest whole number outwards when its denominator is."""
+    if end is None or not number_too_large(end):
+        return end
+    whole = to_whole(end)
+    return None if number_too_large(whole) else whole
 
 
 def _ext_mul(a, b):

@@ -11,8 +11,9 @@ The grammar is a small, side-effect-free subset of Python expressions:
 
 Numbers are exact: 2.5 is the fraction 5/2, never a float. Anything else (lambdas,
 comprehensions, ** and %, attribute names starting with "_", keyword arguments...) is
-rejected with the column where it occurs. Size limits keep a hostile rule file from
-making parsing itself expensive.
+rejected with the column where it occurs. Limits on the length, the parts, the nesting and
+the numbers written (limits.py) keep a hostile rule file from making parsing, or anything
+after it, expensive.
 """
 from __future__ import annotations
 
@@ -22,11 +23,9 @@ from fractions import Fraction
 from scoring.base.errors import closest
 
 from .builtins import AGGREGATES, BUILTINS
+from .limits import MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_PARTS, number_problem
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
 from .operators import ARITHMETIC, COMPARISONS, UNARY
-
-MAX_LENGTH = 4000
-MAX_NODES = 800
 
 CONSTANT_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 
@@ -44,8 +43,8 @@ def parse(text: str) -> Node:
     """Parse one expression; raises ExprError naming the column."""
     if not isinstance(text, str):
         raise ExprError(f"an expression must be text, not {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExprError(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
     source = text.strip()
     offset = text.index(source) if source else 0
     if not source:
@@ -60,9 +59,23 @@ def parse(text: str) -> Node:
         raise ExprError(f"syntax error: {exc.msg}", column) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("expression too deeply nested") from None
-    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
-        raise ExprError(f"expression has more than {MAX_NODES} parts")
+    _check_size(tree)
     return _Converter(source, offset).visit(tree.body)
+
+
+def _check_size(tree: ast.AST) -> None:
+    """At most MAX_EXPRESSION_PARTS parts, nested at most MAX_EXPRESSION_DEPTH deep (everything
+    after the parser walks the tree recursively)."""
+    count = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_EXPRESSION_PARTS:
+            raise ExprError(f"expression has more than {MAX_EXPRESSION_PARTS} parts")
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise ExprError(f"expression nested more than {MAX_EXPRESSION_DEPTH} deep", getattr(node, "col_offset", None))
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 class _Converter(ast.NodeVisitor):
@@ -83,15 +96,19 @@ class _Converter(ast.NodeVisitor):
 
     def visit_Constant(self, node: ast.Constant) -> Node:
         value = node.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            problem = number_problem(value)
+            if problem:
+                self.fail(node, problem)
         if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
             return Const(value, col=self.col(node))
         if isinstance(value, float):
-            # exact decimal from the literal's text, not from the binary float
-            text = ast.get_source_segment(self.source, node) or repr(value)
-            try:
-                return Const(_normal(Fraction(text.replace("_", ""))), col=self.col(node))
-            except ValueError:
-                self.fail(node, f"number {text} cannot be represented exactly")
+            # exact decimal from the literal's text, not from the binary float (nor expanded before it is checked)
+            text = (ast.get_source_segment(self.source, node) or repr(value)).replace("_", "")
+            problem = number_problem(text)
+            if problem:
+                self.fail(node, problem)
+            return Const(_normal(Fraction(text)), col=self.col(node))
         self.fail(node, f"{type(value).__name__} literals are not allowed")
 
     def visit_Name(self, node: ast.Name) -> Node:

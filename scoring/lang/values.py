@@ -14,11 +14,16 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
+from . import limits
 from .operators import ON_NUMBERS, ORDERING
 
 
 class EvalError(ValueError):
     """A rule expression failed on some data (the caller adds which rule and which case)."""
+
+
+class LimitError(EvalError):
+    """A value grew beyond one of the limits of limits.py."""
 
 
 class Record:
@@ -114,15 +119,15 @@ def _contains(item, container, lk: str, rk: str) -> bool:
 def arith(op: str, left, right):
     lk, rk = kind(left), kind(right)
     if op == "+" and "text" in (lk, rk):
-        return format_value(left) + format_value(right)
+        return checked_text(format_value(left) + format_value(right))
     if left is None or right is None:
         return None
     if lk == rk == "number":
         if op == "/":
             if right == 0:
                 raise EvalError("division by zero")
-            return normal(Fraction(left) / right)
-        return normal(ON_NUMBERS[op](left, right))
+            return checked_number(normal(Fraction(left) / right))
+        return checked_number(normal(ON_NUMBERS[op](left, right)))
     if op in ("+", "-") and lk == "date" and rk == "number":
         return _add_days(left, right if op == "+" else -right)
     if op == "+" and lk == "number" and rk == "date":
@@ -130,6 +135,29 @@ def arith(op: str, left, right):
     if op == "-" and lk == rk == "date":
         return (left - right).days
     raise EvalError(f"cannot compute {lk} {op} {rk}")
+
+
+def checked_number(value):
+    """A number computed by the rules, refused when it grew beyond the limit (see limits.py)."""
+    if limits.number_too_large(value):
+        raise LimitError(limits.COMPUTED_NUMBER)
+    return value
+
+
+def checked_text(value: str) -> str:
+    if len(value) > limits.MAX_TEXT:
+        raise LimitError(limits.COMPUTED_TEXT)
+    return value
+
+
+def checked_places(places: int) -> int:
+    """The places of round() and percent(): 10^places must stay a number one can compute with."""
+    if abs(places) > limits.MAX_PLACES:
+        raise LimitError(f"{places} places: at most {limits.MAX_PLACES} (either side of the point)")
+    return places
+
+
+MAX_DAYS = (dt.date.max - dt.date.min).days  # adding more leaves the calendar, from any date
 
 
 def _add_days(day: dt.date, days) -> dt.date:
@@ -144,7 +172,9 @@ def _add_days(day: dt.date, days) -> dt.date:
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day `months` months later (or earlier), clamped to the target month's last day."""
     year, month0 = divmod(day.year * 12 + (day.month - 1) + months, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]  # ValueError outside year 1..9999, as date() would
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise EvalError("date out of range")
+    last = calendar.monthrange(year, month0 + 1)[1]
     return dt.date(year, month0 + 1, min(day.day, last))
 
 
@@ -158,7 +188,8 @@ def negate(value):
 
 def round_half_up(value, places: int = 2) -> Decimal:
     """Round an exact number half away from zero, as published score tables do."""
-    scaled = abs(Fraction(value)) * 10**places
+    places = checked_places(places)
+    scaled = abs(Fraction(value)) * (10**places if places >= 0 else Fraction(1, 10**-places))
     whole = math.floor(scaled)
     if scaled - whole >= Fraction(1, 2):
         whole += 1

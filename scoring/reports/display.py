@@ -6,6 +6,8 @@ rule language: scoring.lang.values.format_value.)
 """
 from __future__ import annotations
 
+import unicodedata
+
 from scoring.lang.interval import Interval, format_interval
 from scoring.lang.values import format_number
 
@@ -36,3 +38,8 @@ def typeset(text: str) -> str:
 def span(found: tuple | None, places: int = 2) -> str:
     """An item's range of points, (lowest, highest) with None for unbounded: "0 … 20"."""
     return NONE if found is None else format_interval(Interval(*found), places=places)
+
+
+def display_width(text: str) -> int:
+    """Columns the longest line takes on a page or a terminal: East Asian wide characters count two."""
+    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in text.split("\n"))

@@ -57,8 +57,8 @@ def score_html(result: ScoreResult) -> str:
     return page_html(score_page(result))
 
 
-def bulletin_html(bulletin: dict) -> str:
-    return page_html(bulletin_page(bulletin))
+def bulletin_html(bulletin: dict, issued: str | None = None) -> str:
+    return page_html(bulletin_page(bulletin, issued))
 
 
 def score_page(result: ScoreResult) -> Page:
@@ -78,11 +78,12 @@ def score_page(result: ScoreResult) -> Page:
     return Page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections)
 
 
-def bulletin_page(bulletin: dict) -> Page:
-    """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines."""
+def bulletin_page(bulletin: dict, issued: str | None = None) -> Page:
+    """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines.
+    `issued` is who issues it and when (reports.bulletin.issue_line), first among the facts."""
     book, source, grades = bulletin["rulebook"], bulletin["input"], bulletin["grades"]
     previous = f"（上月截至 {bulletin['previous_as_of']}）" if bulletin.get("previous_as_of") else ""
-    facts = [f"截至 {bulletin['as_of']}{previous}",
+    facts = [issued] * bool(issued) + [f"截至 {bulletin['as_of']}{previous}",
              rulebook_line(book),
              f"已交办 {source['cases']} 件", f"输入 sha256 {source['sha256'][:12]}"]
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in bulletin_notes(bulletin))

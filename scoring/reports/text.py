@@ -15,7 +15,9 @@ from tabulate import tabulate
 
 from scoring.lang.interval import format_interval
 
+from .bulletin import tables as bulletin_tables
 from .display import NONE, plain_number, signed, two_decimals
+from .terminal import fitted, left_out_note, wrapped
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
     from scoring.app.results import ExplainResult, ReplayResult, SelfCheckResult, VerifyResult
@@ -105,8 +107,10 @@ def rulebook_line(book: dict) -> str:
     return f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]})"
 
 
-def ranking_table(ledger: dict) -> str:
-    """The ranking as a terminal table, with its notes under it."""
+def ranking_table(ledger: dict, width: int | None = None) -> str:
+    """The ranking as a terminal table, with its notes under it; on a terminal `width` wide, the
+    department's name wraps and the parts of the total are left out from the last, never the rank,
+    the department, the total or the grade."""
     found = ranking(ledger)
 
     def cell(value, column: int) -> str:
@@ -119,8 +123,10 @@ def ranking_table(ledger: dict) -> str:
 
     rows = [[cell(value, i) for i, value in enumerate(row)] for row in found.rows]
     align = ["left" if kind in ("group", "department", "grade") else "right" for kind in found.kinds]
-    table = tabulate(rows, headers=found.headers, tablefmt="simple", colalign=align, disable_numparse=True)
-    return table + "\n\n" + "\n".join(found.notes) + "\n"
+    parts = [c for c, kind in enumerate(found.kinds) if kind in ("counted", "points")]
+    table, left_out = fitted(found.headers, rows, align, width, wrap={found.kinds.index("department"): 16},
+                             drop=tuple(reversed(parts)))
+    return table + "\n\n" + "\n".join(wrapped(left_out_note(left_out, width) + found.notes, width)) + "\n"
 
 
 def explain(result: ExplainResult) -> str:
@@ -220,40 +226,43 @@ def self_check(result: SelfCheckResult) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def bulletin(document: dict) -> str:
-    """The monthly bulletin as circulated: the ranking and its movement, then the deadlines missed and coming."""
+def bulletin(document: dict, width: int | None = None) -> str:
+    """The monthly bulletin as circulated: the ranking and its movement, then the deadlines missed and
+    coming; on a terminal `width` wide, names and texts wrap and the counts are left out first."""
     d = document
     book, source = d["rulebook"], d["input"]
-    out = [f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
-           f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
-           f"截至月末已交办 {source['cases']} 件", ""]
-    grouped = any("group" in r for r in d["departments"])
-    rows = [[plain_number(r["rank"]), rank_move(r["change"])] + ([r.get("group") or NONE] if grouped else []) +
-            [r["department"], two_decimals(r["reachable"]), _delta(r["change"]["reachable"]) if r["change"] else NONE,
-             (r["grade"] or NONE) if d["final"] else two_decimals(r["secured"]), r["cases"], r["missed"],
-             r["due_next_month"]]
-            for r in d["departments"]]
-    standing = ["总分", "较上月", "等级"] if d["final"] else ["可达分", "较上月", "已得分"]
-    headers = ["排名", "升降"] + (["组别"] if grouped else []) + ["部门", *standing, "办件", "本月失分项", "下月到期"]
-    left = 4 if grouped else 3
-    out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
-                        colalign=["right"] + ["left"] * (left - 1)
-                        + ["right", "right", "left" if d["final"] else "right", "right", "right", "right"]))
-    out += [""] + bulletin_notes(d)
-    missed, due = d["missed"], d["due_next_month"]
-    out += ["", f"本月到期未得满分的事项（{len(missed)} 项）" if missed else "本月到期未得满分的事项：无"]
-    if missed:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"], plain_number(m["cost"]),
-                              plain_number(m["recoverable"]) if m["recoverable"] else "—", m["record"]] for m in missed],
-                            headers=["部门", "案号", "事项", "期限", "已失分", "仍可挽回", "情况"],
-                            tablefmt="simple", disable_numparse=True))
-    out += ["", f"下月到期事项（{len(due)} 项）" if due else "下月到期事项：无"]
-    if due:
-        out.append(tabulate([[m["department"], m["case"], f"{m['criterion']} {m['title']}", m["due"],
-                              plain_number(m["workdays_left"]), plain_number(m["points"]), m["missing"]] for m in due],
-                            headers=["部门", "案号", "事项", "期限", "剩余工作日", "分值", "待办"], tablefmt="simple",
-                            disable_numparse=True))
+    out = wrapped([f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
+                   f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
+                   f"截至月末已交办 {source['cases']} 件", ""], width)
+    ranking, *deadlines = bulletin_tables(d)
+    out += _tabulate(ranking, width, drop=FIRST_LEFT_OUT) + [""] + wrapped(bulletin_notes(d), width)
+    for table in deadlines:
+        out += ["", table.title if table.rows else table.empty]
+        if table.rows:
+            out += _tabulate(table, width, drop=FIRST_LEFT_OUT)
     return "\n".join(out) + "\n"
+
+
+TEXT_CELLS = {"rank": plain_number, "move": lambda change: rank_move(change), "group": lambda v: v or NONE,
+              "text": lambda v: NONE if v is None else str(v), "points": two_decimals,
+              "delta": lambda v: NONE if v is None else _delta(v), "count": str, "amount": plain_number,
+              "day": lambda v: v}
+RIGHT = {"rank", "points", "delta", "count", "amount"}
+
+
+# the bulletin's columns a narrow terminal does without, first to last
+FIRST_LEFT_OUT = ("下月到期", "本月失分项", "办件", "仍可挽回", "分值", "期限", "升降")
+WRAPPED = {"text": 16}  # text columns wrap at eight Chinese characters, narrower only when they must
+
+
+def _tabulate(table, width: int | None = None, drop: tuple[str, ...] = ()) -> list[str]:
+    """A table of cells (reports.bulletin.Table) for the terminal: numbers to the right; fitted to a
+    terminal `width` wide by wrapping its text and leaving out the `drop` columns, in that order."""
+    rows = [[TEXT_CELLS[kind](value) for kind, value in zip(table.kinds, row)] for row in table.rows]
+    text, left_out = fitted(table.headers, rows, ["right" if kind in RIGHT else "left" for kind in table.kinds], width,
+                            wrap={c: WRAPPED[kind] for c, kind in enumerate(table.kinds) if kind in WRAPPED},
+                            drop=tuple(table.headers.index(h) for h in drop if h in table.headers))
+    return [text] + wrapped(left_out_note(left_out, width), width)
 
 
 def bulletin_notes(document: dict) -> list[str]:

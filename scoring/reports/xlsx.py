@@ -14,10 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import unicodedata
 import zipfile
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
@@ -27,14 +25,27 @@ from openpyxl.writer.excel import ExcelWriter
 
 from scoring.ledger.document import ledger_lines, number
 
-from .display import two_decimals
-from .text import KIND_NAMES, LINE_KINDS, ROLE_NAMES, evidence_labels, ranking, rulebook_line, skipped_note
+from .bulletin import heading as bulletin_heading
+from .bulletin import issue_line
+from .bulletin import tables as bulletin_tables
+from .display import display_width, two_decimals
+from .package import FIXED_TIME, FixedTimeZip
+from .text import (
+    KIND_NAMES,
+    LINE_KINDS,
+    ROLE_NAMES,
+    bulletin_notes,
+    evidence_labels,
+    rank_move,
+    ranking,
+    rulebook_line,
+    skipped_note,
+)
 from .worklist import WORK_COLUMNS, work_list
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
-    from scoring.app.results import ExplainResult, ScoreResult, SelfCheckResult
+    from scoring.app.results import BulletinResult, ExplainResult, ScoreResult, SelfCheckResult
 
-FIXED_TIME = dt.datetime(2000, 1, 1)  # the workbook's timestamps: a run's bytes must not depend on the clock
 MAX_WIDTH = 36  # characters of a column (a Chinese character counts two); longer text wraps, so that a page is readable
 MAX_REASONS = 30  # cases named in a form's reasons; the rest are counted
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -104,6 +115,34 @@ def self_check_workbook(result: SelfCheckResult) -> bytes:
              "lines": d["lines"], "cases": d["cases"]}
     _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates)
     return workbook_bytes(workbook)
+
+
+def bulletin_workbook(result: BulletinResult) -> bytes:
+    """The month's bulletin: 排名 (with what the figures mean under it), then a sheet per list of deadlines."""
+    d = result.document
+    workbook = Workbook()
+    sheet = workbook.active
+    head = [bulletin_heading(d)] + [line for line in [issue_line(result.issuer, result.issued)] if line]
+    for index, table in enumerate(bulletin_tables(d)):
+        if index:
+            sheet = workbook.create_sheet(table.title.split("（")[0][:31])
+            title = head + [f"{table.title}，截至 {d['as_of']}"]
+        else:
+            sheet.title = table.title
+            title = head + [f"截至 {d['as_of']}（较上月 {d['previous_as_of']}）· {rulebook_line(d['rulebook'])}"]
+        cells = [[_bulletin_cell(kind, value) for kind, value in zip(table.kinds, row)] for row in table.rows]
+        points = [i for i, kind in enumerate(table.kinds) if kind in ("points", "delta")]
+        _table(sheet, title, table.headers, cells, points=points, notes=bulletin_notes(d) if index == 0 else ())
+    return workbook_bytes(workbook)
+
+
+def _bulletin_cell(kind: str, value):
+    """A bulletin cell in a workbook: numbers stay numbers; what is not there reads "—", as the notes say."""
+    if kind == "move":
+        return rank_move(value)
+    if value is None and kind in ("rank", "group", "text", "delta", "amount"):
+        return "—"
+    return value
 
 
 # ---------------------------------------------------------------- sheets
@@ -252,8 +291,7 @@ def _width(value) -> int:
     """Display width of the longest line: East Asian wide characters count two."""
     if value is None:
         return 0
-    text = value if isinstance(value, str) else f"{value:.2f}" if isinstance(value, float) else str(value)
-    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in text.split("\n"))
+    return display_width(value if isinstance(value, str) else f"{value:.2f}" if isinstance(value, float) else str(value))
 
 
 def _range_cells(ranges: dict[str, tuple], criterion: str) -> list:
@@ -280,30 +318,10 @@ def _new_sheet(workbook, name: str):
 
 
 # ---------------------------------------------------------------- bytes
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip whose entries carry the given time instead of the time of writing."""
-
-    def __init__(self, *args, stamp: dt.datetime, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.stamp = stamp
-
-    def writestr(self, name, data, *args, **kwargs):
-        if isinstance(name, str):
-            info = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
-            info.compress_type = self.compression
-            info.external_attr = 0o600 << 16
-            name = info
-        super().writestr(name, data, *args, **kwargs)
-
-    def write(self, filename, arcname=None, *args, **kwargs):
-        # openpyxl writes each worksheet to a temporary file first
-        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
-
-
 def workbook_bytes(workbook: Workbook, stamp: dt.datetime = FIXED_TIME) -> bytes:
     """The .xlsx file: the same workbook gives the same bytes (openpyxl's save() stamps the current time)."""
     workbook.properties.created = workbook.properties.modified = stamp
     buffer = io.BytesIO()
-    with _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, stamp=stamp) as archive:
+    with FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, stamp=stamp) as archive:
         ExcelWriter(workbook, archive).write_data()
     return buffer.getvalue()

@@ -24,6 +24,7 @@ A rulebook, top to bottom:
 """
 from __future__ import annotations
 
+import datetime as dt
 import keyword
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,6 +36,7 @@ from scoring.base.errors import Problem, closest
 from scoring.base.tomlmodel import Locator, format_path, model_problems, parse_toml, problems_in
 from scoring.domain.cases import Event, EventType
 from scoring.domain.records import DEPARTMENT_COUNTS
+from scoring.lang.limits import MAX_NESTING, number_problem
 
 from .model import BUILTIN_NAMES, GradeSpec, RulebookSpec
 
@@ -64,6 +66,9 @@ def read_rulebook(raw: bytes, source: str, locator: Locator | None = None) -> tu
     on analysing a rulebook whose references are broken. Bytes that are not UTF-8 TOML raise InputError."""
     toml = parse_toml(raw, source, "rulebook")
     locator = locator or toml.locator
+    problems = [locator.problem(path, message) for path, message in value_problems(toml.data)]
+    if problems:  # nothing else looks at a number that could not be computed with
+        return None, problems
     spec, problems = model_problems(RulebookSpec, toml.data, locator)
     if spec is None:
         return None, problems
@@ -96,7 +101,7 @@ def check_references(book: Rulebook) -> list[Problem]:
             if role in seen_roles:
                 problem(("rubric", index, "roles"), f'role "{role}" is already in rubric "{seen_roles[role]}"')
             seen_roles.setdefault(role, rubric.id)
-        if rubric.min is not None and rubric.max is not None and rubric.min > rubric.max:
+        if _numbers(rubric.min, rubric.max) and rubric.min > rubric.max:  # of expressions: when compiled
             problem(("rubric", index, "min"), f"min {rubric.min} is above max {rubric.max}")
 
     for ci, criterion in enumerate(spec.criterion):
@@ -146,14 +151,8 @@ def check_references(book: Rulebook) -> list[Problem]:
                 problem(("department", "weights", rubric_id), "a weight cannot be negative")
     elif department.weights:
         problem(("department", "weights"), f'weights are used only with method = "weighted_mean", not "{department.method}"')
-    if department.min is not None and department.max is not None and department.min > department.max:
+    if _numbers(department.min, department.max) and department.min > department.max:
         problem(("department", "min"), f"min {department.min} is above max {department.max}")
-
-    for path, value in _numbers(spec.params, ("params",)):
-        if not value.is_finite():
-            problem(path, f"{value} is not a finite number")
-        elif value and abs(value.adjusted()) > MAX_EXPONENT:
-            problem(path, f"{value} is out of range (at most 10^{MAX_EXPONENT} in size, at least 10^-{MAX_EXPONENT})")
 
     problems.extend(book.problem(path, message) for path, message in grade_problems(spec.grade))
     _unique([grade.name for grade in spec.grade], ("grade",), "grade name", problem)
@@ -171,7 +170,7 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
     _unique(category_ids, ("category",), "category id", problem)
     _weights(spec.category, ("category",), "category", problem)
     for index, category in enumerate(spec.category):
-        if category.min is not None and category.max is not None and category.min > category.max:
+        if _numbers(category.min, category.max) and category.min > category.max:
             problem(("category", index, "min"), f"min {category.min} is above max {category.max}")
     if not spec.rubric and spec.department.method != "none":
         problem(("department", "method"),
@@ -257,6 +256,10 @@ def tier_problems(params: dict) -> list[tuple[tuple, str]]:
     for name, table in params.items():
         if not is_tier_table(table):
             continue
+        bad = mixed_tier(table)
+        if bad is not None:
+            found.append((("params", name, bad), "from and below are numbers (or dates), all of one kind in a table"))
+            continue
         for index, tier in enumerate(table):
             low, high = tier.get("from"), tier.get("below")
             if low is not None and high is not None and low >= high:
@@ -271,24 +274,47 @@ def tier_problems(params: dict) -> list[tuple[tuple, str]]:
     return found
 
 
+def mixed_tier(table: list) -> int | None:
+    """The first tier whose from or below is not a number (or a date), or not of the kind of the first tier's."""
+    kinds = [(index, _bound_kind(tier[key])) for index, tier in enumerate(table) for key in ("from", "below") if key in tier]
+    return next((index for index, kind in kinds if kind != kinds[0][1] or kind not in ("number", "date")), None)
+
+
+def _bound_kind(value) -> str:
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return "number"
+    return "date" if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else type(value).__name__
+
+
 def is_tier_table(value) -> bool:
     return (isinstance(value, list) and bool(value) and all(isinstance(t, dict) for t in value)
             and all("from" in t or "below" in t for t in value))
 
 
-MAX_EXPONENT = 30  # exact arithmetic with 1e99999999 would not finish
+def value_problems(data: dict) -> list[tuple[tuple, str]]:
+    """Numbers of a rule file beyond the limits (scoring.lang.limits: their size, their digits,
+    NaN and infinity) and values nested too deeply, anywhere in the file: checked before
+    anything computes with them (exact arithmetic with 1e999999999 would not finish)."""
+    found = []
+    stack = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, (dict, list)):
+            if len(path) > MAX_NESTING:
+                found.append((path, f"values nested more than {MAX_NESTING} deep"))
+                continue
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend(reversed([(path + (key,), inner) for key, inner in items]))  # in file order
+        elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            message = number_problem(value)
+            if message:
+                found.append((path, message))
+    return found
 
 
-def _numbers(value, path: tuple):
-    """(key path, Decimal) for every number in a params table, nested tables and lists included."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _numbers(inner, path + (key,))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            yield from _numbers(inner, path + (index,))
-    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        yield path, Decimal(value)
+def _numbers(*values) -> bool:
+    """All given as numbers (not expressions, not left out)."""
+    return all(isinstance(value, (int, Decimal)) for value in values)
 
 
 STEP_PLACEHOLDER = {"id": "step", "date": "2000-01-01", "department": "step"}

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scoring.base.errors import closest
 from scoring.domain.cases import Role
 from scoring.domain.records import FieldSpec
 
@@ -52,6 +54,7 @@ class RulebookInfo(_Spec):
     valid_until: dt.date | None = None  # ... up to and including this day
     # the assessment ends here: later events are not scored, and `as_of` is this day in `score`
     closing_date: dt.date | None = None
+    issuer: str | None = None  # the office that issues the bulletins, under their title (通报的发文单位)
     derived_from: DerivedFrom | None = None
 
     @model_validator(mode="after")
@@ -132,8 +135,8 @@ class CategorySpec(_Spec):
     title: str
     of: str  # condition over the case: which cases belong here (the first category that holds)
     weight: Number
-    min: Number | None = None  # the category subtotal's clamp
-    max: Number | None = None
+    min: NumberOrExpr | None = None  # the category subtotal's clamp (a number or an expression of params)
+    max: NumberOrExpr | None = None
 
 
 class GateSpec(_Spec):
@@ -144,7 +147,7 @@ class GateSpec(_Spec):
     criterion: str | None = None  # holds when a rule of this department item fired
     when: str | None = None  # holds when this department condition is true (both, if both are given)
     grade: str | None = None  # the highest grade the department can get
-    total: Number | None = None  # the highest total it can get (0: a veto)
+    total: NumberOrExpr | None = None  # the highest total it can get (0: a veto)
     text: str
 
 
@@ -161,17 +164,19 @@ class RubricSpec(_Spec):
     id: ItemId
     title: str
     roles: Annotated[list[Role], Field(min_length=1)]
-    min: Number | None = None
-    max: Number | None = None
+    min: NumberOrExpr | None = None  # the case clamp: a number or an expression of params
+    max: NumberOrExpr | None = None
 
 
 class DepartmentSpec(_Spec):
     # how case totals make the department's base: "none" for schemes of department items only
     method: Literal["weighted_mean", "mean", "sum", "none"] = "weighted_mean"
     weights: dict[str, Number] = {}  # rubric id -> weight (weighted_mean)
-    base: Number | None = None  # a fixed starting score (a base of 100, then bonuses and deductions)
-    min: Number | None = None
-    max: Number | None = None
+    # a fixed starting score (a base of 100, then bonuses and deductions), and the total's clamp:
+    # numbers, or expressions of params
+    base: NumberOrExpr | None = None
+    min: NumberOrExpr | None = None
+    max: NumberOrExpr | None = None
     decimals: Annotated[int, Field(ge=0, le=6)] = 2
 
 
@@ -207,8 +212,39 @@ class CalendarSpec(_Spec):
         return years
 
 
+# the names each sentence of [texts] is filled with (scoring.engine.evaluate and rollup)
+TEXT_FIELDS = {
+    "cap": ("criterion", "limit"), "floor": ("criterion", "limit"), "case_clamp": ("min", "max"),
+    "base": ("parts",), "base_part": ("rubric", "count", "mean", "weight"), "base_part_sum": ("rubric", "count", "sum"),
+    "department_clamp": ("min", "max"), "no_cases": (), "item_base": ("criterion", "points"),
+    "department_base": ("points",), "category_clamp": ("category", "min", "max"),
+    "category_weight": ("category", "count", "subtotal", "weight"), "category_empty": ("category",),
+    "scorer_computed": ("score",), "scorer": ("scorer", "score", "weight"), "gate_total": ("gate", "limit"),
+}
+
+
 class TextsSpec(_Spec):
     """Wording of the lines the engine itself adds (Chinese by default)."""
+
+    @field_validator("*")
+    @classmethod
+    def _fields(cls, text: str, info):
+        """Only {name} with the names the sentence is filled with: a format spec ({limit:>999999999}),
+        a position or an attribute ({criterion.__class__}) would be Python's str.format at work."""
+        allowed = TEXT_FIELDS[info.field_name]
+        try:
+            parts = list(string.Formatter().parse(text))
+        except ValueError as exc:
+            raise ValueError(f"{exc} (write {{{{ and }}}} for literal braces)") from None
+        for _, name, spec, conversion in parts:
+            if name is None:
+                continue
+            if name not in allowed or spec or conversion:
+                written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+                known = ", ".join("{" + n + "}" for n in allowed) or "none"
+                raise ValueError(f"{written} cannot be filled in; this sentence takes {known}"
+                                 f"{closest(name, allowed) if name not in allowed else ''}")
+        return text
 
     cap: str = "{criterion}最高{limit}分，超出部分不计"
     floor: str = "{criterion}最低{limit}分，超出部分不计"

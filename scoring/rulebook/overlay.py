@@ -47,7 +47,7 @@ from scoring.base.files import read_file
 from scoring.base.tomlmodel import Locator, parse_toml, problems_in, read_model
 from scoring.domain.records import FieldSpec
 
-from .load import Rulebook, parse_rulebook
+from .load import Rulebook, parse_rulebook, value_problems
 from .model import CategorySpec, CriterionSpec, GateSpec, GradeSpec, Identifier, ItemId, RuleSpec, ScorerSpec, _Spec
 
 
@@ -134,6 +134,9 @@ def parse_overlay(raw: bytes, source: str) -> Overlay:
     if "overlay" not in toml.data and "rulebook" in toml.data:
         raise InputError([locator.problem(("rulebook",), "this is a rulebook, not an overlay (an overlay has an [overlay] "
                                                           "table naming its base); pass it with --rules")])
+    beyond = [locator.problem(path, message) for path, message in value_problems(toml.data)]
+    if beyond:
+        raise problems_in(source, "overlay", beyond)
     spec = read_model(OverlaySpec, toml, "overlay")
     both = [locator.problem((kind, index, "before"), "give before or after, not both")
             for kind, patches in (("criterion", spec.criterion), ("rule", spec.rule))
@@ -403,7 +406,7 @@ def _apply_sets(sets, data: dict, origins: dict) -> dict:
 def _set_value(name: str, text: str, current, problems: list):
     try:
         value = tomllib.loads(f"v = {text}", parse_float=Decimal)["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError):  # ValueError: an integer of more than 4300 digits
         if isinstance(current, str):
             return text  # a text parameter: the words as given
         value = None
@@ -415,6 +418,10 @@ def _set_value(name: str, text: str, current, problems: list):
     if value is None or _kind(value) != kind:
         hint = f"; quote it for a text: {name}='\"{text}\"'" if kind == "text" else ""
         problems.append(Problem(SET_SOURCE, None, name, f'"{text}" is not a {kind} (the parameter is {_literal(current)}){hint}'))
+        return None
+    beyond = value_problems({"v": value})
+    if beyond:
+        problems.append(Problem(SET_SOURCE, None, name, beyond[0][1]))
         return None
     return value
 
