@@ -184,7 +184,7 @@ def test_the_bulletin_of_a_month_and_a_bad_or_late_month(client):
     assert client.get("/bulletin", query_string=chosen(month="2022-01")).status_code == 422
 
 
-def test_downloads_are_the_command_lines_outputs(client):
+def test_downloads_are_the_command_lines_outputs(client, tmp_path):
     small = REFERENCE.with_suffix(".tests") / "lead-items.jsonl"  # six cases: the workbook of a year takes seconds
     assert upload(client, "cases", small.name, small.read_bytes()).status_code == 303
     these = chosen(cases=hashlib.sha256(small.read_bytes()).hexdigest())
@@ -200,6 +200,19 @@ def test_downloads_are_the_command_lines_outputs(client):
                                                  "--format", "json").stdout
     bulletin = client.get("/download/bulletin.html", query_string={**these, "month": "2020-06"})
     assert bulletin.data.decode("utf-8") == scoring("bulletin", *command, "--month", "2020-06", "--format", "html").stdout
+    # the Word notice and the printable workbook, headed by the issuing office and the date of issue given in the form
+    issue = {"month": "2020-06", "issuer": "市政府督查室", "issued": "2020-07-05"}
+    for fmt, kind in (("docx", "wordprocessingml.document"), ("xlsx", "spreadsheetml.sheet")):
+        out = tmp_path / f"bulletin.{fmt}"
+        made = scoring("bulletin", *command, "--month", "2020-06", "--issuer", "市政府督查室", "--issued", "2020-07-05",
+                       "--format", fmt, "--out", out)
+        assert made.returncode == 0, made.stderr
+        got = client.get(f"/download/bulletin.{fmt}", query_string={**these, **issue})
+        assert got.status_code == 200 and got.data == out.read_bytes(), fmt
+        assert got.headers["Content-Disposition"].startswith("attachment") and got.mimetype.endswith(kind), got.mimetype
+    page = client.get("/bulletin", query_string={**these, **issue})
+    assert "市政府督查室　2020年7月5日" in page.text and "issuer=" in page.text  # headed so, and the downloads carry it
+    assert client.get("/bulletin", query_string={**these, "month": "2020-06", "issuer": "x" * 61}).status_code == 400
     assert client.get("/download/score.docx", query_string=these).status_code == 404
     assert client.get("/download/self-check.xlsx", query_string=these).status_code == 400  # which department?
     assert client.get("/download/bulletin.json", query_string=these).status_code == 400  # which month?

@@ -32,7 +32,8 @@ from scoring.reports import html
 
 # loaded once by the forkserver, so that each job starts with them in memory
 PRELOAD = ["scoring.app.scoring", "scoring.app.audit", "scoring.app.describe", "scoring.inputs.register",
-           "scoring.reports.html", "scoring.reports.xlsx", "scoring.reports.text", "scoring.reports.worklist", __name__]
+           "scoring.reports.html", "scoring.reports.xlsx", "scoring.reports.docx", "scoring.reports.text",
+           "scoring.reports.worklist", __name__]
 TIMEOUT = 600  # seconds; a job still running then is ended (the sample year scores in about a second)
 
 
@@ -171,15 +172,20 @@ def self_check(selection: Selection, department: str, as_of: dt.date | None) -> 
     return html.self_check_page(result), list(notes), departments
 
 
-def bulletin(selection: Selection, month: str) -> tuple[html.Page, list[str]]:
+def bulletin(selection: Selection, month: str, issuer: str | None = None,
+             issued: dt.date | None = None) -> tuple[html.Page, list[str]]:
+    """The month's bulletin, headed by who issues it and when (as the command's --issuer and --issued)."""
+    from scoring.reports.bulletin import issue_line
     notes = Notes()
-    return html.bulletin_page(app.bulletin(selection.request(), month, notes).document), list(notes)
+    result = app.bulletin(selection.request(), month, notes, issuer, issued)
+    return html.bulletin_page(result.document, issue_line(result.issuer, result.issued)), list(notes)
 
 
 def download(selection: Selection, report: str, fmt: str, department: str | None = None, as_of: dt.date | None = None,
-             month: str | None = None) -> bytes:
+             month: str | None = None, issuer: str | None = None, issued: dt.date | None = None) -> bytes:
     """A report as a file, rendered as the command line renders it with --format."""
-    from scoring.reports import worklist, xlsx
+    from scoring.reports import docx, worklist, xlsx
+    from scoring.reports.bulletin import issue_line
     request = selection.request()
     if report == "score":
         result = app.score(request)
@@ -190,8 +196,9 @@ def download(selection: Selection, report: str, fmt: str, department: str | None
         output = {"xlsx": xlsx.self_check_workbook, "json": lambda r: to_json(r.document),
                   "csv": lambda r: worklist.to_csv(r.document)}[fmt](result)
     else:
-        document = app.bulletin(request, month).document
-        output = {"html": html.bulletin_html, "json": to_json}[fmt](document)
+        result = app.bulletin(request, month, issuer=issuer, issued=issued)
+        output = {"html": lambda r: html.bulletin_html(r.document, issue_line(r.issuer, r.issued)),
+                  "json": lambda r: to_json(r.document), "xlsx": xlsx.bulletin_workbook, "docx": docx.bulletin_docx}[fmt](result)
     return output if isinstance(output, bytes) else output.encode("utf-8")
 
 

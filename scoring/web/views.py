@@ -29,9 +29,11 @@ RUN_ID = re.compile(r"[0-9a-f]{4,64}")
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 FORMATS = {"score": {"xlsx": "评分结果", "html": "评分报告", "json": "评分账本", "csv": "评分明细"},
            "self-check": {"xlsx": "自查", "json": "自查", "csv": "自查待办"},
-           "bulletin": {"html": "月度通报", "json": "月度通报"}}
+           "bulletin": {"docx": "月度通报", "xlsx": "月度通报", "html": "月度通报", "json": "月度通报"}}
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "html": "text/html; charset=utf-8",
-        "json": "application/json", "csv": "text/csv; charset=utf-8"}
+        "json": "application/json", "csv": "text/csv; charset=utf-8",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+ISSUER_LENGTH = 60  # characters of the issuing office printed under the bulletin's title
 STATUS = {1: 422, 2: 422, 3: 500}  # a command's exit status as the page's HTTP status
 SELECTION_KEYS = ("cases", "rules", "departments", "overlay", "set")
 
@@ -192,9 +194,11 @@ def create_app(settings: Settings, worker: jobs.Worker | None = None) -> Flask:
     def bulletin():
         picked = selection()
         month = _month(request.args.get("month", ""))
-        built, notes = worker.run(jobs.bulletin, picked, month) if month else (None, [])
+        issuer, issued = _issuer(request.args.get("issuer", "")), _date(request.args.get("issued", ""))
+        built, notes = worker.run(jobs.bulletin, picked, month, issuer, issued) if month else (None, [])
         return report_page("bulletin", picked, built, notes, title="月度通报", form="bulletin_form.html", month=month,
-                           downloads=downloads("bulletin", month=month) if built else [])
+                           issuer=issuer, issued=issued,
+                           downloads=downloads("bulletin", month=month, issuer=issuer, issued=issued) if built else [])
 
     @app.get("/download/<report>.<fmt>")
     def download(report: str, fmt: str):
@@ -203,11 +207,12 @@ def create_app(settings: Settings, worker: jobs.Worker | None = None) -> Flask:
         picked = selection()
         department, as_of = request.args.get("department", ""), _date(request.args.get("as_of", ""))
         month = _month(request.args.get("month", ""))
+        issuer, issued = _issuer(request.args.get("issuer", "")), _date(request.args.get("issued", ""))
         if report == "self-check" and not department:
             abort(400, "请选择部门")
         if report == "bulletin" and not month:
             abort(400, "请选择月份（YYYY-MM）")
-        data = worker.run(jobs.download, picked, report, fmt, department, as_of, month)
+        data = worker.run(jobs.download, picked, report, fmt, department, as_of, month, issuer, issued)
         what = "-".join(str(p) for p in (FORMATS[report][fmt], department, as_of, month) if p)
         return send_file(io.BytesIO(data), MIME[fmt], as_attachment=True, download_name=display_name(f"{what}.{fmt}", "cases"))
 
@@ -280,6 +285,14 @@ def _month(text: str) -> str | None:
     if not MONTH.fullmatch(text):
         abort(400, f"月份“{text}”无效：应为 YYYY-MM，例如 2020-06")
     return text
+
+
+def _issuer(text: str) -> str | None:
+    """The issuing office as given (printable, at most ISSUER_LENGTH characters); none: the rulebook's."""
+    text = text.strip()
+    if len(text) > ISSUER_LENGTH or not text.isprintable():
+        abort(400, f"发文单位应为不超过 {ISSUER_LENGTH} 个字符的一行文字")
+    return text or None
 
 
 def _run_id(text: str) -> str:
