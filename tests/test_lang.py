@@ -85,7 +85,12 @@ def test_values(source, expected):
     ("[c for c in contact]", "list comprehension"),
     ("2 ** 100000", "** is not part of the rule language"),
     ("open('/etc/passwd')", 'unknown function "open"'),
-    ("x.y.z if 1 else 2", None),  # fine: x is of unknown kind
+    ("x.y.z if x.ok else 2", None),  # fine: x is of unknown kind
+    # a condition decides by true or false, never by a number being non-zero or a text non-empty
+    ("1 if params.n else 2", "a condition must be true or false, and this is a number"),
+    ("not t", "a condition must be true or false, and this is a text"),
+    ("present(x) and params.n", "this is a number: compare it"),
+    ("count(c for c in contact if c.date)", "this is a date"),
     ("r.dat", 'event has no field "dat" (did you mean "date"?)'),
     ("params.pionts", 'no "pionts" in params (did you mean "points"?)'),
     ("frist(reply)", 'unknown function "frist" (did you mean "first"?)'),

@@ -190,3 +190,18 @@ def test_a_clamp_from_params_is_checked_once_the_params_are_known():
     line = line_number(text, "department.cases")
     problems = problems_of(text)
     assert any(p.startswith(f"book.toml:{line}: rubric[0].max") and "department" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("[department]\nmethod", "[department]\nbase = [1]\nmethod"),
+     "department.base: must be a number or an expression (a text), not a list"),
+    (('roles = ["lead", "split"]\nmin = 0', 'roles = ["lead", "split"]\nmin = true'),
+     "rubric[0].min: must be a number or an expression (a text), not true or false (got True)"),
+    (("weights = { lead = 0.7", "weights = { lead = true"), "department.weights.lead: must be a number, not true or false"),
+    (("min = 90", 'min = "90"'), "grade[0].min: must be a number, not a text (got '90')"),
+])
+def test_a_value_of_the_wrong_kind_is_one_problem_in_the_authors_words(change, expected):
+    # a union of types gave one problem per type (base.int, base.decimal, base.str), and true was taken for 1
+    text = reference_text().replace(*change, 1)
+    problems = problems_of(text)
+    assert len(problems) == 1 and expected in problems[0], problems

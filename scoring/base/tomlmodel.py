@@ -7,14 +7,15 @@ for a misspelled one. `read_toml` stops after parsing, for callers that look at 
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PlainValidator, ValidationError
 
 from .errors import InputError, Problem, closest
 from .tomlpos import key_lines, line_of
@@ -64,6 +65,32 @@ def format_path(path: tuple) -> str:
         else:
             text += ("." if text else "") + str(part)
     return text
+
+
+def _toml_kind(value) -> str:
+    """A value's kind as a rule author wrote it in TOML."""
+    if isinstance(value, bool):
+        return "true or false"
+    return {str: "a text", list: "a list", dict: "a table", float: "an inexact float"}.get(
+        type(value), "a date" if isinstance(value, (dt.date, dt.time)) else type(value).__name__)
+
+
+def _number(value):
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"must be a number, not {_toml_kind(value)}")
+
+
+def _number_or_expression(value):
+    if isinstance(value, str) or (isinstance(value, (int, Decimal)) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"must be a number or an expression (a text), not {_toml_kind(value)}")
+
+
+# Numbers in rule files: one check each, so that a wrong value is one problem in the author's words (a union of types
+# gave one per type: base.int, base.decimal, base.str), and true is not taken for 1.
+Number = Annotated[int | Decimal, PlainValidator(_number)]
+NumberOrExpr = Annotated[int | Decimal | str, PlainValidator(_number_or_expression)]
 
 
 def validation_problems(exc: ValidationError, model: type[BaseModel], locator: Locator) -> list[Problem]:

@@ -6,14 +6,13 @@ counts taken from the case file.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .cases import Role
+from scoring.base.tomlmodel import Number
 
-Number = int | Decimal
+from .cases import Role
 
 # Fields every department record has (counted from the case file); declared fields add to them.
 DEPARTMENT_COUNTS = ("name", "cases", *(role.value for role in Role))

@@ -262,7 +262,7 @@ class _Compiler:
                                       {"params": self.params})
         rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), *self._clamp(("rubric", i), r.min, r.max))
                    for i, r in enumerate(self.spec.rubric)]
-        categories = [CompiledCategory(c.id, c.title, self._expr(("category", i, "of"), c.of, of_scope), _number(c.weight),
+        categories = [CompiledCategory(c.id, c.title, self._condition(("category", i, "of"), c.of, of_scope), _number(c.weight),
                                        *self._clamp(("category", i), c.min, c.max)) for i, c in enumerate(self.spec.category)]
         department = DepartmentNumbers(self._constant(("department", "base"), self.spec.department.base),
                                        *self._clamp(("department",), self.spec.department.min, self.spec.department.max))
@@ -287,7 +287,7 @@ class _Compiler:
 
     def _gate(self, index: int, spec) -> CompiledGate:
         path = ("gate", index)
-        when = None if spec.when is None else self._expr(path + ("when",), spec.when, self.gate_scope())
+        when = self._condition(path + ("when",), spec.when, self.gate_scope())
         text = self._template(path + ("text",), spec.text, self.gate_scope())
         return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade,
                             self._constant(("gate", index, "total"), spec.total), text)
@@ -308,6 +308,16 @@ class _Compiler:
             return lambda env: value
         try:
             return self.exprs.compile(parse(source), scope)
+        except ExprError as exc:
+            self._fail(path, exc, source)
+            return None
+
+    def _condition(self, path: tuple, source: str | None, scope: Scope) -> Closure | None:
+        """A condition: true or false (a number or a text is refused, see compile_condition)."""
+        if source is None:
+            return None
+        try:
+            return self.exprs.compile_condition(parse(source), scope)
         except ExprError as exc:
             self._fail(path, exc, source)
             return None
@@ -446,7 +456,7 @@ class _Compiler:
             criterion.due = self._date(path + ("due",), spec.due)
         if spec.step is not None:
             step = spec.step
-            when = None if step.when is None else self._expr(path + ("step", "when"), step.when, self.scope)
+            when = self._condition(path + ("step", "when"), step.when, self.scope)
             missing = self._template(path + ("step", "missing"), step.missing, self.scope)
             criterion.step = CompiledStep(dict(step.event), when, missing)
         criterion.decided_by = spec.decided_by
@@ -468,7 +478,7 @@ class _Compiler:
             each = (var, items)
             nodes.append(parse(source))
             scope = scope.with_names(**{var: "any"})
-        when = None if rule.when is None else self._expr(path + ("when",), rule.when, scope)
+        when = self._condition(path + ("when",), rule.when, scope)
         points = self._expr(path + ("points",), rule.points, scope)
         text = self._template(path + ("text",), rule.text, scope)
         if (rule.when is not None and when is None) or points is None or text is None:
@@ -495,7 +505,7 @@ class _Compiler:
     def _rate(self, path: tuple, spec, criterion: CompiledCriterion) -> CompiledRate | None:
         hit = self._rule(path, f"{criterion.id}.hit", {}, spec.hit, criterion, path_of_when=path + ("hit",))
         rate_scope = self.department_scope.with_names(rate="number", hits="number", cases="number")
-        of = self._expr(path + ("of",), spec.of, self.scope)
+        of = self._condition(path + ("of",), spec.of, self.scope)
         points = self._expr(path + ("points",), spec.points, rate_scope)
         text = self._template(path + ("text",), spec.text, rate_scope)
         empty = self._template(path + ("empty",), spec.empty or None, self.department_scope)
@@ -517,6 +527,7 @@ class _Compiler:
         if when is not None:
             try:
                 node = parse(when)
+                self.exprs.compile_condition(node, patterns.scope())  # true or false, as a whole and in its parts
                 for part in conjuncts(node):
                     patterns.add_condition(part)
             except ExprError as exc:

@@ -64,6 +64,18 @@ class ExpressionCompiler(NodeVisitor):
     def compile_typed(self, node: Node, scope: Scope) -> tuple[Closure, str]:
         return self.visit(node, scope)
 
+    def compile_condition(self, node: Node, scope: Scope) -> Closure:
+        """A condition (`when`, a rate's `hit`, a category's `of`...): true or false, or null (false)."""
+        return self._test(node, scope)
+
+    def _test(self, node: Node, scope: Scope) -> Closure:
+        """What decides: a value that is true or false. A number, a text, a date or a list is refused,
+        since it would decide by being non-zero or non-empty, silently (count(x) where count(x) > 0 was meant)."""
+        fn, kind = self.visit(node, scope)
+        if kind in NOT_CONDITIONS:
+            raise ExprError(f"a condition must be true or false, and this is a {kind}: {NOT_CONDITIONS[kind]}", node.col)
+        return fn
+
 
     def _const(self, value) -> tuple[Closure, str]:
         closure = lambda env, value=value: value  # noqa: E731
@@ -145,10 +157,11 @@ class ExpressionCompiler(NodeVisitor):
         return self._maybe_fold(get_item, [obj, key], "any", node)
 
     def visit_Unary(self, node: Unary, scope: Scope):
-        operand, operand_type = self.visit(node.operand, scope)
         if node.op == "not":
+            operand = self._test(node.operand, scope)
             fn = lambda env: not V.truthy(operand(env))  # noqa: E731
             return self._maybe_fold(fn, [operand], "bool", node)
+        operand, operand_type = self.visit(node.operand, scope)
         if node.op == "-":
             fn = lambda env: V.negate(operand(env))  # noqa: E731
             return self._maybe_fold(fn, [operand], "number", node)
@@ -190,7 +203,7 @@ class ExpressionCompiler(NodeVisitor):
         return self._maybe_fold(fn, [left, right], "bool", node)
 
     def visit_BoolOp(self, node: BoolOp, scope: Scope):
-        items = [self.visit(item, scope)[0] for item in node.items]
+        items = [self._test(item, scope) for item in node.items]
         if node.op == "and":
             fn = lambda env: all(V.truthy(item(env)) for item in items)  # noqa: E731
         else:
@@ -198,7 +211,7 @@ class ExpressionCompiler(NodeVisitor):
         return self._maybe_fold(fn, items, "bool", node)
 
     def visit_Cond(self, node: Cond, scope: Scope):
-        test, _ = self.visit(node.test, scope)
+        test = self._test(node.test, scope)
         then, then_type = self.visit(node.then, scope)
         other, other_type = self.visit(node.other, scope)
         fn = lambda env: then(env) if V.truthy(test(env)) else other(env)  # noqa: E731
@@ -246,7 +259,7 @@ class ExpressionCompiler(NodeVisitor):
                 arg = Gen("\x00item", arg, None, Name("\x00item", col=arg.col), col=arg.col)
         source, item_type = self._source(arg.source, scope)
         inner = scope.with_names(**{arg.var: item_type})
-        cond = self.visit(arg.cond, inner)[0] if arg.cond is not None else None
+        cond = self._test(arg.cond, inner) if arg.cond is not None else None
         elt, elt_type = self.visit(arg.elt, inner)
         var = arg.var
 
@@ -297,6 +310,11 @@ class ExpressionCompiler(NodeVisitor):
 
 
 _MISSING = object()
+
+# static kinds that cannot be a condition, with what to write instead
+NOT_CONDITIONS = {"number": "compare it (count(x) > 0, x != 0)", "text": "compare it (x == '...', x != '')",
+                  "date": "compare it (x.date <= due)", "list": "ask exists(...) or compare len(...)",
+                  "map": "look up a value and compare it", "events": "ask exists(...)"}
 
 
 def _static_kind(value) -> str:

@@ -9,17 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scoring.base.errors import closest
+from scoring.base.tomlmodel import Number, NumberOrExpr
 from scoring.domain.cases import Role
 from scoring.domain.records import FieldSpec
 
-Number = int | Decimal
-NumberOrExpr = int | Decimal | str
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")]
 
