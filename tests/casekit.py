@@ -64,3 +64,17 @@ def lines_of(result: HandlerResult, criterion: str):
 
 def points(result: HandlerResult, criterion: str):
     return sum(line.points for line in lines_of(result, criterion))
+
+
+def without_steps(text: str, *criteria: str) -> str:
+    """A rulebook's text with the `step` of each named criterion taken out (every shipped rulebook
+    declares its steps: a test of what an untracked item does makes one)."""
+    blocks = text.split("[[criterion]]\n")
+    for criterion in criteria:
+        heads = ["\n" + block.split("[[criterion.rule]]")[0] for block in blocks]
+        [index] = [i for i, head in enumerate(heads) if f'\nid = "{criterion}"\n' in head]
+        lines = blocks[index].split("\n")
+        steps = [line for line in lines if line.startswith("step = ")]
+        assert len(steps) == 1, (criterion, steps)
+        blocks[index] = "\n".join(line for line in lines if not line.startswith("step = "))
+    return "[[criterion]]\n".join(blocks)

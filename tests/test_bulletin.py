@@ -5,7 +5,7 @@ import datetime as dt
 import json
 
 import pytest
-from casekit import ROOT, SAMPLE
+from casekit import ROOT, SAMPLE, without_steps
 from clikit import scoring
 from docx.oxml.ns import qn
 
@@ -103,12 +103,15 @@ def test_a_late_step_that_can_still_earn_points_shows_what_is_lost_and_what_is_n
     assert december["previous_as_of"] == "2020-11-30"
 
 
-def test_items_with_a_due_date_but_no_step_are_named_not_silently_left_out():
-    document = json.loads(run_ok("bulletin", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
+def test_items_with_a_due_date_but_no_step_are_named_not_silently_left_out(tmp_path):
+    # every shipped rulebook declares its steps: the composite one without two of them
+    untracked = tmp_path / "untracked.toml"
+    untracked.write_text(without_steps(COMBINED.read_text(encoding="utf-8"), "L2", "H1"), encoding="utf-8")
+    document = json.loads(run_ok("bulletin", "--rules", untracked, "--cases", FIXTURES / "categories-scorers.jsonl",
                                  "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--month", "2020-06",
                                  "--format", "json"))
     assert {u["criterion"] for u in document["untracked"]} == {"L2", "H1"}
-    text = run_ok("bulletin", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
+    text = run_ok("bulletin", "--rules", untracked, "--cases", FIXTURES / "categories-scorers.jsonl",
                   "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--month", "2020-06")
     assert "L2 按时答复、H1 会办意见 规定了期限但未规定完成它的办理步骤（step）" in text
     assert "L2 按时答复" not in run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06").split("本月到期")[0]
@@ -159,9 +162,18 @@ def test_groups_and_department_records(tmp_path):
                                  "--format", "json"))
     ledger = json.loads(run_ok("score", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
                                "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--format", "json"))
-    # every case of the fixture is replied to by June 10 and rated by the end of June: nothing more can happen,
-    # so what each can reach in June is the year's total, and the ranking is the year's
-    assert [(r["department"], r["group"], r["rank"], r["reachable"]) for r in document["departments"]] == [
+    # every case of the fixture is replied to by June 10 and rated by the end of June: nothing is lost after June,
+    # so what each can reach in June is the year's total, or more where an outcome or a rating can still rise
+    # (a reply with outcome A, a satisfied rating: the composite rulebook's steps)
+    june = {r["department"]: r for r in document["departments"]}
+    assert all(june[d["department"]]["reachable"] >= d["total"] and june[d["department"]]["group"] == d["group"]
+               for d in ledger["departments"])
+    assert any(june[d["department"]]["reachable"] > d["total"] for d in ledger["departments"])
+    # the assessment's last month (it closes on 2021-05-31) ranks as `score` does, within the peer groups
+    last = json.loads(run_ok("bulletin", "--rules", COMBINED, "--cases", FIXTURES / "categories-scorers.jsonl",
+                             "--departments", FIXTURES / "categories-scorers-departments.jsonl", "--month", "2021-05",
+                             "--format", "json"))
+    assert [(r["department"], r["group"], r["rank"], r["reachable"]) for r in last["departments"]] == [
         (d["department"], d["group"], d["rank"], d["total"]) for d in ledger["departments"]]
     unranked = next(r for r in document["departments"] if r["rank"] is None)  # too few cases: no rank, but a figure
     assert unranked["change"]["rank"] is None and unranked["change"]["reachable"] == pytest.approx(

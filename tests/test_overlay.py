@@ -286,7 +286,8 @@ department_fields = ["group"]
     with pytest.raises(InputError) as caught:
         compile_rulebook(book)
     [problem] = caught.value.problems
-    assert str(problem).startswith("combined.toml:330: ranking.group: department") and '"department.group"' in str(problem)
+    line = COMBINED.read_text(encoding="utf-8").splitlines().index('group = "department.group"') + 1
+    assert str(problem).startswith(f"combined.toml:{line}: ranking.group: department") and '"department.group"' in str(problem)
     # kept, the effective rulebook compiles, and its text alone gives the same rulebook
     kept = apply(base, [parse_overlay(overlay.replace('department_fields = ["group"]', "").encode("utf-8"), "change.toml")])
     assert [g.id for g in compile_rulebook(kept).gates] == ["late", "urged"]

@@ -21,7 +21,7 @@ from typing import Union, get_args, get_origin, get_type_hints, is_typeddict
 
 import jsonschema
 import pytest
-from casekit import ROOT, SAMPLE
+from casekit import ROOT, SAMPLE, without_steps
 from click.testing import CliRunner
 
 from scoring.cli import main
@@ -114,6 +114,11 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
         document("self-check", fixture, "self-check", "--rules", COMBINED, *options, "--department", department,
                  "--as-of", "2020-06-15", "--format", "json")
         document("bulletin", fixture, "bulletin", "--rules", COMBINED, *options, "--month", "2020-06", "--format", "json")
+    # an item with a due date but no step (untracked): every shipped rulebook declares its steps
+    (tmp / "untracked.toml").write_text(without_steps(COMBINED.read_text(encoding="utf-8"), "L2"), encoding="utf-8")
+    fixture, options = next(iter(combined_fixtures()))
+    document("bulletin", "an item without its step", "bulletin", "--rules", tmp / "untracked.toml", *options,
+             "--month", "2020-06", "--format", "json")
 
     # verification: a ledger not confirmed, a self-assessment confirmed
     claimed = copy.deepcopy(ledger)

@@ -16,6 +16,10 @@ with the ceiling reached by the department's own steps alone.
 Per item, three scorings give the points now, if the step is taken tomorrow, and if it had
 been taken at once (the item's full points). With the item's `due` date they give the items
 at risk (not yet due), the deadlines missed and what they cost, and the missing evidence.
+A rulebook whose rules read `as_of` can wait for a deadline before deducting for what is not
+done (`as_of >= reply_due`): such a deduction is not in the points now, so a fourth scoring,
+of the same cases judged at the assessment's end (nothing more happens), gives what an item
+not yet due puts at stake.
 
 The ceiling rests on one assumption, stated in the README: what happens after the check date
 is dated after it and does no better than the declared steps (an extension, for instance, is
@@ -54,6 +58,7 @@ class Item:
     now: int | Fraction  # points as of the check date
     reachable: int | Fraction  # if its step is taken the day after
     full: int | Fraction  # if its step had been taken at once
+    lapsed: int | Fraction  # if nothing more happens until the assessment ends (a deduction that waits)
     due: dt.date | None
     missing: str  # what the step would add
     record: str  # what the ledger says now
@@ -61,6 +66,12 @@ class Item:
     @property
     def gain(self):
         return self.reachable - self.now
+
+    @property
+    def stake(self):
+        """What taking the step gains against doing nothing: the gain, and a deduction that waits for the
+        due date counted too."""
+        return self.reachable - min(self.now, self.lapsed)
 
 
 class SelfCheck:
@@ -95,6 +106,10 @@ class SelfCheck:
         self.skip_invalid = skip_invalid
         self.failures: list[CaseFailure] = []
         self.now = self._score([c for c in current.values() if c], "")
+        # judged at the end, a deduction that waits for its deadline counts: what doing nothing costs
+        lapsed = None
+        if self.compiled.reads_as_of and not ceiling_only and self.end is not None and self.end > as_of:
+            lapsed = self._score([c for c in current.values() if c], "judged at the assessment's end", judged=self.end)
         failed = {f.case for f in self.failures}
         mine = [case for case in mine if case.id not in failed]
         self.unassigned = [case for case in mine if current[case.id] is None]
@@ -126,8 +141,10 @@ class SelfCheck:
         full = {r.case: r for r in self._score(at_once, "with every step taken at once").cases}
         ideal = {r.case: r for r in self.ceiling.cases}
         failed = {f.case for f in self.failures}
+        lapsed_results = {r.case: r for r in lapsed.cases} if lapsed is not None else {}
         self.items = [item for result in self.now.cases if result.case not in failed
-                      for item in self._items(result, ideal[result.case], full[result.case])]
+                      for item in self._items(result, ideal[result.case], full[result.case],
+                                              lapsed_results.get(result.case, result))]
 
     # ---------------------------------------------------------------- pieces
     def _handler(self, case: Case):
@@ -212,14 +229,16 @@ class SelfCheck:
             return None
 
     def _score(self, cases: list[Case], variant: str,
-               same_as: tuple[list[Case], DepartmentResult] | None = None) -> DepartmentResult:
+               same_as: tuple[list[Case], DepartmentResult] | None = None,
+               judged: dt.date | None = None) -> DepartmentResult:
         """The department's result on these cases; failing cases are left out with --skip-invalid.
 
         As of the date (no variant) every handler is scored, so that a case fails here exactly when
         it fails `score` on the same file; the variants add the department's own steps, and only its
         handler is scored (another's rule failing on a step that has not happened is not its concern).
         same_as: cases scored already, in the same order, with their result: where a case is the very
-        same object, its result is taken from there."""
+        same object, its result is taken from there.
+        judged: the date the cases are judged at (as_of in the rules), when not the check date."""
         reused: list[HandlerResult] = []
         if same_as is not None:
             known_cases, known = same_as
@@ -232,7 +251,7 @@ class SelfCheck:
             failures = [f for f in self.scored.failures if f.case in wanted]
         elif cases:
             only = self.department if variant else None
-            setting = ScoringSetting(self.departments, only, self.as_of)
+            setting = ScoringSetting(self.departments, only, judged or self.as_of)
             results, failures, _ = self.session.score(cases, self.source, self.skip_invalid, setting)
         else:
             results, failures = [], []
@@ -246,10 +265,11 @@ class SelfCheck:
         if not results:
             raise InputError([Problem(self.source, None, "--department",
                                       f"no case of {self.department} could be scored {variant or 'as of ' + str(self.as_of)}")])
-        (department,) = roll_up(self.compiled, results, self.departments, self.as_of)
+        (department,) = roll_up(self.compiled, results, self.departments, judged or self.as_of)
         return department
 
-    def _items(self, now: HandlerResult, ideal: HandlerResult, full: HandlerResult) -> list[Item]:
+    def _items(self, now: HandlerResult, ideal: HandlerResult, full: HandlerResult,
+               lapsed: HandlerResult) -> list[Item]:
         env = self.envs[now.case]
         items = []
         for criterion in self.compiled.criteria:
@@ -265,7 +285,7 @@ class SelfCheck:
                 raise InputError([self.compiled.book.problem(path + ("due",),
                                                              f"case {now.case}: gives {V.kind(due)}, not a date")])
             items.append(Item(now.case, criterion, _points(now, criterion.id), _points(ideal, criterion.id),
-                              _points(full, criterion.id), due, missing,
+                              _points(full, criterion.id), _points(lapsed, criterion.id), due, missing,
                               "；".join(line.text for line in _lines(now, criterion.id) if line.text)))
         return items
 
@@ -288,17 +308,18 @@ class SelfCheck:
     def document(self) -> SelfCheckDocument:
         spec = self.compiled.book.spec
         decimals = spec.department.decimals
-        items = sorted(self.items, key=lambda i: (-i.gain, i.due or dt.date.max, natural_key(i.case), i.criterion.id))
+        items = sorted(self.items, key=lambda i: (-i.stake, i.due or dt.date.max, natural_key(i.case), i.criterion.id))
         mine = [i for i in items if i.criterion.decided_by is None]
 
         def item(i: Item, **extra) -> dict:
             return {"case": i.case, "criterion": i.criterion.id, "title": i.criterion.title, **extra,
-                    "missing": i.missing if i.gain > 0 else None}
+                    "missing": i.missing if i.stake > 0 else None}
 
         self.uncovered: set[int] = set()
+        # at risk: what the step gains against doing nothing, a deduction waiting for the due date included
         at_risk = [item(i, due=i.due.isoformat(), workdays_left=self._workdays(self.as_of, i.due),
-                        days_left=(i.due - self.as_of).days, points=number(i.gain))
-                   for i in mine if i.gain > 0 and i.due is not None and i.due > self.as_of]
+                        days_left=(i.due - self.as_of).days, points=number(i.stake))
+                   for i in mine if i.stake > 0 and i.due is not None and i.due > self.as_of]
         undated = [item(i, due=None, points=number(i.gain)) for i in mine if i.gain > 0 and i.due is None]
         missed = []
         for i in sorted(mine, key=lambda i: (i.due or dt.date.max, natural_key(i.case), i.criterion.id)):

@@ -2,8 +2,9 @@
 
 A command opens one session and scores through it as often as it needs: `score` once,
 `self-check` up to four times (now, the ceiling, the department's own steps, every step at
-once), the monthly bulletin twice for the ranking plus three times per department (its floor
-is the month-end ranking's). Each scoring goes one of two ways:
+once; once more, judged at the assessment's end, when the rules read as_of), the monthly
+bulletin twice for the ranking plus three (or four) times per department (its floor is the
+month-end ranking's). Each scoring goes one of two ways:
 
 * small inputs (fewer cases than one worker batch, which a pool could not share out
   anyway) in this process, with the session's one evaluator: its engine rules are
