@@ -29,7 +29,8 @@ ALLOWED = {
     "audit": {"base", "domain", "inputs", "rulebook", "ledger"},
     "reports": {"base", "lang", "ledger"},
     "app": {"base", "lang", "domain", "inputs", "rulebook", "ledger", "engine", "checks", "audit"},
-    "cli": {"base", "domain", "ledger", "reports", "app"},
+    "web": {"base", "ledger", "reports", "app"},
+    "cli": {"base", "domain", "ledger", "reports", "app", "web"},
 }
 NATIVE_ENGINE = {"durable", "durable_rules", "durable_rules_engine"}
 ENGINE_WRAPPER = "scoring.engine.durable"
@@ -162,4 +163,15 @@ def test_the_ledger_document_loads_neither_the_engine_nor_pydantic():
 def test_help_loads_neither_the_engine_nor_pydantic():
     loaded = _loaded_by("from click.testing import CliRunner; from scoring.cli import main; "
                         "assert CliRunner().invoke(main, ['--help']).exit_code == 0")
-    assert not loaded & (NATIVE_ENGINE | {"pydantic", "openpyxl", "tabulate"})
+    assert not loaded & (NATIVE_ENGINE | WEB | {"pydantic", "openpyxl", "tabulate"})
+
+
+WEB = {"flask", "werkzeug", "jinja2", "waitress"}
+
+
+def test_the_web_server_never_loads_the_engine():
+    """The workbench's process serves pages; the scoring is done in jobs of their own (scoring/web/jobs.py)."""
+    loaded = _loaded_by("from pathlib import Path; import tempfile; from scoring.web import Settings, create_app; "
+                        "create_app(Settings(Path(tempfile.mkdtemp()), Path('runs.db'), None))")
+    assert "flask" in loaded
+    assert not loaded & (NATIVE_ENGINE | {"pydantic", "openpyxl"}) and not any(m.startswith("scoring.engine") for m in loaded)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import importlib
 
 _HOMES = {
-    "Request": "inputs",
+    "Request": "inputs", "Content": "inputs",
     "score": "scoring", "explain": "scoring", "self_check": "scoring", "bulletin": "scoring",
     "record": "audit", "replay": "audit", "diff": "audit", "verify": "audit",
     "list_runs": "audit", "show_run": "audit", "export_run": "audit", "check_store": "audit",
+    "describe_cases": "describe", "describe_rulebook": "describe", "describe_overlay": "describe",
+    "describe_departments": "describe",
     "effective_rulebook": "rules", "validate_rulebooks": "rules", "test_rulebooks": "rules", "import_register": "rules",
 }
 

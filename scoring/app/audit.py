@@ -25,9 +25,9 @@ from scoring.inputs.records import parse_departments
 from scoring.ledger.document import to_json
 from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
-from scoring.rulebook.overlay import RuleSources, read_source
+from scoring.rulebook.overlay import RuleSources
 
-from .inputs import Inputs, Notify, Request, open_inputs, silent, tell_similar
+from .inputs import Inputs, Notify, Request, Source, open_inputs, read_source, silent, tell_similar
 from .results import DiffResult, ReplayResult, ScoreResult, VerifyResult, is_ledger
 from .scoring import run
 
@@ -49,7 +49,7 @@ def record(store: str | None, result: ScoreResult, command: list[str], replayed_
     return stored
 
 
-def replay(run_id: str, store: str | None = None, rules: str | None = None, overlays=(), sets=(), jobs: int | None = None,
+def replay(run_id: str, store: str | None = None, rules: Source | None = None, overlays=(), sets=(), jobs: int | None = None,
            notify: Notify = silent) -> ReplayResult:
     """A recorded run scored again: unchanged, whether it is reproduced byte for byte; changed, the impact.
 
@@ -83,9 +83,9 @@ def replay(run_id: str, store: str | None = None, rules: str | None = None, over
     return ReplayResult(stored.id, stored.record["ledger"]["sha256"], changed, reproduced, old_ledger, new, document)
 
 
-def diff(a: str, b: str, store: str | None = None) -> DiffResult:
-    """What moved from A to B, each a run id or a ledger JSON file."""
-    sides = _side(a, store), _side(b, store)
+def diff(a: str, b: str, store: str | None = None, runs: bool = False) -> DiffResult:
+    """What moved from A to B, each a run id or a ledger JSON file; runs: both are run ids, never files."""
+    sides = _side(a, store, runs), _side(b, store, runs)
     return DiffResult(_comparing(lambda: diff_document(*sides), f"{a} or {b}"))
 
 
@@ -137,9 +137,9 @@ def _same_rulebook(ledger: str, claimed: dict, inputs: Inputs) -> None:
                          "new version")
 
 
-def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
+def _side(ref: str, store: str | None, run: bool = False) -> tuple[str, dict, str | None]:
     """A side of a diff: a ledger JSON file, or a recorded run (which also has its rulebook's text)."""
-    if Path(ref).is_file():
+    if not run and Path(ref).is_file():
         try:
             ledger = json.loads(read_file(ref, "ledger"))
         except ValueError as exc:
@@ -149,7 +149,7 @@ def _side(ref: str, store: str | None) -> tuple[str, dict, str | None]:
         if not is_ledger(ledger):
             raise UsageError(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER})")
         return ref, ledger, None
-    if not re.fullmatch(r"[0-9a-fA-F]+", ref) or Path(ref).exists():
+    if not re.fullmatch(r"[0-9a-fA-F]+", ref) or (not run and Path(ref).exists()):
         raise UsageError(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")
     with open_store(store) as opened:
         stored = opened.get(ref)

@@ -6,6 +6,9 @@ register), department records, and how to score. `open_inputs` reads them in a f
 (the effective rulebook before the cases, which are checked against the departments it
 declares; from a directory of rulebooks, the one whose period covers the cases' dates),
 checks them, compiles the effective rulebook and opens the scoring session the command will use.
+
+Each file is a path, or a `Content`: bytes with the name they go by in messages and run
+records (the web workbench's uploads, whose names never become paths).
 """
 from __future__ import annotations
 
@@ -26,17 +29,35 @@ from scoring.rulebook.versions import choose_rulebook
 Notify = Callable[[str], None]  # says something to the user on the side (the CLI: standard error)
 
 
+@dataclass(frozen=True)
+class Content:
+    """A file given by its content rather than its path: its name (in messages and run records) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+Source = str | Content  # a path, or the content itself
+
+
+def read_source(source: Source, what: str) -> tuple[str, bytes]:
+    """(name, bytes) of a file given either way; a path is read with the usual message when it cannot be."""
+    if isinstance(source, Content):
+        return source.name, source.data
+    return str(source), read_file(source, what)
+
+
 def silent(message: str) -> None:
     """The default `notify`: a library caller that wants to hear nothing."""
 
 
 @dataclass(frozen=True)
 class Request:
-    rules: str  # a rulebook file, or a directory of rulebooks (the one whose period covers the cases)
-    cases: str
-    overlays: tuple[str, ...] = ()
+    rules: Source  # a rulebook file, or a directory of rulebooks (the one whose period covers the cases)
+    cases: Source
+    overlays: tuple[Source, ...] = ()
     sets: tuple[str, ...] = ()
-    departments: str | None = None  # department records (JSON Lines)
+    departments: Source | None = None  # department records (JSON Lines)
     skip_invalid: bool = False
     jobs: int | None = None  # None: automatic (see scoring.engine.session); 0: in this process
 
@@ -61,10 +82,14 @@ class Inputs:
         return None if self.records is None else (self.records.path, self.records_bytes)
 
 
-def rulebook_for(rules: str, case_bytes: bytes, cases: str, notify: Notify = silent) -> str:
+def rule_sources(rules: Source, overlays=(), sets=()) -> RuleSources:
+    return RuleSources(read_source(rules, "rulebook"), tuple(read_source(o, "overlay") for o in overlays), tuple(sets))
+
+
+def rulebook_for(rules: Source, case_bytes: bytes, cases: str, notify: Notify = silent) -> Source:
     """The rulebook file; for a directory, the version whose period covers the cases (those that can be
     read: the chosen rulebook's departments are needed to check them all)."""
-    if not Path(rules).is_dir():
+    if isinstance(rules, Content) or not Path(rules).is_dir():
         return rules
     chosen = str(choose_rulebook(rules, parse_cases(case_bytes, cases, skip_invalid=True).cases, cases))
     notify(f"rules: {chosen} (its period covers every case)")
@@ -82,16 +107,14 @@ def tell_similar(case_file: CaseFile, notify: Notify) -> None:
 
 @contextmanager
 def open_inputs(request: Request, notify: Notify = silent) -> Iterator[Inputs]:
-    case_bytes = read_file(request.cases, "case file")
-    rules = rulebook_for(request.rules, case_bytes, request.cases, notify)
-    sources = RuleSources.read(rules, request.overlays, request.sets)
+    cases, case_bytes = read_source(request.cases, "case file")
+    sources = rule_sources(rulebook_for(request.rules, case_bytes, cases, notify), request.overlays, request.sets)
     compiled = compile_rulebook(sources.effective())
-    case_file = parse_cases(case_bytes, request.cases, request.skip_invalid, compiled.departments)
+    case_file = parse_cases(case_bytes, cases, request.skip_invalid, compiled.departments)
     tell_similar(case_file, notify)
     records, records_bytes = None, None
     if request.departments is not None:
-        records_bytes = read_file(request.departments, "department records")
-        records = parse_departments(records_bytes, request.departments, compiled.book.spec.department_fields,
-                                    compiled.departments)
+        name, records_bytes = read_source(request.departments, "department records")
+        records = parse_departments(records_bytes, name, compiled.book.spec.department_fields, compiled.departments)
     with Session(compiled, request.jobs) as session:
         yield Inputs(case_file, case_bytes, sources, compiled, records, records_bytes, request.skip_invalid, session, notify)

@@ -151,6 +151,39 @@ class DiffResult:
     document: DiffDocument
 
 
+@dataclass
+class CasesInfo:
+    """A case file or register as read (scoring.app.describe)."""
+
+    name: str
+    cases: int
+    departments: list[str]
+    first: dt.date | None  # the earliest event
+    last: dt.date | None  # the latest event
+    sha256: str  # of the scored content, as ledgers report it
+
+
+@dataclass
+class RulesInfo:
+    """A rulebook or an overlay as read (scoring.app.describe)."""
+
+    name: str
+    id: str
+    version: str
+    title: str
+    base: str | None  # an overlay's base rulebook, "id version"; None for a rulebook
+    department_fields: list[str]  # the department records it reads
+    sha256: str
+
+
+@dataclass
+class DepartmentsInfo:
+    """Department records as read without a rulebook (scoring.app.describe)."""
+
+    name: str
+    departments: list[str]  # in the file's order
+
+
 def is_ledger(document: dict) -> bool:
     return isinstance(document, dict) and document.get("format") == LEDGER and all(
         isinstance(document.get(key), dict) for key in ("rulebook", "input"))

@@ -5,14 +5,13 @@ from scoring.checks import ruletests
 from scoring.checks.validate import ValidationReport, validate
 from scoring.engine.compiler import compile_rulebook
 from scoring.rulebook.load import Rulebook
-from scoring.rulebook.overlay import RuleSources
 
-from .inputs import Notify, silent, tell_similar
+from .inputs import Notify, Source, rule_sources, silent, tell_similar
 
 
-def effective_rulebook(rulebook: str, overlays=(), sets=()) -> Rulebook:
+def effective_rulebook(rulebook: Source, overlays=(), sets=()) -> Rulebook:
     """The rulebook with the overlays and settings applied, compiled to check it: what gets scored and hashed."""
-    return compile_rulebook(RuleSources.read(rulebook, overlays, sets).effective()).book
+    return compile_rulebook(rule_sources(rulebook, overlays, sets).effective()).book
 
 
 def validate_rulebooks(paths) -> list[ValidationReport]:

@@ -504,6 +504,26 @@ def import_register(register, mapping, out, skip_invalid):
     emit(app.import_register(register, mapping, skip_invalid, notify), out)
 
 
+# ---------------------------------------------------------------- the web workbench
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on; any but this computer's own (127.0.0.1) requires a token.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
+@click.option("--token", default=None,
+              help="Required of every request (default: none on 127.0.0.1; elsewhere one is generated and printed).")
+@click.option("--rules", "rules", type=click.Path(file_okay=False), default=None,
+              help="The rulebooks and overlays to offer (default: ./rules when there is one).")
+@click.option("--workdir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where uploads are kept (in its uploads/).")
+@store_option
+def serve(host, port, token, rules, workdir, store):
+    """The web workbench: upload registers, self-check, ranking, bulletin, downloads, recorded runs."""
+    from scoring.web import serve as run_server  # the web framework: only for this command
+    if rules is None and os.path.isdir("rules"):
+        rules = "rules"
+    run_server(host, port, workdir, store or os.environ.get(STORE_ENV) or "scoring-runs.db", rules, token, click.echo)
+
+
 DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "replay", "verify", "rule-tests", "runs", "run",
              "run-export")  # scoring.ledger.schemas.DOCUMENTS and the case format, named here for --help
 

@@ -5,10 +5,15 @@ so that the page opens from file:// and prints the same anywhere. Same inputs, s
 (no clock, no random ids). Rendered from the ledger and bulletin dicts, with the labels of
 the terminal report (report.py), so the page and the JSON cannot differ. Closed drill-downs
 (<details>) work without the script and do not print their content.
+
+Each page is first a `Page` (title, facts, sections of finished HTML): the files here put it
+in this module's skeleton, the web workbench (scoring.web) in its own frame, and the
+self-check has a page only there.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -19,6 +24,7 @@ from .text import (
     LINE_KINDS,
     ROLE_NAMES,
     bulletin_notes,
+    event_name,
     evidence_events,
     rank_move,
     ranking,
@@ -27,7 +33,7 @@ from .text import (
 )
 
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
-    from scoring.app.results import ScoreResult
+    from scoring.app.results import ScoreResult, SelfCheckResult
 
 
 # grade colours, best to worst; n grades take n of them spread over the list (first green, last red)
@@ -36,9 +42,26 @@ NO_GRADE = "#9e9e9e"
 FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
 
 
-# ---------------------------------------------------------------- the two pages
+# ---------------------------------------------------------------- the pages
+
+@dataclass
+class Page:
+    title: str
+    facts: list[str]  # under the title: the rulebook, the input, ...
+    engine: dict  # the versions that made it
+    grades: list[str]  # the grade names, best first (their colours)
+    sections: list[tuple[str, str]]  # (heading, finished html)
+
 
 def score_html(result: ScoreResult) -> str:
+    return page_html(score_page(result))
+
+
+def bulletin_html(bulletin: dict, issued: str | None = None) -> str:
+    return page_html(bulletin_page(bulletin, issued))
+
+
+def score_page(result: ScoreResult) -> Page:
     """The year's report: header, ranking, chart, and per department its items, lines and cases."""
     ledger, grades, ranges, event_dates = result.ledger, result.grades, result.item_ranges, result.event_dates
     book, source = ledger["rulebook"], ledger["input"]
@@ -52,10 +75,10 @@ def score_html(result: ScoreResult) -> str:
     sections = [("排名", _score_ranking(ledger, grades)),
                 ("总分", _chart(departments, grades)),
                 ("各部门明细", _toolbar() + details)]
-    return _page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections)
+    return Page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections)
 
 
-def bulletin_html(bulletin: dict, issued: str | None = None) -> str:
+def bulletin_page(bulletin: dict, issued: str | None = None) -> Page:
     """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines.
     `issued` is who issues it and when (reports.bulletin.issue_line), first among the facts."""
     book, source, grades = bulletin["rulebook"], bulletin["input"], bulletin["grades"]
@@ -71,26 +94,48 @@ def bulletin_html(bulletin: dict, issued: str | None = None) -> str:
                 (figure, _chart(bars, grades if final else [], figure)),
                 (f"本月到期未得满分的事项（{len(bulletin['missed'])}）", _missed(bulletin["missed"])),
                 (f"下月到期事项（{len(bulletin['due_next_month'])}）", _due(bulletin["due_next_month"]))]
-    return _page(f"{bulletin['month']} 月度通报", facts, bulletin["engine"], grades, sections)
+    return Page(f"{bulletin['month']} 月度通报", facts, bulletin["engine"], grades, sections)
+
+
+def self_check_page(result: SelfCheckResult) -> Page:
+    """A department's standing on a date: secured and reachable, then what is at stake, then every case's lines."""
+    d, event_dates = result.document, result.event_dates
+    grades, source = result.grades, d["input"]
+    facts = [f"截至 {d['as_of']}", rulebook_line(d["rulebook"]), f"已交办 {source['cases']} 件",
+             f"输入 sha256 {source['sha256'][:12]}"]
+    sections = [("得分", _standing(d, grades)), ("各项得分", _self_check_criteria(d["criteria"]))]
+    sections += [(f"{title}（{len(items)}）" if items else title, _items(items, columns))
+                 for title, items, columns in _self_check_lists(d)]
+    if d["uncovered_years"]:
+        years = "、".join(map(str, d["uncovered_years"]))
+        sections.append(("工作日历", f'<p class="note">工作日历尚未覆盖 {escape(years)} 年，期限在该年的事项未计剩余工作日'
+                                     f"（可在规则文件的 [calendar.years.{d['uncovered_years'][0]}] 中定义该年）。</p>"))
+    cases = "".join(_case(c, event_dates) for c in d["cases"])
+    sections.append((f"各件明细（截至 {d['as_of']}，括号内为可达分）",
+                     f"<h4>部门得分构成</h4>{_department_lines(d, event_dates)}"
+                     f'<h4>办件（{len(d["cases"])}）</h4><div class="cases">{cases}</div>'))
+    return Page(f"{d['department']} · 自查", facts, d["engine"], grades, sections)
 
 
 # ---------------------------------------------------------------- skeleton
 
-def _page(title: str, facts: list[str], engine: dict, grades: list[str], sections: list[tuple[str, str]]) -> str:
-    versions = " · ".join(f"{escape(name)} {escape(str(v))}" for name, v in engine.items())
-    body = "".join(f'<section><h2>{escape(heading)}</h2>{html}</section>' for heading, html in sections)
+def page_html(page: Page) -> str:
+    """A page as one self-contained file."""
+    versions = " · ".join(f"{escape(name)} {escape(str(v))}" for name, v in page.engine.items())
+    body = "".join(f'<section><h2>{escape(heading)}</h2>{html}</section>' for heading, html in page.sections)
     return ("<!DOCTYPE html>\n"
             '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)}</title>\n<style>\n{CSS}{_grade_css(grades)}</style>\n</head>\n<body>\n"
-            f'<header><h1>{escape(title)}</h1>'
-            f'<p class="facts">{"".join(f"<span>{escape(f)}</span>" for f in facts)}</p></header>\n'
+            f"<title>{escape(page.title)}</title>\n<style>\n{CSS}{grade_css(page.grades)}</style>\n</head>\n<body>\n"
+            f'<header><h1>{escape(page.title)}</h1>'
+            f'<p class="facts">{"".join(f"<span>{escape(f)}</span>" for f in page.facts)}</p></header>\n'
             f"<main>\n{body}\n</main>\n"
             f'<footer>由 {versions} 生成；同一规则、同一输入得到同一份报告。</footer>\n'
             f"<script>\n{SCRIPT}</script>\n</body>\n</html>\n")
 
 
-def _grade_css(grades: list[str]) -> str:
+def grade_css(grades: list[str]) -> str:
+    """The grades' colours (classes grade-0, grade-1, ... and grade-none), to go after CSS."""
     rules = [f".grade-{i} {{ --grade: {colour}; }}\n" for i, colour in enumerate(_grade_colours(len(grades)))]
     return "".join(rules) + f".grade-none {{ --grade: {NO_GRADE}; }}\n"
 
@@ -328,6 +373,8 @@ def _case(case: dict, event_dates) -> str:
     kind = KIND_NAMES.get(case["kind"], case["kind"])
     role = ROLE_NAMES.get(case["role"], case["role"])
     total = "不计分" if case["total"] is None else f"{plain_number(case['total'])} 分"
+    if case.get("ceiling") is not None:  # a self-check's case
+        total += f"（可达 {plain_number(case['ceiling'])} 分）"
     rows = [_line_row(line, case["case"], event_dates) for line in case["lines"]]
     return (f'<details class="case"><summary><code>{escape(case["case"])}</code>'
             f'<span class="muted">{escape(kind)}·{escape(role)}</span><b>{escape(total)}</b>'
@@ -409,6 +456,60 @@ def _due(items: list[dict]) -> str:
                       lambda i: [_td(plain_number(i["workdays_left"]), num=True), _td(plain_number(i["points"]), num=True),
                                  _td(i["missing"])],
                       "due")
+
+
+# ---------------------------------------------------------------- self-check parts
+
+def _standing(d: dict, grades: list[str]) -> str:
+    rows = [_row(_td("已得分（此后不再有任何进展）"), _td("", f"<b>{_decimal(d['floor'])}</b>", num=True),
+                 _td("", _badge(d["floor_grade"], grades))),
+            _row(_td("可达上限（剩余事项均于次日完成）"), _td("", f"<b>{_decimal(d['ceiling'])}</b>", num=True),
+                 _td("", _badge(d["ceiling_grade"], grades)))]
+    others = d["decided_by_others"]
+    if others:
+        deciders = "、".join(sorted({o["decided_by"] for o in others}))
+        rows.append(_row(_td(f"仅凭本单位完成剩余事项（{len(others)} 项取决于{deciders}）"),
+                         _td(_decimal(d["ceiling_own_steps"]), num=True), _td("")))
+    return _table(["", "#分数", "等级"], rows, "standing")
+
+
+def _self_check_criteria(criteria: list[dict]) -> str:
+    rows = [_row(_td(f"{c['category'] + '·' if c.get('category') else ''}{c['criterion']} {c['title']}"),
+                 _td(_decimal(c["floor"]), num=True), _td(_decimal(c["ceiling"]), num=True),
+                 _td("", _meter(c["floor"], (0, c["ceiling"])) if c["ceiling"] and c["ceiling"] > 0 else ""))
+            for c in criteria]
+    return _table(["事项", "#已得", "#可达", "已得占可达"], rows, "criteria")
+
+
+def _self_check_lists(d: dict) -> list[tuple[str, list[dict], list[tuple]]]:
+    """(title, items, columns) of each list of the self-check; a column is (header, cell of an item)."""
+    case = ("案号", lambda i: _td("", f"<code>{escape(i['case'])}</code>"))
+    item = ("事项", lambda i: _td(f"{i['criterion']} {i['title']}"))
+    due = ("期限", lambda i: _td("", f'<span class="day">{escape(i["due"])}</span>'))
+    points = ("#分值", lambda i: _td(plain_number(i["points"]), num=True))
+    todo = ("待办", lambda i: _td(i["missing"]))
+    lists = [("未到期事项（按期限先后）", sorted(d["at_risk"], key=lambda i: (i["due"], -i["points"])),
+              [case, item, due, ("#剩余工作日", lambda i: _td(plain_number(i["workdays_left"]), num=True)), points, todo]),
+             ("尚无期限的事项", d["undated"], [case, item, points, todo]),
+             ("取决于他人的事项", d["decided_by_others"], [case, item, ("取决于", lambda i: _td(i["decided_by"])), points, todo]),
+             ("已错过的期限", d["missed"],
+              [case, item, due, ("#已失分", lambda i: _td(plain_number(i["cost"]), num=True)),
+               ("#仍可挽回", lambda i: _td(plain_number(i["recoverable"]) if i["recoverable"] else "—", num=True)),
+               ("情况", lambda i: _td(i["missing"] or i["record"]))]),
+             ("缺少的记录，尚未发生或尚未录入", d["missing_evidence"],
+              [case, ("缺少", lambda e: _td(event_name(e["event"]))), ("影响事项", lambda e: _td("、".join(e["criteria"]))),
+               ("说明", lambda e: _td("；".join(e["missing"])))])]
+    if d["not_yet_assigned"]:
+        lists.append(("尚未交办（按全部按时完成计入上限）", d["not_yet_assigned"],
+                      [case, ("角色", lambda c: _td(ROLE_NAMES.get(c["role"], c["role"]))),
+                       ("#可达", lambda c: _td(plain_number(c["ceiling"]), num=True))]))
+    return lists
+
+
+def _items(items: list[dict], columns: list[tuple]) -> str:
+    if not items:
+        return '<p class="note">无。</p>'
+    return _table([header for header, _ in columns], [_row(*(cell(i) for _, cell in columns)) for i in items], "items")
 
 
 # ---------------------------------------------------------------- style and script

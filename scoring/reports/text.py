@@ -211,7 +211,7 @@ def self_check(result: SelfCheckResult) -> str:
                             plain_number(i["recoverable"]) if i["recoverable"] else "—", i["missing"] or i["record"]]
                            for i in d["missed"]], ["案号", "事项", "期限", "已失分", "仍可挽回", "情况"], "无")
     section("缺少的记录，尚未发生或尚未录入",
-            [[e["case"], _event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
+            [[e["case"], event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
              for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
     if d["not_yet_assigned"]:
         section("尚未交办（按全部按时完成计入上限）",
@@ -307,7 +307,7 @@ FIELD_NAMES = {"face_to_face": "面对面", "phone": "电话", "wechat": "微信
                "satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 
 
-def _event_name(event: dict) -> str:
+def event_name(event: dict) -> str:
     details = [FIELD_NAMES.get(str(v), str(v)) for k, v in sorted(event.items()) if k != "type"]
     return EVENT_NAMES.get(event["type"], event["type"]) + (f"（{'、'.join(details)}）" if details else "")
 
