@@ -33,12 +33,13 @@ class Ran:
     stderr: str
 
 
-def scoring(*args, cwd=ROOT, env=None) -> Ran:
-    """The command line in this process; an exception that escapes it shows as a traceback on stderr."""
+def scoring(*args, cwd=ROOT, env=None, stdin: bytes | None = None) -> Ran:
+    """The command line in this process (stdin: what standard input gives); an exception that escapes it
+    shows as a traceback on stderr."""
     previous = Path.cwd()
     os.chdir(cwd)
     try:
-        result = CliRunner().invoke(main, [str(a) for a in args], env=env)
+        result = CliRunner().invoke(main, [str(a) for a in args], env=env, input=stdin)
     finally:
         os.chdir(previous)
     stderr = result.stderr

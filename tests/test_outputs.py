@@ -7,6 +7,7 @@ that could not be written ended in a traceback after the run was already recorde
 """
 import csv
 import io
+import json
 import os
 import stat
 import subprocess
@@ -185,3 +186,14 @@ def test_out_dash_is_standard_output_even_for_a_workbook(tmp_path):
     assert scoring_bytes(*SCORE, "--format", "xlsx", "--out", "-") == out.read_bytes()
     refused = scoring(*SCORE, "--format", "xlsx")
     assert refused.returncode == 2 and "--out - for standard output" in refused.stderr
+
+
+def test_cases_dash_reads_standard_input_a_case_file_or_a_register():
+    from casekit import ROOT
+    from_file = scoring(*SCORE, "--format", "json")
+    rules = ("score", "--rules", REFERENCE, "--cases", "-", "--format", "json")
+    assert scoring(*rules, stdin=SAMPLE.read_bytes()).stdout == from_file.stdout
+    register = scoring(*rules, stdin=(ROOT / "samples" / "register-2020.xlsx").read_bytes())
+    assert register.returncode == 0 and json.loads(register.stdout)["departments"] == json.loads(from_file.stdout)["departments"]
+    broken = scoring(*rules, stdin=b'{"id": 1\n')
+    assert broken.returncode == 2 and "<stdin>:1: not valid JSON" in broken.stderr

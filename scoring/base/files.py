@@ -40,20 +40,26 @@ def read_file(path: str | Path, what: str) -> bytes:
             info = os.fstat(stream.fileno())
             if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
                 raise _too_large(path, what)
-            chunks, size = [], 0
-            wanted = info.st_size + 1 if stat.S_ISREG(info.st_mode) else _CHUNK  # a file: one read, and its end
-            while size <= MAX_FILE_BYTES:
-                chunk = stream.read(wanted)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-                wanted = _CHUNK
+            # a file: one read, and its end
+            return read_stream(stream, str(path), what, info.st_size + 1 if stat.S_ISREG(info.st_mode) else _CHUNK)
     except OSError as exc:
         raise FileError([Problem(str(path), None, "", f"cannot read the {what}: {exc.strerror}")]) from None
-    if size > MAX_FILE_BYTES:  # (a file that grew while it was read, a device, a pipe)
-        raise _too_large(path, what)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def read_stream(stream, name: str, what: str, first: int = _CHUNK) -> bytes:
+    """What a binary stream gives (standard input, an open file), refused once it has given more than
+    MAX_FILE_BYTES (a file that grew while it was read, a device, a pipe)."""
+    chunks, size, wanted = [], 0, first
+    while size <= MAX_FILE_BYTES:
+        chunk = stream.read(wanted)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        wanted = _CHUNK
+    if size > MAX_FILE_BYTES:
+        raise _too_large(name, what)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)  # one chunk: no copy
 
 
 def _too_large(path: str | Path, what: str) -> FileError:

@@ -9,6 +9,7 @@ so `scoring --help` loads neither the engine nor pydantic.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import functools
 import importlib
 import json
@@ -27,7 +28,7 @@ from scoring.base.files import check_output, write_atomic
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed; 130 interrupted."
 STORE_ENV = "SCORING_STORE"  # scoring.audit.store.ENV, without importing the store for --help
 BINARY_FORMATS = ("xlsx", "docx")
-STDOUT = "-"  # --out -: standard output, as other tools spell it
+STDOUT = STDIN = "-"  # --out -, --cases -: standard output and input, as other tools spell them
 
 
 class Failure(click.ClickException):
@@ -102,7 +103,8 @@ def scoring_inputs(command):
         click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
                      help="Override a parameter of the rulebook, such as points=4 or table.key=4 (repeatable; applied last)."),
         click.option("--cases", "cases", required=True, type=click.Path(dir_okay=False),
-                     help="Case histories (JSON Lines, or a JSON array), or an Excel register (.xlsx, default mapping)."),
+                     help="Case histories (JSON Lines, or a JSON array), or an Excel register (.xlsx, default mapping); "
+                          "- for standard input."),
         click.option("--departments", "departments", type=click.Path(dir_okay=False), default=None,
                      help="Department records (JSON Lines): facts the rulebook's [department_fields] declare."),
         click.option("--skip-invalid", is_flag=True,
@@ -117,6 +119,8 @@ def scoring_inputs(command):
         from scoring.app import Request
         names = ("rules", "overlays", "sets", "cases", "departments", "skip_invalid", "jobs")
         request = Request(**{name: kwargs.pop(name) for name in names})
+        if request.cases == STDIN:
+            request = dataclasses.replace(request, cases=standard_input("case file"))
         return command(request=request, **kwargs)
 
     for option in reversed(options):
@@ -138,6 +142,13 @@ class WrittenDate(click.ParamType):
 
 
 DATE = WrittenDate()
+
+
+def standard_input(what: str):
+    """`--cases -`: the bytes of standard input, named <stdin> in messages and run records."""
+    from scoring.app.inputs import Content
+    from scoring.base.files import read_stream
+    return Content("<stdin>", read_stream(sys.stdin.buffer, "<stdin>", what))
 
 
 def format_option(*choices: str, default: str, help: str | None = None):
