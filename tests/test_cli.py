@@ -303,3 +303,14 @@ def test_an_impossible_or_unreadable_date_is_refused_with_the_reason(written, wh
     run = scoring(*SELF_CHECK[:-1], written)
     assert run.returncode == 2
     assert f"Invalid value for '--as-of': \"{written}\" {why}" in run.stderr
+
+
+def test_quiet_leaves_out_notes_on_what_was_done_but_never_a_skipped_case(tmp_path):
+    out = tmp_path / "ledger.json"
+    assert scoring("score", *RULES, "--cases", SAMPLE, "--format", "json", "--out", out).stderr == f"wrote {out}\n"
+    quiet = scoring("-q", "score", *RULES, "--cases", SAMPLE, "--format", "json", "--out", out)
+    assert quiet.returncode == 0 and quiet.stderr == "" and out.exists()
+    broken = tmp_path / "cases.jsonl"
+    broken.write_text(SAMPLE.read_text(encoding="utf-8") + "not json\n", encoding="utf-8")
+    skipped = scoring("--quiet", "score", *RULES, "--cases", broken, "--skip-invalid", "--out", out)
+    assert skipped.returncode == 0 and skipped.stderr.startswith("skipped: ") and "wrote" not in skipped.stderr

@@ -85,8 +85,15 @@ def command_line() -> list[str]:
     return ["scoring", *click.get_current_context().meta["argv"]]
 
 
+# what --quiet leaves out: notes on what was done, never a warning, a skipped case or a problem found
+INFO = ("wrote ", "rules: ", "as of ", "recorded run ", "# ", "to check it: ")
+
+
 def notify(message: str) -> None:
     """What a command says on the side: on standard error, never glued to the progress line."""
+    context = click.get_current_context(silent=True)
+    if context is not None and context.find_root().meta.get("quiet") and message.startswith(INFO):
+        return
     progress.clear()
     click.echo(message, err=True)
 
@@ -187,15 +194,17 @@ def emit(output: str | bytes, out: str | None, fmt: str | None = None) -> None:
         return
     data = output if isinstance(output, bytes) else output.encode("utf-8")
     write_atomic(out, (codecs.BOM_UTF8 if fmt == "csv" else b"") + data)
-    click.echo(f"wrote {out}", err=True)
+    notify(f"wrote {out}")
 
 
 # ---------------------------------------------------------------- scoring
 @click.group(cls=ScoringGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="scoring")
+@click.option("-q", "--quiet", is_flag=True, help="Say nothing on standard error but warnings, skipped cases and errors.")
 @click.pass_context
-def main(ctx):
+def main(ctx, quiet):
     """Score departments' handling of deputies' suggestions and members' proposals."""
+    ctx.meta["quiet"] = quiet
     ctx.with_resource(progress.on_terminal())  # long runs show progress on a terminal's stderr, never in pipes
 
 
