@@ -314,3 +314,16 @@ def test_quiet_leaves_out_notes_on_what_was_done_but_never_a_skipped_case(tmp_pa
     broken.write_text(SAMPLE.read_text(encoding="utf-8") + "not json\n", encoding="utf-8")
     skipped = scoring("--quiet", "score", *RULES, "--cases", broken, "--skip-invalid", "--out", out)
     assert skipped.returncode == 0 and skipped.stderr.startswith("skipped: ") and "wrote" not in skipped.stderr
+
+
+def test_the_items_not_yet_due_can_be_listed_by_the_nearest_deadline():
+    args = ("self-check", *RULES, "--cases", SAMPLE, "--department", "市市场监管局", "--as-of", "2020-06-05")
+
+    def listed(*more):
+        out = scoring(*args, *more).stdout.split("未到期事项，")[1].split("\n\n")[0].splitlines()[3:]
+        return [(line.split()[3], float(line.split()[5])) for line in out]
+
+    by_points, by_deadline = listed(), listed("--sort", "deadline")
+    assert sorted(by_points) == sorted(by_deadline) and len(by_points) >= 5
+    assert by_deadline == sorted(by_deadline, key=lambda item: (item[0], -item[1])) != by_points
+    assert [points for _, points in by_points] == sorted((points for _, points in by_points), reverse=True)

@@ -278,8 +278,10 @@ def explain(request, department, case_id, fmt, out):
                    "the end of the assessment once it is past).")
 @format_option("table", "json", "csv", "xlsx", default="table",
                help="xlsx: standing per item, the work list and the ledger rows (needs --out).")
+@click.option("--sort", "order", type=click.Choice(["points", "deadline"]), default="points", show_default=True,
+              help="The items not yet due in the table: the most points first, or the nearest deadline first.")
 @out_option
-def self_check(request, department, as_of, fmt, out):
+def self_check(request, department, as_of, fmt, order, out):
     """Where a department stands on a date: score secured, score still reachable, items at risk.
 
     Events dated after the date are left out and deadlines not yet passed are not failures.
@@ -290,8 +292,8 @@ def self_check(request, department, as_of, fmt, out):
     from scoring.reports import text, worklist
     check_out(out, fmt)
     result = app.self_check(request, department, as_of, notify)
-    renderers = {"table": text.self_check, "json": lambda r: to_json(r.document), "csv": lambda r: worklist.to_csv(r.document),
-                 "xlsx": lazy("xlsx", "self_check_workbook")}
+    renderers = {"table": lambda r: text.self_check(r, order), "json": lambda r: to_json(r.document),
+                 "csv": lambda r: worklist.to_csv(r.document), "xlsx": lazy("xlsx", "self_check_workbook")}
     emit(renderers[fmt](result), out, fmt)
 
 

@@ -173,8 +173,15 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
     return out
 
 
-def self_check(result: SelfCheckResult) -> str:
-    """The self-assessment as a department reads it: where it stands, then what is at stake."""
+AT_RISK_ORDER = {  # how the items not yet due are listed: the title, and the order (the document's is by points)
+    "points": ("未到期事项，分值高者在前", None),
+    "deadline": ("未到期事项，期限近者在前", lambda i: (i["due"], -i["points"])),
+}
+
+
+def self_check(result: SelfCheckResult, order: str = "points") -> str:
+    """The self-assessment as a department reads it: where it stands, then what is at stake (the items
+    not yet due by points, or by the nearest deadline)."""
     d, event_dates = result.document, result.event_dates
     book, source = d["rulebook"], d["input"]
     out = [f"{d['department']}  自查  截至 {d['as_of']}",
@@ -199,8 +206,10 @@ def self_check(result: SelfCheckResult) -> str:
         if rows:
             out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
 
-    section("未到期事项，分值高者在前", [[i["case"], f"{i['criterion']} {i['title']}", i["due"], plain_number(i["workdays_left"]),
-                                     plain_number(i["points"]), i["missing"]] for i in d["at_risk"]],
+    title, key = AT_RISK_ORDER[order]
+    at_risk = d["at_risk"] if key is None else sorted(d["at_risk"], key=key)  # sorted keeps ties in the document's order
+    section(title, [[i["case"], f"{i['criterion']} {i['title']}", i["due"], plain_number(i["workdays_left"]),
+                     plain_number(i["points"]), i["missing"]] for i in at_risk],
             ["案号", "事项", "期限", "剩余工作日", "分值", "待办"], "无")
     section("尚无期限的事项", [[i["case"], f"{i['criterion']} {i['title']}", plain_number(i["points"]), i["missing"]]
                              for i in d["undated"]], ["案号", "事项", "分值", "待办"], "无")
