@@ -65,7 +65,7 @@ def test_a_symbolic_link_stays_a_link_and_its_file_gets_the_output(tmp_path):
     run = scoring(*SCORE, "--format", "csv", "--out", link)
     assert run.returncode == 0, run.stderr
     assert link.is_symlink() and os.readlink(link) == target.name
-    assert target.read_text(encoding="utf-8") == scoring(*SCORE, "--format", "csv").stdout
+    assert target.read_text(encoding="utf-8-sig") == scoring(*SCORE, "--format", "csv").stdout  # a file: with its BOM
 
 
 def test_a_hard_linked_file_is_refused_before_anything_is_scored(tmp_path):
@@ -181,9 +181,12 @@ def test_a_csv_file_starts_with_a_byte_order_mark_for_excel_and_standard_output_
 def test_out_dash_is_standard_output_even_for_a_workbook(tmp_path):
     assert scoring(*SCORE, "--format", "json", "--out", "-", cwd=tmp_path).stdout == scoring(*SCORE, "--format", "json").stdout
     assert not (tmp_path / "-").exists()
+    few = tmp_path / "few.jsonl"  # a small year: the workbook is the point, not its size
+    few.write_text("".join(SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)[:20]), encoding="utf-8")
     out = tmp_path / "year.xlsx"
-    assert scoring(*SCORE, "--format", "xlsx", "--out", out).returncode == 0
-    assert scoring_bytes(*SCORE, "--format", "xlsx", "--out", "-") == out.read_bytes()
+    small = ("score", "--rules", REFERENCE, "--cases", few, "--format", "xlsx")
+    assert scoring(*small, "--out", out).returncode == 0
+    assert scoring_bytes(*small, "--out", "-") == out.read_bytes()
     refused = scoring(*SCORE, "--format", "xlsx")
     assert refused.returncode == 2 and "--out - for standard output" in refused.stderr
 
