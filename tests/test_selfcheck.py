@@ -250,7 +250,8 @@ def test_floor_is_the_score_of_the_file_as_it_stood_and_the_ceiling_is_never_exc
     rng = random.Random(20201231)
     days = {dt.date.fromisoformat(first), dt.date(2020, 12, 31), dt.date(2020, 6, 24), dt.date(2020, 9, 30),
             dt.date(2020, 10, 9), dt.date(2020, 5, 9)}  # holiday eves, an adjusted Saturday
-    days |= {dt.date(2020, 3, 10) + dt.timedelta(days=rng.randrange(296)) for _ in range(18)}
+    # and a few random ones (tests/test_selfcheck_bounds.py draws many more dates, on every rulebook)
+    days |= {dt.date(2020, 3, 10) + dt.timedelta(days=rng.randrange(296)) for _ in range(6)}
     compared = 0
     for day in sorted(days):
         path = tmp_path / f"{day}.jsonl"
@@ -268,7 +269,7 @@ def test_floor_is_the_score_of_the_file_as_it_stood_and_the_ceiling_is_never_exc
             assert result.ceiling_own.total <= result.ceiling.total
             assert result.ceiling.total >= result.now.total, (day, department)
             compared += 1
-    assert compared > 300
+    assert compared > 140
 
 
 def test_on_the_samples_due_dates_and_working_days_follow_the_official_calendar():

@@ -177,7 +177,7 @@ def test_categories_scorers_and_groups_show_in_their_own_columns(tmp_path):
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path):
-    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()[:20]]  # a few: the cell is the point
     rows[0]["title"] = '=HYPERLINK("http://example.com","x")'
     cases = tmp_path / "c.jsonl"
     cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
