@@ -1,6 +1,6 @@
 """Every output a user sees is byte for byte what tests/golden/manifest.json pins (scripts/golden.py).
 
-68 command lines over the samples and every shipped rulebook's fixtures: tables, JSON, CSV,
+78 command lines over the samples and every shipped rulebook's fixtures: tables, JSON, CSV,
 workbooks, HTML pages, explanations, self-checks, bulletins, diffs, verification, rule checks
 and error messages. A deliberate change of an output rewrites the manifest in the same commit
 (`python scripts/golden.py write`), so the change is seen in review.
