@@ -176,6 +176,7 @@ def mutate_json_lines(rng: random.Random, text: str) -> str:
 def mutate_register(rng: random.Random, raw: bytes) -> bytes:
     from openpyxl import load_workbook
     from openpyxl.cell.cell import MergedCell
+    from openpyxl.utils.exceptions import IllegalCharacterError
     book = load_workbook(io.BytesIO(raw))
     for _ in range(rng.randint(1, 4)):
         sheet = rng.choice(book.worksheets)
@@ -183,8 +184,13 @@ def mutate_register(rng: random.Random, raw: bytes) -> bytes:
         if isinstance(cell, MergedCell):  # (covered by a merged range: read-only; the range's first cell holds it)
             continue
         weird = _weird(rng)
-        cell.value = (str(weird) if isinstance(weird, (Decimal, list, dict)) else weird) if rng.random() < 0.8 \
-            else rng.choice(["=1+1", "=A1", "2020/13/45", "\u2028"])
+        if isinstance(weird, int) and not isinstance(weird, bool) and abs(weird) > 2**1000:
+            weird = str(weird)  # a cell holds a double: a larger number can only be written as text
+        try:
+            cell.value = (str(weird) if isinstance(weird, (Decimal, list, dict)) else weird) if rng.random() < 0.8 \
+                else rng.choice(["=1+1", "=A1", "2020/13/45", "\u2028"])
+        except IllegalCharacterError:  # a control character no workbook can hold: Excel would not write it either
+            continue
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
