@@ -96,6 +96,19 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
              "--as-of", "2020-04-15", "--format", "json")
     document("bulletin", "sample changed", "bulletin", *changed, "--month", "2020-03", "--format", "json")
 
+    # exclusions and appeals: a department taken out of a case, an appeal rejected (exclusions, input.exclusions_sha256)
+    (tmp / "decisions.jsonl").write_text(
+        '{"case": "2020-J0002", "department": "市交通运输局", "kind": "exclusion", "decision": "approved", '
+        '"reason": "不属于本单位职责", "decided_by": "市政府督查室", "decided_on": "2020-07-01"}\n'
+        '{"case": "2020-J0005", "kind": "appeal", "decision": "rejected", "reason": "答复内容空泛", '
+        '"decided_by": "市政府督查室", "decided_on": "2020-08-03"}\n', encoding="utf-8")
+    decided = (*BASE, "--exclusions", tmp / "decisions.jsonl")
+    document("ledger", "exclusions and appeals", "score", *decided, "--format", "json")
+    document("explain", "exclusions and appeals", "explain", *decided, "--department", "市交通运输局", "--format", "json")
+    document("self-check", "exclusions and appeals", "self-check", *decided, "--department", "市交通运输局",
+             "--as-of", "2020-07-15", "--format", "json")
+    document("bulletin", "exclusions and appeals", "bulletin", *decided, "--month", "2020-07", "--format", "json")
+
     # department names: two cases of 市住房建设局 written 市住建局, an alias the departments overlay
     # declares (input.aliases), and two names that look like one department without it (input.similar_departments)
     lines = SAMPLE.read_text(encoding="utf-8").split("\n")
@@ -149,8 +162,10 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
     document("diff", "two runs, with their rule changes", "diff", recorded, _run_id(replayed), *store, "--format", "json")
     fixture, options = next(combined_fixtures())
     with_records = _run_id(run("score", "--rules", COMBINED, *options, "--record", *store))
-    found["runs"]["three runs"] = json.loads(run("runs", "list", *store, "--format", "json").stdout)
-    for run_id, label in ((recorded, "a run"), (_run_id(replayed), "a replay"), (with_records, f"{fixture}, department records")):
+    with_decisions = _run_id(run("score", *decided, "--record", *store))
+    found["runs"]["four runs"] = json.loads(run("runs", "list", *store, "--format", "json").stdout)
+    for run_id, label in ((recorded, "a run"), (_run_id(replayed), "a replay"), (with_records, f"{fixture}, department records"),
+                          (with_decisions, "exclusions and appeals")):
         document("run", label, "runs", "show", run_id, *store, "--format", "json")
         run("runs", "export", run_id, "--out", tmp / run_id, *store)
         found["run-export"][label] = json.loads((tmp / run_id / "run.json").read_text(encoding="utf-8"))
@@ -317,7 +332,7 @@ BREAKS = {
     "replay": ("under an overlay", ("replay",), ("replay", "reproduced"), "yes"),
     "verify": ("a ledger not confirmed", ("differences", 0), ("confirmed",), "true"),
     "rule-tests": ("a failing fixture", ("rulebooks", 0, "coverage"), ("summary", "failed"), "0"),
-    "runs": ("three runs", (0, "rulebook"), (0, "seq"), "1"),
+    "runs": ("four runs", (0, "rulebook"), (0, "seq"), "1"),
     "run": ("a run", ("record", "input"), ("record", "options", "skip_invalid"), "false"),
     "run-export": ("a run", ("record", "rulebook", "base"), ("files",), ["ledger.json"]),
 }

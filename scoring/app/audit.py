@@ -19,17 +19,14 @@ from scoring.base.errors import UsageError
 from scoring.base.files import read_file
 from scoring.checks import selfcheck
 from scoring.engine.compiler import compile_rulebook
-from scoring.engine.session import Session
-from scoring.inputs.case_file import parse_cases
-from scoring.inputs.records import parse_departments
 from scoring.ledger.document import to_json
 from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
 from scoring.rulebook.overlay import RuleSources
 
-from .inputs import Inputs, Notify, Request, Source, open_inputs, read_source, silent, tell_similar
+from .inputs import Inputs, Notify, Request, Source, checked_inputs, open_inputs, read_source, silent
 from .results import DiffResult, ReplayResult, ScoreResult, VerifyResult, is_ledger
-from .scoring import run
+from .scoring import run, with_decisions
 
 
 @contextmanager
@@ -42,7 +39,8 @@ def record(store: str | None, result: ScoreResult, command: list[str], replayed_
     """Keep a scored run in the store: its rulebook and sources, its inputs' bytes, its ledger."""
     inputs = result.inputs
     entry, blobs = runs.new_record(command, inputs.sources, inputs.compiled.book, inputs.case_file, inputs.case_bytes,
-                                   result.ledger, inputs.skip_invalid, replayed_from, inputs.records_file)
+                                   result.ledger, inputs.skip_invalid, replayed_from, inputs.records_file,
+                                   inputs.exclusions_file)
     with open_store(store, create=True) as opened:
         stored = opened.record(entry, blobs)
     inputs.notify(f"recorded run {stored.id} in {opened.path}")
@@ -65,16 +63,12 @@ def replay(run_id: str, store: str | None = None, rules: Source | None = None, o
     changed = bool(rules or overlays or sets)
     book = sources.effective() if changed else parse_rulebook(recorded.effective, f"run {stored.id}: rulebook")
     compiled = compile_rulebook(book)
-    case_file = parse_cases(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid,
-                            compiled.departments)
-    tell_similar(case_file, notify)
-    records = None if recorded.departments is None else parse_departments(
-        recorded.departments[1], f"run {stored.id}: {recorded.departments[0]}", book.spec.department_fields,
-        compiled.departments)
-    with Session(compiled, jobs) as session:
-        inputs = Inputs(case_file, recorded.case_bytes, sources, compiled, records,
-                        None if recorded.departments is None else recorded.departments[1], recorded.skip_invalid,
-                        session, notify)
+
+    def named(file: tuple[str, bytes] | None) -> tuple[str, bytes] | None:
+        return None if file is None else (f"run {stored.id}: {file[0]}", file[1])
+
+    with checked_inputs(compiled, sources, named((recorded.case_name, recorded.case_bytes)), named(recorded.departments),
+                        named(recorded.exclusions), recorded.skip_invalid, jobs, notify) as inputs:
         new = ScoreResult(inputs, run(inputs))
     document = diff_document((f"run {stored.id}", old_ledger, recorded.effective.decode("utf-8")),
                              ("replay", new.ledger, book.text))
@@ -116,7 +110,7 @@ def verify(ledger: str, request: Request, notify: Notify = silent) -> VerifyResu
                                             inputs.skip_invalid)
             except (KeyError, ValueError, TypeError):
                 raise UsageError(f"{ledger}: the self-assessment lacks a valid department or as_of") from None
-            found = check.document()
+            found = with_decisions(check.document(), inputs)
         else:
             found = run(inputs).ledger
     identical = to_json(found).encode("utf-8") == raw

@@ -2,7 +2,7 @@
 
 A `Request` is what the user named: the rulebook (a file, or a directory of yearly
 rulebooks), overlays and settings, the case file (JSON Lines, a JSON array or an Excel
-register), department records, and how to score. `open_inputs` reads them in a fixed order
+register), department records, exclusions and appeals, and how to score. `open_inputs` reads them in a fixed order
 (the effective rulebook before the cases, which are checked against the departments it
 declares; from a directory of rulebooks, the one whose period covers the cases' dates),
 checks them, compiles the effective rulebook and opens the scoring session the command will use.
@@ -22,6 +22,7 @@ from scoring.base.files import read_file
 from scoring.engine.compiler import CompiledRulebook, compile_rulebook
 from scoring.engine.session import Session
 from scoring.inputs.case_file import CaseFile, parse_cases
+from scoring.inputs.exclusions import Exclusions, parse_exclusions
 from scoring.inputs.records import DepartmentRecords, parse_departments
 from scoring.rulebook.overlay import RuleSources
 from scoring.rulebook.versions import choose_rulebook
@@ -58,13 +59,15 @@ class Request:
     overlays: tuple[Source, ...] = ()
     sets: tuple[str, ...] = ()
     departments: Source | None = None  # department records (JSON Lines)
+    exclusions: Source | None = None  # decisions taking cases out of the assessment (JSON Lines)
     skip_invalid: bool = False
     jobs: int | None = None  # None: automatic (see scoring.engine.session); 0: in this process
 
 
 @dataclass
 class Inputs:
-    """A command's inputs, read and checked, and the session that scores them."""
+    """A command's inputs, read and checked, and the session that scores them. With exclusions, case_file
+    (and records) are the files with every granted decision carried out, `whole` the files as given."""
 
     case_file: CaseFile
     case_bytes: bytes
@@ -75,11 +78,19 @@ class Inputs:
     skip_invalid: bool
     session: Session
     notify: Notify = field(default=silent)
+    exclusions: Exclusions | None = None
+    exclusions_bytes: bytes | None = None
+    whole: tuple[CaseFile, DepartmentRecords | None] | None = None  # with exclusions: the files as given
 
     @property
     def records_file(self) -> tuple[str, bytes] | None:
         """The department records file as recorded with a run: its name and bytes."""
         return None if self.records is None else (self.records.path, self.records_bytes)
+
+    @property
+    def exclusions_file(self) -> tuple[str, bytes] | None:
+        """The exclusions and appeals file as recorded with a run: its name and bytes."""
+        return None if self.exclusions is None else (self.exclusions.path, self.exclusions_bytes)
 
 
 def rule_sources(rules: Source, overlays=(), sets=()) -> RuleSources:
@@ -107,14 +118,42 @@ def tell_similar(case_file: CaseFile, notify: Notify) -> None:
 
 @contextmanager
 def open_inputs(request: Request, notify: Notify = silent) -> Iterator[Inputs]:
-    cases, case_bytes = read_source(request.cases, "case file")
-    sources = rule_sources(rulebook_for(request.rules, case_bytes, cases, notify), request.overlays, request.sets)
+    cases = read_source(request.cases, "case file")
+    sources = rule_sources(rulebook_for(request.rules, cases[1], cases[0], notify), request.overlays, request.sets)
     compiled = compile_rulebook(sources.effective())
-    case_file = parse_cases(case_bytes, cases, request.skip_invalid, compiled.departments)
+    departments = None if request.departments is None else read_source(request.departments, "department records")
+    exclusions = None if request.exclusions is None else read_source(request.exclusions, "exclusions and appeals")
+    with checked_inputs(compiled, sources, cases, departments, exclusions, request.skip_invalid, request.jobs,
+                        notify) as inputs:
+        yield inputs
+
+
+@contextmanager
+def checked_inputs(compiled: CompiledRulebook, sources: RuleSources, cases: tuple[str, bytes],
+                   departments: tuple[str, bytes] | None, exclusions: tuple[str, bytes] | None, skip_invalid: bool,
+                   jobs: int | None, notify: Notify) -> Iterator[Inputs]:
+    """The files read for a compiled rulebook, each (name, bytes), checked against it and each other (the case file,
+    then the department records and the exclusions, which name its departments and cases), with the session
+    that will score them. `replay` starts here with a run's recorded files."""
+    case_file = parse_cases(cases[1], cases[0], skip_invalid, compiled.departments)
     tell_similar(case_file, notify)
-    records, records_bytes = None, None
-    if request.departments is not None:
-        name, records_bytes = read_source(request.departments, "department records")
-        records = parse_departments(records_bytes, name, compiled.book.spec.department_fields, compiled.departments)
-    with Session(compiled, request.jobs) as session:
-        yield Inputs(case_file, case_bytes, sources, compiled, records, records_bytes, request.skip_invalid, session, notify)
+    records = None if departments is None else parse_departments(
+        departments[1], departments[0], compiled.book.spec.department_fields, compiled.departments)
+    decisions, whole = None, None
+    if exclusions is not None:
+        decisions = parse_exclusions(exclusions[1], exclusions[0], case_file, compiled.departments)
+        if records is not None:  # against the file as given: a department may lose all its cases
+            records.check_departments(case_file.cases)
+        whole = (case_file, records)
+        case_file = decisions.apply(case_file)
+        records = None if records is None else records.for_cases(case_file.cases)
+        tell_excluded(decisions, notify)
+    with Session(compiled, jobs) as session:
+        yield Inputs(case_file, cases[1], sources, compiled, records, None if departments is None else departments[1],
+                     skip_invalid, session, notify, decisions, None if exclusions is None else exclusions[1], whole)
+
+
+def tell_excluded(exclusions: Exclusions, notify: Notify) -> None:
+    granted = exclusions.granted()
+    notify(f"{exclusions.path}: {len(granted)} case(s) taken out of the assessment by decision, "
+           f"{len(exclusions.decisions) - len(granted)} request(s) rejected (listed in the ledger)")

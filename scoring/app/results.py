@@ -89,7 +89,15 @@ class ExplainResult(Scored):
         if self.case is not None:
             entry = {**entry, "cases": [c for c in entry["cases"] if c["case"] == self.case],
                      "lines": [line for line in entry["lines"] if line["case"] == self.case]}
-        return {**{key: self.ledger[key] for key in ("format", "engine", "rulebook", "input")}, "department": entry}
+        head = {key: self.ledger[key] for key in ("format", "engine", "rulebook", "input")}
+        if "exclusions" in self.ledger:  # the department's own
+            name, found = entry["department"], self.ledger["exclusions"]
+            handled = {case.id for case in self.inputs.whole[0].cases if any(h.department == name for h in case.handlers)}
+            head["exclusions"] = {"sha256": found["sha256"],
+                                  "decisions": [d for d in found["decisions"] if d["department"] in (None, name)
+                                                and d["case"] in handled],
+                                  "effect": [e for e in found["effect"] if e["department"] == name]}
+        return {**head, "department": entry}
 
 
 @dataclass

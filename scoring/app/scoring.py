@@ -13,6 +13,7 @@ from scoring.base.errors import UsageError, closest
 from scoring.checks import bulletin as monthly
 from scoring.checks.selfcheck import SelfCheck
 from scoring.engine.session import Run, assessment_end, end_reason
+from scoring.ledger.build import with_exclusions
 
 from .inputs import Inputs, Notify, Request, open_inputs, silent
 from .results import BulletinResult, ExplainResult, ScoreResult, SelfCheckResult
@@ -52,7 +53,7 @@ def self_check(request: Request, department: str, as_of: dt.date | None = None, 
                 as_of = end
                 notify(f"as of {end}, the end of the assessment ({end_reason(inputs.compiled)})")
         check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
-        document = check.document()
+        document = with_decisions(check.document(), inputs)
     tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
     return SelfCheckResult(inputs, document, as_of)
 
@@ -62,9 +63,17 @@ def bulletin(request: Request, month: str, notify: Notify = silent, issuer: str 
     """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming.
     The issuer and the date of issue are printed under the title of the Word document and the workbook."""
     with open_inputs(request, notify) as inputs:
-        document = monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid)
+        document = with_decisions(monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid),
+                                  inputs)
     tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
     return BulletinResult(inputs, document, issuer or inputs.compiled.book.spec.rulebook.issuer, issued)
+
+
+def with_decisions(document: dict, inputs: Inputs) -> dict:
+    """A self-check or bulletin of cases some decisions took out of the assessment says which decisions."""
+    if inputs.exclusions is not None:
+        document["input"]["exclusions_sha256"] = inputs.exclusions.sha256
+    return document
 
 
 def today() -> dt.date:
@@ -72,8 +81,14 @@ def today() -> dt.date:
 
 
 def run(inputs: Inputs) -> Run:
-    """The inputs scored and rolled up, saying what was recovered or skipped."""
+    """The inputs scored and rolled up, saying what was recovered or skipped. With exclusions, the files as given
+    are scored too: the ledger says what the granted decisions changed."""
     done = inputs.session.run(inputs.case_file, inputs.records, inputs.skip_invalid)
+    if inputs.exclusions is not None:
+        whole_file, whole_records = inputs.whole
+        whole = inputs.session.run(whole_file, whole_records, inputs.skip_invalid)
+        done.ledger = with_exclusions(done.ledger, inputs.compiled, inputs.exclusions, whole_file, done.departments,
+                                      whole.departments)
     if done.after_closing:
         inputs.notify(f"{done.after_closing} event(s) dated after the closing date {done.as_of} are not scored")
     if done.recovered:

@@ -36,17 +36,19 @@ class RunInputs:
     skip_invalid: bool
     ledger: bytes
     departments: tuple[str, bytes] | None = None  # the department records file: name and bytes
+    exclusions: tuple[str, bytes] | None = None  # the exclusions and appeals file: name and bytes
 
 
 def new_record(command: list[str], sources: RuleSources, effective: Rulebook, case_file: CaseFile, case_bytes: bytes,
                ledger: LedgerDocument, skip_invalid: bool, replayed_from: str | None = None,
-               departments: tuple[str, bytes] | None = None) -> tuple[RunRecord, dict[str, bytes]]:
+               departments: tuple[str, bytes] | None = None,
+               exclusions: tuple[str, bytes] | None = None) -> tuple[RunRecord, dict[str, bytes]]:
     """The record of a run and the content it refers to (sha256 -> bytes)."""
     ledger_bytes = to_json(ledger).encode("utf-8")
     effective_bytes = effective.text.encode("utf-8")
     blobs = {sha256(content): content for content in
              [effective_bytes, sources.base[1], case_bytes, ledger_bytes] + [raw for _, raw in sources.overlays]
-             + ([departments[1]] if departments else [])}
+             + [file[1] for file in (departments, exclusions) if file]}
     info = effective.spec.rulebook
     record: RunRecord = {
         "recorded_at": now(),
@@ -65,6 +67,8 @@ def new_record(command: list[str], sources: RuleSources, effective: Rulebook, ca
     }
     if departments is not None:  # records of runs without department records keep their shape
         record["departments"] = {"name": departments[0], "sha256": sha256(departments[1])}
+    if exclusions is not None:
+        record["exclusions"] = {"name": exclusions[0], "sha256": sha256(exclusions[1])}
     assert record["rulebook"]["sha256"] == effective.sha256 == ledger["rulebook"]["sha256"]
     return record, blobs
 
@@ -75,11 +79,15 @@ def inputs_of(store: RunStore, run: StoredRun) -> RunInputs:
     sources = RuleSources((book["base"]["name"], store.blob(book["base"]["sha256"], "rulebook")),
                           tuple((o["name"], store.blob(o["sha256"], f"overlay {o['name']}")) for o in book["overlays"]),
                           tuple(book["set"]))
-    records = run.record.get("departments")
+
+    def named_file(key: str, what: str) -> tuple[str, bytes] | None:
+        file = run.record.get(key)
+        return None if file is None else (file["name"], store.blob(file["sha256"], what))
+
     return RunInputs(sources, store.blob(book["sha256"], "effective rulebook"), run.input["name"],
                      store.blob(run.input["file_sha256"], "case file"), run.record["options"]["skip_invalid"],
                      store.blob(run.record["ledger"]["sha256"], "ledger"),
-                     None if records is None else (records["name"], store.blob(records["sha256"], "department records")))
+                     named_file("departments", "department records"), named_file("exclusions", "exclusions and appeals"))
 
 
 def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
@@ -99,6 +107,9 @@ def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
     if inputs.departments is not None:
         files["departments.jsonl"] = inputs.departments[1]
         rerun += ["--departments", "departments.jsonl"]
+    if inputs.exclusions is not None:
+        files["exclusions.jsonl"] = inputs.exclusions[1]
+        rerun += ["--exclusions", "exclusions.jsonl"]
     if inputs.skip_invalid:
         rerun.append("--skip-invalid")
     manifest: RunExportDocument = {"run": run.id, "hash": run.hash, "record": run.record, "verify": " ".join(rerun),

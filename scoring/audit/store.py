@@ -310,7 +310,8 @@ def referenced_blobs(record: dict) -> dict[str, str]:
     """What a run record points at in `blobs`: a description -> sha256."""
     found = {"effective rulebook": _get(record, "rulebook", "sha256"), "rulebook": _get(record, "rulebook", "base", "sha256"),
              "case file": _get(record, "input", "file_sha256"), "ledger": _get(record, "ledger", "sha256"),
-             "department records": _get(record, "departments", "sha256")}
+             "department records": _get(record, "departments", "sha256"),
+             "exclusions and appeals": _get(record, "exclusions", "sha256")}
     overlays = _get(record, "rulebook", "overlays")
     for index, overlay in enumerate(overlays if isinstance(overlays, list) else []):
         found[f"overlay #{index + 1} ({_get(overlay, 'name')})"] = _get(overlay, "sha256")

@@ -100,7 +100,7 @@ def notify(message: str) -> None:
 
 # ---------------------------------------------------------------- options
 def scoring_inputs(command):
-    """--rules, --overlay, --set, --cases, --departments, --skip-invalid, --jobs: what every scoring
+    """--rules, --overlay, --set, --cases, --departments, --exclusions, --skip-invalid, --jobs: what every scoring
     command is given, passed to the command as one `request` (scoring.app.Request)."""
     options = [
         click.option("--rules", "rules", required=True, type=click.Path(),
@@ -114,6 +114,9 @@ def scoring_inputs(command):
                           "- for standard input."),
         click.option("--departments", "departments", type=click.Path(dir_okay=False), default=None,
                      help="Department records (JSON Lines): facts the rulebook's [department_fields] declare."),
+        click.option("--exclusions", "exclusions", type=click.Path(dir_okay=False), default=None,
+                     help="Decisions taking cases out of the assessment, exclusions (剔除) and appeals (申诉), "
+                          "JSON Lines: each is listed in the ledger with its effect."),
         click.option("--skip-invalid", is_flag=True,
                      help="Score the valid cases and list the invalid ones, instead of stopping."),
         click.option("--jobs", type=click.IntRange(min=0), default=None,
@@ -124,7 +127,7 @@ def scoring_inputs(command):
     @functools.wraps(command)  # keeps the options given to the command before this one
     def wrapper(**kwargs):
         from scoring.app import Request
-        names = ("rules", "overlays", "sets", "cases", "departments", "skip_invalid", "jobs")
+        names = ("rules", "overlays", "sets", "cases", "departments", "exclusions", "skip_invalid", "jobs")
         request = Request(**{name: kwargs.pop(name) for name in names})
         if request.cases == STDIN:
             request = dataclasses.replace(request, cases=standard_input("case file"))

@@ -16,6 +16,7 @@ from .shapes import (
     CaseLine,
     DepartmentEntry,
     DepartmentLine,
+    ExclusionEffect,
     LedgerDocument,
     LedgerInput,
     RulebookEntry,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from scoring.engine.evaluate import HandlerResult, Line
     from scoring.engine.rollup import DepartmentResult
     from scoring.inputs.case_file import CaseFile
+    from scoring.inputs.exclusions import Exclusions
     from scoring.inputs.records import DepartmentRecords
 
 
@@ -58,6 +60,29 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
         "input": entry_input,
         "departments": [department_entry(compiled, d) for d in departments],
     }
+
+
+def with_exclusions(ledger: LedgerDocument, compiled: CompiledRulebook, exclusions: Exclusions, whole_file: CaseFile,
+                    departments: list[DepartmentResult], whole: list[DepartmentResult]) -> LedgerDocument:
+    """The ledger with its decisions file: every decision, and each department a granted decision took cases from,
+    with its total and rank as scored and as they would be with every case of the file (`whole`)."""
+    places = compiled.book.spec.department.decimals
+    excluded = Counter(h.department for case in whole_file.cases for h in case.handlers
+                       if any(d.covers(case.id, h.department) for d in exclusions.decisions))
+    now, before = {d.department: d for d in departments}, {d.department: d for d in whole}
+
+    def effect(name: str) -> ExclusionEffect:
+        scored, all_cases = now.get(name), before.get(name)
+        return {"department": name, "excluded": excluded[name],
+                "total": None if scored is None else number(scored.total, places),
+                "rank": None if scored is None else scored.rank,
+                "total_without": None if all_cases is None else number(all_cases.total, places),
+                "rank_without": None if all_cases is None else all_cases.rank}
+
+    entry = {"sha256": exclusions.sha256, "decisions": [d.entry() for d in exclusions.in_order()],
+             "effect": [effect(name) for name in sorted(excluded)]}
+    head = {key: value for key, value in ledger.items() if key != "departments"}
+    return {**head, "exclusions": entry, "departments": ledger["departments"]}
 
 
 def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> DepartmentEntry:

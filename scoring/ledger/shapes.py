@@ -205,6 +205,37 @@ class DepartmentEntry(TypedDict):
     cases: list[CaseEntry]
 
 
+class ExclusionDecision(TypedDict):
+    """A decision on a request to leave a case out of the assessment (剔除) or on an appeal (申诉)."""
+
+    case: str
+    department: str | None  # None: every department handling the case
+    kind: Literal["exclusion", "appeal"]
+    decision: Literal["approved", "upheld", "rejected"]  # approved (an exclusion) and upheld (an appeal) take effect
+    reason: str
+    decided_by: str
+    decided_on: Date
+
+
+class ExclusionEffect(TypedDict):
+    """A department a granted decision took cases from: its result, and its result had none been granted."""
+
+    department: str
+    excluded: int  # its cases taken out of the assessment
+    total: Number | None  # None: no case of it is left to score
+    rank: int | None
+    total_without: Number | None  # scored with every case of the file (None: not ranked then either)
+    rank_without: int | None
+
+
+class Exclusions(TypedDict):
+    """The decisions file (--exclusions): sha256 of its decisions in any order, each decision, and its effect."""
+
+    sha256: str
+    decisions: list[ExclusionDecision]
+    effect: list[ExclusionEffect]
+
+
 class LedgerDocument(TypedDict):
     """The whole result of a run (`scoring score --format json`)."""
 
@@ -212,6 +243,7 @@ class LedgerDocument(TypedDict):
     engine: Engine
     rulebook: RulebookEntry
     input: LedgerInput
+    exclusions: NotRequired[Exclusions]  # only when a decisions file was given
     departments: list[DepartmentEntry]
 
 
@@ -223,6 +255,7 @@ class ExplainDocument(TypedDict):
     engine: Engine
     rulebook: RulebookEntry
     input: LedgerInput
+    exclusions: NotRequired[Exclusions]  # the department's own decisions and effect, when a decisions file was given
     department: DepartmentEntry
 
 
@@ -234,6 +267,7 @@ class CheckInput(TypedDict):
     sha256: str
     cases: int
     skipped: list[Skipped]
+    exclusions_sha256: NotRequired[str]  # only with a decisions file (--exclusions): its granted decisions were carried out
 
 
 class CriterionStanding(TypedDict):
@@ -672,6 +706,7 @@ class RunRecord(TypedDict):
     ledger: RecordLedger
     replayed_from: str | None
     departments: NotRequired[NamedFile]  # the department records file, when one was given
+    exclusions: NotRequired[NamedFile]  # the exclusions and appeals file, when one was given
 
 
 class StoredRecord(RunRecord):

@@ -99,7 +99,35 @@ def ranking(ledger: dict) -> Ranking:
         notes.append("排名为“—”的，办件数不足排名所需件数。")
     if source["skipped"]:
         notes.append(skipped_note(source["skipped"]))
+    if "exclusions" in ledger:
+        notes.append(exclusions_note(ledger["exclusions"]))
     return Ranking(headers, kinds, rows, notes)
+
+
+DECISION_NAMES = {("exclusion", "approved"): "剔除申请·已批准", ("exclusion", "rejected"): "剔除申请·未批准",
+                  ("appeal", "upheld"): "申诉·成立", ("appeal", "rejected"): "申诉·不成立"}
+
+
+def exclusions_note(exclusions: dict) -> str:
+    decisions = exclusions["decisions"]
+    granted = [d for d in decisions if d["decision"] != "rejected"]
+    return (f"经审定不计入考核的办件 {len(granted)} 项（剔除或申诉成立，涉及 {len(exclusions['effect'])} 个部门），"
+            f"未获批准 {len(decisions) - len(granted)} 项；各部门剔除前后的得分见 explain。")
+
+
+def exclusion_lines(exclusions: dict) -> list[str]:
+    """A department's decisions, and its total and rank with and without the granted ones."""
+    out = ["剔除与申诉："]
+    for d in exclusions["decisions"]:
+        whom = "" if d["department"] is None else f"{d['department']} "
+        out.append(f"  {d['case']}  {whom}{DECISION_NAMES[(d['kind'], d['decision'])]}  {d['reason']}"
+                   f"（{d['decided_by']} {d['decided_on']}）")
+    for e in exclusions["effect"]:
+        now = "无办件计分" if e["total"] is None else f"总分 {two_decimals(e['total'])}、排名 {e['rank'] or '—'}"
+        without = "无办件计分" if e["total_without"] is None else \
+            f"总分 {two_decimals(e['total_without'])}、排名 {e['rank_without'] or '—'}"
+        out.append(f"  不计入考核 {e['excluded']} 件：{now}；全部计入则{without}。")
+    return out + [""]
 
 
 def rulebook_line(book: dict) -> str:
@@ -139,6 +167,9 @@ def explain(result: ExplainResult) -> str:
                    f"等级 {department['grade'] or '—'}  排名 {rank}")
         out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
         out.append("")
+    exclusions = result.document().get("exclusions")
+    if exclusions and exclusions["decisions"]:
+        out += exclusion_lines(exclusions)
     out += explain_lines(department, event_dates, case_id)
     return "\n".join(out).rstrip() + "\n"
 
