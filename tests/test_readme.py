@@ -51,7 +51,7 @@ def test_each_command_of_the_readme_runs_as_written(command, tmp_path):
 
 
 def test_the_ranking_the_readme_shows_is_the_one_printed():
-    shown = next(block for block in code_blocks(README) if block.lstrip().startswith("排名"))
+    shown = next(block for block in code_blocks(README) if block.lstrip().startswith("合计"))
     printed = scoring("score", "--rules", REFERENCE, "--cases", SAMPLE).stdout.splitlines()
     lines = [line for line in shown.splitlines() if line.strip() not in ("", "...")]
     assert len(lines) >= 8 and all(line in printed for line in lines), [line for line in lines if line not in printed]
