@@ -136,7 +136,7 @@ def test_the_table_reads_as_a_bulletin(june):
     line = next(text_line for text_line in text.splitlines() if f" {up['department']} " in text_line)
     change = up["change"]["reachable"]
     assert f"↑{up['change']['rank']}" in line and (f"{change:+.2f}" if change else " 0 ") in line
-    assert "可达分" in text.splitlines()[3] and "等级" not in text.splitlines()[3]
+    assert "可达分" in text.splitlines()[4] and "等级" not in text.splitlines()[4]  # under the title, rules and figures
 
 
 def test_the_first_month_has_nothing_to_compare_with():
@@ -199,7 +199,8 @@ def test_the_word_bulletin_reads_as_a_notice(june, tmp_path):
     document = Document(bulletin_file(tmp_path, "docx", "--issuer", "市政府督查室", "--issued", "2020-07-03"))
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[:2] == ["建议提案办理质量评价（参考方案） 2020年6月通报", "市政府督查室　2020年7月3日"]
-    assert paragraphs[2].startswith(f"截至2020年6月30日，已交办{june['input']['cases']}件。")
+    assert paragraphs[2].startswith(f"截至2020年6月30日，{len(june['departments'])}个单位已交办{june['input']['cases']}件，"
+                                    "面商率64.4%（132/205）。")  # the rates pooled over all departments
     assert [p for p in paragraphs if p[1:2] == "、"] == [
         "一、排名", f"二、本月到期未得满分的事项（{len(june['missed'])} 项）",
         f"三、下月到期事项（{len(june['due_next_month'])} 项）"]
@@ -214,6 +215,11 @@ def test_the_word_bulletin_reads_as_a_notice(june, tmp_path):
     section = document.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)
     assert document.core_properties.author == "市政府督查室"
+    # the hashes in small print, last
+    hashes = f"规则 sha256 {june['rulebook']['sha256'][:12]} · 输入 sha256 {june['input']['sha256'][:12]}"
+    assert paragraphs[-1] == f"规则 proposal-handling 1.0.0 · {hashes}"
+    assert document.paragraphs[-1].runs[0].font.size.pt == 8
+    assert sum("sha256" in p for p in paragraphs) == 1
 
 
 def test_the_issuer_comes_from_the_rulebook_unless_given(tmp_path):

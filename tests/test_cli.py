@@ -29,7 +29,8 @@ COMBINED_RUN = ("--rules", ROOT / "rules" / "combined-2020.toml", "--cases", COM
 def test_with_categories_and_scorers_the_table_shows_each_category_and_scorer():
     run = scoring("score", *COMBINED_RUN)
     assert run.returncode == 0, run.stderr
-    lines = run.stdout.splitlines()
+    figures, blank, *lines = run.stdout.splitlines()
+    assert figures.startswith("合计  办件 ") and "建议面商率 " in figures and not blank  # the category's rate, pooled
     assert lines[0].split() == ["排名", "组别", "部门", "建议", "提案", "考评", "自评", "互评", "总分", "等级"]
     rows = {line.split()[2]: line.split() for line in lines[2:lines.index("")]}
     # 市财政局: 建议 35 (1 case), 提案 54 (2); 0.6 x 35 + 0.4 x 54 = 42.6; 0.6 x 42.6 + 0.1 x 90 + 0.3 x 87.5
@@ -57,7 +58,8 @@ def test_with_categories_and_scorers_the_table_shows_each_category_and_scorer():
 def test_score_prints_an_aligned_ranking_table(ledger):
     run = scoring("score", *RULES, "--cases", SAMPLE)
     assert run.returncode == 0, run.stderr
-    lines = run.stdout.splitlines()
+    figures, blank, *lines = run.stdout.splitlines()
+    assert figures == "合计  办件 209 件 · 部门 15 个 · 面商率 68.0%（153/225）" and not blank
     header, rule, rows = lines[0], lines[1], lines[2:lines.index("")]
     for word in ("排名", "部门", "主办/分办件", "会办件", "基础分", "D1 督办", "D2 面商率", "总分", "等级"):
         assert word in header
@@ -70,6 +72,9 @@ def test_score_prints_an_aligned_ranking_table(ledger):
         # Chinese text aligned by display width: the grade column starts at the same place
         assert wcswidth(row[:row.rindex(department["grade"])]) == wcswidth(rule[:rule.rindex(" ") + 1])
     assert "规则 proposal-handling 1.0.0" in run.stdout
+    # the hashes an auditor checks against close the report
+    book, source = data["rulebook"], data["input"]
+    assert lines[-1] == f"规则 sha256 {book['sha256'][:12]} · 输入 sha256 {source['sha256'][:12]}"
 
 
 def test_python_cli_py_runs_the_same_commands():
@@ -118,6 +123,17 @@ def test_explain_shows_every_point_with_its_events_and_dates():
     assert "2020-J0012  建议·会办  0分" in out
     assert "超过期限2020-04-10 40个工作日" in out  # why the points were not earned
     assert "（依据 e10@2020-06-08）" in out
+
+
+def test_explain_says_whether_a_line_where_no_rule_fired_is_good_or_bad():
+    out = scoring("explain", *RULES, "--cases", SAMPLE, "--department", "市民政局").stdout
+    lines = out.splitlines()
+    # L3 only deducts (no contact before the reply): nothing deducted is good news
+    assert "  L3   0分  （未扣分）答复前已与提出人沟通，不扣分" in lines
+    assert "  D1   0分  （未扣分）" in lines  # never urged
+    # H1 awards (the co-handler's opinion in time): 0 is points not earned
+    assert "  H1   0分  （未得分）未向主办单位提交会办意见（期限2020-04-24）" in lines
+    assert "未命中" not in out
 
 
 def test_explain_one_case():

@@ -21,7 +21,9 @@ PRINTABLE_WIDTH = (210 - 12 - 12) * MM  # A4 less the left and right @page margi
 
 def inputs(result) -> dict:
     """What score_html reads of a result besides the ledger."""
-    return {"grades": result.grades, "item_ranges": result.item_ranges, "event_dates": result.event_dates}
+    return {"grades": result.grades, "item_ranges": result.item_ranges, "event_dates": result.event_dates,
+            "deducting_items": result.deducting_items, "figures": result.figures, "issuer": result.issuer,
+            "year": result.year}
 
 
 def page(ledger: dict, args: dict) -> str:
@@ -80,9 +82,14 @@ def bulletin(sample):
 
 
 @pytest.fixture(scope="session")
-def june():
-    """The real bulletin of June on the sample."""
-    return app.bulletin(app.Request(str(REFERENCE), str(SAMPLE)), "2020-06").document
+def june_result():
+    """The real bulletin of June on the sample, with the month end's figures."""
+    return app.bulletin(app.Request(str(REFERENCE), str(SAMPLE)), "2020-06")
+
+
+@pytest.fixture(scope="session")
+def june(june_result):
+    return june_result.document
 
 
 def bar_departments(html: str) -> list[str]:
@@ -170,7 +177,7 @@ def test_an_unranked_department_gets_no_bar(sample):
 def test_categories_scorers_and_groups_are_shown(combined):
     ledger, args = combined
     html = page(ledger, args)
-    assert '<th class="num">建议</th>' in html and '<th class="num">提案</th>' in html and ">考评</th>" in html
+    assert '<th class="num opt">建议</th>' in html and '<th class="num opt">提案</th>' in html and ">考评</th>" in html
     assert "括号内为件数；各类别小计按权重计入总分" in html  # the notes of the terminal table
     assert "<h4>各类别小计</h4>" in html and "<h4>各评分方</h4>" in html
     assert '<tr class="sub"><th colspan="5">建议</th></tr>' in html and '<th colspan="5">合计</th>' in html
@@ -212,7 +219,7 @@ def test_a_bulletin_with_nobody_ranked_yet_renders(bulletin):
 # ---------------------------------------------------------------- in the browser
 
 @pytest.fixture(scope="session")
-def pages(tmp_path_factory, sample, june):
+def pages(tmp_path_factory, sample, june_result):
     """The pages as the command line writes them."""
     folder = tmp_path_factory.mktemp("html")
     for args in (["score", "--format", "html", "--out", folder / "report.html"],
@@ -221,8 +228,58 @@ def pages(tmp_path_factory, sample, june):
         assert result.returncode == 0, result.stderr
     ledger, args = sample
     assert (folder / "report.html").read_text(encoding="utf-8") == page(ledger, args)
-    assert (folder / "bulletin.html").read_text(encoding="utf-8") == bulletin_html(june)
+    assert (folder / "bulletin.html").read_text(encoding="utf-8") == bulletin_html(june_result.document, None,
+                                                                                  june_result.figures)
     return folder
+
+
+def test_the_pages_open_with_the_pooled_figures_and_close_with_the_hashes(sample, june_result):
+    ledger, args = sample
+    book, source = ledger["rulebook"], ledger["input"]
+    hashes = f"规则 sha256 {book['sha256'][:12]} · 输入 sha256 {source['sha256'][:12]}"
+    for html, figures in ((page(ledger, args), ["办件 209 件", "部门 15 个", "面商率 68.0%（153/225）"]),
+                          (bulletin_html(june_result.document, None, june_result.figures),
+                           ["办件 190 件", "部门 15 个", "面商率 64.4%（132/205）"])):
+        header = html[html.index("<header>"):html.index("</header>")]
+        assert '<ul class="figures">' + "".join(f"<li>{f}</li>" for f in figures) + "</ul>" in header
+        assert "规则 proposal-handling 1.0.0" in header and "sha256" not in header  # the header says what a reader needs
+        footer = html[html.index("<footer>"):html.index("</footer>")]
+        assert f'<span class="hashes">{hashes}</span>' in footer
+        assert html.count("sha256") == 2  # nowhere else
+
+
+def test_an_otherwise_line_says_whether_its_zero_is_good_or_bad(sample):
+    ledger, args = sample
+    html = page(ledger, args)
+    assert "未命中" not in html
+    kinds = re.findall(r'<tr class="kind-otherwise"><td>([A-Z]\d)</td><td>([^<]*)</td>', html)
+    found = {(item, kind) for item, kind in kinds}
+    # L3 deducts (no contact before the reply): its otherwise line is 未扣分; L1, L7, H1 award: 未得分
+    assert {("L3", "未扣分"), ("D1", "未扣分"), ("L1", "未得分"), ("L7", "未得分"), ("H1", "未得分")} <= found
+    assert {kind for item, kind in found if item in ("L3", "D1")} == {"未扣分"}
+    assert {kind for item, kind in found if item in ("L1", "L2", "L4", "L5", "L6", "L7", "H1")} == {"未得分"}
+
+
+def test_browser_on_a_phone_the_ranking_totals_and_grades_fit(browser, pages):
+    for name, figure in (("report.html", "总分"), ("bulletin.html", "可达分")):
+        loaded = load(browser, pages / name, width=390, height=844)
+        phone = loaded.page
+        assert loaded.errors == []
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+        # the figures at the top: every one on the screen
+        for box in phone.eval_on_selector_all("ul.figures li", "es => es.map(e => e.getBoundingClientRect().toJSON())"):
+            assert box["left"] >= 0 and box["right"] <= 390
+        headers = phone.eval_on_selector_all(
+            "table.ranking thead th", "es => es.filter(e => e.offsetParent).map(e => [e.textContent, "
+                                      "e.getBoundingClientRect().right])")
+        shown = [text for text, _ in headers]
+        assert {"排名", "部门", figure} <= set(shown) and all(right <= 390 for _, right in headers), headers
+        assert ("等级" if name == "report.html" else "已得分") in shown
+        grades = phone.eval_on_selector_all("table.ranking .badge", "es => es.map(e => e.getBoundingClientRect().right)")
+        assert all(right <= 390 for right in grades)
+    # at the desktop width every column is there
+    desktop = load(browser, pages / "report.html").page
+    assert desktop.eval_on_selector_all("table.ranking thead th", "es => es.filter(e => e.offsetParent).length") == 9
 
 
 def test_browser_loads_the_report_offline_without_errors(browser, pages):

@@ -34,6 +34,9 @@ def test_the_year_workbook_prints_on_a4_with_the_ranking_on_one_page(office, tmp
     pages, sizes = printed(office, tmp_path, "score", "--rules", REFERENCE, "--cases", SAMPLE)
     assert all(sorted(size) == pytest.approx(A4, abs=1) for size in sizes)
     assert len(pages) < 100  # was 242
+    # the pooled figures under the title and the hashes at the foot take no page more (74 before they came)
+    assert len(pages) <= 74
+    assert "面商率 68.0%（153/225）" in pages[0]
     ranking = json_ranking()
     first = pages[0]
     assert all(name in first for name in ranking) and "总分" in first and "等级" in first  # every column on the page
@@ -49,6 +52,7 @@ def test_the_self_check_workbook_prints_on_a4(office, tmp_path):
                            "--department", "市民政局", "--as-of", "2020-06-05")
     assert all(sorted(size) == pytest.approx(A4, abs=1) for size in sizes)
     assert "已得分" in pages[0] and "可达上限" in pages[0] and "L7 " in pages[0]
+    assert len(pages) <= 6  # as many as before the hashes moved to the foot
 
 
 def test_the_word_bulletin_prints_on_a4_across_with_its_header_rows_repeated(office, tmp_path):
@@ -57,6 +61,7 @@ def test_the_word_bulletin_prints_on_a4_across_with_its_header_rows_repeated(off
     assert all(size == pytest.approx(A4[::-1], abs=1) for size in sizes)
     assert "2020年6月通报" in "".join(pages[0].split()) and "市政府督查室" in pages[0]  # pdftotext spaces 2020 年
     assert all(name in pages[0] for name in json_ranking())  # the whole ranking on the first page
+    assert len(pages) <= 7  # the figures in the opening paragraph take no page more
     # the deadline tables run over pages: each page of theirs starts with the header row
     continued = pages[1:]
     assert len(continued) > 2 and all(re.search(r"部门\s+案号\s+事项\s+期限", page) for page in continued)

@@ -11,7 +11,8 @@ from clikit import scoring, scoring_process
 def test_the_readme_run_command_prints_the_ranking():
     run = scoring_process("score", "--rules", REFERENCE, "--cases", SAMPLE)
     assert run.returncode == 0 and run.stderr == ""
-    assert run.stdout.split("\n")[0].split()[:3] == ["排名", "部门", "主办/分办件"]
+    assert run.stdout.split("\n")[0].startswith("合计  办件 209 件")  # the figures, then the table
+    assert run.stdout.split("\n")[2].split()[:3] == ["排名", "部门", "主办/分办件"]
     assert run.stdout == scoring("score", "--rules", REFERENCE, "--cases", SAMPLE).stdout  # in process: the same bytes
 
 

@@ -152,6 +152,10 @@ def test_the_ranking_drills_down_from_department_to_case_to_line(client):
     assert '<details class="case"><summary><code>2020-J0002</code>' in text
     assert "2020-03-12签收，未超过交办（2020-03-10）后3个工作日的期限2020-03-13" in text  # a ledger line's explanation
     assert "/download/score.xlsx?" in text and "办件：cases-2020.jsonl" in text
+    # the city-wide figures above the ranking, the hashes under the report
+    assert '<ul class="figures"><li>办件 209 件</li><li>部门 15 个</li><li>面商率 68.0%（153/225）</li></ul>' in text
+    assert '<p class="hashes">规则 sha256 7d25102f339d · 输入 sha256 d9680d24c6b9</p>' in text
+    assert text.index("figures") < text.index("<h2>排名</h2>") and text.index("<h2>排名</h2>") < text.index('class="hashes"')
 
 
 def test_the_self_check_shows_what_is_secured_reachable_at_risk_missed_and_missing(client):

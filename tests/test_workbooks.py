@@ -60,7 +60,7 @@ def test_score_workbook_has_the_ranking_the_ledger_and_a_form_per_department(sco
     assert ranking[0]["主办/分办件"] == first["rubrics"][0]["mean"]
     assert ranking[0]["主办/分办件件数"] == first["rubrics"][0]["cases"]
     # numbers are numbers, with two decimals shown
-    cell = book["排名"].cell(3, 10)
+    cell = book["排名"].cell(4, 10)  # under the title, the city-wide figures and the header
     assert cell.value == first["total"] and isinstance(cell.value, (int, float)) and cell.number_format == "0.00"
 
 
@@ -185,3 +185,32 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     sheet = load_workbook(tmp_path / "s.xlsx")["明细"]
     cells = [c for row in sheet.iter_rows() for c in row if c.value == rows[0]["title"]]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_the_ranking_opens_with_the_pooled_figures_and_every_sheet_ends_with_the_hashes(scored, tmp_path):
+    path, ledger = scored
+    book = load_workbook(path)
+    ranking = book["排名"]
+    assert [ranking.cell(row, 1).value for row in (1, 2)] == [
+        "建议提案办理质量评价（参考方案） 排名", "合计  办件 209 件 · 部门 15 个 · 面商率 68.0%（153/225）"]
+    hashes = f"规则 sha256 {ledger['rulebook']['sha256'][:12]} · 输入 sha256 {ledger['input']['sha256'][:12]}"
+    bulletin = tmp_path / "bulletin.xlsx"
+    run_ok("bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06", "--format", "xlsx", "--out", bulletin)
+    month = load_workbook(bulletin)
+    assert month.active.cell(3, 1).value == "合计  办件 190 件 · 部门 15 个 · 面商率 64.4%（132/205）"
+    for sheet in book.worksheets + month.worksheets:
+        last = sheet.cell(sheet.max_row, 1)
+        assert last.value == hashes and last.font.sz == 8, sheet.title  # the last row, in small grey type
+        assert sheet.oddFooter.left.text == hashes and sheet.oddFooter.left.size == 7, sheet.title  # the printed foot
+        # and nowhere above it: the header says which rulebook, not its hash
+        assert not any("sha256" in str(v) for row in sheet.iter_rows(max_row=sheet.max_row - 1, values_only=True)
+                       for v in row if v), sheet.title
+
+
+def test_the_ledger_sheet_says_whether_an_otherwise_line_is_good_or_bad(scored):
+    rows = records(load_workbook(scored[0])["明细"])
+    kinds = {(r["项目"], r["行类型"]) for r in rows if r["规则"] is None and r["行类型"] in ("未得分", "未扣分")}
+    assert {("L3", "未扣分"), ("D1", "未扣分"), ("L1", "未得分"), ("H1", "未得分")} <= kinds
+    assert not any(r["行类型"] == "未命中" for r in rows)
+    # L3 (答复前未沟通扣分) only deducts: its 0 is good news; L1 (按时签收) awards: its 0 is points not earned
+    assert {k for item, k in kinds if item == "L3"} == {"未扣分"} and {k for item, k in kinds if item == "L1"} == {"未得分"}

@@ -26,6 +26,7 @@ from scoring.ledger.shapes import (
     VerifyDocument,
 )
 
+from .figures import Figures, figures
 from .inputs import Inputs
 
 
@@ -48,6 +49,15 @@ class Scored:
         """Criterion id -> (lowest, highest) points: the same analysis as `rules validate`."""
         from scoring.checks.validate import item_ranges
         return item_ranges(self.compiled.book)
+
+    @cached_property
+    def deducting_items(self) -> frozenset[str]:
+        """The items whose rules only take points away: those with a base (the rules deduct from it) and those that
+        can give nothing above 0. A line "otherwise" (no rule fired) of such an item means nothing was deducted;
+        of any other item, that its points were not earned. (A base item whose rules also add is read as deducting.)"""
+        highest = {cid: high for cid, (_, high) in self.item_ranges.items()}
+        return frozenset(c.id for c in self.compiled.book.spec.criterion
+                         if c.base is not None or (highest.get(c.id) is not None and highest[c.id] <= 0))
 
     @cached_property
     def item_rubrics(self) -> dict[str, str | None]:
@@ -75,6 +85,24 @@ class ScoreResult(Scored):
     @property
     def ledger(self) -> LedgerDocument:
         return self.run.ledger
+
+    @cached_property
+    def figures(self) -> Figures:
+        """The cases, departments and city-wide rates the report opens with."""
+        return figures(self.run)
+
+    @property
+    def issuer(self) -> str | None:
+        """The office that issues the results (the rulebook's [rulebook] issuer), under the report's title."""
+        return self.compiled.book.spec.rulebook.issuer
+
+    @property
+    def year(self) -> int | None:
+        """The year assessed: the first of the rulebook's period, else of the cases' first event."""
+        start = self.compiled.book.spec.rulebook.valid_from
+        first = min((event.date for case in self.case_file.cases for event in case.events), default=None)
+        found = start or first
+        return found.year if found else None
 
 
 @dataclass
@@ -114,6 +142,7 @@ class SelfCheckResult(Scored):
 @dataclass
 class BulletinResult(Scored):
     document: BulletinDocument
+    figures: Figures  # the cases, departments and city-wide rates at the month's end
     issuer: str | None = None  # who issues it: the option, else the rulebook's [rulebook] issuer
     issued: dt.date | None = None  # the date of issue printed under the title (never the clock: the bytes must repeat)
 

@@ -15,6 +15,7 @@ from scoring.checks.selfcheck import SelfCheck
 from scoring.engine.session import Run, assessment_end, end_reason
 from scoring.ledger.build import with_exclusions
 
+from .figures import figures
 from .inputs import Inputs, Notify, Request, open_inputs, silent
 from .results import BulletinResult, ExplainResult, ScoreResult, SelfCheckResult
 
@@ -63,10 +64,11 @@ def bulletin(request: Request, month: str, notify: Notify = silent, issuer: str 
     """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming.
     The issuer and the date of issue are printed under the title of the Word document and the workbook."""
     with open_inputs(request, notify) as inputs:
-        document = with_decisions(monthly.build(inputs.session, inputs.case_file, month, inputs.records, inputs.skip_invalid),
-                                  inputs)
+        document, month_end = monthly.build_month(inputs.session, inputs.case_file, month, inputs.records,
+                                                  inputs.skip_invalid)
+        document = with_decisions(document, inputs)
     tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
-    return BulletinResult(inputs, document, issuer or inputs.compiled.book.spec.rulebook.issuer, issued)
+    return BulletinResult(inputs, document, figures(month_end), issuer or inputs.compiled.book.spec.rulebook.issuer, issued)
 
 
 def with_decisions(document: dict, inputs: Inputs) -> dict:

@@ -27,7 +27,7 @@ import re
 from scoring.base.errors import InputError, Problem
 from scoring.domain.cases import assigned_on, natural_key
 from scoring.engine.rollup import rank, ranking_order
-from scoring.engine.session import Session, assessment_end, check_records, end_reason
+from scoring.engine.session import Run, Session, assessment_end, check_records, end_reason
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords
 from scoring.ledger.build import rulebook_entry, skipped_entries
@@ -51,6 +51,12 @@ def month_end(month: str, source: str = "--month") -> dt.date:
 def build(session: Session, case_file: CaseFile, month: str, records: DepartmentRecords | None = None,
           skip_invalid: bool = False) -> BulletinDocument:
     """The bulletin document of `month` (YYYY-MM)."""
+    return build_month(session, case_file, month, records, skip_invalid)[0]
+
+
+def build_month(session: Session, case_file: CaseFile, month: str, records: DepartmentRecords | None = None,
+                skip_invalid: bool = False) -> tuple[BulletinDocument, Run]:
+    """The bulletin document of `month` and the month-end run it ranks (what the city-wide figures are read from)."""
     compiled = session.compiled
     end = month_end(month)
     first = end.replace(day=1)
@@ -142,7 +148,7 @@ def build(session: Session, case_file: CaseFile, month: str, records: Department
         "due_next_month": sorted(due, key=order),
         "untracked": [{"criterion": c.id, "title": c.title} for c in compiled.criteria if c.due is not None and c.step is None],
         "dated_items": sum(1 for c in compiled.criteria if c.due is not None),
-    }
+    }, now
 
 
 def _entry(department: str, item: dict, titles: dict, *keys: str) -> BulletinMissed | BulletinDue:

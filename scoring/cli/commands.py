@@ -251,8 +251,9 @@ def score(request, fmt, out, store, record):
     result = app.score(request, notify)
     if record:
         app.record(store, result, command_line())
-    renderers = {"table": lambda r: text.ranking_table(r.ledger, terminal_width(out)), "json": lambda r: to_json(r.ledger),
-                 "csv": lambda r: to_csv(r.ledger), "xlsx": lazy("xlsx", "score_workbook"), "html": lazy("html", "score_html")}
+    renderers = {"table": lambda r: text.ranking_table(r.ledger, terminal_width(out), r.figures),
+                 "json": lambda r: to_json(r.ledger), "csv": lambda r: to_csv(r.ledger),
+                 "xlsx": lazy("xlsx", "score_workbook"), "html": lazy("html", "score_html")}
     emit(renderers[fmt](result), out, fmt)
 
 
@@ -323,8 +324,9 @@ def bulletin(request, month, fmt, issuer, issued, out):
     from scoring.reports.bulletin import issue_line
     check_out(out, fmt)
     result = app.bulletin(request, month, notify, issuer, issued)
-    renderers = {"table": lambda r: text.bulletin(r.document, terminal_width(out)), "json": lambda r: to_json(r.document),
-                 "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued)),
+    renderers = {"table": lambda r: text.bulletin(r.document, terminal_width(out), r.figures),
+                 "json": lambda r: to_json(r.document),
+                 "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued), r.figures),
                  "xlsx": lazy("xlsx", "bulletin_workbook"), "docx": lazy("docx", "bulletin_docx")}
     emit(renderers[fmt](result), out, fmt)
 

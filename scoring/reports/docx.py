@@ -26,7 +26,7 @@ from .bulletin import heading, issue_line
 from .bulletin import tables as bulletin_tables
 from .display import NONE, display_width
 from .package import FIXED_TIME, repack
-from .text import RIGHT, TEXT_CELLS, bulletin_notes, rulebook_line
+from .text import RIGHT, TEXT_CELLS, bulletin_notes, hashes_line, rate_text, rulebook_line
 
 if TYPE_CHECKING:  # the result's shape; renderers never load what made it
     from scoring.app.results import BulletinResult
@@ -55,8 +55,10 @@ def bulletin_docx(result: BulletinResult) -> bytes:
         _run(line, issued, BODY_FACE, 12)
     year, month = d["month"].split("-")
     as_of = dt.date.fromisoformat(d["as_of"])
+    figures = result.figures
+    rates = "".join(f"，{rate_text(rate, space='')}" for rate in figures.rates)
     document.add_paragraph(
-        f"截至{as_of.year}年{as_of.month}月{as_of.day}日，已交办{d['input']['cases']}件。"
+        f"截至{as_of.year}年{as_of.month}月{as_of.day}日，{figures.departments}个单位已交办{d['input']['cases']:,}件{rates}。"
         f"现将{int(year)}年{int(month)}月各单位办理情况通报如下：")
     for number, table in zip(NUMERALS, bulletin_tables(d)):
         section = document.add_paragraph()
@@ -68,8 +70,7 @@ def bulletin_docx(result: BulletinResult) -> bytes:
         if number == NUMERALS[0]:
             for note in bulletin_notes(d):
                 _run(document.add_paragraph(), note, BODY_FACE, 9)
-    source = d["input"]
-    _run(document.add_paragraph(), f"{rulebook_line(d['rulebook'])} · 输入 sha256 {source['sha256'][:12]}", BODY_FACE, 8)
+    _run(document.add_paragraph(), f"{rulebook_line(d['rulebook'])} · {hashes_line(d['rulebook'], d['input'])}", BODY_FACE, 8)
     properties = document.core_properties
     properties.title, properties.author, properties.last_modified_by = heading(d), result.issuer or "", ""
     properties.created = properties.modified = FIXED_TIME

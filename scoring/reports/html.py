@@ -13,7 +13,7 @@ self-check has a page only there.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -21,11 +21,13 @@ from . import display
 from .display import plain_number, signed, two_decimals, typeset
 from .text import (
     KIND_NAMES,
-    LINE_KINDS,
     ROLE_NAMES,
     bulletin_notes,
     event_name,
     evidence_events,
+    figures_parts,
+    hashes_line,
+    line_kind,
     rank_move,
     ranking,
     rulebook_line,
@@ -51,14 +53,16 @@ class Page:
     engine: dict  # the versions that made it
     grades: list[str]  # the grade names, best first (their colours)
     sections: list[tuple[str, str]]  # (heading, finished html)
+    figures: list[str] = field(default_factory=list)  # what the page opens with: cases, departments, pooled rates
+    hashes: str = ""  # the rulebook's and the input's sha256, in small print at the foot
 
 
 def score_html(result: ScoreResult) -> str:
     return page_html(score_page(result))
 
 
-def bulletin_html(bulletin: dict, issued: str | None = None) -> str:
-    return page_html(bulletin_page(bulletin, issued))
+def bulletin_html(bulletin: dict, issued: str | None = None, figures=None) -> str:
+    return page_html(bulletin_page(bulletin, issued, figures))
 
 
 def score_page(result: ScoreResult) -> Page:
@@ -66,26 +70,27 @@ def score_page(result: ScoreResult) -> Page:
     ledger, grades, ranges, event_dates = result.ledger, result.grades, result.item_ranges, result.event_dates
     book, source = ledger["rulebook"], ledger["input"]
     departments = ledger["departments"]
-    facts = [rulebook_line(book),
-             f"办件 {source['cases']} 件、承办记录 {source['handlers']} 条",
-             f"输入 sha256 {source['sha256'][:12]}"]
+    facts = [result.issuer] * bool(result.issuer) + [f"{result.year} 年度"] * bool(result.year) + [
+        rulebook_line(book), f"承办记录 {source['handlers']} 条"]
     if source["skipped"]:
         facts.append(skipped_note(source["skipped"]))
-    details = "".join(_department(i, d, grades, ranges, event_dates) for i, d in enumerate(departments, 1))
+    deducting = result.deducting_items
+    details = "".join(_department(i, d, grades, ranges, event_dates, deducting) for i, d in enumerate(departments, 1))
     sections = [("排名", _score_ranking(ledger, grades)),
                 ("总分", _chart(departments, grades)),
                 ("各部门明细", _toolbar() + details)]
-    return Page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections)
+    return Page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections,
+                figures_parts(result.figures), hashes_line(book, source))
 
 
-def bulletin_page(bulletin: dict, issued: str | None = None) -> Page:
+def bulletin_page(bulletin: dict, issued: str | None = None, figures=None) -> Page:
     """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines.
-    `issued` is who issues it and when (reports.bulletin.issue_line), first among the facts."""
+    `issued` is who issues it and when (reports.bulletin.issue_line), first among the facts; `figures` the
+    month end's pooled figures (scoring.app.figures.Figures) the page opens with."""
     book, source, grades = bulletin["rulebook"], bulletin["input"], bulletin["grades"]
     previous = f"（上月截至 {bulletin['previous_as_of']}）" if bulletin.get("previous_as_of") else ""
     facts = [issued] * bool(issued) + [f"截至 {bulletin['as_of']}{previous}",
-             rulebook_line(book),
-             f"已交办 {source['cases']} 件", f"输入 sha256 {source['sha256'][:12]}"]
+             rulebook_line(book), f"已交办 {source['cases']} 件"]
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in bulletin_notes(bulletin))
     final = bulletin["final"]
     figure = "总分" if final else "可达分"
@@ -94,15 +99,16 @@ def bulletin_page(bulletin: dict, issued: str | None = None) -> Page:
                 (figure, _chart(bars, grades if final else [], figure)),
                 (f"本月到期未得满分的事项（{len(bulletin['missed'])}）", _missed(bulletin["missed"])),
                 (f"下月到期事项（{len(bulletin['due_next_month'])}）", _due(bulletin["due_next_month"]))]
-    return Page(f"{bulletin['month']} 月度通报", facts, bulletin["engine"], grades, sections)
+    return Page(f"{bulletin['month']} 月度通报", facts, bulletin["engine"], grades, sections,
+                figures_parts(figures) if figures is not None else [], hashes_line(book, source))
 
 
 def self_check_page(result: SelfCheckResult) -> Page:
     """A department's standing on a date: secured and reachable, then what is at stake, then every case's lines."""
     d, event_dates = result.document, result.event_dates
     grades, source = result.grades, d["input"]
-    facts = [f"截至 {d['as_of']}", rulebook_line(d["rulebook"]), f"已交办 {source['cases']} 件",
-             f"输入 sha256 {source['sha256'][:12]}"]
+    facts = [f"截至 {d['as_of']}", rulebook_line(d["rulebook"]), f"已交办 {source['cases']} 件"]
+    deducting = result.deducting_items
     sections = [("得分", _standing(d, grades)), ("各项得分", _self_check_criteria(d["criteria"]))]
     sections += [(f"{title}（{len(items)}）" if items else title, _items(items, columns))
                  for title, items, columns in _self_check_lists(d)]
@@ -110,11 +116,11 @@ def self_check_page(result: SelfCheckResult) -> Page:
         years = "、".join(map(str, d["uncovered_years"]))
         sections.append(("工作日历", f'<p class="note">工作日历尚未覆盖 {escape(years)} 年，期限在该年的事项未计剩余工作日'
                                      f"（可在规则文件的 [calendar.years.{d['uncovered_years'][0]}] 中定义该年）。</p>"))
-    cases = "".join(_case(c, event_dates) for c in d["cases"])
+    cases = "".join(_case(c, event_dates, deducting) for c in d["cases"])
     sections.append((f"各件明细（截至 {d['as_of']}，括号内为可达分）",
-                     f"<h4>部门得分构成</h4>{_department_lines(d, event_dates)}"
+                     f"<h4>部门得分构成</h4>{_department_lines(d, event_dates, deducting)}"
                      f'<h4>办件（{len(d["cases"])}）</h4><div class="cases">{cases}</div>'))
-    return Page(f"{d['department']} · 自查", facts, d["engine"], grades, sections)
+    return Page(f"{d['department']} · 自查", facts, d["engine"], grades, sections, hashes=hashes_line(d["rulebook"], source))
 
 
 # ---------------------------------------------------------------- skeleton
@@ -128,10 +134,22 @@ def page_html(page: Page) -> str:
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(page.title)}</title>\n<style>\n{CSS}{grade_css(page.grades)}</style>\n</head>\n<body>\n"
             f'<header><h1>{escape(page.title)}</h1>'
-            f'<p class="facts">{"".join(f"<span>{escape(f)}</span>" for f in page.facts)}</p></header>\n'
+            f'<p class="facts">{"".join(f"<span>{escape(f)}</span>" for f in page.facts)}</p>{figures_html(page)}</header>\n'
             f"<main>\n{body}\n</main>\n"
-            f'<footer>由 {versions} 生成；同一规则、同一输入得到同一份报告。</footer>\n'
+            f'<footer>{hashes_html(page)}由 {versions} 生成；同一规则、同一输入得到同一份报告。</footer>\n'
             f"<script>\n{SCRIPT}</script>\n</body>\n</html>\n")
+
+
+def figures_html(page: Page) -> str:
+    """The figures a page opens with, one to a box that wraps to the next line on a phone ('' when none)."""
+    if not page.figures:
+        return ""
+    return '<ul class="figures">' + "".join(f"<li>{escape(f)}</li>" for f in page.figures) + "</ul>"
+
+
+def hashes_html(page: Page) -> str:
+    """The hashes in the footer's small print, on a line of their own ('' when none)."""
+    return f'<span class="hashes">{escape(page.hashes)}</span>' if page.hashes else ""
 
 
 def grade_css(grades: list[str]) -> str:
@@ -161,10 +179,13 @@ def _toolbar() -> str:
             '<button type="button" data-print>打印</button></p>')
 
 
-def _table(headers: list[str], rows: list[str], css: str = "") -> str:
-    """A table; rows are finished <tr> elements. Header cells whose text starts with '#' are numeric."""
-    head = "".join(f'<th class="num">{escape(h[1:])}</th>' if h.startswith("#") else f"<th>{escape(h)}</th>"
-                   for h in headers)
+def _table(headers: list[str], rows: list[str], css: str = "", optional=()) -> str:
+    """A table; rows are finished <tr> elements. Header cells whose text starts with '#' are numeric; the columns
+    `optional` (indexes) are left out on a phone, their cells made with _td(..., opt=True)."""
+    def th(index: int, header: str) -> str:
+        css = " ".join(["num"] * header.startswith("#") + ["opt"] * (index in optional))
+        return f'<th class="{css}">{escape(header.removeprefix("#"))}</th>' if css else f"<th>{escape(header)}</th>"
+    head = "".join(th(i, h) for i, h in enumerate(headers))
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -174,10 +195,11 @@ def _row(*cells: str, css: str = "") -> str:
     return start + "".join(cells) + "</tr>"
 
 
-def _td(text, html: str | None = None, num: bool = False) -> str:
-    """A cell of text (escaped), or of finished html; num: right-aligned figures."""
+def _td(text, html: str | None = None, num: bool = False, opt: bool = False) -> str:
+    """A cell of text (escaped), or of finished html; num: right-aligned figures; opt: left out on a phone."""
     inner = escape(str(text)) if html is None else html
-    return f'<td class="num">{inner}</td>' if num else f"<td>{inner}</td>"
+    css = " ".join(["num"] * num + ["opt"] * opt)
+    return f'<td class="{css}">{inner}</td>' if css else f"<td>{inner}</td>"
 
 
 # ---------------------------------------------------------------- chart
@@ -278,14 +300,15 @@ def _score_ranking(ledger: dict, grades: list[str]) -> str:
             elif kind == "rank":
                 cells.append(_td(_rank(value), num=True))
             elif kind == "counted":
-                cells.append(_td(_part(value), num=True))
+                cells.append(_td(_part(value), num=True, opt=True))
             elif kind == "total":
                 cells.append(_td("", f"<b>{_decimal(value)}</b>", num=True))
             else:
-                cells.append(_td(_decimal(value), num=True))
+                cells.append(_td(_decimal(value), num=True, opt=True))
         rows.append(_row(*cells, css="unranked" if d["rank"] is None else ""))
-    # the first note (rulebook and input) is in the page's header already
-    return _table(headers, rows, "ranking") + "".join(f'<p class="note">{escape(n)}</p>' for n in found.notes[1:])
+    # the first note (rulebook and input) is in the page's header already; on a phone, the parts of the total go
+    parts = [i for i, kind in enumerate(found.kinds) if kind in ("counted", "points")]
+    return _table(headers, rows, "ranking", parts) + "".join(f'<p class="note">{escape(n)}</p>' for n in found.notes[1:])
 
 
 def _rank(rank) -> str:
@@ -302,7 +325,7 @@ def _part(found) -> str:
     return f"{_decimal(found[0])}（{found[1]}）"
 
 
-def _department(index: int, d: dict, grades: list[str], ranges: dict, event_dates) -> str:
+def _department(index: int, d: dict, grades: list[str], ranges: dict, event_dates, deducting) -> str:
     rank = _place(d["rank"])
     group = f'<span class="muted">{escape(d["group"])}</span>' if d.get("group") else ""
     summary = (f'<span class="rank">{rank}</span>{group}<span class="name">{escape(d["department"])}</span>'
@@ -319,8 +342,8 @@ def _department(index: int, d: dict, grades: list[str], ranges: dict, event_date
     if d.get("scorers"):
         parts.append(_weights("各评分方", ["评分方", "#得分", "#权重"],
                               [(s["title"], _decimal(s["score"]), plain_number(s["weight"])) for s in d["scorers"]]))
-    parts.append(f"<h4>部门得分构成</h4>{_department_lines(d, event_dates)}")
-    cases = "".join(_case(c, event_dates) for c in d["cases"])
+    parts.append(f"<h4>部门得分构成</h4>{_department_lines(d, event_dates, deducting)}")
+    cases = "".join(_case(c, event_dates, deducting) for c in d["cases"])
     parts.append(f'<h4>办件（{len(d["cases"])}）</h4><div class="cases">{cases}</div>')
     return (f'<details class="department" id="d{index}"><summary>{summary}</summary>'
             f'<div class="body">{"".join(parts)}</div></details>\n')
@@ -356,7 +379,7 @@ def _weights(title: str, headers: list[str], rows: list[tuple]) -> str:
     return f"<h4>{escape(title)}</h4>" + _table(headers, body, "weights")
 
 
-def _department_lines(d: dict, event_dates) -> str:
+def _department_lines(d: dict, event_dates, deducting) -> str:
     """The department's own lines; with categories, each category's under its title, then the whole."""
     titles = {c["category"]: c["title"] for c in d.get("categories", [])}
     rows, current = [], None
@@ -365,17 +388,17 @@ def _department_lines(d: dict, event_dates) -> str:
             current = line.get("category")
             rows.append('<tr class="sub"><th colspan="5">'
                         f'{escape(titles.get(current, current) if current else "合计")}</th></tr>')
-        rows.append(_line_row(line, line.get("case"), event_dates))
+        rows.append(_line_row(line, line.get("case"), event_dates, deducting))
     return _lines_table(rows)
 
 
-def _case(case: dict, event_dates) -> str:
+def _case(case: dict, event_dates, deducting) -> str:
     kind = KIND_NAMES.get(case["kind"], case["kind"])
     role = ROLE_NAMES.get(case["role"], case["role"])
     total = "不计分" if case["total"] is None else f"{plain_number(case['total'])} 分"
     if case.get("ceiling") is not None:  # a self-check's case
         total += f"（可达 {plain_number(case['ceiling'])} 分）"
-    rows = [_line_row(line, case["case"], event_dates) for line in case["lines"]]
+    rows = [_line_row(line, case["case"], event_dates, deducting) for line in case["lines"]]
     return (f'<details class="case"><summary><code>{escape(case["case"])}</code>'
             f'<span class="muted">{escape(kind)}·{escape(role)}</span><b>{escape(total)}</b>'
             f'<span class="title">{escape(case["title"])}</span></summary>{_lines_table(rows)}</details>')
@@ -385,9 +408,9 @@ def _lines_table(rows: list[str]) -> str:
     return _table(["项目", "类型", "#得分", "说明", "依据"], rows, "lines")
 
 
-def _line_row(line: dict, case: str | None, event_dates) -> str:
+def _line_row(line: dict, case: str | None, event_dates, deducting) -> str:
     rule = f' <code class="rule">{escape(line["rule"])}</code>' if line["rule"] and line["rule"] != line["criterion"] else ""
-    kind = LINE_KINDS.get(line["kind"], line["kind"])
+    kind = line_kind(line, deducting)
     evidence = "".join(f'<span class="ev"><code>{escape(item)}</code>{f" {day.isoformat()}" if day else ""}</span>'
                        for item, day in evidence_events(line, case, event_dates))
     return _row(_td("", escape(line["criterion"] or "—") + rule), _td(kind),
@@ -412,11 +435,15 @@ def _bulletin_ranking(departments: list[dict], grades: list[str], final: bool) -
         before = f"{_place(previous['rank'])} · {_decimal(previous['reachable'])}" if previous else "—"
         standing = _td("", _badge(d["grade"], grades)) if final else _td(_decimal(d["secured"]), num=True)
         cells = ([_td(_rank(d["rank"]), num=True)] + ([_td(d.get("group") or "—")] if grouped else [])
-                 + [_td(d["department"]), _td(d["cases"], num=True), _td("", f"<b>{_decimal(d['reachable'])}</b>", num=True),
+                 + [_td(d["department"]), _td(d["cases"], num=True, opt=True),
+                    _td("", f"<b>{_decimal(d['reachable'])}</b>", num=True),
                     _td("", _change_total(change), num=True), _td("", _change_rank(change), num=True),
-                    standing, _td(before), _td(d["missed"], num=True), _td(d["due_next_month"], num=True)])
+                    standing, _td(before, opt=True), _td(d["missed"], num=True, opt=True),
+                    _td(d["due_next_month"], num=True, opt=True)])
         rows.append(_row(*cells, css="unranked" if d["rank"] is None else ""))
-    return _table(headers, rows, "ranking")
+    # on a phone: the rank, the department, the figure, its change and the grade (or secured points)
+    shift = 1 + grouped
+    return _table(headers, rows, "ranking", {shift + 1, shift + 6, shift + 7, shift + 8})
 
 
 def _change_total(change) -> str:
@@ -526,6 +553,10 @@ h4 {{ margin: 16px 0 6px; font-size: 14px; color: #374151; break-after: avoid; }
 .facts {{ margin: 0; color: #4b5563; font-size: 13px; }}
 .facts span + span::before {{ content: "·"; margin: 0 8px; color: #9ca3af; }}
 footer {{ margin-top: 32px; padding-top: 8px; border-top: 1px solid #e5e7eb; color: #6b7280; font-size: 12px; }}
+.hashes {{ display: block; font-size: 11px; color: #9ca3af; overflow-wrap: anywhere; }}
+ul.figures {{ list-style: none; display: flex; flex-wrap: wrap; gap: 6px 10px; padding: 0; margin: 10px 0 0; }}
+ul.figures li {{ padding: 3px 10px; border: 1px solid #e5e7eb; border-radius: 4px; background: #f9fafb; font-size: 14px;
+                font-weight: 600; font-variant-numeric: tabular-nums; }}
 table {{ width: 100%; border-collapse: collapse; margin: 4px 0 8px; font-size: 13px; }}
 th, td {{ padding: 4px 8px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; overflow-wrap: anywhere; }}
 thead th {{ background: #f3f4f6; border-bottom: 1px solid #d1d5db; font-weight: 600; white-space: nowrap; }}
@@ -576,6 +607,13 @@ table.lines th:nth-child(1) {{ width: 8em; }}
 table.lines th:nth-child(2), table.lines th:nth-child(3) {{ width: 4.5em; }}
 table.lines th:nth-child(5) {{ width: 13em; }}
 table.criteria, table.weights {{ width: auto; min-width: 55%; }}
+@media screen and (max-width: 600px) {{
+  body {{ padding: 12px 10px 24px; }}
+  h1 {{ font-size: 20px; }}
+  .opt {{ display: none; }}
+  table.missed, table.due, table.lines, table.items, table.criteria, table.weights {{ display: block; overflow-x: auto; }}
+  .legend {{ margin-left: 0; }}
+}}
 @media print {{
   body {{ padding: 0; max-width: none; font-size: 10pt; }}
   h1 {{ font-size: 18pt; }}

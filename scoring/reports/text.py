@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from scoring.lang.interval import format_interval
+from scoring.lang.values import round_half_up
 
 from .bulletin import tables as bulletin_tables
 from .display import NONE, plain_number, signed, two_decimals
@@ -81,8 +82,7 @@ def ranking(ledger: dict) -> Ranking:
         cells += [s["score"] for s in d.get("scorers", [])]
         rows.append([d["rank"]] + ([d["group"]] if grouped else []) + [d["department"]] + cells + [d["total"], d["grade"]])
     book, source = ledger["rulebook"], ledger["input"]
-    notes = [f"{rulebook_line(book)} · 办件 {source['cases']} 件、"
-             f"承办记录 {source['handlers']} 条 · 输入 sha256 {source['sha256'][:12]}"]
+    notes = [f"{rulebook_line(book)} · 办件 {source['cases']} 件、承办记录 {source['handlers']} 条"]
     if items and not named:
         notes.append("；".join(f"{c['criterion']} {c['title']}" for c in items) + "。")
     if categories:
@@ -131,14 +131,36 @@ def exclusion_lines(exclusions: dict) -> list[str]:
 
 
 def rulebook_line(book: dict) -> str:
-    """Which rules made a document: "规则 id version (sha256 prefix)" in every report."""
-    return f"规则 {book['id']} {book['version']} (sha256 {book['sha256'][:12]})"
+    """Which rules made a document, as a reader names them: "规则 id version" at the head of every report."""
+    return f"规则 {book['id']} {book['version']}"
 
 
-def ranking_table(ledger: dict, width: int | None = None) -> str:
-    """The ranking as a terminal table, with its notes under it; on a terminal `width` wide, the
-    department's name wraps and the parts of the total are left out from the last, never the rank,
-    the department, the total or the grade."""
+def hashes_line(book: dict, source: dict) -> str:
+    """What an auditor checks a document against, at the foot of every report: the rulebook's and the input's sha256."""
+    return f"规则 sha256 {book['sha256'][:12]} · 输入 sha256 {source['sha256'][:12]}"
+
+
+def rate_text(rate, space: str = " ") -> str:
+    """A pooled rate (scoring.app.figures.PooledRate) as quoted: "面商率 68.0%（153/225）", one decimal rounded
+    half up from the exact rate; "—" when no case counts. `space` after the name: none in running text."""
+    if not rate.cases:
+        return f"{rate.name}{space}{NONE}（无计入件）"
+    return f"{rate.name}{space}{round_half_up(rate.rate * 100, 1)}%（{rate.hits:,}/{rate.cases:,}）"
+
+
+def figures_parts(figures) -> list[str]:
+    """The figures a report opens with (scoring.app.figures.Figures): the cases, the departments, every rate."""
+    return [f"办件 {figures.cases:,} 件", f"部门 {figures.departments} 个"] + [rate_text(r) for r in figures.rates]
+
+
+def figures_line(figures) -> str:
+    return "合计  " + " · ".join(figures_parts(figures))
+
+
+def ranking_table(ledger: dict, width: int | None = None, figures=None) -> str:
+    """The ranking as a terminal table, with its notes under it, opened by the pooled figures (when given) and
+    closed by the hashes; on a terminal `width` wide, the department's name wraps and the parts of the total
+    are left out from the last, never the rank, the department, the total or the grade."""
     found = ranking(ledger)
 
     def cell(value, column: int) -> str:
@@ -154,7 +176,9 @@ def ranking_table(ledger: dict, width: int | None = None) -> str:
     parts = [c for c, kind in enumerate(found.kinds) if kind in ("counted", "points")]
     table, left_out = fitted(found.headers, rows, align, width, wrap={found.kinds.index("department"): 16},
                              drop=tuple(reversed(parts)))
-    return table + "\n\n" + "\n".join(wrapped(left_out_note(left_out, width) + found.notes, width)) + "\n"
+    head = "\n".join(wrapped([figures_line(figures)], width)) + "\n\n" if figures is not None else ""
+    foot = [hashes_line(ledger["rulebook"], ledger["input"])]
+    return head + table + "\n\n" + "\n".join(wrapped(left_out_note(left_out, width) + found.notes + foot, width)) + "\n"
 
 
 def explain(result: ExplainResult) -> str:
@@ -170,12 +194,13 @@ def explain(result: ExplainResult) -> str:
     exclusions = result.document().get("exclusions")
     if exclusions and exclusions["decisions"]:
         out += exclusion_lines(exclusions)
-    out += explain_lines(department, event_dates, case_id)
+    out += explain_lines(department, event_dates, case_id, result.deducting_items)
     return "\n".join(out).rstrip() + "\n"
 
 
-def explain_lines(department: dict, event_dates, case_id: str | None = None) -> list[str]:
-    """The department's own lines (unless one case is asked for), then each case's lines."""
+def explain_lines(department: dict, event_dates, case_id: str | None = None, deducting=frozenset()) -> list[str]:
+    """The department's own lines (unless one case is asked for), then each case's lines; `deducting`: the items
+    whose rules only deduct (what an "otherwise" line of an item means, see line_kind)."""
     out = []
     if case_id is None:
         out.append("部门得分构成：")
@@ -185,7 +210,7 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
             if titles and line.get("category") != current:  # each category's subtotal under its title, then the whole
                 current = line.get("category")
                 out.append(f" {titles.get(current, current)}：" if current else " 合计：")
-            out.append(_line_text(line, line.get("case"), event_dates))
+            out.append(_line_text(line, line.get("case"), event_dates, deducting))
         out.append("")
     cases = [c for c in department["cases"] if case_id is None or c["case"] == case_id]
     for case in cases:
@@ -195,11 +220,11 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
             total += f"（可达{plain_number(case['ceiling'])}分）"
         out.append(f"{case['case']}  {KIND_NAMES.get(case['kind'], case['kind'])}·{role}  {total}  {case['title']}")
         for line in case["lines"]:
-            out.append(_line_text(line, case["case"], event_dates))
+            out.append(_line_text(line, case["case"], event_dates, deducting))
         if case_id is not None:
             extra = [line for line in department["lines"] if line.get("case") == case_id]
             for line in extra:
-                out.append(_line_text(line, case_id, event_dates) + "  （计入部门得分）")
+                out.append(_line_text(line, case_id, event_dates, deducting) + "  （计入部门得分）")
         out.append("")
     return out
 
@@ -216,8 +241,7 @@ def self_check(result: SelfCheckResult, order: str = "points") -> str:
     d, event_dates = result.document, result.event_dates
     book, source = d["rulebook"], d["input"]
     out = [f"{d['department']}  自查  截至 {d['as_of']}",
-           f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
-           f"已交办 {source['cases']} 件", ""]
+           f"{rulebook_line(book)} · 已交办 {source['cases']} 件", ""]
     others = d["decided_by_others"]
     out.append(f"已得分（此后不再有任何进展）  {two_decimals(d['floor'])}  {d['floor_grade'] or '—'}")
     out.append(f"可达上限（剩余事项均于次日完成）  {two_decimals(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
@@ -262,24 +286,26 @@ def self_check(result: SelfCheckResult, order: str = "points") -> str:
         out += ["", f"注：工作日历尚未覆盖 {years} 年，期限在该年的事项未计剩余工作日"
                     f"（可在规则文件的 [calendar.years.{d['uncovered_years'][0]}] 中定义该年）。"]
     out += ["", f"各件明细（截至 {d['as_of']}，括号内为可达分）", ""]
-    out += explain_lines(d, event_dates)
-    return "\n".join(out).rstrip() + "\n"
+    out += explain_lines(d, event_dates, deducting=result.deducting_items)
+    return "\n".join(out).rstrip() + "\n\n" + hashes_line(book, source) + "\n"
 
 
-def bulletin(document: dict, width: int | None = None) -> str:
-    """The monthly bulletin as circulated: the ranking and its movement, then the deadlines missed and
-    coming; on a terminal `width` wide, names and texts wrap and the counts are left out first."""
+def bulletin(document: dict, width: int | None = None, figures=None) -> str:
+    """The monthly bulletin as circulated: the pooled figures (when given), the ranking and its movement, then
+    the deadlines missed and coming, the hashes last; on a terminal `width` wide, names and texts wrap and
+    the counts are left out first."""
     d = document
     book, source = d["rulebook"], d["input"]
-    out = wrapped([f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
-                   f"{rulebook_line(book)} · 输入 sha256 {source['sha256'][:12]} · "
-                   f"截至月末已交办 {source['cases']} 件", ""], width)
+    head = [f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
+            f"{rulebook_line(book)} · 截至月末已交办 {source['cases']} 件"]
+    out = wrapped(head + ([figures_line(figures)] if figures is not None else []) + [""], width)
     ranking, *deadlines = bulletin_tables(d)
     out += _tabulate(ranking, width, drop=FIRST_LEFT_OUT) + [""] + wrapped(bulletin_notes(d), width)
     for table in deadlines:
         out += ["", table.title if table.rows else table.empty]
         if table.rows:
             out += _tabulate(table, width, drop=FIRST_LEFT_OUT)
+    out += [""] + wrapped([hashes_line(book, source)], width)
     return "\n".join(out) + "\n"
 
 
@@ -352,18 +378,33 @@ def event_name(event: dict) -> str:
     return EVENT_NAMES.get(event["type"], event["type"]) + (f"（{'、'.join(details)}）" if details else "")
 
 
-# what each kind of ledger line is; a line without an item is labelled by its kind
-LINE_KINDS = {"rule": "规则", "otherwise": "未命中", "cap": "封顶", "floor": "保底", "multiplier": "系数", "rate": "比率",
+# what each kind of ledger line is; a line without an item is labelled by its kind ("otherwise": see line_kind)
+LINE_KINDS = {"rule": "规则", "cap": "封顶", "floor": "保底", "multiplier": "系数", "rate": "比率",
               "base": "基础分", "clamp": "限定", "weight": "权重", "scorer": "评分", "gate": "约束"}
 
 
-def _line_text(line: dict, case: str | None, event_dates) -> str:
+def line_kind(line: dict, deducting=frozenset()) -> str:
+    """What a line is, in the words of a score sheet. A line "otherwise" (no rule of its item fired) is good news
+    on an item that only deducts (未扣分: nothing was taken) and bad news on one that awards (未得分: the points
+    were not earned); `deducting` names the former (scoring.app.results.Scored.deducting_items). Should an
+    "otherwise" line ever carry points, they say which it is."""
+    if line["kind"] != "otherwise":
+        return LINE_KINDS.get(line["kind"], line["kind"])
+    if line["points"]:
+        return "得分" if line["points"] > 0 else "扣分"
+    return "未扣分" if line["criterion"] in deducting else "未得分"
+
+
+def _line_text(line: dict, case: str | None, event_dates, deducting=frozenset()) -> str:
     points = line["points"]
-    label = line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"])
+    label = line["criterion"] or line_kind(line, deducting)
     rule = f" [{line['rule']}]" if line["rule"] and line["rule"] != line["criterion"] else ""
     evidence = evidence_labels(line, case, event_dates)
     tail = f"  （依据 {', '.join(evidence)}）" if evidence else ""
-    return f"  {label:<4}{rule} {signed(points)}分  {line['text']}{tail}"
+    text = line["text"]
+    if line["kind"] == "otherwise":  # an item's id says which item, not whether its 0 is good or bad
+        text = f"（{line_kind(line, deducting)}）{text}"
+    return f"  {label:<4}{rule} {signed(points)}分  {text}{tail}"
 
 
 def evidence_events(line: dict, case: str | None, event_dates) -> list[tuple[str, dt.date | None]]:

@@ -32,10 +32,12 @@ from .display import display_width, two_decimals
 from .package import FIXED_TIME, FixedTimeZip
 from .text import (
     KIND_NAMES,
-    LINE_KINDS,
     ROLE_NAMES,
     bulletin_notes,
     evidence_labels,
+    figures_line,
+    hashes_line,
+    line_kind,
     rank_move,
     ranking,
     rulebook_line,
@@ -50,6 +52,7 @@ MAX_WIDTH = 36  # characters of a column (a Chinese character counts two); longe
 MAX_REASONS = 30  # cases named in a form's reasons; the rest are counted
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
+SMALL_GREY = Font(size=8, color="808080")  # the hashes under a table
 POINTS_FORMAT = "0.00"
 GRID = Border(*(Side(style="thin", color="B0B0B0"),) * 4)  # left, right, top, bottom
 LINE_HEIGHT = 15  # points: a line of the default 11-point font
@@ -68,8 +71,8 @@ def score_workbook(result: ScoreResult) -> bytes:
     """排名, 明细, and a 自评表 per department (with each item's range of points and the rubric it scores)."""
     ledger, ranges, rubrics, event_dates = result.ledger, result.item_ranges, result.item_rubrics, result.event_dates
     workbook = Workbook()
-    _ranking_sheet(workbook.active, ledger)
-    _ledger_sheet(workbook.create_sheet("明细"), ledger, ledger_lines(ledger), event_dates)
+    _ranking_sheet(workbook.active, ledger, result.figures)
+    _ledger_sheet(workbook.create_sheet("明细"), ledger, ledger_lines(ledger), event_dates, result.deducting_items)
     for department in ledger["departments"]:
         _form_sheet(_new_sheet(workbook, department["department"]), ledger, department, ranges, rubrics)
     return workbook_bytes(workbook)
@@ -89,7 +92,7 @@ def explain_workbook(result: ExplainResult) -> bytes:
         lines = [(d, case, line) for d, case, line in lines if (case["case"] if case else line["case"]) == case_id]
         sheet = workbook.active
         sheet.title = "明细"
-    _ledger_sheet(sheet, ledger, lines, event_dates)
+    _ledger_sheet(sheet, ledger, lines, event_dates, result.deducting_items)
     return workbook_bytes(workbook)
 
 
@@ -106,14 +109,16 @@ def self_check_workbook(result: SelfCheckResult) -> bytes:
     rows = [([c.get("category")] if categories else []) +
             [c["criterion"], c["title"], _level(c["level"]), *_range_cells(ranges, c["criterion"]), c["floor"], c["ceiling"]]
             for c in d["criteria"]]
+    hashes = hashes_line(d["rulebook"], d["input"])
     _table(sheet, title, (["类别"] if categories else []) + FORM_HEADERS[:5] + ["已得分", "可达上限"], rows,
-           points=range(3 + categories, 7 + categories))
+           points=range(3 + categories, 7 + categories), footer=hashes)
     work = [[WORK_SECTIONS[row[0]], *row[1:]] for row in work_list(d)]
     _table(workbook.create_sheet("待办"), [f"{d['department']} 待办事项 截至 {d['as_of']}（分数为负者已失分）"],
-           [WORK_HEADERS[c] for c in WORK_COLUMNS], work, points=[6])
+           [WORK_HEADERS[c] for c in WORK_COLUMNS], work, points=[6], footer=hashes)
     floor = {"department": d["department"], "rank": None, "grade": d["floor_grade"], "total": d["floor"],
              "lines": d["lines"], "cases": d["cases"]}
-    _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates)
+    _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates,
+                  result.deducting_items)
     return workbook_bytes(workbook)
 
 
@@ -129,10 +134,12 @@ def bulletin_workbook(result: BulletinResult) -> bytes:
             title = head + [f"{table.title}，截至 {d['as_of']}"]
         else:
             sheet.title = table.title
-            title = head + [f"截至 {d['as_of']}（较上月 {d['previous_as_of']}）· {rulebook_line(d['rulebook'])}"]
+            title = head + [f"截至 {d['as_of']}（较上月 {d['previous_as_of']}）· {rulebook_line(d['rulebook'])}",
+                            figures_line(result.figures)]
         cells = [[_bulletin_cell(kind, value) for kind, value in zip(table.kinds, row)] for row in table.rows]
         points = [i for i, kind in enumerate(table.kinds) if kind in ("points", "delta")]
-        _table(sheet, title, table.headers, cells, points=points, notes=bulletin_notes(d) if index == 0 else ())
+        _table(sheet, title, table.headers, cells, points=points, notes=bulletin_notes(d) if index == 0 else (),
+               footer=hashes_line(d["rulebook"], d["input"]))
     return workbook_bytes(workbook)
 
 
@@ -146,7 +153,7 @@ def _bulletin_cell(kind: str, value):
 
 
 # ---------------------------------------------------------------- sheets
-def _ranking_sheet(sheet, ledger: dict) -> None:
+def _ranking_sheet(sheet, ledger: dict, figures) -> None:
     sheet.title = "排名"
     found = ranking(ledger)
     headers, points, rows = [], [], [[] for _ in found.rows]
@@ -160,11 +167,13 @@ def _ranking_sheet(sheet, ledger: dict) -> None:
                 cells += value if value is not None else [None, None]
             else:  # rank, group and grade read "—" where there is none, as the notes under the table say
                 cells.append("—" if value is None and kind in ("rank", "group", "grade") else value)
-    _table(sheet, [f"{ledger['rulebook']['title']} 排名"], headers, rows, notes=found.notes, points=points)
+    _table(sheet, [f"{ledger['rulebook']['title']} 排名", figures_line(figures)], headers, rows, notes=found.notes,
+           points=points, footer=hashes_line(ledger["rulebook"], ledger["input"]))
 
 
-def _ledger_sheet(sheet, ledger: dict, lines, event_dates) -> None:
-    """One row per ledger line (scoring.ledger.ledger_lines): points, the evidence with dates, the explanation."""
+def _ledger_sheet(sheet, ledger: dict, lines, event_dates, deducting) -> None:
+    """One row per ledger line (scoring.ledger.ledger_lines): points, the evidence with dates, the explanation;
+    `deducting`: the items whose rules only deduct (text.line_kind)."""
     lines = list(lines)
     categories = any("category" in line for _, _, line in lines)
     rows = []
@@ -173,14 +182,13 @@ def _ledger_sheet(sheet, ledger: dict, lines, event_dates) -> None:
         case_cells = ([KIND_NAMES.get(case["kind"], case["kind"]), case["title"], ROLE_NAMES.get(case["role"], case["role"]),
                        case["total"]] if case else [None] * 4)
         rows.append([d["department"], d["rank"], d["grade"], d["total"], case_id, *case_cells,
-                     line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"]), line["rule"],
-                     LINE_KINDS.get(line["kind"], line["kind"]),
+                     line["criterion"] or line_kind(line, deducting), line["rule"], line_kind(line, deducting),
                      line["points"], "，".join(evidence_labels(line, case_id, event_dates)), line["text"]]
                     + ([line.get("category")] if categories else []))
     skipped = ledger["input"]["skipped"]
     _table(sheet, [f"{rulebook_line(ledger['rulebook'])}：每行一项得分或失分，依据为记录中的事件"],
            LEDGER_HEADERS + (["计入类别"] if categories else []), rows, points=[3, 8, 12],
-           notes=[skipped_note(skipped)] if skipped else ())
+           notes=[skipped_note(skipped)] if skipped else (), footer=hashes_line(ledger["rulebook"], ledger["input"]))
 
 
 def _form_sheet(sheet, ledger: dict, d: dict, ranges: dict[str, tuple], rubrics: dict[str, str | None]) -> None:
@@ -198,7 +206,8 @@ def _form_sheet(sheet, ledger: dict, d: dict, ranges: dict[str, tuple], rubrics:
              f"{rulebook_line(ledger['rulebook'])} · 总分 {two_decimals(d['total'])} · 等级 {d['grade'] or '—'} · 排名 {rank}"]
     notes = ["每件计分的项目：得分为同类办件的平均分，分值为每件可得的最高分；部门计分的项目：分值为可得的最高分（扣分项为0）。"]
     shift = 1 if categories else 0
-    _table(sheet, title, ["类别"] * shift + FORM_HEADERS, rows, notes=notes, points=range(3 + shift, 7 + shift))
+    _table(sheet, title, ["类别"] * shift + FORM_HEADERS, rows, notes=notes, points=range(3 + shift, 7 + shift),
+           footer=hashes_line(ledger["rulebook"], ledger["input"]))
 
 
 def _reasons(d: dict, item: dict, high, rubric: str | None) -> str:
@@ -220,8 +229,9 @@ def _reasons(d: dict, item: dict, high, rubric: str | None) -> str:
 
 
 # ---------------------------------------------------------------- cells
-def _table(sheet, title: list[str], headers: list[str], rows: list[list], points=(), notes=()) -> None:
-    """Title lines, a bold header row (frozen, with filters), the rows, then notes; `points`: columns of points."""
+def _table(sheet, title: list[str], headers: list[str], rows: list[list], points=(), notes=(), footer: str = "") -> None:
+    """Title lines, a bold header row (frozen, with filters), the rows, then notes; `points`: columns of points;
+    `footer`: the hashes, in small grey type on the last row and at the foot of every printed page."""
     for text in title:
         sheet.append([text])
         sheet.cell(sheet.max_row, 1).font = BOLD
@@ -252,20 +262,24 @@ def _table(sheet, title: list[str], headers: list[str], rows: list[list], points
     for number_, count in enumerate(lines):
         if count > 1:  # the row grows with its wrapped text (a spreadsheet does not measure it when it opens)
             sheet.row_dimensions[header_row + 1 + number_].height = LINE_HEIGHT * count
-    if notes:
+    if notes or footer:
         sheet.append([])
         for text in notes:
             sheet.append([text])
+    if footer:
+        sheet.append([footer])
+        sheet.cell(sheet.max_row, 1).font = SMALL_GREY
     for row in sheet.iter_rows(min_row=header_row, max_row=last, max_col=len(headers)):
         for cell in row:
             cell.border = GRID
     _print_setup(sheet, title[0], header_row, sum(sheet.column_dimensions[get_column_letter(i)].width
-                                                  for i in range(1, len(headers) + 1)))
+                                                  for i in range(1, len(headers) + 1)), footer)
 
 
-def _print_setup(sheet, title: str, header_row: int, width: float) -> None:
+def _print_setup(sheet, title: str, header_row: int, width: float, footer: str = "") -> None:
     """A4, across when the table is wider than a page is tall, every column on the page (as many pages down as
-    it takes), the header row on every page, the title above and the page numbers below."""
+    it takes), the header row on every page, the title above, the page numbers below and the hashes (when
+    given) in small grey type at the foot's left."""
     setup = sheet.page_setup
     setup.paperSize = sheet.PAPERSIZE_A4
     setup.orientation = "landscape" if width > PORTRAIT_WIDTH else "portrait"
@@ -277,6 +291,9 @@ def _print_setup(sheet, title: str, header_row: int, width: float) -> None:
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     sheet.oddHeader.center.text = title.replace("&", "&&")  # & starts a code in a header
     sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    if footer:
+        sheet.oddFooter.left.text = footer.replace("&", "&&")
+        sheet.oddFooter.left.size, sheet.oddFooter.left.color = 7, "808080"
 
 
 def _lines(value) -> int:
