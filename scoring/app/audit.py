@@ -66,7 +66,7 @@ def replay(run_id: str, store: str | None = None, rules: Source | None = None, o
     book = sources.effective() if changed else parse_rulebook(recorded.effective, f"run {stored.id}: rulebook")
     compiled = compile_rulebook(book)
     case_file = parse_cases(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid,
-                            compiled.departments)
+                            compiled.departments, compiled.domain)
     tell_similar(case_file, notify)
     records = None if recorded.departments is None else parse_departments(
         recorded.departments[1], f"run {stored.id}: {recorded.departments[0]}", book.spec.department_fields,

@@ -110,7 +110,7 @@ def open_inputs(request: Request, notify: Notify = silent) -> Iterator[Inputs]:
     cases, case_bytes = read_source(request.cases, "case file")
     sources = rule_sources(rulebook_for(request.rules, case_bytes, cases, notify), request.overlays, request.sets)
     compiled = compile_rulebook(sources.effective())
-    case_file = parse_cases(case_bytes, cases, request.skip_invalid, compiled.departments)
+    case_file = parse_cases(case_bytes, cases, request.skip_invalid, compiled.departments, compiled.domain)
     tell_similar(case_file, notify)
     records, records_bytes = None, None
     if request.departments is not None:
