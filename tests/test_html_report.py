@@ -21,7 +21,8 @@ PRINTABLE_WIDTH = (210 - 12 - 12) * MM  # A4 less the left and right @page margi
 
 def inputs(result) -> dict:
     """What score_html reads of a result besides the ledger."""
-    return {"grades": result.grades, "item_ranges": result.item_ranges, "event_dates": result.event_dates}
+    return {"grades": result.grades, "item_ranges": result.item_ranges, "event_dates": result.event_dates,
+            "labels": result.labels}
 
 
 def page(ledger: dict, args: dict) -> str:

@@ -44,6 +44,7 @@ from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.lang import values as V
 from scoring.ledger.build import case_entry, line_entry, rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
+from scoring.ledger.labels import event_name
 from scoring.ledger.shapes import SELF_CHECK, MissingEvidence, SelfCheckDocument
 
 STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
@@ -296,7 +297,10 @@ class SelfCheck:
         if criterion.step is not None and criterion.step.missing is not None:
             return criterion.step.missing(env)
         otherwise = [line.text for line in now.lines if line.criterion == criterion.id and line.kind == "otherwise" and line.text]
-        return otherwise[0] if otherwise else _describe(criterion.step.event) if criterion.step else criterion.title
+        if otherwise:
+            return otherwise[0]
+        # the step's event in the domain's words (沟通（面对面）), never its internal values
+        return event_name(self.compiled.domain.labels(), criterion.step.event) if criterion.step else criterion.title
 
     def _workdays(self, a: dt.date, b: dt.date) -> int | None:
         """Working days after a up to b; None (noted) where the calendar does not cover the year yet."""

@@ -293,7 +293,7 @@ def self_check(request, department, as_of, fmt, order, out):
     check_out(out, fmt)
     result = app.self_check(request, department, as_of, notify)
     renderers = {"table": lambda r: text.self_check(r, order), "json": lambda r: to_json(r.document),
-                 "csv": lambda r: worklist.to_csv(r.document), "xlsx": lazy("xlsx", "self_check_workbook")}
+                 "csv": lambda r: worklist.to_csv(r.document, r.labels), "xlsx": lazy("xlsx", "self_check_workbook")}
     emit(renderers[fmt](result), out, fmt)
 
 

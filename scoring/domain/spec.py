@@ -168,12 +168,13 @@ class Domain:
                 if len(required := [f.name for f in e.fields if f.required]) == 1}
 
     @functools.cached_property
-    def value_labels(self) -> dict[str, str]:
-        """Every enum value's label (event and case fields), for reports."""
-        return {v.value: v.label for f in (*self.event_fields.values(), *self.spec.case_fields) for v in f.values}
+    def value_labels(self) -> dict[str, dict[str, str]]:
+        """Per enum field (of events and cases), each value's label."""
+        return {f.name: {v.value: v.label for v in f.values}
+                for f in (*self.event_fields.values(), *self.spec.case_fields) if f.values}
 
-    def labels(self) -> dict[str, dict[str, str]]:
-        """The labels reports show, as plain data (reports do not import the domain)."""
+    def labels(self) -> dict[str, dict]:
+        """The labels users read, as plain data (scoring.ledger.labels; reports do not import the domain)."""
         return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels}
 
     def register_mapping(self) -> tuple[bytes, str]:

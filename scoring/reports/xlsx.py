@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from scoring.ledger.document import ledger_lines, number
+from scoring.ledger.labels import Labels, kind_name, role_name
 
 from .bulletin import heading as bulletin_heading
 from .bulletin import issue_line
@@ -31,9 +32,7 @@ from .bulletin import tables as bulletin_tables
 from .display import display_width, two_decimals
 from .package import FIXED_TIME, FixedTimeZip
 from .text import (
-    KIND_NAMES,
     LINE_KINDS,
-    ROLE_NAMES,
     bulletin_notes,
     evidence_labels,
     rank_move,
@@ -69,7 +68,7 @@ def score_workbook(result: ScoreResult) -> bytes:
     ledger, ranges, rubrics, event_dates = result.ledger, result.item_ranges, result.item_rubrics, result.event_dates
     workbook = Workbook()
     _ranking_sheet(workbook.active, ledger)
-    _ledger_sheet(workbook.create_sheet("明细"), ledger, ledger_lines(ledger), event_dates)
+    _ledger_sheet(workbook.create_sheet("明细"), ledger, ledger_lines(ledger), event_dates, result.labels)
     for department in ledger["departments"]:
         _form_sheet(_new_sheet(workbook, department["department"]), ledger, department, ranges, rubrics)
     return workbook_bytes(workbook)
@@ -89,7 +88,7 @@ def explain_workbook(result: ExplainResult) -> bytes:
         lines = [(d, case, line) for d, case, line in lines if (case["case"] if case else line["case"]) == case_id]
         sheet = workbook.active
         sheet.title = "明细"
-    _ledger_sheet(sheet, ledger, lines, event_dates)
+    _ledger_sheet(sheet, ledger, lines, event_dates, result.labels)
     return workbook_bytes(workbook)
 
 
@@ -108,12 +107,12 @@ def self_check_workbook(result: SelfCheckResult) -> bytes:
             for c in d["criteria"]]
     _table(sheet, title, (["类别"] if categories else []) + FORM_HEADERS[:5] + ["已得分", "可达上限"], rows,
            points=range(3 + categories, 7 + categories))
-    work = [[WORK_SECTIONS[row[0]], *row[1:]] for row in work_list(d)]
+    work = [[WORK_SECTIONS[row[0]], *row[1:]] for row in work_list(d, result.labels)]
     _table(workbook.create_sheet("待办"), [f"{d['department']} 待办事项 截至 {d['as_of']}（分数为负者已失分）"],
            [WORK_HEADERS[c] for c in WORK_COLUMNS], work, points=[6])
     floor = {"department": d["department"], "rank": None, "grade": d["floor_grade"], "total": d["floor"],
              "lines": d["lines"], "cases": d["cases"]}
-    _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates)
+    _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates, result.labels)
     return workbook_bytes(workbook)
 
 
@@ -163,14 +162,14 @@ def _ranking_sheet(sheet, ledger: dict) -> None:
     _table(sheet, [f"{ledger['rulebook']['title']} 排名"], headers, rows, notes=found.notes, points=points)
 
 
-def _ledger_sheet(sheet, ledger: dict, lines, event_dates) -> None:
+def _ledger_sheet(sheet, ledger: dict, lines, event_dates, labels: Labels) -> None:
     """One row per ledger line (scoring.ledger.ledger_lines): points, the evidence with dates, the explanation."""
     lines = list(lines)
     categories = any("category" in line for _, _, line in lines)
     rows = []
     for d, case, line in lines:
         case_id = case["case"] if case else line["case"]  # a department line may name the case it came from
-        case_cells = ([KIND_NAMES.get(case["kind"], case["kind"]), case["title"], ROLE_NAMES.get(case["role"], case["role"]),
+        case_cells = ([kind_name(labels, case["kind"]), case["title"], role_name(labels, case["role"]),
                        case["total"]] if case else [None] * 4)
         rows.append([d["department"], d["rank"], d["grade"], d["total"], case_id, *case_cells,
                      line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"]), line["rule"],
