@@ -343,7 +343,7 @@ def test_the_default_mapping_can_say_every_value_of_the_format():
     for table, values in (("kind", domain.kinds), ("role", domain.roles), ("event", domain.events), *enums.items()):
         assert meanings[table] == set(values), table
     assert meanings["flag"] == {True, False}
-    default = tomllib.loads(resources.files("scoring").joinpath("domains/proposals-register.toml").read_text("utf-8"))
+    default = tomllib.loads(resources.files("scoring").joinpath("domains/registers/proposals.toml").read_text("utf-8"))
     assert set(default["main"]["columns"]) == set(mapping.main.kinds) - set(mapping.main.extra)
 
 

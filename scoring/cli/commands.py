@@ -553,13 +553,17 @@ DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "rep
 @main.command()
 @click.option("--document", type=click.Choice(DOCUMENTS), default="case", show_default=True,
               help="The input format (case) or the JSON document of a command (also in schemas/).")
+@click.option("--domain", "domain_name", default="proposals", show_default=True, metavar="NAME|FILE",
+              help="The case model: a shipped domain's name or a domain file (.toml).")
 @click.option("--out", type=click.Path(dir_okay=False))
-def schema(document, out):
-    """Print the JSON Schema of the case-history format, or of a document the tool writes."""
+def schema(document, domain_name, out):
+    """Print the JSON Schema of a domain's case-history format, or of a document the tool writes."""
     check_out(out)
+    from scoring.domain.spec import load_domain
+    domain = load_domain(domain_name)  # a domain file with problems is refused, whichever document is asked for
     if document == "case":
         from scoring.domain.cases import case_json_schema
-        found = case_json_schema()
+        found = case_json_schema(domain)
     else:
         from scoring.ledger.schemas import document_schemas
         found = document_schemas()[document]

@@ -40,6 +40,7 @@ class DomainHeader(_Spec):
     label: Label
     # how finely events are dated: days only for now (date-times are a later step)
     time: Literal["dates"] = "dates"
+    title_field: Name | None = None  # the case field that is a case's title in reports (none: no title)
 
 
 class Labelled(_Spec):
@@ -173,6 +174,11 @@ class Domain:
         return {f.name: {v.value: v.label for v in f.values}
                 for f in (*self.event_fields.values(), *self.spec.case_fields) if f.values}
 
+    def case_title(self, case) -> str:
+        """What reports show as the case's title."""
+        title = getattr(case, self.spec.domain.title_field) if self.spec.domain.title_field else None
+        return "" if title is None else str(title)
+
     def labels(self) -> dict[str, dict]:
         """The labels users read, as plain data (scoring.ledger.labels; reports do not import the domain)."""
         return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels}
@@ -202,6 +208,10 @@ def check_domain(spec: DomainSpec, locator: Locator) -> list[Problem]:
     unique(spec.roles, "id", "roles")
     unique(spec.events, "type", "events")
     unique(spec.case_fields, "name", "case_fields")
+    title = spec.domain.title_field
+    if title is not None and title not in [f.name for f in spec.case_fields]:
+        problems.append(locator.problem(("domain", "title_field"), f'"{title}" is not a case field'
+                                        f'{closest(title, [f.name for f in spec.case_fields])}'))
     if sum(r.lead for r in spec.roles) > 1:
         problems.append(locator.problem(("roles",), "at most one role may be the lead"))
     reserved = {"id", "kind", "handlers", "events"}
@@ -221,6 +231,11 @@ def check_domain(spec: DomainSpec, locator: Locator) -> list[Problem]:
             if kinds.setdefault(field.name, field.kind) != field.kind:
                 problems.append(locator.problem((*where, "kind"), f'"{field.name}" is declared {kinds[field.name]} elsewhere'))
             problems += _field_problems(field, where, locator)
+        try:
+            event.role_message.format(type="", department="", role="")
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(locator.problem(("events", index, "role_message"),
+                                            f"may name only {{type}}, {{department}} and {{role}} ({exc!r})"))
         for key in ("from_roles", "not_from_roles"):
             for role in getattr(event, key):
                 if role not in roles:
@@ -284,7 +299,7 @@ def domain_path(name: str, relative_to: str | None = None) -> str:
             path = Path(relative_to).parent / path
         return str(path)
     if name not in shipped_domains():
-        raise InputError([Problem(relative_to or "--domain", None, "domain",
+        raise InputError([Problem(relative_to or "--domain", None, "rulebook.domain" if relative_to else "",
                                   f'unknown domain "{name}"{closest(name, shipped_domains())}; the shipped domains are '
                                   f'{", ".join(shipped_domains())}, or name a .toml file')])
     return str(SHIPPED / f"{name}.toml")

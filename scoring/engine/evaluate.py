@@ -160,7 +160,8 @@ class CaseEvaluator:
     def _ledger(self, case, handler, env, fired, fact_records, where) -> HandlerResult:
         rubric = env["rubric"]
         category = env["category"]
-        result = HandlerResult(case.id, handler.department, handler.role, rubric, case.kind, case.title, None, category)
+        result = HandlerResult(case.id, handler.department, handler.role, rubric, case.kind,
+                               self.c.domain.case_title(case), None, category)
         for criterion in self.c.criteria:
             if criterion.rate is not None:
                 where[0] = f"{criterion.id} rate"

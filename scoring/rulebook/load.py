@@ -105,8 +105,9 @@ def check_references(book: Rulebook) -> list[Problem]:
 
     try:
         domain = book.domain
-    except InputError as exc:  # the domain file's own problems, with its lines
-        return problems + exc.problems
+    except InputError as exc:  # the domain file's own problems, with its lines; an unknown name at [rulebook] domain
+        return problems + [book.problem(("rulebook", "domain"), p.message) if p.where == "rulebook.domain" else p
+                           for p in exc.problems]
     roles = list(domain.roles)
     seen_roles: dict[str, str] = {}
     for index, rubric in enumerate(spec.rubric):
