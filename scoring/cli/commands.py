@@ -519,11 +519,13 @@ def verify(ctx, ledger, request, fmt):
               help="A mapping of headers and values (TOML), laid over the default one.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The case file to write (JSON Lines).")
 @click.option("--skip-invalid", is_flag=True, help="Convert the valid cases and list the invalid ones, instead of stopping.")
-def import_register(register, mapping, out, skip_invalid):
+@click.option("--domain", "domain_name", default="proposals", show_default=True, metavar="NAME|FILE",
+              help="The case model of the register: a shipped domain's name or a domain file (.toml).")
+def import_register(register, mapping, out, skip_invalid, domain_name):
     """Convert an Excel register (办理台账, .xlsx) into a case file: every bad cell named by sheet, row and column."""
     from scoring import app
     check_out(out)
-    emit(app.import_register(register, mapping, skip_invalid, notify), out)
+    emit(app.import_register(register, mapping, skip_invalid, notify, domain_name), out)
 
 
 # ---------------------------------------------------------------- the web workbench
