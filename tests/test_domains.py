@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from casekit import ROOT, SAMPLE
 from clikit import scoring
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from scoring.base.errors import InputError
 from scoring.domain.spec import default_domain, parse_domain
@@ -100,6 +100,8 @@ assigns_handler = true
      'events[1].fields[0].ge: only an integer has bounds; "n" is text'),
     ('[[events]]\ntype = "closed"\nlabel = "结案"\nrole_message = "{who} sent it"\n', 21,
      "events[1].role_message: may name only {type}, {department} and {role}"),
+    ('[[case_fields]]\nname = "urgent"\nkind = "bool"\ndefault = "no"\n', 21,
+     'case_fields[0].default: \'no\' is not a value of the bool "urgent"'),
 ])
 def test_a_bad_domain_file_names_the_line(tmp_path, extra, line, message):
     path = tmp_path / "toy.toml"
@@ -186,6 +188,48 @@ def test_a_tickets_rulebook_may_not_read_what_its_domain_lacks(tmp_path):
     ran = scoring("score", "--rules", str(book), "--cases", str(TICKETS_CASES))
     assert ran.returncode == 2
     assert 'unknown event type "feedback"' in ran.stderr
+
+
+def _tickets_register(path: Path, stars="5星") -> Path:
+    workbook = Workbook()
+    main = workbook.active
+    main.title = "工单台账"
+    main.append(["工单号", "类别", "诉求", "来电人", "紧急", "承办单位", "办理类型", "派单日期", "办结日期", "办理结果"])
+    main.append(["W1", "投诉", "占道经营", "张先生", "否", "城管局", "承办", "2024-03-01", "2024-03-05", "已解决"])
+    main.append(["W2", "求助", "路面积水", None, "是", "城管局", "承办", "2024-03-04", "2024-03-20", "已解释"])
+    main.append(["W2", None, None, None, None, "水务局", "协办", "2024-03-04", "2024-03-06", None])
+    process = workbook.create_sheet("办理过程")
+    process.append(["工单号", "单位", "日期", "事项", "办理结果", "星级"])
+    process.append(["W1", "城管局", "2024-03-08", "回访", None, stars])
+    workbook.save(path)
+    return path
+
+
+def test_a_tickets_register_is_read_with_its_domains_mapping(tmp_path):
+    register = _tickets_register(tmp_path / "tickets.xlsx")
+    ran = scoring("import", str(register), "--domain", str(TOYS / "tickets.toml"), "--out", "-")
+    assert ran.returncode == 0, ran.stderr
+    cases = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [(c["id"], c["kind"], c["summary"], c["urgent"]) for c in cases] == [
+        ("W1", "complaint", "占道经营", False), ("W2", "request", "路面积水", True)]
+    # a helper's 办结日期 is its assisted event (the domain's `instead`), the process sheet's 星级 an integer
+    assert [(e["type"], e["department"], e.get("result"), e.get("stars")) for e in cases[1]["events"]] == [
+        ("dispatched", "城管局", None, None), ("dispatched", "水务局", None, None), ("assisted", "水务局", None, None),
+        ("answered", "城管局", "explained", None)]
+    assert cases[0]["events"][-1] == {"id": "办理过程!C2", "type": "rated", "date": "2024-03-08", "department": "城管局",
+                                      "stars": 5}
+    # the rulebook's domain reads the workbook given as --cases: the same ledger as the JSON Lines file
+    from_register = scoring("score", "--rules", str(TICKETS_RULES), "--cases", str(register), "--format", "json")
+    from_jsonl = scoring("score", "--rules", str(TICKETS_RULES), "--cases", str(TICKETS_CASES), "--format", "json")
+    assert ([d["total"] for d in json.loads(from_register.stdout)["departments"]]
+            == [d["total"] for d in json.loads(from_jsonl.stdout)["departments"]])
+
+    bad = _tickets_register(tmp_path / "bad.xlsx", stars="5颗")
+    ran = scoring("import", str(bad), "--domain", str(TOYS / "tickets.toml"), "--out", "-")
+    assert ran.returncode == 2
+    assert (f'{bad}:2: sheet 办理过程, column 星级 (F), case W1: "5颗" is not a whole number (such as 30 or "30星")'
+            in ran.stderr), ran.stderr
+    assert scoring("import", str(register), "--out", "-").returncode == 2  # read as proposals: no such columns
 
 
 # ---------------------------------------------------------------- labels, never internal values

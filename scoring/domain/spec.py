@@ -268,6 +268,13 @@ def _field_problems(field: FieldSpec, where: tuple, locator: Locator) -> list[Pr
     if (field.ge is not None or field.le is not None) and field.kind != "integer":
         problems.append(locator.problem((*where, "ge" if field.ge is not None else "le"),
                                         f'only an integer has bounds; "{field.name}" is {field.kind}'))
+    default = field.default
+    fits = {"text": isinstance(default, str), "bool": isinstance(default, bool),
+            "integer": isinstance(default, int) and not isinstance(default, bool),
+            "number": isinstance(default, int) and not isinstance(default, bool),
+            "enum": default in [v.value for v in field.values]}.get(field.kind, False)
+    if default is not None and not fits:
+        problems.append(locator.problem((*where, "default"), f'{default!r} is not a value of the {field.kind} "{field.name}"'))
     seen: set[str] = set()
     for index, value in enumerate(field.values):
         if value.value in seen:

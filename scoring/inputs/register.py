@@ -558,7 +558,7 @@ def _integer(value, field: FieldSpec) -> int:
     elif isinstance(value, str) and (match := _WHOLE.fullmatch(_norm(value))) and match[2] in ("", *field.units):
         number = int(match[1])
     else:
-        example = "30" + (f', or "30{field.units[0]}"' if field.units else "")
+        example = "such as 30" + (f' or "30{field.units[0]}"' if field.units else "")
         raise ValueError(f"is not a whole number ({example})")
     if field.ge is not None and number < field.ge:
         raise ValueError(f"is below {field.ge}")
