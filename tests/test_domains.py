@@ -306,3 +306,14 @@ def test_no_code_under_scoring_names_a_value_of_the_proposals_domain():
             if text in names or joined.search(text):
                 found.append(f"{path.relative_to(ROOT)}:{line}: {text!r}")
     assert found == []
+
+
+def test_a_directory_of_rulebooks_picks_the_one_whose_domain_reads_the_cases(tmp_path):
+    for path in (RULES, TICKETS_RULES, TOYS / "tickets.toml", TOYS / "tickets-register.toml"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    tickets = scoring("score", "--rules", str(tmp_path), "--cases", str(TICKETS_CASES), "--format", "json")
+    assert tickets.returncode == 0, tickets.stderr
+    assert json.loads(tickets.stdout)["rulebook"]["id"] == "tickets-toy"
+    proposals = scoring("score", "--rules", str(tmp_path), "--cases", str(SAMPLE), "--format", "json")
+    assert proposals.returncode == 0, proposals.stderr
+    assert json.loads(proposals.stdout)["rulebook"]["id"] == "proposal-handling"

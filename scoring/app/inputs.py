@@ -91,7 +91,8 @@ def rulebook_for(rules: Source, case_bytes: bytes, cases: str, notify: Notify = 
     read: the chosen rulebook's departments are needed to check them all)."""
     if isinstance(rules, Content) or not Path(rules).is_dir():
         return rules
-    chosen = str(choose_rulebook(rules, parse_cases(case_bytes, cases, skip_invalid=True).cases, cases))
+    chosen = str(choose_rulebook(rules, lambda domain: parse_cases(case_bytes, cases, skip_invalid=True, domain=domain).cases,
+                                 cases))
     notify(f"rules: {chosen} (its period covers every case)")
     return chosen
 
