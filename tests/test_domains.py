@@ -86,6 +86,8 @@ assigns_handler = true
      "events[1].fields[0].kind: Input should be 'text', 'bool', 'number', 'integer', 'date', 'enum' or 'list' "
      "(got 'colour')"),
     ('[[events]]\ntype = "opened"\nlabel = "再立案"\n', 19, 'events[1].type: "opened" is declared twice'),
+    ('[[events]]\ntype = "closed"\nlabel = "结案"\n[[events.fields]]\nname = "n"\nkind = "text"\n'
+     '[[events.fields]]\nname = "n"\nkind = "text"\n', 25, 'events[1].fields[1].name: "n" is declared twice'),
     ('[[events]]\ntype = "closed"\nlabel = "结案"\n[[events.fields]]\nname = "result"\nkind = "enum"\n', 21,
      'events[1].fields[0].values: the enum "result" needs its values'),
     ('[[events]]\ntype = "closed"\nlabel = "结案"\nfrom_roles = ["boss"]\n', 21,

@@ -196,18 +196,18 @@ def check_domain(spec: DomainSpec, locator: Locator) -> list[Problem]:
     field kinds without what they need."""
     problems: list[Problem] = []
 
-    def unique(items, key: str, where: str) -> None:
+    def unique(items, key: str, where: tuple) -> None:
         seen: set = set()
         for index, item in enumerate(items):
             name = getattr(item, key)
             if name in seen:
-                problems.append(locator.problem((where, index, key), f'"{name}" is declared twice'))
+                problems.append(locator.problem((*where, index, key), f'"{name}" is declared twice'))
             seen.add(name)
 
-    unique(spec.kinds, "id", "kinds")
-    unique(spec.roles, "id", "roles")
-    unique(spec.events, "type", "events")
-    unique(spec.case_fields, "name", "case_fields")
+    unique(spec.kinds, "id", ("kinds",))
+    unique(spec.roles, "id", ("roles",))
+    unique(spec.events, "type", ("events",))
+    unique(spec.case_fields, "name", ("case_fields",))
     title = spec.domain.title_field
     if title is not None and title not in [f.name for f in spec.case_fields]:
         problems.append(locator.problem(("domain", "title_field"), f'"{title}" is not a case field'
@@ -223,7 +223,7 @@ def check_domain(spec: DomainSpec, locator: Locator) -> list[Problem]:
     types = [e.type for e in spec.events]
     kinds: dict[str, str] = {}
     for index, event in enumerate(spec.events):
-        unique(event.fields, "name", f"events.{index}.fields")
+        unique(event.fields, "name", ("events", index, "fields"))
         for number, field in enumerate(event.fields):
             where = ("events", index, "fields", number)
             if field.name in ("id", "type", "date", "department", "role"):

@@ -20,8 +20,10 @@ Layout
 
 Mapping
     Which header names which field and what each written value means is data: the TOML
-    file register_mapping.toml beside this module, over which a user mapping can be laid
-    (load_mapping). Its layout, in short (its comments say more):
+    file the domain names under [excel] (scoring/domains/registers/proposals.toml for the
+    proposals domain), over which a user mapping can be laid (load_mapping). Which fields
+    there are, how each cell is read and which events a main-sheet row gives come from the
+    domain (register_model). Its layout, in short (its comments say more):
 
         [sheets]          main = [sheet names], process = [sheet names]
         [main]            required = [fields whose column must be there],
