@@ -5,6 +5,7 @@ and nothing under scoring/ names a value of the proposals domain."""
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import io
 import json
 import re
@@ -190,6 +191,12 @@ def test_a_tickets_rulebook_may_not_read_what_its_domain_lacks(tmp_path):
     ran = scoring("score", "--rules", str(book), "--cases", str(TICKETS_CASES))
     assert ran.returncode == 2
     assert 'unknown event type "feedback"' in ran.stderr
+    book.write_text(TICKETS_RULES.read_text("utf-8").replace('domain = "tickets.toml"', f'domain = "{TOYS / "tickets.toml"}"')
+                    .replace('when = "r.stars >= 4"', 'when = "r.rating >= 4"'), "utf-8")
+    ran = scoring("rules", "validate", str(book))
+    assert ran.returncode == 1
+    assert ('criterion[1].rule[0].when: event has no field "rating"; its fields are id, type, date, department, result, '
+            'stars, role' in ran.stdout + ran.stderr)
 
 
 def _tickets_register(path: Path, stars="5星") -> Path:
@@ -273,6 +280,14 @@ def test_no_internal_value_reaches_a_user(tmp_path, command):
         assert scoring("score", "--rules", str(RULES), "--cases", str(SAMPLE), "--format", "html",
                        "--out", str(html)).returncode == 0
         assert _words(_text(html.read_text("utf-8"))) == set()
+
+
+def test_the_self_check_page_of_the_workbench_shows_labels():
+    from scoring import app
+    from scoring.reports.html import page_html, self_check_page
+    result = app.self_check(app.Request(str(RULES), str(SAMPLE), jobs=0), "市民政局", dt.date(2020, 6, 5))
+    text = _text(page_html(self_check_page(result)))
+    assert _words(text) == set() and "答复（A类）" in text
 
 
 def test_the_old_work_list_words_were_internal_values():
