@@ -139,7 +139,9 @@ def _in_process(argv: list[str]) -> tuple[int, bytes]:
 
 def _subprocess(python: str):
     def run(argv: list[str]) -> tuple[int, bytes]:
-        done = subprocess.run([python, "-c", "from scoring.cli import main; main()", *argv], cwd=ROOT,
+        # -P: without it `-c` puts the working directory (this tree) first on the path, and the other
+        # venv's python would import this tree's scoring instead of its own
+        done = subprocess.run([python, "-P", "-c", "from scoring.cli import main; main()", *argv], cwd=ROOT,
                               capture_output=True, timeout=600)
         return done.returncode, done.stdout, done.stderr
     return run

@@ -23,7 +23,7 @@ def inputs(result) -> dict:
     """What score_html reads of a result besides the ledger."""
     return {"grades": result.grades, "item_ranges": result.item_ranges, "event_dates": result.event_dates,
             "deducting_items": result.deducting_items, "figures": result.figures, "issuer": result.issuer,
-            "year": result.year}
+            "year": result.year, "labels": result.labels}
 
 
 def page(ledger: dict, args: dict) -> str:

@@ -72,11 +72,10 @@ def brute_force(evaluator, case: Case, handler, rule_name: str):
 
 
 def compiled_scope(evaluator, bind):
-    from scoring.engine.compiler import EVENT_TYPES
     from scoring.lang.evaluator import Scope
     names = {"case": "case", "handler": "handler", "rubric": "text", "events": "events"}
     names.update(dict.fromkeys(bind, "event"))
-    return Scope(names, {"params": {}}, EVENT_TYPES)
+    return Scope(names, {"params": {}}, evaluator.c.event_types)
 
 
 def evaluator_expr(evaluator, when, scope):

@@ -11,7 +11,7 @@ from clikit import scoring
 from openpyxl import Workbook, load_workbook
 
 from scoring.base.errors import InputError
-from scoring.domain.cases import ContactMode, EventType, Kind, Outcome, Rating, Role
+from scoring.domain.spec import default_domain
 from scoring.engine.compiler import load_compiled
 from scoring.engine.session import Session
 from scoring.inputs.case_file import canonical_case_json, load_cases, parse_cases
@@ -179,7 +179,7 @@ def test_the_process_sheet_expresses_every_event_type(tmp_path):
         step("C1", "乙局", "2020-04-10", "会办意见"),
     ]
     case = dump(load_register(ledger(tmp_path, main, process)).cases[0])
-    assert {e["type"] for e in case["events"]} == {t.value for t in EventType}
+    assert {e["type"] for e in case["events"]} == set(default_domain().events)
     by_id = {e["id"]: e for e in case["events"]}
     assert by_id["办理过程!C2"] == {"id": "办理过程!C2", "type": "contact", "date": "2020-04-01", "department": "甲局",
                                    "mode": "face_to_face", "note": "调研座谈"}
@@ -337,11 +337,13 @@ def test_a_bad_user_mapping_is_reported_with_its_lines(tmp_path):
 def test_the_default_mapping_can_say_every_value_of_the_format():
     mapping = load_mapping()
     meanings = {table: {meaning for _, meaning in values.values()} for table, values in mapping.values.items()}
-    for table, enum in (("kind", Kind), ("role", Role), ("event", EventType), ("mode", ContactMode),
-                        ("outcome", Outcome), ("rating", Rating)):
-        assert meanings[table] == {member.value for member in enum}, table
+    domain = default_domain()
+    enums = {f.name: [v.value for v in f.values] for f in domain.event_fields.values() if f.kind == "enum"}
+    assert set(enums) == {"mode", "outcome", "rating"}
+    for table, values in (("kind", domain.kinds), ("role", domain.roles), ("event", domain.events), *enums.items()):
+        assert meanings[table] == set(values), table
     assert meanings["flag"] == {True, False}
-    default = tomllib.loads(resources.files("scoring.inputs").joinpath("register_mapping.toml").read_text("utf-8"))
+    default = tomllib.loads(resources.files("scoring").joinpath("domains/registers/proposals.toml").read_text("utf-8"))
     assert set(default["main"]["columns"]) == set(mapping.main.kinds) - set(mapping.main.extra)
 
 

@@ -102,7 +102,8 @@ def rulebook_for(rules: Source, case_bytes: bytes, cases: str, notify: Notify = 
     read: the chosen rulebook's departments are needed to check them all)."""
     if isinstance(rules, Content) or not Path(rules).is_dir():
         return rules
-    chosen = str(choose_rulebook(rules, parse_cases(case_bytes, cases, skip_invalid=True).cases, cases))
+    chosen = str(choose_rulebook(rules, lambda domain: parse_cases(case_bytes, cases, skip_invalid=True, domain=domain).cases,
+                                 cases))
     notify(f"rules: {chosen} (its period covers every case)")
     return chosen
 
@@ -135,7 +136,7 @@ def checked_inputs(compiled: CompiledRulebook, sources: RuleSources, cases: tupl
     """The files read for a compiled rulebook, each (name, bytes), checked against it and each other (the case file,
     then the department records and the exclusions, which name its departments and cases), with the session
     that will score them. `replay` starts here with a run's recorded files."""
-    case_file = parse_cases(cases[1], cases[0], skip_invalid, compiled.departments)
+    case_file = parse_cases(cases[1], cases[0], skip_invalid, compiled.departments, compiled.domain)
     tell_similar(case_file, notify)
     records = None if departments is None else parse_departments(
         departments[1], departments[0], compiled.book.spec.department_fields, compiled.departments)

@@ -77,6 +77,11 @@ class Scored:
     def grades(self) -> list[str]:
         return self.compiled.book.spec.grade_names()
 
+    @property
+    def labels(self) -> dict[str, dict]:
+        """The words of the rulebook's domain for kinds, roles, event types and values (scoring.ledger.labels)."""
+        return self.compiled.domain.labels()
+
 
 @dataclass
 class ScoreResult(Scored):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from scoring.checks import ruletests
 from scoring.checks.validate import ValidationReport, validate
+from scoring.domain.spec import DEFAULT_DOMAIN, load_domain
 from scoring.engine.compiler import compile_rulebook
 from scoring.rulebook.load import Rulebook
 
@@ -22,11 +23,13 @@ def test_rulebooks(target: str) -> ruletests.RuleTestReport:
     return ruletests.run_tests(target)
 
 
-def import_register(path: str, mapping: str | None = None, skip_invalid: bool = False, notify: Notify = silent) -> str:
-    """An Excel register (台账) as a case file (JSON Lines)."""
+def import_register(path: str, mapping: str | None = None, skip_invalid: bool = False, notify: Notify = silent,
+                    domain: str = DEFAULT_DOMAIN) -> str:
+    """An Excel register (台账) of a domain's cases (a shipped domain's name or a domain file) as a case file
+    (JSON Lines)."""
     from scoring.inputs.register import cases_to_jsonl, load_register  # openpyxl is slow to import: only here
 
-    case_file = load_register(path, mapping, skip_invalid)
+    case_file = load_register(path, mapping, skip_invalid, load_domain(domain))
     for skipped in case_file.skipped:
         notify(f"skipped: case {skipped.case_id or '?'} (row {skipped.line}): {'; '.join(str(p) for p in skipped.problems)}")
     tell_similar(case_file, notify)

@@ -25,7 +25,7 @@ import datetime as dt
 import re
 
 from scoring.base.errors import InputError, Problem
-from scoring.domain.cases import assigned_on, natural_key
+from scoring.domain.cases import assigned_on, domain_of, natural_key
 from scoring.engine.rollup import rank, ranking_order
 from scoring.engine.session import Run, Session, assessment_end, check_records, end_reason
 from scoring.inputs.case_file import CaseFile
@@ -85,7 +85,7 @@ def build_month(session: Session, case_file: CaseFile, month: str, records: Depa
 
     missed, due, failures = [], [], list(now.failures)
     names = [d["department"] for d in now.ledger["departments"]]
-    titles = {case.id: case.title for case in case_file.cases}
+    titles = {case.id: domain_of(case).case_title(case) for case in case_file.cases}
 
     def check(name: str):
         done = SelfCheck(session, now_file, name, end, present(now_file), skip_invalid, scored=now, end=closing)

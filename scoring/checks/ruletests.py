@@ -451,7 +451,7 @@ def score_fixture(session: Session, fixture: Fixture) -> dict:
     declared = compiled.departments
     records = (None if fixture.departments is None
                else load_departments(fixture.departments, compiled.book.spec.department_fields, declared))
-    return session.run(load_cases(fixture.cases, departments=declared), records).ledger
+    return session.run(load_cases(fixture.cases, departments=declared, domain=compiled.domain), records).ledger
 
 
 def run_fixture(session: Session, fixture: Fixture) -> FixtureResult:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.domain.cases import Case, Event, as_of_case, natural_key
+from scoring.domain.cases import Case, Event, as_of_case, domain_of, models, natural_key
 from scoring.domain.workdays import CalendarCoverageError
 from scoring.engine.compiler import CompiledCriterion
 from scoring.engine.evaluate import HandlerResult, ScoringSetting, case_events_of, case_record_of, handler_environment
@@ -44,6 +44,7 @@ from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.lang import values as V
 from scoring.ledger.build import case_entry, line_entry, rulebook_entry, skipped_entries
 from scoring.ledger.document import engine_versions, number
+from scoring.ledger.labels import event_name
 from scoring.ledger.shapes import SELF_CHECK, MissingEvidence, SelfCheckDocument
 
 STEP_ID = "~self-check-{}"  # ids of the events the self-check adds (sorted after same-day real ones)
@@ -87,6 +88,8 @@ class SelfCheck:
         self.end = end or assessment_end(session.compiled, case_file)
         self.case_file, self.department, self.as_of = case_file, department, as_of
         self.source = case_file.path
+        self.assigning = self.compiled.domain.assigning  # the event type that assigns a handler
+        self.event_model = models(self.compiled.domain).event
         check_records(self.compiled, records, case_file)
         self.departments = department_values(case_file.cases, records, self.compiled.book.spec.department_fields)
         self._check_date()
@@ -100,7 +103,7 @@ class SelfCheck:
                                       f"known: {', '.join(names)}")])
         current = {case.id: as_of_case(case, as_of) if self._assigned(case) else None for case in mine}
         if not any(current.values()):
-            first = min(e.date for case in mine for e in case.events if e.type == "assigned")
+            first = min(e.date for case in mine for e in case.events if e.type == self.assigning)
             raise InputError([Problem(self.source, None, "--as-of",
                                       f"{department} had no case assigned by {as_of} (its first assignment is on {first})")])
         self.skip_invalid = skip_invalid
@@ -130,7 +133,7 @@ class SelfCheck:
             if current[case.id] is not None and not ceiling_only:
                 # the items' full points: every step taken on the day of the (first) assignment
                 # (the other handlers' events stay: a deadline may depend on them)
-                assignments = [e for e in start.events if e.type == "assigned" and e.department == department]
+                assignments = [e for e in start.events if e.type == self.assigning and e.department == department]
                 others = [e for e in start.events if e.department != department]
                 at_once.append(_add_steps(_with_events(start, others, assignments), every,
                                           min(e.date for e in assignments), department))
@@ -151,7 +154,7 @@ class SelfCheck:
         return next(h for h in case.handlers if h.department == self.department)
 
     def _assigned(self, case: Case) -> bool:
-        return any(e.type == "assigned" and e.department == self.department and e.date <= self.as_of for e in case.events)
+        return any(e.type == self.assigning and e.department == self.department and e.date <= self.as_of for e in case.events)
 
     def _assigned_tomorrow(self, case: Case, day: dt.date) -> Case:
         """A case not yet assigned to the department: as the others had it by the check date, and
@@ -160,7 +163,7 @@ class SelfCheck:
         others = known.handlers if known is not None else []
         return case.model_copy(update={"handlers": [*others, self._handler(case)],
                                        "events": [*(known.events if known is not None else []),
-                                                  _event("assigned", day, self.department, {})]})
+                                                  _event(self.event_model, self.assigning, day, self.department, {})]})
 
     def _criteria_shown(self) -> list[tuple]:
         """((category, criterion id), criterion) of each item scored now or in the ceiling, in the rulebook's order."""
@@ -294,7 +297,10 @@ class SelfCheck:
         if criterion.step is not None and criterion.step.missing is not None:
             return criterion.step.missing(env)
         otherwise = [line.text for line in now.lines if line.criterion == criterion.id and line.kind == "otherwise" and line.text]
-        return otherwise[0] if otherwise else _describe(criterion.step.event) if criterion.step else criterion.title
+        if otherwise:
+            return otherwise[0]
+        # the step's event in the domain's words (沟通（面对面）), never its internal values
+        return event_name(self.compiled.domain.labels(), criterion.step.event) if criterion.step else criterion.title
 
     def _workdays(self, a: dt.date, b: dt.date) -> int | None:
         """Working days after a up to b; None (noted) where the calendar does not cover the year yet."""
@@ -395,8 +401,8 @@ def _with_events(case: Case, events: list[Event], added: list[Event]) -> Case:
     return case.model_copy(update={"events": list(events) + added})
 
 
-def _event(event_type: str, day: dt.date, department: str, fields: dict, n: int = 0) -> Event:
-    return Event.model_validate({**fields, "type": event_type, "id": STEP_ID.format(n),
+def _event(model: type[Event], event_type: str, day: dt.date, department: str, fields: dict, n: int = 0) -> Event:
+    return model.model_validate({**fields, "type": event_type, "id": STEP_ID.format(n),
                                  "date": day.isoformat(), "department": department})
 
 
@@ -411,7 +417,7 @@ def _add_steps(case: Case, criteria: list[CompiledCriterion], day: dt.date, depa
         seen.add(key)
         n = len(taken) + len(added) + 1
         fields = {k: v for k, v in criterion.step.event.items() if k != "type"}
-        added.append(_event(criterion.step.event["type"], day, department, fields, n))
+        added.append(_event(models(domain_of(case)).event, criterion.step.event["type"], day, department, fields, n))
     return _with_events(case, case.events, added)
 
 

@@ -91,7 +91,7 @@ class _Findings:
         self.enums = {"rubric": tuple(r.id for r in self.spec.rubric), "category": tuple(c.id for c in self.spec.category)}
         self.constants = {"params": self.spec.params}
         # what records hold: the case model's enums and ranges, the declared ranges of a department's numbers
-        self.schema = expression_schema(self.spec.department_fields)
+        self.schema = expression_schema(book.domain, self.spec.department_fields)
         self.lets = {name: node for name, source in self.spec.let.items() if (node := _parsed(source)) is not None}
 
     def problem(self, path: tuple, message: str) -> None:

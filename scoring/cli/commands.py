@@ -297,7 +297,7 @@ def self_check(request, department, as_of, fmt, order, out):
     check_out(out, fmt)
     result = app.self_check(request, department, as_of, notify)
     renderers = {"table": lambda r: text.self_check(r, order), "json": lambda r: to_json(r.document),
-                 "csv": lambda r: worklist.to_csv(r.document), "xlsx": lazy("xlsx", "self_check_workbook")}
+                 "csv": lambda r: worklist.to_csv(r.document, r.labels), "xlsx": lazy("xlsx", "self_check_workbook")}
     emit(renderers[fmt](result), out, fmt)
 
 
@@ -524,11 +524,13 @@ def verify(ctx, ledger, request, fmt):
               help="A mapping of headers and values (TOML), laid over the default one.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The case file to write (JSON Lines).")
 @click.option("--skip-invalid", is_flag=True, help="Convert the valid cases and list the invalid ones, instead of stopping.")
-def import_register(register, mapping, out, skip_invalid):
+@click.option("--domain", "domain_name", default="proposals", show_default=True, metavar="NAME|FILE",
+              help="The case model of the register: a shipped domain's name or a domain file (.toml).")
+def import_register(register, mapping, out, skip_invalid, domain_name):
     """Convert an Excel register (办理台账, .xlsx) into a case file: every bad cell named by sheet, row and column."""
     from scoring import app
     check_out(out)
-    emit(app.import_register(register, mapping, skip_invalid, notify), out)
+    emit(app.import_register(register, mapping, skip_invalid, notify, domain_name), out)
 
 
 # ---------------------------------------------------------------- the web workbench
@@ -558,13 +560,17 @@ DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "rep
 @main.command()
 @click.option("--document", type=click.Choice(DOCUMENTS), default="case", show_default=True,
               help="The input format (case) or the JSON document of a command (also in schemas/).")
+@click.option("--domain", "domain_name", default="proposals", show_default=True, metavar="NAME|FILE",
+              help="The case model: a shipped domain's name or a domain file (.toml).")
 @click.option("--out", type=click.Path(dir_okay=False))
-def schema(document, out):
-    """Print the JSON Schema of the case-history format, or of a document the tool writes."""
+def schema(document, domain_name, out):
+    """Print the JSON Schema of a domain's case-history format, or of a document the tool writes."""
     check_out(out)
+    from scoring.domain.spec import load_domain
+    domain = load_domain(domain_name)  # a domain file with problems is refused, whichever document is asked for
     if document == "case":
         from scoring.domain.cases import case_json_schema
-        found = case_json_schema()
+        found = case_json_schema(domain)
     else:
         from scoring.ledger.schemas import document_schemas
         found = document_schemas()[document]

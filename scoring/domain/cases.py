@@ -1,65 +1,25 @@
-"""The case-history format: the interchange contract, as pydantic models.
+"""The case-history format: the interchange contract, as pydantic models built from a domain.
 
-A case (one deputy's suggestion or one member's proposal) has handlers (departments with a
-role) and a timeline of events. Extra fields are allowed everywhere and kept: rules can
-read them. `scoring schema` prints the JSON Schema generated from these models.
+A case (one deputy's suggestion, one member's proposal, one hotline ticket, ...) has handlers
+(departments with a role) and a timeline of events. What kinds, roles, case fields and event
+types there are is the domain's (`spec.py`, a TOML file); `models(domain)` builds the pydantic
+models from it, once per domain. Extra fields are allowed everywhere and kept: rules can read
+them. `scoring schema` prints the JSON Schema generated from these models.
+
+The module's `Case`, `Event` and `Handler` are the models of the default domain (proposals).
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import re
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 
-
-class Kind(str, Enum):
-    suggestion = "suggestion"  # 人大代表建议
-    proposal = "proposal"  # 政协委员提案
-
-
-class Role(str, Enum):
-    lead = "lead"  # 主办 / 承办
-    split = "split"  # 分办
-    co = "co"  # 会办 / 协办
-
-
-class EventType(str, Enum):
-    assigned = "assigned"
-    signed = "signed"
-    returned = "returned"
-    contact = "contact"
-    extension = "extension"
-    reply = "reply"
-    feedback = "feedback"
-    published = "published"
-    co_reply = "co_reply"
-    urged = "urged"
-
-
-class ContactMode(str, Enum):
-    face_to_face = "face_to_face"
-    phone = "phone"
-    wechat = "wechat"
-    letter = "letter"
-    email = "email"
-    other = "other"
-
-
-class Outcome(str, Enum):
-    A = "A"
-    B = "B"
-    C = "C"
-    D = "D"
-
-
-class Rating(str, Enum):
-    satisfied = "satisfied"
-    basically_satisfied = "basically_satisfied"
-    dissatisfied = "dissatisfied"
-
+from .spec import Domain, FieldSpec, default_domain, field_default
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -79,61 +39,96 @@ def _iso_date(value: Any) -> Any:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 NonEmpty = Annotated[str, Field(min_length=1)]
-
-# The field each event type requires; a field listed here is allowed on no other type.
-TYPE_FIELDS = {
-    EventType.contact: "mode",
-    EventType.extension: "days",
-    EventType.reply: "outcome",
-    EventType.feedback: "rating",
-}
+_CONFIG = ConfigDict(extra="allow", use_enum_values=True)
 
 
-class Event(BaseModel):
-    model_config = ConfigDict(extra="allow", use_enum_values=True)
+@dataclass(frozen=True)
+class Models:
+    """A domain's pydantic models."""
 
-    id: NonEmpty
-    type: EventType
-    date: IsoDate
-    department: NonEmpty
-    mode: ContactMode | None = None
-    days: Annotated[int, Field(ge=0, strict=True)] | None = None
-    outcome: Outcome | None = None
-    rating: Rating | None = None
+    domain: Domain
+    case: type[BaseModel]
+    event: type[BaseModel]
+    handler: type[BaseModel]
 
-    @model_validator(mode="after")
-    def _fields_match_type(self) -> Event:
-        needed = TYPE_FIELDS.get(EventType(self.type))
-        if needed and getattr(self, needed) is None:
-            raise ValueError(f'a "{self.type}" event needs "{needed}"')
-        for kind, field in TYPE_FIELDS.items():
-            if field != needed and getattr(self, field) is not None:
-                raise ValueError(f'"{field}" belongs to "{kind.value}" events, not to "{self.type}"')
+
+def _enum(name: str, values: list[str]) -> type[Enum]:
+    found = Enum(name, [(value, value) for value in values], type=str, module=__name__)
+    found.__doc__ = None  # no description in the JSON Schema, as a class without a docstring
+    return found
+
+
+_LIST_ITEMS = {"text": str, "number": float}
+
+
+def _annotation(field: FieldSpec) -> Any:
+    """The Python type of a declared field."""
+    if field.kind == "enum":
+        return _enum(field.schema_name or field.name, [v.value for v in field.values])
+    if field.kind == "integer":
+        bounds = {key: value for key, value in (("ge", field.ge), ("le", field.le)) if value is not None}
+        return Annotated[int, Field(strict=True, **bounds)]
+    if field.kind == "list":
+        return list[_LIST_ITEMS[field.item]]
+    return {"text": str, "bool": bool, "number": float, "date": IsoDate}[field.kind]
+
+
+@functools.lru_cache(maxsize=16)
+def models(domain: Domain) -> Models:
+    spec = domain.spec
+    owners = domain.field_owners
+    # event type -> its required fields, and the fields that belong to other types only
+    required = {e.type: tuple(f.name for f in e.fields if f.required) for e in spec.events}
+    foreign = {e.type: tuple(name for name in owners if e.type not in owners[name]) for e in spec.events}
+
+    def fields_match_type(self):
+        for name in required[self.type]:
+            if getattr(self, name) is None:
+                raise ValueError(f'a "{self.type}" event needs "{name}"')
+        for name in foreign[self.type]:
+            if getattr(self, name) is not None:
+                raise ValueError(f'"{name}" belongs to "{owners[name][0]}" events, not to "{self.type}"')
         return self
 
-
-class Handler(BaseModel):
-    model_config = ConfigDict(extra="allow", use_enum_values=True)
-
-    department: NonEmpty
-    role: Role
-
-
-class Case(BaseModel):
-    model_config = ConfigDict(extra="allow", use_enum_values=True)
-
-    id: NonEmpty
-    kind: Kind
-    title: str = ""
-    proposer: str = ""
-    key: bool = False  # 重点提案/建议
-    waived_f2f: bool = False  # the deputy/member said a phone call is enough
-    handlers: Annotated[list[Handler], Field(min_length=1)]
-    events: list[Event] = []
+    event_type = _enum(spec.event_types_schema_name, [e.type for e in spec.events])
+    event = create_model(
+        "Event", __config__=_CONFIG, __module__=__name__,
+        __validators__={"_fields_match_type": model_validator(mode="after")(fields_match_type)},
+        id=(NonEmpty, ...), type=(event_type, ...), date=(IsoDate, ...), department=(NonEmpty, ...),
+        **{name: (_annotation(field) | None, None) for name, field in domain.event_fields.items()})
+    handler = create_model("Handler", __config__=_CONFIG, __module__=__name__, department=(NonEmpty, ...),
+                           role=(_enum(spec.roles_schema_name, list(domain.roles)), ...))
+    case = create_model(
+        "Case", __config__=_CONFIG, __module__=__name__,
+        id=(NonEmpty, ...), kind=(_enum(spec.kinds_schema_name, list(domain.kinds)), ...),
+        **{f.name: (_annotation(f), field_default(f)) if field_default(f) is not None else (_annotation(f) | None, None)
+           for f in spec.case_fields},
+        handlers=(Annotated[list[handler], Field(min_length=1)], ...), events=(list[event], []))
+    _DOMAIN_OF[case] = domain
+    return Models(domain, case, event, handler)
 
 
-def case_json_schema() -> dict:
-    schema = Case.model_json_schema()
+_DOMAIN_OF: dict[type, Domain] = {}
+
+
+def domain_of(case: BaseModel) -> Domain:
+    """The domain whose model a case is an instance of: a case carries its case model with it."""
+    return _DOMAIN_OF[type(case)]
+
+
+def case_model(domain: Domain) -> type[BaseModel]:
+    return models(domain).case
+
+
+_DEFAULT = models(default_domain())
+# the default domain's models; a case of another domain is an instance of its own `models(domain).case`
+Case = _DEFAULT.case
+Event = _DEFAULT.event
+Handler = _DEFAULT.handler
+
+
+def case_json_schema(domain: Domain | None = None) -> dict:
+    schema = models(domain or default_domain()).case.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Case history (one JSON object per line of a .jsonl file)"
     return schema
@@ -148,15 +143,17 @@ def natural_key(text: str) -> tuple:
     return tuple((0, int(part), part) if part.isdigit() else (1, 0, part) for part in _DIGITS.split(text) if part)
 
 
-def assigned_on(case: Case):
+def assigned_on(case: BaseModel):
     """The day a case was first assigned (its first event's day if no assignment is recorded)."""
-    days = [e.date for e in case.events if e.type == "assigned"] or [e.date for e in case.events]
+    assigning = domain_of(case).assigning
+    days = [e.date for e in case.events if e.type == assigning] or [e.date for e in case.events]
     return min(days) if days else None
 
 
-def as_of_case(case: Case, as_of: dt.date) -> Case | None:
+def as_of_case(case: BaseModel, as_of: dt.date) -> BaseModel | None:
     """The case as it stood at the end of `as_of`; None if no handler was assigned by then."""
-    assigned = {e.department for e in case.events if e.type == "assigned" and e.date <= as_of}
+    assigning = domain_of(case).assigning
+    assigned = {e.department for e in case.events if e.type == assigning and e.date <= as_of}
     handlers = [h for h in case.handlers if h.department in assigned]
     if not handlers:
         return None

@@ -12,10 +12,13 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from scoring.base.tomlmodel import Number
 
-from .cases import Role
+from .spec import Domain
 
-# Fields every department record has (counted from the case file); declared fields add to them.
-DEPARTMENT_COUNTS = ("name", "cases", *(role.value for role in Role))
+
+def department_counts(domain: Domain) -> tuple[str, ...]:
+    """Fields every department record has (counted from the case file: its cases, and its cases per
+    role); declared fields add to them."""
+    return ("name", "cases", *domain.roles)
 
 FieldKind = Literal["bool", "number", "text", "date", "texts", "numbers"]
 

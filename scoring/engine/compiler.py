@@ -21,6 +21,7 @@ of each match.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.domain.cases import TYPE_FIELDS, EventType
 from scoring.domain.fields import expression_schema
+from scoring.domain.spec import Domain
 from scoring.domain.workdays import WorkCalendar
 from scoring.inputs.departments import Departments
 from scoring.lang import values as V
@@ -46,7 +47,6 @@ from scoring.rulebook.overlay import load_effective
 from .durable import MAX_PROPERTIES, rule_problem
 from .rules import Check, Pattern, Rule
 
-EVENT_TYPES = frozenset(t.value for t in EventType)
 ORDER_ATTR = "o"  # every event fact: its position in the handler's timeline
 CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every rule
 # names that hold one record, with its kind in the expression schema (`rules validate` reads them too)
@@ -227,6 +227,14 @@ class CompiledRulebook:
     reads_as_of: bool = False  # some expression reads the date the cases are judged at
     department: DepartmentNumbers = field(default_factory=DepartmentNumbers)
 
+    @property
+    def domain(self) -> Domain:
+        return self.book.domain
+
+    @functools.cached_property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(self.book.domain.events)
+
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
 
@@ -256,7 +264,9 @@ class _Compiler:
             self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years)
         except ValueError as exc:
             raise InputError([book.problem(("calendar",), str(exc))]) from None
-        self.exprs = ExpressionCompiler(self.calendar, expression_schema(self.spec.department_fields))
+        self.domain = book.domain
+        self.event_types = frozenset(self.domain.events)
+        self.exprs = ExpressionCompiler(self.calendar, expression_schema(self.domain, self.spec.department_fields))
         self.params = V.from_data(self.spec.params)
         self.event_flags: dict[tuple, EventFlag] = {}
         self.event_values: dict[tuple, EventValue] = {}
@@ -267,7 +277,7 @@ class _Compiler:
     # ------------------------------------------------------------------ entry
     def run(self) -> CompiledRulebook:
         base = Scope({**RECORD_NAMES, "rubric": "text", "events": "events", "case_events": "events", AS_OF: "date"},
-                     {"params": self.params}, EVENT_TYPES)
+                     {"params": self.params}, self.event_types)
         lets = self._lets(base)
         # a case's category is decided after the lets (a category's condition may use them)
         of_scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})
@@ -566,7 +576,7 @@ class _Compiler:
     def _room_on(self, event_type: str | None) -> None:
         """An event's fact takes one property per flag and value of its type, and its order: at most
         MAX_PROPERTIES (durable.py). Raised at the rule that would add one too many."""
-        types = EVENT_TYPES if event_type is None else (event_type,)
+        types = self.event_types if event_type is None else (event_type,)
         found = [v.event_type for v in (*self.event_flags.values(), *self.event_values.values())]
         if max(sum(1 for t in found if t in (kind, None)) for kind in types) + 1 >= MAX_PROPERTIES:
             raise ExprError(f"the rulebook's conditions on {event_type or 'any'} events and the values compared "
@@ -644,8 +654,8 @@ class _RulePatterns:
         event_type = words[-1] if words else ""
         if len(words) not in (1, 2) or (len(words) == 2 and qualifier is None):
             raise ExprError(f'write an event as "<type>", "first <type>" or "last <type>", not "{spec}"')
-        if event_type not in EVENT_TYPES:
-            raise ExprError(f'unknown event type "{event_type}"{closest(event_type, EVENT_TYPES)}')
+        if event_type not in self.c.event_types:
+            raise ExprError(f'unknown event type "{event_type}"{closest(event_type, self.c.event_types)}')
         if var in self.c.scope.names:
             raise ExprError(f'"{var}" is already a name (a let or a built-in)')
         v = _Var(f"a{len(self.vars)}", var, event_type)
@@ -743,7 +753,7 @@ class _RulePatterns:
         # assertion), so the pattern's flag requires the value. The other side may be null: the
         # engine compares a null it refers to as false.
         this.local.append(Call("present", (left,), col=left.col))
-        if not _never_null(right, other):
+        if not _never_null(right, other, self.c.domain.required_fields):
             if not this.negated:
                 # a null never joins; and a null the engine refers to is "different" (!=) from anything
                 other.local.append(Call("present", (right,), col=right.col))
@@ -805,23 +815,23 @@ def _is_event_exists(node: Node, scope: Scope) -> bool:
         source.id == "events" or (source.id in scope.event_types and source.id not in scope.names))
 
 
-def _never_null(node: Node, v: _Var) -> bool:
+def _never_null(node: Node, v: _Var, required: dict[str, str]) -> bool:
     """Whether an expression about one event surely has a value: its required fields, and dates and numbers
     computed from them and from literals (a conservative answer: False when unsure)."""
     if isinstance(node, Const):
         return node.value is not None
     if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.id == v.name:
         return node.name in ("id", "type", "date", "department") or (
-            v.event_type is not None and TYPE_FIELDS.get(EventType(v.event_type)) == node.name)
+            v.event_type is not None and required.get(v.event_type) == node.name)
     if isinstance(node, Arith):
-        return _never_null(node.left, v) and _never_null(node.right, v)
+        return _never_null(node.left, v, required) and _never_null(node.right, v, required)
     if isinstance(node, Unary) and node.op == "-":
-        return _never_null(node.operand, v)
+        return _never_null(node.operand, v, required)
     if isinstance(node, Call) and node.func in ("add_days", "add_months", "add_workdays", "next_workday", "days_between",
                                                 "workdays_between", "abs"):
-        return all(_never_null(arg, v) for arg in node.args)
+        return all(_never_null(arg, v, required) for arg in node.args)
     if isinstance(node, Call) and node.func == "coalesce":
-        return _never_null(node.args[-1], v)
+        return _never_null(node.args[-1], v, required)
     return False
 
 

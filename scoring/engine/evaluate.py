@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from scoring.domain.cases import Case, natural_key
-from scoring.domain.fields import CASE_FIELDS, EVENT_FIELDS
+from scoring.domain.fields import record_fields
 from scoring.lang import values as V
 from scoring.lang.evaluator import BY_TYPE
 
 from .compiler import (
     AS_OF,
     CONTEXT_ALIAS,
-    EVENT_TYPES,
     ORDER_ATTR,
     CompiledCriterion,
     CompiledRule,
@@ -91,8 +90,8 @@ class CaseEvaluator:
         self.configure(setting or ScoringSetting())
         self.engine = MatchEngine(compiled.engine_rules)
         # per event type: the flags and join values its facts need (None: any event type)
-        self.flags_for = {t: [f for f in compiled.event_flags if f.event_type in (t, None)] for t in EVENT_TYPES}
-        self.values_for = {t: [v for v in compiled.event_values if v.event_type in (t, None)] for t in EVENT_TYPES}
+        self.flags_for = {t: [f for f in compiled.event_flags if f.event_type in (t, None)] for t in compiled.event_types}
+        self.values_for = {t: [v for v in compiled.event_values if v.event_type in (t, None)] for t in compiled.event_types}
         self.rate_rules = {c.rate.hit_rule: c for c in compiled.criteria if c.rate is not None}
 
     def configure(self, setting: ScoringSetting) -> None:
@@ -161,7 +160,8 @@ class CaseEvaluator:
     def _ledger(self, case, handler, env, fired, fact_records, where) -> HandlerResult:
         rubric = env["rubric"]
         category = env["category"]
-        result = HandlerResult(case.id, handler.department, handler.role, rubric, case.kind, case.title, None, category)
+        result = HandlerResult(case.id, handler.department, handler.role, rubric, case.kind,
+                               self.c.domain.case_title(case), None, category)
         for criterion in self.c.criteria:
             if criterion.rate is not None:
                 where[0] = f"{criterion.id} rate"
@@ -257,7 +257,8 @@ def _ids(records) -> tuple[str, ...]:
 
 
 def case_record_of(case: Case) -> V.Record:
-    return V.Record("case", {name: getattr(case, name) for name in CASE_FIELDS}, V.from_data(case.model_extra or {}))
+    return V.Record("case", {name: getattr(case, name) for name in record_fields(type(case))},
+                    V.from_data(case.model_extra or {}))
 
 
 def case_events_of(case: Case) -> list[V.Record]:
@@ -265,7 +266,7 @@ def case_events_of(case: Case) -> list[V.Record]:
     roles = {h.department: h.role for h in case.handlers}
     found = []
     for order, event in enumerate(sorted(case.events, key=lambda e: (e.date, natural_key(e.id)))):
-        fields = {name: getattr(event, name) for name in EVENT_FIELDS}
+        fields = {name: getattr(event, name) for name in record_fields(type(event))}
         fields["role"] = roles.get(event.department)
         found.append(V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order))
     return found

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import FileError, decode_text, read_file
-from scoring.domain.cases import Case, Role, as_of_case, natural_key
+from scoring.domain.cases import Case, as_of_case, case_model, domain_of, natural_key
+from scoring.domain.spec import Domain, default_domain
 
 from .departments import Departments, similar_pairs
 from .limits import MAX_CASE_CHARACTERS, MAX_CASES, MAX_DEPARTMENTS, MAX_DEPTH, MAX_EVENTS, MAX_LINES, MAX_TEXT
@@ -70,22 +71,25 @@ def canonical_case_json(case: Case) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def load_cases(path: str | Path, skip_invalid: bool = False, departments: Departments = NO_DECLARATION) -> CaseFile:
-    return parse_cases(read_file(path, "case file"), str(path), skip_invalid, departments)
+def load_cases(path: str | Path, skip_invalid: bool = False, departments: Departments = NO_DECLARATION,
+               domain: Domain | None = None) -> CaseFile:
+    return parse_cases(read_file(path, "case file"), str(path), skip_invalid, departments, domain)
 
 
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 
 
-def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments: Departments = NO_DECLARATION) -> CaseFile:
+def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments: Departments = NO_DECLARATION,
+                domain: Domain | None = None) -> CaseFile:
     """The cases of a file's bytes (as read from disk or kept in the run store); source names it in messages.
 
     JSON Lines or a JSON array; an Excel register (.xlsx, recognised by its content so that a
     stored run replays it too) is read with the default mapping (scoring.inputs.register).
-    Department names are checked against what the rulebook declares (scoring.inputs.departments)."""
+    Department names are checked against what the rulebook declares (scoring.inputs.departments), the cases
+    against the rulebook's domain (default: proposals)."""
     if raw.startswith(XLSX_MAGIC):
         from .register import parse_register  # openpyxl is slow to import: only for registers
-        return parse_register(raw, source, skip_invalid=skip_invalid, departments=departments)
+        return parse_register(raw, source, skip_invalid=skip_invalid, departments=departments, domain=domain)
     text = decode_text(raw, source)
 
     unreadable: list[Problem] = []  # the file as a whole: no case after such a problem can be read
@@ -100,7 +104,7 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments
             parsed.append((line, None, None, [obj]))
             continue
         case_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
-        case, case_problems, renamed = validate_case(obj, source, line, case_id, departments)
+        case, case_problems, renamed = validate_case(obj, source, line, case_id, departments, domain)
         parsed.append((line, case, case_id, case_problems))
         for pair in renamed:
             aliased.setdefault(pair, []).append(case_id)
@@ -297,8 +301,8 @@ def _skip_space(text: str, position: int) -> int:
     return _JSON_SPACE.match(text, position).end()
 
 
-def validate_case(obj, source: str, line: int, case_id: str | None, departments: Departments = NO_DECLARATION
-                  ) -> tuple[Case | None, list[Problem], list[tuple[str, str]]]:
+def validate_case(obj, source: str, line: int, case_id: str | None, departments: Departments = NO_DECLARATION,
+                  domain: Domain | None = None) -> tuple[Case | None, list[Problem], list[tuple[str, str]]]:
     """The case, its problems, and the aliases replaced in it ((as written, department) for its handlers)."""
     where = f"case {case_id}" if case_id else "case"
     if not isinstance(obj, dict):
@@ -308,7 +312,7 @@ def validate_case(obj, source: str, line: int, case_id: str | None, departments:
         return None, [Problem(source, line, f"{where}{', ' + path if path else ''}", message) for path, message in oversized], []
     renamed = _replace_aliases(obj, departments)
     try:
-        case = Case.model_validate(obj)
+        case = case_model(domain or default_domain()).model_validate(obj)
     except ValidationError as exc:
         return None, [Problem(source, line, f"{where}, {_path(obj, err['loc'])}", _message(err)) for err in exc.errors()], []
     refused = [Problem(source, line, f"case {case.id}, handlers[{index}].department", message)
@@ -371,8 +375,10 @@ def _replace_aliases(obj: dict, departments: Departments) -> list[tuple[str, str
 
 
 def _cross_check(case: Case, source: str, line: int) -> list[Problem]:
-    """What the field-by-field model cannot see: references between handlers and events."""
+    """What the field-by-field model cannot see: references between handlers and events, the roles an
+    event type may come from (the domain's from_roles / not_from_roles), each handler's assignment."""
     problems = []
+    domain = domain_of(case)
 
     def problem(where: str, message: str):
         problems.append(Problem(source, line, f"case {case.id}, {where}", message))
@@ -394,16 +400,16 @@ def _cross_check(case: Case, source: str, line: int) -> list[Problem]:
         if role is None:
             problem(where, f'department "{event.department}" is not a handler of this case{closest(event.department, roles)}')
             continue
-        if event.type == "assigned":
+        if event.type == domain.assigning:
             assigned.add(event.department)
-        if event.type == "co_reply" and role != Role.co.value:
-            problem(where, f'a co_reply comes from a co-handler, but "{event.department}" is {role}')
-        if event.type in ("reply", "feedback") and role == Role.co.value:
-            problem(where, f'a co-handler sends its opinion as co_reply; "{event.department}" has a {event.type}')
+        spec = domain.events[event.type]
+        if (spec.from_roles and role not in spec.from_roles) or role in spec.not_from_roles:
+            problem(where, (spec.role_message or 'a "{type}" event cannot come from a handler whose role is {role}').format(
+                type=event.type, department=event.department, role=role))
 
     for index, handler in enumerate(case.handlers):
         if handler.department not in assigned:
-            problem(f"handlers[{index}]", f'"{handler.department}" has no "assigned" event')
+            problem(f"handlers[{index}]", f'"{handler.department}" has no "{domain.assigning}" event')
     return problems
 
 

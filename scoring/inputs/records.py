@@ -29,8 +29,8 @@ from pathlib import Path
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file
-from scoring.domain.cases import Case
-from scoring.domain.records import DEPARTMENT_COUNTS, FieldSpec
+from scoring.domain.cases import Case, domain_of
+from scoring.domain.records import FieldSpec, department_counts
 from scoring.lang import values as V
 
 from .case_file import NO_DECLARATION, json_records
@@ -176,8 +176,9 @@ def department_values(cases: list[Case], records: DepartmentRecords | None, fiel
     (a list left out is empty, see the module's docstring)."""
     counts: dict[str, dict] = {}
     for case in cases:
+        counted = department_counts(domain_of(case))[1:]
         for handler in case.handlers:
-            entry = counts.setdefault(handler.department, {"name": handler.department, **dict.fromkeys(DEPARTMENT_COUNTS[1:], 0)})
+            entry = counts.setdefault(handler.department, {"name": handler.department, **dict.fromkeys(counted, 0)})
             entry["cases"] += 1
             entry[handler.role] += 1
     given = records.values if records is not None else {}

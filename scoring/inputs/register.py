@@ -20,8 +20,10 @@ Layout
 
 Mapping
     Which header names which field and what each written value means is data: the TOML
-    file register_mapping.toml beside this module, over which a user mapping can be laid
-    (load_mapping). Its layout, in short (its comments say more):
+    file the domain names under [excel] (scoring/domains/registers/proposals.toml for the
+    proposals domain), over which a user mapping can be laid (load_mapping). Which fields
+    there are, how each cell is read and which events a main-sheet row gives come from the
+    domain (register_model). Its layout, in short (its comments say more):
 
         [sheets]          main = [sheet names], process = [sheet names]
         [main]            required = [fields whose column must be there],
@@ -65,6 +67,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import io
 import json
 import re
@@ -73,7 +76,6 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -85,44 +87,72 @@ from scoring.base.dates import NotADate, parse_date
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file
 from scoring.base.tomlpos import key_lines, line_of
-from scoring.domain.cases import TYPE_FIELDS, Case, ContactMode, Event, EventType, Kind, Outcome, Rating, Role, natural_key
+from scoring.domain.cases import Case, natural_key
+from scoring.domain.spec import Domain, FieldSpec, default_domain
 
 from .case_file import NO_DECLARATION, CaseFile, SkippedCase, collect_cases, validate_case
 from .departments import Departments
 from .limits import MAX_TEXT
 from .workbook import NotAWorkbook, SheetExtent, scan_workbook
 
-DEFAULT_MAPPING = "register_mapping.toml"
 HEADER_SEARCH_ROWS = 10  # a title row or two may stand above the header row
 
-# The fields a sheet's columns can give, and how a cell of each is read: "text", "date",
-# "days", or the [values] table that translates it.
-MAIN_FIELDS = {
-    "case": "text", "kind": "kind", "title": "text", "proposer": "text", "key": "flag", "waived_f2f": "flag",
-    "department": "text", "role": "role",
-    "assigned": "date", "signed": "date", "reply": "date", "outcome": "outcome", "feedback": "date",
-    "rating": "rating", "published": "date",
-    "assigned_id": "text", "signed_id": "text", "reply_id": "text", "feedback_id": "text", "published_id": "text",
-}
-PROCESS_FIELDS = {
-    "case": "text", "department": "text", "date": "date", "event": "event",
-    "mode": "mode", "days": "days", "outcome": "outcome", "rating": "rating", "event_id": "text",
-}
-CASE_FIELDS = ("kind", "title", "proposer", "key", "waived_f2f")  # one value per case, from any of its rows
-VALUE_TABLES = {"kind": Kind, "role": Role, "event": EventType, "mode": ContactMode, "outcome": Outcome,
-                "rating": Rating, "flag": bool}
 
-# The events on a main-sheet row: date field, event type, the field it needs, id field.
-MAIN_EVENTS = (
-    ("assigned", EventType.assigned, None, "assigned_id"),
-    ("signed", EventType.signed, None, "signed_id"),
-    ("reply", EventType.reply, "outcome", "reply_id"),
-    ("feedback", EventType.feedback, "rating", "feedback_id"),
-    ("published", EventType.published, None, "published_id"),
-)
-# A main-sheet column that means nothing without the date column of its event (once, not once per row).
-DATED_BY = {name: date_field for date_field, _, detail, id_field in MAIN_EVENTS for name in (detail, id_field) if name}
-DETAIL_OWNER = {detail: event_type.value for event_type, detail in TYPE_FIELDS.items()}  # "mode" -> "contact", ...
+@dataclass(frozen=True)
+class RegisterModel:
+    """What a register of a domain's cases holds: the fields a sheet's columns can give and how a cell of
+    each is read ("text", "date", "integer", "flag", or the [values] table that translates it), and the
+    events on a main-sheet row."""
+
+    domain: Domain
+    main_fields: dict[str, str]
+    process_fields: dict[str, str]
+    case_fields: tuple[str, ...]  # one value per case, from any of its rows
+    value_tables: dict[str, list]  # table -> the values it may translate to
+    main_events: tuple  # (date field, event type, the field it needs, id field, {role: event type instead})
+    dated_by: dict[str, str]  # a main-sheet column that means nothing without the date column of its event
+    detail_owner: dict[str, str]  # event field -> the (first) event type that has it
+    integers: dict[str, FieldSpec]  # integer event fields, read with their bounds and unit
+    layout: dict  # what a mapping file may hold (see _layout)
+
+
+def _reader(field: FieldSpec) -> str:
+    return {"text": "text", "bool": "flag", "date": "date", "integer": "integer", "number": "extra",
+            "list": "extra"}.get(field.kind, field.name)  # an enum: the [values] table named for its field
+
+
+@functools.lru_cache(maxsize=16)
+def register_model(domain: Domain) -> RegisterModel:
+    spec = domain.spec
+    events = spec.excel.main_events if spec.excel else []
+    case_fields = ("kind", *(f.name for f in spec.case_fields))
+    main_fields = {"case": "text", "kind": "kind", **{f.name: _reader(f) for f in spec.case_fields},
+                   "department": "text", "role": "role"}
+    main_events = []
+    for event in events:
+        detail = domain.required_fields.get(event.type)
+        main_fields[event.column] = "date"
+        if detail:
+            main_fields[detail] = _reader(domain.event_fields[detail])
+        main_events.append((event.column, event.type, detail, event.id_column, dict(event.instead)))
+    main_fields.update({event.id_column: "text" for event in events if event.id_column})
+    process_fields = {"case": "text", "department": "text", "date": "date", "event": "event",
+                      **{name: _reader(f) for name, f in domain.event_fields.items()}, "event_id": "text"}
+    enums = [f for f in (*spec.case_fields, *domain.event_fields.values()) if f.kind == "enum"]
+    value_tables = {"kind": list(domain.kinds), "role": list(domain.roles), "event": list(domain.events),
+                    **{f.name: [v.value for v in f.values] for f in enums}, "flag": [True, False]}
+    dated_by = {name: date_field for date_field, _, detail, id_field, _ in main_events for name in (detail, id_field) if name}
+    detail_owner = {name: owners[0] for name, owners in domain.field_owners.items()}
+    integers = {name: f for name, f in domain.event_fields.items() if f.kind == "integer"}
+    event_names = ("id", "type", "date", "department", *domain.event_fields)
+    layout = {
+        "sheets": {"main": _names, "process": _names},
+        "main": _sheet_layout(main_fields, [*case_fields, "id", "handlers", "events", *main_fields]),
+        "process": _sheet_layout(process_fields, [*event_names, *process_fields]),
+        "values": {table: {"*": _meaning_of(table, allowed)} for table, allowed in value_tables.items()},
+    }
+    return RegisterModel(domain, main_fields, process_fields, case_fields, value_tables, tuple(main_events), dated_by,
+                         detail_owner, integers, layout)
 
 
 # ----------------------------------------------------------------------------- mapping
@@ -137,6 +167,7 @@ class SheetMapping:
     kinds: dict[str, str]  # field -> how its cells are read
     ignored: dict[str, str]  # normalized header -> as written: columns not to be read
     part: str  # "main" or "process": its tables in a mapping
+    model: RegisterModel
 
     def label(self, name: str) -> str:
         return self.synonyms[name][0]
@@ -147,25 +178,34 @@ class Mapping:
     main: SheetMapping
     process: SheetMapping
     values: dict[str, dict[str, tuple[str, Any]]]  # table -> normalized value -> (as written, meaning)
+    model: RegisterModel
 
 
-def load_mapping(mapping_path: str | Path | None = None) -> Mapping:
-    """The default mapping, with the user's mapping file laid over it when given."""
-    layers = [(f"scoring/inputs/{DEFAULT_MAPPING}", resources.files(__package__).joinpath(DEFAULT_MAPPING).read_text("utf-8"))]
+def load_mapping(mapping_path: str | Path | None = None, domain: Domain | None = None) -> Mapping:
+    """The domain's default mapping (default: proposals), with the user's mapping file laid over it when given."""
+    model = register_model(domain or default_domain())
+    raw, name = model.domain.register_mapping()
+    layers = [(_shown_path(name), decode_text(raw, name))]
     if mapping_path is not None:
         layers.append((str(mapping_path), decode_text(read_file(mapping_path, "mapping"), str(mapping_path))))
     problems: list[Problem] = []
     merged: dict = {}
     for source, text in layers:
-        merged = _merge(merged, _read_layer(source, text, problems))
+        merged = _merge(merged, _read_layer(source, text, model.layout, problems))
     if not problems:
-        mapping = _build_mapping(merged, layers[-1][0], problems)
+        mapping = _build_mapping(merged, layers[-1][0], model, problems)
     if problems:
         raise InputError(problems, f"{layers[-1][0]}: {len(problems)} problem(s) in the register mapping")
     return mapping
 
 
-def _read_layer(source: str, text: str, problems: list[Problem]) -> dict:
+def _shown_path(path: str) -> str:
+    """A shipped mapping's path as messages show it: from the package's folder, not this machine's."""
+    parts = Path(path).parts
+    return "/".join(parts[len(parts) - 1 - parts[::-1].index("scoring"):]) if "scoring" in parts else path
+
+
+def _read_layer(source: str, text: str, layout: dict, problems: list[Problem]) -> dict:
     """One mapping file, checked against the layout, with its written values normalized."""
     try:
         data = tomllib.loads(text)
@@ -178,7 +218,7 @@ def _read_layer(source: str, text: str, problems: list[Problem]) -> dict:
         problems.append(Problem(source, line_of(lines, path), ".".join(_toml_key(k) for k in path), message))
 
     before = len(problems)
-    _check(data, _LAYOUT, (), problem)
+    _check(data, layout, (), problem)
     if len(problems) > before:
         return data  # not used: the problems stop the loading
     for table, values in data.get("values", {}).items():
@@ -213,12 +253,11 @@ def _fields_of(fields: dict) -> Callable:
     return check
 
 
-def _meaning_of(table: str) -> Callable:
-    target = VALUE_TABLES[table]
-    allowed = [True, False] if target is bool else [member.value for member in target]
+def _meaning_of(table: str, allowed: list) -> Callable:
+    flag = all(isinstance(value, bool) for value in allowed)
 
     def check(value) -> str | None:
-        if value in allowed and isinstance(value, bool) == (target is bool):
+        if value in allowed and isinstance(value, bool) == flag:
             return None
         return f"{value!r} is not one of {', '.join(json.dumps(a) for a in allowed)}{closest(value, allowed)}"
     return check
@@ -233,14 +272,8 @@ def _sheet_layout(fields: dict, reserved: Iterable[str]) -> dict:
             "extra": {**dict.fromkeys(reserved, _reserved), "*": _names}}
 
 
-# What a mapping file may hold: a dict is a table of known keys ("*": any other key), a
-# function checks a value and returns what is wrong with it.
-_LAYOUT = {
-    "sheets": {"main": _names, "process": _names},
-    "main": _sheet_layout(MAIN_FIELDS, [*Case.model_fields, *MAIN_FIELDS]),
-    "process": _sheet_layout(PROCESS_FIELDS, [*Event.model_fields, *PROCESS_FIELDS]),
-    "values": {table: {"*": _meaning_of(table)} for table in VALUE_TABLES},
-}
+# What a mapping file may hold (RegisterModel.layout): a dict is a table of known keys ("*": any other
+# key), a function checks a value and returns what is wrong with it.
 
 
 def _check(node, layout, path: tuple, problem: Callable) -> None:
@@ -267,14 +300,15 @@ def _merge(base: dict, over: dict) -> dict:
     return merged
 
 
-def _build_mapping(data: dict, source: str, problems: list[Problem]) -> Mapping:
+def _build_mapping(data: dict, source: str, model: RegisterModel, problems: list[Problem]) -> Mapping:
     sheets = data["sheets"]
-    return Mapping(_sheet_mapping("main", sheets["main"], data["main"], MAIN_FIELDS, source, problems),
-                   _sheet_mapping("process", sheets["process"], data["process"], PROCESS_FIELDS, source, problems),
-                   data["values"])
+    return Mapping(_sheet_mapping("main", sheets["main"], data["main"], model, model.main_fields, source, problems),
+                   _sheet_mapping("process", sheets["process"], data["process"], model, model.process_fields, source,
+                                  problems),
+                   data["values"], model)
 
 
-def _sheet_mapping(part: str, names: list[str], data: dict, fields: dict, source: str,
+def _sheet_mapping(part: str, names: list[str], data: dict, model: RegisterModel, fields: dict, source: str,
                    problems: list[Problem]) -> SheetMapping:
     extra = data.get("extra", {})
     synonyms = {name: tuple(headers) for name, headers in [*data["columns"].items(), *extra.items()]}
@@ -291,7 +325,7 @@ def _sheet_mapping(part: str, names: list[str], data: dict, fields: dict, source
                                                                      "a column is either read or ignored"))
         ignored.setdefault(_norm(header), header)
     kinds = {**fields, **dict.fromkeys(extra, "extra")}
-    return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds, ignored, part)
+    return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds, ignored, part, model)
 
 
 _BARE_TOML_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -412,7 +446,7 @@ def _columns(grid: list[list], number: int, spec: SheetMapping, sheet: str, sour
     for column in unknown:
         problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
                                 _unknown_header(spec, column)))
-    for name, date_field in DATED_BY.items():
+    for name, date_field in spec.model.dated_by.items():
         if name in columns and date_field not in columns and date_field in spec.kinds:
             column = columns[name]
             problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
@@ -480,8 +514,10 @@ def _read_cell(row: _Row, name: str, value, spec: SheetMapping, mapping: Mapping
         return
     kind = spec.kinds[name]
     try:
-        if kind in VALUE_TABLES:
+        if kind in mapping.model.value_tables:
             row.values[name] = _lookup(mapping, kind, spec.label(name), value)
+        elif kind == "integer":
+            row.values[name] = _integer(value, mapping.model.integers[name])
         else:
             row.values[name] = _READERS[kind](value)
     except ValueError as exc:
@@ -512,21 +548,25 @@ def _date(value) -> str:
         raise NotADate(f"{exc}, or use a date cell") from None
 
 
-_DAYS = re.compile(r"(\d+)[天日]?")
+_WHOLE = re.compile(r"(-?\d+)(\D*)")
 
 
-def _days(value) -> int:
+def _integer(value, field: FieldSpec) -> int:
+    """A whole number, from a number cell or text (with the field's unit after it: "30天")."""
     if isinstance(value, int) and not isinstance(value, bool):
-        days = value
+        number = value
     elif isinstance(value, float) and value.is_integer():
-        days = int(value)
-    elif isinstance(value, str) and (match := _DAYS.fullmatch(_norm(value))):
-        days = int(match[1])
+        number = int(value)
+    elif isinstance(value, str) and (match := _WHOLE.fullmatch(_norm(value))) and match[2] in ("", *field.units):
+        number = int(match[1])
     else:
-        raise ValueError('is not a number of days (30, or "30天")')
-    if days < 0:
-        raise ValueError("is not a number of days: it is negative")
-    return days
+        example = "such as 30" + (f' or "30{field.units[0]}"' if field.units else "")
+        raise ValueError(f"is not a whole number ({example})")
+    if field.ge is not None and number < field.ge:
+        raise ValueError(f"is below {field.ge}")
+    if field.le is not None and number > field.le:
+        raise ValueError(f"is above {field.le}")
+    return number
 
 
 def _extra(value):
@@ -540,7 +580,7 @@ def _extra(value):
     return value
 
 
-_READERS = {"text": _text, "date": _date, "days": _days, "extra": _extra}
+_READERS = {"text": _text, "date": _date, "extra": _extra}
 
 
 def _lookup(mapping: Mapping, table: str, label: str, value):
@@ -620,7 +660,7 @@ def _case_fields(rows: list[_Row], spec: SheetMapping) -> dict:
     """The case's own fields: from any of its rows, which must agree."""
     fields: dict[str, Any] = {}
     first: dict[str, _Row] = {}
-    for name in CASE_FIELDS + spec.extra:
+    for name in spec.model.case_fields + spec.extra:
         for row in rows:
             if name not in row.values:
                 continue
@@ -643,15 +683,17 @@ def _needs(row: _Row, spec: SheetMapping, *names: str) -> bool:
 
 
 def _main_events(row: _Row, spec: SheetMapping) -> list[dict]:
-    """The events of a unit's main-sheet row; a 会办 unit's 答复日期 is its opinion (co_reply)."""
+    """The events of a unit's main-sheet row; a role may record another type instead (the domain's `instead`:
+    a 会办 unit's 答复日期 is its opinion, a co_reply)."""
     events = []
-    co = row.values["role"] == Role.co.value
-    for date_field, event_type, detail, id_field in MAIN_EVENTS:
-        if co and event_type is EventType.reply:
-            event_type, detail = EventType.co_reply, None
-            if "outcome" in row.cells:
-                row.problem("outcome", f"{_show(row.cells['outcome'])}: the opinion of a {_show(row.cells['role'])} unit "
-                                       f"(a co_reply) has no {spec.label('outcome')}")
+    for date_field, event_type, detail, id_field, instead in spec.model.main_events:
+        if row.values["role"] in instead:
+            event_type = instead[row.values["role"]]
+            if detail and detail not in spec.model.domain.events[event_type].fields_named:
+                if detail in row.cells:
+                    row.problem(detail, f"{_show(row.cells[detail])}: the opinion of a {_show(row.cells['role'])} unit "
+                                        f"(a {event_type}) has no {spec.label(detail)}")
+                detail = None
         if date_field not in row.cells:
             for name in (detail, id_field):
                 if name in row.cells:
@@ -669,22 +711,24 @@ def _process_event(row: _Row, spec: SheetMapping) -> dict | None:
     """The event of a process-sheet row, with the field its type needs and no other."""
     if not _needs(row, spec, "department", "date", "event"):
         return None
-    event_type = EventType(row.values["event"])
-    needed = TYPE_FIELDS.get(event_type)
+    event_type = row.values["event"]
+    event = spec.model.domain.events[event_type]
     written = _show(row.cells["event"])
-    for detail, owner in DETAIL_OWNER.items():
-        if detail == needed and detail not in row.cells:
-            row.problem(detail, f"no {spec.label(detail)}: a {written} ({event_type.value}) needs it")
-        elif detail != needed and detail in row.cells:
+    for detail, owner in spec.model.detail_owner.items():
+        field = event.fields_named.get(detail)
+        if field is not None and field.required and detail not in row.cells:
+            row.problem(detail, f"no {spec.label(detail)}: a {written} ({event_type}) needs it")
+        elif field is None and detail in row.cells:
             row.problem(detail, f"{_show(row.cells[detail])}: {spec.label(detail)} belongs to {owner} events, "
-                                f"not to a {written} ({event_type.value})")
+                                f"not to a {written} ({event_type})")
     extra = {name: row.values[name] for name in spec.extra if name in row.values}
-    details = {needed: row.values.get(needed)} if needed else {}
+    details = {name: row.values.get(name) for name, field in event.fields_named.items()
+               if name in row.values or field.required}
     return _event(row, event_type, row.values["date"], row.values.get("event_id") or row.cell_id("date"), {**details, **extra})
 
 
-def _event(row: _Row, event_type: EventType, date: str, event_id: str, more: dict) -> dict:
-    return {"id": event_id, "type": event_type.value, "date": date, "department": row.values["department"], **more}
+def _event(row: _Row, event_type: str, date: str, event_id: str, more: dict) -> dict:
+    return {"id": event_id, "type": event_type, "date": date, "department": row.values["department"], **more}
 
 
 # ----------------------------------------------------------------------------- register
@@ -698,14 +742,15 @@ class Register:
     unassigned: list[_Row]  # rows without a case id
     rows: list[_Row]  # every row read, in sheet order
     problems: list[Problem]  # of the workbook, its sheets and headers: the register cannot be read as it is
+    domain: Domain  # the case model the records are of
 
     def all_problems(self) -> list[Problem]:
         return self.problems + [p for row in self.rows for p in row.problems]
 
 
-def read_register(path: str | Path, mapping_path: str | Path | None = None) -> Register:
+def read_register(path: str | Path, mapping_path: str | Path | None = None, domain: Domain | None = None) -> Register:
     """The register's cases as records of the JSON format, not yet validated, with the problems of their cells."""
-    return _records(read_file(path, "register"), str(path), load_mapping(mapping_path))
+    return _records(read_file(path, "register"), str(path), load_mapping(mapping_path, domain))
 
 
 def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
@@ -720,7 +765,7 @@ def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
         problems.append(Problem(source, None, f"sheet {main_sheet.title}", "the sheet holds no cases"))
     if problems:
         # the cells are checked, but without its sheets and columns right no case can be put together
-        return Register(source, [], [], rows, problems)
+        return Register(source, [], [], rows, problems, mapping.model.domain)
 
     by_case: dict[str, tuple[list[_Row], list[_Row]]] = {}
     for sheet_rows, side in ((main_rows, 0), (process_rows, 1)):
@@ -733,7 +778,7 @@ def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
                 row.problem("case", f"the case is not on sheet {main_sheet.title}, which lists its units")
     cases = [_build_case(case_id, mine, theirs, mapping) for case_id, (mine, theirs) in by_case.items()]
     unassigned = [row for row in rows if row.case_id is None]
-    return Register(source, cases, unassigned, rows, problems)
+    return Register(source, cases, unassigned, rows, problems, mapping.model.domain)
 
 
 def _open_workbook(raw: bytes, source: str):
@@ -781,25 +826,27 @@ def _sheet_rows(sheet, extent: SheetExtent, spec: SheetMapping, mapping: Mapping
 
 # ------------------------------------------------------------------------------ loading
 
-def load_register(path: str | Path, mapping_path: str | Path | None = None, skip_invalid: bool = False) -> CaseFile:
+def load_register(path: str | Path, mapping_path: str | Path | None = None, skip_invalid: bool = False,
+                  domain: Domain | None = None) -> CaseFile:
     """The valid cases of a register, validated as a JSON case file would be.
 
     skip_invalid as in scoring.inputs.case_file.load_cases.
     """
-    return parse_register(read_file(path, "register"), str(path), skip_invalid, mapping_path)
+    return parse_register(read_file(path, "register"), str(path), skip_invalid, mapping_path, domain=domain)
 
 
 def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_path: str | Path | None = None,
-                   departments: Departments = NO_DECLARATION) -> CaseFile:
+                   departments: Departments = NO_DECLARATION, domain: Domain | None = None) -> CaseFile:
     """load_register on the workbook's bytes (case_file.parse_cases hands a workbook here)."""
-    register = _records(raw, source, load_mapping(mapping_path))
+    register = _records(raw, source, load_mapping(mapping_path, domain))
     valid: list[Case] = []
     skipped: list[SkippedCase] = []
     aliased: dict[tuple[str, str], list[str]] = {}
     for case in register.cases:
         model = None
         if not case.problems:
-            model, found, renamed = validate_case(case.record, source, case.line, case.case_id, departments)
+            model, found, renamed = validate_case(case.record, source, case.line, case.case_id, departments,
+                                                  register.domain)
             for problem in found:
                 case.locate(problem)
             for pair in renamed:

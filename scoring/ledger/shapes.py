@@ -36,8 +36,10 @@ Number = float
 Date = str  # YYYY-MM-DD
 
 LineKind = Literal["rule", "otherwise", "base", "cap", "floor", "multiplier", "clamp", "rate", "weight", "scorer", "gate"]
-CaseKind = Literal["suggestion", "proposal"]
-Role = Literal["lead", "split", "co"]
+# A case's kind and a handler's role: the ids the rulebook's domain file declares (scoring/domains/), so
+# any text here; the case format's schema (`scoring schema --domain NAME`) lists a domain's values.
+CaseKind = str
+Role = str
 Level = Literal["case", "department"]
 
 

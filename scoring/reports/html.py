@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING
 
+from scoring.ledger.labels import Labels, event_name, kind_name, role_name
+
 from . import display
 from .display import plain_number, signed, two_decimals, typeset
 from .text import (
-    KIND_NAMES,
-    ROLE_NAMES,
     bulletin_notes,
-    event_name,
     evidence_events,
     figures_parts,
     hashes_line,
@@ -74,8 +73,8 @@ def score_page(result: ScoreResult) -> Page:
         rulebook_line(book), f"承办记录 {source['handlers']} 条"]
     if source["skipped"]:
         facts.append(skipped_note(source["skipped"]))
-    deducting = result.deducting_items
-    details = "".join(_department(i, d, grades, ranges, event_dates, deducting) for i, d in enumerate(departments, 1))
+    details = "".join(_department(i, d, grades, ranges, event_dates, result.labels, result.deducting_items)
+                      for i, d in enumerate(departments, 1))
     sections = [("排名", _score_ranking(ledger, grades)),
                 ("总分", _chart(departments, grades)),
                 ("各部门明细", _toolbar() + details)]
@@ -111,12 +110,12 @@ def self_check_page(result: SelfCheckResult) -> Page:
     deducting = result.deducting_items
     sections = [("得分", _standing(d, grades)), ("各项得分", _self_check_criteria(d["criteria"]))]
     sections += [(f"{title}（{len(items)}）" if items else title, _items(items, columns))
-                 for title, items, columns in _self_check_lists(d)]
+                 for title, items, columns in _self_check_lists(d, result.labels)]
     if d["uncovered_years"]:
         years = "、".join(map(str, d["uncovered_years"]))
         sections.append(("工作日历", f'<p class="note">工作日历尚未覆盖 {escape(years)} 年，期限在该年的事项未计剩余工作日'
                                      f"（可在规则文件的 [calendar.years.{d['uncovered_years'][0]}] 中定义该年）。</p>"))
-    cases = "".join(_case(c, event_dates, deducting) for c in d["cases"])
+    cases = "".join(_case(c, event_dates, result.labels, deducting) for c in d["cases"])
     sections.append((f"各件明细（截至 {d['as_of']}，括号内为可达分）",
                      f"<h4>部门得分构成</h4>{_department_lines(d, event_dates, deducting)}"
                      f'<h4>办件（{len(d["cases"])}）</h4><div class="cases">{cases}</div>'))
@@ -325,7 +324,7 @@ def _part(found) -> str:
     return f"{_decimal(found[0])}（{found[1]}）"
 
 
-def _department(index: int, d: dict, grades: list[str], ranges: dict, event_dates, deducting) -> str:
+def _department(index: int, d: dict, grades: list[str], ranges: dict, event_dates, labels: Labels, deducting) -> str:
     rank = _place(d["rank"])
     group = f'<span class="muted">{escape(d["group"])}</span>' if d.get("group") else ""
     summary = (f'<span class="rank">{rank}</span>{group}<span class="name">{escape(d["department"])}</span>'
@@ -343,7 +342,7 @@ def _department(index: int, d: dict, grades: list[str], ranges: dict, event_date
         parts.append(_weights("各评分方", ["评分方", "#得分", "#权重"],
                               [(s["title"], _decimal(s["score"]), plain_number(s["weight"])) for s in d["scorers"]]))
     parts.append(f"<h4>部门得分构成</h4>{_department_lines(d, event_dates, deducting)}")
-    cases = "".join(_case(c, event_dates, deducting) for c in d["cases"])
+    cases = "".join(_case(c, event_dates, labels, deducting) for c in d["cases"])
     parts.append(f'<h4>办件（{len(d["cases"])}）</h4><div class="cases">{cases}</div>')
     return (f'<details class="department" id="d{index}"><summary>{summary}</summary>'
             f'<div class="body">{"".join(parts)}</div></details>\n')
@@ -392,9 +391,9 @@ def _department_lines(d: dict, event_dates, deducting) -> str:
     return _lines_table(rows)
 
 
-def _case(case: dict, event_dates, deducting) -> str:
-    kind = KIND_NAMES.get(case["kind"], case["kind"])
-    role = ROLE_NAMES.get(case["role"], case["role"])
+def _case(case: dict, event_dates, labels: Labels, deducting) -> str:
+    kind = kind_name(labels, case["kind"])
+    role = role_name(labels, case["role"])
     total = "不计分" if case["total"] is None else f"{plain_number(case['total'])} 分"
     if case.get("ceiling") is not None:  # a self-check's case
         total += f"（可达 {plain_number(case['ceiling'])} 分）"
@@ -508,7 +507,7 @@ def _self_check_criteria(criteria: list[dict]) -> str:
     return _table(["事项", "#已得", "#可达", "已得占可达"], rows, "criteria")
 
 
-def _self_check_lists(d: dict) -> list[tuple[str, list[dict], list[tuple]]]:
+def _self_check_lists(d: dict, labels: Labels) -> list[tuple[str, list[dict], list[tuple]]]:
     """(title, items, columns) of each list of the self-check; a column is (header, cell of an item)."""
     case = ("案号", lambda i: _td("", f"<code>{escape(i['case'])}</code>"))
     item = ("事项", lambda i: _td(f"{i['criterion']} {i['title']}"))
@@ -524,11 +523,11 @@ def _self_check_lists(d: dict) -> list[tuple[str, list[dict], list[tuple]]]:
                ("#仍可挽回", lambda i: _td(plain_number(i["recoverable"]) if i["recoverable"] else "—", num=True)),
                ("情况", lambda i: _td(i["missing"] or i["record"]))]),
              ("缺少的记录，尚未发生或尚未录入", d["missing_evidence"],
-              [case, ("缺少", lambda e: _td(event_name(e["event"]))), ("影响事项", lambda e: _td("、".join(e["criteria"]))),
-               ("说明", lambda e: _td("；".join(e["missing"])))])]
+              [case, ("缺少", lambda e: _td(event_name(labels, e["event"]))),
+               ("影响事项", lambda e: _td("、".join(e["criteria"]))), ("说明", lambda e: _td("；".join(e["missing"])))])]
     if d["not_yet_assigned"]:
         lists.append(("尚未交办（按全部按时完成计入上限）", d["not_yet_assigned"],
-                      [case, ("角色", lambda c: _td(ROLE_NAMES.get(c["role"], c["role"]))),
+                      [case, ("角色", lambda c: _td(role_name(labels, c["role"]))),
                        ("#可达", lambda c: _td(plain_number(c["ceiling"]), num=True))]))
     return lists
 

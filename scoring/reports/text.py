@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from scoring.lang.interval import format_interval
 from scoring.lang.values import round_half_up
+from scoring.ledger.labels import Labels, event_name, kind_name, role_name
 
 from .bulletin import tables as bulletin_tables
 from .display import NONE, plain_number, signed, two_decimals
@@ -23,8 +24,6 @@ from .terminal import fitted, left_out_note, wrapped
 if TYPE_CHECKING:  # the results' shape; renderers never load what made them
     from scoring.app.results import ExplainResult, ReplayResult, SelfCheckResult, VerifyResult
 
-ROLE_NAMES = {"lead": "主办", "split": "分办", "co": "会办"}
-KIND_NAMES = {"suggestion": "建议", "proposal": "提案"}
 
 
 MAX_NAMED_ITEMS = 5  # department items whose titles fit in the table's header
@@ -194,11 +193,12 @@ def explain(result: ExplainResult) -> str:
     exclusions = result.document().get("exclusions")
     if exclusions and exclusions["decisions"]:
         out += exclusion_lines(exclusions)
-    out += explain_lines(department, event_dates, case_id, result.deducting_items)
+    out += explain_lines(department, event_dates, result.labels, case_id, result.deducting_items)
     return "\n".join(out).rstrip() + "\n"
 
 
-def explain_lines(department: dict, event_dates, case_id: str | None = None, deducting=frozenset()) -> list[str]:
+def explain_lines(department: dict, event_dates, labels: Labels, case_id: str | None = None,
+                  deducting=frozenset()) -> list[str]:
     """The department's own lines (unless one case is asked for), then each case's lines; `deducting`: the items
     whose rules only deduct (what an "otherwise" line of an item means, see line_kind)."""
     out = []
@@ -214,11 +214,11 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None, ded
         out.append("")
     cases = [c for c in department["cases"] if case_id is None or c["case"] == case_id]
     for case in cases:
-        role = ROLE_NAMES.get(case["role"], case["role"])
+        role = role_name(labels, case["role"])
         total = "不计分" if case["total"] is None else f"{plain_number(case['total'])}分"
         if case.get("ceiling") is not None:
             total += f"（可达{plain_number(case['ceiling'])}分）"
-        out.append(f"{case['case']}  {KIND_NAMES.get(case['kind'], case['kind'])}·{role}  {total}  {case['title']}")
+        out.append(f"{case['case']}  {kind_name(labels, case['kind'])}·{role}  {total}  {case['title']}")
         for line in case["lines"]:
             out.append(_line_text(line, case["case"], event_dates, deducting))
         if case_id is not None:
@@ -275,18 +275,18 @@ def self_check(result: SelfCheckResult, order: str = "points") -> str:
                             plain_number(i["recoverable"]) if i["recoverable"] else "—", i["missing"] or i["record"]]
                            for i in d["missed"]], ["案号", "事项", "期限", "已失分", "仍可挽回", "情况"], "无")
     section("缺少的记录，尚未发生或尚未录入",
-            [[e["case"], event_name(e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
+            [[e["case"], event_name(result.labels, e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
              for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
     if d["not_yet_assigned"]:
         section("尚未交办（按全部按时完成计入上限）",
-                [[c["case"], ROLE_NAMES.get(c["role"], c["role"]), plain_number(c["ceiling"])] for c in d["not_yet_assigned"]],
+                [[c["case"], role_name(result.labels, c["role"]), plain_number(c["ceiling"])] for c in d["not_yet_assigned"]],
                 ["案号", "角色", "可达"], "")
     if d["uncovered_years"]:
         years = "、".join(map(str, d["uncovered_years"]))
         out += ["", f"注：工作日历尚未覆盖 {years} 年，期限在该年的事项未计剩余工作日"
                     f"（可在规则文件的 [calendar.years.{d['uncovered_years'][0]}] 中定义该年）。"]
     out += ["", f"各件明细（截至 {d['as_of']}，括号内为可达分）", ""]
-    out += explain_lines(d, event_dates, deducting=result.deducting_items)
+    out += explain_lines(d, event_dates, result.labels, deducting=result.deducting_items)
     return "\n".join(out).rstrip() + "\n\n" + hashes_line(book, source) + "\n"
 
 
@@ -365,17 +365,6 @@ def rank_move(change: dict | None) -> str:
     if not change["rank"]:
         return "持平"
     return f"↑{change['rank']}" if change["rank"] > 0 else f"↓{-change['rank']}"
-
-
-EVENT_NAMES = {"assigned": "交办", "signed": "签收", "returned": "退办", "contact": "沟通", "extension": "延期",
-               "reply": "答复", "feedback": "征询意见", "published": "公开", "co_reply": "会办意见", "urged": "催办"}
-FIELD_NAMES = {"face_to_face": "面对面", "phone": "电话", "wechat": "微信", "letter": "书面", "email": "电子邮件",
-               "satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
-
-
-def event_name(event: dict) -> str:
-    details = [FIELD_NAMES.get(str(v), str(v)) for k, v in sorted(event.items()) if k != "type"]
-    return EVENT_NAMES.get(event["type"], event["type"]) + (f"（{'、'.join(details)}）" if details else "")
 
 
 # what each kind of ledger line is; a line without an item is labelled by its kind ("otherwise": see line_kind)

@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 from scoring.ledger.document import csv_text
+from scoring.ledger.labels import Labels, event_name
 
 WORK_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
 
 
-def work_list(document: dict) -> list[list]:
+def work_list(document: dict, labels: Labels) -> list[list]:
     """One row (WORK_COLUMNS) per item at stake, missed, or waiting on a record: the self-check as a work list."""
     rows = []
     for section in ("at_risk", "undated", "decided_by_others", "missed"):
@@ -18,10 +19,10 @@ def work_list(document: dict) -> list[list]:
             rows.append([section, i["case"], i["criterion"], i["title"], i.get("due") or "", i.get("workdays_left", ""),
                          points, i.get("decided_by", ""), i["missing"] or i.get("record", "")])
     for e in document["missing_evidence"]:
-        event = " ".join([e["event"]["type"]] + [f"{k}={v}" for k, v in sorted(e["event"].items()) if k != "type"])
-        rows.append(["missing_evidence", e["case"], " ".join(e["criteria"]), event, "", "", "", "", "；".join(e["missing"])])
+        rows.append(["missing_evidence", e["case"], " ".join(e["criteria"]), event_name(labels, e["event"]), "", "", "", "",
+                     "；".join(e["missing"])])
     return rows
 
 
-def to_csv(document: dict) -> str:
-    return csv_text(WORK_COLUMNS, work_list(document))
+def to_csv(document: dict, labels: Labels) -> str:
+    return csv_text(WORK_COLUMNS, work_list(document, labels))

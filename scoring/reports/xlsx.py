@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from scoring.ledger.document import ledger_lines, number
+from scoring.ledger.labels import Labels, kind_name, role_name
 
 from .bulletin import heading as bulletin_heading
 from .bulletin import issue_line
@@ -31,8 +32,6 @@ from .bulletin import tables as bulletin_tables
 from .display import display_width, two_decimals
 from .package import FIXED_TIME, FixedTimeZip
 from .text import (
-    KIND_NAMES,
-    ROLE_NAMES,
     bulletin_notes,
     evidence_labels,
     figures_line,
@@ -72,7 +71,8 @@ def score_workbook(result: ScoreResult) -> bytes:
     ledger, ranges, rubrics, event_dates = result.ledger, result.item_ranges, result.item_rubrics, result.event_dates
     workbook = Workbook()
     _ranking_sheet(workbook.active, ledger, result.figures)
-    _ledger_sheet(workbook.create_sheet("明细"), ledger, ledger_lines(ledger), event_dates, result.deducting_items)
+    _ledger_sheet(workbook.create_sheet("明细"), ledger, ledger_lines(ledger), event_dates, result.labels,
+                  result.deducting_items)
     for department in ledger["departments"]:
         _form_sheet(_new_sheet(workbook, department["department"]), ledger, department, ranges, rubrics)
     return workbook_bytes(workbook)
@@ -92,7 +92,7 @@ def explain_workbook(result: ExplainResult) -> bytes:
         lines = [(d, case, line) for d, case, line in lines if (case["case"] if case else line["case"]) == case_id]
         sheet = workbook.active
         sheet.title = "明细"
-    _ledger_sheet(sheet, ledger, lines, event_dates, result.deducting_items)
+    _ledger_sheet(sheet, ledger, lines, event_dates, result.labels, result.deducting_items)
     return workbook_bytes(workbook)
 
 
@@ -112,12 +112,12 @@ def self_check_workbook(result: SelfCheckResult) -> bytes:
     hashes = hashes_line(d["rulebook"], d["input"])
     _table(sheet, title, (["类别"] if categories else []) + FORM_HEADERS[:5] + ["已得分", "可达上限"], rows,
            points=range(3 + categories, 7 + categories), footer=hashes)
-    work = [[WORK_SECTIONS[row[0]], *row[1:]] for row in work_list(d)]
+    work = [[WORK_SECTIONS[row[0]], *row[1:]] for row in work_list(d, result.labels)]
     _table(workbook.create_sheet("待办"), [f"{d['department']} 待办事项 截至 {d['as_of']}（分数为负者已失分）"],
            [WORK_HEADERS[c] for c in WORK_COLUMNS], work, points=[6], footer=hashes)
     floor = {"department": d["department"], "rank": None, "grade": d["floor_grade"], "total": d["floor"],
              "lines": d["lines"], "cases": d["cases"]}
-    _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates,
+    _ledger_sheet(workbook.create_sheet("明细"), d, ledger_lines({"departments": [floor]}), event_dates, result.labels,
                   result.deducting_items)
     return workbook_bytes(workbook)
 
@@ -171,7 +171,7 @@ def _ranking_sheet(sheet, ledger: dict, figures) -> None:
            points=points, footer=hashes_line(ledger["rulebook"], ledger["input"]))
 
 
-def _ledger_sheet(sheet, ledger: dict, lines, event_dates, deducting) -> None:
+def _ledger_sheet(sheet, ledger: dict, lines, event_dates, labels: Labels, deducting) -> None:
     """One row per ledger line (scoring.ledger.ledger_lines): points, the evidence with dates, the explanation;
     `deducting`: the items whose rules only deduct (text.line_kind)."""
     lines = list(lines)
@@ -179,7 +179,7 @@ def _ledger_sheet(sheet, ledger: dict, lines, event_dates, deducting) -> None:
     rows = []
     for d, case, line in lines:
         case_id = case["case"] if case else line["case"]  # a department line may name the case it came from
-        case_cells = ([KIND_NAMES.get(case["kind"], case["kind"]), case["title"], ROLE_NAMES.get(case["role"], case["role"]),
+        case_cells = ([kind_name(labels, case["kind"]), case["title"], role_name(labels, case["role"]),
                        case["total"]] if case else [None] * 4)
         rows.append([d["department"], d["rank"], d["grade"], d["total"], case_id, *case_cells,
                      line["criterion"] or line_kind(line, deducting), line["rule"], line_kind(line, deducting),

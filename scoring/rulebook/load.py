@@ -26,6 +26,7 @@ A rulebook, top to bottom:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import keyword
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,10 +34,11 @@ from itertools import pairwise
 
 from pydantic import ValidationError
 
-from scoring.base.errors import Problem, closest
+from scoring.base.errors import InputError, Problem, closest
 from scoring.base.tomlmodel import Locator, format_path, model_problems, parse_toml, problems_in
-from scoring.domain.cases import Event, EventType
-from scoring.domain.records import DEPARTMENT_COUNTS
+from scoring.domain.cases import models
+from scoring.domain.records import department_counts
+from scoring.domain.spec import DEFAULT_DOMAIN, Domain, load_domain
 from scoring.lang.limits import MAX_NESTING, number_problem
 
 from .model import BUILTIN_NAMES, GradeSpec, RulebookSpec
@@ -52,6 +54,11 @@ class Rulebook:
 
     def problem(self, path: tuple, message: str) -> Problem:
         return self.locator.problem(path, message)
+
+    @functools.cached_property
+    def domain(self) -> Domain:
+        """The case model the rulebook scores (proposals unless [rulebook] names another)."""
+        return load_domain(self.spec.rulebook.domain or DEFAULT_DOMAIN, self.path)
 
 
 def parse_rulebook(raw: bytes, source: str, locator: Locator | None = None) -> Rulebook:
@@ -96,9 +103,20 @@ def check_references(book: Rulebook) -> list[Problem]:
                 problem(path, f'rule id "{rule.id}" is used twice (also {format_path(rule_paths[rule.id])})')
             rule_paths.setdefault(rule.id, path)
 
+    try:
+        domain = book.domain
+    except InputError as exc:  # the domain file's own problems, with its lines; an unknown name at [rulebook] domain
+        return problems + [book.problem(("rulebook", "domain"), p.message) if p.where == "rulebook.domain" else p
+                           for p in exc.problems]
+    roles = list(domain.roles)
     seen_roles: dict[str, str] = {}
     for index, rubric in enumerate(spec.rubric):
-        for role in rubric.roles:
+        for number, role in enumerate(rubric.roles):
+            if role not in roles:  # worded as the model's enums are
+                quoted = [f"'{r}'" for r in roles]
+                expected = " or ".join(filter(None, [", ".join(quoted[:-1]), quoted[-1]]))
+                problem(("rubric", index, "roles", number), f"Input should be {expected} (got {role!r})")
+                continue
             if role in seen_roles:
                 problem(("rubric", index, "roles"), f'role "{role}" is already in rubric "{seen_roles[role]}"')
             seen_roles.setdefault(role, rubric.id)
@@ -120,7 +138,7 @@ def check_references(book: Rulebook) -> list[Problem]:
             problem(base, "a criterion needs at least one [[criterion.rule]] (or a [criterion.rate])")
         if criterion.step is not None:
             problems.extend(book.problem(base + ("step", "event") + path, message)
-                            for path, message in step_event_problems(criterion.step.event))
+                            for path, message in step_event_problems(criterion.step.event, domain))
         if criterion.per == "department" and (criterion.due or criterion.step):
             problem(base, "due and step belong to items matched on cases (and rates), not to items scored on the "
                           "department's record")
@@ -128,11 +146,11 @@ def check_references(book: Rulebook) -> list[Problem]:
             for name in rule.bind:
                 if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
                     problem(base + ("rule", ri, "bind", name), f'"{name}" cannot name an event')
-                elif name in BUILTIN_NAMES or name in spec.let or name in {t.value for t in EventType}:
+                elif name in BUILTIN_NAMES or name in spec.let or name in domain.events:
                     problem(base + ("rule", ri, "bind", name),
                             f'"{name}" is already the name of a let, a built-in or an event type')
 
-    event_types = {t.value for t in EventType}
+    event_types = domain.events
     for name in spec.let:
         if name in BUILTIN_NAMES:
             problem(("let", name), f'"{name}" is a built-in name; choose another')
@@ -157,13 +175,13 @@ def check_references(book: Rulebook) -> list[Problem]:
 
     problems.extend(book.problem(path, message) for path, message in grade_problems(spec.grade))
     _unique([grade.name for grade in spec.grade], ("grade",), "grade name", problem)
-    _check_parts(spec, problem)
+    _check_parts(spec, domain, problem)
     for path, message in tier_problems(spec.params):
         problem(path, message)
     return problems
 
 
-def _check_parts(spec: RulebookSpec, problem) -> None:
+def _check_parts(spec: RulebookSpec, domain: Domain, problem) -> None:
     """Categories, department items, gates, scorers and department fields."""
     category_ids = [c.id for c in spec.category]
     criterion_ids = [c.id for c in spec.criterion]
@@ -225,9 +243,9 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
     _unique([s.id for s in spec.scorer], ("scorer",), "scorer id", problem)
     _weights(spec.scorer, ("scorer",), "scorer", problem)
     for name in spec.department_fields:
-        if name in DEPARTMENT_COUNTS:
+        if name in department_counts(domain):
             problem(("department_fields", name),
-                    f'"{name}" is counted from the case file ({", ".join(DEPARTMENT_COUNTS)}); choose another name')
+                    f'"{name}" is counted from the case file ({", ".join(department_counts(domain))}); choose another name')
 
 
 def _weights(items: list, path: tuple, what: str, problem) -> None:
@@ -330,17 +348,17 @@ def _numbers(*values) -> bool:
 STEP_PLACEHOLDER = {"id": "step", "date": "2000-01-01", "department": "step"}
 
 
-def step_event_problems(event: dict) -> list[tuple[tuple, str]]:
+def step_event_problems(event: dict, domain: Domain) -> list[tuple[tuple, str]]:
     """A step's event is checked as a case file's event is (the engine fills id, date, department)."""
     fixed = [key for key in STEP_PLACEHOLDER if key in event]
     if fixed:
         return [((key,), f'"{key}" is set by the self-check (the step is dated the day after the check date)') for key in fixed]
-    types = [t.value for t in EventType]
+    types = list(domain.events)
     if event.get("type") not in types:
         return [(("type",), f'unknown event type "{event.get("type")}"{closest(event.get("type"), types)}; '
                             f"expected one of: {', '.join(types)}")]
     try:
-        Event.model_validate({**event, **STEP_PLACEHOLDER})
+        models(domain).event.model_validate({**event, **STEP_PLACEHOLDER})
     except ValidationError as exc:
         return [(tuple(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, ")) for err in exc.errors()]
     return []

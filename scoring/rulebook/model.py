@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from scoring.base.errors import closest
 from scoring.base.tomlmodel import Number, NumberOrExpr
-from scoring.domain.cases import Role
 from scoring.domain.records import FieldSpec
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -52,6 +51,8 @@ class RulebookInfo(_Spec):
     valid_until: dt.date | None = None  # ... up to and including this day
     # the assessment ends here: later events are not scored, and `as_of` is this day in `score`
     closing_date: dt.date | None = None
+    # the case model the rulebook scores: a shipped domain's name or a domain file relative to the rulebook
+    domain: str | None = None
     issuer: str | None = None  # the office that issues the bulletins, under their title (通报的发文单位)
     derived_from: DerivedFrom | None = None
 
@@ -161,7 +162,7 @@ class ScorerSpec(_Spec):
 class RubricSpec(_Spec):
     id: ItemId
     title: str
-    roles: Annotated[list[Role], Field(min_length=1)]
+    roles: Annotated[list[str], Field(min_length=1)]  # roles of the rulebook's domain (checked by load.py)
     min: NumberOrExpr | None = None  # the case clamp: a number or an expression of params
     max: NumberOrExpr | None = None
 

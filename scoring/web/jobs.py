@@ -194,7 +194,7 @@ def download(selection: Selection, report: str, fmt: str, department: str | None
     elif report == "self-check":
         result = app.self_check(request, department, as_of)
         output = {"xlsx": xlsx.self_check_workbook, "json": lambda r: to_json(r.document),
-                  "csv": lambda r: worklist.to_csv(r.document)}[fmt](result)
+                  "csv": lambda r: worklist.to_csv(r.document, r.labels)}[fmt](result)
     else:
         result = app.bulletin(request, month, issuer=issuer, issued=issued)
         output = {"html": lambda r: html.bulletin_html(r.document, issue_line(r.issuer, r.issued), r.figures),
