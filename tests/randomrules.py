@@ -363,16 +363,26 @@ def random_rulebook(rng: random.Random) -> dict:
     for index in range(rng.choice([1, 2, 2, 3, 3, 4])):
         criteria.append(_criterion(rng, index, lets, rubrics, rule_ids, declared, "category" in data))
     data["criterion"] = criteria
-    department: dict = {"method": rng.choice(["weighted_mean", "mean", "sum", "weighted_mean"])}
+    # items outside the total (not with categories, where they are refused): some department items,
+    # now and then all of them with no base from the cases (a total of nothing, ranked by an item)
+    dept_level = [c for c in criteria if c.get("level") == "department"]
+    nothing_in_total = "category" not in data and bool(dept_level) and rng.random() < 0.1
+    if "category" not in data:
+        for criterion in dept_level:
+            if nothing_in_total or rng.random() < 0.2:
+                criterion["in_total"] = False
+    department: dict = {"method": "none" if nothing_in_total else
+                        rng.choice(["weighted_mean", "mean", "sum", "weighted_mean"])}
     if department["method"] == "weighted_mean":
         department["weights"] = {r["id"]: rng.choice([0.7, 0.3, 1, 0]) for r in rubrics}
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and not nothing_in_total:
         department["base"] = rng.choice([100, "params.n2 * 10"])
     if rng.random() < 0.3:
         department["min"], department["max"] = rng.choice([0, "params.n2 - 10"]), rng.choice([2, 5, 100, "params.n1 * 2"])
     department["decimals"] = rng.choice([0, 1, 2])
     data["department"] = department
-    data["grade"] = [{"name": "优", "min": rng.choice([2, 3, 5])}, {"name": "良", "min": 1}, {"name": "差", "min": -100}]
+    if not nothing_in_total:  # grades band the total; of a total of nothing they are refused
+        data["grade"] = [{"name": "优", "min": rng.choice([2, 3, 5])}, {"name": "良", "min": 1}, {"name": "差", "min": -100}]
     dept_items = [c["id"] for c in criteria if c.get("level") == "department" and "rate" not in c and c.get("rule")]
     if rng.random() < 0.3 and (dept_items or rng.random() < 0.5):
         gate: dict = {"id": "G1", "title": "门槛", "text": "门槛{total}"}
@@ -384,6 +394,9 @@ def random_rulebook(rng: random.Random) -> dict:
         if rng.random() < 0.5:
             gate["total"] = rng.choice([0, 2, "params.n1"])
         gate["grade"] = "良" if rng.random() < 0.7 or "total" not in gate else None
+        if nothing_in_total:  # no grades: the gate holds the total
+            gate["grade"] = None
+            gate.setdefault("total", 0)
         if gate["grade"] is None:
             del gate["grade"]
         data["gate"] = [gate]
@@ -394,6 +407,8 @@ def random_rulebook(rng: random.Random) -> dict:
                "min_cases": rng.choice([0, 0, 2])}
     if declared and rng.random() < 0.3:
         ranking["group"] = "department.grp"
+    if "category" not in data and dept_level and (nothing_in_total or rng.random() < 0.2):
+        ranking["by"] = rng.choice(dept_level)["id"]
     data["ranking"] = ranking
     if rng.random() < 0.2:  # a local holiday and a working Sunday in the timelines' days
         holiday = START + dt.timedelta(days=rng.choice([d for d in range(DAYS) if d != 6]))  # not the Sunday

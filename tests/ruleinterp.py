@@ -14,7 +14,8 @@ the README states it:
 * `once` keeps the earliest firing, `hit = "first"` the first rule that fires, then the
   base, the cap or floor, the multiplier, `otherwise`, the rubric's clamp;
 * departments: the base from the rubric means, department items (per case, per department,
-  rates), categories, the clamp, scorers, gates, grades and ranks.
+  rates), categories, the clamp, scorers, gates, grades and ranks; items outside the total
+  (`in_total = false`) beside it, and the ranking by an item (`[ranking] by`).
 
 Results are plain tuples and dicts (see `handler_view` and `department_view`), so that the
 product's results can be put in the same shape and compared with ==.
@@ -451,6 +452,10 @@ class Interpreter:
         else:
             lines, items = self.scored(cases, env, None)
             base = _base_of(lines, None)
+        # items outside the total (in_total = false): their lines stand beside the total
+        beside = [c.id for c in self.spec.criterion if not c.in_total]
+        indicators = [line for line in lines if line["criterion"] in beside]
+        lines = [line for line in lines if line["criterion"] not in beside]
         total = _sum(lines)
         low, high = self.const(spec.min), self.const(spec.max)
         if _clamp(total, low, high) != total:
@@ -479,7 +484,8 @@ class Interpreter:
         for gate in self.spec.gate:
             evidence: tuple = ()
             if gate.criterion is not None:
-                fired = [line for line in lines if line["criterion"] == gate.criterion and line["rule"] is not None]
+                fired = [line for line in lines + indicators
+                         if line["criterion"] == gate.criterion and line["rule"] is not None]
                 if not fired:
                     continue
                 evidence = tuple(e for line in fired for e in line["evidence"])
@@ -500,10 +506,16 @@ class Interpreter:
         if self.spec.ranking.group is not None:
             group = self.expr(self.spec.ranking.group, env)
             group = None if group is None else V.format_value(group)
+        # what the ranking compares: the rounded total, or the item it is by at the ledger's two places; ranked by a
+        # rate, a department none of whose cases the rate counts is not ranked
+        by = self.spec.ranking.by
+        ranked_by = rounded if by is None else V.round_half_up(items[(None, by)], 2)
+        by_rate = by is not None and next(c for c in self.spec.criterion if c.id == by).rate is not None
+        rankable = not by_rate or any(c.rates[by][0] for c in cases if by in c.rates)
         return {"department": name, "exact_total": exact, "total": rounded, "grade": self.grade(rounded, limit),
                 "rank": None, "base": V.normal(Fraction(base)), "rubrics": self.rubric_summaries(cases),
                 "lines": lines, "criteria": items, "group": group, "categories": categories, "scorers": scorers,
-                "cases": len(cases)}
+                "cases": len(cases), "indicators": indicators, "_ranked_by": ranked_by, "_rankable": rankable}
 
     def rubric_summaries(self, cases) -> list[tuple]:
         found = []
@@ -667,14 +679,15 @@ class Interpreter:
         spec = self.spec.ranking
         groups: dict = {}
         for result in results:
-            if result["cases"] >= spec.min_cases:
+            if result["cases"] >= spec.min_cases and result["_rankable"]:
                 groups.setdefault(result["group"], []).append(result)
         for members in groups.values():
-            distinct = sorted({m["total"] for m in members}, reverse=spec.order == "desc")
+            distinct = sorted({m["_ranked_by"] for m in members}, reverse=spec.order == "desc")
             for member in members:
-                better = sum(1 for m in members if (m["total"] > member["total"] if spec.order == "desc"
-                                                    else m["total"] < member["total"]))
-                member["rank"] = better + 1 if spec.ties == "shared" else distinct.index(member["total"]) + 1
+                value = member["_ranked_by"]
+                better = sum(1 for m in members if (m["_ranked_by"] > value if spec.order == "desc"
+                                                    else m["_ranked_by"] < value))
+                member["rank"] = better + 1 if spec.ties == "shared" else distinct.index(value) + 1
 
 
 def _sum(lines) -> object:
@@ -720,8 +733,11 @@ def product_department_view(result) -> dict:
             "criteria": {k: V.normal(Fraction(v)) for k, v in result.criteria.items()}, "group": result.group,
             "categories": [{"category": c.category, "count": c.count, "subtotal": V.normal(Fraction(c.subtotal)),
                             "weight": c.weight} for c in result.categories],
-            "scorers": [(s.scorer, s.score, s.weight) for s in result.scorers], "cases": len(result.cases)}
+            "scorers": [(s.scorer, s.score, s.weight) for s in result.scorers], "cases": len(result.cases),
+            "indicators": [_line(x.criterion, x.rule, x.points, x.evidence, x.text, x.kind, x.case, x.category)
+                           for x in result.indicators]}
 
 
 def department_view(result: dict) -> dict:
-    return {**result, "criteria": {k: V.normal(Fraction(v)) for k, v in result["criteria"].items()}}
+    return {**{k: v for k, v in result.items() if not k.startswith("_")},
+            "criteria": {k: V.normal(Fraction(v)) for k, v in result["criteria"].items()}}

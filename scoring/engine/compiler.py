@@ -177,6 +177,7 @@ class CompiledCriterion:
     category: str | None = None
     multiply: CompiledMultiply | None = None
     department_rules: list[DepartmentRule] = field(default_factory=list)
+    in_total: bool = True  # false: an indicator beside the total (its lines are not the total's)
 
 
 @dataclass
@@ -443,7 +444,8 @@ class _Compiler:
         criterion = CompiledCriterion(
             spec.id, spec.title, spec.level, spec.rubric, high, low,
             spec.hit, self._template(path + ("otherwise",), spec.otherwise, otherwise_scope),
-            base=self._constant(path + ("base",), spec.base), per=spec.per, category=spec.category)
+            base=self._constant(path + ("base",), spec.base), per=spec.per, category=spec.category,
+            in_total=spec.in_total)
         if spec.multiply is not None:
             multiply_scope = self.scope.with_names(factor="number", points="number")
             by = self._expr(path + ("multiply", "by"), spec.multiply.by, self.scope)

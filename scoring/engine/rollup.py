@@ -62,6 +62,8 @@ class DepartmentResult:
     group: str | None = None  # peer group, when the ranking has groups
     categories: list[CategorySummary] = field(default_factory=list)  # with [[category]]
     scorers: list[ScorerSummary] = field(default_factory=list)  # with [[scorer]]
+    # the lines of items outside the total (in_total = false): reported, not added into exact_total
+    indicators: list[Line] = field(default_factory=list)
 
 
 class RollupError(ScoringError):
@@ -108,11 +110,14 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
     else:
         lines, criteria = _scored(compiled, cases, env, None, where)
         base = _base_of(lines, None)
+    outside = {c.id for c in compiled.criteria if not c.in_total}
+    indicators = [line for line in lines if line.criterion in outside]
+    lines = [line for line in lines if line.criterion not in outside]
     lines += clamp_lines(sum((line.points for line in lines), 0), compiled.department.min, compiled.department.max,
                          texts["department_clamp"])
     scorer_lines, scorers = _scorer_lines(compiled, env, sum((line.points for line in lines), 0), where)
     lines += scorer_lines
-    gate_lines, grade_limit = _gates(compiled, env, lines, criteria, where)
+    gate_lines, grade_limit = _gates(compiled, env, lines, indicators, criteria, where)
     lines += gate_lines
     exact = V.normal(Fraction(sum((line.points for line in lines), 0)))
     total = V.round_half_up(exact, spec.decimals)
@@ -122,7 +127,8 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
         group = compiled.group(env)
         group = None if group is None else V.format_value(group)
     return DepartmentResult(name, exact, total, _grade(compiled, total, grade_limit), None, base,
-                            _rubric_summaries(compiled, cases), lines, cases, criteria, group, categories, scorers)
+                            _rubric_summaries(compiled, cases), lines, cases, criteria, group, categories, scorers,
+                            indicators)
 
 
 def _base_of(lines: list[Line], category: str | None):
@@ -232,8 +238,10 @@ def _scorer_lines(compiled: CompiledRulebook, env: dict, computed, where: list) 
     return lines, summaries
 
 
-def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: dict, where: list):
-    """Vetoes and gates that hold: a line each; the total held at the gate's limit; the highest grade allowed."""
+def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], indicators: list[Line], criteria: dict,
+           where: list):
+    """Vetoes and gates that hold: a line each; the total held at the gate's limit; the highest grade allowed.
+    A gate on an item outside the total holds when that item's rules fired too."""
     gate_lines = []
     grade_limit = None
     total = sum((line.points for line in lines), 0)
@@ -244,7 +252,7 @@ def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: d
         where[0] = f"gate {gate.id}"
         evidence: tuple = ()
         if gate.criterion is not None:
-            fired = [line for line in lines if line.criterion == gate.criterion and line.rule is not None]
+            fired = [line for line in lines + indicators if line.criterion == gate.criterion and line.rule is not None]
             if not fired:
                 continue
             evidence = tuple(e for line in fired for e in line.evidence)
@@ -352,20 +360,41 @@ def _grade(compiled: CompiledRulebook, total: Decimal, limit: str | None = None)
     return _lower_grade(compiled, found.name, limit)
 
 
+def ranked_value(compiled: CompiledRulebook, department: DepartmentResult) -> Decimal:
+    """What the ranking compares, as published: the rounded total, or the item it is by ([ranking] by) as the
+    ledger writes an item's points (two places)."""
+    by = compiled.book.spec.ranking.by
+    if by is None:
+        return department.total
+    return V.round_half_up(department.criteria[(None, by)], ITEM_PLACES)
+
+
+ITEM_PLACES = 2  # an item's points in the ledger (scoring.ledger.document.number's default)
+
+
+def _has_ranked_value(compiled: CompiledRulebook, department: DepartmentResult) -> bool:
+    by = compiled.book.spec.ranking.by
+    if by is None or next(c for c in compiled.criteria if c.id == by).rate is None:
+        return True
+    return any(case.rates[by].eligible for case in department.cases if by in case.rates)
+
+
 def rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> None:
-    """Rank on the published (rounded) totals, within each peer group: equal totals share a rank;
-    departments with fewer scored cases than the ranking's minimum are not ranked."""
+    """Rank on the published (rounded) totals, or the item the ranking is by, within each peer group: equal
+    values share a rank; departments with fewer scored cases than the ranking's minimum are not ranked,
+    nor, ranked by a rate, those with no case the rate counts (its 0 points would read as a rate of 0)."""
     spec = compiled.book.spec.ranking
     groups: dict[str | None, list[DepartmentResult]] = {}
     for department in departments:
-        if len(department.cases) >= spec.min_cases:
+        if len(department.cases) >= spec.min_cases and _has_ranked_value(compiled, department):
             groups.setdefault(department.group, []).append(department)
     sign = -1 if spec.order == "desc" else 1
     for ranked in groups.values():
-        ranked.sort(key=lambda d: sign * d.total)
+        values = {id(d): ranked_value(compiled, d) for d in ranked}
+        ranked.sort(key=lambda d: sign * values[id(d)])
         distinct_before = 0
         for index, department in enumerate(ranked):
-            if index and department.total == ranked[index - 1].total:
+            if index and values[id(department)] == values[id(ranked[index - 1])]:
                 department.rank = ranked[index - 1].rank
                 continue
             distinct_before += 1

@@ -67,8 +67,12 @@ def ranking(ledger: dict) -> Ranking:
         parts = rubric_titles + (["基础分"] if with_base else []) + [
             f"{c['criterion']} {c['title']}" if named else c["criterion"] for c in items]
         kinds = ["counted"] * len(rubric_titles) + ["points"] * (len(parts) - len(rubric_titles))
-    headers = ["排名"] + (["组别"] if grouped else []) + ["部门"] + parts + [title for _, title in scorers] + ["总分", "等级"]
-    kinds = ["rank"] + ["group"] * grouped + ["department"] + kinds + ["points"] * len(scorers) + ["total", "grade"]
+    # ranked by an item and nothing made any total: the total and grade columns would read 0 and —
+    no_total = bool(first.get("rank_by")) and not any(d["lines"] for d in departments)
+    ends = [] if no_total else ["总分", "等级"]
+    headers = ["排名"] + (["组别"] if grouped else []) + ["部门"] + parts + [title for _, title in scorers] + ends
+    kinds = (["rank"] + ["group"] * grouped + ["department"] + kinds + ["points"] * len(scorers)
+             + ([] if no_total else ["total", "grade"]))
     rows = []
     for d in departments:
         if categories:
@@ -79,7 +83,8 @@ def ranking(ledger: dict) -> Ranking:
             cells = ([(r["mean"], r["cases"]) if r["cases"] else None for r in d["rubrics"]]
                      + ([d["base"]] if with_base else []) + [points.get(c["criterion"], 0) for c in items])
         cells += [s["score"] for s in d.get("scorers", [])]
-        rows.append([d["rank"]] + ([d["group"]] if grouped else []) + [d["department"]] + cells + [d["total"], d["grade"]])
+        rows.append([d["rank"]] + ([d["group"]] if grouped else []) + [d["department"]] + cells
+                    + ([] if no_total else [d["total"], d["grade"]]))
     book, source = ledger["rulebook"], ledger["input"]
     notes = [f"{rulebook_line(book)} · 办件 {source['cases']} 件、"
              f"承办记录 {source['handlers']} 条 · 输入 sha256 {source['sha256'][:12]}"]
@@ -91,12 +96,19 @@ def ranking(ledger: dict) -> Ranking:
         notes.append("括号内为件数；基础分为各类办件平均分的加权值。")
     elif rubric_titles:
         notes.append("括号内为件数；基础分的算法见 explain 的基础分一行。")
+    outside = [c for c in items if c.get("in_total") is False]
+    if outside:
+        notes.append("、".join(c["criterion"] for c in outside) + "为单列指标，不计入总分。")
+    by = first.get("rank_by")
+    if by is not None:
+        title = next((c["title"] for c in first["criteria"] if c["criterion"] == by), "")
+        notes.append(f"排名按 {by} {title}的得分（保留两位小数）排列，不按总分。")
     if scorers:
         notes.append("总分 = " + " + ".join(f"{s['title']}×{plain_number(s['weight'])}" for s in first["scorers"]) + "。")
     if grouped:
         notes.append("排名在各组别内计算。")
     if any(d["rank"] is None for d in departments):
-        notes.append("排名为“—”的，办件数不足排名所需件数。")
+        notes.append("排名为“—”的，办件数不足排名所需件数" + ("。" if by is None else f"，或没有计入 {by} 的办件。"))
     if source["skipped"]:
         notes.append(skipped_note(source["skipped"]))
     return Ranking(headers, kinds, rows, notes)
@@ -135,8 +147,11 @@ def explain(result: ExplainResult) -> str:
     out = []
     if case_id is None:
         rank = department["rank"] if department["rank"] is not None else "未排名"
-        out.append(f"{department['department']}  总分 {two_decimals(department['total'])}  "
-                   f"等级 {department['grade'] or '—'}  排名 {rank}")
+        if not department["lines"] and department.get("indicator_lines"):  # every item an indicator: no total
+            out.append(f"{department['department']}  排名 {rank}（按{department.get('rank_by')}）")
+        else:
+            out.append(f"{department['department']}  总分 {two_decimals(department['total'])}  "
+                       f"等级 {department['grade'] or '—'}  排名 {rank}")
         out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
         out.append("")
     out += explain_lines(department, event_dates, case_id)
@@ -147,7 +162,8 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
     """The department's own lines (unless one case is asked for), then each case's lines."""
     out = []
     if case_id is None:
-        out.append("部门得分构成：")
+        if department["lines"] or not department.get("indicator_lines"):
+            out.append("部门得分构成：")
         titles = {c["category"]: c["title"] for c in department.get("categories", [])}
         current = None
         for line in department["lines"]:
@@ -155,7 +171,12 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
                 current = line.get("category")
                 out.append(f" {titles.get(current, current)}：" if current else " 合计：")
             out.append(_line_text(line, line.get("case"), event_dates))
-        out.append("")
+        if department["lines"] or not department.get("indicator_lines"):
+            out.append("")
+        if department.get("indicator_lines"):
+            out.append("单列指标（不计入总分）：")
+            out += [_line_text(line, line.get("case"), event_dates) for line in department["indicator_lines"]]
+            out.append("")
     cases = [c for c in department["cases"] if case_id is None or c["case"] == case_id]
     for case in cases:
         role = ROLE_NAMES.get(case["role"], case["role"])
@@ -166,9 +187,12 @@ def explain_lines(department: dict, event_dates, case_id: str | None = None) -> 
         for line in case["lines"]:
             out.append(_line_text(line, case["case"], event_dates))
         if case_id is not None:
-            extra = [line for line in department["lines"] if line.get("case") == case_id]
-            for line in extra:
-                out.append(_line_text(line, case_id, event_dates) + "  （计入部门得分）")
+            for line in department["lines"]:
+                if line.get("case") == case_id:
+                    out.append(_line_text(line, case_id, event_dates) + "  （计入部门得分）")
+            for line in department.get("indicator_lines", []):
+                if line.get("case") == case_id:
+                    out.append(_line_text(line, case_id, event_dates) + "  （计入单列指标，不计入总分）")
         out.append("")
     return out
 

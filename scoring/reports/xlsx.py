@@ -167,6 +167,7 @@ def _ledger_sheet(sheet, ledger: dict, lines, event_dates) -> None:
     """One row per ledger line (scoring.ledger.ledger_lines): points, the evidence with dates, the explanation."""
     lines = list(lines)
     categories = any("category" in line for _, _, line in lines)
+    outside = {id(line) for d in {id(d): d for d, _, _ in lines}.values() for line in d.get("indicator_lines", [])}
     rows = []
     for d, case, line in lines:
         case_id = case["case"] if case else line["case"]  # a department line may name the case it came from
@@ -176,10 +177,12 @@ def _ledger_sheet(sheet, ledger: dict, lines, event_dates) -> None:
                      line["criterion"] or LINE_KINDS.get(line["kind"], line["kind"]), line["rule"],
                      LINE_KINDS.get(line["kind"], line["kind"]),
                      line["points"], "，".join(evidence_labels(line, case_id, event_dates)), line["text"]]
-                    + ([line.get("category")] if categories else []))
+                    + ([line.get("category")] if categories else [])
+                    + (["否" if id(line) in outside else "是"] if outside else []))
     skipped = ledger["input"]["skipped"]
     _table(sheet, [f"{rulebook_line(ledger['rulebook'])}：每行一项得分或失分，依据为记录中的事件"],
-           LEDGER_HEADERS + (["计入类别"] if categories else []), rows, points=[3, 8, 12],
+           LEDGER_HEADERS + (["计入类别"] if categories else []) + (["计入总分"] if outside else []), rows,
+           points=[3, 8, 12],
            notes=[skipped_note(skipped)] if skipped else ())
 
 
@@ -205,7 +208,8 @@ def _reasons(d: dict, item: dict, high, rubric: str | None) -> str:
     """Why the item is short of its full points: the lines that gave less, by case."""
     cid, category = item["criterion"], item.get("category")
     if item["level"] == "department":
-        return "；".join(line["text"] for line in d["lines"] if line["criterion"] == cid and line["text"]
+        return "；".join(line["text"] for line in d["lines"] + d.get("indicator_lines", [])
+                        if line["criterion"] == cid and line["text"]
                         and line.get("category") == category)
     cases = [c for c in d["cases"] if c["rubric"] == rubric and c.get("category") == category]
     short = []

@@ -197,6 +197,8 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
                 if rule.each is not None:
                     problem(base + ("rule", ri, "each"), 'each is for department items (per = "department")')
 
+    _check_indicators(spec, problem)
+
     _unique([g.id for g in spec.gate], ("gate",), "gate id", problem)
     for index, gate in enumerate(spec.gate):
         path = ("gate", index)
@@ -228,6 +230,39 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
         if name in DEPARTMENT_COUNTS:
             problem(("department_fields", name),
                     f'"{name}" is counted from the case file ({", ".join(DEPARTMENT_COUNTS)}); choose another name')
+
+
+def _check_indicators(spec: RulebookSpec, problem) -> None:
+    """Items outside the total (in_total = false), a ranking by an item, and a total made of nothing."""
+    criteria = {c.id: c for c in spec.criterion}
+    for ci, criterion in enumerate(spec.criterion):
+        if criterion.in_total:
+            continue
+        if criterion.level != "department":
+            problem(("criterion", ci, "in_total"), "only a department item (level = \"department\") can stand outside "
+                                                   "the total; a case item counts in its case's total")
+        elif spec.category:
+            problem(("criterion", ci, "in_total"), "items outside the total are not supported with [[category]]")
+    by = spec.ranking.by
+    if by is not None:
+        target = criteria.get(by)
+        if target is None:
+            problem(("ranking", "by"), f'unknown criterion "{by}"{closest(by, list(criteria))}')
+        elif target.level != "department":
+            problem(("ranking", "by"), f'"{by}" is a case item; the ranking is by a department item '
+                                       '(level = "department"), whose points are the department\'s')
+        elif spec.category:
+            problem(("ranking", "by"), "a ranking by an item is not supported with [[category]]")
+    in_total = [c for c in spec.criterion if c.level == "department" and c.in_total]
+    empty = (spec.department.method == "none" and spec.department.base is None and not spec.scorer and not in_total)
+    if empty:
+        if by is None:
+            problem(("department", "method"), 'nothing makes the total: method = "none", no base, and no department '
+                                              "item in the total; rank by an item ([ranking] by = \"<item>\") or put "
+                                              "an item in the total")
+        if spec.grade:
+            problem(("grade",), "grade bands grade the total, and nothing makes the total here (method = \"none\", "
+                                "no base, every department item outside it)")
 
 
 def _weights(items: list, path: tuple, what: str, problem) -> None:
