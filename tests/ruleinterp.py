@@ -15,7 +15,8 @@ the README states it:
   base, the cap or floor, the multiplier, `otherwise`, the rubric's clamp;
 * departments: the base from the rubric means, department items (per case, per department,
   rates), categories, the clamp, scorers, gates, grades and ranks; items outside the total
-  (`in_total = false`) beside it, and the ranking by an item (`[ranking] by`).
+  (`in_total = false`) beside it, and the ranking by an item (`[ranking] by`); a rate as a
+  ratio of sums (numerator and denominator per counted case, pooled).
 
 Results are plain tuples and dicts (see `handler_view` and `department_view`), so that the
 product's results can be put in the same shape and compared with ==.
@@ -303,12 +304,16 @@ class Interpreter:
         for criterion in self.spec.criterion:
             if criterion.rate is not None:
                 eligible = V.truthy(self.expr(criterion.rate.of, env))
+                if criterion.rate.hit is None:  # a ratio of sums: the case's two numbers, when it is counted
+                    numbers = self.ratio_numbers(criterion.rate, env) if eligible else (None, None)
+                    out.rates[criterion.id] = (eligible, False, (), *numbers)
+                    continue
                 hit, evidence = False, ()
                 if criterion.rubric is None or criterion.rubric == env["rubric"]:
                     firings = self.firings({}, criterion.rate.hit, env)
                     if firings:
                         hit, evidence = True, firings[0][1]
-                out.rates[criterion.id] = (eligible, hit, evidence)
+                out.rates[criterion.id] = (eligible, hit, evidence, None, None)
         case_lines = []
         for criterion in self.spec.criterion:
             if (criterion.rate is not None or criterion.per == "department"
@@ -333,6 +338,15 @@ class Interpreter:
             out.lines = case_lines
             out.total = _sum(case_lines)
         return out
+
+    def ratio_numbers(self, rate, env) -> tuple:
+        numerator, denominator = self.expr(rate.numerator, env), self.expr(rate.denominator, env)
+        for value in (numerator, denominator):
+            if V.kind(value) != "number" or value < 0:
+                raise InterpError("a ratio's numbers are numbers, not below 0")
+        if numerator > denominator:
+            raise InterpError("a ratio's numerator is above its denominator")
+        return V.normal(Fraction(numerator)), V.normal(Fraction(denominator))
 
     def firings(self, bind: dict, when: str | None, env) -> list[tuple[dict, tuple]]:
         """(bound events, evidence ids) of every combination of bound events for which `when` holds,
@@ -511,7 +525,9 @@ class Interpreter:
         by = self.spec.ranking.by
         ranked_by = rounded if by is None else V.round_half_up(items[(None, by)], 2)
         by_rate = by is not None and next(c for c in self.spec.criterion if c.id == by).rate is not None
-        rankable = not by_rate or any(c.rates[by][0] for c in cases if by in c.rates)
+        counted = [c.rates[by] for c in cases if by in c.rates and c.rates[by][0]]
+        by_ratio = by_rate and next(c for c in self.spec.criterion if c.id == by).rate.hit is None
+        rankable = not by_rate or (sum(m[4] for m in counted) > 0 if by_ratio else bool(counted))
         return {"department": name, "exact_total": exact, "total": rounded, "grade": self.grade(rounded, limit),
                 "rank": None, "base": V.normal(Fraction(base)), "rubrics": self.rubric_summaries(cases),
                 "lines": lines, "criteria": items, "group": group, "categories": categories, "scorers": scorers,
@@ -619,6 +635,20 @@ class Interpreter:
         rate = criterion.rate
         marks = [(c.case, c.rates[criterion.id]) for c in cases if criterion.id in c.rates]
         eligible = [(case_id, mark) for case_id, mark in marks if mark[0]]
+        if rate.hit is None:  # a ratio of sums: pooled over the counted cases; no item counted reads as empty
+            numerator = sum((mark[3] for _, mark in eligible), 0)
+            denominator = sum((mark[4] for _, mark in eligible), 0)
+            if denominator == 0:
+                eligible = []
+            else:
+                local = {**env, "rate": V.normal(Fraction(numerator, 1) / denominator),
+                         "numerator": V.normal(Fraction(numerator)), "denominator": V.normal(Fraction(denominator)),
+                         "cases": len(eligible)}
+                points = self.expr(rate.points, local)
+                if V.kind(points) != "number":
+                    raise InterpError("rate points must be a number")
+                return self.item_lines(criterion, [_line(criterion.id, None, points, (), self.text(rate.text, local), "rate")],
+                                       local)
         if not eligible:
             text = self.text(rate.empty, env) if rate.empty else ""
             return self.item_lines(criterion, [_line(criterion.id, None, 0, (), text, "rate")], env)
@@ -714,7 +744,7 @@ def product_handler_view(result) -> tuple:
     lines = [_line(x.criterion, x.rule, x.points, x.evidence, x.text, x.kind) for x in result.lines]
     department_lines = [_line(x.criterion, x.rule, x.points, x.evidence, x.text, x.kind, x.case)
                         for x in result.department_lines]
-    rates = {k: (m.eligible, m.hit, tuple(m.evidence)) for k, m in result.rates.items()}
+    rates = {k: (m.eligible, m.hit, tuple(m.evidence), m.numerator, m.denominator) for k, m in result.rates.items()}
     total = None if result.total is None else V.normal(Fraction(result.total))
     return (result.case, result.department, result.role, result.rubric, result.category, total, lines,
             department_lines, rates)

@@ -37,7 +37,7 @@ def test_indicators_are_reported_beside_the_total_and_rank_by_the_item():
     # the total is made of nothing: no line, 0; the items are all indicators, with their lines beside it
     assert traffic["lines"] == [] and traffic["total"] == 0 and traffic["grade"] is None
     assert {c["criterion"]: (c["points"], c["in_total"]) for c in traffic["criteria"]} == {
-        "V1": (66.67, False), "V2": (66.67, False), "V3": (100, False), "V4": (66.67, False)}
+        "V1": (66.67, False), "V2": (66.67, False), "V3": (100, False), "V4": (66.67, False), "V5": (37.5, False)}
     assert [line["text"] for line in traffic["indicator_lines"]][3] == "答复3件，解决采纳（A类）2件，解决采纳率66.67%"
 
 
@@ -46,7 +46,7 @@ def test_the_ranking_table_shows_indicators_and_no_total_of_nothing():
     assert run.returncode == 0, run.stderr
     header = run.stdout.splitlines()[0]
     assert "V4 解决采纳率" in header and "总分" not in header and "等级" not in header
-    assert "V1、V2、V3、V4为单列指标，不计入总分。" in run.stdout
+    assert "V1、V2、V3、V4、V5为单列指标，不计入总分。" in run.stdout
     assert "排名按 V4 解决采纳率的得分（保留两位小数）排列，不按总分。" in run.stdout
     assert "排名为“—”的，办件数不足排名所需件数，或没有计入 V4 的办件。" in run.stdout
     explained = scoring("explain", *RUN, "--department", "市交通委")
@@ -197,8 +197,8 @@ def test_a_total_of_nothing_needs_a_ranking_by_an_item():
 
 
 def test_a_ranking_by_an_unknown_or_a_case_item_is_refused_with_its_line():
-    text = shipped().replace('by = "V4"', 'by = "V5"')
-    assert problems(text) == [f'book.toml:{line_of(text, "by = ")}: ranking.by: unknown criterion "V5"']
+    text = shipped().replace('by = "V4"', 'by = "V9"')
+    assert problems(text) == [f'book.toml:{line_of(text, "by = ")}: ranking.by: unknown criterion "V9"']
     reference = (ROOT / "rules/proposal-handling.toml").read_text(encoding="utf-8")
     reference = reference.replace('[ranking]\norder = "desc"', '[ranking]\nby = "L1"\norder = "desc"')
     at = line_of(reference, 'by = "L1"')

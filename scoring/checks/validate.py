@@ -123,7 +123,11 @@ class _Findings:
     def criterion(self, index: int, criterion) -> Interval | None:
         path = ("criterion", index)
         if criterion.rate is not None:
-            found = self.points(criterion.rate.points, (), rate=(0, 1), hits=(0, None), cases=(1, None))
+            if criterion.rate.hit is None:  # a ratio of sums: 0 <= numerator <= denominator on every case
+                found = self.points(criterion.rate.points, (), rate=(0, 1), numerator=(0, None),
+                                    denominator=(0, None), cases=(1, None))
+            else:
+                found = self.points(criterion.rate.points, (), rate=(0, 1), hits=(0, None), cases=(1, None))
             self.never(path + ("rate", "of"), criterion.rate.of)
             item = found.hull(ZERO) if found is not None else ANY
         else:

@@ -151,10 +151,12 @@ class CompiledScorer:
 @dataclass
 class CompiledRate:
     of: Closure
-    hit_rule: str  # engine rule name of the hit condition
+    hit_rule: str | None  # engine rule name of the hit condition; None: a ratio of sums
     points: Closure
     text: Callable[[dict], str]
     empty: Callable[[dict], str] | None
+    numerator: Closure | None = None  # a ratio of sums: per counted case, the numbers pooled
+    denominator: Closure | None = None
 
 
 @dataclass
@@ -519,15 +521,39 @@ class _Compiler:
         return fn
 
     def _rate(self, path: tuple, spec, criterion: CompiledCriterion) -> CompiledRate | None:
+        of = self._condition(path + ("of",), spec.of, self.scope)
+        empty = self._template(path + ("empty",), spec.empty or None, self.department_scope)
+        if spec.hit is None:  # a ratio of sums: two numbers per counted case (load.py checks that both are there)
+            numerator = self._number(path + ("numerator",), spec.numerator)
+            denominator = self._number(path + ("denominator",), spec.denominator)
+            ratio_scope = self.department_scope.with_names(rate="number", numerator="number", denominator="number",
+                                                           cases="number")
+            points = self._expr(path + ("points",), spec.points, ratio_scope)
+            text = self._template(path + ("text",), spec.text, ratio_scope)
+            if None in (of, numerator, denominator, points, text):
+                return None
+            return CompiledRate(of, None, points, text, empty, numerator, denominator)
         hit = self._rule(path, f"{criterion.id}.hit", {}, spec.hit, criterion, path_of_when=path + ("hit",))
         rate_scope = self.department_scope.with_names(rate="number", hits="number", cases="number")
-        of = self._condition(path + ("of",), spec.of, self.scope)
         points = self._expr(path + ("points",), spec.points, rate_scope)
         text = self._template(path + ("text",), spec.text, rate_scope)
-        empty = self._template(path + ("empty",), spec.empty or None, self.department_scope)
         if hit is None or of is None or points is None or text is None:
             return None
         return CompiledRate(of, hit.name, points, text, empty)
+
+    def _number(self, path: tuple, source: str | None) -> Closure | None:
+        """An expression over the case that must give a number (a ratio's numerator or denominator)."""
+        if source is None:
+            return None
+        try:
+            fn, kind = self.exprs.compile_typed(parse(source), self.scope)
+        except ExprError as exc:
+            self._fail(path, exc, source)
+            return None
+        if kind not in ("number", "any"):
+            self._fail(path, f"must give a number, but gives {kind}", source)
+            return None
+        return fn
 
     # ------------------------------------------------------------------ rules
     def _rule(self, path: tuple, rule_id: str, bind: dict, when: str | None, criterion,

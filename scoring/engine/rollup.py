@@ -339,16 +339,29 @@ def _rate_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, cases:
     rate = criterion.rate
     marks = [(case.case, case.rates[criterion.id]) for case in cases if criterion.id in case.rates]
     eligible = [(case_id, mark) for case_id, mark in marks if mark.eligible]
+    if rate.numerator is not None:  # a ratio of sums: the numbers of every counted case pooled
+        numerator = V.normal(sum((mark.numerator for _, mark in eligible), Fraction(0)))
+        denominator = V.normal(sum((mark.denominator for _, mark in eligible), Fraction(0)))
+        if not denominator:
+            eligible = []  # no case, or no item to count: the empty sentence, as a rate of no case
+        else:
+            env = {**env, "rate": V.normal(Fraction(numerator) / denominator), "numerator": numerator,
+                   "denominator": denominator, "cases": len(eligible)}
+            return _item_lines(compiled, criterion, [_rate_line(criterion, env, ())], env)
     if not eligible:
         line = Line(criterion.id, None, 0, (), rate.empty(env) if rate.empty else "", "rate")
         return _item_lines(compiled, criterion, [line], env)
     hits = [(case_id, mark) for case_id, mark in eligible if mark.hit]
     env = {**env, "rate": Fraction(len(hits), len(eligible)), "hits": len(hits), "cases": len(eligible)}
-    points = rate.points(env)
+    evidence = tuple(f"{case_id}/{event}" for case_id, mark in hits for event in mark.evidence)
+    return _item_lines(compiled, criterion, [_rate_line(criterion, env, evidence)], env)
+
+
+def _rate_line(criterion: CompiledCriterion, env: dict, evidence: tuple) -> Line:
+    points = criterion.rate.points(env)
     if V.kind(points) != "number":
         raise V.EvalError(f"{criterion.id}: rate points must be a number, got {V.kind(points)}")
-    evidence = tuple(f"{case_id}/{event}" for case_id, mark in hits for event in mark.evidence)
-    return _item_lines(compiled, criterion, [Line(criterion.id, None, points, evidence, rate.text(env), "rate")], env)
+    return Line(criterion.id, None, points, evidence, criterion.rate.text(env), "rate")
 
 
 def _grade(compiled: CompiledRulebook, total: Decimal, limit: str | None = None) -> str | None:
@@ -374,9 +387,13 @@ ITEM_PLACES = 2  # an item's points in the ledger (scoring.ledger.document.numbe
 
 def _has_ranked_value(compiled: CompiledRulebook, department: DepartmentResult) -> bool:
     by = compiled.book.spec.ranking.by
-    if by is None or next(c for c in compiled.criteria if c.id == by).rate is None:
+    rate = None if by is None else next(c for c in compiled.criteria if c.id == by).rate
+    if rate is None:
         return True
-    return any(case.rates[by].eligible for case in department.cases if by in case.rates)
+    counted = [case.rates[by] for case in department.cases if by in case.rates and case.rates[by].eligible]
+    if rate.numerator is not None:  # a ratio of sums counts items: some case must have one
+        return sum((mark.denominator for mark in counted), 0) > 0
+    return bool(counted)
 
 
 def rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> None:

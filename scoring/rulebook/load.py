@@ -116,6 +116,7 @@ def check_references(book: Rulebook) -> list[Problem]:
                 problem(base + ("rate",), 'a rate is a department-level item: add level = "department"')
             if criterion.rule:
                 problem(base + ("rule",), "a criterion has either rules or a rate, not both")
+            problems.extend(book.problem(base + path, message) for path, message in _rate_form(criterion))
         elif not criterion.rule:
             problem(base, "a criterion needs at least one [[criterion.rule]] (or a [criterion.rate])")
         if criterion.step is not None:
@@ -230,6 +231,27 @@ def _check_parts(spec: RulebookSpec, problem) -> None:
         if name in DEPARTMENT_COUNTS:
             problem(("department_fields", name),
                     f'"{name}" is counted from the case file ({", ".join(DEPARTMENT_COUNTS)}); choose another name')
+
+
+def _rate_form(criterion) -> list[tuple[tuple, str]]:
+    """A rate counts hits (hit) or pools two per-case numbers (numerator and denominator), one or the other."""
+    rate = criterion.rate
+    ratio = rate.numerator is not None or rate.denominator is not None
+    if not ratio:
+        return [(("rate",), "a rate needs hit (a condition), or numerator and denominator (numbers per case)")] \
+            if rate.hit is None else []
+    found = []
+    if rate.hit is not None:
+        found.append((("rate", "hit"), "a rate has either hit or numerator and denominator, not both"))
+    for key in ("numerator", "denominator"):
+        if getattr(rate, key) is None:
+            found.append((("rate",), f"a ratio of sums needs both numerator and denominator; {key} is missing"))
+    if criterion.rubric is not None:
+        found.append((("rubric",), "a ratio of sums counts the cases its of names: write the rubric there "
+                          f"(of = \"rubric == '{criterion.rubric}' and ...\") instead of rubric = ..."))
+    if criterion.step is not None:
+        found.append((("step",), "a step is not supported with a ratio of sums (self-check sees hits, not numbers)"))
+    return found
 
 
 def _check_indicators(spec: RulebookSpec, problem) -> None:

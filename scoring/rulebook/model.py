@@ -92,8 +92,11 @@ class MultiplySpec(_Spec):
 
 class RateSpec(_Spec):
     of: str  # which of the department's case-handlers count (condition over the handler)
-    hit: str  # which of those count as hits (condition, compiled to the matching engine)
-    points: NumberOrExpr  # from rate, hits, cases
+    hit: str | None = None  # which of those count as hits (condition, compiled to the matching engine)
+    # or a ratio of sums: per counted case two numbers (items adopted, items proposed), the rate their pooled ratio
+    numerator: str | None = None
+    denominator: str | None = None
+    points: NumberOrExpr  # from rate, hits, cases (a ratio: rate, numerator, denominator, cases)
     text: str
     empty: str = ""  # sentence when the department has no eligible case (points are 0)
 
