@@ -228,3 +228,11 @@ def test_a_fixture_expects_items_and_indicator_lines(tmp_path):
     assert 'department 市交通委: item "V4": expected 66.66, actual 66.67' in run.stdout
     assert 'department 市交通委: no item "V9" in the department\'s criteria' in run.stdout
     assert "department 市交通委: indicator_lines differ (- expected, + actual):" in run.stdout
+
+
+def test_the_monthly_bulletin_refuses_a_ranking_by_an_item():
+    # its ranking, figures and notes are of the reachable total: it would rank by one thing and show another
+    run = scoring("bulletin", *RUN, "--month", "2021-05")
+    assert run.returncode == 2
+    assert (f'{BOOK}: ranking.by: the monthly bulletin ranks by the reachable total; this rulebook ranks by the item '
+            '"V4", which the bulletin does not support yet (`scoring score` ranks by it)') in run.stderr

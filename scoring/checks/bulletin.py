@@ -52,6 +52,11 @@ def build(session: Session, case_file: CaseFile, month: str, records: Department
           skip_invalid: bool = False) -> BulletinDocument:
     """The bulletin document of `month` (YYYY-MM)."""
     compiled = session.compiled
+    by = compiled.book.spec.ranking.by
+    if by is not None:  # its ranking, its figures and its notes are of the reachable total
+        raise InputError([Problem(compiled.book.path, None, "ranking.by",
+                                  f'the monthly bulletin ranks by the reachable total; this rulebook ranks by the item '
+                                  f'"{by}", which the bulletin does not support yet (`scoring score` ranks by it)')])
     end = month_end(month)
     first = end.replace(day=1)
     closing = assessment_end(compiled, case_file)
