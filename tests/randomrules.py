@@ -20,6 +20,7 @@ events of departments that do not handle the case.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 import tomli_w
@@ -400,6 +401,9 @@ def random_rulebook(rng: random.Random) -> dict:
         if rng.random() < 0.5:
             gate["total"] = rng.choice([0, 2, "params.n1"])
         gate["grade"] = "良" if rng.random() < 0.7 or "total" not in gate else None
+        if more.random() < 0.25 and "category" not in data:  # on the department's place in the ranking: after it
+            gate["when"] = more.choice(["ranking.from_last == 1", "ranking.rank <= 1 and total > 0"])
+            gate["text"] = "第{ranking.rank}名"
         if nothing_in_total:  # no grades: the gate holds the total
             gate["grade"] = None
             gate.setdefault("total", 0)
@@ -413,8 +417,10 @@ def random_rulebook(rng: random.Random) -> dict:
                "min_cases": rng.choice([0, 0, 2])}
     if declared and rng.random() < 0.3:
         ranking["group"] = "department.grp"
-    if "category" not in data and dept_level and (nothing_in_total or more.random() < 0.2):
-        ranking["by"] = more.choice(dept_level)["id"]
+    # not by an item that reads the ranking (refused: a cycle)
+    rankable = [c for c in dept_level if "ranking." not in json.dumps(c, ensure_ascii=False)]
+    if "category" not in data and rankable and (nothing_in_total or more.random() < 0.2):
+        ranking["by"] = more.choice(rankable)["id"]
     data["ranking"] = ranking
     if rng.random() < 0.2:  # a local holiday and a working Sunday in the timelines' days
         holiday = START + dt.timedelta(days=rng.choice([d for d in range(DAYS) if d != 6]))  # not the Sunday
@@ -479,6 +485,12 @@ def _criterion(rng, index, lets, rubrics, rule_ids, declared, categories, more) 
                 rule["when"] = rng.choice(["department.cases > 1", "department.lead >= 1"] +
                                           (["department.flag", "coalesce(department.score, 0) > 50"] if declared else []))
             rules.append(rule)
+        if more.random() < 0.3 and not categories:  # a rule on the department's place in the ranking: after it
+            rules[-1]["when"] = more.choice(["ranking.rank == 1", "ranking.from_last <= 2", "ranking.percentile >= 0.5",
+                                             "not present(ranking.rank)", "ranking.of > 2 and ranking.rank <= 2"])
+            rules[-1]["text"] = more.choice(["第{ranking.rank}名/{ranking.of}", "倒数第{ranking.from_last}名",
+                                             "{ranking.percentile}"])
+            rules[-1].pop("each", None)
         criterion["rule"] = rules
         return criterion
     if kind == "case" and rng.random() < 0.15:

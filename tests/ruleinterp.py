@@ -16,7 +16,8 @@ the README states it:
 * departments: the base from the rubric means, department items (per case, per department,
   rates), categories, the clamp, scorers, gates, grades and ranks; items outside the total
   (`in_total = false`) beside it, and the ranking by an item (`[ranking] by`); a rate as a
-  ratio of sums (numerator and denominator per counted case, pooled).
+  ratio of sums (numerator and denominator per counted case, pooled); items and gates that
+  read `ranking`, decided after a first ranking, then ranked again.
 
 Results are plain tuples and dicts (see `handler_view` and `department_view`), so that the
 product's results can be put in the same shape and compared with ==.
@@ -440,6 +441,9 @@ class Interpreter:
         results = [self.department(name, sorted(mine, key=lambda h: natural_key(h.case)), departments[name])
                    for name, mine in by_department.items()]
         self.rank(results)
+        if any(self.late_item(c) for c in self.spec.criterion) or any(self.late_gate(g) for g in self.spec.gate):
+            self.after_ranking(results)
+            self.rank(results)
         return handlers, results
 
     def department_records(self, cases: list[Case], records: dict) -> dict:
@@ -489,30 +493,7 @@ class Interpreter:
                                                    weight=V.format_value(weight))
                 lines.append(_line(None, scorer.id, Fraction(score) * weight, (), text, "scorer"))
                 scorers.append((scorer.id, V.normal(Fraction(score)), weight))
-        limit = None
-        total = _sum(lines)
-        item_points: dict[str, object] = {}
-        for (_, criterion_id), points in items.items():
-            item_points[criterion_id] = item_points.get(criterion_id, 0) + points
-        gate_lines = []
-        for gate in self.spec.gate:
-            evidence: tuple = ()
-            if gate.criterion is not None:
-                fired = [line for line in lines + indicators
-                         if line["criterion"] == gate.criterion and line["rule"] is not None]
-                if not fired:
-                    continue
-                evidence = tuple(e for line in fired for e in line["evidence"])
-            local = {**env, "total": total, "items": item_points}
-            if gate.when is not None and not V.truthy(self.expr(gate.when, local)):
-                continue
-            change = 0
-            cap = self.const(gate.total)
-            if cap is not None and total > cap:
-                change, total = cap - total, cap
-            gate_lines.append(_line(None, gate.id, change, evidence, self.text(gate.text, local), "gate"))
-            if gate.grade is not None:
-                limit = self.lower_grade(limit, gate.grade)
+        gate_lines, limit = self.gates(lines, indicators, items, env, late=False)
         lines += gate_lines
         exact = V.normal(Fraction(_sum(lines)))
         rounded = V.round_half_up(exact, spec.decimals)
@@ -531,7 +512,86 @@ class Interpreter:
         return {"department": name, "exact_total": exact, "total": rounded, "grade": self.grade(rounded, limit),
                 "rank": None, "base": V.normal(Fraction(base)), "rubrics": self.rubric_summaries(cases),
                 "lines": lines, "criteria": items, "group": group, "categories": categories, "scorers": scorers,
-                "cases": len(cases), "indicators": indicators, "_ranked_by": ranked_by, "_rankable": rankable}
+                "cases": len(cases), "indicators": indicators, "_ranked_by": ranked_by, "_rankable": rankable,
+                "_env": env, "_limit": limit}
+
+    def reads_ranking(self, *sources) -> bool:
+        """Whether any of these expressions (or sentence templates, with template=True pairs) names `ranking`."""
+        nodes = []
+        for source, template in sources:
+            if not isinstance(source, str):
+                continue
+            nodes += [part[1][0] for part in parse_template(source) if part[0] == "expr"] if template else [parse(source)]
+        return any(isinstance(n, Name) and n.id == "ranking" for node in nodes for n in node.walk())
+
+    def late_item(self, criterion) -> bool:
+        """A department item scored on the record that reads the ranking: scored after it."""
+        return criterion.per == "department" and any(
+            self.reads_ranking((r.when, False), (r.points, False), (r.each_parts()[1] if r.each else None, False),
+                               (r.text, True)) for r in criterion.rule)
+
+    def late_gate(self, gate) -> bool:
+        return self.reads_ranking((gate.when, False), (gate.text, True))
+
+    def gates(self, lines, indicators, items, env, late: bool):
+        """The gates read before the ranking (late=False) or those that read it (late=True)."""
+        limit = None
+        total = _sum(lines)
+        item_points: dict[str, object] = {}
+        for (_, criterion_id), points in items.items():
+            item_points[criterion_id] = item_points.get(criterion_id, 0) + points
+        gate_lines = []
+        for gate in self.spec.gate:
+            if self.late_gate(gate) != late:
+                continue
+            evidence: tuple = ()
+            if gate.criterion is not None:
+                fired = [line for line in lines + indicators
+                         if line["criterion"] == gate.criterion and line["rule"] is not None]
+                if not fired:
+                    continue
+                evidence = tuple(e for line in fired for e in line["evidence"])
+            local = {**env, "total": total, "items": item_points}
+            if gate.when is not None and not V.truthy(self.expr(gate.when, local)):
+                continue
+            change = 0
+            cap = self.const(gate.total)
+            if cap is not None and total > cap:
+                change, total = cap - total, cap
+            gate_lines.append(_line(None, gate.id, change, evidence, self.text(gate.text, local), "gate"))
+            if gate.grade is not None:
+                limit = self.lower_grade(limit, gate.grade)
+        return gate_lines, limit
+
+    def after_ranking(self, results: list[dict]) -> None:
+        """Items and gates that read `ranking`, each department's place counted here from the ranks; then the total
+        and grade again (the caller ranks again)."""
+        for result in results:
+            members = [m for m in results if m["group"] == result["group"] and m["rank"] is not None]
+            place = {"rank": result["rank"], "of": len(members), "from_last": None, "percentile": None}
+            if result["rank"] is not None:
+                below = len([m for m in members if m["rank"] > result["rank"]])
+                place["from_last"], place["percentile"] = below + 1, V.normal(Fraction(below, len(members)))
+            env = {**result["_env"], "ranking": V.Record("ranking", place)}
+            added = []
+            for criterion in self.spec.criterion:
+                if self.late_item(criterion):
+                    lines = self.record_lines(criterion, env)
+                    result["criteria"][(None, criterion.id)] = _sum(lines)
+                    if criterion.in_total:
+                        added += lines
+                    else:
+                        result["indicators"] = result["indicators"] + lines
+            lines = result["lines"] + added
+            gate_lines, limit = self.gates(lines, result["indicators"], result["criteria"], env, late=True)
+            result["lines"] = lines + gate_lines
+            result["exact_total"] = V.normal(Fraction(_sum(result["lines"])))
+            result["total"] = V.round_half_up(result["exact_total"], self.spec.department.decimals)
+            if limit is not None:
+                result["_limit"] = limit if result["_limit"] is None else self.lower_grade(result["_limit"], limit)
+            result["grade"] = self.grade(result["total"], result["_limit"])
+            if self.spec.ranking.by is None:
+                result["_ranked_by"] = result["total"]
 
     def rubric_summaries(self, cases) -> list[tuple]:
         found = []
@@ -561,6 +621,9 @@ class Interpreter:
                              for c in cases if c.rubric == criterion.rubric]
                 if subtotals:
                     items[(category, criterion.id)] = V.normal(Fraction(sum(subtotals), len(subtotals)))
+                continue
+            if self.late_item(criterion):  # after the ranking (after_ranking); its place in the order kept
+                items[(category, criterion.id)] = 0
                 continue
             if criterion.rate is not None:
                 item = self.rate_lines(criterion, cases, env)
@@ -709,6 +772,7 @@ class Interpreter:
         spec = self.spec.ranking
         groups: dict = {}
         for result in results:
+            result["rank"] = None
             if result["cases"] >= spec.min_cases and result["_rankable"]:
                 groups.setdefault(result["group"], []).append(result)
         for members in groups.values():

@@ -20,6 +20,7 @@ of each match.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable
@@ -35,10 +36,11 @@ from scoring.inputs.departments import Departments
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
 from scoring.lang.limits import MAX_LET_CHAIN
-from scoring.lang.nodes import Arith, Attr, Call, Compare, Const, ExprError, Gen, Name, Node, Unary, conjuncts
+from scoring.lang.nodes import Arith, Attr, Call, Compare, Const, ExprError, Gen, Index, Name, Node, Unary, conjuncts
 from scoring.lang.operators import FLIP, ORDERING
+from scoring.lang.schema import FieldType, RecordType, Schema
 from scoring.lang.syntax import parse
-from scoring.lang.template import compile_template
+from scoring.lang.template import compile_template, parse_template
 from scoring.lang.visitor import NodeTransformer
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import load_effective
@@ -53,6 +55,15 @@ CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every 
 RECORD_NAMES = {"case": "case", "handler": "handler", "department": "department"}
 # the date the cases are judged at: a self-check's date, a bulletin's month end, the closing date
 AS_OF = "as_of"
+# a department's place in the ranking, read by department items (per = "department") and gates, which
+# are then scored after the ranking (scoring.engine.rollup)
+RANKING = "ranking"
+RANKING_RECORD = RecordType({
+    "rank": FieldType("number", min=1),  # null: not ranked
+    "of": FieldType("number", min=0),  # the departments ranked in its group
+    "from_last": FieldType("number", min=1),  # 1 + those ranked below it (1: the last); null: not ranked
+    "percentile": FieldType("number", min=0, max=1),  # the share of its group ranked below it; null: not ranked
+}, extras=False)
 
 
 @dataclass
@@ -138,6 +149,7 @@ class CompiledGate:
     grade: str | None
     total: Any
     text: Callable[[dict], str]
+    after_ranking: bool = False  # reads `ranking`: decided after the departments are ranked
 
 
 @dataclass
@@ -180,6 +192,7 @@ class CompiledCriterion:
     multiply: CompiledMultiply | None = None
     department_rules: list[DepartmentRule] = field(default_factory=list)
     in_total: bool = True  # false: an indicator beside the total (its lines are not the total's)
+    after_ranking: bool = False  # a department item that reads `ranking`: scored after the departments are ranked
 
 
 @dataclass
@@ -230,6 +243,11 @@ class CompiledRulebook:
     reads_as_of: bool = False  # some expression reads the date the cases are judged at
     department: DepartmentNumbers = field(default_factory=DepartmentNumbers)
 
+    @property
+    def reads_ranking(self) -> bool:
+        """Some item or gate reads the department's place in the ranking (scored after it)."""
+        return any(c.after_ranking for c in self.criteria) or any(g.after_ranking for g in self.gates)
+
     def rubric_of(self, role: str) -> CompiledRubric | None:
         return next((r for r in self.rubrics if role in r.roles), None)
 
@@ -238,6 +256,25 @@ class CompiledRulebook:
         """The departments the rulebook declares, as the case readers check them."""
         declared = self.book.spec.departments
         return Departments(tuple(declared.assessed), dict(declared.aliases))
+
+
+def _items_read(gate, every: set[str]) -> set[str]:
+    """The item ids a gate's criterion, when and text read: items.X, items["X"], or all of `every` where it
+    reads items otherwise (items[k] with a computed k, items as a whole)."""
+    nodes = [parse(gate.when)] if gate.when else []
+    nodes += [part[1][0] for part in parse_template(gate.text) if part[0] == "expr"]
+    found = {gate.criterion} if gate.criterion else set()
+    named = set()  # the Name nodes read as items.X or items["X"]
+    for node in nodes:
+        for n in node.walk():
+            by_name = isinstance(n, Attr) or (isinstance(n, Index) and isinstance(n.key, Const)
+                                              and isinstance(n.key.value, str))
+            if by_name and isinstance(n.obj, Name) and n.obj.id == "items":
+                found.add(n.name if isinstance(n, Attr) else n.key.value)
+                named.add(id(n.obj))
+        if any(isinstance(n, Name) and n.id == "items" and id(n) not in named for n in node.walk()):
+            found |= every
+    return found
 
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
@@ -259,7 +296,8 @@ class _Compiler:
             self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years)
         except ValueError as exc:
             raise InputError([book.problem(("calendar",), str(exc))]) from None
-        self.exprs = ExpressionCompiler(self.calendar, expression_schema(self.spec.department_fields))
+        schema = expression_schema(self.spec.department_fields)
+        self.exprs = ExpressionCompiler(self.calendar, Schema({**schema.records, RANKING: RANKING_RECORD}))
         self.params = V.from_data(self.spec.params)
         self.event_flags: dict[tuple, EventFlag] = {}
         self.event_values: dict[tuple, EventValue] = {}
@@ -290,6 +328,7 @@ class _Compiler:
                    for i, s in enumerate(self.spec.scorer)]
         group = self.spec.ranking.group
         group_fn = None if group is None else self._expr(("ranking", "group"), group, self.department_scope)
+        self._check_ranking_order(criteria, gates)
         if self.problems:
             raise InputError(self.problems, f"{self.book.path}: {len(self.problems)} problem(s) in the rulebook's expressions")
         return CompiledRulebook(
@@ -299,15 +338,17 @@ class _Compiler:
             frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department)
 
     def gate_scope(self) -> Scope:
-        """A gate's condition sees the department, its total so far and its points per item."""
-        return self.department_scope.with_names(total="number", items="map")
+        """A gate's condition sees the department, its total so far, its points per item and its place in the
+        ranking (a gate that reads it is decided after the ranking)."""
+        return self.department_scope.with_names(total="number", items="map", **{RANKING: RANKING})
 
     def _gate(self, index: int, spec) -> CompiledGate:
         path = ("gate", index)
-        when = self._condition(path + ("when",), spec.when, self.gate_scope())
-        text = self._template(path + ("text",), spec.text, self.gate_scope())
+        with self._reading(RANKING) as read:
+            when = self._condition(path + ("when",), spec.when, self.gate_scope())
+            text = self._template(path + ("text",), spec.text, self.gate_scope())
         return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade,
-                            self._constant(("gate", index, "total"), spec.total), text)
+                            self._constant(("gate", index, "total"), spec.total), text, read[0])
 
     def _fail(self, path: tuple, exc: ExprError | str, source: str | None = None) -> None:
         if isinstance(exc, ExprError):
@@ -454,10 +495,12 @@ class _Compiler:
             text = self._template(path + ("multiply", "text"), spec.multiply.text, multiply_scope)
             criterion.multiply = CompiledMultiply(by, text) if by is not None and text is not None else None
         if spec.per == "department":
-            for rule_index, rule in enumerate(spec.rule):
-                compiled_rule = self._department_rule(path + ("rule", rule_index), rule)
-                if compiled_rule is not None:
-                    criterion.department_rules.append(compiled_rule)
+            with self._reading(RANKING) as read:
+                for rule_index, rule in enumerate(spec.rule):
+                    compiled_rule = self._department_rule(path + ("rule", rule_index), rule)
+                    if compiled_rule is not None:
+                        criterion.department_rules.append(compiled_rule)
+            criterion.after_ranking = read[0]
             return criterion
         for rule_index, rule in enumerate(spec.rule):
             compiled = self._rule(path + ("rule", rule_index), rule.id, rule.bind, rule.when, criterion)
@@ -480,8 +523,44 @@ class _Compiler:
         criterion.decided_by = spec.decided_by
         return criterion
 
+    def _check_ranking_order(self, criteria: list[CompiledCriterion], gates: list[CompiledGate]) -> None:
+        """Items and gates that read the ranking are decided after it: nothing the ranking is made of may
+        depend on them (a cycle), and with categories there is no one place to add them."""
+        after = [c.id for c in criteria if c.after_ranking]
+        if not after and not any(g.after_ranking for g in gates):
+            return
+        first = next(i for i, c in enumerate(criteria) if c.after_ranking) if after else None
+        if self.spec.category:
+            where = ("criterion", first) if first is not None else ("gate", next(i for i, g in enumerate(gates)
+                                                                              if g.after_ranking))
+            self._fail(where, "items and gates that read the ranking are not supported with [[category]]")
+        if self.spec.ranking.by in after:
+            self._fail(("ranking", "by"), f'the ranking cannot be by "{self.spec.ranking.by}", which reads the ranking '
+                                          "(a cycle: ranking → item → ranking)")
+        for index, (spec, gate) in enumerate(zip(self.spec.gate, gates)):
+            if gate.after_ranking:
+                continue
+            read = sorted(set(after) & _items_read(spec, set(after)))
+            if read:
+                self._fail(("gate", index), f'gate "{gate.id}" is decided before the ranking, but reads '
+                                            f'{", ".join(read)}, which read{"s" if len(read) == 1 else ""} the ranking '
+                                            "(a cycle: ranking → item → gate → total → ranking); let the gate read "
+                                            "the ranking too, so that it is decided after it")
+
+    @contextlib.contextmanager
+    def _reading(self, name: str):
+        """Whether the expressions compiled inside read `name`: yields a list whose one item is set after."""
+        before = set(self.exprs.names_used)
+        self.exprs.names_used.clear()
+        found = [False]
+        try:
+            yield found
+        finally:
+            found[0] = name in self.exprs.names_used
+            self.exprs.names_used |= before
+
     def _department_rule(self, path: tuple, rule) -> DepartmentRule | None:
-        scope = self.department_scope
+        scope = self.department_scope.with_names(**{RANKING: RANKING})
         each = None
         nodes = []
         if rule.each is not None:

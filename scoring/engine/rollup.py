@@ -16,7 +16,7 @@ from scoring.base.errors import ScoringError
 from scoring.domain.cases import natural_key
 from scoring.lang import values as V
 
-from .compiler import AS_OF, CompiledCriterion, CompiledRulebook
+from .compiler import AS_OF, RANKING, CompiledCriterion, CompiledRulebook
 from .evaluate import HandlerResult, Line, base_lines, cap_lines, clamp_lines
 
 
@@ -64,6 +64,9 @@ class DepartmentResult:
     scorers: list[ScorerSummary] = field(default_factory=list)  # with [[scorer]]
     # the lines of items outside the total (in_total = false): reported, not added into exact_total
     indicators: list[Line] = field(default_factory=list)
+    # what the items and gates that read the ranking need after it: the department's names, the grade limit
+    context: dict = field(default_factory=dict, repr=False, compare=False)
+    grade_limit: str | None = None
 
 
 class RollupError(ScoringError):
@@ -88,7 +91,60 @@ def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], department
         except V.EvalError as exc:
             raise RollupError(f"{compiled.book.path}: department {name}: {where[0]}: {exc}") from None
     rank(compiled, scored)
+    if compiled.reads_ranking:
+        # items and gates that read the ranking: on the ranks of the totals without them; then ranked again
+        places = positions(scored)
+        for department in scored:
+            where = ["after the ranking"]
+            try:
+                _after_ranking(compiled, department, places[id(department)], where)
+            except V.EvalError as exc:
+                raise RollupError(f"{compiled.book.path}: department {department.department}: {where[0]}: {exc}") from None
+        rank(compiled, scored)
     return sorted(scored, key=ranking_order)
+
+
+def positions(departments: list[DepartmentResult]) -> dict[int, V.Record]:
+    """Each department's place as the items that read `ranking` see it: its rank, how many are ranked in its
+    group (of), its place from the last (1: last; ties share it) and the share of its group ranked below it."""
+    groups: dict[str | None, list[DepartmentResult]] = {}
+    for department in departments:
+        groups.setdefault(department.group, []).append(department)
+    found = {}
+    for members in groups.values():
+        ranked = [m for m in members if m.rank is not None]
+        for department in members:
+            fields: dict = {"rank": department.rank, "of": len(ranked), "from_last": None, "percentile": None}
+            if department.rank is not None:
+                below = sum(1 for m in ranked if m.rank > department.rank)
+                fields.update(from_last=below + 1, percentile=V.normal(Fraction(below, len(ranked))))
+            found[id(department)] = V.Record(RANKING, fields)
+    return found
+
+
+def _after_ranking(compiled: CompiledRulebook, d: DepartmentResult, place: V.Record, where: list) -> None:
+    """The items that read the ranking (after every other line), then the gates that read it; the total and grade
+    again."""
+    env = {**d.context, RANKING: place}
+    added: list[Line] = []
+    for criterion in compiled.criteria:
+        if not criterion.after_ranking:
+            continue
+        where[0] = criterion.id
+        item_lines = _record_lines(compiled, criterion, env)
+        d.criteria[(None, criterion.id)] = sum((line.points for line in item_lines), 0)
+        if criterion.in_total:
+            added += item_lines
+        else:
+            d.indicators += item_lines
+    lines = d.lines + added
+    gate_lines, limit = _gates(compiled, env, lines, d.indicators, d.criteria, where, after_ranking=True)
+    d.lines = lines + gate_lines
+    d.exact_total = V.normal(Fraction(sum((line.points for line in d.lines), 0)))
+    d.total = V.round_half_up(d.exact_total, compiled.book.spec.department.decimals)
+    if limit is not None:
+        d.grade_limit = limit if d.grade_limit is None else _lower_grade(compiled, d.grade_limit, limit)
+    d.grade = _grade(compiled, d.total, d.grade_limit)
 
 
 def ranking_order(d: DepartmentResult) -> tuple:
@@ -128,7 +184,7 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
         group = None if group is None else V.format_value(group)
     return DepartmentResult(name, exact, total, _grade(compiled, total, grade_limit), None, base,
                             _rubric_summaries(compiled, cases), lines, cases, criteria, group, categories, scorers,
-                            indicators)
+                            indicators, env, grade_limit)
 
 
 def _base_of(lines: list[Line], category: str | None):
@@ -161,6 +217,9 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
     criteria: dict[tuple[str | None, str], Fraction | int] = {}
     for criterion in compiled.criteria:
         if criterion.category not in (None, category):
+            continue
+        if criterion.after_ranking:  # scored after the ranking (_after_ranking); its place in the order kept
+            criteria[(category, criterion.id)] = 0
             continue
         where[0] = criterion.id
         if criterion.level == "case":
@@ -239,9 +298,10 @@ def _scorer_lines(compiled: CompiledRulebook, env: dict, computed, where: list) 
 
 
 def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], indicators: list[Line], criteria: dict,
-           where: list):
+           where: list, after_ranking: bool = False):
     """Vetoes and gates that hold: a line each; the total held at the gate's limit; the highest grade allowed.
-    A gate on an item outside the total holds when that item's rules fired too."""
+    A gate on an item outside the total holds when that item's rules fired too. The gates that read the
+    ranking are decided after it (after_ranking), the others before."""
     gate_lines = []
     grade_limit = None
     total = sum((line.points for line in lines), 0)
@@ -249,6 +309,8 @@ def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], indicators:
     for (_, criterion_id), points in criteria.items():
         items[criterion_id] = items.get(criterion_id, 0) + points
     for gate in compiled.gates:
+        if gate.after_ranking != after_ranking:
+            continue
         where[0] = f"gate {gate.id}"
         evidence: tuple = ()
         if gate.criterion is not None:
@@ -403,6 +465,7 @@ def rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> Non
     spec = compiled.book.spec.ranking
     groups: dict[str | None, list[DepartmentResult]] = {}
     for department in departments:
+        department.rank = None
         if len(department.cases) >= spec.min_cases and _has_ranked_value(compiled, department):
             groups.setdefault(department.group, []).append(department)
     sign = -1 if spec.order == "desc" else 1
