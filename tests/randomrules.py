@@ -367,6 +367,18 @@ def random_rulebook(rng: random.Random) -> dict:
     for index in range(rng.choice([1, 2, 2, 3, 3, 4])):
         criteria.append(_criterion(rng, index, lets, rubrics, rule_ids, declared, "category" in data, more))
     data["criterion"] = criteria
+    # items scored on the department that read other items (a bonus stage unlocked by another item's points);
+    # now and then a cycle, which the product refuses
+    for criterion in criteria:
+        if criterion.get("per") == "department" and more.random() < 0.35:
+            other = more.choice(criteria)["id"]
+            rule = criterion["rule"][0]
+            rule["when"] = more.choice([f"coalesce(items.{other}, 0) >= 1", f"items.{other} < 0",
+                                        f"not present(items.{other})"])
+            rule["text"] = rule["text"] + f"（{{items.{other}}}）"
+            rule.pop("each", None)
+            if "{e}" in rule["text"]:
+                rule["text"] = rule["text"].replace("{e}", "")
     # items outside the total (not with categories, where they are refused): some department items,
     # now and then all of them with no base from the cases (a total of nothing, ranked by an item)
     dept_level = [c for c in criteria if c.get("level") == "department"]

@@ -17,7 +17,8 @@ the README states it:
   rates), categories, the clamp, scorers, gates, grades and ranks; items outside the total
   (`in_total = false`) beside it, and the ranking by an item (`[ranking] by`); a rate as a
   ratio of sums (numerator and denominator per counted case, pooled); items and gates that
-  read `ranking`, decided after a first ranking, then ranked again.
+  read `ranking`, decided after a first ranking, then ranked again; items that read other items
+  (`items.X`), each scored after the items it reads.
 
 Results are plain tuples and dicts (see `handler_view` and `department_view`), so that the
 product's results can be put in the same shape and compared with ==.
@@ -525,10 +526,49 @@ class Interpreter:
         return any(isinstance(n, Name) and n.id == "ranking" for node in nodes for n in node.walk())
 
     def late_item(self, criterion) -> bool:
-        """A department item scored on the record that reads the ranking: scored after it."""
-        return criterion.per == "department" and any(
-            self.reads_ranking((r.when, False), (r.points, False), (r.each_parts()[1] if r.each else None, False),
-                               (r.text, True)) for r in criterion.rule)
+        """A department item scored on the record that reads the ranking, or an item that does: scored after it."""
+        if criterion.per != "department":
+            return False
+        if any(self.reads_ranking((r.when, False), (r.points, False), (r.each_parts()[1] if r.each else None, False),
+                                  (r.text, True)) for r in criterion.rule):
+            return True
+        by_id = {c.id: c for c in self.spec.criterion}
+        return any(self.late_item(by_id[i]) for i in self.reads(criterion) if i in by_id)
+
+    @staticmethod
+    def rule_reads(rule) -> set[str]:
+        """The items a department rule reads: items.X (items["X"] too)."""
+        sources = [parse(x) for x in (rule.when, rule.points, rule.each_parts()[1] if rule.each else None)
+                   if isinstance(x, str)]
+        sources += [part[1][0] for part in parse_template(rule.text) if part[0] == "expr"]
+        found = set()
+        for node in sources:
+            for n in node.walk():
+                if isinstance(n, Attr) and isinstance(n.obj, Name) and n.obj.id == "items":
+                    found.add(n.name)
+                elif (isinstance(n, Index) and isinstance(n.obj, Name) and n.obj.id == "items"
+                      and isinstance(n.key, Const)):
+                    found.add(n.key.value)
+        return found
+
+    def reads(self, criterion) -> set[str]:
+        return set().union(*(self.rule_reads(r) for r in criterion.rule)) if criterion.per == "department" else set()
+
+    def item_order(self) -> list:
+        """The items, each after the ones it reads (depth first; the product refuses a cycle)."""
+        by_id = {c.id: c for c in self.spec.criterion}
+        order, placed = [], set()
+
+        def place(criterion):
+            if criterion.id in placed:
+                return
+            placed.add(criterion.id)
+            for other in sorted(self.reads(criterion)):
+                place(by_id[other])
+            order.append(criterion)
+        for criterion in self.spec.criterion:
+            place(criterion)
+        return order
 
     def late_gate(self, gate) -> bool:
         return self.reads_ranking((gate.when, False), (gate.text, True))
@@ -573,15 +613,20 @@ class Interpreter:
                 below = len([m for m in members if m["rank"] > result["rank"]])
                 place["from_last"], place["percentile"] = below + 1, V.normal(Fraction(below, len(members)))
             env = {**result["_env"], "ranking": V.Record("ranking", place)}
-            added = []
-            for criterion in self.spec.criterion:
+            late = {}
+            for criterion in self.item_order():
                 if self.late_item(criterion):
-                    lines = self.record_lines(criterion, env)
-                    result["criteria"][(None, criterion.id)] = _sum(lines)
-                    if criterion.in_total:
-                        added += lines
-                    else:
-                        result["indicators"] = result["indicators"] + lines
+                    points = {i: p for (_, i), p in result["criteria"].items()}
+                    items = {c.id: points.get(c.id) for c in self.spec.criterion}
+                    late[criterion.id] = self.record_lines(criterion, {**env, "items": items})
+                    result["criteria"][(None, criterion.id)] = _sum(late[criterion.id])
+            added = []
+            for criterion in self.spec.criterion:  # in file order
+                lines = late.get(criterion.id, [])
+                if criterion.in_total:
+                    added += lines
+                else:
+                    result["indicators"] = result["indicators"] + lines
             lines = result["lines"] + added
             gate_lines, limit = self.gates(lines, result["indicators"], result["criteria"], env, late=True)
             result["lines"] = lines + gate_lines
@@ -612,29 +657,36 @@ class Interpreter:
             points = self.const(spec.base)
             lines.append(_line(None, None, points, (), self.texts["department_base"].format(points=V.format_value(points)),
                                "base"))
-        items: dict = {}
-        for criterion in self.spec.criterion:
+        points: dict = {}
+        found: dict = {}
+        for criterion in self.item_order():  # each item after those it reads; reported in file order below
             if criterion.category not in (None, category):
                 continue
             if criterion.level == "case":
                 subtotals = [_sum([line for line in c.lines if line["criterion"] == criterion.id])
                              for c in cases if c.rubric == criterion.rubric]
                 if subtotals:
-                    items[(category, criterion.id)] = V.normal(Fraction(sum(subtotals), len(subtotals)))
+                    points[criterion.id] = V.normal(Fraction(sum(subtotals), len(subtotals)))
                 continue
             if self.late_item(criterion):  # after the ranking (after_ranking); its place in the order kept
-                items[(category, criterion.id)] = 0
+                points[criterion.id] = 0
                 continue
             if criterion.rate is not None:
                 item = self.rate_lines(criterion, cases, env)
             elif criterion.per == "department":
-                item = self.record_lines(criterion, env)
+                known = {c.id: points.get(c.id) for c in self.spec.criterion}  # null: no points here
+                item = self.record_lines(criterion, {**env, "items": known})
             else:
                 item = [{**line, "evidence": tuple(f"{line['case']}/{e}" for e in line["evidence"])}
                         for c in cases for line in c.department_lines if line["criterion"] == criterion.id]
                 item = self.item_lines(criterion, item, env)
-            items[(category, criterion.id)] = _sum(item)
-            lines += item
+            points[criterion.id] = _sum(item)
+            found[criterion.id] = item
+        items: dict = {}
+        for criterion in self.spec.criterion:
+            if criterion.id in points:
+                items[(category, criterion.id)] = points[criterion.id]
+            lines += found.get(criterion.id, [])
         if category is not None:
             lines = [{**line, "category": category} for line in lines]
         return lines, items
@@ -688,7 +740,8 @@ class Interpreter:
                 read = sorted({n.name for s in (rule.when, rule.points, rule.each_parts()[1] if rule.each else None)
                                if isinstance(s, str) for n in parse(s).walk()
                                if isinstance(n, Attr) and isinstance(n.obj, Name) and n.obj.id == "department"})
-                lines.append(_line(criterion.id, rule.id, points, tuple(f"department.{n}" for n in read),
+                unlocked = tuple(f"items.{i}={V.format_value(local['items'].get(i))}" for i in sorted(self.rule_reads(rule)))
+                lines.append(_line(criterion.id, rule.id, points, tuple(f"department.{n}" for n in read) + unlocked,
                                    self.text(rule.text, local)))
             if lines and criterion.hit == "first":
                 break

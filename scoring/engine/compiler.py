@@ -122,6 +122,7 @@ class DepartmentRule:
     points: Closure
     text: Callable[[dict], str]
     evidence: tuple[str, ...]  # the record fields it reads, as "department.<field>"
+    items_read: tuple[str, ...] = ()  # the other items whose points it reads (items.X): its line names them
 
 
 @dataclass
@@ -242,6 +243,8 @@ class CompiledRulebook:
     params_used: frozenset[str] = frozenset()  # top-level params some expression reads
     reads_as_of: bool = False  # some expression reads the date the cases are judged at
     department: DepartmentNumbers = field(default_factory=DepartmentNumbers)
+    # the order the department's items are scored in: file order, but an item after the items it reads
+    item_order: tuple[int, ...] = ()
 
     @property
     def reads_ranking(self) -> bool:
@@ -258,12 +261,25 @@ class CompiledRulebook:
         return Departments(tuple(declared.assessed), dict(declared.aliases))
 
 
-def _items_read(gate, every: set[str]) -> set[str]:
-    """The item ids a gate's criterion, when and text read: items.X, items["X"], or all of `every` where it
-    reads items otherwise (items[k] with a computed k, items as a whole)."""
-    nodes = [parse(gate.when)] if gate.when else []
-    nodes += [part[1][0] for part in parse_template(gate.text) if part[0] == "expr"]
-    found = {gate.criterion} if gate.criterion else set()
+def _cycle_from(start: str, reads: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of reads that starts and ends at `start` (["D3", "D4", "D3"]), or None."""
+    stack = [(start, [start])]
+    seen = set()
+    while stack:
+        item, path = stack.pop()
+        for other in sorted(reads.get(item, ())):
+            if other == start:
+                return path + [start]
+            if other not in seen:
+                seen.add(other)
+                stack.append((other, path + [other]))
+    return None
+
+
+def _named_items(nodes: list[Node]) -> set[str] | None:
+    """The item ids these expressions read as items.X or items["X"]; None when one reads items otherwise
+    (items[k] with a computed k, items as a whole)."""
+    found: set[str] = set()
     named = set()  # the Name nodes read as items.X or items["X"]
     for node in nodes:
         for n in node.walk():
@@ -273,8 +289,16 @@ def _items_read(gate, every: set[str]) -> set[str]:
                 found.add(n.name if isinstance(n, Attr) else n.key.value)
                 named.add(id(n.obj))
         if any(isinstance(n, Name) and n.id == "items" and id(n) not in named for n in node.walk()):
-            found |= every
+            return None
     return found
+
+
+def _items_read(gate, every: set[str]) -> set[str]:
+    """The item ids a gate's criterion, when and text read (all of `every` where it reads items otherwise)."""
+    nodes = [parse(gate.when)] if gate.when else []
+    nodes += [part[1][0] for part in parse_template(gate.text) if part[0] == "expr"]
+    read = _named_items(nodes)
+    return (every if read is None else read) | ({gate.criterion} if gate.criterion else set())
 
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
@@ -328,6 +352,7 @@ class _Compiler:
                    for i, s in enumerate(self.spec.scorer)]
         group = self.spec.ranking.group
         group_fn = None if group is None else self._expr(("ranking", "group"), group, self.department_scope)
+        order = self._item_order(criteria)
         self._check_ranking_order(criteria, gates)
         if self.problems:
             raise InputError(self.problems, f"{self.book.path}: {len(self.problems)} problem(s) in the rulebook's expressions")
@@ -335,7 +360,7 @@ class _Compiler:
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
             list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
-            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department)
+            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department, order)
 
     def gate_scope(self) -> Scope:
         """A gate's condition sees the department, its total so far, its points per item and its place in the
@@ -523,6 +548,45 @@ class _Compiler:
         criterion.decided_by = spec.decided_by
         return criterion
 
+    def _item_order(self, criteria: list[CompiledCriterion]) -> tuple[int, ...]:
+        """File order, each item after the items it reads (items.X); a name that is no item, or items that read
+        each other in a cycle, are refused with the line. An item that reads one decided after the ranking is
+        decided after it too."""
+        ids = [c.id for c in criteria]
+        reads: dict[str, set[str]] = {}
+        for index, criterion in enumerate(self.spec.criterion):
+            reads[criterion.id] = set()
+            if criterion.per != "department":
+                continue
+            for rule_index, rule in enumerate(criteria[index].department_rules):
+                for item in rule.items_read:
+                    if item not in ids:
+                        self._fail(("criterion", index, "rule", rule_index),
+                                   f'reads items.{item}, but there is no item "{item}"{closest(item, ids)}')
+                    else:
+                        reads[criterion.id].add(item)
+        reported: set[str] = set()
+        for index, item in enumerate(ids):
+            cycle = _cycle_from(item, reads)
+            if cycle and not reported & set(cycle):
+                reported |= set(cycle)
+                self._fail(("criterion", index), "items read each other in a cycle: " + " → ".join(cycle)
+                           + " (an item is scored after the items it reads)")
+        if reported:
+            return tuple(range(len(criteria)))
+        changed = True
+        while changed:  # reading an item decided after the ranking puts the reader after it too
+            changed = False
+            for criterion in criteria:
+                if not criterion.after_ranking and any(other.after_ranking for other in criteria
+                                                       if other.id in reads[criterion.id]):
+                    criterion.after_ranking = changed = True
+        order: list[int] = []
+        while len(order) < len(criteria):
+            done = {ids[i] for i in order}
+            order.append(next(i for i, item in enumerate(ids) if item not in done and reads[item] <= done))
+        return tuple(order)
+
     def _check_ranking_order(self, criteria: list[CompiledCriterion], gates: list[CompiledGate]) -> None:
         """Items and gates that read the ranking are decided after it: nothing the ranking is made of may
         depend on them (a cycle), and with categories there is no one place to add them."""
@@ -560,7 +624,7 @@ class _Compiler:
             self.exprs.names_used |= before
 
     def _department_rule(self, path: tuple, rule) -> DepartmentRule | None:
-        scope = self.department_scope.with_names(**{RANKING: RANKING})
+        scope = self.department_scope.with_names(**{RANKING: RANKING, "items": "map"})
         each = None
         nodes = []
         if rule.each is not None:
@@ -585,7 +649,14 @@ class _Compiler:
                 nodes.append(parse(source))
         used = sorted({n.name for node in nodes for n in node.walk()
                        if isinstance(n, Attr) and isinstance(n.obj, Name) and n.obj.id == "department"})
-        return DepartmentRule(rule.id, each, when, points, text, tuple(f"department.{name}" for name in used))
+        text_nodes = [part[1][0] for part in parse_template(rule.text) if part[0] == "expr"]
+        read = _named_items(nodes + text_nodes)
+        if read is None:
+            self._fail(path, "an item reads other items by name (items.D1 or items[\"D1\"]), so that the order in "
+                             "which the items are scored is known")
+            return None
+        return DepartmentRule(rule.id, each, when, points, text, tuple(f"department.{name}" for name in used),
+                              tuple(sorted(read)))
 
     def _date(self, path: tuple, source: str) -> Closure | None:
         """An expression over the case that must give a date (or null)."""

@@ -126,17 +126,21 @@ def _after_ranking(compiled: CompiledRulebook, d: DepartmentResult, place: V.Rec
     """The items that read the ranking (after every other line), then the gates that read it; the total and grade
     again."""
     env = {**d.context, RANKING: place}
-    added: list[Line] = []
-    for criterion in compiled.criteria:
+    found: dict[int, list[Line]] = {}
+    for index in compiled.item_order or range(len(compiled.criteria)):  # scored in item order, reported in file order
+        criterion = compiled.criteria[index]
         if not criterion.after_ranking:
             continue
         where[0] = criterion.id
-        item_lines = _record_lines(compiled, criterion, env)
-        d.criteria[(None, criterion.id)] = sum((line.points for line in item_lines), 0)
-        if criterion.in_total:
-            added += item_lines
+        items = _item_points(compiled, {item: points for (_, item), points in d.criteria.items()})
+        found[index] = _record_lines(compiled, criterion, {**env, "items": items})
+        d.criteria[(None, criterion.id)] = sum((line.points for line in found[index]), 0)
+    added: list[Line] = []
+    for index in sorted(found):
+        if compiled.criteria[index].in_total:
+            added += found[index]
         else:
-            d.indicators += item_lines
+            d.indicators += found[index]
     lines = d.lines + added
     gate_lines, limit = _gates(compiled, env, lines, d.indicators, d.criteria, where, after_ranking=True)
     d.lines = lines + gate_lines
@@ -214,32 +218,46 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
     if compiled.department.base is not None:
         points = compiled.department.base
         lines.append(Line(None, None, points, (), texts["department_base"].format(points=V.format_value(points)), "base"))
-    criteria: dict[tuple[str | None, str], Fraction | int] = {}
-    for criterion in compiled.criteria:
+    # scored in the rulebook's item order (an item after the items it reads), reported in file order
+    points: dict[str, Fraction | int] = {}
+    item_lines: dict[str, list[Line]] = {}
+    for index in compiled.item_order or range(len(compiled.criteria)):
+        criterion = compiled.criteria[index]
         if criterion.category not in (None, category):
             continue
         if criterion.after_ranking:  # scored after the ranking (_after_ranking); its place in the order kept
-            criteria[(category, criterion.id)] = 0
+            points[criterion.id] = 0
             continue
         where[0] = criterion.id
         if criterion.level == "case":
             subtotals = [sum((line.points for line in c.lines if line.criterion == criterion.id), 0)
                          for c in cases if c.rubric == criterion.rubric]
             if subtotals:
-                criteria[(category, criterion.id)] = V.normal(Fraction(sum(subtotals), len(subtotals)))
+                points[criterion.id] = V.normal(Fraction(sum(subtotals), len(subtotals)))
             continue
         if criterion.rate is not None:
-            item_lines = _rate_lines(compiled, criterion, cases, env)
+            found = _rate_lines(compiled, criterion, cases, env)
         elif criterion.per == "department":
-            item_lines = _record_lines(compiled, criterion, env)
+            found = _record_lines(compiled, criterion, {**env, "items": _item_points(compiled, points)})
         else:
-            item_lines = _rule_lines(compiled, criterion, cases, env)
-        criteria[(category, criterion.id)] = sum((line.points for line in item_lines), 0)
-        lines.extend(item_lines)
+            found = _rule_lines(compiled, criterion, cases, env)
+        points[criterion.id] = sum((line.points for line in found), 0)
+        item_lines[criterion.id] = found
+    criteria: dict[tuple[str | None, str], Fraction | int] = {}
+    for criterion in compiled.criteria:
+        if criterion.id in points:
+            criteria[(category, criterion.id)] = points[criterion.id]
+        lines.extend(item_lines.get(criterion.id, []))
     if category is not None:
         for line in lines:
             line.category = category
     return lines, criteria
+
+
+def _item_points(compiled: CompiledRulebook, points: dict) -> dict:
+    """What `items` holds for an item that reads others: every item's points, null where the department has
+    none (a case item of a rubric it has no case in, an item of another category)."""
+    return {criterion.id: points.get(criterion.id) for criterion in compiled.criteria}
 
 
 def _categories(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, where: list):
@@ -382,7 +400,9 @@ def _record_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, env:
             points = rule.points(local)
             if V.kind(points) != "number":
                 raise V.EvalError(f"rule {rule.id}: points must be a number, got {V.kind(points)}")
-            lines.append(Line(criterion.id, rule.id, points, rule.evidence, rule.text(local)))
+            # what unlocked it: the points of the items it reads, as they were when it was scored
+            read = tuple(f"items.{item}={V.format_value(local['items'].get(item))}" for item in rule.items_read)
+            lines.append(Line(criterion.id, rule.id, points, rule.evidence + read, rule.text(local)))
         if lines and criterion.hit == "first":
             break
     return _item_lines(compiled, criterion, lines, env)
