@@ -236,3 +236,15 @@ def test_the_monthly_bulletin_refuses_a_ranking_by_an_item():
     assert run.returncode == 2
     assert (f'{BOOK}: ranking.by: the monthly bulletin ranks by the reachable total; this rulebook ranks by the item '
             '"V4", which the bulletin does not support yet (`scoring score` ranks by it)') in run.stderr
+
+
+def test_a_diff_lists_the_indicator_lines_that_changed(tmp_path):
+    before = tmp_path / "before.json"
+    before.write_text(scoring("score", *RUN, "--format", "json").stdout, encoding="utf-8")
+    changed = tmp_path / "changed.toml"
+    changed.write_text(shipped().replace("percent = 100", "percent = 10"), encoding="utf-8")
+    after = tmp_path / "after.json"
+    after.write_text(scoring("score", "--rules", changed, "--cases", CASES, "--format", "json").stdout, encoding="utf-8")
+    run = scoring("diff", before, after, "--format", "json")
+    traffic = next(d for d in json.loads(run.stdout)["departments"] if d["department"] == "市交通委")
+    assert {line["criterion"] for line in traffic["lines"]} == {"V1", "V2", "V3", "V4", "V5"}

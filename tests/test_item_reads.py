@@ -78,7 +78,7 @@ def test_an_unknown_item_or_a_read_of_all_items_is_refused_with_its_line():
                               'no item "P2"']
     whole = BOOK.read_text(encoding="utf-8").replace("items.P1 >= params", "len(items) >= params")
     assert problems(whole) == [f'book.toml:{line_of(whole, rule)}: criterion[2].rule[0]: an '
-                               'item reads other items by name (items.D1 or items["D1"]), so that the order in which '
+                               'item reads other items by name (items.X or items["X"]), so that the order in which '
                                "the items are scored is known"]
 
 

@@ -652,7 +652,7 @@ class _Compiler:
         text_nodes = [part[1][0] for part in parse_template(rule.text) if part[0] == "expr"]
         read = _named_items(nodes + text_nodes)
         if read is None:
-            self._fail(path, "an item reads other items by name (items.D1 or items[\"D1\"]), so that the order in "
+            self._fail(path, "an item reads other items by name (items.X or items[\"X\"]), so that the order in "
                              "which the items are scored is known")
             return None
         return DepartmentRule(rule.id, each, when, points, text, tuple(f"department.{name}" for name in used),
