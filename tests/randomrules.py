@@ -20,6 +20,7 @@ events of departments that do not handle the case.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 import tomli_w
@@ -322,6 +323,9 @@ class Gen:
 
 
 def random_rulebook(rng: random.Random) -> dict:
+    # later features draw from their own generator, seeded from rng's state without advancing it: the
+    # rulebooks a seed gave before them keep their draws (tests/test_difftest.py's seed stays meaningful)
+    more = random.Random(hash(rng.getstate()))
     data: dict = {"rulebook": {"id": "random", "title": "random", "version": "1"}}
     data["params"] = {"n1": rng.choice([1, 2, 3]), "n2": rng.choice([0, 5, 10]), "half": 0.5, "modes": ["phone", "email"],
                       "pts": {m: rng.choice([0, 1, 2.5]) for m in MODES},
@@ -361,8 +365,28 @@ def random_rulebook(rng: random.Random) -> dict:
     criteria = []
     rule_ids = iter(range(1000))
     for index in range(rng.choice([1, 2, 2, 3, 3, 4])):
-        criteria.append(_criterion(rng, index, lets, rubrics, rule_ids, declared, "category" in data))
+        criteria.append(_criterion(rng, index, lets, rubrics, rule_ids, declared, "category" in data, more))
     data["criterion"] = criteria
+    # items scored on the department that read other items (a bonus stage unlocked by another item's points);
+    # now and then a cycle, which the product refuses
+    for criterion in criteria:
+        if criterion.get("per") == "department" and more.random() < 0.35:
+            other = more.choice(criteria)["id"]
+            rule = criterion["rule"][0]
+            rule["when"] = more.choice([f"coalesce(items.{other}, 0) >= 1", f"items.{other} < 0",
+                                        f"not present(items.{other})"])
+            rule["text"] = rule["text"] + f"（{{items.{other}}}）"
+            rule.pop("each", None)
+            if "{e}" in rule["text"]:
+                rule["text"] = rule["text"].replace("{e}", "")
+    # items outside the total (not with categories, where they are refused): some department items,
+    # now and then all of them with no base from the cases (a total of nothing, ranked by an item)
+    dept_level = [c for c in criteria if c.get("level") == "department"]
+    nothing_in_total = "category" not in data and bool(dept_level) and more.random() < 0.1
+    if "category" not in data:
+        for criterion in dept_level:
+            if nothing_in_total or more.random() < 0.2:
+                criterion["in_total"] = False
     department: dict = {"method": rng.choice(["weighted_mean", "mean", "sum", "weighted_mean"])}
     if department["method"] == "weighted_mean":
         department["weights"] = {r["id"]: rng.choice([0.7, 0.3, 1, 0]) for r in rubrics}
@@ -373,6 +397,11 @@ def random_rulebook(rng: random.Random) -> dict:
     department["decimals"] = rng.choice([0, 1, 2])
     data["department"] = department
     data["grade"] = [{"name": "优", "min": rng.choice([2, 3, 5])}, {"name": "良", "min": 1}, {"name": "差", "min": -100}]
+    if nothing_in_total:  # no base from the cases and none fixed; grades band the total, so none
+        department["method"] = "none"
+        department.pop("weights", None)
+        department.pop("base", None)
+        del data["grade"]
     dept_items = [c["id"] for c in criteria if c.get("level") == "department" and "rate" not in c and c.get("rule")]
     if rng.random() < 0.3 and (dept_items or rng.random() < 0.5):
         gate: dict = {"id": "G1", "title": "门槛", "text": "门槛{total}"}
@@ -384,6 +413,12 @@ def random_rulebook(rng: random.Random) -> dict:
         if rng.random() < 0.5:
             gate["total"] = rng.choice([0, 2, "params.n1"])
         gate["grade"] = "良" if rng.random() < 0.7 or "total" not in gate else None
+        if more.random() < 0.25 and "category" not in data:  # on the department's place in the ranking: after it
+            gate["when"] = more.choice(["ranking.from_last == 1", "ranking.rank <= 1 and total > 0"])
+            gate["text"] = "第{ranking.rank}名"
+        if nothing_in_total:  # no grades: the gate holds the total
+            gate["grade"] = None
+            gate.setdefault("total", 0)
         if gate["grade"] is None:
             del gate["grade"]
         data["gate"] = [gate]
@@ -394,6 +429,10 @@ def random_rulebook(rng: random.Random) -> dict:
                "min_cases": rng.choice([0, 0, 2])}
     if declared and rng.random() < 0.3:
         ranking["group"] = "department.grp"
+    # not by an item that reads the ranking (refused: a cycle)
+    rankable = [c for c in dept_level if "ranking." not in json.dumps(c, ensure_ascii=False)]
+    if "category" not in data and rankable and (nothing_in_total or more.random() < 0.2):
+        ranking["by"] = more.choice(rankable)["id"]
     data["ranking"] = ranking
     if rng.random() < 0.2:  # a local holiday and a working Sunday in the timelines' days
         holiday = START + dt.timedelta(days=rng.choice([d for d in range(DAYS) if d != 6]))  # not the Sunday
@@ -403,7 +442,7 @@ def random_rulebook(rng: random.Random) -> dict:
     return data
 
 
-def _criterion(rng, index, lets, rubrics, rule_ids, declared, categories) -> dict:
+def _criterion(rng, index, lets, rubrics, rule_ids, declared, categories, more) -> dict:
     criterion: dict = {"id": f"C{index}", "title": f"项目{index}"}
     kind = rng.choices(["case", "department", "rate", "record"], [6, 2, 1, 1 if declared else 0.3])[0]
     if kind == "case" or (kind == "department" and rng.random() < 0.3):
@@ -432,6 +471,16 @@ def _criterion(rng, index, lets, rubrics, rule_ids, declared, categories) -> dic
                              "hit": g.when() or "exists(contact)",
                              "points": rng.choice(["rate * 2", "-min(1, 2 * (1 - rate))", "hits - cases"]),
                              "text": "率{percent(rate)}（{hits}/{cases}）"}
+        if more.random() < 0.3:  # a ratio of sums: two numbers per counted case, pooled (some cases break 0 <= n <= d)
+            del criterion["rate"]["hit"]
+            criterion["rate"]["numerator"], criterion["rate"]["denominator"] = more.choice([
+                ("count(contact)", "count(contact) + count(reply)"),
+                ("min(count(reply), params.n1)", "params.n1"),
+                ("count(c for c in contact if c.mode == 'phone')", "count(contact)"),
+                ("count(events)", "count(reply)"),
+                ("0.5 if exists(reply) else 0", "1")])
+            criterion["rate"]["points"] = more.choice(["rate * 2", "numerator - denominator", "-min(1, 2 * (1 - rate))"])
+            criterion["rate"]["text"] = "率{percent(rate)}（{numerator}/{denominator}，{cases}件）"
         if rng.random() < 0.5:
             criterion["rate"]["empty"] = "无"
         return criterion
@@ -448,6 +497,12 @@ def _criterion(rng, index, lets, rubrics, rule_ids, declared, categories) -> dic
                 rule["when"] = rng.choice(["department.cases > 1", "department.lead >= 1"] +
                                           (["department.flag", "coalesce(department.score, 0) > 50"] if declared else []))
             rules.append(rule)
+        if more.random() < 0.3 and not categories:  # a rule on the department's place in the ranking: after it
+            rules[-1]["when"] = more.choice(["ranking.rank == 1", "ranking.from_last <= 2", "ranking.percentile >= 0.5",
+                                             "not present(ranking.rank)", "ranking.of > 2 and ranking.rank <= 2"])
+            rules[-1]["text"] = more.choice(["第{ranking.rank}名/{ranking.of}", "倒数第{ranking.from_last}名",
+                                             "{ranking.percentile}"])
+            rules[-1].pop("each", None)
         criterion["rule"] = rules
         return criterion
     if kind == "case" and rng.random() < 0.15:

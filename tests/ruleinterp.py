@@ -14,7 +14,11 @@ the README states it:
 * `once` keeps the earliest firing, `hit = "first"` the first rule that fires, then the
   base, the cap or floor, the multiplier, `otherwise`, the rubric's clamp;
 * departments: the base from the rubric means, department items (per case, per department,
-  rates), categories, the clamp, scorers, gates, grades and ranks.
+  rates), categories, the clamp, scorers, gates, grades and ranks; items outside the total
+  (`in_total = false`) beside it, and the ranking by an item (`[ranking] by`); a rate as a
+  ratio of sums (numerator and denominator per counted case, pooled); items and gates that
+  read `ranking`, decided after a first ranking, then ranked again; items that read other items
+  (`items.X`), each scored after the items it reads.
 
 Results are plain tuples and dicts (see `handler_view` and `department_view`), so that the
 product's results can be put in the same shape and compared with ==.
@@ -302,12 +306,16 @@ class Interpreter:
         for criterion in self.spec.criterion:
             if criterion.rate is not None:
                 eligible = V.truthy(self.expr(criterion.rate.of, env))
+                if criterion.rate.hit is None:  # a ratio of sums: the case's two numbers, when it is counted
+                    numbers = self.ratio_numbers(criterion.rate, env) if eligible else (None, None)
+                    out.rates[criterion.id] = (eligible, False, (), *numbers)
+                    continue
                 hit, evidence = False, ()
                 if criterion.rubric is None or criterion.rubric == env["rubric"]:
                     firings = self.firings({}, criterion.rate.hit, env)
                     if firings:
                         hit, evidence = True, firings[0][1]
-                out.rates[criterion.id] = (eligible, hit, evidence)
+                out.rates[criterion.id] = (eligible, hit, evidence, None, None)
         case_lines = []
         for criterion in self.spec.criterion:
             if (criterion.rate is not None or criterion.per == "department"
@@ -332,6 +340,15 @@ class Interpreter:
             out.lines = case_lines
             out.total = _sum(case_lines)
         return out
+
+    def ratio_numbers(self, rate, env) -> tuple:
+        numerator, denominator = self.expr(rate.numerator, env), self.expr(rate.denominator, env)
+        for value in (numerator, denominator):
+            if V.kind(value) != "number" or value < 0:
+                raise InterpError("a ratio's numbers are numbers, not below 0")
+        if numerator > denominator:
+            raise InterpError("a ratio's numerator is above its denominator")
+        return V.normal(Fraction(numerator)), V.normal(Fraction(denominator))
 
     def firings(self, bind: dict, when: str | None, env) -> list[tuple[dict, tuple]]:
         """(bound events, evidence ids) of every combination of bound events for which `when` holds,
@@ -425,6 +442,9 @@ class Interpreter:
         results = [self.department(name, sorted(mine, key=lambda h: natural_key(h.case)), departments[name])
                    for name, mine in by_department.items()]
         self.rank(results)
+        if any(self.late_item(c) for c in self.spec.criterion) or any(self.late_gate(g) for g in self.spec.gate):
+            self.after_ranking(results)
+            self.rank(results)
         return handlers, results
 
     def department_records(self, cases: list[Case], records: dict) -> dict:
@@ -451,6 +471,10 @@ class Interpreter:
         else:
             lines, items = self.scored(cases, env, None)
             base = _base_of(lines, None)
+        # items outside the total (in_total = false): their lines stand beside the total
+        beside = [c.id for c in self.spec.criterion if not c.in_total]
+        indicators = [line for line in lines if line["criterion"] in beside]
+        lines = [line for line in lines if line["criterion"] not in beside]
         total = _sum(lines)
         low, high = self.const(spec.min), self.const(spec.max)
         if _clamp(total, low, high) != total:
@@ -470,6 +494,87 @@ class Interpreter:
                                                    weight=V.format_value(weight))
                 lines.append(_line(None, scorer.id, Fraction(score) * weight, (), text, "scorer"))
                 scorers.append((scorer.id, V.normal(Fraction(score)), weight))
+        gate_lines, limit = self.gates(lines, indicators, items, env, late=False)
+        lines += gate_lines
+        exact = V.normal(Fraction(_sum(lines)))
+        rounded = V.round_half_up(exact, spec.decimals)
+        group = None
+        if self.spec.ranking.group is not None:
+            group = self.expr(self.spec.ranking.group, env)
+            group = None if group is None else V.format_value(group)
+        # what the ranking compares: the rounded total, or the item it is by at the ledger's two places; ranked by a
+        # rate, a department none of whose cases the rate counts is not ranked
+        by = self.spec.ranking.by
+        ranked_by = rounded if by is None else V.round_half_up(items[(None, by)], 2)
+        by_rate = by is not None and next(c for c in self.spec.criterion if c.id == by).rate is not None
+        counted = [c.rates[by] for c in cases if by in c.rates and c.rates[by][0]]
+        by_ratio = by_rate and next(c for c in self.spec.criterion if c.id == by).rate.hit is None
+        rankable = not by_rate or (sum(m[4] for m in counted) > 0 if by_ratio else bool(counted))
+        return {"department": name, "exact_total": exact, "total": rounded, "grade": self.grade(rounded, limit),
+                "rank": None, "base": V.normal(Fraction(base)), "rubrics": self.rubric_summaries(cases),
+                "lines": lines, "criteria": items, "group": group, "categories": categories, "scorers": scorers,
+                "cases": len(cases), "indicators": indicators, "_ranked_by": ranked_by, "_rankable": rankable,
+                "_env": env, "_limit": limit}
+
+    def reads_ranking(self, *sources) -> bool:
+        """Whether any of these expressions (or sentence templates, with template=True pairs) names `ranking`."""
+        nodes = []
+        for source, template in sources:
+            if not isinstance(source, str):
+                continue
+            nodes += [part[1][0] for part in parse_template(source) if part[0] == "expr"] if template else [parse(source)]
+        return any(isinstance(n, Name) and n.id == "ranking" for node in nodes for n in node.walk())
+
+    def late_item(self, criterion) -> bool:
+        """A department item scored on the record that reads the ranking, or an item that does: scored after it."""
+        if criterion.per != "department":
+            return False
+        if any(self.reads_ranking((r.when, False), (r.points, False), (r.each_parts()[1] if r.each else None, False),
+                                  (r.text, True)) for r in criterion.rule):
+            return True
+        by_id = {c.id: c for c in self.spec.criterion}
+        return any(self.late_item(by_id[i]) for i in self.reads(criterion) if i in by_id)
+
+    @staticmethod
+    def rule_reads(rule) -> set[str]:
+        """The items a department rule reads: items.X (items["X"] too)."""
+        sources = [parse(x) for x in (rule.when, rule.points, rule.each_parts()[1] if rule.each else None)
+                   if isinstance(x, str)]
+        sources += [part[1][0] for part in parse_template(rule.text) if part[0] == "expr"]
+        found = set()
+        for node in sources:
+            for n in node.walk():
+                if isinstance(n, Attr) and isinstance(n.obj, Name) and n.obj.id == "items":
+                    found.add(n.name)
+                elif (isinstance(n, Index) and isinstance(n.obj, Name) and n.obj.id == "items"
+                      and isinstance(n.key, Const)):
+                    found.add(n.key.value)
+        return found
+
+    def reads(self, criterion) -> set[str]:
+        return set().union(*(self.rule_reads(r) for r in criterion.rule)) if criterion.per == "department" else set()
+
+    def item_order(self) -> list:
+        """The items, each after the ones it reads (depth first; the product refuses a cycle)."""
+        by_id = {c.id: c for c in self.spec.criterion}
+        order, placed = [], set()
+
+        def place(criterion):
+            if criterion.id in placed:
+                return
+            placed.add(criterion.id)
+            for other in sorted(self.reads(criterion)):
+                place(by_id[other])
+            order.append(criterion)
+        for criterion in self.spec.criterion:
+            place(criterion)
+        return order
+
+    def late_gate(self, gate) -> bool:
+        return self.reads_ranking((gate.when, False), (gate.text, True))
+
+    def gates(self, lines, indicators, items, env, late: bool):
+        """The gates read before the ranking (late=False) or those that read it (late=True)."""
         limit = None
         total = _sum(lines)
         item_points: dict[str, object] = {}
@@ -477,9 +582,12 @@ class Interpreter:
             item_points[criterion_id] = item_points.get(criterion_id, 0) + points
         gate_lines = []
         for gate in self.spec.gate:
+            if self.late_gate(gate) != late:
+                continue
             evidence: tuple = ()
             if gate.criterion is not None:
-                fired = [line for line in lines if line["criterion"] == gate.criterion and line["rule"] is not None]
+                fired = [line for line in lines + indicators
+                         if line["criterion"] == gate.criterion and line["rule"] is not None]
                 if not fired:
                     continue
                 evidence = tuple(e for line in fired for e in line["evidence"])
@@ -493,17 +601,42 @@ class Interpreter:
             gate_lines.append(_line(None, gate.id, change, evidence, self.text(gate.text, local), "gate"))
             if gate.grade is not None:
                 limit = self.lower_grade(limit, gate.grade)
-        lines += gate_lines
-        exact = V.normal(Fraction(_sum(lines)))
-        rounded = V.round_half_up(exact, spec.decimals)
-        group = None
-        if self.spec.ranking.group is not None:
-            group = self.expr(self.spec.ranking.group, env)
-            group = None if group is None else V.format_value(group)
-        return {"department": name, "exact_total": exact, "total": rounded, "grade": self.grade(rounded, limit),
-                "rank": None, "base": V.normal(Fraction(base)), "rubrics": self.rubric_summaries(cases),
-                "lines": lines, "criteria": items, "group": group, "categories": categories, "scorers": scorers,
-                "cases": len(cases)}
+        return gate_lines, limit
+
+    def after_ranking(self, results: list[dict]) -> None:
+        """Items and gates that read `ranking`, each department's place counted here from the ranks; then the total
+        and grade again (the caller ranks again)."""
+        for result in results:
+            members = [m for m in results if m["group"] == result["group"] and m["rank"] is not None]
+            place = {"rank": result["rank"], "of": len(members), "from_last": None, "percentile": None}
+            if result["rank"] is not None:
+                below = len([m for m in members if m["rank"] > result["rank"]])
+                place["from_last"], place["percentile"] = below + 1, V.normal(Fraction(below, len(members)))
+            env = {**result["_env"], "ranking": V.Record("ranking", place)}
+            late = {}
+            for criterion in self.item_order():
+                if self.late_item(criterion):
+                    points = {i: p for (_, i), p in result["criteria"].items()}
+                    items = {c.id: points.get(c.id) for c in self.spec.criterion}
+                    late[criterion.id] = self.record_lines(criterion, {**env, "items": items})
+                    result["criteria"][(None, criterion.id)] = _sum(late[criterion.id])
+            added = []
+            for criterion in self.spec.criterion:  # in file order
+                lines = late.get(criterion.id, [])
+                if criterion.in_total:
+                    added += lines
+                else:
+                    result["indicators"] = result["indicators"] + lines
+            lines = result["lines"] + added
+            gate_lines, limit = self.gates(lines, result["indicators"], result["criteria"], env, late=True)
+            result["lines"] = lines + gate_lines
+            result["exact_total"] = V.normal(Fraction(_sum(result["lines"])))
+            result["total"] = V.round_half_up(result["exact_total"], self.spec.department.decimals)
+            if limit is not None:
+                result["_limit"] = limit if result["_limit"] is None else self.lower_grade(result["_limit"], limit)
+            result["grade"] = self.grade(result["total"], result["_limit"])
+            if self.spec.ranking.by is None:
+                result["_ranked_by"] = result["total"]
 
     def rubric_summaries(self, cases) -> list[tuple]:
         found = []
@@ -524,26 +657,36 @@ class Interpreter:
             points = self.const(spec.base)
             lines.append(_line(None, None, points, (), self.texts["department_base"].format(points=V.format_value(points)),
                                "base"))
-        items: dict = {}
-        for criterion in self.spec.criterion:
+        points: dict = {}
+        found: dict = {}
+        for criterion in self.item_order():  # each item after those it reads; reported in file order below
             if criterion.category not in (None, category):
                 continue
             if criterion.level == "case":
                 subtotals = [_sum([line for line in c.lines if line["criterion"] == criterion.id])
                              for c in cases if c.rubric == criterion.rubric]
                 if subtotals:
-                    items[(category, criterion.id)] = V.normal(Fraction(sum(subtotals), len(subtotals)))
+                    points[criterion.id] = V.normal(Fraction(sum(subtotals), len(subtotals)))
+                continue
+            if self.late_item(criterion):  # after the ranking (after_ranking); its place in the order kept
+                points[criterion.id] = 0
                 continue
             if criterion.rate is not None:
                 item = self.rate_lines(criterion, cases, env)
             elif criterion.per == "department":
-                item = self.record_lines(criterion, env)
+                known = {c.id: points.get(c.id) for c in self.spec.criterion}  # null: no points here
+                item = self.record_lines(criterion, {**env, "items": known})
             else:
                 item = [{**line, "evidence": tuple(f"{line['case']}/{e}" for e in line["evidence"])}
                         for c in cases for line in c.department_lines if line["criterion"] == criterion.id]
                 item = self.item_lines(criterion, item, env)
-            items[(category, criterion.id)] = _sum(item)
-            lines += item
+            points[criterion.id] = _sum(item)
+            found[criterion.id] = item
+        items: dict = {}
+        for criterion in self.spec.criterion:
+            if criterion.id in points:
+                items[(category, criterion.id)] = points[criterion.id]
+            lines += found.get(criterion.id, [])
         if category is not None:
             lines = [{**line, "category": category} for line in lines]
         return lines, items
@@ -597,7 +740,8 @@ class Interpreter:
                 read = sorted({n.name for s in (rule.when, rule.points, rule.each_parts()[1] if rule.each else None)
                                if isinstance(s, str) for n in parse(s).walk()
                                if isinstance(n, Attr) and isinstance(n.obj, Name) and n.obj.id == "department"})
-                lines.append(_line(criterion.id, rule.id, points, tuple(f"department.{n}" for n in read),
+                unlocked = tuple(f"items.{i}={V.format_value(local['items'].get(i))}" for i in sorted(self.rule_reads(rule)))
+                lines.append(_line(criterion.id, rule.id, points, tuple(f"department.{n}" for n in read) + unlocked,
                                    self.text(rule.text, local)))
             if lines and criterion.hit == "first":
                 break
@@ -607,6 +751,20 @@ class Interpreter:
         rate = criterion.rate
         marks = [(c.case, c.rates[criterion.id]) for c in cases if criterion.id in c.rates]
         eligible = [(case_id, mark) for case_id, mark in marks if mark[0]]
+        if rate.hit is None:  # a ratio of sums: pooled over the counted cases; no item counted reads as empty
+            numerator = sum((mark[3] for _, mark in eligible), 0)
+            denominator = sum((mark[4] for _, mark in eligible), 0)
+            if denominator == 0:
+                eligible = []
+            else:
+                local = {**env, "rate": V.normal(Fraction(numerator, 1) / denominator),
+                         "numerator": V.normal(Fraction(numerator)), "denominator": V.normal(Fraction(denominator)),
+                         "cases": len(eligible)}
+                points = self.expr(rate.points, local)
+                if V.kind(points) != "number":
+                    raise InterpError("rate points must be a number")
+                return self.item_lines(criterion, [_line(criterion.id, None, points, (), self.text(rate.text, local), "rate")],
+                                       local)
         if not eligible:
             text = self.text(rate.empty, env) if rate.empty else ""
             return self.item_lines(criterion, [_line(criterion.id, None, 0, (), text, "rate")], env)
@@ -667,14 +825,16 @@ class Interpreter:
         spec = self.spec.ranking
         groups: dict = {}
         for result in results:
-            if result["cases"] >= spec.min_cases:
+            result["rank"] = None
+            if result["cases"] >= spec.min_cases and result["_rankable"]:
                 groups.setdefault(result["group"], []).append(result)
         for members in groups.values():
-            distinct = sorted({m["total"] for m in members}, reverse=spec.order == "desc")
+            distinct = sorted({m["_ranked_by"] for m in members}, reverse=spec.order == "desc")
             for member in members:
-                better = sum(1 for m in members if (m["total"] > member["total"] if spec.order == "desc"
-                                                    else m["total"] < member["total"]))
-                member["rank"] = better + 1 if spec.ties == "shared" else distinct.index(member["total"]) + 1
+                value = member["_ranked_by"]
+                better = sum(1 for m in members if (m["_ranked_by"] > value if spec.order == "desc"
+                                                    else m["_ranked_by"] < value))
+                member["rank"] = better + 1 if spec.ties == "shared" else distinct.index(value) + 1
 
 
 def _sum(lines) -> object:
@@ -701,7 +861,7 @@ def product_handler_view(result) -> tuple:
     lines = [_line(x.criterion, x.rule, x.points, x.evidence, x.text, x.kind) for x in result.lines]
     department_lines = [_line(x.criterion, x.rule, x.points, x.evidence, x.text, x.kind, x.case)
                         for x in result.department_lines]
-    rates = {k: (m.eligible, m.hit, tuple(m.evidence)) for k, m in result.rates.items()}
+    rates = {k: (m.eligible, m.hit, tuple(m.evidence), m.numerator, m.denominator) for k, m in result.rates.items()}
     total = None if result.total is None else V.normal(Fraction(result.total))
     return (result.case, result.department, result.role, result.rubric, result.category, total, lines,
             department_lines, rates)
@@ -720,8 +880,11 @@ def product_department_view(result) -> dict:
             "criteria": {k: V.normal(Fraction(v)) for k, v in result.criteria.items()}, "group": result.group,
             "categories": [{"category": c.category, "count": c.count, "subtotal": V.normal(Fraction(c.subtotal)),
                             "weight": c.weight} for c in result.categories],
-            "scorers": [(s.scorer, s.score, s.weight) for s in result.scorers], "cases": len(result.cases)}
+            "scorers": [(s.scorer, s.score, s.weight) for s in result.scorers], "cases": len(result.cases),
+            "indicators": [_line(x.criterion, x.rule, x.points, x.evidence, x.text, x.kind, x.case, x.category)
+                           for x in result.indicators]}
 
 
 def department_view(result: dict) -> dict:
-    return {**result, "criteria": {k: V.normal(Fraction(v)) for k, v in result["criteria"].items()}}
+    return {**{k: v for k, v in result.items() if not k.startswith("_")},
+            "criteria": {k: V.normal(Fraction(v)) for k, v in result["criteria"].items()}}

@@ -66,3 +66,22 @@ def test_the_bulletin_opens_with_the_month_ends_figures():
     assert rate.cases < 225 and rate_text(rate) == "面商率 64.4%（132/205）"
     run = scoring("bulletin", "--rules", REFERENCE, "--cases", SAMPLE, "--month", "2020-06")
     assert run.stdout.splitlines()[2] == "合计  办件 190 件 · 部门 15 个 · 面商率 64.4%（132/205）"
+
+
+def test_a_ratio_of_sums_is_pooled_as_its_numerators_over_its_denominators():
+    """indicators-2021's V5: the suggestions' items adopted over the items proposed, summed over every answered
+    case of every department (recounted here from the case file)."""
+    import json
+    fixture = ROOT / "rules" / "indicators-2021.tests" / "rates-ranking.jsonl"
+    cases = [json.loads(line) for line in fixture.read_text(encoding="utf-8").splitlines() if line.strip()]
+    adopted = proposed = 0
+    for case in cases:
+        for handler in case["handlers"]:
+            replies = [e for e in case["events"] if e["type"] == "reply" and e["department"] == handler["department"]]
+            if handler["role"] in ("lead", "split") and replies:
+                adopted += max(replies, key=lambda e: (e["date"], e["id"])).get("adopted_items", 0)
+                proposed += case["items"]
+    result = app.score(app.Request(str(ROOT / "rules" / "indicators-2021.toml"), str(fixture)))
+    rate = next(r for r in result.figures.rates if r.criterion == "V5")
+    assert (rate.hits, rate.cases) == (adopted, proposed) and proposed > adopted > 0
+    assert rate_text(rate) == f"建议条目采纳率 {float(round(Fraction(adopted, proposed) * 100, 1))}%（{adopted}/{proposed}）"

@@ -139,6 +139,11 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
         document("self-check", fixture, "self-check", "--rules", COMBINED, *options, "--department", department,
                  "--as-of", "2020-06-15", "--format", "json")
         document("bulletin", fixture, "bulletin", "--rules", COMBINED, *options, "--month", "2020-06", "--format", "json")
+    # indicators beside an empty total, ranked by one of them (in_total, indicator_lines, rank_by)
+    indicators = ("--rules", ROOT / "rules/indicators-2021.toml", "--cases",
+                  ROOT / "rules/indicators-2021.tests/rates-ranking.jsonl")
+    document("ledger", "indicators", "score", *indicators, "--format", "json")
+    document("explain", "indicators", "explain", *indicators, "--department", "市交通委", "--format", "json")
     # an item with a due date but no step (untracked): every shipped rulebook declares its steps
     (tmp / "untracked.toml").write_text(without_steps(COMBINED.read_text(encoding="utf-8"), "L2"), encoding="utf-8")
     fixture, options = next(iter(combined_fixtures()))

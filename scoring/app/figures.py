@@ -18,8 +18,8 @@ from scoring.engine.session import Run
 class PooledRate:
     criterion: str  # the rate item's id
     name: str  # what it is called: the item's title without the heading before "：" (办理程序：面商率 -> 面商率)
-    hits: int
-    cases: int  # the cases the rate counts (its `of`); 0: no department has one
+    hits: int | Fraction  # a ratio of sums: the sum of the numerators
+    cases: int | Fraction  # the cases the rate counts (its `of`), or the sum of a ratio's denominators; 0: none
 
     @property
     def rate(self) -> Fraction | None:
@@ -47,6 +47,9 @@ def figures(run: Run) -> Figures:
                  if criterion.id in case.rates and criterion.category in (None, case.category)
                  and not (categorised and case.category is None)]
         eligible = [mark for mark in marks if mark.eligible]
-        rates.append(PooledRate(criterion.id, criterion.title.rpartition("：")[2] or criterion.title,
-                                sum(mark.hit for mark in eligible), len(eligible)))
+        if criterion.rate.hit_rule is None:  # a ratio of sums: the numerators over the denominators
+            hits, cases = sum(m.numerator for m in eligible), sum(m.denominator for m in eligible)
+        else:
+            hits, cases = sum(mark.hit for mark in eligible), len(eligible)
+        rates.append(PooledRate(criterion.id, criterion.title.rpartition("：")[2] or criterion.title, hits, cases))
     return Figures(run.ledger["input"]["cases"], len(run.ledger["departments"]), rates)

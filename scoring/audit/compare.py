@@ -70,7 +70,10 @@ def _department(name: str, old: dict | None, new: dict | None) -> DepartmentChan
     return {"department": name, "old_total": _json(old_total), "new_total": _json(new_total),
             "delta": _json((new_total or 0) - (old_total or 0)),
             "old_grade": old["grade"], "new_grade": new["grade"], "old_rank": old["rank"], "new_rank": new["rank"],
-            "criteria": criteria, "lines": line_changes(old["lines"], new["lines"]), "cases": cases}
+            # the lines of items outside the total too (indicator_lines): a change there is a change of the run
+            "criteria": criteria, "lines": line_changes(old["lines"] + old.get("indicator_lines", []),
+                                                        new["lines"] + new.get("indicator_lines", [])),
+            "cases": cases}
 
 
 def line_changes(old: list[dict], new: list[dict]) -> list[LineChange]:

@@ -58,6 +58,11 @@ def build_month(session: Session, case_file: CaseFile, month: str, records: Depa
                 skip_invalid: bool = False) -> tuple[BulletinDocument, Run]:
     """The bulletin document of `month` and the month-end run it ranks (what the city-wide figures are read from)."""
     compiled = session.compiled
+    by = compiled.book.spec.ranking.by
+    if by is not None:  # its ranking, its figures and its notes are of the reachable total
+        raise InputError([Problem(compiled.book.path, None, "ranking.by",
+                                  f'the monthly bulletin ranks by the reachable total; this rulebook ranks by the item '
+                                  f'"{by}", which the bulletin does not support yet (`scoring score` ranks by it)')])
     end = month_end(month)
     first = end.replace(day=1)
     closing = assessment_end(compiled, case_file)

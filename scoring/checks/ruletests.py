@@ -108,6 +108,8 @@ class DepartmentExpectation(_Spec):
     grade: StrictStr | None = None  # a band, or NONE: in no band
     rank: Rank | None = None  # or NONE: not ranked
     lines: list[StrictStr] | None = None
+    items: dict[StrictStr, Total] | None = None  # an item's points as the ledger prints them (indicators too)
+    indicator_lines: list[StrictStr] | None = None  # the lines of the items outside the total
 
 
 class CaseExpectation(_Spec):
@@ -336,7 +338,7 @@ def reached_paths(compiled: CompiledRulebook, ledger: dict) -> set[str]:
     for entry in ledger["departments"]:
         if entry["grade"] is not None:
             reached.add(f"grade:{entry['grade']}")
-        for line in entry["lines"]:
+        for line in entry["lines"] + entry.get("indicator_lines", []):
             reach(line, "department", entry["department"])
         for case in entry["cases"]:
             for line in case["lines"]:
@@ -369,13 +371,14 @@ def same_number(expected, actual) -> bool:
 
 @dataclass
 class Failure:
-    field: str  # total, grade, rank, lines; department / case (not in the run); run (the fixture could not be scored)
+    # total, grade, rank, lines, items, indicator_lines; department / case (not in the run); run (not scored)
+    field: str
     department: str | None = None
     case: str | None = None
     expected: Any = None
     actual: Any = None
     message: str = ""
-    diff: list[LineDiffEntry] | None = None  # field "lines" only
+    diff: list[LineDiffEntry] | None = None  # fields "lines" and "indicator_lines" only
 
     def document(self) -> FixtureFailure:
         return {"department": self.department, "case": self.case, "field": self.field,
@@ -490,6 +493,17 @@ def check(spec: FixtureSpec, ledger: dict) -> list[Failure]:
                 failures.append(Failure(field_name, name, expected=wanted, actual=entry[field_name]))
         if expected.lines is not None:
             failures.extend(_lines_failure(expected.lines, entry["lines"], name, None))
+        if expected.indicator_lines is not None:
+            failures.extend(_lines_failure(expected.indicator_lines, entry.get("indicator_lines", []), name, None,
+                                           "indicator_lines"))
+        points = {c["criterion"]: c["points"] for c in entry["criteria"] if "category" not in c}
+        for item, wanted in (expected.items or {}).items():
+            if item not in points:
+                failures.append(Failure("items", name, expected=item, message=(
+                    f'no item "{item}" in the department\'s criteria{closest(item, list(points))}')))
+            elif not same_number(wanted, points[item]):
+                failures.append(Failure("items", name, expected=wanted, actual=points[item],
+                                        message=f'item "{item}": expected {wanted}, actual {printed(points[item])}'))
     for expected in spec.case:
         entry, department, problem = _find_case(expected, departments)
         if problem is not None:
@@ -531,11 +545,12 @@ def _find_case(expected: CaseExpectation, departments: dict) -> tuple[dict | Non
                                message=f'{name} has no case "{case_id}"{closest(case_id, own)}{elsewhere}')
 
 
-def _lines_failure(expected: list[str], actual: list[dict], department: str | None, case: str | None) -> list[Failure]:
+def _lines_failure(expected: list[str], actual: list[dict], department: str | None, case: str | None,
+                   what: str = "lines") -> list[Failure]:
     got = [compact(line) for line in actual]
     if got == list(expected):
         return []
-    return [Failure("lines", department, case, expected=list(expected), actual=got, diff=line_diff(expected, actual))]
+    return [Failure(what, department, case, expected=list(expected), actual=got, diff=line_diff(expected, actual))]
 
 
 def line_diff(expected: list[str], actual: list[dict]) -> list[LineDiffEntry]:

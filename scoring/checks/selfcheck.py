@@ -85,6 +85,11 @@ class SelfCheck:
         ceiling_only: the floor and the ceiling, not what is at stake item by item (the bulletin's
         ranking of the month before)."""
         self.session, self.compiled, self.scored = session, session.compiled, scored
+        if session.compiled.reads_ranking:  # one department alone has no place among the others
+            raise InputError([Problem(session.compiled.book.path, None, "ranking",
+                                      "items or gates of this rulebook read the ranking, which a department's "
+                                      "self-check (and the monthly bulletin built on it) cannot know: not supported "
+                                      "yet; `scoring score` scores them")])
         self.end = end or assessment_end(session.compiled, case_file)
         self.case_file, self.department, self.as_of = case_file, department, as_of
         self.source = case_file.path

@@ -104,7 +104,8 @@ class _Findings:
         items = {}
         for index, criterion in enumerate(self.spec.criterion):
             items[criterion.id] = self.criterion(index, criterion)
-            self.ranges.append((criterion.id, criterion.title, items[criterion.id]))
+            title = criterion.title if criterion.in_total else f"{criterion.title}（不计入总分）"
+            self.ranges.append((criterion.id, title, items[criterion.id]))
         total = self.total(items)
         self.ranges.append(("total", "总分", total))
         full = self.spec.rulebook.full_score
@@ -122,7 +123,11 @@ class _Findings:
     def criterion(self, index: int, criterion) -> Interval | None:
         path = ("criterion", index)
         if criterion.rate is not None:
-            found = self.points(criterion.rate.points, (), rate=(0, 1), hits=(0, None), cases=(1, None))
+            if criterion.rate.hit is None:  # a ratio of sums: 0 <= numerator <= denominator on every case
+                found = self.points(criterion.rate.points, (), rate=(0, 1), numerator=(0, None),
+                                    denominator=(0, None), cases=(1, None))
+            else:
+                found = self.points(criterion.rate.points, (), rate=(0, 1), hits=(0, None), cases=(1, None))
             self.never(path + ("rate", "of"), criterion.rate.of)
             item = found.hull(ZERO) if found is not None else ANY
         else:
@@ -201,7 +206,7 @@ class _Findings:
             total = _hull_all(rubric_totals)
         if spec.department.base is not None:
             total = total + Interval.point(self.constant(spec.department.base))
-        total = total + _sum([items[c.id] for c in spec.criterion if c.level == "department"])
+        total = total + _sum([items[c.id] for c in spec.criterion if c.level == "department" and c.in_total])
         for category in spec.category:  # a weighted mean of the category subtotals lies within their range
             total = _clamp(total, self.constant(category.min), self.constant(category.max))
         total = _clamp(total, self.constant(spec.department.min), self.constant(spec.department.max))

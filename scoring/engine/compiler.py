@@ -20,6 +20,7 @@ of each match.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import itertools
@@ -36,10 +37,11 @@ from scoring.inputs.departments import Departments
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
 from scoring.lang.limits import MAX_LET_CHAIN
-from scoring.lang.nodes import Arith, Attr, Call, Compare, Const, ExprError, Gen, Name, Node, Unary, conjuncts
+from scoring.lang.nodes import Arith, Attr, Call, Compare, Const, ExprError, Gen, Index, Name, Node, Unary, conjuncts
 from scoring.lang.operators import FLIP, ORDERING
+from scoring.lang.schema import FieldType, RecordType, Schema
 from scoring.lang.syntax import parse
-from scoring.lang.template import compile_template
+from scoring.lang.template import compile_template, parse_template
 from scoring.lang.visitor import NodeTransformer
 from scoring.rulebook.load import Rulebook
 from scoring.rulebook.overlay import load_effective
@@ -53,6 +55,15 @@ CONTEXT_ALIAS = "c"  # the pattern of the case-and-handler fact, first in every 
 RECORD_NAMES = {"case": "case", "handler": "handler", "department": "department"}
 # the date the cases are judged at: a self-check's date, a bulletin's month end, the closing date
 AS_OF = "as_of"
+# a department's place in the ranking, read by department items (per = "department") and gates, which
+# are then scored after the ranking (scoring.engine.rollup)
+RANKING = "ranking"
+RANKING_RECORD = RecordType({
+    "rank": FieldType("number", min=1),  # null: not ranked
+    "of": FieldType("number", min=0),  # the departments ranked in its group
+    "from_last": FieldType("number", min=1),  # 1 + those ranked below it (1: the last); null: not ranked
+    "percentile": FieldType("number", min=0, max=1),  # the share of its group ranked below it; null: not ranked
+}, extras=False)
 
 
 @dataclass
@@ -111,6 +122,7 @@ class DepartmentRule:
     points: Closure
     text: Callable[[dict], str]
     evidence: tuple[str, ...]  # the record fields it reads, as "department.<field>"
+    items_read: tuple[str, ...] = ()  # the other items whose points it reads (items.X): its line names them
 
 
 @dataclass
@@ -138,6 +150,7 @@ class CompiledGate:
     grade: str | None
     total: Any
     text: Callable[[dict], str]
+    after_ranking: bool = False  # reads `ranking`: decided after the departments are ranked
 
 
 @dataclass
@@ -151,10 +164,12 @@ class CompiledScorer:
 @dataclass
 class CompiledRate:
     of: Closure
-    hit_rule: str  # engine rule name of the hit condition
+    hit_rule: str | None  # engine rule name of the hit condition; None: a ratio of sums
     points: Closure
     text: Callable[[dict], str]
     empty: Callable[[dict], str] | None
+    numerator: Closure | None = None  # a ratio of sums: per counted case, the numbers pooled
+    denominator: Closure | None = None
 
 
 @dataclass
@@ -177,6 +192,8 @@ class CompiledCriterion:
     category: str | None = None
     multiply: CompiledMultiply | None = None
     department_rules: list[DepartmentRule] = field(default_factory=list)
+    in_total: bool = True  # false: an indicator beside the total (its lines are not the total's)
+    after_ranking: bool = False  # a department item that reads `ranking`: scored after the departments are ranked
 
 
 @dataclass
@@ -226,6 +243,13 @@ class CompiledRulebook:
     params_used: frozenset[str] = frozenset()  # top-level params some expression reads
     reads_as_of: bool = False  # some expression reads the date the cases are judged at
     department: DepartmentNumbers = field(default_factory=DepartmentNumbers)
+    # the order the department's items are scored in: file order, but an item after the items it reads
+    item_order: tuple[int, ...] = ()
+
+    @property
+    def reads_ranking(self) -> bool:
+        """Some item or gate reads the department's place in the ranking (scored after it)."""
+        return any(c.after_ranking for c in self.criteria) or any(g.after_ranking for g in self.gates)
 
     @property
     def domain(self) -> Domain:
@@ -243,6 +267,46 @@ class CompiledRulebook:
         """The departments the rulebook declares, as the case readers check them."""
         declared = self.book.spec.departments
         return Departments(tuple(declared.assessed), dict(declared.aliases))
+
+
+def _cycle_from(start: str, reads: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of reads that starts and ends at `start` (["D3", "D4", "D3"]), or None."""
+    stack = [(start, [start])]
+    seen = set()
+    while stack:
+        item, path = stack.pop()
+        for other in sorted(reads.get(item, ())):
+            if other == start:
+                return path + [start]
+            if other not in seen:
+                seen.add(other)
+                stack.append((other, path + [other]))
+    return None
+
+
+def _named_items(nodes: list[Node]) -> set[str] | None:
+    """The item ids these expressions read as items.X or items["X"]; None when one reads items otherwise
+    (items[k] with a computed k, items as a whole)."""
+    found: set[str] = set()
+    named = set()  # the Name nodes read as items.X or items["X"]
+    for node in nodes:
+        for n in node.walk():
+            by_name = isinstance(n, Attr) or (isinstance(n, Index) and isinstance(n.key, Const)
+                                              and isinstance(n.key.value, str))
+            if by_name and isinstance(n.obj, Name) and n.obj.id == "items":
+                found.add(n.name if isinstance(n, Attr) else n.key.value)
+                named.add(id(n.obj))
+        if any(isinstance(n, Name) and n.id == "items" and id(n) not in named for n in node.walk()):
+            return None
+    return found
+
+
+def _items_read(gate, every: set[str]) -> set[str]:
+    """The item ids a gate's criterion, when and text read (all of `every` where it reads items otherwise)."""
+    nodes = [parse(gate.when)] if gate.when else []
+    nodes += [part[1][0] for part in parse_template(gate.text) if part[0] == "expr"]
+    read = _named_items(nodes)
+    return (every if read is None else read) | ({gate.criterion} if gate.criterion else set())
 
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
@@ -266,7 +330,8 @@ class _Compiler:
             raise InputError([book.problem(("calendar",), str(exc))]) from None
         self.domain = book.domain
         self.event_types = frozenset(self.domain.events)
-        self.exprs = ExpressionCompiler(self.calendar, expression_schema(self.domain, self.spec.department_fields))
+        schema = expression_schema(self.domain, self.spec.department_fields)
+        self.exprs = ExpressionCompiler(self.calendar, Schema({**schema.records, RANKING: RANKING_RECORD}))
         self.params = V.from_data(self.spec.params)
         self.event_flags: dict[tuple, EventFlag] = {}
         self.event_values: dict[tuple, EventValue] = {}
@@ -297,24 +362,28 @@ class _Compiler:
                    for i, s in enumerate(self.spec.scorer)]
         group = self.spec.ranking.group
         group_fn = None if group is None else self._expr(("ranking", "group"), group, self.department_scope)
+        order = self._item_order(criteria)
+        self._check_ranking_order(criteria, gates)
         if self.problems:
             raise InputError(self.problems, f"{self.book.path}: {len(self.problems)} problem(s) in the rulebook's expressions")
         return CompiledRulebook(
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
             list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
-            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department)
+            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department, order)
 
     def gate_scope(self) -> Scope:
-        """A gate's condition sees the department, its total so far and its points per item."""
-        return self.department_scope.with_names(total="number", items="map")
+        """A gate's condition sees the department, its total so far, its points per item and its place in the
+        ranking (a gate that reads it is decided after the ranking)."""
+        return self.department_scope.with_names(total="number", items="map", **{RANKING: RANKING})
 
     def _gate(self, index: int, spec) -> CompiledGate:
         path = ("gate", index)
-        when = self._condition(path + ("when",), spec.when, self.gate_scope())
-        text = self._template(path + ("text",), spec.text, self.gate_scope())
+        with self._reading(RANKING) as read:
+            when = self._condition(path + ("when",), spec.when, self.gate_scope())
+            text = self._template(path + ("text",), spec.text, self.gate_scope())
         return CompiledGate(spec.id, spec.title, spec.criterion, when, spec.grade,
-                            self._constant(("gate", index, "total"), spec.total), text)
+                            self._constant(("gate", index, "total"), spec.total), text, read[0])
 
     def _fail(self, path: tuple, exc: ExprError | str, source: str | None = None) -> None:
         if isinstance(exc, ExprError):
@@ -453,17 +522,20 @@ class _Compiler:
         criterion = CompiledCriterion(
             spec.id, spec.title, spec.level, spec.rubric, high, low,
             spec.hit, self._template(path + ("otherwise",), spec.otherwise, otherwise_scope),
-            base=self._constant(path + ("base",), spec.base), per=spec.per, category=spec.category)
+            base=self._constant(path + ("base",), spec.base), per=spec.per, category=spec.category,
+            in_total=spec.in_total)
         if spec.multiply is not None:
             multiply_scope = self.scope.with_names(factor="number", points="number")
             by = self._expr(path + ("multiply", "by"), spec.multiply.by, self.scope)
             text = self._template(path + ("multiply", "text"), spec.multiply.text, multiply_scope)
             criterion.multiply = CompiledMultiply(by, text) if by is not None and text is not None else None
         if spec.per == "department":
-            for rule_index, rule in enumerate(spec.rule):
-                compiled_rule = self._department_rule(path + ("rule", rule_index), rule)
-                if compiled_rule is not None:
-                    criterion.department_rules.append(compiled_rule)
+            with self._reading(RANKING) as read:
+                for rule_index, rule in enumerate(spec.rule):
+                    compiled_rule = self._department_rule(path + ("rule", rule_index), rule)
+                    if compiled_rule is not None:
+                        criterion.department_rules.append(compiled_rule)
+            criterion.after_ranking = read[0]
             return criterion
         for rule_index, rule in enumerate(spec.rule):
             compiled = self._rule(path + ("rule", rule_index), rule.id, rule.bind, rule.when, criterion)
@@ -486,8 +558,83 @@ class _Compiler:
         criterion.decided_by = spec.decided_by
         return criterion
 
+    def _item_order(self, criteria: list[CompiledCriterion]) -> tuple[int, ...]:
+        """File order, each item after the items it reads (items.X); a name that is no item, or items that read
+        each other in a cycle, are refused with the line. An item that reads one decided after the ranking is
+        decided after it too."""
+        ids = [c.id for c in criteria]
+        reads: dict[str, set[str]] = {}
+        for index, criterion in enumerate(self.spec.criterion):
+            reads[criterion.id] = set()
+            if criterion.per != "department":
+                continue
+            for rule_index, rule in enumerate(criteria[index].department_rules):
+                for item in rule.items_read:
+                    if item not in ids:
+                        self._fail(("criterion", index, "rule", rule_index),
+                                   f'reads items.{item}, but there is no item "{item}"{closest(item, ids)}')
+                    else:
+                        reads[criterion.id].add(item)
+        reported: set[str] = set()
+        for index, item in enumerate(ids):
+            cycle = _cycle_from(item, reads)
+            if cycle and not reported & set(cycle):
+                reported |= set(cycle)
+                self._fail(("criterion", index), "items read each other in a cycle: " + " → ".join(cycle)
+                           + " (an item is scored after the items it reads)")
+        if reported:
+            return tuple(range(len(criteria)))
+        changed = True
+        while changed:  # reading an item decided after the ranking puts the reader after it too
+            changed = False
+            for criterion in criteria:
+                if not criterion.after_ranking and any(other.after_ranking for other in criteria
+                                                       if other.id in reads[criterion.id]):
+                    criterion.after_ranking = changed = True
+        order: list[int] = []
+        while len(order) < len(criteria):
+            done = {ids[i] for i in order}
+            order.append(next(i for i, item in enumerate(ids) if item not in done and reads[item] <= done))
+        return tuple(order)
+
+    def _check_ranking_order(self, criteria: list[CompiledCriterion], gates: list[CompiledGate]) -> None:
+        """Items and gates that read the ranking are decided after it: nothing the ranking is made of may
+        depend on them (a cycle), and with categories there is no one place to add them."""
+        after = [c.id for c in criteria if c.after_ranking]
+        if not after and not any(g.after_ranking for g in gates):
+            return
+        first = next(i for i, c in enumerate(criteria) if c.after_ranking) if after else None
+        if self.spec.category:
+            where = ("criterion", first) if first is not None else ("gate", next(i for i, g in enumerate(gates)
+                                                                              if g.after_ranking))
+            self._fail(where, "items and gates that read the ranking are not supported with [[category]]")
+        if self.spec.ranking.by in after:
+            self._fail(("ranking", "by"), f'the ranking cannot be by "{self.spec.ranking.by}", which reads the ranking '
+                                          "(a cycle: ranking → item → ranking)")
+        for index, (spec, gate) in enumerate(zip(self.spec.gate, gates)):
+            if gate.after_ranking:
+                continue
+            read = sorted(set(after) & _items_read(spec, set(after)))
+            if read:
+                self._fail(("gate", index), f'gate "{gate.id}" is decided before the ranking, but reads '
+                                            f'{", ".join(read)}, which read{"s" if len(read) == 1 else ""} the ranking '
+                                            "(a cycle: ranking → item → gate → total → ranking); let the gate read "
+                                            "the ranking too, so that it is decided after it")
+
+    @contextlib.contextmanager
+    def _reading(self, name: str):
+        """Whether the expressions compiled inside read `name`: yields a list whose one item is set after."""
+        before = set(self.exprs.names_used)
+        self.exprs.names_used.clear()
+        found = [False]
+        try:
+            yield found
+        finally:
+            found[0] = name in self.exprs.names_used
+            self.exprs.names_used |= before
+
     def _department_rule(self, path: tuple, rule) -> DepartmentRule | None:
-        scope = self.department_scope
+        scope = self.department_scope.with_names(**{RANKING: RANKING, "items": "map"})
         each = None
         nodes = []
         if rule.each is not None:
@@ -512,7 +659,14 @@ class _Compiler:
                 nodes.append(parse(source))
         used = sorted({n.name for node in nodes for n in node.walk()
                        if isinstance(n, Attr) and isinstance(n.obj, Name) and n.obj.id == "department"})
-        return DepartmentRule(rule.id, each, when, points, text, tuple(f"department.{name}" for name in used))
+        text_nodes = [part[1][0] for part in parse_template(rule.text) if part[0] == "expr"]
+        read = _named_items(nodes + text_nodes)
+        if read is None:
+            self._fail(path, "an item reads other items by name (items.X or items[\"X\"]), so that the order in "
+                             "which the items are scored is known")
+            return None
+        return DepartmentRule(rule.id, each, when, points, text, tuple(f"department.{name}" for name in used),
+                              tuple(sorted(read)))
 
     def _date(self, path: tuple, source: str) -> Closure | None:
         """An expression over the case that must give a date (or null)."""
@@ -527,15 +681,39 @@ class _Compiler:
         return fn
 
     def _rate(self, path: tuple, spec, criterion: CompiledCriterion) -> CompiledRate | None:
+        of = self._condition(path + ("of",), spec.of, self.scope)
+        empty = self._template(path + ("empty",), spec.empty or None, self.department_scope)
+        if spec.hit is None:  # a ratio of sums: two numbers per counted case (load.py checks that both are there)
+            numerator = self._number(path + ("numerator",), spec.numerator)
+            denominator = self._number(path + ("denominator",), spec.denominator)
+            ratio_scope = self.department_scope.with_names(rate="number", numerator="number", denominator="number",
+                                                           cases="number")
+            points = self._expr(path + ("points",), spec.points, ratio_scope)
+            text = self._template(path + ("text",), spec.text, ratio_scope)
+            if None in (of, numerator, denominator, points, text):
+                return None
+            return CompiledRate(of, None, points, text, empty, numerator, denominator)
         hit = self._rule(path, f"{criterion.id}.hit", {}, spec.hit, criterion, path_of_when=path + ("hit",))
         rate_scope = self.department_scope.with_names(rate="number", hits="number", cases="number")
-        of = self._condition(path + ("of",), spec.of, self.scope)
         points = self._expr(path + ("points",), spec.points, rate_scope)
         text = self._template(path + ("text",), spec.text, rate_scope)
-        empty = self._template(path + ("empty",), spec.empty or None, self.department_scope)
         if hit is None or of is None or points is None or text is None:
             return None
         return CompiledRate(of, hit.name, points, text, empty)
+
+    def _number(self, path: tuple, source: str | None) -> Closure | None:
+        """An expression over the case that must give a number (a ratio's numerator or denominator)."""
+        if source is None:
+            return None
+        try:
+            fn, kind = self.exprs.compile_typed(parse(source), self.scope)
+        except ExprError as exc:
+            self._fail(path, exc, source)
+            return None
+        if kind not in ("number", "any"):
+            self._fail(path, f"must give a number, but gives {kind}", source)
+            return None
+        return fn
 
     # ------------------------------------------------------------------ rules
     def _rule(self, path: tuple, rule_id: str, bind: dict, when: str | None, criterion,

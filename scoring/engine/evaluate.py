@@ -48,6 +48,9 @@ class RateMark:
     eligible: bool
     hit: bool
     evidence: tuple[str, ...]
+    # a ratio of sums: the case's numbers, when it is counted (eligible)
+    numerator: int | Fraction | None = None
+    denominator: int | Fraction | None = None
 
 
 @dataclass
@@ -82,6 +85,25 @@ class CaseError(Exception):
         self.case, self.department, self.where, self.message = case, department, where, message
 
 
+def ratio_numbers(rate, env: dict, where: list, criterion: str) -> tuple:
+    """A counted case's numerator and denominator: numbers, 0 <= numerator <= denominator (a rate of items)."""
+    found = []
+    for name in ("numerator", "denominator"):
+        where[0] = f"{criterion} rate {name}"
+        value = getattr(rate, name)(env)
+        if value is None:
+            raise V.EvalError(f"the {name} must be a number, got null; write coalesce(..., 0) if none means 0")
+        if V.kind(value) != "number":
+            raise V.EvalError(f"the {name} must be a number, got {V.kind(value)} ({V.format_value(value)})")
+        if value < 0:
+            raise V.EvalError(f"the {name} {V.format_value(value)} is negative")
+        found.append(V.normal(Fraction(value)))
+    where[0] = f"{criterion} rate"
+    if found[0] > found[1]:
+        raise V.EvalError(f"the numerator {V.format_value(found[0])} is above the denominator {V.format_value(found[1])}")
+    return tuple(found)
+
+
 class CaseEvaluator:
     """Scores cases with one compiled rulebook; its engine rules are registered once, when it is made."""
 
@@ -92,7 +114,7 @@ class CaseEvaluator:
         # per event type: the flags and join values its facts need (None: any event type)
         self.flags_for = {t: [f for f in compiled.event_flags if f.event_type in (t, None)] for t in compiled.event_types}
         self.values_for = {t: [v for v in compiled.event_values if v.event_type in (t, None)] for t in compiled.event_types}
-        self.rate_rules = {c.rate.hit_rule: c for c in compiled.criteria if c.rate is not None}
+        self.rate_rules = {c.rate.hit_rule: c for c in compiled.criteria if c.rate is not None and c.rate.hit_rule}
 
     def configure(self, setting: ScoringSetting) -> None:
         """The setting of the cases scored from now on."""
@@ -165,7 +187,11 @@ class CaseEvaluator:
         for criterion in self.c.criteria:
             if criterion.rate is not None:
                 where[0] = f"{criterion.id} rate"
-                result.rates[criterion.id] = RateMark(V.truthy(criterion.rate.of(env)), False, ())
+                eligible = V.truthy(criterion.rate.of(env))
+                result.rates[criterion.id] = RateMark(eligible, False, ())
+                if eligible and criterion.rate.numerator is not None:
+                    numerator, denominator = ratio_numbers(criterion.rate, env, where, criterion.id)
+                    result.rates[criterion.id] = RateMark(True, False, (), numerator, denominator)
         by_rule: dict[str, list[tuple[tuple, list]]] = {}
         for rule_name, matched in fired:
             events = {alias: fact_records[index] for alias, index in matched.items() if alias != CONTEXT_ALIAS}

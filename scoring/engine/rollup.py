@@ -16,7 +16,7 @@ from scoring.base.errors import ScoringError
 from scoring.domain.cases import natural_key
 from scoring.lang import values as V
 
-from .compiler import AS_OF, CompiledCriterion, CompiledRulebook
+from .compiler import AS_OF, RANKING, CompiledCriterion, CompiledRulebook
 from .evaluate import HandlerResult, Line, base_lines, cap_lines, clamp_lines
 
 
@@ -62,6 +62,11 @@ class DepartmentResult:
     group: str | None = None  # peer group, when the ranking has groups
     categories: list[CategorySummary] = field(default_factory=list)  # with [[category]]
     scorers: list[ScorerSummary] = field(default_factory=list)  # with [[scorer]]
+    # the lines of items outside the total (in_total = false): reported, not added into exact_total
+    indicators: list[Line] = field(default_factory=list)
+    # what the items and gates that read the ranking need after it: the department's names, the grade limit
+    context: dict = field(default_factory=dict, repr=False, compare=False)
+    grade_limit: str | None = None
 
 
 class RollupError(ScoringError):
@@ -86,7 +91,64 @@ def roll_up(compiled: CompiledRulebook, results: list[HandlerResult], department
         except V.EvalError as exc:
             raise RollupError(f"{compiled.book.path}: department {name}: {where[0]}: {exc}") from None
     rank(compiled, scored)
+    if compiled.reads_ranking:
+        # items and gates that read the ranking: on the ranks of the totals without them; then ranked again
+        places = positions(scored)
+        for department in scored:
+            where = ["after the ranking"]
+            try:
+                _after_ranking(compiled, department, places[id(department)], where)
+            except V.EvalError as exc:
+                raise RollupError(f"{compiled.book.path}: department {department.department}: {where[0]}: {exc}") from None
+        rank(compiled, scored)
     return sorted(scored, key=ranking_order)
+
+
+def positions(departments: list[DepartmentResult]) -> dict[int, V.Record]:
+    """Each department's place as the items that read `ranking` see it: its rank, how many are ranked in its
+    group (of), its place from the last (1: last; ties share it) and the share of its group ranked below it."""
+    groups: dict[str | None, list[DepartmentResult]] = {}
+    for department in departments:
+        groups.setdefault(department.group, []).append(department)
+    found = {}
+    for members in groups.values():
+        ranked = [m for m in members if m.rank is not None]
+        for department in members:
+            fields: dict = {"rank": department.rank, "of": len(ranked), "from_last": None, "percentile": None}
+            if department.rank is not None:
+                below = sum(1 for m in ranked if m.rank > department.rank)
+                fields.update(from_last=below + 1, percentile=V.normal(Fraction(below, len(ranked))))
+            found[id(department)] = V.Record(RANKING, fields)
+    return found
+
+
+def _after_ranking(compiled: CompiledRulebook, d: DepartmentResult, place: V.Record, where: list) -> None:
+    """The items that read the ranking (after every other line), then the gates that read it; the total and grade
+    again."""
+    env = {**d.context, RANKING: place}
+    found: dict[int, list[Line]] = {}
+    for index in compiled.item_order or range(len(compiled.criteria)):  # scored in item order, reported in file order
+        criterion = compiled.criteria[index]
+        if not criterion.after_ranking:
+            continue
+        where[0] = criterion.id
+        items = _item_points(compiled, {item: points for (_, item), points in d.criteria.items()})
+        found[index] = _record_lines(compiled, criterion, {**env, "items": items})
+        d.criteria[(None, criterion.id)] = sum((line.points for line in found[index]), 0)
+    added: list[Line] = []
+    for index in sorted(found):
+        if compiled.criteria[index].in_total:
+            added += found[index]
+        else:
+            d.indicators += found[index]
+    lines = d.lines + added
+    gate_lines, limit = _gates(compiled, env, lines, d.indicators, d.criteria, where, after_ranking=True)
+    d.lines = lines + gate_lines
+    d.exact_total = V.normal(Fraction(sum((line.points for line in d.lines), 0)))
+    d.total = V.round_half_up(d.exact_total, compiled.book.spec.department.decimals)
+    if limit is not None:
+        d.grade_limit = limit if d.grade_limit is None else _lower_grade(compiled, d.grade_limit, limit)
+    d.grade = _grade(compiled, d.total, d.grade_limit)
 
 
 def ranking_order(d: DepartmentResult) -> tuple:
@@ -108,11 +170,14 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
     else:
         lines, criteria = _scored(compiled, cases, env, None, where)
         base = _base_of(lines, None)
+    outside = {c.id for c in compiled.criteria if not c.in_total}
+    indicators = [line for line in lines if line.criterion in outside]
+    lines = [line for line in lines if line.criterion not in outside]
     lines += clamp_lines(sum((line.points for line in lines), 0), compiled.department.min, compiled.department.max,
                          texts["department_clamp"])
     scorer_lines, scorers = _scorer_lines(compiled, env, sum((line.points for line in lines), 0), where)
     lines += scorer_lines
-    gate_lines, grade_limit = _gates(compiled, env, lines, criteria, where)
+    gate_lines, grade_limit = _gates(compiled, env, lines, indicators, criteria, where)
     lines += gate_lines
     exact = V.normal(Fraction(sum((line.points for line in lines), 0)))
     total = V.round_half_up(exact, spec.decimals)
@@ -122,7 +187,8 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
         group = compiled.group(env)
         group = None if group is None else V.format_value(group)
     return DepartmentResult(name, exact, total, _grade(compiled, total, grade_limit), None, base,
-                            _rubric_summaries(compiled, cases), lines, cases, criteria, group, categories, scorers)
+                            _rubric_summaries(compiled, cases), lines, cases, criteria, group, categories, scorers,
+                            indicators, env, grade_limit)
 
 
 def _base_of(lines: list[Line], category: str | None):
@@ -152,29 +218,46 @@ def _scored(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, c
     if compiled.department.base is not None:
         points = compiled.department.base
         lines.append(Line(None, None, points, (), texts["department_base"].format(points=V.format_value(points)), "base"))
-    criteria: dict[tuple[str | None, str], Fraction | int] = {}
-    for criterion in compiled.criteria:
+    # scored in the rulebook's item order (an item after the items it reads), reported in file order
+    points: dict[str, Fraction | int] = {}
+    item_lines: dict[str, list[Line]] = {}
+    for index in compiled.item_order or range(len(compiled.criteria)):
+        criterion = compiled.criteria[index]
         if criterion.category not in (None, category):
+            continue
+        if criterion.after_ranking:  # scored after the ranking (_after_ranking); its place in the order kept
+            points[criterion.id] = 0
             continue
         where[0] = criterion.id
         if criterion.level == "case":
             subtotals = [sum((line.points for line in c.lines if line.criterion == criterion.id), 0)
                          for c in cases if c.rubric == criterion.rubric]
             if subtotals:
-                criteria[(category, criterion.id)] = V.normal(Fraction(sum(subtotals), len(subtotals)))
+                points[criterion.id] = V.normal(Fraction(sum(subtotals), len(subtotals)))
             continue
         if criterion.rate is not None:
-            item_lines = _rate_lines(compiled, criterion, cases, env)
+            found = _rate_lines(compiled, criterion, cases, env)
         elif criterion.per == "department":
-            item_lines = _record_lines(compiled, criterion, env)
+            found = _record_lines(compiled, criterion, {**env, "items": _item_points(compiled, points)})
         else:
-            item_lines = _rule_lines(compiled, criterion, cases, env)
-        criteria[(category, criterion.id)] = sum((line.points for line in item_lines), 0)
-        lines.extend(item_lines)
+            found = _rule_lines(compiled, criterion, cases, env)
+        points[criterion.id] = sum((line.points for line in found), 0)
+        item_lines[criterion.id] = found
+    criteria: dict[tuple[str | None, str], Fraction | int] = {}
+    for criterion in compiled.criteria:
+        if criterion.id in points:
+            criteria[(category, criterion.id)] = points[criterion.id]
+        lines.extend(item_lines.get(criterion.id, []))
     if category is not None:
         for line in lines:
             line.category = category
     return lines, criteria
+
+
+def _item_points(compiled: CompiledRulebook, points: dict) -> dict:
+    """What `items` holds for an item that reads others: every item's points, null where the department has
+    none (a case item of a rubric it has no case in, an item of another category)."""
+    return {criterion.id: points.get(criterion.id) for criterion in compiled.criteria}
 
 
 def _categories(compiled: CompiledRulebook, cases: list[HandlerResult], env: dict, where: list):
@@ -232,8 +315,11 @@ def _scorer_lines(compiled: CompiledRulebook, env: dict, computed, where: list) 
     return lines, summaries
 
 
-def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: dict, where: list):
-    """Vetoes and gates that hold: a line each; the total held at the gate's limit; the highest grade allowed."""
+def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], indicators: list[Line], criteria: dict,
+           where: list, after_ranking: bool = False):
+    """Vetoes and gates that hold: a line each; the total held at the gate's limit; the highest grade allowed.
+    A gate on an item outside the total holds when that item's rules fired too. The gates that read the
+    ranking are decided after it (after_ranking), the others before."""
     gate_lines = []
     grade_limit = None
     total = sum((line.points for line in lines), 0)
@@ -241,10 +327,12 @@ def _gates(compiled: CompiledRulebook, env: dict, lines: list[Line], criteria: d
     for (_, criterion_id), points in criteria.items():
         items[criterion_id] = items.get(criterion_id, 0) + points
     for gate in compiled.gates:
+        if gate.after_ranking != after_ranking:
+            continue
         where[0] = f"gate {gate.id}"
         evidence: tuple = ()
         if gate.criterion is not None:
-            fired = [line for line in lines if line.criterion == gate.criterion and line.rule is not None]
+            fired = [line for line in lines + indicators if line.criterion == gate.criterion and line.rule is not None]
             if not fired:
                 continue
             evidence = tuple(e for line in fired for e in line.evidence)
@@ -312,7 +400,9 @@ def _record_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, env:
             points = rule.points(local)
             if V.kind(points) != "number":
                 raise V.EvalError(f"rule {rule.id}: points must be a number, got {V.kind(points)}")
-            lines.append(Line(criterion.id, rule.id, points, rule.evidence, rule.text(local)))
+            # what unlocked it: the points of the items it reads, as they were when it was scored
+            read = tuple(f"items.{item}={V.format_value(local['items'].get(item))}" for item in rule.items_read)
+            lines.append(Line(criterion.id, rule.id, points, rule.evidence + read, rule.text(local)))
         if lines and criterion.hit == "first":
             break
     return _item_lines(compiled, criterion, lines, env)
@@ -331,16 +421,29 @@ def _rate_lines(compiled: CompiledRulebook, criterion: CompiledCriterion, cases:
     rate = criterion.rate
     marks = [(case.case, case.rates[criterion.id]) for case in cases if criterion.id in case.rates]
     eligible = [(case_id, mark) for case_id, mark in marks if mark.eligible]
+    if rate.numerator is not None:  # a ratio of sums: the numbers of every counted case pooled
+        numerator = V.normal(sum((mark.numerator for _, mark in eligible), Fraction(0)))
+        denominator = V.normal(sum((mark.denominator for _, mark in eligible), Fraction(0)))
+        if not denominator:
+            eligible = []  # no case, or no item to count: the empty sentence, as a rate of no case
+        else:
+            env = {**env, "rate": V.normal(Fraction(numerator) / denominator), "numerator": numerator,
+                   "denominator": denominator, "cases": len(eligible)}
+            return _item_lines(compiled, criterion, [_rate_line(criterion, env, ())], env)
     if not eligible:
         line = Line(criterion.id, None, 0, (), rate.empty(env) if rate.empty else "", "rate")
         return _item_lines(compiled, criterion, [line], env)
     hits = [(case_id, mark) for case_id, mark in eligible if mark.hit]
     env = {**env, "rate": Fraction(len(hits), len(eligible)), "hits": len(hits), "cases": len(eligible)}
-    points = rate.points(env)
+    evidence = tuple(f"{case_id}/{event}" for case_id, mark in hits for event in mark.evidence)
+    return _item_lines(compiled, criterion, [_rate_line(criterion, env, evidence)], env)
+
+
+def _rate_line(criterion: CompiledCriterion, env: dict, evidence: tuple) -> Line:
+    points = criterion.rate.points(env)
     if V.kind(points) != "number":
         raise V.EvalError(f"{criterion.id}: rate points must be a number, got {V.kind(points)}")
-    evidence = tuple(f"{case_id}/{event}" for case_id, mark in hits for event in mark.evidence)
-    return _item_lines(compiled, criterion, [Line(criterion.id, None, points, evidence, rate.text(env), "rate")], env)
+    return Line(criterion.id, None, points, evidence, criterion.rate.text(env), "rate")
 
 
 def _grade(compiled: CompiledRulebook, total: Decimal, limit: str | None = None) -> str | None:
@@ -352,20 +455,46 @@ def _grade(compiled: CompiledRulebook, total: Decimal, limit: str | None = None)
     return _lower_grade(compiled, found.name, limit)
 
 
+def ranked_value(compiled: CompiledRulebook, department: DepartmentResult) -> Decimal:
+    """What the ranking compares, as published: the rounded total, or the item it is by ([ranking] by) as the
+    ledger writes an item's points (two places)."""
+    by = compiled.book.spec.ranking.by
+    if by is None:
+        return department.total
+    return V.round_half_up(department.criteria[(None, by)], ITEM_PLACES)
+
+
+ITEM_PLACES = 2  # an item's points in the ledger (scoring.ledger.document.number's default)
+
+
+def _has_ranked_value(compiled: CompiledRulebook, department: DepartmentResult) -> bool:
+    by = compiled.book.spec.ranking.by
+    rate = None if by is None else next(c for c in compiled.criteria if c.id == by).rate
+    if rate is None:
+        return True
+    counted = [case.rates[by] for case in department.cases if by in case.rates and case.rates[by].eligible]
+    if rate.numerator is not None:  # a ratio of sums counts items: some case must have one
+        return sum((mark.denominator for mark in counted), 0) > 0
+    return bool(counted)
+
+
 def rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> None:
-    """Rank on the published (rounded) totals, within each peer group: equal totals share a rank;
-    departments with fewer scored cases than the ranking's minimum are not ranked."""
+    """Rank on the published (rounded) totals, or the item the ranking is by, within each peer group: equal
+    values share a rank; departments with fewer scored cases than the ranking's minimum are not ranked,
+    nor, ranked by a rate, those with no case the rate counts (its 0 points would read as a rate of 0)."""
     spec = compiled.book.spec.ranking
     groups: dict[str | None, list[DepartmentResult]] = {}
     for department in departments:
-        if len(department.cases) >= spec.min_cases:
+        department.rank = None
+        if len(department.cases) >= spec.min_cases and _has_ranked_value(compiled, department):
             groups.setdefault(department.group, []).append(department)
     sign = -1 if spec.order == "desc" else 1
     for ranked in groups.values():
-        ranked.sort(key=lambda d: sign * d.total)
+        values = {id(d): ranked_value(compiled, d) for d in ranked}
+        ranked.sort(key=lambda d: sign * values[id(d)])
         distinct_before = 0
         for index, department in enumerate(ranked):
-            if index and department.total == ranked[index - 1].total:
+            if index and values[id(department)] == values[id(ranked[index - 1])]:
                 department.rank = ranked[index - 1].rank
                 continue
             distinct_before += 1

@@ -91,8 +91,10 @@ def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> Departm
     entry = {"department": d.department}
     if spec.ranking.group is not None:
         entry["group"] = d.group
+    entry["rank"] = d.rank
+    if spec.ranking.by is not None:  # the rank is by this item's points, not by the total
+        entry["rank_by"] = spec.ranking.by
     entry.update({
-        "rank": d.rank,
         "total": number(d.total, spec.department.decimals),
         "grade": d.grade,
         "cases_scored": len(d.cases),
@@ -110,10 +112,13 @@ def department_entry(compiled: CompiledRulebook, d: DepartmentResult) -> Departm
     entry.update({
         "criteria": [({"category": category} if category is not None else {}) |
                      {"criterion": cid, "title": criteria[cid].title, "level": criteria[cid].level, "points": number(points)}
+                     | ({} if criteria[cid].in_total else {"in_total": False})
                      for (category, cid), points in d.criteria.items()],
         "lines": [line_entry(line, with_case=True) for line in d.lines],
-        "cases": [case_entry(r) for r in d.cases],
     })
+    if d.indicators:  # only with items outside the total: other ledgers keep their bytes
+        entry["indicator_lines"] = [line_entry(line, with_case=True) for line in d.indicators]
+    entry["cases"] = [case_entry(r) for r in d.cases]
     return entry
 
 

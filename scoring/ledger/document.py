@@ -93,13 +93,17 @@ def to_csv(ledger: LedgerDocument) -> str:
     """One row per ledger line: department lines first, then each case's lines.
 
     With categories a last column names the category a line counts in (an item such as
-    urging can count in each category's subtotal, so criterion alone is ambiguous)."""
+    urging can count in each category's subtotal, so criterion alone is ambiguous). With items
+    outside the total a last column says whether the line is in the total (a department's lines
+    marked false are not part of the department total they stand beside)."""
     categories = any("categories" in d for d in ledger["departments"])
+    outside = {id(line) for d in ledger["departments"] for line in d.get("indicator_lines", [])}
 
     def row(line: dict) -> list:
         return ([line["criterion"] or "", line["rule"] or "", line["kind"], line["points"], " ".join(line["evidence"]),
                  line["text"]]
-                + ([line.get("category") or ""] if categories else []))
+                + ([line.get("category") or ""] if categories else [])
+                + (["false" if id(line) in outside else "true"] if outside else []))
 
     def rows():
         for d, case, line in ledger_lines(ledger):
@@ -109,13 +113,14 @@ def to_csv(ledger: LedgerDocument) -> str:
             else:
                 yield head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + row(line)
 
-    return csv_text(CSV_COLUMNS + (["category"] if categories else []), rows())
+    return csv_text(CSV_COLUMNS + (["category"] if categories else []) + (["in_total"] if outside else []), rows())
 
 
 def ledger_lines(ledger: LedgerDocument):
-    """(department, case or None, line) for every line: a department's own lines first, then its cases'."""
+    """(department, case or None, line) for every line: a department's own lines first (those of its total,
+    then those of its items outside the total), then its cases'."""
     for d in ledger["departments"]:
-        for line in d["lines"]:
+        for line in d["lines"] + d.get("indicator_lines", []):
             yield d, None, line
         for case in d["cases"]:
             for line in case["lines"]:

@@ -167,13 +167,14 @@ class ScorerEntry(TypedDict):
 
 
 class CriterionEntry(TypedDict):
-    """An item's points in the department's total."""
+    """An item's points: in the department's total, or beside it (in_total false)."""
 
     category: NotRequired[str]  # with [[category]]: the subtotal it counts in
     criterion: str
     title: str
     level: Level
     points: Number
+    in_total: NotRequired[bool]  # written (false) only for an indicator reported beside the total (in_total = false)
 
 
 class CaseEntry(TypedDict):
@@ -194,7 +195,8 @@ class DepartmentEntry(TypedDict):
 
     department: str
     group: NotRequired[str | None]  # when the ranking has peer groups
-    rank: int | None  # null: not ranked (fewer scored cases than the ranking needs)
+    rank: int | None  # null: not ranked (fewer scored cases than the ranking needs, or none the rate it is by counts)
+    rank_by: NotRequired[str]  # with [ranking] by: the department item whose points the rank is by, not the total
     total: Number
     grade: str | None  # null: in no band
     cases_scored: int
@@ -204,6 +206,8 @@ class DepartmentEntry(TypedDict):
     scorers: NotRequired[list[ScorerEntry]]  # with [[scorer]]
     criteria: list[CriterionEntry]
     lines: list[DepartmentLine]
+    # with items outside the total: their lines, which are not the total's (the total's lines add up to it)
+    indicator_lines: NotRequired[list[DepartmentLine]]
     cases: list[CaseEntry]
 
 
@@ -609,11 +613,11 @@ class LineDiffEntry(TypedDict):
 class FixtureFailure(TypedDict):
     department: str | None
     case: str | None
-    field: Literal["total", "grade", "rank", "lines", "department", "case", "run"]
+    field: Literal["total", "grade", "rank", "lines", "items", "indicator_lines", "department", "case", "run"]
     expected: Any
     actual: Any
     message: str
-    diff: list[LineDiffEntry] | None  # field "lines" only
+    diff: list[LineDiffEntry] | None  # fields "lines" and "indicator_lines" only
 
 
 class FixtureReport(TypedDict):

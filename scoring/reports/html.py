@@ -75,8 +75,14 @@ def score_page(result: ScoreResult) -> Page:
         facts.append(skipped_note(source["skipped"]))
     details = "".join(_department(i, d, grades, ranges, event_dates, result.labels, result.deducting_items)
                       for i, d in enumerate(departments, 1))
+    by = departments[0].get("rank_by") if departments else None
+    if by is None:
+        figure, bars = "总分", departments
+    else:  # the chart shows what ranks: the item's points
+        figure = next((c["title"] for d in departments for c in d["criteria"] if c["criterion"] == by), by)
+        bars = [{**d, "total": next(c["points"] for c in d["criteria"] if c["criterion"] == by)} for d in departments]
     sections = [("排名", _score_ranking(ledger, grades)),
-                ("总分", _chart(departments, grades)),
+                (figure, _chart(bars, grades, figure)),
                 ("各部门明细", _toolbar() + details)]
     return Page(f"{book['title']} · 评价结果", facts, ledger["engine"], grades, sections,
                 figures_parts(result.figures), hashes_line(book, source))
@@ -327,8 +333,10 @@ def _part(found) -> str:
 def _department(index: int, d: dict, grades: list[str], ranges: dict, event_dates, labels: Labels, deducting) -> str:
     rank = _place(d["rank"])
     group = f'<span class="muted">{escape(d["group"])}</span>' if d.get("group") else ""
+    # nothing made the total (every item is an indicator beside it): no total to show
+    total = "" if not d["lines"] and d.get("indicator_lines") else f'<span class="total">{_decimal(d["total"])}</span>'
     summary = (f'<span class="rank">{rank}</span>{group}<span class="name">{escape(d["department"])}</span>'
-               f'<span class="total">{_decimal(d["total"])}</span>{_badge(d["grade"], grades)}'
+               f'{total}{_badge(d["grade"], grades)}'
                f'<span class="muted">办件 {d["cases_scored"]} 件</span>')
     parts = [_criteria(d, ranges)]
     if d.get("categories"):
@@ -342,6 +350,9 @@ def _department(index: int, d: dict, grades: list[str], ranges: dict, event_date
         parts.append(_weights("各评分方", ["评分方", "#得分", "#权重"],
                               [(s["title"], _decimal(s["score"]), plain_number(s["weight"])) for s in d["scorers"]]))
     parts.append(f"<h4>部门得分构成</h4>{_department_lines(d, event_dates, deducting)}")
+    if d.get("indicator_lines"):
+        indicators = [_line_row(line, line.get("case"), event_dates, deducting) for line in d["indicator_lines"]]
+        parts.append(f"<h4>单列指标（不计入总分）</h4>{_lines_table(indicators)}")
     cases = "".join(_case(c, event_dates, labels, deducting) for c in d["cases"])
     parts.append(f'<h4>办件（{len(d["cases"])}）</h4><div class="cases">{cases}</div>')
     return (f'<details class="department" id="d{index}"><summary>{summary}</summary>'
@@ -356,13 +367,20 @@ def _criteria(d: dict, ranges: dict) -> str:
     for c in d["criteria"]:
         span = ranges.get(c["criterion"])
         cells = ([_td(titles.get(c.get("category"), c.get("category") or "—"))] if with_category else []) + [
-            _td(c["criterion"]), _td(c["title"]), _td("每件平均" if c["level"] == "case" else "部门"),
+            _td(c["criterion"]), _td(c["title"]), _td(_level(c)),
             _td(_decimal(c["points"]), num=True), _td(display.span(span), num=True), _td("", _meter(c["points"], span))]
         rows.append(_row(*cells))
     headers = (["类别"] if with_category else []) + ["项目", "名称", "计分", "#得分", "#分值", "得分率"]
     return "<h4>各项得分</h4>" + _table(headers, rows, "criteria")
 
 
+
+
+def _level(criterion: dict) -> str:
+    """How an item is scored: per case (the mean), per department, or beside the total (an indicator)."""
+    if criterion.get("in_total") is False:
+        return "单列指标"
+    return "每件平均" if criterion["level"] == "case" else "部门"
 
 
 def _meter(points, span) -> str:

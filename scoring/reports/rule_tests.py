@@ -76,11 +76,11 @@ def _failure_lines(failure: Failure) -> list[str]:
         who = f"department {failure.department}"
     if failure.field == "run":
         return failure.message.splitlines()
-    if failure.field in ("department", "case"):
+    if failure.field in ("department", "case", "items"):
         return [f"{who}: {failure.message}"]
-    if failure.field != "lines":
+    if failure.field not in ("lines", "indicator_lines"):
         return [f"{who}: {failure.field}: expected {_shown(failure.expected)}, actual {_shown(failure.actual)}"]
-    lines = [f"{who}: lines differ (- expected, + actual):"]
+    lines = [f"{who}: {failure.field} differ (- expected, + actual):"]
     width = max((wcswidth(d["line"]) for d in failure.diff), default=0)
     for entry in failure.diff:
         text = f"  # {entry['text']}" if entry["text"] else ""

@@ -67,8 +67,12 @@ def ranking(ledger: dict) -> Ranking:
         parts = rubric_titles + (["基础分"] if with_base else []) + [
             f"{c['criterion']} {c['title']}" if named else c["criterion"] for c in items]
         kinds = ["counted"] * len(rubric_titles) + ["points"] * (len(parts) - len(rubric_titles))
-    headers = ["排名"] + (["组别"] if grouped else []) + ["部门"] + parts + [title for _, title in scorers] + ["总分", "等级"]
-    kinds = ["rank"] + ["group"] * grouped + ["department"] + kinds + ["points"] * len(scorers) + ["total", "grade"]
+    # ranked by an item and nothing made any total: the total and grade columns would read 0 and —
+    no_total = bool(first.get("rank_by")) and not any(d["lines"] for d in departments)
+    ends = [] if no_total else ["总分", "等级"]
+    headers = ["排名"] + (["组别"] if grouped else []) + ["部门"] + parts + [title for _, title in scorers] + ends
+    kinds = (["rank"] + ["group"] * grouped + ["department"] + kinds + ["points"] * len(scorers)
+             + ([] if no_total else ["total", "grade"]))
     rows = []
     for d in departments:
         if categories:
@@ -79,7 +83,8 @@ def ranking(ledger: dict) -> Ranking:
             cells = ([(r["mean"], r["cases"]) if r["cases"] else None for r in d["rubrics"]]
                      + ([d["base"]] if with_base else []) + [points.get(c["criterion"], 0) for c in items])
         cells += [s["score"] for s in d.get("scorers", [])]
-        rows.append([d["rank"]] + ([d["group"]] if grouped else []) + [d["department"]] + cells + [d["total"], d["grade"]])
+        rows.append([d["rank"]] + ([d["group"]] if grouped else []) + [d["department"]] + cells
+                    + ([] if no_total else [d["total"], d["grade"]]))
     book, source = ledger["rulebook"], ledger["input"]
     notes = [f"{rulebook_line(book)} · 办件 {source['cases']} 件、承办记录 {source['handlers']} 条"]
     if items and not named:
@@ -90,12 +95,19 @@ def ranking(ledger: dict) -> Ranking:
         notes.append("括号内为件数；基础分为各类办件平均分的加权值。")
     elif rubric_titles:
         notes.append("括号内为件数；基础分的算法见 explain 的基础分一行。")
+    outside = [c for c in items if c.get("in_total") is False]
+    if outside:
+        notes.append("、".join(c["criterion"] for c in outside) + "为单列指标，不计入总分。")
+    by = first.get("rank_by")
+    if by is not None:
+        title = next((c["title"] for c in first["criteria"] if c["criterion"] == by), "")
+        notes.append(f"排名按 {by} {title}的得分（保留两位小数）排列，不按总分。")
     if scorers:
         notes.append("总分 = " + " + ".join(f"{s['title']}×{plain_number(s['weight'])}" for s in first["scorers"]) + "。")
     if grouped:
         notes.append("排名在各组别内计算。")
     if any(d["rank"] is None for d in departments):
-        notes.append("排名为“—”的，办件数不足排名所需件数。")
+        notes.append("排名为“—”的，办件数不足排名所需件数" + ("。" if by is None else f"，或没有计入 {by} 的办件。"))
     if source["skipped"]:
         notes.append(skipped_note(source["skipped"]))
     if "exclusions" in ledger:
@@ -144,7 +156,12 @@ def rate_text(rate, space: str = " ") -> str:
     half up from the exact rate; "—" when no case counts. `space` after the name: none in running text."""
     if not rate.cases:
         return f"{rate.name}{space}{NONE}（无计入件）"
-    return f"{rate.name}{space}{round_half_up(rate.rate * 100, 1)}%（{rate.hits:,}/{rate.cases:,}）"
+    return f"{rate.name}{space}{round_half_up(rate.rate * 100, 1)}%（{_count(rate.hits)}/{_count(rate.cases)}）"
+
+
+def _count(value) -> str:
+    """A rate's count: whole numbers with thousands separators; a ratio of sums may pool fractions."""
+    return f"{int(value):,}" if value == int(value) else plain_number(value)
 
 
 def figures_parts(figures) -> list[str]:
@@ -186,8 +203,11 @@ def explain(result: ExplainResult) -> str:
     out = []
     if case_id is None:
         rank = department["rank"] if department["rank"] is not None else "未排名"
-        out.append(f"{department['department']}  总分 {two_decimals(department['total'])}  "
-                   f"等级 {department['grade'] or '—'}  排名 {rank}")
+        if not department["lines"] and department.get("indicator_lines"):  # every item an indicator: no total
+            out.append(f"{department['department']}  排名 {rank}（按{department.get('rank_by')}）")
+        else:
+            out.append(f"{department['department']}  总分 {two_decimals(department['total'])}  "
+                       f"等级 {department['grade'] or '—'}  排名 {rank}")
         out.append(f"规则 {ledger['rulebook']['id']} {ledger['rulebook']['version']}")
         out.append("")
     exclusions = result.document().get("exclusions")
@@ -203,7 +223,8 @@ def explain_lines(department: dict, event_dates, labels: Labels, case_id: str | 
     whose rules only deduct (what an "otherwise" line of an item means, see line_kind)."""
     out = []
     if case_id is None:
-        out.append("部门得分构成：")
+        if department["lines"] or not department.get("indicator_lines"):
+            out.append("部门得分构成：")
         titles = {c["category"]: c["title"] for c in department.get("categories", [])}
         current = None
         for line in department["lines"]:
@@ -211,7 +232,12 @@ def explain_lines(department: dict, event_dates, labels: Labels, case_id: str | 
                 current = line.get("category")
                 out.append(f" {titles.get(current, current)}：" if current else " 合计：")
             out.append(_line_text(line, line.get("case"), event_dates, deducting))
-        out.append("")
+        if department["lines"] or not department.get("indicator_lines"):
+            out.append("")
+        if department.get("indicator_lines"):
+            out.append("单列指标（不计入总分）：")
+            out += [_line_text(line, line.get("case"), event_dates, deducting) for line in department["indicator_lines"]]
+            out.append("")
     cases = [c for c in department["cases"] if case_id is None or c["case"] == case_id]
     for case in cases:
         role = role_name(labels, case["role"])
@@ -222,9 +248,12 @@ def explain_lines(department: dict, event_dates, labels: Labels, case_id: str | 
         for line in case["lines"]:
             out.append(_line_text(line, case["case"], event_dates, deducting))
         if case_id is not None:
-            extra = [line for line in department["lines"] if line.get("case") == case_id]
-            for line in extra:
-                out.append(_line_text(line, case_id, event_dates, deducting) + "  （计入部门得分）")
+            for line in department["lines"]:
+                if line.get("case") == case_id:
+                    out.append(_line_text(line, case_id, event_dates, deducting) + "  （计入部门得分）")
+            for line in department.get("indicator_lines", []):
+                if line.get("case") == case_id:
+                    out.append(_line_text(line, case_id, event_dates, deducting) + "  （计入单列指标，不计入总分）")
         out.append("")
     return out
 

@@ -176,6 +176,7 @@ def _ledger_sheet(sheet, ledger: dict, lines, event_dates, labels: Labels, deduc
     `deducting`: the items whose rules only deduct (text.line_kind)."""
     lines = list(lines)
     categories = any("category" in line for _, _, line in lines)
+    outside = {id(line) for d in {id(d): d for d, _, _ in lines}.values() for line in d.get("indicator_lines", [])}
     rows = []
     for d, case, line in lines:
         case_id = case["case"] if case else line["case"]  # a department line may name the case it came from
@@ -184,11 +185,13 @@ def _ledger_sheet(sheet, ledger: dict, lines, event_dates, labels: Labels, deduc
         rows.append([d["department"], d["rank"], d["grade"], d["total"], case_id, *case_cells,
                      line["criterion"] or line_kind(line, deducting), line["rule"], line_kind(line, deducting),
                      line["points"], "，".join(evidence_labels(line, case_id, event_dates)), line["text"]]
-                    + ([line.get("category")] if categories else []))
+                    + ([line.get("category")] if categories else [])
+                    + (["否" if id(line) in outside else "是"] if outside else []))
     skipped = ledger["input"]["skipped"]
     _table(sheet, [f"{rulebook_line(ledger['rulebook'])}：每行一项得分或失分，依据为记录中的事件"],
-           LEDGER_HEADERS + (["计入类别"] if categories else []), rows, points=[3, 8, 12],
-           notes=[skipped_note(skipped)] if skipped else (), footer=hashes_line(ledger["rulebook"], ledger["input"]))
+           LEDGER_HEADERS + (["计入类别"] if categories else []) + (["计入总分"] if outside else []), rows,
+           points=[3, 8, 12], notes=[skipped_note(skipped)] if skipped else (),
+           footer=hashes_line(ledger["rulebook"], ledger["input"]))
 
 
 def _form_sheet(sheet, ledger: dict, d: dict, ranges: dict[str, tuple], rubrics: dict[str, str | None]) -> None:
@@ -214,7 +217,8 @@ def _reasons(d: dict, item: dict, high, rubric: str | None) -> str:
     """Why the item is short of its full points: the lines that gave less, by case."""
     cid, category = item["criterion"], item.get("category")
     if item["level"] == "department":
-        return "；".join(line["text"] for line in d["lines"] if line["criterion"] == cid and line["text"]
+        return "；".join(line["text"] for line in d["lines"] + d.get("indicator_lines", [])
+                        if line["criterion"] == cid and line["text"]
                         and line.get("category") == category)
     cases = [c for c in d["cases"] if c["rubric"] == rubric and c.get("category") == category]
     short = []

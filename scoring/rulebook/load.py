@@ -134,6 +134,7 @@ def check_references(book: Rulebook) -> list[Problem]:
                 problem(base + ("rate",), 'a rate is a department-level item: add level = "department"')
             if criterion.rule:
                 problem(base + ("rule",), "a criterion has either rules or a rate, not both")
+            problems.extend(book.problem(base + path, message) for path, message in _rate_form(criterion))
         elif not criterion.rule:
             problem(base, "a criterion needs at least one [[criterion.rule]] (or a [criterion.rate])")
         if criterion.step is not None:
@@ -215,6 +216,8 @@ def _check_parts(spec: RulebookSpec, domain: Domain, problem) -> None:
                 if rule.each is not None:
                     problem(base + ("rule", ri, "each"), 'each is for department items (per = "department")')
 
+    _check_indicators(spec, problem)
+
     _unique([g.id for g in spec.gate], ("gate",), "gate id", problem)
     for index, gate in enumerate(spec.gate):
         path = ("gate", index)
@@ -246,6 +249,60 @@ def _check_parts(spec: RulebookSpec, domain: Domain, problem) -> None:
         if name in department_counts(domain):
             problem(("department_fields", name),
                     f'"{name}" is counted from the case file ({", ".join(department_counts(domain))}); choose another name')
+
+
+def _rate_form(criterion) -> list[tuple[tuple, str]]:
+    """A rate counts hits (hit) or pools two per-case numbers (numerator and denominator), one or the other."""
+    rate = criterion.rate
+    ratio = rate.numerator is not None or rate.denominator is not None
+    if not ratio:
+        return [(("rate",), "a rate needs hit (a condition), or numerator and denominator (numbers per case)")] \
+            if rate.hit is None else []
+    found = []
+    if rate.hit is not None:
+        found.append((("rate", "hit"), "a rate has either hit or numerator and denominator, not both"))
+    for key in ("numerator", "denominator"):
+        if getattr(rate, key) is None:
+            found.append((("rate",), f"a ratio of sums needs both numerator and denominator; {key} is missing"))
+    if criterion.rubric is not None:
+        found.append((("rubric",), "a ratio of sums counts the cases its of names: write the rubric there "
+                          f"(of = \"rubric == '{criterion.rubric}' and ...\") instead of rubric = ..."))
+    if criterion.step is not None:
+        found.append((("step",), "a step is not supported with a ratio of sums (self-check sees hits, not numbers)"))
+    return found
+
+
+def _check_indicators(spec: RulebookSpec, problem) -> None:
+    """Items outside the total (in_total = false), a ranking by an item, and a total made of nothing."""
+    criteria = {c.id: c for c in spec.criterion}
+    for ci, criterion in enumerate(spec.criterion):
+        if criterion.in_total:
+            continue
+        if criterion.level != "department":
+            problem(("criterion", ci, "in_total"), "only a department item (level = \"department\") can stand outside "
+                                                   "the total; a case item counts in its case's total")
+        elif spec.category:
+            problem(("criterion", ci, "in_total"), "items outside the total are not supported with [[category]]")
+    by = spec.ranking.by
+    if by is not None:
+        target = criteria.get(by)
+        if target is None:
+            problem(("ranking", "by"), f'unknown criterion "{by}"{closest(by, list(criteria))}')
+        elif target.level != "department":
+            problem(("ranking", "by"), f'"{by}" is a case item; the ranking is by a department item '
+                                       '(level = "department"), whose points are the department\'s')
+        elif spec.category:
+            problem(("ranking", "by"), "a ranking by an item is not supported with [[category]]")
+    in_total = [c for c in spec.criterion if c.level == "department" and c.in_total]
+    empty = (spec.department.method == "none" and spec.department.base is None and not spec.scorer and not in_total)
+    if empty:
+        if by is None:
+            problem(("department", "method"), 'nothing makes the total: method = "none", no base, and no department '
+                                              "item in the total; rank by an item ([ranking] by = \"<item>\") or put "
+                                              "an item in the total")
+        if spec.grade:
+            problem(("grade",), "grade bands grade the total, and nothing makes the total here (method = \"none\", "
+                                "no base, every department item outside it)")
 
 
 def _weights(items: list, path: tuple, what: str, problem) -> None:

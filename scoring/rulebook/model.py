@@ -93,8 +93,11 @@ class MultiplySpec(_Spec):
 
 class RateSpec(_Spec):
     of: str  # which of the department's case-handlers count (condition over the handler)
-    hit: str  # which of those count as hits (condition, compiled to the matching engine)
-    points: NumberOrExpr  # from rate, hits, cases
+    hit: str | None = None  # which of those count as hits (condition, compiled to the matching engine)
+    # or a ratio of sums: per counted case two numbers (items adopted, items proposed), the rate their pooled ratio
+    numerator: str | None = None
+    denominator: str | None = None
+    points: NumberOrExpr  # from rate, hits, cases (a ratio: rate, numerator, denominator, cases)
     text: str
     empty: str = ""  # sentence when the department has no eligible case (points are 0)
 
@@ -125,6 +128,8 @@ class CriterionSpec(_Spec):
     per: Literal["case", "department"] = "case"  # department items: rules matched on each case, or once on the department
     category: str | None = None  # with [[category]]: the one category the item counts in (default: each)
     multiply: MultiplySpec | None = None
+    # false: an indicator reported beside the total (a rate a scheme publishes), not added into it
+    in_total: bool = True
 
 
 class CategorySpec(_Spec):
@@ -200,6 +205,7 @@ class RankingSpec(_Spec):
     ties: Literal["shared", "dense"] = "shared"  # shared: 1,2,2,4; dense: 1,2,2,3
     min_cases: Annotated[int, Field(ge=0)] = 0  # fewer scored cases: listed, not ranked
     group: str | None = None  # department expression: ranks are counted within each peer group
+    by: ItemId | None = None  # a department item whose points rank the departments, instead of the total
 
 
 class CalendarYear(_Spec):
