@@ -9,9 +9,11 @@ so `scoring --help` loads neither the engine nor pydantic.
 from __future__ import annotations
 
 import codecs
+import copy
 import dataclasses
 import functools
 import importlib
+import inspect
 import json
 import os
 import shutil
@@ -21,9 +23,10 @@ from contextlib import suppress
 
 import click
 
-from scoring.base import progress
+from scoring.base import i18n, progress
 from scoring.base.errors import Interrupted, ScoringError, UsageError
 from scoring.base.files import check_output, write_atomic
+from scoring.base.i18n import _
 
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed; 130 interrupted."
 STORE_ENV = "SCORING_STORE"  # scoring.audit.store.ENV, without importing the store for --help
@@ -43,7 +46,50 @@ class Failure(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-class OnceEach(click.Command):
+def help_message(text: str) -> str:
+    """A docstring or help= as click shows it (indentation removed, cut at a form feed): the msgid of its translation."""
+    return inspect.cleandoc(text).partition("\f")[0]
+
+
+def translated(thing):
+    """A copy of a command or parameter with its help in the current language (click builds help when the
+    commands are defined, before the language is known; it is translated when shown)."""
+    shown = copy.copy(thing)
+    for attribute in ("help", "short_help", "epilog"):
+        if getattr(thing, attribute, None):
+            setattr(shown, attribute, _(help_message(getattr(thing, attribute))))
+    return shown
+
+
+class Translated(click.Command):
+    """Help shown in the current language: the command's text, its options', its epilog, its subcommands'."""
+
+    def format_help_text(self, ctx, formatter):
+        click.Command.format_help_text(translated(self), ctx, formatter)
+
+    def format_epilog(self, ctx, formatter):
+        if self.epilog:
+            click.Command.format_epilog(translated(self), ctx, formatter)
+
+    def format_options(self, ctx, formatter):
+        records = [record for param in self.get_params(ctx) if not isinstance(param, click.Argument)
+                   if (record := translated(param).get_help_record(ctx)) is not None]
+        if records:
+            with formatter.section(_("Options")):
+                formatter.write_dl(records)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+    def format_commands(self, ctx, formatter):  # click.Group's, with each command's short help translated
+        commands = [(name, translated(command)) for name in self.list_commands(ctx)
+                    if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _command in commands)
+            with formatter.section(_("Commands")):
+                formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in commands])
+
+
+class OnceEach(Translated):
     """A command whose options that take one value may be given once each.
 
     click keeps the last of a repeated option: `--cases a.jsonl --cases b.jsonl` scored b
@@ -52,7 +98,7 @@ class OnceEach(click.Command):
 
     def parse_args(self, ctx, args):
         if not ctx.resilient_parsing:
-            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            _values, _rest, order = self.make_parser(ctx).parse_args(args=list(args))
             if not any(getattr(param, "is_eager", False) and param.expose_value is False for param in order):  # --help
                 repeated = Counter(param for param in order
                                    if isinstance(param, click.Option) and not param.multiple and not param.count)
@@ -67,6 +113,10 @@ class OnceEach(click.Command):
 class ScoringGroup(OnceEach, click.Group):
     command_class = OnceEach
     group_class = type  # subgroups (rules, runs) are ScoringGroups too
+
+    def main(self, *args, **kwargs):
+        i18n.use(i18n.language_from_environment())  # before any output; --lang, when given, decides again
+        return super().main(*args, **kwargs)
 
     def parse_args(self, ctx, args):
         ctx.meta["argv"] = list(args)  # the command line as given, recorded with a run
@@ -201,11 +251,25 @@ def emit(output: str | bytes, out: str | None, fmt: str | None = None) -> None:
 @click.group(cls=ScoringGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="scoring")
 @click.option("-q", "--quiet", is_flag=True, help="Say nothing on standard error but warnings, skipped cases and errors.")
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES), is_eager=True,
+              callback=lambda ctx, param, value: choose_language(value),
+              help="The language of messages and help: zh (Chinese) or en (English). Default: $SCORING_LANG, else "
+                   "English when the locale (LC_ALL, LC_MESSAGES, LANG) is English, else Chinese.")
 @click.pass_context
-def main(ctx, quiet):
+def main(ctx, quiet, lang):
     """Score departments' handling of deputies' suggestions and members' proposals."""
     ctx.meta["quiet"] = quiet
     ctx.with_resource(progress.on_terminal())  # long runs show progress on a terminal's stderr, never in pipes
+
+
+def choose_language(value: str | None) -> None:
+    """--lang: given, it decides (eager, so that `scoring --lang en --help` is in English); not given, the
+    environment has decided (ScoringGroup.main), and a SCORING_LANG that names no language is said once."""
+    if value is not None:
+        i18n.use(value)
+    elif (unknown := i18n.unknown_setting()) is not None:
+        notify(_("warning: {variable}={value} names no language (zh or en); it is ignored").format(
+            variable=i18n.ENV, value=unknown))
 
 
 def run() -> None:

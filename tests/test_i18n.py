@@ -1,0 +1,113 @@
+"""Chinese by default, English on request: the catalog is complete and current, and the command line
+speaks the language chosen by --lang, SCORING_LANG or the locale.
+
+The rest of the suite runs in English (tests/conftest.py sets SCORING_LANG=en); the commands here
+run with the environment a user has (no SCORING_LANG, LANG=C.UTF-8), unless a test says otherwise.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pytest
+from casekit import REFERENCE, ROOT, SAMPLE
+from clikit import scoring
+
+SPEC = importlib.util.spec_from_file_location("messages", ROOT / "scripts" / "messages.py")
+messages = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(messages)
+
+# what a Chinese office's server has: no language asked for, the C locale
+CHINESE = {"SCORING_LANG": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}
+
+
+def chinese(*args, **kwargs):
+    return scoring(*args, env=CHINESE, **kwargs)
+
+
+# ---------------------------------------------------------------- the catalog
+@pytest.fixture(scope="module")
+def catalog():
+    return messages.read_catalog()
+
+
+def test_the_compiled_catalog_is_the_catalog(catalog):
+    assert messages.MO.read_bytes() == messages.mo_bytes(catalog), "run: python scripts/messages.py compile"
+
+
+def test_every_message_of_the_code_has_a_chinese_translation(catalog):
+    extracted = messages.template()
+    assert len(extracted) > 100
+    missing = [m.id for m in extracted if m.id and not (catalog.get(m.id) and all(messages.translations(catalog.get(m.id))))]
+    assert not missing, f"run: python scripts/messages.py extract, then translate: {missing}"
+
+
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^}]*)?\}|%\([a-z_]+\)[sd]")
+
+
+@pytest.mark.parametrize("form", ["singular", "plural"])
+def test_translations_have_the_placeholders_of_their_message(catalog, form):
+    wrong = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        source = ids[0] if form == "singular" or len(ids) == 1 else ids[1]
+        for text in messages.translations(message):
+            # a language with one plural form has one translation: it stands for the plural message
+            expected = source if isinstance(message.id, str) else ids[-1]
+            if sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(expected)):
+                wrong.append((source, text))
+    assert not wrong
+
+
+def test_placeholders_are_named_so_a_translation_can_reorder_them():
+    positional = [m.id for m in messages.template() if m.locations and m.locations[0][0].startswith("scoring/")
+                  and any(re.search(r"\{\}|\{\d+\}|%s|%d", text) for text in ([m.id] if isinstance(m.id, str) else m.id))]
+    assert not positional
+
+
+# ---------------------------------------------------------------- choosing the language
+def test_the_default_is_chinese_help():
+    run = chinese("--help")
+    assert run.returncode == 0
+    assert "用法:" in run.stdout and "选项:" in run.stdout and "命令:" in run.stdout
+    assert "对各部门办理人大代表建议和政协委员提案的工作进行评分。" in run.stdout
+    assert "显示本帮助并退出。" in run.stdout and "Show this message" not in run.stdout
+
+
+def test_a_command_s_help_is_chinese():
+    run = chinese("score", "--help")
+    assert "为每个部门排名" in run.stdout and "规则文件（TOML）" in run.stdout
+    assert "[默认：table]" in run.stdout and "[必填]" in run.stdout
+    assert "退出状态：0 完成" in run.stdout
+
+
+@pytest.mark.parametrize("env,args", [
+    ({**CHINESE, "SCORING_LANG": None}, ["--lang", "en"]),
+    ({**CHINESE, "SCORING_LANG": "en"}, []),
+    ({**CHINESE, "LANG": "en_US.UTF-8"}, []),
+    ({**CHINESE, "LC_ALL": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"}, []),
+], ids=["--lang", "SCORING_LANG", "LANG", "LC_ALL"])
+def test_english_is_chosen_by_option_or_environment(env, args):
+    run = scoring(*args, "score", "--help", env=env)
+    assert run.returncode == 0
+    assert "Usage:" in run.stdout and "Rank every department" in run.stdout and "[default: table]" in run.stdout
+
+
+def test_the_option_wins_over_the_environment():
+    run = scoring("--lang", "zh", "score", "--help", env={**CHINESE, "SCORING_LANG": "en"})
+    assert "为每个部门排名" in run.stdout
+
+
+def test_a_chinese_locale_and_an_unknown_setting_give_chinese():
+    assert "用法:" in scoring("--help", env={**CHINESE, "LANG": "zh_CN.UTF-8"}).stdout
+    run = scoring("score", "--help", env={**CHINESE, "SCORING_LANG": "fr"})
+    assert "为每个部门排名" in run.stdout
+    assert "SCORING_LANG=fr 不是可用的语言" in run.stderr
+
+
+def test_click_s_own_errors_are_chinese():
+    run = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--bogus")
+    assert run.returncode == 2
+    assert "错误：没有选项 '--bogus'。" in run.stderr and "用法:" in run.stderr
