@@ -111,3 +111,43 @@ def test_click_s_own_errors_are_chinese():
     run = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--bogus")
     assert run.returncode == 2
     assert "错误：没有选项 '--bogus'。" in run.stderr and "用法:" in run.stderr
+
+
+# ---------------------------------------------------------------- errors, warnings, verdicts
+BAD_DATE = ('{"id": "2020-J0003", "kind": "suggestion", "handlers": [{"department": "甲局", "role": "lead"}], '
+            '"events": [{"id": "e1", "type": "assigned", "date": "2020-13-10", "department": "甲局"}]}\n')
+
+
+def test_an_input_error_is_framed_in_chinese(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(BAD_DATE, encoding="utf-8")
+    run = chinese("score", "--rules", REFERENCE, "--cases", bad)
+    assert run.returncode == 2
+    first, located = run.stderr.splitlines()[:2]
+    assert first == f"错误：{bad}：1 个办件中有 1 个问题；未评分："
+    assert located.startswith(f"  {bad}:1: ")
+
+
+def test_a_missing_file_and_an_unknown_department_are_told_in_chinese(tmp_path):
+    run = chinese("score", "--rules", REFERENCE, "--cases", tmp_path / "absent.jsonl")
+    assert run.returncode == 2 and "无法读取办件文件：没有那个文件或目录" in run.stderr
+    run = chinese("explain", "--rules", REFERENCE, "--cases", SAMPLE, "--department", "市民正局")
+    assert run.returncode == 2 and "错误：评分的办件中没有部门“市民正局”（是不是“市民政局”？）" in run.stderr
+
+
+def test_verdicts_are_chinese(tmp_path):
+    ledger = tmp_path / "ledger.json"
+    written = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "json", "--out", ledger)
+    assert written.returncode == 0 and f"已写入 {ledger}" in written.stderr
+    run = chinese("verify", ledger, "--rules", REFERENCE, "--cases", SAMPLE)
+    assert run.returncode == 0 and run.stdout == f"已核实：{ledger}：重新评分得到逐字节相同的账本\n"
+    tests = chinese("rules", "test", ROOT / "rules")
+    assert tests.returncode == 0
+    assert "  通过  " in tests.stdout and "覆盖率 " in tests.stdout and "个测试用例：" in tests.stdout
+    assert "PASS" not in tests.stdout
+
+
+def test_quiet_leaves_out_notes_in_chinese_too(tmp_path):
+    out = tmp_path / "ranking.csv"
+    run = scoring("-q", "score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "csv", "--out", out, env=CHINESE)
+    assert run.returncode == 0 and run.stderr == "" and out.exists()

@@ -15,8 +15,9 @@ from pathlib import Path
 from scoring.audit import runs
 from scoring.audit.compare import diff_document, differences
 from scoring.audit.store import RunStore, StoredRun, default_path
-from scoring.base.errors import UsageError
+from scoring.base.errors import Note, UsageError
 from scoring.base.files import read_file
+from scoring.base.i18n import _
 from scoring.checks import selfcheck
 from scoring.engine.compiler import compile_rulebook
 from scoring.engine.session import Session
@@ -45,7 +46,7 @@ def record(store: str | None, result: ScoreResult, command: list[str], replayed_
                                    result.ledger, inputs.skip_invalid, replayed_from, inputs.records_file)
     with open_store(store, create=True) as opened:
         stored = opened.record(entry, blobs)
-    inputs.notify(f"recorded run {stored.id} in {opened.path}")
+    inputs.notify(Note(_("recorded run {run} in {store}").format(run=stored.id, store=opened.path)))
     return stored
 
 

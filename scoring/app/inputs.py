@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scoring.base.errors import Note
 from scoring.base.files import read_file
+from scoring.base.i18n import _
 from scoring.engine.compiler import CompiledRulebook, compile_rulebook
 from scoring.engine.session import Session
 from scoring.inputs.case_file import CaseFile, parse_cases
@@ -92,7 +94,7 @@ def rulebook_for(rules: Source, case_bytes: bytes, cases: str, notify: Notify = 
     if isinstance(rules, Content) or not Path(rules).is_dir():
         return rules
     chosen = str(choose_rulebook(rules, parse_cases(case_bytes, cases, skip_invalid=True).cases, cases))
-    notify(f"rules: {chosen} (its period covers every case)")
+    notify(Note(_("rules: {rulebook} (its period covers every case)").format(rulebook=chosen)))
     return chosen
 
 
@@ -100,9 +102,14 @@ def tell_similar(case_file: CaseFile, notify: Notify) -> None:
     """Department names that look like one department written two ways (the ledger lists them too)."""
     counts = Counter(handler.department for case in case_file.cases for handler in case.handlers)
     for a, b, why in case_file.similar:
-        notify(f"warning: {case_file.path}: departments {a} ({counts[a]} case(s)) and {b} ({counts[b]} case(s)) may be "
-               f"one department ({why}); they are scored apart. Declare the departments assessed, or {a} as an alias "
-               "of the other, in the rulebook's [departments] (or an overlay)")
+        notify(_("warning: {file}: departments {a} ({cases_a}) and {b} ({cases_b}) may be one department ({why}); "
+                 "they are scored apart. Declare the departments assessed, or {a} as an alias of the other, in the "
+                 "rulebook's [departments] (or an overlay)").format(
+            file=case_file.path, a=a, b=b, why=why, cases_a=cases(counts[a]), cases_b=cases(counts[b])))
+
+
+def cases(n: int) -> str:
+    return _("{n} case(s)").format(n=n)
 
 
 @contextmanager

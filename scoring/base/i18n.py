@@ -76,6 +76,11 @@ def _(message: str) -> str:
     return _catalog.gettext(message) if message else message
 
 
+def N_(message: str) -> str:
+    """A message marked for the catalog but translated later, where it is shown (`_(name)`)."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _catalog.ngettext(singular, plural, n)
 

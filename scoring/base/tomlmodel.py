@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, PlainValidator, ValidationError
 
 from .errors import InputError, Problem, closest
+from .i18n import _
 from .tomlpos import key_lines, line_of
 
 MAX_RULE_FILE = 1_000_000  # bytes of a rulebook, an overlay or a fixture: rule files are a few kilobytes
@@ -178,4 +179,4 @@ def read_model(model: type[BaseModel], toml: TomlFile, what: str, locator: Locat
 
 
 def problems_in(source: str, what: str, problems: list[Problem]) -> InputError:
-    return InputError(problems, f"{source}: {len(problems)} problem(s) in the {what}")
+    return InputError(problems, _("{file}: {n} problem(s) in the {what}").format(file=source, n=len(problems), what=_(what)))

@@ -24,7 +24,7 @@ from contextlib import suppress
 import click
 
 from scoring.base import i18n, progress
-from scoring.base.errors import Interrupted, ScoringError, UsageError
+from scoring.base.errors import Interrupted, Note, ScoringError, UsageError
 from scoring.base.files import check_output, write_atomic
 from scoring.base.i18n import _
 
@@ -43,7 +43,7 @@ class Failure(click.ClickException):
 
     def show(self, file=None) -> None:
         progress.clear()
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(_("error: {message}").format(message=self.format_message()), err=True)
 
 
 def help_message(text: str) -> str:
@@ -105,8 +105,8 @@ class OnceEach(Translated):
                 for param, times in repeated.items():
                     if times > 1:
                         names = "/".join(param.opts + param.secondary_opts)
-                        ctx.fail(f"{names} was given {times} times; give it once (only the last would count, and the "
-                                 "others would be ignored without a word)")
+                        ctx.fail(_("{option} was given {times} times; give it once (only the last would count, and the "
+                                   "others would be ignored without a word)").format(option=names, times=times))
         return super().parse_args(ctx, args)
 
 
@@ -135,14 +135,11 @@ def command_line() -> list[str]:
     return ["scoring", *click.get_current_context().meta["argv"]]
 
 
-# what --quiet leaves out: notes on what was done, never a warning, a skipped case or a problem found
-INFO = ("wrote ", "rules: ", "as of ", "recorded run ", "# ", "to check it: ")
-
-
 def notify(message: str) -> None:
-    """What a command says on the side: on standard error, never glued to the progress line."""
+    """What a command says on the side: on standard error, never glued to the progress line. --quiet
+    leaves out the notes on what was done (a Note), never a warning, a skipped case or a problem found."""
     context = click.get_current_context(silent=True)
-    if context is not None and context.find_root().meta.get("quiet") and message.startswith(INFO):
+    if context is not None and context.find_root().meta.get("quiet") and isinstance(message, Note):
         return
     progress.clear()
     click.echo(message, err=True)
@@ -195,7 +192,7 @@ class WrittenDate(click.ParamType):
         try:
             return parse_date(str(value))
         except ValueError as exc:
-            self.fail(f'"{value}" {exc}', param, ctx)
+            self.fail(_('"{value}" {problem}').format(value=value, problem=exc), param, ctx)
 
 
 DATE = WrittenDate()
@@ -223,7 +220,8 @@ def check_out(out: str | None, fmt: str | None = None) -> None:
     """Before anything is scored or recorded: a binary format needs a file (or `--out -`), and the
     file must be one we can write."""
     if out is None and fmt in BINARY_FORMATS:
-        raise UsageError(f"--format {fmt} writes a file: give it with --out FILE (--out - for standard output)")
+        raise UsageError(_("--format {format} writes a file: give it with --out FILE (--out - for standard output)").format(
+            format=fmt))
     if out not in (None, STDOUT):
         check_output(out)
 
@@ -244,7 +242,7 @@ def emit(output: str | bytes, out: str | None, fmt: str | None = None) -> None:
         return
     data = output if isinstance(output, bytes) else output.encode("utf-8")
     write_atomic(out, (codecs.BOM_UTF8 if fmt == "csv" else b"") + data)
-    notify(f"wrote {out}")
+    notify(Note(_("wrote {file}").format(file=out)))
 
 
 # ---------------------------------------------------------------- scoring
@@ -410,7 +408,7 @@ def rules_show(rulebook, overlays, sets, out):
     from scoring import app
     check_out(out)
     book = app.effective_rulebook(rulebook, overlays, sets)
-    notify(f"# {book.spec.rulebook.id} {book.spec.rulebook.version}, sha256 {book.sha256}")
+    notify(Note(f"# {book.spec.rulebook.id} {book.spec.rulebook.version}, sha256 {book.sha256}"))
     emit(book.text, out)
 
 
@@ -491,8 +489,8 @@ def runs_export(run_id, out, store):
     """Write a run's files as files anyone can score again."""
     from scoring import app
     names, verify_command = app.export_run(run_id, out, store)
-    notify(f"wrote {len(names)} files to {out}: {', '.join(names)}")
-    notify(f"to check it: cd {out} && {verify_command}")
+    notify(Note(_("wrote {n} files to {directory}: {names}").format(n=len(names), directory=out, names=", ".join(names))))
+    notify(Note(_("to check it: {command}").format(command=f"cd {out} && {verify_command}")))
 
 
 @runs_group.command("check")
@@ -503,12 +501,14 @@ def runs_check(ctx, store):
     from scoring import app
     path, problems, recorded = app.check_store(store)
     if problems:
-        notify(f"{path}: {len(problems)} problem(s); the store was altered or damaged (nothing was repaired):")
+        notify(_("{store}: {n} problem(s); the store was altered or damaged (nothing was repaired):").format(
+            store=path, n=len(problems)))
         for problem in problems:
             notify(f"  {problem}")
         ctx.exit(1)
-    head = recorded[-1].hash if recorded else "none"
-    click.echo(f"{path}: ok: {len(recorded)} run(s), the chain is intact and every stored file matches its sha256; head {head}")
+    head = recorded[-1].hash if recorded else _("none")
+    click.echo(_("{store}: ok: {n} run(s), the chain is intact and every stored file matches its sha256; head {head}").format(
+        store=path, n=len(recorded), head=head))
 
 
 @main.command(epilog=EXIT_HELP)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring.base.errors import InputError, Problem, closest
+from scoring.base.i18n import _
 from scoring.domain.cases import TYPE_FIELDS, EventType
 from scoring.domain.fields import expression_schema
 from scoring.domain.workdays import WorkCalendar
@@ -288,7 +289,8 @@ class _Compiler:
         group = self.spec.ranking.group
         group_fn = None if group is None else self._expr(("ranking", "group"), group, self.department_scope)
         if self.problems:
-            raise InputError(self.problems, f"{self.book.path}: {len(self.problems)} problem(s) in the rulebook's expressions")
+            raise InputError(self.problems, _("{file}: {n} problem(s) in the rulebook's expressions").format(
+                file=self.book.path, n=len(self.problems)))
         return CompiledRulebook(
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),

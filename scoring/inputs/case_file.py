@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import FileError, decode_text, read_file
+from scoring.base.i18n import _
 from scoring.domain.cases import Case, Role, as_of_case, natural_key
 
 from .departments import Departments, similar_pairs
@@ -106,7 +107,7 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments
             aliased.setdefault(pair, []).append(case_id)
 
     lines_by_id: dict[str, list[int]] = {}
-    for line, _case, case_id, _ in parsed:
+    for line, _case, case_id, _problems in parsed:
         if case_id is not None:
             lines_by_id.setdefault(case_id, []).append(line)
 
@@ -142,9 +143,12 @@ def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[Skip
     aliased: the aliases replaced in each case (those of valid cases are kept, for the ledger). Without
     a declared list of departments, names that look like one department are compared (CaseFile.similar)."""
     if problems and not skip_invalid:
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in {len(skipped) or 'the'} case(s); nothing was scored")
+        summary = (_("{file}: {n} problem(s) in {cases} case(s); nothing was scored") if skipped else
+                   _("{file}: {n} problem(s) in the case(s); nothing was scored"))
+        raise InputError(problems, summary.format(file=source, n=len(problems), cases=len(skipped)))
     if not valid:
-        raise InputError(problems or [Problem(source, None, "", "no valid cases")], f"{source}: no valid case to score")
+        raise InputError(problems or [Problem(source, None, "", _("no valid cases"))],
+                         _("{file}: no valid case to score").format(file=source))
     valid.sort(key=lambda c: natural_key(c.id))
     names = {handler.department for case in valid for handler in case.handlers}
     if len(names) > MAX_DEPARTMENTS:  # (each name is compared with each)

@@ -84,6 +84,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from scoring.base.dates import NotADate, parse_date
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file
+from scoring.base.i18n import _
 from scoring.base.tomlpos import key_lines, line_of
 from scoring.domain.cases import TYPE_FIELDS, Case, ContactMode, Event, EventType, Kind, Outcome, Rating, Role, natural_key
 
@@ -161,7 +162,8 @@ def load_mapping(mapping_path: str | Path | None = None) -> Mapping:
     if not problems:
         mapping = _build_mapping(merged, layers[-1][0], problems)
     if problems:
-        raise InputError(problems, f"{layers[-1][0]}: {len(problems)} problem(s) in the register mapping")
+        raise InputError(problems, _("{file}: {n} problem(s) in the register mapping").format(
+            file=layers[-1][0], n=len(problems)))
     return mapping
 
 
@@ -811,7 +813,8 @@ def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_
     skipped += [SkippedCase(None, row.number, tuple(row.problems)) for row in register.unassigned]
     problems = register.all_problems()
     if register.problems:  # sheets or headers wrong: no case can be trusted, whatever skip_invalid says
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the register; nothing was read")
+        raise InputError(problems, _("{file}: {n} problem(s) in the register; nothing was read").format(
+            file=source, n=len(problems)))
     return collect_cases(source, raw, valid, skipped, problems, skip_invalid, departments, aliased)
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from scoring.base.i18n import _
 from scoring.lang.interval import format_interval
 
 from .bulletin import tables as bulletin_tables
@@ -462,12 +463,12 @@ def verification(result: VerifyResult) -> str:
     """`verify`: confirmed, or every difference between the points claimed and the points found."""
     note = engine_note(result.claimed, result.found)
     if result.confirmed:
-        what = "the same ledger, byte for byte" if result.byte_identical else "the same points; " + note.strip()
-        return f"confirmed: {result.ledger}: scoring again gives {what}\n"
+        what = _("the same ledger, byte for byte") if result.byte_identical else _("the same points; ") + note.strip()
+        return _("confirmed: {ledger}: scoring again gives {what}").format(ledger=result.ledger, what=what) + "\n"
     table = [[r["department"] or "", r["case"] or "", r["criterion"] or "", r["rule"] or "", r["what"],
               _cell(r["claimed"]), _cell(r["found"]), r["text"] or ""] for r in result.differences]
-    return (f"NOT confirmed: {result.ledger}: {len(result.differences)} difference(s) between the points claimed and "
-            f"the points found\n{note}\n"
+    return (_("NOT confirmed: {ledger}: {n} difference(s) between the points claimed and the points found").format(
+        ledger=result.ledger, n=len(result.differences)) + f"\n{note}\n"
             + tabulate(table, headers=["部门", "案号", "项目", "规则", "差异", "声称", "核实", "说明"],
                        tablefmt="simple", disable_numparse=True) + "\n")
 
@@ -475,9 +476,11 @@ def verification(result: VerifyResult) -> str:
 def replay(result: ReplayResult) -> str:
     """`replay`: reproduced, or the impact of the changed rules (or of whatever made it differ)."""
     if result.reproduced:
-        return f"reproduced: run {result.run}: the ledger is byte-identical (sha256 {result.ledger_sha256})\n"
-    head = (f"replay of run {result.run} under changed rules: the impact\n\n" if result.changed_rules else
-            f"NOT reproduced: run {result.run}: the ledger differs from the recorded one\n"
+        return _("reproduced: run {run}: the ledger is byte-identical (sha256 {sha256})").format(
+            run=result.run, sha256=result.ledger_sha256) + "\n"
+    head = (_("replay of run {run} under changed rules: the impact").format(run=result.run) + "\n\n"
+            if result.changed_rules else
+            _("NOT reproduced: run {run}: the ledger differs from the recorded one").format(run=result.run) + "\n"
             + engine_note(result.old_ledger, result.new.ledger) + "\n")
     return head + impact(result.document)
 
@@ -486,14 +489,15 @@ def validation(report) -> str:
     """`rules validate` of one file: the points each item can give, then its problems (or "clean")."""
     out = []
     if report.ranges:
-        out.append(f"{report.path}: the points each item can give (per case, or per department) and the total")
+        out.append(_("{file}: the points each item can give (per case, or per department) and the total").format(
+            file=report.path))
         out.append(tabulate([[item, title, format_interval(found)] for item, title, found in report.ranges],
                             headers=["项目", "名称", "可得分"], tablefmt="simple", disable_numparse=True))
     if report.problems:
-        out.append(f"{report.path}: {len(report.problems)} problem(s):")
+        out.append(_("{file}: {n} problem(s):").format(file=report.path, n=len(report.problems)))
         out += [f"  {problem}" for problem in report.problems]
     else:
-        out.append(f"{report.path}: clean")
+        out.append(_("{file}: clean").format(file=report.path))
     return "\n".join(out) + "\n"
 
 
@@ -501,8 +505,8 @@ def engine_note(old: dict, new: dict) -> str:
     """A line saying that two ledgers were made by different engine versions ('' when the same)."""
     if old.get("engine") == new.get("engine"):
         return ""
-    return (f"note: made by {json.dumps(old.get('engine'), ensure_ascii=False)}, scored again by "
-            f"{json.dumps(new.get('engine'), ensure_ascii=False)}\n")
+    return _("note: made by {old}, scored again by {new}").format(
+        old=json.dumps(old.get("engine"), ensure_ascii=False), new=json.dumps(new.get("engine"), ensure_ascii=False)) + "\n"
 
 
 def _cell(value) -> str:
