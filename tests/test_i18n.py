@@ -151,3 +151,26 @@ def test_quiet_leaves_out_notes_in_chinese_too(tmp_path):
     out = tmp_path / "ranking.csv"
     run = scoring("-q", "score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "csv", "--out", out, env=CHINESE)
     assert run.returncode == 0 and run.stderr == "" and out.exists()
+
+
+# ---------------------------------------------------------------- outputs: CSV headers and the work list
+def test_csv_headers_are_chinese_and_english_on_request():
+    ranking = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "csv").stdout
+    assert ranking.splitlines()[0] == "部门,排名,等级,总分,案号,类别,标题,承办类型,办件得分,项目,规则,行类型,分数,依据,说明"
+    work = chinese("self-check", "--rules", REFERENCE, "--cases", SAMPLE, "--department", "市民政局", "--as-of", "2020-06-05",
+                   "--format", "csv").stdout
+    assert work.splitlines()[0] == "事项,案号,项目,标题,期限,剩余工作日,分数,评价方,说明"
+    english = scoring("--lang", "en", "score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "csv", env=CHINESE).stdout
+    assert english.splitlines()[0].startswith("department,rank,grade,department_total,case,")
+
+
+def test_the_work_list_sheet_is_chinese(tmp_path):
+    import openpyxl
+    book = tmp_path / "self-check.xlsx"
+    run = chinese("self-check", "--rules", REFERENCE, "--cases", SAMPLE, "--department", "市民政局", "--as-of", "2020-06-05",
+                  "--format", "xlsx", "--out", book)
+    assert run.returncode == 0
+    sheet = openpyxl.load_workbook(book)["待办"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1] == ("事项", "案号", "项目", "名称", "期限", "剩余工作日", "分数", "评价方", "说明")
+    assert rows[2][0] == "未到期" and "尚未答复" in rows[2][8]

@@ -4,9 +4,12 @@
 """
 from __future__ import annotations
 
+from scoring.base.i18n import N_, _
 from scoring.ledger.document import csv_text
 
-WORK_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
+# the work list's columns; the CSV's header is in the current language (to_csv)
+WORK_COLUMNS = [N_("section"), N_("case"), N_("criterion"), N_("title"), N_("due"), N_("workdays_left"), N_("points"),
+                N_("decided_by"), N_("text")]
 
 
 def work_list(document: dict) -> list[list]:
@@ -24,4 +27,4 @@ def work_list(document: dict) -> list[list]:
 
 
 def to_csv(document: dict) -> str:
-    return csv_text(WORK_COLUMNS, work_list(document))
+    return csv_text([_(column) for column in WORK_COLUMNS], work_list(document))
