@@ -38,7 +38,8 @@ def test_the_compiled_catalog_is_the_catalog(catalog):
 def test_every_message_of_the_code_has_a_chinese_translation(catalog):
     extracted = messages.template()
     assert len(extracted) > 100
-    missing = [m.id for m in extracted if m.id and not (catalog.get(m.id) and all(messages.translations(catalog.get(m.id))))]
+    translated = {(m.context, m.id) for m in catalog if m.id and all(messages.translations(m))}
+    missing = [m.id for m in extracted if m.id and (m.context, m.id) not in translated]
     assert not missing, f"run: python scripts/messages.py extract, then translate: {missing}"
 
 
@@ -174,3 +175,31 @@ def test_the_work_list_sheet_is_chinese(tmp_path):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1] == ("事项", "案号", "项目", "名称", "期限", "剩余工作日", "分数", "评价方", "说明")
     assert rows[2][0] == "未到期" and "尚未答复" in rows[2][8]
+
+
+# ---------------------------------------------------------------- located problems
+def test_a_case_file_s_problems_are_located_in_chinese(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(BAD_DATE, encoding="utf-8")
+    located = chinese("score", "--rules", REFERENCE, "--cases", bad).stderr.splitlines()[1]
+    assert located == f"  {bad}:1: 办件 2020-J0003, events[0] (e1).date: “2020-13-10”不是有效的日期（月份须在 1 至 12 之间）"
+    english = scoring("--lang", "en", "score", "--rules", REFERENCE, "--cases", bad, env=CHINESE).stderr.splitlines()[1]
+    assert english.endswith('case 2020-J0003, events[0] (e1).date: "2020-13-10" is not a valid date (month must be in 1..12)')
+
+
+def test_a_register_s_bad_cells_are_named_in_chinese(tmp_path):
+    from openpyxl import Workbook
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "办理台账"
+    sheet.append(["案号", "类别", "标题", "承办单位", "办理类型", "交办日期"])
+    sheet.append(["C1", "提案", "关于C1的提案", "甲局", "牵头办", "2020-3-1x"])
+    register = tmp_path / "register.xlsx"
+    workbook.save(register)
+    run = chinese("import", register, "--out", tmp_path / "cases.jsonl")
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0] == f"错误：{register}：1 个办件中有 2 个问题；未评分："
+    role = '工作表 办理台账, 列 办理类型（E）, 办件 C1: "牵头办" 不是已知的办理类型（是不是“牵头”？）'
+    assert f"  {register}:2: {role}" in run.stderr
+    assert f'  {register}:2: 工作表 办理台账, 列 交办日期（F）, 办件 C1: "2020-3-1x" 不是日期：请写作 ' in run.stderr
+    assert "或使用日期格式的单元格" in run.stderr

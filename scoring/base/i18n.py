@@ -81,6 +81,11 @@ def N_(message: str) -> str:
     return message
 
 
+def pgettext(context: str, message: str) -> str:
+    """A message whose translation depends on where it is used ("case" a column of ids, or a case)."""
+    return _catalog.pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _catalog.ngettext(singular, plural, n)
 

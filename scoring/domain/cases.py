@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from scoring.base.i18n import _
+
 
 class Kind(str, Enum):
     suggestion = "suggestion"  # 人大代表建议
@@ -69,12 +71,12 @@ def _iso_date(value: Any) -> Any:
     # which in a case file are always a mistake.
     if isinstance(value, str):
         if not _ISO_DATE.match(value):
-            raise ValueError(f'"{value}" is not a date in the form YYYY-MM-DD')
+            raise ValueError(_('"{value}" is not a date in the form YYYY-MM-DD').format(value=value))
         try:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(f'"{value}" is not a valid date ({exc})') from None
-    raise ValueError(f"a date must be a string YYYY-MM-DD, not {type(value).__name__}")
+            raise ValueError(_('"{value}" is not a valid date ({reason})').format(value=value, reason=_(str(exc)))) from None
+    raise ValueError(_("a date must be a string YYYY-MM-DD, not {type}").format(type=type(value).__name__))
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
@@ -105,10 +107,11 @@ class Event(BaseModel):
     def _fields_match_type(self) -> Event:
         needed = TYPE_FIELDS.get(EventType(self.type))
         if needed and getattr(self, needed) is None:
-            raise ValueError(f'a "{self.type}" event needs "{needed}"')
+            raise ValueError(_('a "{type}" event needs "{field}"').format(type=self.type, field=needed))
         for kind, field in TYPE_FIELDS.items():
             if field != needed and getattr(self, field) is not None:
-                raise ValueError(f'"{field}" belongs to "{kind.value}" events, not to "{self.type}"')
+                raise ValueError(_('"{field}" belongs to "{owner}" events, not to "{type}"').format(
+                    field=field, owner=kind.value, type=self.type))
         return self
 
 
