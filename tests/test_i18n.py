@@ -203,3 +203,15 @@ def test_a_register_s_bad_cells_are_named_in_chinese(tmp_path):
     assert f"  {register}:2: {role}" in run.stderr
     assert f'  {register}:2: 工作表 办理台账, 列 交办日期（F）, 办件 C1: "2020-3-1x" 不是日期：请写作 ' in run.stderr
     assert "或使用日期格式的单元格" in run.stderr
+
+
+def test_a_rulebook_s_problems_are_located_in_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= sing_due"', 1).replace(
+        "[rulebook]", "[rulebook]\nversio = 1", 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert "rulebook.versio: 未知的键“versio”（是不是“version”？）；应为以下之一：" in run.stdout
+    run = chinese("score", "--rules", bad, "--cases", SAMPLE)
+    assert run.returncode == 2 and "未知的键“versio”" in run.stderr

@@ -115,8 +115,12 @@ class ScoringGroup(OnceEach, click.Group):
     group_class = type  # subgroups (rules, runs) are ScoringGroups too
 
     def main(self, *args, **kwargs):
+        previous = i18n.language()
         i18n.use(i18n.language_from_environment())  # before any output; --lang, when given, decides again
-        return super().main(*args, **kwargs)
+        try:
+            return super().main(*args, **kwargs)
+        finally:  # a caller in the same process (click's test runner, scripts/golden.py) keeps its language
+            i18n.use(previous)
 
     def parse_args(self, ctx, args):
         ctx.meta["argv"] = list(args)  # the command line as given, recorded with a run

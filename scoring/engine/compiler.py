@@ -312,7 +312,8 @@ class _Compiler:
         if isinstance(exc, ExprError):
             message = exc.message
             if source is not None:
-                message += f' — in "{source}"' + (f" at column {exc.column + 1}" if exc.column is not None else "")
+                message += (_(' — in "{expression}" at column {column}').format(expression=source, column=exc.column + 1)
+                            if exc.column is not None else _(' — in "{expression}"').format(expression=source))
         else:
             message = exc
         self.problems.append(self.book.problem(path, message))
