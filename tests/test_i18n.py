@@ -75,6 +75,10 @@ def test_the_default_is_chinese_help():
     assert "用法:" in run.stdout and "选项:" in run.stdout and "命令:" in run.stdout
     assert "对各部门办理人大代表建议和政协委员提案的工作进行评分。" in run.stdout
     assert "显示本帮助并退出。" in run.stdout and "Show this message" not in run.stdout
+    # each command's line is the start of its first sentence, cut to the line (click's cut by words, which
+    # Chinese does not separate, left "..." alone)
+    rules = chinese("rules", "--help").stdout
+    assert "  validate  检查规则：" in rules and not any(line.rstrip().endswith(" ...") for line in rules.splitlines())
 
 
 def test_a_command_s_help_is_chinese():

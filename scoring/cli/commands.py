@@ -86,7 +86,19 @@ class Translated(click.Command):
         if commands:
             limit = formatter.width - 6 - max(len(name) for name, _command in commands)
             with formatter.section(_("Commands")):
-                formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in commands])
+                formatter.write_dl([(name, short_help(command, limit)) for name, command in commands])
+
+
+def short_help(command, limit: int) -> str:
+    """The line of a command in its group's list. Click's takes the first sentence by words and spaces; a
+    Chinese sentence has no spaces, so it takes the text up to the first 。, cut to the width of the line."""
+    if i18n.language() == "en" or command.short_help or not command.help:
+        return command.get_short_help_str(limit)
+    from wcwidth import wcswidth  # display width: a Chinese character takes two columns
+    sentence = help_message(command.help).split("\n\n")[0].split("。")[0]
+    while wcswidth(sentence) > limit:
+        sentence = sentence[:-2] + "…"
+    return sentence
 
 
 class OnceEach(Translated):
