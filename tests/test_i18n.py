@@ -219,3 +219,8 @@ def test_a_rulebook_s_problems_are_located_in_chinese(tmp_path):
     assert "rulebook.versio: 未知的键“versio”（是不是“version”？）；应为以下之一：" in run.stdout
     run = chinese("score", "--rules", bad, "--cases", SAMPLE)
     assert run.returncode == 2 and "未知的键“versio”" in run.stderr
+
+
+def test_the_version_is_said_in_the_language_chosen():
+    assert "，版本 0." in chinese("--version").stdout  # (the program is "main" in click's test runner)
+    assert ", version 0." in scoring("--lang", "en", "--version", env=CHINESE).stdout

@@ -261,9 +261,17 @@ def emit(output: str | bytes, out: str | None, fmt: str | None = None) -> None:
     notify(Note(_("wrote {file}").format(file=out)))
 
 
+class VersionMessage(str):
+    """--version's text, translated when shown: click fills it in with `%` when the option is used, but takes it
+    when the option is defined, before the language is known. The msgid is click's own."""
+
+    def __mod__(self, values):
+        return _(str(self)) % values
+
+
 # ---------------------------------------------------------------- scoring
 @click.group(cls=ScoringGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="scoring")
+@click.version_option(package_name="scoring", message=VersionMessage("%(prog)s, version %(version)s"))
 @click.option("-q", "--quiet", is_flag=True, help="Say nothing on standard error but warnings, skipped cases and errors.")
 @click.option("--lang", type=click.Choice(i18n.LANGUAGES), is_eager=True,
               callback=lambda ctx, param, value: choose_language(value),
