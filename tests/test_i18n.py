@@ -224,3 +224,16 @@ def test_a_rulebook_s_problems_are_located_in_chinese(tmp_path):
 def test_the_version_is_said_in_the_language_chosen():
     assert "，版本 0." in chinese("--version").stdout  # (the program is "main" in click's test runner)
     assert ", version 0." in scoring("--lang", "en", "--version", env=CHINESE).stdout
+
+
+def test_the_run_store_s_listings_are_chinese(tmp_path):
+    store = tmp_path / "runs.db"
+    recorded = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--record", "--store", store)
+    assert recorded.returncode == 0 and "已记录运行 " in recorded.stderr
+    listed = chinese("runs", "list", "--store", store).stdout
+    assert listed.split()[:4] == ["运行", "#", "记录时间（UTC）", "规则"]
+    run_id = listed.splitlines()[2].split()[0]
+    shown = chinese("runs", "show", run_id, "--store", store).stdout.splitlines()
+    assert shown[0] == f"运行         {run_id} (#1)" and shown[1].startswith("哈希         ")
+    assert any(line.startswith("输入 ") and "办件 209 件，承办记录 407 条，跳过 0 件" in line for line in shown)
+    assert chinese("runs", "check", "--store", store).stdout.startswith(f"{store}：正常：1 次运行")

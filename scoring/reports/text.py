@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
+from wcwidth import wcswidth
 
-from scoring.base.i18n import _
+from scoring.base.i18n import N_, _
 from scoring.lang.interval import format_interval
 
 from .bulletin import tables as bulletin_tables
@@ -433,7 +434,8 @@ def runs_table(entries: list[dict]) -> str:
     """`runs list`: one row per recorded run (scoring.audit.runs.summary)."""
     rows = [[e["id"], e["seq"], e["recorded_at"], f"{e['rulebook']['id']} {e['rulebook']['version']}",
              e["input"]["sha256"][:12], e["input"]["cases"], e["replayed_from"] or ""] for e in entries]
-    return tabulate(rows, headers=["run", "#", "recorded (UTC)", "rulebook", "input sha256", "cases", "replay of"],
+    headers = [_("run"), "#", _("recorded (UTC)"), _("rulebook"), _("input sha256"), _("cases"), _("replay of")]
+    return tabulate(rows, headers=headers,
                     tablefmt="simple", disable_numparse=True) + "\n"
 
 
@@ -441,22 +443,29 @@ def run_details(run, ledger: dict) -> str:
     """`runs show`: what a run scored, with what, by which engine, and its ranking."""
     r = run.record
     book, source = r["rulebook"], r["input"]
-    lines = [f"run          {run.id} (#{run.seq})", f"hash         {run.hash}", f"previous     {r['previous']}",
-             f"recorded     {r['recorded_at']}",
-             f"engine       scoring {r['engine']['scoring']}, durable_rules {r['engine']['durable_rules']}",
-             f"command      {' '.join(r['command'])}",
-             f"rulebook     {book['id']} {book['version']}  sha256 {book['sha256']}",
-             f"  base       {book['base']['name']}  sha256 {book['base']['sha256']}"]
-    lines += [f"  overlay    {o['name']}  sha256 {o['sha256']}" for o in book["overlays"]]
-    lines += [f"  set        {item}" for item in book["set"]]
-    lines += [f"input        {source['name']}  {source['cases']} cases, {source['handlers']} handlers, "
-              f"{source['skipped']} skipped", f"  sha256     {source['sha256']} (cases, in any order)",
-              f"  file       {source['file_sha256']} (the bytes as read)",
-              f"options      skip_invalid={str(r['options']['skip_invalid']).lower()}",
-              f"ledger       {r['ledger']['format']}  sha256 {r['ledger']['sha256']}"]
+    lines = [_field(N_("run"), f"{run.id} (#{run.seq})"), _field(N_("hash"), run.hash),
+             _field(N_("previous"), str(r["previous"])), _field(N_("recorded"), r["recorded_at"]),
+             _field(N_("engine"), f"scoring {r['engine']['scoring']}, durable_rules {r['engine']['durable_rules']}"),
+             _field(N_("command"), " ".join(r["command"])),
+             _field(N_("rulebook"), f"{book['id']} {book['version']}  sha256 {book['sha256']}"),
+             _field(N_("base"), f"{book['base']['name']}  sha256 {book['base']['sha256']}", indent=2)]
+    lines += [_field(N_("overlay"), f"{o['name']}  sha256 {o['sha256']}", indent=2) for o in book["overlays"]]
+    lines += [_field(N_("set"), item, indent=2) for item in book["set"]]
+    lines += [_field(N_("input"), source["name"] + "  " + _("{cases} cases, {handlers} handlers, {skipped} skipped").format(
+                  cases=source["cases"], handlers=source["handlers"], skipped=source["skipped"])),
+              _field("sha256", source["sha256"] + " " + _("(cases, in any order)"), indent=2),
+              _field(N_("file"), source["file_sha256"] + " " + _("(the bytes as read)"), indent=2),
+              _field(N_("options"), f"skip_invalid={str(r['options']['skip_invalid']).lower()}"),
+              _field(N_("ledger"), f"{r['ledger']['format']}  sha256 {r['ledger']['sha256']}")]
     if r["replayed_from"]:
-        lines.append(f"replay of    {r['replayed_from']}")
+        lines.append(_field(N_("replay of"), r["replayed_from"]))
     return "\n".join(lines) + "\n\n" + ranking_table(ledger)
+
+
+def _field(name: str, value: str, indent: int = 0) -> str:
+    """A line of `runs show`: the name in the current language, padded to one column, then the value."""
+    shown = " " * indent + _(name)
+    return shown + " " * max(1, 13 - wcswidth(shown)) + value
 
 
 def verification(result: VerifyResult) -> str:
