@@ -237,3 +237,19 @@ def test_the_run_store_s_listings_are_chinese(tmp_path):
     assert shown[0] == f"运行         {run_id} (#1)" and shown[1].startswith("哈希         ")
     assert any(line.startswith("输入 ") and "办件 209 件，承办记录 407 条，跳过 0 件" in line for line in shown)
     assert chinese("runs", "check", "--store", store).stdout.startswith(f"{store}：正常：1 次运行")
+
+
+def test_a_ledger_is_the_same_bytes_in_either_language_skipped_cases_included(tmp_path):
+    """The problems of skipped cases are data of the ledger: written in English whatever the language, so that
+    a ledger made in Chinese is confirmed byte for byte in English (and a run replays in either)."""
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(SAMPLE.read_text(encoding="utf-8") + BAD_DATE, encoding="utf-8")
+    args = ["score", "--rules", REFERENCE, "--cases", cases, "--skip-invalid", "--format", "json"]
+    made = chinese(*args)
+    assert made.returncode == 0 and "已跳过：" in made.stderr
+    assert made.stdout == scoring("--lang", "en", *args, env=CHINESE).stdout
+    assert "is not a valid date (month must be in 1..12)" in made.stdout
+    ledger = tmp_path / "ledger.json"
+    ledger.write_text(made.stdout, encoding="utf-8")
+    verified = scoring("--lang", "en", "verify", ledger, *args[1:6], env=CHINESE)
+    assert verified.returncode == 0 and "the same ledger, byte for byte" in verified.stdout

@@ -21,14 +21,13 @@ from scoring.base.i18n import _
 from scoring.checks import selfcheck
 from scoring.engine.compiler import compile_rulebook
 from scoring.engine.session import Session
-from scoring.inputs.case_file import parse_cases
 from scoring.inputs.records import parse_departments
 from scoring.ledger.document import to_json
 from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
 from scoring.rulebook.overlay import RuleSources
 
-from .inputs import Inputs, Notify, Request, Source, open_inputs, read_source, silent, tell_similar
+from .inputs import Inputs, Notify, Request, Source, open_inputs, parse_for_documents, read_source, silent, tell_similar
 from .results import DiffResult, ReplayResult, ScoreResult, VerifyResult, is_ledger
 from .scoring import run
 
@@ -66,8 +65,8 @@ def replay(run_id: str, store: str | None = None, rules: Source | None = None, o
     changed = bool(rules or overlays or sets)
     book = sources.effective() if changed else parse_rulebook(recorded.effective, f"run {stored.id}: rulebook")
     compiled = compile_rulebook(book)
-    case_file = parse_cases(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid,
-                            compiled.departments)
+    case_file = parse_for_documents(recorded.case_bytes, f"run {stored.id}: {recorded.case_name}", recorded.skip_invalid,
+                                    compiled.departments)
     tell_similar(case_file, notify)
     records = None if recorded.departments is None else parse_departments(
         recorded.departments[1], f"run {stored.id}: {recorded.departments[0]}", book.spec.department_fields,

@@ -12,12 +12,14 @@ records (the web workbench's uploads, whose names never become paths).
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scoring.base import i18n
 from scoring.base.errors import Note
 from scoring.base.files import read_file
 from scoring.base.i18n import _
@@ -112,12 +114,24 @@ def cases(n: int) -> str:
     return _("{n} case(s)").format(n=n)
 
 
+def parse_for_documents(raw: bytes, source: str, skip_invalid: bool, departments) -> CaseFile:
+    """The case file whose skipped cases (--skip-invalid) go into the documents (ledger, self-check,
+    bulletin) with their problems: those are written in English whatever the language of the run, so that
+    a document is the same bytes in any language (a replay or a verify in another language reproduces it).
+    What is printed of them on the side is then English too; an error that stops the run is not."""
+    case_file = parse_cases(raw, source, skip_invalid, departments)
+    if case_file.skipped and i18n.language() != "en":
+        with i18n.speaking("en"):
+            case_file = dataclasses.replace(case_file, skipped=parse_cases(raw, source, skip_invalid, departments).skipped)
+    return case_file
+
+
 @contextmanager
 def open_inputs(request: Request, notify: Notify = silent) -> Iterator[Inputs]:
     cases, case_bytes = read_source(request.cases, "case file")
     sources = rule_sources(rulebook_for(request.rules, case_bytes, cases, notify), request.overlays, request.sets)
     compiled = compile_rulebook(sources.effective())
-    case_file = parse_cases(case_bytes, cases, request.skip_invalid, compiled.departments)
+    case_file = parse_for_documents(case_bytes, cases, request.skip_invalid, compiled.departments)
     tell_similar(case_file, notify)
     records, records_bytes = None, None
     if request.departments is not None:

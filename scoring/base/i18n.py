@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gettext
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 DOMAIN = "scoring"
@@ -65,6 +66,18 @@ def _catalog_of(language: str) -> gettext.NullTranslations:
     if language in _CATALOG_LANGUAGE:
         return gettext.translation(DOMAIN, LOCALE_DIR, languages=[_CATALOG_LANGUAGE[language]])
     return gettext.NullTranslations()
+
+
+@contextmanager
+def speaking(language: str):
+    """Messages made inside the block are in `language` (click's words are left as they are)."""
+    global _catalog, _language
+    previous = _catalog, _language
+    _catalog, _language = _catalog_of(language), language
+    try:
+        yield
+    finally:
+        _catalog, _language = previous
 
 
 def language() -> str:
