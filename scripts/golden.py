@@ -28,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "tests" / "golden" / "manifest.json"
 OUT = "{out}"  # replaced by a temporary file; its bytes are the output
+# the outputs are pinned in the default language, Chinese, which is what users see (the test suite
+# itself runs in English: SCORING_LANG=en in tests/conftest.py)
+LANGUAGE = {"SCORING_LANG": "zh"}
 
 
 def commands() -> dict[str, list[str]]:
@@ -133,7 +136,7 @@ def _in_process(argv: list[str]) -> tuple[int, bytes]:
     from click.testing import CliRunner
 
     from scoring.cli import main
-    result = CliRunner().invoke(main, argv, catch_exceptions=False)
+    result = CliRunner().invoke(main, argv, catch_exceptions=False, env=LANGUAGE)
     return result.exit_code, result.stdout_bytes, result.stderr_bytes
 
 
@@ -142,7 +145,7 @@ def _subprocess(python: str):
         # -P: without it `-c` puts the working directory (this tree) first on the path, and the other
         # venv's python would import this tree's scoring instead of its own
         done = subprocess.run([python, "-P", "-c", "from scoring.cli import main; main()", *argv], cwd=ROOT,
-                              capture_output=True, timeout=600)
+                              capture_output=True, timeout=600, env={**os.environ, **LANGUAGE})
         return done.returncode, done.stdout, done.stderr
     return run
 

@@ -7,6 +7,13 @@ fuzz-like sweeps), `upstream` (durable_rules' own traps and crashes, valgrind), 
 """
 from __future__ import annotations
 
+import os
+
+# The suite speaks English (its assertions were written in English); tests/test_i18n.py runs without
+# this to check the default, Chinese. Set before the tool is imported, and inherited by every
+# process a test starts.
+os.environ["SCORING_LANG"] = "en"
+
 import pytest
 from casekit import REFERENCE, SAMPLE
 

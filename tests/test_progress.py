@@ -17,13 +17,14 @@ RULES = ROOT / "rules" / "proposal-handling.toml"
 ARGS = ["bulletin", "--rules", RULES, "--cases", SAMPLE, "--month", "2020-06"]
 
 
-def _on_a_terminal(args: list) -> tuple[str, subprocess.CompletedProcess]:
+def _on_a_terminal(args: list, env: dict | None = None) -> tuple[str, subprocess.CompletedProcess]:
     """Run the command line with stderr on a pseudo-terminal: what the terminal showed, and the result."""
     leader, follower = pty.openpty()
     chunks = []
     reader = threading.Thread(target=lambda: _drain(leader, chunks))
     reader.start()
-    result = subprocess.run([str(SCRIPT), *map(str, args)], stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, timeout=300)
+    result = subprocess.run([str(SCRIPT), *map(str, args)], stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, timeout=300,
+                            env=env)
     os.close(follower)
     reader.join(timeout=30)
     os.close(leader)
@@ -38,6 +39,13 @@ def test_a_terminal_sees_progress_and_a_clean_line_after_it():
     assert re.search(r"month-end checks (1[0-4]|[1-9])/15 ", shown), shown
     assert shown.endswith("\r\x1b[K")
     assert "\x1b" not in result.stdout.decode("utf-8")  # the bulletin itself is untouched
+
+
+def test_the_progress_line_speaks_chinese_by_default():
+    env = {name: value for name, value in os.environ.items() if name not in ("SCORING_LANG", "LC_ALL", "LC_MESSAGES")}
+    shown, result = _on_a_terminal(ARGS, {**env, "LANG": "C.UTF-8"})
+    assert result.returncode == 0
+    assert "月末核查 0/15 0% 市知识产权局" in shown and "month-end" not in shown
 
 
 def _drain(fd: int, chunks: list) -> None:
@@ -108,4 +116,4 @@ def test_after_a_second_the_line_shows_the_rate_and_the_time_left(monkeypatch):
         progress.report("scoring cases", 10, 1000)  # 0.4 s in: too soon for a rate
         progress.report("scoring cases", 100, 1000)
     assert screen.getvalue().split("\r\x1b[K")[1:] == [
-        "scoring cases 0/1000 0%", "scoring cases 10/1000 1%", "scoring cases 100/1000 10% 50.00/s 剩余 00:18", ""]
+        "scoring cases 0/1000 0%", "scoring cases 10/1000 1%", "scoring cases 100/1000 10% 50.00/s 00:18 left", ""]

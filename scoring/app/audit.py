@@ -15,8 +15,9 @@ from pathlib import Path
 from scoring.audit import runs
 from scoring.audit.compare import diff_document, differences
 from scoring.audit.store import RunStore, StoredRun, default_path
-from scoring.base.errors import UsageError
+from scoring.base.errors import Note, UsageError
 from scoring.base.files import read_file
+from scoring.base.i18n import _
 from scoring.checks import selfcheck
 from scoring.engine.compiler import compile_rulebook
 from scoring.ledger.document import to_json
@@ -43,7 +44,7 @@ def record(store: str | None, result: ScoreResult, command: list[str], replayed_
                                    inputs.exclusions_file)
     with open_store(store, create=True) as opened:
         stored = opened.record(entry, blobs)
-    inputs.notify(f"recorded run {stored.id} in {opened.path}")
+    inputs.notify(Note(_("recorded run {run} in {store}").format(run=stored.id, store=opened.path)))
     return stored
 
 
@@ -90,26 +91,29 @@ def verify(ledger: str, request: Request, notify: Notify = silent) -> VerifyResu
         claimed = json.loads(raw)
         kind = claimed["format"]
     except (ValueError, TypeError, KeyError, RecursionError):
-        raise UsageError(f"{ledger}: not a ledger (expected the JSON of `scoring score --format json` or "
-                         "`self-check --format json`)") from None
+        raise UsageError(_("{file}: not a ledger (expected the JSON of `scoring score --format json` or "
+                           "`self-check --format json`)").format(file=ledger)) from None
     if (not isinstance(claimed, dict) or not isinstance(claimed.get("rulebook"), dict)
             or not isinstance(claimed.get("input"), dict)):
-        raise UsageError(f"{ledger}: not a complete ledger (rulebook and input are missing or not tables)")
+        raise UsageError(_("{file}: not a complete ledger (rulebook and input are missing or not tables)").format(file=ledger))
     if kind not in (LEDGER, SELF_CHECK):
-        raise UsageError(f'{ledger}: format "{kind}" is not a ledger this tool can verify ({LEDGER}, {SELF_CHECK})')
+        raise UsageError(_('{file}: format "{format}" is not a ledger this tool can verify ({formats})').format(
+            file=ledger, format=kind, formats=f"{LEDGER}, {SELF_CHECK}"))
     with open_inputs(request, notify) as inputs:
         _same_rulebook(ledger, claimed["rulebook"], inputs)
         if claimed["input"].get("sha256") != inputs.case_file.sha256:
-            raise UsageError(f"{ledger}: made from other case histories than {request.cases} (input sha256 "
-                             f"{str(claimed['input'].get('sha256'))[:12]} in the ledger, {inputs.case_file.sha256[:12]} "
-                             "here); nothing to compare")
+            raise UsageError(_("{file}: made from other case histories than {cases} (input sha256 {claimed} in the "
+                               "ledger, {found} here); nothing to compare").format(
+                file=ledger, cases=request.cases, claimed=str(claimed["input"].get("sha256"))[:12],
+                found=inputs.case_file.sha256[:12]))
         if kind == SELF_CHECK:
             try:
                 day = dt.date.fromisoformat(claimed["as_of"])
                 check = selfcheck.SelfCheck(inputs.session, inputs.case_file, claimed["department"], day, inputs.records,
                                             inputs.skip_invalid)
             except (KeyError, ValueError, TypeError):
-                raise UsageError(f"{ledger}: the self-assessment lacks a valid department or as_of") from None
+                raise UsageError(_("{file}: the self-assessment lacks a valid department or as_of").format(
+                    file=ledger)) from None
             found = with_decisions(check.document(), inputs)
         else:
             found = run(inputs).ledger
@@ -121,14 +125,16 @@ def verify(ledger: str, request: Request, notify: Notify = silent) -> VerifyResu
 def _same_rulebook(ledger: str, claimed: dict, inputs: Inputs) -> None:
     info, sha = inputs.compiled.book.spec.rulebook, inputs.compiled.book.sha256
     if claimed.get("id") != info.id:
-        raise UsageError(f'{ledger}: made with rulebook "{claimed.get("id")}", not "{info.id}"; nothing to compare')
+        raise UsageError(_('{file}: made with rulebook "{claimed}", not "{found}"; nothing to compare').format(
+            file=ledger, claimed=claimed.get("id"), found=info.id))
     if claimed.get("version") != info.version:
-        raise UsageError(f"{ledger}: made with {info.id} version {claimed.get('version')}, not version {info.version}; "
-                         "score with that version's rulebook (and its overlays) to verify it")
+        raise UsageError(_("{file}: made with {rulebook} version {claimed}, not version {found}; score with that "
+                           "version's rulebook (and its overlays) to verify it").format(
+            file=ledger, rulebook=info.id, claimed=claimed.get("version"), found=info.version))
     if claimed.get("sha256") != sha:
-        raise UsageError(f"{ledger}: made with a rulebook text (sha256 {str(claimed.get('sha256'))[:12]}) other than this "
-                         f"one ({sha[:12]}), although both say {info.id} {info.version}: the rules were edited without a "
-                         "new version")
+        raise UsageError(_("{file}: made with a rulebook text (sha256 {claimed}) other than this one ({found}), although "
+                           "both say {rulebook} {version}: the rules were edited without a new version").format(
+            file=ledger, claimed=str(claimed.get("sha256"))[:12], found=sha[:12], rulebook=info.id, version=info.version))
 
 
 def _side(ref: str, store: str | None, run: bool = False) -> tuple[str, dict, str | None]:
@@ -137,14 +143,15 @@ def _side(ref: str, store: str | None, run: bool = False) -> tuple[str, dict, st
         try:
             ledger = json.loads(read_file(ref, "ledger"))
         except ValueError as exc:
-            raise UsageError(f"{ref}: not JSON ({exc})") from None
+            raise UsageError(_("{file}: not JSON ({reason})").format(file=ref, reason=exc)) from None
         except RecursionError:
-            raise UsageError(f"{ref}: not a ledger (JSON nested too deeply)") from None
+            raise UsageError(_("{file}: not a ledger (JSON nested too deeply)").format(file=ref)) from None
         if not is_ledger(ledger):
-            raise UsageError(f"{ref}: not a ledger of `scoring score --format json` (format {LEDGER})")
+            raise UsageError(_("{file}: not a ledger of `scoring score --format json` (format {format})").format(
+                file=ref, format=LEDGER))
         return ref, ledger, None
     if not re.fullmatch(r"[0-9a-fA-F]+", ref) or (not run and Path(ref).exists()):
-        raise UsageError(f"{ref}: no such ledger file (and not a run id, which is hexadecimal)")
+        raise UsageError(_("{file}: no such ledger file (and not a run id, which is hexadecimal)").format(file=ref))
     with open_store(store) as opened:
         stored = opened.get(ref)
         ledger = opened.ledger(stored)
@@ -157,8 +164,9 @@ def _comparing(compare, what: str):
     try:
         return compare()
     except (KeyError, TypeError, AttributeError, ArithmeticError, ValueError) as exc:
-        detail = f'the key "{exc.args[0]}" is missing' if isinstance(exc, KeyError) else f"a value of the wrong kind ({exc})"
-        raise UsageError(f"{what}: not a complete ledger: {detail}") from None
+        detail = (_('the key "{key}" is missing').format(key=exc.args[0]) if isinstance(exc, KeyError)
+                  else _("a value of the wrong kind ({reason})").format(reason=exc))
+        raise UsageError(_("{file}: not a complete ledger: {detail}").format(file=what, detail=detail)) from None
 
 
 # ---------------------------------------------------------------- the run store

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from scoring.base.errors import InputError, Problem
 from scoring.base.files import decode_text
+from scoring.base.i18n import _
 from scoring.engine.compiler import compile_rulebook
 from scoring.inputs.case_file import json_records, parse_cases
 from scoring.rulebook.load import parse_rulebook
@@ -58,5 +59,5 @@ def describe_departments(source: Source) -> DepartmentsInfo:
     if not found and not problems:
         problems.append(Problem(name, None, "", "the file holds no department records"))
     if problems:
-        raise InputError(problems, f"{name}: {len(problems)} problem(s) in the department records")
+        raise InputError(problems, _("{file}: {n} problem(s) in the department records").format(file=name, n=len(problems)))
     return DepartmentsInfo(name, found)

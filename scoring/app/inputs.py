@@ -12,13 +12,17 @@ records (the web workbench's uploads, whose names never become paths).
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scoring.base import i18n
+from scoring.base.errors import Note
 from scoring.base.files import read_file
+from scoring.base.i18n import _
 from scoring.engine.compiler import CompiledRulebook, compile_rulebook
 from scoring.engine.session import Session
 from scoring.inputs.case_file import CaseFile, parse_cases
@@ -104,7 +108,7 @@ def rulebook_for(rules: Source, case_bytes: bytes, cases: str, notify: Notify = 
         return rules
     chosen = str(choose_rulebook(rules, lambda domain: parse_cases(case_bytes, cases, skip_invalid=True, domain=domain).cases,
                                  cases))
-    notify(f"rules: {chosen} (its period covers every case)")
+    notify(Note(_("rules: {rulebook} (its period covers every case)").format(rulebook=chosen)))
     return chosen
 
 
@@ -112,9 +116,27 @@ def tell_similar(case_file: CaseFile, notify: Notify) -> None:
     """Department names that look like one department written two ways (the ledger lists them too)."""
     counts = Counter(handler.department for case in case_file.cases for handler in case.handlers)
     for a, b, why in case_file.similar:
-        notify(f"warning: {case_file.path}: departments {a} ({counts[a]} case(s)) and {b} ({counts[b]} case(s)) may be "
-               f"one department ({why}); they are scored apart. Declare the departments assessed, or {a} as an alias "
-               "of the other, in the rulebook's [departments] (or an overlay)")
+        notify(_("warning: {file}: departments {a} ({cases_a}) and {b} ({cases_b}) may be one department ({why}); "
+                 "they are scored apart. Declare the departments assessed, or {a} as an alias of the other, in the "
+                 "rulebook's [departments] (or an overlay)").format(
+            file=case_file.path, a=a, b=b, why=why, cases_a=cases(counts[a]), cases_b=cases(counts[b])))
+
+
+def cases(n: int) -> str:
+    return _("{n} case(s)").format(n=n)
+
+
+def parse_for_documents(raw: bytes, source: str, skip_invalid: bool, departments, domain) -> CaseFile:
+    """The case file whose skipped cases (--skip-invalid) go into the documents (ledger, self-check,
+    bulletin) with their problems: those are written in English whatever the language of the run, so that
+    a document is the same bytes in any language (a replay or a verify in another language reproduces it).
+    What is printed of them on the side is then English too; an error that stops the run is not."""
+    case_file = parse_cases(raw, source, skip_invalid, departments, domain)
+    if case_file.skipped and i18n.language() != "en":
+        with i18n.speaking("en"):
+            case_file = dataclasses.replace(case_file,
+                                            skipped=parse_cases(raw, source, skip_invalid, departments, domain).skipped)
+    return case_file
 
 
 @contextmanager
@@ -136,7 +158,7 @@ def checked_inputs(compiled: CompiledRulebook, sources: RuleSources, cases: tupl
     """The files read for a compiled rulebook, each (name, bytes), checked against it and each other (the case file,
     then the department records and the exclusions, which name its departments and cases), with the session
     that will score them. `replay` starts here with a run's recorded files."""
-    case_file = parse_cases(cases[1], cases[0], skip_invalid, compiled.departments, compiled.domain)
+    case_file = parse_for_documents(cases[1], cases[0], skip_invalid, compiled.departments, compiled.domain)
     tell_similar(case_file, notify)
     records = None if departments is None else parse_departments(
         departments[1], departments[0], compiled.book.spec.department_fields, compiled.departments)
@@ -156,5 +178,6 @@ def checked_inputs(compiled: CompiledRulebook, sources: RuleSources, cases: tupl
 
 def tell_excluded(exclusions: Exclusions, notify: Notify) -> None:
     granted = exclusions.granted()
-    notify(f"{exclusions.path}: {len(granted)} case(s) taken out of the assessment by decision, "
-           f"{len(exclusions.decisions) - len(granted)} request(s) rejected (listed in the ledger)")
+    notify(Note(_("{file}: {granted} case(s) taken out of the assessment by decision, {rejected} request(s) rejected "
+                  "(listed in the ledger)").format(file=exclusions.path, granted=len(granted),
+                                                   rejected=len(exclusions.decisions) - len(granted))))

@@ -1,6 +1,7 @@
 """The rule author's commands and the register import as library functions."""
 from __future__ import annotations
 
+from scoring.base.i18n import _
 from scoring.checks import ruletests
 from scoring.checks.validate import ValidationReport, validate
 from scoring.domain.spec import DEFAULT_DOMAIN, load_domain
@@ -31,6 +32,7 @@ def import_register(path: str, mapping: str | None = None, skip_invalid: bool = 
 
     case_file = load_register(path, mapping, skip_invalid, load_domain(domain))
     for skipped in case_file.skipped:
-        notify(f"skipped: case {skipped.case_id or '?'} (row {skipped.line}): {'; '.join(str(p) for p in skipped.problems)}")
+        notify(_("skipped: case {case} (row {row}): {problems}").format(
+            case=skipped.case_id or "?", row=skipped.line, problems="; ".join(str(p) for p in skipped.problems)))
     tell_similar(case_file, notify)
     return cases_to_jsonl(case_file.cases)

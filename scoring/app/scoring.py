@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from scoring.base.errors import UsageError, closest
+from scoring.base.errors import Note, UsageError, closest
+from scoring.base.i18n import _
 from scoring.checks import bulletin as monthly
 from scoring.checks.selfcheck import SelfCheck
 from scoring.engine.session import Run, assessment_end, end_reason
@@ -33,12 +34,13 @@ def explain(request: Request, department: str, case: str | None = None, notify: 
     department = inputs.compiled.departments.canonical(department)
     names = [d["department"] for d in ledger["departments"]]
     if department not in names:
-        raise UsageError(f'no department "{department}" in the scored cases{closest(department, names)}; '
-                         f"known: {', '.join(names)}")
+        raise UsageError(_('no department "{department}" in the scored cases{hint}; known: {known}').format(
+            department=department, hint=closest(department, names), known=", ".join(names)))
     entry = next(d for d in ledger["departments"] if d["department"] == department)
     known = [c["case"] for c in entry["cases"]]
     if case is not None and case not in known:
-        raise UsageError(f'{department} has no case "{case}"{closest(case, known)}')
+        raise UsageError(_('{department} has no case "{case}"{hint}').format(department=department, case=case,
+                                                                             hint=closest(case, known)))
     return ExplainResult(inputs, ledger, entry, case)
 
 
@@ -52,7 +54,8 @@ def self_check(request: Request, department: str, as_of: dt.date | None = None, 
             as_of = today()
             if end is not None and as_of > end:
                 as_of = end
-                notify(f"as of {end}, the end of the assessment ({end_reason(inputs.compiled)})")
+                notify(Note(_("as of {date}, the end of the assessment ({reason})").format(
+                    date=end, reason=end_reason(inputs.compiled))))
         check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
         document = with_decisions(check.document(), inputs)
     tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
@@ -92,10 +95,11 @@ def run(inputs: Inputs) -> Run:
         done.ledger = with_exclusions(done.ledger, inputs.compiled, inputs.exclusions, whole_file, done.departments,
                                       whole.departments)
     if done.after_closing:
-        inputs.notify(f"{done.after_closing} event(s) dated after the closing date {done.as_of} are not scored")
+        inputs.notify(_("{n} event(s) dated after the closing date {date} are not scored").format(
+            n=done.after_closing, date=done.as_of))
     if done.recovered:
-        inputs.notify(f"warning: a worker process died while scoring {', '.join(done.recovered)}; "
-                      "each was scored again alone and completed")
+        inputs.notify(_("warning: a worker process died while scoring {cases}; each was scored again alone and "
+                        "completed").format(cases=", ".join(done.recovered)))
     tell_skipped(done.ledger["input"]["skipped"], inputs.case_file.path, inputs.notify)
     return done
 
@@ -105,4 +109,5 @@ def tell_skipped(skipped: list[dict], source: str, notify: Notify) -> None:
     the output itself lists them too."""
     for entry in skipped:
         where = f"{source}:{entry['line']}: " if entry["line"] else ""
-        notify(f"skipped: {where}case {entry['case'] or '?'}: {'; '.join(entry['problems'])}")
+        notify(_("skipped: {where}case {case}: {problems}").format(where=where, case=entry["case"] or "?",
+                                                                  problems="; ".join(entry["problems"])))

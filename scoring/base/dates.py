@@ -10,9 +10,15 @@ import datetime as dt
 import re
 import unicodedata
 
+from .i18n import N_, _
+
 FORMS = "2020-03-10, 2020/3/10, 2020.3.10 or 2020年3月10日"
 _PATTERNS = (re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"),  # one separator
              re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"))
+
+
+# what the standard library says of an impossible date, translated where it is shown
+IMPOSSIBLE = (N_("month must be in 1..12"), N_("day is out of range for month"))
 
 
 class NotADate(ValueError):
@@ -24,8 +30,8 @@ def parse_date(text: str) -> dt.date:
     plain = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     match = next((m for pattern in _PATTERNS if (m := pattern.fullmatch(plain))), None)
     if not match:
-        raise NotADate(f"is not a date: write {FORMS}")
+        raise NotADate(_("is not a date: write {forms}").format(forms=FORMS))
     try:
         return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
     except ValueError as exc:
-        raise ValueError(f"is not a valid date ({exc})") from None
+        raise ValueError(_("is not a valid date ({reason})").format(reason=_(str(exc)))) from None

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .i18n import _
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -25,6 +27,11 @@ class Problem:
         return f"{location}: {self.where}: {self.message}" if self.where else f"{location}: {self.message}"
 
 
+class Note(str):
+    """A message on the side that says what was done ("wrote FILE"), not a warning or a problem:
+    `scoring --quiet` leaves it out, whatever the language it is written in."""
+
+
 class ScoringError(Exception):
     """Base class of the errors the command line reports without a traceback."""
 
@@ -38,11 +45,11 @@ class InputError(ScoringError):
 
     def __init__(self, problems: list[Problem], summary: str | None = None):
         self.problems = list(problems)
-        self.summary = summary or f"{len(self.problems)} problem(s) found"
+        self.summary = summary or _("{n} problem(s) found").format(n=len(self.problems))
         super().__init__(self.render())
 
     def render(self) -> str:
-        return "\n".join([self.summary + ":"] + [f"  {p}" for p in self.problems])
+        return "\n".join([_("{summary}:").format(summary=self.summary)] + [f"  {p}" for p in self.problems])
 
     def __reduce__(self):  # rebuilt from its problems when it crosses from a worker process
         return self.__class__, (self.problems, self.summary)
@@ -60,7 +67,7 @@ class Interrupted(ScoringError):
     exit_code = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
 
     def __init__(self):
-        super().__init__("interrupted (Ctrl-C)")
+        super().__init__(_("interrupted (Ctrl-C)"))
 
 
 class EngineError(ScoringError):
@@ -78,10 +85,10 @@ def closest(name: str, candidates) -> str:
     name, known = str(name), sorted({str(c) for c in candidates})
     same = [c for c in known if _natural(c) == _natural(name)]
     if same:
-        return f' (did you mean "{same[0]}"?)'
+        return _(' (did you mean "{name}"?)').format(name=same[0])
     scored = [(difflib.SequenceMatcher(None, name, c).ratio(), c) for c in known]
     best = max((score for score, _ in scored), default=0.0)
-    return f' (did you mean "{min(c for score, c in scored if score == best)}"?)' if best >= 0.6 else ""
+    return _(' (did you mean "{name}"?)').format(name=min(c for score, c in scored if score == best)) if best >= 0.6 else ""
 
 
 def _natural(text: str) -> tuple:

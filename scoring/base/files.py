@@ -17,6 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError, Problem, UsageError
+from .i18n import N_, _
+
+# what the `what` of read_file and the other readers names, for the catalog: messages translate it
+INPUT_NAMES = (N_("case file"), N_("department records"), N_("fixture"), N_("ledger"), N_("mapping"), N_("overlay"),
+               N_("register"), N_("rulebook"))
+
+# the system's reasons most often met, translated where shown (others stay as the system gives them)
+OS_REASONS = (N_("No such file or directory"), N_("Permission denied"), N_("Is a directory"), N_("Not a directory"),
+              N_("Read-only file system"), N_("No space left on device"))
+
+
+def reason(exc: OSError) -> str:
+    return _(exc.strerror) if exc.strerror else str(exc)
 
 
 class FileError(InputError):
@@ -43,7 +56,8 @@ def read_file(path: str | Path, what: str) -> bytes:
             # a file: one read, and its end
             return read_stream(stream, str(path), what, info.st_size + 1 if stat.S_ISREG(info.st_mode) else _CHUNK)
     except OSError as exc:
-        raise FileError([Problem(str(path), None, "", f"cannot read the {what}: {exc.strerror}")]) from None
+        raise FileError([Problem(str(path), None, "", _("cannot read the {what}: {reason}").format(
+            what=_(what), reason=reason(exc)))]) from None
 
 
 def read_stream(stream, name: str, what: str, first: int = _CHUNK) -> bytes:
@@ -63,8 +77,8 @@ def read_stream(stream, name: str, what: str, first: int = _CHUNK) -> bytes:
 
 
 def _too_large(path: str | Path, what: str) -> FileError:
-    return FileError([Problem(str(path), None, "", f"the {what} is larger than {MAX_FILE_BYTES // 2**20} MB, the most "
-                                                  "an input may be; nothing was read")])
+    return FileError([Problem(str(path), None, "", _("the {what} is larger than {mb} MB, the most an input may be; "
+                                                     "nothing was read").format(what=_(what), mb=MAX_FILE_BYTES // 2**20))])
 
 
 def decode_text(raw: bytes, source: str) -> str:
@@ -73,7 +87,7 @@ def decode_text(raw: bytes, source: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(source, line, "", f"not UTF-8 text (byte {exc.start})")]) from None
+        raise InputError([Problem(source, line, "", _("not UTF-8 text (byte {byte})").format(byte=exc.start))]) from None
 
 
 def text_lines(text: str) -> list[str]:
@@ -116,28 +130,31 @@ def check_output(out: str | Path) -> Output:
     except FileNotFoundError:
         found = None
     except OSError as exc:
-        raise UsageError(f"{out}: cannot write here: {exc.strerror}; nothing was done") from None
+        raise UsageError(_("{file}: cannot write here: {reason}; nothing was done").format(
+            file=out, reason=reason(exc))) from None
     if found is not None and (stat.S_ISCHR(found.st_mode) or stat.S_ISFIFO(found.st_mode)):
         if not os.access(path, os.W_OK):
-            raise UsageError(f"{out}: cannot write here: permission denied; nothing was done")
+            raise UsageError(_("{file}: cannot write here: permission denied; nothing was done").format(file=out))
         return Output(path, replace=False)
     if found is not None and not stat.S_ISREG(found.st_mode):
-        kind = "a directory" if stat.S_ISDIR(found.st_mode) else "neither a regular file, a character device nor a pipe"
-        raise UsageError(f"{out}: is {kind}; --out writes a file; nothing was done")
+        kind = _("a directory") if stat.S_ISDIR(found.st_mode) else _("neither a regular file, a character device nor a pipe")
+        raise UsageError(_("{file}: is {kind}; --out writes a file; nothing was done").format(file=out, kind=kind))
     if found is not None and found.st_nlink > 1:
-        raise UsageError(f"{out}: the file has {found.st_nlink} hard links; replacing it would leave the others with the "
-                         "old content: remove them or write elsewhere; nothing was done")
+        raise UsageError(_("{file}: the file has {n} hard links; replacing it would leave the others with the old content: "
+                           "remove them or write elsewhere; nothing was done").format(file=out, n=found.st_nlink))
     target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
-        raise UsageError(f"{out}: the directory {Path(out).parent} does not exist; nothing was written")
+        raise UsageError(_("{file}: the directory {directory} does not exist; nothing was written").format(
+            file=out, directory=Path(out).parent))
     if found is not None and not os.access(target, os.W_OK):
-        raise UsageError(f"{out}: cannot write here: the file is read-only; nothing was done")
+        raise UsageError(_("{file}: cannot write here: the file is read-only; nothing was done").format(file=out))
     try:  # the directory's permissions, a read-only file system, ...: tried, not guessed
         handle, probe = tempfile.mkstemp(dir=target.parent, prefix=partial_prefix(target), suffix=PARTIAL)
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
-        raise UsageError(f"{out}: cannot write in {target.parent}: {exc.strerror}; nothing was done") from None
+        raise UsageError(_("{file}: cannot write in {directory}: {reason}; nothing was done").format(
+            file=out, directory=target.parent, reason=reason(exc))) from None
     if found is None:
         return Output(target, replace=True)
     return Output(target, replace=True, mode=stat.S_IMODE(found.st_mode), owner=(found.st_uid, found.st_gid))
@@ -154,7 +171,8 @@ def write_atomic(out: str | Path, data: bytes) -> None:
             with open(output.path, "wb") as stream:
                 stream.write(data)
     except OSError as exc:
-        raise UsageError(f"{out}: could not be written: {exc.strerror}; it is as it was") from None
+        raise UsageError(_("{file}: could not be written: {reason}; it is as it was").format(
+            file=out, reason=reason(exc))) from None
 
 
 def _replace(output: Output, data: bytes) -> None:

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TextIO
 
+from .i18n import _
+
 INTERVAL = 0.1  # seconds between redraws: the terminal is not the bottleneck
 
 
@@ -41,12 +43,12 @@ class _Line:
 
 
 def _stage_text(stage: str, done: int, total: int, detail: str, started: float, now: float) -> str:
-    """"scoring cases 120/6270 1% 37.50/s 剩余 02:44 detail": the rate and the time left once a
-    second has passed (sooner they are noise), as tqdm writes them."""
-    text = f"{stage} {done}/{total} {100 * done // total}%"
+    """"scoring cases 120/6270 1% 37.50/s 02:44 left detail" (in the current language): the rate and the
+    time left once a second has passed (sooner they are noise), as tqdm writes them."""
+    text = f"{_(stage)} {done}/{total} {100 * done // total}%"
     if done and now - started >= 1:
         from tqdm import tqdm  # only on a terminal: pipes never pay for the import
-        text += " " + tqdm.format_meter(done, total, now - started, unit="", bar_format="{rate_fmt} 剩余 {remaining}")
+        text += " " + tqdm.format_meter(done, total, now - started, unit="", bar_format=_("{rate_fmt} {remaining} left"))
     return text + (f" {detail}" if detail else "")
 
 

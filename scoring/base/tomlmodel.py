@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, PlainValidator, ValidationError
 
 from .errors import InputError, Problem, closest
+from .i18n import _
 from .tomlpos import key_lines, line_of
 
 MAX_RULE_FILE = 1_000_000  # bytes of a rulebook, an overlay or a fixture: rule files are a few kilobytes
@@ -40,15 +41,15 @@ def read_toml(raw: bytes, source: str, what: str) -> tuple[str, dict]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(source, line, "", "not UTF-8 text")]) from None
+        raise InputError([Problem(source, line, "", _("not UTF-8 text"))]) from None
     if len(raw) > MAX_RULE_FILE:
         raise InputError([Problem(source, None, "", f"{len(raw):,} bytes; a rule file may have at most {MAX_RULE_FILE:,}")])
     try:
         return text, tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+)", str(exc))
-        raise InputError([Problem(source, int(match.group(1)) if match else None, "", f"not valid TOML: {exc}")],
-                         f"{source}: the {what} is not valid TOML") from None
+        raise InputError([Problem(source, int(match.group(1)) if match else None, "", _("not valid TOML: {reason}").format(
+            reason=exc))], _("{file}: the {what} is not valid TOML").format(file=source, what=_(what))) from None
     except (ValueError, ArithmeticError, RecursionError) as exc:
         # what tomllib does not turn into a TOMLDecodeError: an integer of more than 4300 digits
         # (ValueError), an exponent Decimal cannot hold (InvalidOperation), arrays nested a thousand deep
@@ -102,17 +103,18 @@ def _problem(model: type[BaseModel], locator: Locator, err: dict) -> Problem:
     kind = err["type"]
     if kind == "extra_forbidden":
         known = _fields_at(model, loc[:-1])
-        message = f'unknown key "{loc[-1]}"{closest(loc[-1], known)}'
+        message = _('unknown key "{key}"{hint}').format(key=loc[-1], hint=closest(loc[-1], known))
         if known:
-            message += f"; expected one of: {', '.join(known)}"
+            message += _("; expected one of: {keys}").format(keys=", ".join(known))
     elif kind == "missing":
-        message = "required key is missing"
+        message = _("required key is missing")
     else:
         message = err["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
+        message = _(message)  # pydantic's own words, the common ones in the catalog
         if "input" in err and not isinstance(err["input"], (dict, list)):
-            message += f" (got {err['input']!r})"
+            message += _(" (got {value})").format(value=repr(err["input"]))
     return locator.problem(loc, message)
 
 
@@ -178,4 +180,4 @@ def read_model(model: type[BaseModel], toml: TomlFile, what: str, locator: Locat
 
 
 def problems_in(source: str, what: str, problems: list[Problem]) -> InputError:
-    return InputError(problems, f"{source}: {len(problems)} problem(s) in the {what}")
+    return InputError(problems, _("{file}: {n} problem(s) in the {what}").format(file=source, n=len(problems), what=_(what)))

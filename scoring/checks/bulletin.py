@@ -25,6 +25,7 @@ import datetime as dt
 import re
 
 from scoring.base.errors import InputError, Problem
+from scoring.base.i18n import N_
 from scoring.domain.cases import assigned_on, domain_of, natural_key
 from scoring.engine.rollup import rank, ranking_order
 from scoring.engine.session import Run, Session, assessment_end, check_records, end_reason
@@ -96,7 +97,7 @@ def build_month(session: Session, case_file: CaseFile, month: str, records: Depa
         done = SelfCheck(session, now_file, name, end, present(now_file), skip_invalid, scored=now, end=closing)
         return done.document(), done.failures, done.ceiling
 
-    checked = session.map(check, names, stage="month-end checks")
+    checked = session.map(check, names, stage=N_("month-end checks"))
     for name, (document, found, _) in zip(names, checked):
         failures += [f for f in found if f.case not in {g.case for g in failures}]
         missed += [_entry(name, i, titles, "cost", "recoverable", "record") for i in document["missed"]
@@ -119,7 +120,7 @@ def build_month(session: Session, case_file: CaseFile, month: str, records: Depa
             return SelfCheck(session, before_file, name, previous_end, present(before_file), skip_invalid, scored=before,
                              end=closing, ceiling_only=True).ceiling
 
-        reached = session.map(reachable_before, before_names, stage="month-before checks")
+        reached = session.map(reachable_before, before_names, stage=N_("month-before checks"))
         rank(compiled, reached)
         previous = {d.department: d for d in reached}
 

@@ -47,6 +47,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
 from scoring.base.errors import InputError, Problem, ScoringError, closest
 from scoring.base.files import read_file
+from scoring.base.i18n import _
 from scoring.base.tomlmodel import Locator, parse_toml, problems_in, read_model
 from scoring.engine.compiler import CompiledRulebook, load_compiled
 from scoring.engine.session import Session
@@ -231,7 +232,7 @@ def load_suites(target: str | Path) -> list[Suite]:
         if compiled is not None:
             suites.append(Suite(rulebook, compiled, tests_dir, fixtures))
     if problems:
-        raise InputError(problems, f"{len(problems)} problem(s) in the rulebooks and fixtures; no fixture was run")
+        raise InputError(problems, _("{n} problem(s) in the rulebooks and fixtures; no fixture was run").format(n=len(problems)))
     return suites
 
 

@@ -9,9 +9,11 @@ so `scoring --help` loads neither the engine nor pydantic.
 from __future__ import annotations
 
 import codecs
+import copy
 import dataclasses
 import functools
 import importlib
+import inspect
 import json
 import os
 import shutil
@@ -21,9 +23,10 @@ from contextlib import suppress
 
 import click
 
-from scoring.base import progress
-from scoring.base.errors import Interrupted, ScoringError, UsageError
+from scoring.base import i18n, progress
+from scoring.base.errors import Interrupted, Note, ScoringError, UsageError
 from scoring.base.files import check_output, write_atomic
+from scoring.base.i18n import _
 
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed; 130 interrupted."
 STORE_ENV = "SCORING_STORE"  # scoring.audit.store.ENV, without importing the store for --help
@@ -40,10 +43,65 @@ class Failure(click.ClickException):
 
     def show(self, file=None) -> None:
         progress.clear()
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(_("error: {message}").format(message=self.format_message()), err=True)
 
 
-class OnceEach(click.Command):
+def help_message(text: str) -> str:
+    """A docstring or help= as click shows it (indentation removed, cut at a form feed): the msgid of its translation."""
+    return inspect.cleandoc(text).partition("\f")[0]
+
+
+def translated(thing):
+    """A copy of a command or parameter with its help in the current language (click builds help when the
+    commands are defined, before the language is known; it is translated when shown)."""
+    shown = copy.copy(thing)
+    for attribute in ("help", "short_help", "epilog"):
+        if getattr(thing, attribute, None):
+            setattr(shown, attribute, _(help_message(getattr(thing, attribute))))
+    return shown
+
+
+class Translated(click.Command):
+    """Help shown in the current language: the command's text, its options', its epilog, its subcommands'."""
+
+    def format_help_text(self, ctx, formatter):
+        click.Command.format_help_text(translated(self), ctx, formatter)
+
+    def format_epilog(self, ctx, formatter):
+        if self.epilog:
+            click.Command.format_epilog(translated(self), ctx, formatter)
+
+    def format_options(self, ctx, formatter):
+        records = [record for param in self.get_params(ctx) if not isinstance(param, click.Argument)
+                   if (record := translated(param).get_help_record(ctx)) is not None]
+        if records:
+            with formatter.section(_("Options")):
+                formatter.write_dl(records)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+    def format_commands(self, ctx, formatter):  # click.Group's, with each command's short help translated
+        commands = [(name, translated(command)) for name in self.list_commands(ctx)
+                    if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _command in commands)
+            with formatter.section(_("Commands")):
+                formatter.write_dl([(name, short_help(command, limit)) for name, command in commands])
+
+
+def short_help(command, limit: int) -> str:
+    """The line of a command in its group's list. Click's takes the first sentence by words and spaces; a
+    Chinese sentence has no spaces, so it takes the text up to the first 。, cut to the width of the line."""
+    if i18n.language() == "en" or command.short_help or not command.help:
+        return command.get_short_help_str(limit)
+    from wcwidth import wcswidth  # display width: a Chinese character takes two columns
+    sentence = help_message(command.help).split("\n\n")[0].split("。")[0]
+    while wcswidth(sentence) > limit:
+        sentence = sentence[:-2] + "…"
+    return sentence
+
+
+class OnceEach(Translated):
     """A command whose options that take one value may be given once each.
 
     click keeps the last of a repeated option: `--cases a.jsonl --cases b.jsonl` scored b
@@ -52,21 +110,29 @@ class OnceEach(click.Command):
 
     def parse_args(self, ctx, args):
         if not ctx.resilient_parsing:
-            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            _values, _rest, order = self.make_parser(ctx).parse_args(args=list(args))
             if not any(getattr(param, "is_eager", False) and param.expose_value is False for param in order):  # --help
                 repeated = Counter(param for param in order
                                    if isinstance(param, click.Option) and not param.multiple and not param.count)
                 for param, times in repeated.items():
                     if times > 1:
                         names = "/".join(param.opts + param.secondary_opts)
-                        ctx.fail(f"{names} was given {times} times; give it once (only the last would count, and the "
-                                 "others would be ignored without a word)")
+                        ctx.fail(_("{option} was given {times} times; give it once (only the last would count, and the "
+                                   "others would be ignored without a word)").format(option=names, times=times))
         return super().parse_args(ctx, args)
 
 
 class ScoringGroup(OnceEach, click.Group):
     command_class = OnceEach
     group_class = type  # subgroups (rules, runs) are ScoringGroups too
+
+    def main(self, *args, **kwargs):
+        previous = i18n.language()
+        i18n.use(i18n.language_from_environment())  # before any output; --lang, when given, decides again
+        try:
+            return super().main(*args, **kwargs)
+        finally:  # a caller in the same process (click's test runner, scripts/golden.py) keeps its language
+            i18n.use(previous)
 
     def parse_args(self, ctx, args):
         ctx.meta["argv"] = list(args)  # the command line as given, recorded with a run
@@ -85,14 +151,11 @@ def command_line() -> list[str]:
     return ["scoring", *click.get_current_context().meta["argv"]]
 
 
-# what --quiet leaves out: notes on what was done, never a warning, a skipped case or a problem found
-INFO = ("wrote ", "rules: ", "as of ", "recorded run ", "# ", "to check it: ")
-
-
 def notify(message: str) -> None:
-    """What a command says on the side: on standard error, never glued to the progress line."""
+    """What a command says on the side: on standard error, never glued to the progress line. --quiet
+    leaves out the notes on what was done (a Note), never a warning, a skipped case or a problem found."""
     context = click.get_current_context(silent=True)
-    if context is not None and context.find_root().meta.get("quiet") and message.startswith(INFO):
+    if context is not None and context.find_root().meta.get("quiet") and isinstance(message, Note):
         return
     progress.clear()
     click.echo(message, err=True)
@@ -148,7 +211,7 @@ class WrittenDate(click.ParamType):
         try:
             return parse_date(str(value))
         except ValueError as exc:
-            self.fail(f'"{value}" {exc}', param, ctx)
+            self.fail(_('"{value}" {problem}').format(value=value, problem=exc), param, ctx)
 
 
 DATE = WrittenDate()
@@ -176,7 +239,8 @@ def check_out(out: str | None, fmt: str | None = None) -> None:
     """Before anything is scored or recorded: a binary format needs a file (or `--out -`), and the
     file must be one we can write."""
     if out is None and fmt in BINARY_FORMATS:
-        raise UsageError(f"--format {fmt} writes a file: give it with --out FILE (--out - for standard output)")
+        raise UsageError(_("--format {format} writes a file: give it with --out FILE (--out - for standard output)").format(
+            format=fmt))
     if out not in (None, STDOUT):
         check_output(out)
 
@@ -197,18 +261,40 @@ def emit(output: str | bytes, out: str | None, fmt: str | None = None) -> None:
         return
     data = output if isinstance(output, bytes) else output.encode("utf-8")
     write_atomic(out, (codecs.BOM_UTF8 if fmt == "csv" else b"") + data)
-    notify(f"wrote {out}")
+    notify(Note(_("wrote {file}").format(file=out)))
+
+
+class VersionMessage(str):
+    """--version's text, translated when shown: click fills it in with `%` when the option is used, but takes it
+    when the option is defined, before the language is known. The msgid is click's own."""
+
+    def __mod__(self, values):
+        return _(str(self)) % values
 
 
 # ---------------------------------------------------------------- scoring
 @click.group(cls=ScoringGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="scoring")
+@click.version_option(package_name="scoring", message=VersionMessage("%(prog)s, version %(version)s"))
 @click.option("-q", "--quiet", is_flag=True, help="Say nothing on standard error but warnings, skipped cases and errors.")
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES), is_eager=True,
+              callback=lambda ctx, param, value: choose_language(value),
+              help="The language of messages and help: zh (Chinese) or en (English). Default: $SCORING_LANG, else "
+                   "English when the locale (LC_ALL, LC_MESSAGES, LANG) is English, else Chinese.")
 @click.pass_context
-def main(ctx, quiet):
+def main(ctx, quiet, lang):
     """Score departments' handling of deputies' suggestions and members' proposals."""
     ctx.meta["quiet"] = quiet
     ctx.with_resource(progress.on_terminal())  # long runs show progress on a terminal's stderr, never in pipes
+
+
+def choose_language(value: str | None) -> None:
+    """--lang: given, it decides (eager, so that `scoring --lang en --help` is in English); not given, the
+    environment has decided (ScoringGroup.main), and a SCORING_LANG that names no language is said once."""
+    if value is not None:
+        i18n.use(value)
+    elif (unknown := i18n.unknown_setting()) is not None:
+        notify(_("warning: {variable}={value} names no language (zh or en); it is ignored").format(
+            variable=i18n.ENV, value=unknown))
 
 
 def run() -> None:
@@ -351,7 +437,7 @@ def rules_show(rulebook, overlays, sets, out):
     from scoring import app
     check_out(out)
     book = app.effective_rulebook(rulebook, overlays, sets)
-    notify(f"# {book.spec.rulebook.id} {book.spec.rulebook.version}, sha256 {book.sha256}")
+    notify(Note(f"# {book.spec.rulebook.id} {book.spec.rulebook.version}, sha256 {book.sha256}"))
     emit(book.text, out)
 
 
@@ -432,8 +518,8 @@ def runs_export(run_id, out, store):
     """Write a run's files as files anyone can score again."""
     from scoring import app
     names, verify_command = app.export_run(run_id, out, store)
-    notify(f"wrote {len(names)} files to {out}: {', '.join(names)}")
-    notify(f"to check it: cd {out} && {verify_command}")
+    notify(Note(_("wrote {n} files to {directory}: {names}").format(n=len(names), directory=out, names=", ".join(names))))
+    notify(Note(_("to check it: {command}").format(command=f"cd {out} && {verify_command}")))
 
 
 @runs_group.command("check")
@@ -444,12 +530,14 @@ def runs_check(ctx, store):
     from scoring import app
     path, problems, recorded = app.check_store(store)
     if problems:
-        notify(f"{path}: {len(problems)} problem(s); the store was altered or damaged (nothing was repaired):")
+        notify(_("{store}: {n} problem(s); the store was altered or damaged (nothing was repaired):").format(
+            store=path, n=len(problems)))
         for problem in problems:
             notify(f"  {problem}")
         ctx.exit(1)
-    head = recorded[-1].hash if recorded else "none"
-    click.echo(f"{path}: ok: {len(recorded)} run(s), the chain is intact and every stored file matches its sha256; head {head}")
+    head = recorded[-1].hash if recorded else _("none")
+    click.echo(_("{store}: ok: {n} run(s), the chain is intact and every stored file matches its sha256; head {head}").format(
+        store=path, n=len(recorded), head=head))
 
 
 @main.command(epilog=EXIT_HELP)

@@ -19,6 +19,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 
+from scoring.base.i18n import _
+
 from .spec import Domain, FieldSpec, default_domain, field_default
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -29,12 +31,12 @@ def _iso_date(value: Any) -> Any:
     # which in a case file are always a mistake.
     if isinstance(value, str):
         if not _ISO_DATE.match(value):
-            raise ValueError(f'"{value}" is not a date in the form YYYY-MM-DD')
+            raise ValueError(_('"{value}" is not a date in the form YYYY-MM-DD').format(value=value))
         try:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(f'"{value}" is not a valid date ({exc})') from None
-    raise ValueError(f"a date must be a string YYYY-MM-DD, not {type(value).__name__}")
+            raise ValueError(_('"{value}" is not a valid date ({reason})').format(value=value, reason=_(str(exc)))) from None
+    raise ValueError(_("a date must be a string YYYY-MM-DD, not {type}").format(type=type(value).__name__))
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
@@ -84,10 +86,11 @@ def models(domain: Domain) -> Models:
     def fields_match_type(self):
         for name in required[self.type]:
             if getattr(self, name) is None:
-                raise ValueError(f'a "{self.type}" event needs "{name}"')
+                raise ValueError(_('a "{type}" event needs "{field}"').format(type=self.type, field=name))
         for name in foreign[self.type]:
             if getattr(self, name) is not None:
-                raise ValueError(f'"{name}" belongs to "{owners[name][0]}" events, not to "{self.type}"')
+                raise ValueError(_('"{field}" belongs to "{owner}" events, not to "{type}"').format(
+                    field=name, owner=owners[name][0], type=self.type))
         return self
 
     event_type = _enum(spec.event_types_schema_name, [e.type for e in spec.events])

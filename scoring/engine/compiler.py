@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring.base.errors import InputError, Problem, closest
+from scoring.base.i18n import _
 from scoring.domain.fields import expression_schema
 from scoring.domain.spec import Domain
 from scoring.domain.workdays import WorkCalendar
@@ -365,7 +366,8 @@ class _Compiler:
         order = self._item_order(criteria)
         self._check_ranking_order(criteria, gates)
         if self.problems:
-            raise InputError(self.problems, f"{self.book.path}: {len(self.problems)} problem(s) in the rulebook's expressions")
+            raise InputError(self.problems, _("{file}: {n} problem(s) in the rulebook's expressions").format(
+                file=self.book.path, n=len(self.problems)))
         return CompiledRulebook(
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
@@ -389,7 +391,8 @@ class _Compiler:
         if isinstance(exc, ExprError):
             message = exc.message
             if source is not None:
-                message += f' — in "{source}"' + (f" at column {exc.column + 1}" if exc.column is not None else "")
+                message += (_(' — in "{expression}" at column {column}').format(expression=source, column=exc.column + 1)
+                            if exc.column is not None else _(' — in "{expression}"').format(expression=source))
         else:
             message = exc
         self.problems.append(self.book.problem(path, message))

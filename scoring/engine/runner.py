@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
 from scoring.base.errors import EngineError
+from scoring.base.i18n import N_
 from scoring.base.progress import report as report_progress
 from scoring.domain.cases import Case
 from scoring.domain.workdays import CalendarCoverageError
@@ -68,7 +69,7 @@ def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, se
             outcome = RunOutcome()
             for start in range(0, len(cases), batch_size):  # in batches, to show progress as the workers' path does
                 _merge(outcome, batch_fn(list(range(start, min(start + batch_size, len(cases))))))
-                report_progress("scoring cases", len(outcome.results) + len(outcome.failures), len(cases))
+                report_progress(N_("scoring cases"), len(outcome.results) + len(outcome.failures), len(cases))
             return outcome
         finally:
             if own:
@@ -78,7 +79,7 @@ def score_cases(compiled: CompiledRulebook, cases: list[Case], jobs: int = 0, se
 
     def scored(index: int, value) -> None:
         _merge(outcome, value)
-        report_progress("scoring cases", len(outcome.results) + len(outcome.failures), len(cases))
+        report_progress(N_("scoring cases"), len(outcome.results) + len(outcome.failures), len(cases))
 
     _cases, _inherited = cases, compiled  # what forked workers find in the memory they inherit
     try:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import FileError, decode_text, read_file
+from scoring.base.i18n import N_, _, pgettext
 from scoring.domain.cases import Case, as_of_case, case_model, domain_of, natural_key
 from scoring.domain.spec import Domain, default_domain
 
@@ -95,7 +96,7 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments
     unreadable: list[Problem] = []  # the file as a whole: no case after such a problem can be read
     records = list(json_records(text, source, unreadable))
     if not records and not unreadable:
-        unreadable.append(Problem(source, None, "", "the file holds no cases"))
+        unreadable.append(Problem(source, None, "", _("the file holds no cases")))
 
     parsed: list[tuple[int, Case | None, str | None, list[Problem]]] = []
     aliased: dict[tuple[str, str], list[str]] = {}
@@ -110,7 +111,7 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments
             aliased.setdefault(pair, []).append(case_id)
 
     lines_by_id: dict[str, list[int]] = {}
-    for line, _case, case_id, _ in parsed:
+    for line, _case, case_id, _problems in parsed:
         if case_id is not None:
             lines_by_id.setdefault(case_id, []).append(line)
 
@@ -120,8 +121,8 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments
     for line, case, case_id, case_problems in parsed:
         seen_at = lines_by_id.get(case_id, [])
         if case_id is not None and len(seen_at) > 1:
-            case_problems.append(Problem(source, line, f"case {case_id}",
-                                         f"duplicate case id (also on line {_others(seen_at, line)})"))
+            case_problems.append(Problem(source, line, _("case {case}").format(case=case_id),
+                                         _("duplicate case id (also on line {lines})").format(lines=_others(seen_at, line))))
         if case_problems or case is None:
             skipped.append(SkippedCase(case_id, line, tuple(case_problems)))
             problems.extend(case_problems)
@@ -146,9 +147,12 @@ def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[Skip
     aliased: the aliases replaced in each case (those of valid cases are kept, for the ledger). Without
     a declared list of departments, names that look like one department are compared (CaseFile.similar)."""
     if problems and not skip_invalid:
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in {len(skipped) or 'the'} case(s); nothing was scored")
+        summary = (_("{file}: {n} problem(s) in {cases} case(s); nothing was scored") if skipped else
+                   _("{file}: {n} problem(s) in the case(s); nothing was scored"))
+        raise InputError(problems, summary.format(file=source, n=len(problems), cases=len(skipped)))
     if not valid:
-        raise InputError(problems or [Problem(source, None, "", "no valid cases")], f"{source}: no valid case to score")
+        raise InputError(problems or [Problem(source, None, "", _("no valid cases"))],
+                         _("{file}: no valid case to score").format(file=source))
     valid.sort(key=lambda c: natural_key(c.id))
     names = {handler.department for case in valid for handler in case.handlers}
     if len(names) > MAX_DEPARTMENTS:  # (each name is compared with each)
@@ -249,8 +253,8 @@ _TOO_DEEP = "not valid JSON: nested too deeply"
 
 def _not_json(exc: ValueError) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON: {exc.msg} (column {exc.colno})"
-    return f"not valid JSON: {exc}"
+        return _("not valid JSON: {reason} (column {column})").format(reason=exc.msg, column=exc.colno)
+    return _("not valid JSON: {reason}").format(reason=exc)
 
 
 def _array_records(text: str, source: str, problems: list[Problem]):
@@ -304,9 +308,10 @@ def _skip_space(text: str, position: int) -> int:
 def validate_case(obj, source: str, line: int, case_id: str | None, departments: Departments = NO_DECLARATION,
                   domain: Domain | None = None) -> tuple[Case | None, list[Problem], list[tuple[str, str]]]:
     """The case, its problems, and the aliases replaced in it ((as written, department) for its handlers)."""
-    where = f"case {case_id}" if case_id else "case"
+    where = _("case {case}").format(case=case_id) if case_id else pgettext("a case whose id is unknown", "case")
     if not isinstance(obj, dict):
-        return None, [Problem(source, line, where, f"a case must be a JSON object, not {type(obj).__name__}")], []
+        return None, [Problem(source, line, where, _("a case must be a JSON object, not {type}").format(
+            type=type(obj).__name__))], []
     oversized = _oversized(obj)
     if oversized:  # refused before validation, whose cost grows with it (and matching faster than events)
         return None, [Problem(source, line, f"{where}{', ' + path if path else ''}", message) for path, message in oversized], []
@@ -315,7 +320,7 @@ def validate_case(obj, source: str, line: int, case_id: str | None, departments:
         case = case_model(domain or default_domain()).model_validate(obj)
     except ValidationError as exc:
         return None, [Problem(source, line, f"{where}, {_path(obj, err['loc'])}", _message(err)) for err in exc.errors()], []
-    refused = [Problem(source, line, f"case {case.id}, handlers[{index}].department", message)
+    refused = [Problem(source, line, _("case {case}").format(case=case.id) + f", handlers[{index}].department", message)
                for index, handler in enumerate(case.handlers) if (message := departments.refusal(handler.department))]
     return case, _cross_check(case, source, line) + refused, renamed
 
@@ -381,12 +386,12 @@ def _cross_check(case: Case, source: str, line: int) -> list[Problem]:
     domain = domain_of(case)
 
     def problem(where: str, message: str):
-        problems.append(Problem(source, line, f"case {case.id}, {where}", message))
+        problems.append(Problem(source, line, _("case {case}").format(case=case.id) + f", {where}", message))
 
     roles: dict[str, str] = {}
     for index, handler in enumerate(case.handlers):
         if handler.department in roles:
-            problem(f"handlers[{index}]", f'department "{handler.department}" is listed twice')
+            problem(f"handlers[{index}]", _('department "{department}" is listed twice').format(department=handler.department))
         roles.setdefault(handler.department, handler.role)
 
     assigned = set()
@@ -394,11 +399,13 @@ def _cross_check(case: Case, source: str, line: int) -> list[Problem]:
     for index, event in enumerate(case.events):
         where = f"events[{index}] ({event.id})"
         if event.id in event_ids:
-            problem(where, f'duplicate event id "{event.id}" (also events[{event_ids[event.id]}])')
+            problem(where, _('duplicate event id "{event}" (also events[{index}])').format(event=event.id,
+                                                                                         index=event_ids[event.id]))
         event_ids.setdefault(event.id, index)
         role = roles.get(event.department)
         if role is None:
-            problem(where, f'department "{event.department}" is not a handler of this case{closest(event.department, roles)}')
+            problem(where, _('department "{department}" is not a handler of this case{hint}').format(
+                department=event.department, hint=closest(event.department, roles)))
             continue
         if event.type == domain.assigning:
             assigned.add(event.department)
@@ -409,7 +416,8 @@ def _cross_check(case: Case, source: str, line: int) -> list[Problem]:
 
     for index, handler in enumerate(case.handlers):
         if handler.department not in assigned:
-            problem(f"handlers[{index}]", f'"{handler.department}" has no "{domain.assigning}" event')
+            problem(f"handlers[{index}]", _('"{department}" has no "{event}" event').format(
+                department=handler.department, event=domain.assigning))
     return problems
 
 
@@ -436,12 +444,21 @@ def _message(err: dict) -> str:
     kind = err["type"]
     value = err.get("input")
     if kind == "missing":
-        return "required field is missing"
+        return _("required field is missing")
     if kind == "enum":
         expected = err.get("ctx", {}).get("expected", "")
         options = [part.strip(" '") for part in expected.replace(" or ", ",").split(",") if part.strip(" '")]
-        return f"unknown value {json.dumps(value, ensure_ascii=False)}{closest(value, options)}; expected one of {expected}"
+        return _("unknown value {value}{hint}; expected one of {expected}").format(
+            value=json.dumps(value, ensure_ascii=False), hint=closest(value, options), expected=expected)
     message = err["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
-    return message
+    return _(message)  # pydantic's own words: the most common are in the catalog (PYDANTIC_MESSAGES)
+
+
+# pydantic's messages most often met in a case file, translated where shown (others stay as pydantic writes them)
+PYDANTIC_MESSAGES = (N_("Extra inputs are not permitted"), N_("Input should be a valid string"),
+                     N_("Input should be a valid list"), N_("Input should be a valid dictionary"),
+                     N_("Input should be a valid integer"), N_("Input should be a valid boolean"),
+                     N_("String should have at least 1 character"),
+                     N_("List should have at least 1 item after validation, not 0"))

@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from scoring.base.i18n import _
+
 # Long forms in departments' names and their usual abbreviations, longest first where they overlap.
 ABBREVIATIONS = (
     ("住房和城乡建设", "住建"), ("住房城乡建设", "住建"), ("住房建设", "住建"), ("城乡建设", "城建"),
@@ -48,9 +50,9 @@ class Departments:
             return None
         near = [known for known in self.assessed if similarity(name, known)]
         near += difflib.get_close_matches(name, [k for k in self.assessed if k not in near], n=3, cutoff=0.6)
-        hint = f" (closest: {', '.join(near[:3])})" if near else ""
-        return (f'"{name}" is not a department the rulebook assesses{hint}; add it to [departments] assessed, '
-                "or map it to one of them under [departments] aliases")
+        hint = _(" (closest: {names})").format(names=", ".join(near[:3])) if near else ""
+        return _('"{name}" is not a department the rulebook assesses{hint}; add it to [departments] assessed, or map it '
+                 "to one of them under [departments] aliases").format(name=name, hint=hint)
 
 
 def similarity(a: str, b: str) -> str | None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from scoring.base.dates import parse_date
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text
+from scoring.base.i18n import _
 from scoring.domain.cases import natural_key
 
 from .case_file import NO_DECLARATION, CaseFile, json_records
@@ -121,13 +122,15 @@ def parse_exclusions(raw: bytes, source: str, case_file: CaseFile, departments: 
                        if key in granted_at] if found.department is not None else \
                 [at for (case, _), at in granted_at.items() if case == found.case]
             if clashes:
-                problems.append(Problem(source, line, f"case {found.case}",
-                                        f"already taken out of the assessment by the decision on line {min(clashes)}"))
+                problems.append(Problem(source, line, _("case {case}").format(case=found.case),
+                                        _("already taken out of the assessment by the decision on line {line}").format(
+                                            line=min(clashes))))
                 continue
             granted_at[(found.case, found.department)] = line
         decisions.append(found)
     if problems:
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the exclusions and appeals; nothing was scored")
+        raise InputError(problems, _("{file}: {count} problem(s) in the exclusions and appeals; nothing was scored").format(
+            file=source, count=len(problems)))
     canonical = json.dumps(sorted((d.entry() for d in decisions), key=lambda e: json.dumps(e, sort_keys=True)),
                            ensure_ascii=False, sort_keys=True)
     return Exclusions(source, tuple(decisions), hashlib.sha256(canonical.encode("utf-8")).hexdigest())
@@ -137,35 +140,40 @@ def _decision(obj, line: int, source: str, handlers: dict[str, list[str]], depar
               problems: list[Problem]) -> Decision | None:
     """One line's decision, or None with its problems added."""
     if not isinstance(obj, dict):
-        problems.append(Problem(source, line, "", f"a decision must be a JSON object, not {type(obj).__name__}"))
+        problems.append(Problem(source, line, "",
+                                _("a decision must be a JSON object, not {kind}").format(kind=type(obj).__name__)))
         return None
     before = len(problems)
-    where = f"case {obj['case']}" if isinstance(obj.get("case"), str) and obj["case"] else ""
+    where = _("case {case}").format(case=obj["case"]) if isinstance(obj.get("case"), str) and obj["case"] else ""
 
     def problem(field: str, message: str) -> None:
         problems.append(Problem(source, line, f"{where}, {field}" if where else field, message))
 
     for key in obj:
         if key not in FIELDS:
-            problem(key, f"not a field of a decision{closest(key, FIELDS)}; the fields: {', '.join(FIELDS)}")
+            problem(key, _("not a field of a decision{hint}; the fields: {fields}").format(
+                hint=closest(key, FIELDS), fields=", ".join(FIELDS)))
     for key in REQUIRED:
         if key not in obj:
-            problem(key, "required")
+            problem(key, _("required"))
     for key in FIELDS:
         if key in obj and not (isinstance(obj[key], str) and obj[key].strip()) and not (key == "department" and obj[key] is None):
-            problem(key, f"must be a text that is not empty, not {json.dumps(obj[key], ensure_ascii=False)}")
+            problem(key, _("must be a text that is not empty, not {value}").format(
+                value=json.dumps(obj[key], ensure_ascii=False)))
     if len(problems) > before:
         return None
     case, kind, decision = obj["case"], obj["kind"], obj["decision"]
     department = None if obj.get("department") is None else departments.canonical(obj["department"])
     if case not in handlers:
-        problem("case", f"no case {case} in the case file{closest(case, handlers)}")
+        problem("case", _("no case {case} in the case file{hint}").format(case=case, hint=closest(case, handlers)))
     elif department is not None and department not in handlers[case]:
-        problem("department", f"{department} does not handle case {case}; its handlers: {', '.join(handlers[case])}")
+        problem("department", _("{department} does not handle case {case}; its handlers: {handlers}").format(
+            department=department, case=case, handlers=", ".join(handlers[case])))
     if kind not in DECISIONS:
-        problem("kind", f'"{kind}" is not a kind of decision; write "exclusion" (剔除) or "appeal" (申诉)')
+        problem("kind", _('"{kind}" is not a kind of decision; write "exclusion" (剔除) or "appeal" (申诉)').format(kind=kind))
     elif decision not in DECISIONS[kind]:
-        problem("decision", f'an {kind} is {" or ".join(DECISIONS[kind])}, not "{decision}"')
+        problem("decision", _('an {kind} is {first} or {second}, not "{decision}"').format(kind=kind, first=DECISIONS[kind][0],
+                                                                         second=DECISIONS[kind][1], decision=decision))
     decided_on = None
     try:
         decided_on = parse_date(obj["decided_on"])

@@ -86,6 +86,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from scoring.base.dates import NotADate, parse_date
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file
+from scoring.base.i18n import _
 from scoring.base.tomlpos import key_lines, line_of
 from scoring.domain.cases import Case, natural_key
 from scoring.domain.spec import Domain, FieldSpec, default_domain
@@ -195,7 +196,8 @@ def load_mapping(mapping_path: str | Path | None = None, domain: Domain | None =
     if not problems:
         mapping = _build_mapping(merged, layers[-1][0], model, problems)
     if problems:
-        raise InputError(problems, f"{layers[-1][0]}: {len(problems)} problem(s) in the register mapping")
+        raise InputError(problems, _("{file}: {n} problem(s) in the register mapping").format(
+            file=layers[-1][0], n=len(problems)))
     return mapping
 
 
@@ -367,11 +369,12 @@ class _Row:
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, name: str | None, message: str) -> None:
-        parts = [f"sheet {self.sheet}"]
+        parts = [_("sheet {sheet}").format(sheet=self.sheet)]
         if name in self.columns:
-            parts.append(f"column {self.columns[name].header} ({self.columns[name].letter})")
+            parts.append(_("column {header} ({letter})").format(header=self.columns[name].header,
+                                                                letter=self.columns[name].letter))
         if self.case_id:
-            parts.append(f"case {self.case_id}")
+            parts.append(_("case {case}").format(case=self.case_id))
         self.problems.append(Problem(self.source, self.number, ", ".join(parts), message))
 
     def cell_id(self, name: str) -> str:
@@ -434,44 +437,54 @@ def _columns(grid: list[list], number: int, spec: SheetMapping, sheet: str, sour
             unknown.append(column)
         elif name in columns:
             first = columns[name]
-            problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
-                                    f'a second column for {spec.label(name)} (column {first.letter} "{first.header}" is one)'))
+            problems.append(Problem(source, number, _sheet_column(sheet, column),
+                                    _('a second column for {field} (column {letter} "{header}" is one)').format(
+                                        field=spec.label(name), letter=first.letter, header=first.header)))
         else:
             columns[name] = column
     for name in spec.required:
         if name not in columns:
             message, hinted = _missing_column(spec, name, unknown)
-            problems.append(Problem(source, number, f"sheet {sheet}", message))
+            problems.append(Problem(source, number, _("sheet {sheet}").format(sheet=sheet), message))
             unknown = [column for column in unknown if column is not hinted]  # named once
     for column in unknown:
-        problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
-                                _unknown_header(spec, column)))
+        problems.append(Problem(source, number, _sheet_column(sheet, column), _unknown_header(spec, column)))
     for name, date_field in spec.model.dated_by.items():
         if name in columns and date_field not in columns and date_field in spec.kinds:
             column = columns[name]
-            problems.append(Problem(source, number, f"sheet {sheet}, column {column.header} ({column.letter})",
-                                    f"belongs with {spec.label(date_field)}, but the sheet has no {spec.label(date_field)} "
-                                    f"column (headers accepted: {', '.join(spec.synonyms[date_field])})"))
+            problems.append(Problem(source, number, _sheet_column(sheet, column),
+                                    _("belongs with {field}, but the sheet has no {field} column (headers accepted: "
+                                      "{headers})").format(field=spec.label(date_field),
+                                                           headers=", ".join(spec.synonyms[date_field]))))
     return columns
+
+
+def _sheet_column(sheet: str, column: _Column) -> str:
+    """Where a problem of a header is: "sheet 办理台账, column 交办日期 (H)"."""
+    return (_("sheet {sheet}").format(sheet=sheet) + ", "
+            + _("column {header} ({letter})").format(header=column.header, letter=column.letter))
 
 
 def _unknown_header(spec: SheetMapping, column: _Column) -> str:
     known = {header: name for name, headers in spec.synonyms.items() for header in headers}
     near = difflib.get_close_matches(column.header, [*known, *spec.ignored.values()], n=3, cutoff=0.6)
-    hint = ("; the closest known headers: " + ", ".join(f"{h} ({known.get(h, 'ignored')})" for h in near)
-            if near else "")
-    part = spec.part
-    return (f'no field of the mapping has the header "{column.header}"{hint}. Name its column under [{part}.columns] '
-            f"(or [{part}.extra]) in a mapping, or list the header in [{part}] ignore if the column is not to be read")
+    ignored = _("ignored")
+    hint = (_("; the closest known headers: {headers}").format(
+        headers=", ".join(f"{h} ({known.get(h, ignored)})" for h in near)) if near else "")
+    return _('no field of the mapping has the header "{header}"{hint}. Name its column under [{part}.columns] (or '
+             '[{part}.extra]) in a mapping, or list the header in [{part}] ignore if the column is not to be read').format(
+        header=column.header, hint=hint, part=spec.part)
 
 
 def _missing_column(spec: SheetMapping, name: str, unknown: list[_Column]) -> tuple[str, _Column | None]:
     """The message, and the unknown column it names as the likely one."""
-    message = f"no column {spec.label(name)} (required; headers accepted: {', '.join(spec.synonyms[name])})"
+    message = _("no column {field} (required; headers accepted: {headers})").format(
+        field=spec.label(name), headers=", ".join(spec.synonyms[name]))
     for column in unknown:
         hint = closest(column.header, spec.synonyms[name])
         if hint:
-            return f'{message}; column {column.letter} is headed "{column.header}"{hint}', column
+            return _('{message}; column {letter} is headed "{header}"{hint}').format(
+                message=message, letter=column.letter, header=column.header, hint=hint), column
     return message, None
 
 
@@ -490,12 +503,12 @@ def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec:
         elif case is not None and not isinstance(case, _Unsaved):
             row.case_id = row.values["case"] = _text(case)
         elif "case" in columns and case is None:  # (a missing column is a problem of the header)
-            row.problem("case", f"no {spec.label('case')}: the row belongs to no case")
+            row.problem("case", _("no {field}: the row belongs to no case").format(field=spec.label("case")))
         for name, value in cells.items():
             if isinstance(value, _Unsaved):
-                row.problem(name, f"cell {row.columns[name].letter}{number} holds the formula {value} but no value "
-                                  "saved with it (the workbook was written by a program that does not calculate): "
-                                  "open and save it in Excel or WPS, or write the value itself")
+                row.problem(name, _("cell {cell} holds the formula {formula} but no value saved with it (the workbook was "
+                                    "written by a program that does not calculate): open and save it in Excel or WPS, or "
+                                    "write the value itself").format(cell=f"{row.columns[name].letter}{number}", formula=value))
             elif name != "case":
                 _read_cell(row, name, value, spec, mapping)
         rows.append(row)
@@ -541,11 +554,11 @@ def _date(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError("is a number, not a date: format the cell as a date, or write 2020-03-10")
+        raise ValueError(_("is a number, not a date: format the cell as a date, or write 2020-03-10"))
     try:
         return parse_date(str(value)).isoformat()
     except NotADate as exc:
-        raise NotADate(f"{exc}, or use a date cell") from None
+        raise NotADate(_("{problem}, or use a date cell").format(problem=exc)) from None
 
 
 _WHOLE = re.compile(r"(-?\d+)(\D*)")
@@ -590,8 +603,9 @@ def _lookup(mapping: Mapping, table: str, label: str, value):
     found = known.get(_norm(_text(value)))
     if found is None:
         written = [w for w, _ in known.values()]
-        raise ValueError(f"is not a known {label}{closest(_text(value), written)}: the mapping knows "
-                         f"{', '.join(written)} (add it under [values.{table}] in a mapping)")
+        raise ValueError(_("is not a known {field}{hint}: the mapping knows {known} (add it under [values.{table}] in a "
+                           "mapping)").format(field=label, hint=closest(_text(value), written), known=", ".join(written),
+                                              table=table))
     return found[1]
 
 
@@ -628,9 +642,9 @@ class RegisterCase:
         match = _INDEXED.search(problem.where)
         rows = {"handlers": self.handler_rows, "events": self.event_rows}
         row = rows[match[1]][int(match[2])] if match else self.rows[0]
-        sheet = f"sheet {row.sheet}"
+        sheet = _("sheet {sheet}").format(sheet=row.sheet)
         if problem.where.endswith("].department") and "department" in row.columns:  # a name the rulebook refuses
-            sheet += f", column {row.columns['department'].header} ({row.columns['department'].letter})"
+            sheet = _sheet_column(row.sheet, row.columns["department"])
         row.problems.append(Problem(problem.source, row.number, f"{sheet}, {problem.where}", problem.message))
 
 
@@ -668,9 +682,10 @@ def _case_fields(rows: list[_Row], spec: SheetMapping) -> dict:
                 first[name], fields[name] = row, row.values[name]
             elif row.values[name] != fields[name]:
                 other = first[name]
-                row.problem(name, f"{_show(row.cells[name])} differs from {_show(other.cells[name])} on row {other.number}")
+                row.problem(name, _("{value} differs from {other} on row {row}").format(
+                    value=_show(row.cells[name]), other=_show(other.cells[name]), row=other.number))
     if rows and "kind" not in fields and not any("kind" in row.cells for row in rows):
-        rows[0].problem("kind", f"no {spec.label('kind')} on any row of the case")
+        rows[0].problem("kind", _("no {field} on any row of the case").format(field=spec.label("kind")))
     return fields
 
 
@@ -678,7 +693,7 @@ def _needs(row: _Row, spec: SheetMapping, *names: str) -> bool:
     """Whether the row gives all these fields; a problem for each blank one."""
     for name in names:
         if name not in row.cells:
-            row.problem(name, f"no {spec.label(name)}")
+            row.problem(name, _("no {field}").format(field=spec.label(name)))
     return all(name in row.values for name in names)
 
 
@@ -697,10 +712,12 @@ def _main_events(row: _Row, spec: SheetMapping) -> list[dict]:
         if date_field not in row.cells:
             for name in (detail, id_field):
                 if name in row.cells:
-                    row.problem(name, f"{_show(row.cells[name])} is given, but {spec.label(date_field)} is blank")
+                    row.problem(name, _("{value} is given, but {field} is blank").format(
+                        value=_show(row.cells[name]), field=spec.label(date_field)))
             continue
         if detail and detail not in row.cells:
-            row.problem(detail, f"no {spec.label(detail)}, although {spec.label(date_field)} is given")
+            row.problem(detail, _("no {field}, although {date} is given").format(field=spec.label(detail),
+                                                                                   date=spec.label(date_field)))
         if date_field in row.values:
             events.append(_event(row, event_type, row.values[date_field], row.values.get(id_field) or row.cell_id(date_field),
                                  {detail: row.values.get(detail)} if detail else {}))
@@ -762,7 +779,7 @@ def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
                     if process_sheet else [])
     rows = main_rows + process_rows
     if not main_rows and not problems:
-        problems.append(Problem(source, None, f"sheet {main_sheet.title}", "the sheet holds no cases"))
+        problems.append(Problem(source, None, _("sheet {sheet}").format(sheet=main_sheet.title), _("the sheet holds no cases")))
     if problems:
         # the cells are checked, but without its sheets and columns right no case can be put together
         return Register(source, [], [], rows, problems, mapping.model.domain)
@@ -788,8 +805,8 @@ def _open_workbook(raw: bytes, source: str):
         # not read_only: merged cells are only known in full mode
         return load_workbook(io.BytesIO(raw), data_only=True), extents
     except (NotAWorkbook, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-        raise InputError([Problem(source, None, "", f"cannot be read as an Excel workbook (.xlsx; an old .xls "
-                                                    f"must be saved as .xlsx first): {exc}")]) from None
+        raise InputError([Problem(source, None, "", _("cannot be read as an Excel workbook (.xlsx; an old .xls must be "
+                                                      "saved as .xlsx first): {reason}").format(reason=exc))]) from None
 
 
 def _pick_sheets(workbook, extents: dict[str, SheetExtent], mapping: Mapping, source: str, problems: list[Problem]):
@@ -800,7 +817,7 @@ def _pick_sheets(workbook, extents: dict[str, SheetExtent], mapping: Mapping, so
                     if _norm(n) in by_name and by_name[_norm(n)] is not main), None)
     for sheet in workbook.worksheets:
         if sheet is not main and sheet is not process and _looks_like_process(sheet, extents[sheet.title], mapping.process):
-            problems.append(Problem(source, None, f"sheet {sheet.title}",
+            problems.append(Problem(source, None, _("sheet {sheet}").format(sheet=sheet.title),
                                     f"looks like process records but is not read: name it {mapping.process.names[0]} "
                                     f"or add its name to [sheets] process in a mapping"))
     return main, process
@@ -858,7 +875,8 @@ def parse_register(raw: bytes, source: str, skip_invalid: bool = False, mapping_
     skipped += [SkippedCase(None, row.number, tuple(row.problems)) for row in register.unassigned]
     problems = register.all_problems()
     if register.problems:  # sheets or headers wrong: no case can be trusted, whatever skip_invalid says
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the register; nothing was read")
+        raise InputError(problems, _("{file}: {n} problem(s) in the register; nothing was read").format(
+            file=source, n=len(problems)))
     return collect_cases(source, raw, valid, skipped, problems, skip_invalid, departments, aliased)
 
 

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from scoring.base.errors import closest
+from scoring.base.i18n import _
 
 from . import values as V
 from .builtins import BUILTINS, UNKNOWN, Builtin
@@ -97,7 +98,7 @@ class ExpressionCompiler(NodeVisitor):
             raise ExprError(
                 f'"{name}" is an event type; use it inside first({name}), last({name}), count({name}), '
                 f"exists({name}) or a generator", node.col)
-        raise ExprError(f'unknown name "{name}"{closest(name, scope.known())}', node.col)
+        raise ExprError(_('unknown name "{name}"{hint}').format(name=name, hint=closest(name, scope.known())), node.col)
 
     def visit_Attr(self, node: Attr, scope: Scope):
         obj, obj_type = self.visit(node.obj, scope)

@@ -15,6 +15,7 @@ import re
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 
+from scoring.base.i18n import N_, _
 from scoring.lang import values as V
 
 from .shapes import Engine, LedgerDocument
@@ -62,8 +63,10 @@ def to_json(ledger: dict) -> str:
     return json.dumps(ledger, ensure_ascii=False, indent=2) + "\n"
 
 
-CSV_COLUMNS = ["department", "rank", "grade", "department_total", "case", "kind", "title", "role", "case_total",
-               "criterion", "rule", "line_kind", "points", "evidence", "text"]
+# the header of the ledger's CSV, in the current language where it is written (to_csv)
+CSV_COLUMNS = [N_("department"), N_("rank"), N_("grade"), N_("department_total"), N_("case"), N_("kind"), N_("title"),
+               N_("role"), N_("case_total"), N_("criterion"), N_("rule"), N_("line_kind"), N_("points"), N_("evidence"),
+               N_("text")]
 
 
 # What a spreadsheet runs as a formula when a cell starts with it (OWASP's list for CSV injection)
@@ -113,7 +116,8 @@ def to_csv(ledger: LedgerDocument) -> str:
             else:
                 yield head + [case["case"], case["kind"], case["title"], case["role"], case["total"]] + row(line)
 
-    return csv_text(CSV_COLUMNS + (["category"] if categories else []) + (["in_total"] if outside else []), rows())
+    return csv_text([_(column) for column in CSV_COLUMNS + ([N_("category")] if categories else [])
+                     + ([N_("in_total")] if outside else [])], rows())
 
 
 def ledger_lines(ledger: LedgerDocument):

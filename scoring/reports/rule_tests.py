@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from wcwidth import wcswidth
 
+from scoring.base.i18n import _
 from scoring.ledger.document import plain, printed
 from scoring.ledger.shapes import RULE_TESTS, RuleTestsDocument
 
@@ -44,43 +45,46 @@ def render(report: RuleTestReport, min_coverage=0) -> str:
         suite = result.suite
         out.append(str(suite.rulebook))
         if not result.fixtures:
-            where = "empty directory" if suite.has_tests_dir else "no directory"
-            out.append(f"  no fixtures ({where} {suite.tests_dir})")
+            where = _("empty directory {path}") if suite.has_tests_dir else _("no directory {path}")
+            out.append("  " + _("no fixtures ({where})").format(where=where.format(path=suite.tests_dir)))
         for fixture_result in result.fixtures:
             fixture = fixture_result.fixture
-            status = "PASS" if fixture_result.passed else "FAIL"
+            status = _("PASS") if fixture_result.passed else _("FAIL")
             out.append(f"  {status}  {fixture.path.name}  {fixture.title}")
             for failure in fixture_result.failures:
                 out.extend("        " + line for line in _failure_lines(failure))
         percent = result.percent
-        out.append(f"  coverage {len(result.covered)}/{len(result.paths)} ({_percent(percent)})"
-                   + ("; not covered:" if result.missing else ""))
+        out.append("  " + _("coverage {covered}/{total} ({percent})").format(
+            covered=len(result.covered), total=len(result.paths), percent=_percent(percent))
+                   + (_("; not covered:") if result.missing else ""))
         width = max((wcswidth(p) for p in result.missing), default=0)
         out.extend(f"    {_pad(p, width)}  {p.description}" for p in result.missing)
         out.append("")
     fixtures = sum(len(s.fixtures) for s in report.suites)
-    summary = (f"{fixtures} fixture(s) of {len(report.suites)} rulebook(s): "
-               f"{fixtures - report.failed} passed, {report.failed} failed")
+    summary = _("{fixtures} fixture(s) of {rulebooks} rulebook(s): {passed} passed, {failed} failed").format(
+        fixtures=fixtures, rulebooks=len(report.suites), passed=fixtures - report.failed, failed=report.failed)
     out.append(summary)
     below = report.below(min_coverage)
     if below:
-        out.append(f"coverage below {_percent(Decimal(str(min_coverage)))}: "
-                   + ", ".join(f"{s.suite.rulebook} ({_percent(s.percent)})" for s in below))
+        out.append(_("coverage below {percent}: {rulebooks}").format(
+            percent=_percent(Decimal(str(min_coverage))),
+            rulebooks=", ".join(f"{s.suite.rulebook} ({_percent(s.percent)})" for s in below)))
     return "\n".join(out) + "\n"
 
 
 def _failure_lines(failure: Failure) -> list[str]:
     if failure.case is not None:
-        who = f"case {failure.case}" + (f" ({failure.department})" if failure.department else "")
+        who = _("case {case}").format(case=failure.case) + (f" ({failure.department})" if failure.department else "")
     else:
-        who = f"department {failure.department}"
+        who = _("department {department}").format(department=failure.department)
     if failure.field == "run":
         return failure.message.splitlines()
     if failure.field in ("department", "case", "items"):
         return [f"{who}: {failure.message}"]
     if failure.field not in ("lines", "indicator_lines"):
-        return [f"{who}: {failure.field}: expected {_shown(failure.expected)}, actual {_shown(failure.actual)}"]
-    lines = [f"{who}: {failure.field} differ (- expected, + actual):"]
+        return [_("{who}: {field}: expected {expected}, actual {actual}").format(
+            who=who, field=failure.field, expected=_shown(failure.expected), actual=_shown(failure.actual))]
+    lines = [_("{who}: {field} differ (- expected, + actual):").format(who=who, field=failure.field)]
     width = max((wcswidth(d["line"]) for d in failure.diff), default=0)
     for entry in failure.diff:
         text = f"  # {entry['text']}" if entry["text"] else ""

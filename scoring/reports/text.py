@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
+from wcwidth import wcswidth
 
+from scoring.base.i18n import N_, _
 from scoring.lang.interval import format_interval
 from scoring.lang.values import round_half_up
 from scoring.ledger.labels import Labels, event_name, kind_name, role_name
@@ -522,7 +524,8 @@ def runs_table(entries: list[dict]) -> str:
     """`runs list`: one row per recorded run (scoring.audit.runs.summary)."""
     rows = [[e["id"], e["seq"], e["recorded_at"], f"{e['rulebook']['id']} {e['rulebook']['version']}",
              e["input"]["sha256"][:12], e["input"]["cases"], e["replayed_from"] or ""] for e in entries]
-    return tabulate(rows, headers=["run", "#", "recorded (UTC)", "rulebook", "input sha256", "cases", "replay of"],
+    headers = [_("run"), "#", _("recorded (UTC)"), _("rulebook"), _("input sha256"), _("cases"), _("replay of")]
+    return tabulate(rows, headers=headers,
                     tablefmt="simple", disable_numparse=True) + "\n"
 
 
@@ -530,34 +533,41 @@ def run_details(run, ledger: dict) -> str:
     """`runs show`: what a run scored, with what, by which engine, and its ranking."""
     r = run.record
     book, source = r["rulebook"], r["input"]
-    lines = [f"run          {run.id} (#{run.seq})", f"hash         {run.hash}", f"previous     {r['previous']}",
-             f"recorded     {r['recorded_at']}",
-             f"engine       scoring {r['engine']['scoring']}, durable_rules {r['engine']['durable_rules']}",
-             f"command      {' '.join(r['command'])}",
-             f"rulebook     {book['id']} {book['version']}  sha256 {book['sha256']}",
-             f"  base       {book['base']['name']}  sha256 {book['base']['sha256']}"]
-    lines += [f"  overlay    {o['name']}  sha256 {o['sha256']}" for o in book["overlays"]]
-    lines += [f"  set        {item}" for item in book["set"]]
-    lines += [f"input        {source['name']}  {source['cases']} cases, {source['handlers']} handlers, "
-              f"{source['skipped']} skipped", f"  sha256     {source['sha256']} (cases, in any order)",
-              f"  file       {source['file_sha256']} (the bytes as read)",
-              f"options      skip_invalid={str(r['options']['skip_invalid']).lower()}",
-              f"ledger       {r['ledger']['format']}  sha256 {r['ledger']['sha256']}"]
+    lines = [_field(N_("run"), f"{run.id} (#{run.seq})"), _field(N_("hash"), run.hash),
+             _field(N_("previous"), str(r["previous"])), _field(N_("recorded"), r["recorded_at"]),
+             _field(N_("engine"), f"scoring {r['engine']['scoring']}, durable_rules {r['engine']['durable_rules']}"),
+             _field(N_("command"), " ".join(r["command"])),
+             _field(N_("rulebook"), f"{book['id']} {book['version']}  sha256 {book['sha256']}"),
+             _field(N_("base"), f"{book['base']['name']}  sha256 {book['base']['sha256']}", indent=2)]
+    lines += [_field(N_("overlay"), f"{o['name']}  sha256 {o['sha256']}", indent=2) for o in book["overlays"]]
+    lines += [_field(N_("set"), item, indent=2) for item in book["set"]]
+    lines += [_field(N_("input"), source["name"] + "  " + _("{cases} cases, {handlers} handlers, {skipped} skipped").format(
+                  cases=source["cases"], handlers=source["handlers"], skipped=source["skipped"])),
+              _field("sha256", source["sha256"] + " " + _("(cases, in any order)"), indent=2),
+              _field(N_("file"), source["file_sha256"] + " " + _("(the bytes as read)"), indent=2),
+              _field(N_("options"), f"skip_invalid={str(r['options']['skip_invalid']).lower()}"),
+              _field(N_("ledger"), f"{r['ledger']['format']}  sha256 {r['ledger']['sha256']}")]
     if r["replayed_from"]:
-        lines.append(f"replay of    {r['replayed_from']}")
+        lines.append(_field(N_("replay of"), r["replayed_from"]))
     return "\n".join(lines) + "\n\n" + ranking_table(ledger)
+
+
+def _field(name: str, value: str, indent: int = 0) -> str:
+    """A line of `runs show`: the name in the current language, padded to one column, then the value."""
+    shown = " " * indent + _(name)
+    return shown + " " * max(1, 13 - wcswidth(shown)) + value
 
 
 def verification(result: VerifyResult) -> str:
     """`verify`: confirmed, or every difference between the points claimed and the points found."""
     note = engine_note(result.claimed, result.found)
     if result.confirmed:
-        what = "the same ledger, byte for byte" if result.byte_identical else "the same points; " + note.strip()
-        return f"confirmed: {result.ledger}: scoring again gives {what}\n"
+        what = _("the same ledger, byte for byte") if result.byte_identical else _("the same points; ") + note.strip()
+        return _("confirmed: {ledger}: scoring again gives {what}").format(ledger=result.ledger, what=what) + "\n"
     table = [[r["department"] or "", r["case"] or "", r["criterion"] or "", r["rule"] or "", r["what"],
               _cell(r["claimed"]), _cell(r["found"]), r["text"] or ""] for r in result.differences]
-    return (f"NOT confirmed: {result.ledger}: {len(result.differences)} difference(s) between the points claimed and "
-            f"the points found\n{note}\n"
+    return (_("NOT confirmed: {ledger}: {n} difference(s) between the points claimed and the points found").format(
+        ledger=result.ledger, n=len(result.differences)) + f"\n{note}\n"
             + tabulate(table, headers=["部门", "案号", "项目", "规则", "差异", "声称", "核实", "说明"],
                        tablefmt="simple", disable_numparse=True) + "\n")
 
@@ -565,9 +575,11 @@ def verification(result: VerifyResult) -> str:
 def replay(result: ReplayResult) -> str:
     """`replay`: reproduced, or the impact of the changed rules (or of whatever made it differ)."""
     if result.reproduced:
-        return f"reproduced: run {result.run}: the ledger is byte-identical (sha256 {result.ledger_sha256})\n"
-    head = (f"replay of run {result.run} under changed rules: the impact\n\n" if result.changed_rules else
-            f"NOT reproduced: run {result.run}: the ledger differs from the recorded one\n"
+        return _("reproduced: run {run}: the ledger is byte-identical (sha256 {sha256})").format(
+            run=result.run, sha256=result.ledger_sha256) + "\n"
+    head = (_("replay of run {run} under changed rules: the impact").format(run=result.run) + "\n\n"
+            if result.changed_rules else
+            _("NOT reproduced: run {run}: the ledger differs from the recorded one").format(run=result.run) + "\n"
             + engine_note(result.old_ledger, result.new.ledger) + "\n")
     return head + impact(result.document)
 
@@ -576,14 +588,15 @@ def validation(report) -> str:
     """`rules validate` of one file: the points each item can give, then its problems (or "clean")."""
     out = []
     if report.ranges:
-        out.append(f"{report.path}: the points each item can give (per case, or per department) and the total")
+        out.append(_("{file}: the points each item can give (per case, or per department) and the total").format(
+            file=report.path))
         out.append(tabulate([[item, title, format_interval(found)] for item, title, found in report.ranges],
                             headers=["项目", "名称", "可得分"], tablefmt="simple", disable_numparse=True))
     if report.problems:
-        out.append(f"{report.path}: {len(report.problems)} problem(s):")
+        out.append(_("{file}: {n} problem(s):").format(file=report.path, n=len(report.problems)))
         out += [f"  {problem}" for problem in report.problems]
     else:
-        out.append(f"{report.path}: clean")
+        out.append(_("{file}: clean").format(file=report.path))
     return "\n".join(out) + "\n"
 
 
@@ -591,8 +604,8 @@ def engine_note(old: dict, new: dict) -> str:
     """A line saying that two ledgers were made by different engine versions ('' when the same)."""
     if old.get("engine") == new.get("engine"):
         return ""
-    return (f"note: made by {json.dumps(old.get('engine'), ensure_ascii=False)}, scored again by "
-            f"{json.dumps(new.get('engine'), ensure_ascii=False)}\n")
+    return _("note: made by {old}, scored again by {new}").format(
+        old=json.dumps(old.get("engine"), ensure_ascii=False), new=json.dumps(new.get("engine"), ensure_ascii=False)) + "\n"
 
 
 def _cell(value) -> str:

@@ -4,10 +4,13 @@
 """
 from __future__ import annotations
 
+from scoring.base.i18n import N_, _
 from scoring.ledger.document import csv_text
 from scoring.ledger.labels import Labels, event_name
 
-WORK_COLUMNS = ["section", "case", "criterion", "title", "due", "workdays_left", "points", "decided_by", "text"]
+# the work list's columns; the CSV's header is in the current language (to_csv)
+WORK_COLUMNS = [N_("section"), N_("case"), N_("criterion"), N_("title"), N_("due"), N_("workdays_left"), N_("points"),
+                N_("decided_by"), N_("text")]
 
 
 def work_list(document: dict, labels: Labels) -> list[list]:
@@ -25,4 +28,4 @@ def work_list(document: dict, labels: Labels) -> list[list]:
 
 
 def to_csv(document: dict, labels: Labels) -> str:
-    return csv_text(WORK_COLUMNS, work_list(document, labels))
+    return csv_text([_(column) for column in WORK_COLUMNS], work_list(document, labels))

@@ -46,6 +46,7 @@ from pydantic import Field
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import read_file
+from scoring.base.i18n import _
 from scoring.base.tomlmodel import Locator, parse_toml, problems_in, read_model
 from scoring.domain.records import FieldSpec
 
@@ -337,7 +338,7 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], lists: dict[str,
                 problems.append(loc.problem(("remove", key, index), f'no {names} "{name}" to remove{closest(name, table)}'))
     if problems:
         problems.sort(key=lambda p: p.line or 0)
-        raise InputError(problems, f"{overlay.path}: {len(problems)} problem(s) applying the overlay")
+        raise InputError(problems, _("{file}: {n} problem(s) applying the overlay").format(file=overlay.path, n=len(problems)))
 
 
 def _place(items: list[_Item], item: _Item, placed: Placement, loc: Locator, path: tuple, what: str,
@@ -414,7 +415,7 @@ def _apply_sets(sets, data: dict, origins: dict) -> dict:
                 origins[("params",) + path] = (locator, (name,))
                 applied[name] = value
     if problems:
-        raise InputError(problems, f"{len(problems)} problem(s) in --set")
+        raise InputError(problems, _("{n} problem(s) in --set").format(n=len(problems)))
     return dict(sorted(applied.items()))  # the same settings in any order make the same rulebook
 
 

@@ -1,0 +1,255 @@
+"""Chinese by default, English on request: the catalog is complete and current, and the command line
+speaks the language chosen by --lang, SCORING_LANG or the locale.
+
+The rest of the suite runs in English (tests/conftest.py sets SCORING_LANG=en); the commands here
+run with the environment a user has (no SCORING_LANG, LANG=C.UTF-8), unless a test says otherwise.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pytest
+from casekit import REFERENCE, ROOT, SAMPLE
+from clikit import scoring
+
+SPEC = importlib.util.spec_from_file_location("messages", ROOT / "scripts" / "messages.py")
+messages = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(messages)
+
+# what a Chinese office's server has: no language asked for, the C locale
+CHINESE = {"SCORING_LANG": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}
+
+
+def chinese(*args, **kwargs):
+    return scoring(*args, env=CHINESE, **kwargs)
+
+
+# ---------------------------------------------------------------- the catalog
+@pytest.fixture(scope="module")
+def catalog():
+    return messages.read_catalog()
+
+
+def test_the_compiled_catalog_is_the_catalog(catalog):
+    assert messages.MO.read_bytes() == messages.mo_bytes(catalog), "run: python scripts/messages.py compile"
+
+
+def test_every_message_of_the_code_has_a_chinese_translation(catalog):
+    extracted = messages.template()
+    assert len(extracted) > 100
+    translated = {(m.context, m.id) for m in catalog if m.id and all(messages.translations(m))}
+    missing = [m.id for m in extracted if m.id and (m.context, m.id) not in translated]
+    assert not missing, f"run: python scripts/messages.py extract, then translate: {missing}"
+
+
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^}]*)?\}|%\([a-z_]+\)[sd]")
+
+
+@pytest.mark.parametrize("form", ["singular", "plural"])
+def test_translations_have_the_placeholders_of_their_message(catalog, form):
+    wrong = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        source = ids[0] if form == "singular" or len(ids) == 1 else ids[1]
+        for text in messages.translations(message):
+            # a language with one plural form has one translation: it stands for the plural message
+            expected = source if isinstance(message.id, str) else ids[-1]
+            if sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(expected)):
+                wrong.append((source, text))
+    assert not wrong
+
+
+def test_placeholders_are_named_so_a_translation_can_reorder_them():
+    positional = [m.id for m in messages.template() if m.locations and m.locations[0][0].startswith("scoring/")
+                  and any(re.search(r"\{\}|\{\d+\}|%s|%d", text) for text in ([m.id] if isinstance(m.id, str) else m.id))]
+    assert not positional
+
+
+# ---------------------------------------------------------------- choosing the language
+def test_the_default_is_chinese_help():
+    run = chinese("--help")
+    assert run.returncode == 0
+    assert "用法:" in run.stdout and "选项:" in run.stdout and "命令:" in run.stdout
+    assert "对各部门办理人大代表建议和政协委员提案的工作进行评分。" in run.stdout
+    assert "显示本帮助并退出。" in run.stdout and "Show this message" not in run.stdout
+    # each command's line is the start of its first sentence, cut to the line (click's cut by words, which
+    # Chinese does not separate, left "..." alone)
+    rules = chinese("rules", "--help").stdout
+    assert "  validate  检查规则：" in rules and not any(line.rstrip().endswith(" ...") for line in rules.splitlines())
+
+
+def test_a_command_s_help_is_chinese():
+    run = chinese("score", "--help")
+    assert "为每个部门排名" in run.stdout and "规则文件（TOML）" in run.stdout
+    assert "[默认：table]" in run.stdout and "[必填]" in run.stdout
+    assert "退出状态：0 完成" in run.stdout
+
+
+@pytest.mark.parametrize("env,args", [
+    ({**CHINESE, "SCORING_LANG": None}, ["--lang", "en"]),
+    ({**CHINESE, "SCORING_LANG": "en"}, []),
+    ({**CHINESE, "LANG": "en_US.UTF-8"}, []),
+    ({**CHINESE, "LC_ALL": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"}, []),
+], ids=["--lang", "SCORING_LANG", "LANG", "LC_ALL"])
+def test_english_is_chosen_by_option_or_environment(env, args):
+    run = scoring(*args, "score", "--help", env=env)
+    assert run.returncode == 0
+    assert "Usage:" in run.stdout and "Rank every department" in run.stdout and "[default: table]" in run.stdout
+
+
+def test_the_option_wins_over_the_environment():
+    run = scoring("--lang", "zh", "score", "--help", env={**CHINESE, "SCORING_LANG": "en"})
+    assert "为每个部门排名" in run.stdout
+
+
+def test_a_chinese_locale_and_an_unknown_setting_give_chinese():
+    assert "用法:" in scoring("--help", env={**CHINESE, "LANG": "zh_CN.UTF-8"}).stdout
+    run = scoring("score", "--help", env={**CHINESE, "SCORING_LANG": "fr"})
+    assert "为每个部门排名" in run.stdout
+    assert "SCORING_LANG=fr 不是可用的语言" in run.stderr
+
+
+def test_click_s_own_errors_are_chinese():
+    run = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--bogus")
+    assert run.returncode == 2
+    assert "错误：没有选项 '--bogus'。" in run.stderr and "用法:" in run.stderr
+
+
+# ---------------------------------------------------------------- errors, warnings, verdicts
+BAD_DATE = ('{"id": "2020-J0003", "kind": "suggestion", "handlers": [{"department": "甲局", "role": "lead"}], '
+            '"events": [{"id": "e1", "type": "assigned", "date": "2020-13-10", "department": "甲局"}]}\n')
+
+
+def test_an_input_error_is_framed_in_chinese(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(BAD_DATE, encoding="utf-8")
+    run = chinese("score", "--rules", REFERENCE, "--cases", bad)
+    assert run.returncode == 2
+    first, located = run.stderr.splitlines()[:2]
+    assert first == f"错误：{bad}：1 个办件中有 1 个问题；未评分："
+    assert located.startswith(f"  {bad}:1: ")
+
+
+def test_a_missing_file_and_an_unknown_department_are_told_in_chinese(tmp_path):
+    run = chinese("score", "--rules", REFERENCE, "--cases", tmp_path / "absent.jsonl")
+    assert run.returncode == 2 and "无法读取办件文件：没有那个文件或目录" in run.stderr
+    run = chinese("explain", "--rules", REFERENCE, "--cases", SAMPLE, "--department", "市民正局")
+    assert run.returncode == 2 and "错误：评分的办件中没有部门“市民正局”（是不是“市民政局”？）" in run.stderr
+
+
+def test_verdicts_are_chinese(tmp_path):
+    ledger = tmp_path / "ledger.json"
+    written = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "json", "--out", ledger)
+    assert written.returncode == 0 and f"已写入 {ledger}" in written.stderr
+    run = chinese("verify", ledger, "--rules", REFERENCE, "--cases", SAMPLE)
+    assert run.returncode == 0 and run.stdout == f"已核实：{ledger}：重新评分得到逐字节相同的账本\n"
+    tests = chinese("rules", "test", ROOT / "rules")
+    assert tests.returncode == 0
+    assert "  通过  " in tests.stdout and "覆盖率 " in tests.stdout and "个测试用例：" in tests.stdout
+    assert "PASS" not in tests.stdout
+
+
+def test_quiet_leaves_out_notes_in_chinese_too(tmp_path):
+    out = tmp_path / "ranking.csv"
+    run = scoring("-q", "score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "csv", "--out", out, env=CHINESE)
+    assert run.returncode == 0 and run.stderr == "" and out.exists()
+
+
+# ---------------------------------------------------------------- outputs: CSV headers and the work list
+def test_csv_headers_are_chinese_and_english_on_request():
+    ranking = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "csv").stdout
+    assert ranking.splitlines()[0] == "部门,排名,等级,总分,案号,类别,标题,承办类型,办件得分,项目,规则,行类型,分数,依据,说明"
+    work = chinese("self-check", "--rules", REFERENCE, "--cases", SAMPLE, "--department", "市民政局", "--as-of", "2020-06-05",
+                   "--format", "csv").stdout
+    assert work.splitlines()[0] == "事项,案号,项目,标题,期限,剩余工作日,分数,评价方,说明"
+    english = scoring("--lang", "en", "score", "--rules", REFERENCE, "--cases", SAMPLE, "--format", "csv", env=CHINESE).stdout
+    assert english.splitlines()[0].startswith("department,rank,grade,department_total,case,")
+
+
+def test_the_work_list_sheet_is_chinese(tmp_path):
+    import openpyxl
+    book = tmp_path / "self-check.xlsx"
+    run = chinese("self-check", "--rules", REFERENCE, "--cases", SAMPLE, "--department", "市民政局", "--as-of", "2020-06-05",
+                  "--format", "xlsx", "--out", book)
+    assert run.returncode == 0
+    sheet = openpyxl.load_workbook(book)["待办"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1] == ("事项", "案号", "项目", "名称", "期限", "剩余工作日", "分数", "评价方", "说明")
+    assert rows[2][0] == "未到期" and "尚未答复" in rows[2][8]
+
+
+# ---------------------------------------------------------------- located problems
+def test_a_case_file_s_problems_are_located_in_chinese(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(BAD_DATE, encoding="utf-8")
+    located = chinese("score", "--rules", REFERENCE, "--cases", bad).stderr.splitlines()[1]
+    assert located == f"  {bad}:1: 办件 2020-J0003, events[0] (e1).date: “2020-13-10”不是有效的日期（月份须在 1 至 12 之间）"
+    english = scoring("--lang", "en", "score", "--rules", REFERENCE, "--cases", bad, env=CHINESE).stderr.splitlines()[1]
+    assert english.endswith('case 2020-J0003, events[0] (e1).date: "2020-13-10" is not a valid date (month must be in 1..12)')
+
+
+def test_a_register_s_bad_cells_are_named_in_chinese(tmp_path):
+    from openpyxl import Workbook
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "办理台账"
+    sheet.append(["案号", "类别", "标题", "承办单位", "办理类型", "交办日期"])
+    sheet.append(["C1", "提案", "关于C1的提案", "甲局", "牵头办", "2020-3-1x"])
+    register = tmp_path / "register.xlsx"
+    workbook.save(register)
+    run = chinese("import", register, "--out", tmp_path / "cases.jsonl")
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0] == f"错误：{register}：1 个办件中有 2 个问题；未评分："
+    role = '工作表 办理台账, 列 办理类型（E）, 办件 C1: "牵头办" 不是已知的办理类型（是不是“牵头”？）'
+    assert f"  {register}:2: {role}" in run.stderr
+    assert f'  {register}:2: 工作表 办理台账, 列 交办日期（F）, 办件 C1: "2020-3-1x" 不是日期：请写作 ' in run.stderr
+    assert "或使用日期格式的单元格" in run.stderr
+
+
+def test_a_rulebook_s_problems_are_located_in_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= sing_due"', 1).replace(
+        "[rulebook]", "[rulebook]\nversio = 1", 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert "rulebook.versio: 未知的键“versio”（是不是“version”？）；应为以下之一：" in run.stdout
+    run = chinese("score", "--rules", bad, "--cases", SAMPLE)
+    assert run.returncode == 2 and "未知的键“versio”" in run.stderr
+
+
+def test_the_version_is_said_in_the_language_chosen():
+    assert "，版本 0." in chinese("--version").stdout  # (the program is "main" in click's test runner)
+    assert ", version 0." in scoring("--lang", "en", "--version", env=CHINESE).stdout
+
+
+def test_the_run_store_s_listings_are_chinese(tmp_path):
+    store = tmp_path / "runs.db"
+    recorded = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--record", "--store", store)
+    assert recorded.returncode == 0 and "已记录运行 " in recorded.stderr
+    listed = chinese("runs", "list", "--store", store).stdout
+    assert listed.split()[:4] == ["运行", "#", "记录时间（UTC）", "规则"]
+    run_id = listed.splitlines()[2].split()[0]
+    shown = chinese("runs", "show", run_id, "--store", store).stdout.splitlines()
+    assert shown[0] == f"运行         {run_id} (#1)" and shown[1].startswith("哈希         ")
+    assert any(line.startswith("输入 ") and "办件 209 件，承办记录 407 条，跳过 0 件" in line for line in shown)
+    assert chinese("runs", "check", "--store", store).stdout.startswith(f"{store}：正常：1 次运行")
+
+
+def test_a_ledger_is_the_same_bytes_in_either_language_skipped_cases_included(tmp_path):
+    """The problems of skipped cases are data of the ledger: written in English whatever the language, so that
+    a ledger made in Chinese is confirmed byte for byte in English (and a run replays in either)."""
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(SAMPLE.read_text(encoding="utf-8") + BAD_DATE, encoding="utf-8")
+    args = ["score", "--rules", REFERENCE, "--cases", cases, "--skip-invalid", "--format", "json"]
+    made = chinese(*args)
+    assert made.returncode == 0 and "已跳过：" in made.stderr
+    assert made.stdout == scoring("--lang", "en", *args, env=CHINESE).stdout
+    assert "is not a valid date (month must be in 1..12)" in made.stdout
+    ledger = tmp_path / "ledger.json"
+    ledger.write_text(made.stdout, encoding="utf-8")
+    verified = scoring("--lang", "en", "verify", ledger, *args[1:6], env=CHINESE)
+    assert verified.returncode == 0 and "the same ledger, byte for byte" in verified.stdout
