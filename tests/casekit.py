@@ -78,3 +78,19 @@ def without_steps(text: str, *criteria: str) -> str:
         assert len(steps) == 1, (criterion, steps)
         blocks[index] = "\n".join(line for line in lines if not line.startswith("step = "))
     return "[[criterion]]\n".join(blocks)
+
+
+def rulebook_problems(text: str) -> list[str]:
+    """The located problems a rulebook's text is refused with (it must be refused)."""
+    import pytest
+
+    from scoring.base.errors import InputError
+    with pytest.raises(InputError) as info:
+        compile_rulebook(parse_rulebook(text.encode("utf-8"), "book.toml"))
+    return [str(p) for p in info.value.problems]
+
+
+def line_of(text: str, fragment: str, after: str = "") -> int:
+    """The line of a text where `fragment` first stands (after `after`, when given)."""
+    start = text.index(after) if after else 0
+    return text[:text.index(fragment, start)].count("\n") + 1

@@ -8,13 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
-import pytest
-from casekit import ROOT
+from casekit import ROOT, line_of, rulebook_problems
 from clikit import scoring, scoring_bytes
-
-from scoring.base.errors import InputError
-from scoring.engine.compiler import compile_rulebook
-from scoring.rulebook.load import parse_rulebook
 
 BOOK = "rules/indicators-2021.toml"
 CASES = "rules/indicators-2021.tests/rates-ranking.jsonl"
@@ -173,38 +168,29 @@ def test_a_gate_on_an_indicator_item_holds_when_its_rules_fire(tmp_path):
     assert by_name["甲局"]["grade"] == "差" and by_name["甲局"]["lines"][-1]["text"] == "答复率0"
 
 
-def problems(text: str) -> list[str]:
-    with pytest.raises(InputError) as info:
-        compile_rulebook(parse_rulebook(text.encode("utf-8"), "book.toml"))
-    return [str(p) for p in info.value.problems]
-
 
 def shipped() -> str:
     return (ROOT / BOOK).read_text(encoding="utf-8")
 
 
-def line_of(text: str, fragment: str, after: str = "") -> int:
-    start = text.index(after) if after else 0
-    return text[:text.index(fragment, start)].count("\n") + 1
-
 
 def test_a_total_of_nothing_needs_a_ranking_by_an_item():
     text = shipped().replace('by = "V4"\n', "")
-    assert problems(text) == [f'book.toml:{line_of(text, "method = ")}: department.method: nothing makes the total: '
+    assert rulebook_problems(text) == [f'book.toml:{line_of(text, "method = ")}: department.method: nothing makes the total: '
                               'method = "none", no base, and no department item in the total; rank by an item '
                               '([ranking] by = "<item>") or put an item in the total']
     graded = shipped() + '\n[[grade]]\nname = "好"\nmin = 0\n'
-    assert problems(graded) == [f'book.toml:{line_of(graded, "[[grade]]")}: grade: grade bands grade the total, and '
+    assert rulebook_problems(graded) == [f'book.toml:{line_of(graded, "[[grade]]")}: grade: grade bands grade the total, and '
                                 'nothing makes the total here (method = "none", no base, every department item outside it)']
 
 
 def test_a_ranking_by_an_unknown_or_a_case_item_is_refused_with_its_line():
     text = shipped().replace('by = "V4"', 'by = "V9"')
-    assert problems(text) == [f'book.toml:{line_of(text, "by = ")}: ranking.by: unknown criterion "V9"']
+    assert rulebook_problems(text) == [f'book.toml:{line_of(text, "by = ")}: ranking.by: unknown criterion "V9"']
     reference = (ROOT / "rules/proposal-handling.toml").read_text(encoding="utf-8")
     reference = reference.replace('[ranking]\norder = "desc"', '[ranking]\nby = "L1"\norder = "desc"')
     at = line_of(reference, 'by = "L1"')
-    assert problems(reference) == [f'book.toml:{at}: ranking.by: "L1" is a case item; the '
+    assert rulebook_problems(reference) == [f'book.toml:{at}: ranking.by: "L1" is a case item; the '
                                    'ranking is by a department item (level = "department"), whose points are the '
                                    "department's"]
 
@@ -212,7 +198,7 @@ def test_a_ranking_by_an_unknown_or_a_case_item_is_refused_with_its_line():
 def test_in_total_false_is_for_department_items_only():
     text = (ROOT / "rules/proposal-handling.toml").read_text(encoding="utf-8")
     text = text.replace('id = "L1"\n', 'id = "L1"\nin_total = false\n', 1)
-    found = problems(text)
+    found = rulebook_problems(text)
     assert found == [f'book.toml:{line_of(text, "in_total = false")}: criterion[0].in_total: only a department item '
                      '(level = "department") can stand outside the total; a case item counts in its case\'s total']
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from casekit import ROOT
+from casekit import ROOT, line_of, rulebook_problems
 from clikit import scoring
-
-from scoring.base.errors import InputError
-from scoring.engine.compiler import compile_rulebook
-from scoring.rulebook.load import parse_rulebook
 
 BOOK = ROOT / "rules/bonus-stage-2019.toml"
 HERE = ROOT / "rules/bonus-stage-2019.tests"
@@ -47,14 +42,6 @@ def test_an_item_is_scored_after_the_items_it_reads_whatever_the_file_order(tmp_
     assert [line["criterion"] for line in found["市乙局"]["lines"]] == ["R1", "B1", "P1", "P1"]
 
 
-def problems(text: str) -> list[str]:
-    with pytest.raises(InputError) as info:
-        compile_rulebook(parse_rulebook(text.encode("utf-8"), "book.toml"))
-    return [str(p) for p in info.value.problems]
-
-
-def line_of(text: str, fragment: str) -> int:
-    return text[:text.index(fragment)].count("\n") + 1
 
 
 def test_items_that_read_each_other_are_a_cycle_named_with_its_line():
@@ -63,21 +50,21 @@ def test_items_that_read_each_other_are_a_cycle_named_with_its_line():
         'when = "coalesce(items.B1, 0) >= 0"\ntext = "办理成效基础分{params.results_points}分"').replace(
         'when = "items.P1 >= params.bonus_threshold and department.praised_cases > 0"',
         'when = "items.R1 > 0 and items.P1 >= params.bonus_threshold and department.praised_cases > 0"')
-    assert problems(text) == [f'book.toml:{line_of(text, "[[criterion]]" + chr(10) + "id = " + chr(34) + "R1")}: '
+    assert rulebook_problems(text) == [f'book.toml:{line_of(text, "[[criterion]]" + chr(10) + "id = " + chr(34) + "R1")}: '
                               "criterion[1]: items read each other in a cycle: R1 → B1 → R1 (an item is scored after "
                               "the items it reads)"]
     itself = BOOK.read_text(encoding="utf-8").replace('text = "办理程序得{items.P1}分，低于', 'text = "{items.B1}低于')
-    assert problems(itself)[0].endswith("criterion[2]: items read each other in a cycle: B1 → B1 (an item is scored "
+    assert rulebook_problems(itself)[0].endswith("criterion[2]: items read each other in a cycle: B1 → B1 (an item is scored "
                                         "after the items it reads)")
 
 
 def test_an_unknown_item_or_a_read_of_all_items_is_refused_with_its_line():
     text = BOOK.read_text(encoding="utf-8").replace("items.P1 >= params", "items.P2 >= params")
     rule = "[[criterion.rule]]" + chr(10) + "id = " + chr(34) + "B1-open"
-    assert problems(text) == [f'book.toml:{line_of(text, rule)}: criterion[2].rule[0]: reads items.P2, but there is '
+    assert rulebook_problems(text) == [f'book.toml:{line_of(text, rule)}: criterion[2].rule[0]: reads items.P2, but there is '
                               'no item "P2"']
     whole = BOOK.read_text(encoding="utf-8").replace("items.P1 >= params", "len(items) >= params")
-    assert problems(whole) == [f'book.toml:{line_of(whole, rule)}: criterion[2].rule[0]: an '
+    assert rulebook_problems(whole) == [f'book.toml:{line_of(whole, rule)}: criterion[2].rule[0]: an '
                                'item reads other items by name (items.X or items["X"]), so that the order in which '
                                "the items are scored is known"]
 

@@ -6,13 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from casekit import ROOT
+from casekit import ROOT, line_of, rulebook_problems
 from clikit import scoring
-
-from scoring.base.errors import InputError
-from scoring.engine.compiler import compile_rulebook
-from scoring.rulebook.load import parse_rulebook
 
 BOOK = ROOT / "rules/honor-roll-2020.toml"
 CASES = ROOT / "rules/honor-roll-2020.tests/roll.jsonl"
@@ -126,36 +121,28 @@ def test_a_department_not_ranked_reads_null_and_a_gate_reads_the_ranking(tmp_pat
     assert found["乙局"]["lines"][-1]["text"] == "末位：0"
 
 
-def problems(text: str) -> list[str]:
-    with pytest.raises(InputError) as info:
-        compile_rulebook(parse_rulebook(text.encode("utf-8"), "book.toml"))
-    return [str(p) for p in info.value.problems]
-
-
-def line_of(text: str, fragment: str) -> int:
-    return text[:text.index(fragment)].count("\n") + 1
 
 
 def test_a_gate_before_the_ranking_cannot_read_an_item_after_it():
     gate = '[[gate]]\nid = "G"\ntitle = "门槛"\nwhen = "items.P > 0"\ngrade = "差"\ntext = "t"\n'
     text = RANKED.format(item=LAST_BONUS, more=gate)
-    assert problems(text) == [
+    assert rulebook_problems(text) == [
         f'book.toml:{line_of(text, "[[gate]]")}: gate[0]: gate "G" is decided before the ranking, but reads P, which '
         "reads the ranking (a cycle: ranking → item → gate → total → ranking); let the gate read the ranking too, "
         "so that it is decided after it"]
     whole = gate.replace('when = "items.P > 0"', 'when = "len(items) > 0"')
-    assert len(problems(RANKED.format(item=LAST_BONUS, more=whole))) == 1
+    assert len(rulebook_problems(RANKED.format(item=LAST_BONUS, more=whole))) == 1
 
 
 def test_the_ranking_cannot_be_by_an_item_that_reads_it():
     text = RANKED.format(item=LAST_BONUS, more='[ranking]\nby = "P"\n')
-    assert problems(text) == [f'book.toml:{line_of(text, "by = ")}: ranking.by: the ranking cannot be by "P", which '
+    assert rulebook_problems(text) == [f'book.toml:{line_of(text, "by = ")}: ranking.by: the ranking cannot be by "P", which '
                               "reads the ranking (a cycle: ranking → item → ranking)"]
 
 
 def test_ranking_is_read_only_by_department_items_and_gates():
     text = RANKED.format(item=LAST_BONUS, more="").replace('text = "签收"', 'text = "签收{ranking.rank}"')
-    [problem] = problems(text)
+    [problem] = rulebook_problems(text)
     assert problem.startswith(f'book.toml:{line_of(text, "签收{ranking")}: criterion[0].rule[0].text: unknown name '
                               '"ranking"')
 

@@ -6,12 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from casekit import ROOT
+from casekit import ROOT, line_of, rulebook_problems
 from clikit import scoring
-
-from scoring.base.errors import InputError
-from scoring.engine.compiler import compile_rulebook
-from scoring.rulebook.load import parse_rulebook
 
 BOOK = ROOT / "rules/indicators-2021.toml"
 
@@ -83,14 +79,6 @@ def test_a_case_whose_numbers_are_not_a_share_is_an_error_naming_it(tmp_path, ex
     assert f"cases.jsonl: case c2: 甲局: {message}\n" in result.stderr
 
 
-def problems(text: str) -> list[str]:
-    with pytest.raises(InputError) as info:
-        compile_rulebook(parse_rulebook(text.encode("utf-8"), "book.toml"))
-    return [str(p) for p in info.value.problems]
-
-
-def line_of(text: str, fragment: str) -> int:
-    return text[:text.index(fragment)].count("\n") + 1
 
 
 @pytest.mark.parametrize("form, criterion, where, message", [
@@ -107,7 +95,7 @@ def line_of(text: str, fragment: str) -> int:
 ])
 def test_the_form_of_a_rate_is_checked_with_its_line(form, criterion, where, message):
     text = RATE.format(form=form, criterion=criterion)
-    found = problems(text)
+    found = rulebook_problems(text)
     assert f"book.toml:{line_of(text, where)}: {message}" in found, found
 
 
@@ -121,13 +109,13 @@ def test_the_form_of_a_rate_is_checked_with_its_line(form, criterion, where, mes
 ])
 def test_numbers_and_conditions_are_of_their_kind(form, where, message):
     text = RATE.format(form=form, criterion="")
-    found = problems(text)
+    found = rulebook_problems(text)
     assert any(p.startswith(f"book.toml:{line_of(text, where)}: {message}") for p in found), found
 
 
 def test_the_points_of_a_ratio_read_numerator_and_denominator_not_hits():
     text = RATE.format(form=RATIO, criterion="").replace('points = "rate * 100"', 'points = "hits"')
-    [problem] = problems(text)
+    [problem] = rulebook_problems(text)
     assert problem.startswith(f'book.toml:{line_of(text, "points = ")}: criterion[0].rate.points: unknown name "hits"')
 
 
