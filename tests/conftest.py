@@ -14,6 +14,14 @@ import os
 # process a test starts.
 os.environ["SCORING_LANG"] = "en"
 
+import signal
+
+# A suite started in the background of a shell (`pytest ... &`) inherits Ctrl-C ignored, and so would
+# every process a test starts: the tests that press Ctrl-C (test_interrupt.py, the workbench server's
+# stop) would see a command that cannot be interrupted, where a user at a terminal has the default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 import pytest
 from casekit import REFERENCE, SAMPLE
 
