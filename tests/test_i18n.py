@@ -253,3 +253,13 @@ def test_a_ledger_is_the_same_bytes_in_either_language_skipped_cases_included(tm
     ledger.write_text(made.stdout, encoding="utf-8")
     verified = scoring("--lang", "en", "verify", ledger, *args[1:6], env=CHINESE)
     assert verified.returncode == 0 and "the same ledger, byte for byte" in verified.stdout
+
+
+def test_a_rulebook_s_cross_checks_are_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('id = "co"', 'id = "lead"', 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert "评分表编号“lead”重复使用（另见第 1 个）" in run.stdout
+    assert "is used twice" not in run.stdout
