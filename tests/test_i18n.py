@@ -263,3 +263,12 @@ def test_a_rulebook_s_cross_checks_are_chinese(tmp_path):
     assert run.returncode == 1
     assert "评分表编号“lead”重复使用（另见第 1 个）" in run.stdout
     assert "is used twice" not in run.stdout
+
+
+def test_a_rulebook_s_matching_problems_are_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('bind = { s = "first signed" }', 'bind = { s = "first of signed" }', 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert '事件应写作 "<type>"、"first <type>" 或 "last <type>"，而不是“first of signed”' in run.stdout
