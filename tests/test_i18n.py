@@ -272,3 +272,15 @@ def test_a_rulebook_s_matching_problems_are_chinese(tmp_path):
     run = chinese("rules", "validate", bad)
     assert run.returncode == 1
     assert '事件应写作 "<type>"、"first <type>" 或 "last <type>"，而不是“first of signed”' in run.stdout
+
+
+def test_department_records_problems_are_chinese(tmp_path):
+    fixtures = ROOT / "rules" / "combined-2020.tests"
+    records = tmp_path / "records.jsonl"
+    records.write_text((fixtures / "categories-scorers-departments.jsonl").read_text(encoding="utf-8")
+                       .replace('"self_score": 90', '"self_score": 190', 1), encoding="utf-8")
+    run = chinese("score", "--rules", ROOT / "rules" / "combined-2020.toml", "--cases", fixtures / "categories-scorers.jsonl",
+                  "--departments", records)
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0] == f"错误：{records}：部门记录中有 1 个问题；未评分："
+    assert f"  {records}:1: 部门 市发展改革委, self_score: 190 高于声明的最大值 100" in run.stderr

@@ -28,6 +28,7 @@ import os
 from dataclasses import dataclass
 
 from scoring.base.errors import EngineError, InputError, Problem
+from scoring.base.i18n import _
 from scoring.domain.cases import Case, assigned_on
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords, department_values
@@ -166,9 +167,9 @@ def check_records(compiled: CompiledRulebook, records: DepartmentRecords | None,
     fields = compiled.book.spec.department_fields
     if records is None:
         if fields:
-            raise InputError([Problem(compiled.book.path, None, "department_fields",
-                                      f"the rulebook reads department records ({', '.join(fields)}); "
-                                      "give them with --departments FILE")])
+            raise InputError([Problem(compiled.book.path, None, "department_fields", _(
+                "the rulebook reads department records ({fields}); give them with --departments FILE").format(
+                fields=", ".join(fields)))])
         return
     records.check_departments(case_file.cases)
 
