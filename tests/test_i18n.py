@@ -284,3 +284,11 @@ def test_department_records_problems_are_chinese(tmp_path):
     assert run.returncode == 2
     assert run.stderr.splitlines()[0] == f"错误：{records}：部门记录中有 1 个问题；未评分："
     assert f"  {records}:1: 部门 市发展改革委, self_score: 190 高于声明的最大值 100" in run.stderr
+
+
+def test_a_case_file_s_reading_problems_are_chinese(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(BAD_DATE.replace('"kind": "suggestion", ', '"kind": "suggestion", "kind": "proposal", '), encoding="utf-8")
+    run = chinese("score", "--rules", REFERENCE, "--cases", bad)
+    assert run.returncode == 2
+    assert f"  {bad}:1: 不是有效的 JSON：键“kind”在同一个对象中出现两次（只能有一个值）" in run.stderr

@@ -185,8 +185,10 @@ def check_period(compiled: CompiledRulebook, case_file: CaseFile) -> None:
     outside = [(case, day) for case in case_file.cases if (day := assigned_on(case)) and not info.covers(day)]
     if not outside:
         return
-    problems = [Problem(case_file.path, None, f"case {case.id}", f"assigned on {day}") for case, day in outside[:MAX_LISTED]]
+    problems = [Problem(case_file.path, None, _("case {case}").format(case=case.id), _("assigned on {day}").format(day=day))
+                for case, day in outside[:MAX_LISTED]]
     if len(outside) > MAX_LISTED:
-        problems.append(Problem(case_file.path, None, "", f"and {len(outside) - MAX_LISTED} more case(s)"))
-    raise InputError(problems, f"{len(outside)} case(s) fall outside the period of rulebook {info.id} {info.version} "
-                               f"({info.period()}); score them with the rulebook of their year")
+        problems.append(Problem(case_file.path, None, "", _("and {n} more case(s)").format(n=len(outside) - MAX_LISTED)))
+    raise InputError(problems, _("{n} case(s) fall outside the period of rulebook {rulebook} {version} ({start} to {end}); "
+                                 "score them with the rulebook of their year").format(
+        n=len(outside), rulebook=info.id, version=info.version, start=info.valid_from or "…", end=info.valid_until or "…"))
