@@ -292,3 +292,20 @@ def test_a_case_file_s_reading_problems_are_chinese(tmp_path):
     run = chinese("score", "--rules", REFERENCE, "--cases", bad)
     assert run.returncode == 2
     assert f"  {bad}:1: 不是有效的 JSON：键“kind”在同一个对象中出现两次（只能有一个值）" in run.stderr
+
+
+def test_a_register_s_process_sheet_problems_are_chinese(tmp_path):
+    from openpyxl import Workbook
+    workbook = Workbook()
+    main = workbook.active
+    main.title = "办理台账"
+    main.append(["案号", "类别", "标题", "承办单位", "办理类型", "交办日期"])
+    main.append(["C1", "提案", "关于C1的提案", "甲局", "主办", "2020-03-01"])
+    process = workbook.create_sheet("办理过程")
+    process.append(["案号", "单位", "日期", "事项", "方式", "天数"])
+    process.append(["C9", "甲局", "2020-04-02", "催办", None, None])
+    register = tmp_path / "register.xlsx"
+    workbook.save(register)
+    run = chinese("import", register, "--out", tmp_path / "cases.jsonl")
+    assert run.returncode == 2
+    assert f"  {register}:2: 工作表 办理过程, 列 案号（A）, 办件 C9: 该办件不在列出其承办单位的工作表 办理台账 中" in run.stderr
