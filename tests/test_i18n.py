@@ -309,3 +309,10 @@ def test_a_register_s_process_sheet_problems_are_chinese(tmp_path):
     run = chinese("import", register, "--out", tmp_path / "cases.jsonl")
     assert run.returncode == 2
     assert f"  {register}:2: 工作表 办理过程, 列 案号（A）, 办件 C9: 该办件不在列出其承办单位的工作表 办理台账 中" in run.stderr
+
+
+def test_a_setting_s_problems_are_chinese():
+    run = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--set", "sign_points=five", "--set", "sing_points=4")
+    assert run.returncode == 2
+    assert "sign_points: “five”不是数值（该参数为 5）" in run.stderr
+    assert "sing_points: 没有参数“params.sing_points”" in run.stderr and "--set 只能改写已有的参数" in run.stderr
