@@ -316,3 +316,12 @@ def test_a_setting_s_problems_are_chinese():
     assert run.returncode == 2
     assert "sign_points: “five”不是数值（该参数为 5）" in run.stderr
     assert "sing_points: 没有参数“params.sing_points”" in run.stderr and "--set 只能改写已有的参数" in run.stderr
+
+
+def test_the_rule_language_s_problems_are_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= sign_due % 2"', 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert "规则语言中没有 % —— 见“s.date <= sign_due % 2”第 11 列" in run.stdout

@@ -938,8 +938,8 @@ class _RulePatterns:
         if ordering and (this_type == other_type == "any"):
             raise ExprError(_("comparing two values of unknown kind between events; compare dates or numbers"), node.col)
         if ordering and "any" not in (this_type, other_type) and this_type != other_type:
-            raise ExprError(_("cannot compare {this} with {other} using {op}").format(
-                this=this_type, other=other_type, op=op), node.col)
+            raise ExprError(_("cannot compare {left} with {right} using {op}").format(
+                left=this_type, right=other_type, op=op), node.col)
         for kind in (this_type, other_type):
             if ordering and kind not in ("date", "number", "any"):
                 raise ExprError(_("{op} compares dates or numbers, not {kind}").format(op=op, kind=kind), node.col)
