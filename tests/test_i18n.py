@@ -325,3 +325,12 @@ def test_the_rule_language_s_problems_are_chinese(tmp_path):
     run = chinese("rules", "validate", bad)
     assert run.returncode == 1
     assert "规则语言中没有 % —— 见“s.date <= sign_due % 2”第 11 列" in run.stdout
+
+
+def test_the_rule_language_s_literals_are_checked_in_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= date(\'2020-02-30\')"', 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert "“2020-02-30”不是 YYYY-MM-DD 格式的日期" in run.stdout
