@@ -334,3 +334,14 @@ def test_the_rule_language_s_literals_are_checked_in_chinese(tmp_path):
     run = chinese("rules", "validate", bad)
     assert run.returncode == 1
     assert "“2020-02-30”不是 YYYY-MM-DD 格式的日期" in run.stdout
+
+
+def test_cases_that_cannot_be_scored_are_told_in_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('points = "params.sign_points"', 'points = "params.sign_points / (count(signed) - 1)"', 1),
+                   encoding="utf-8")
+    run = chinese("score", "--rules", bad, "--cases", SAMPLE)
+    assert run.returncode == 2
+    assert "件办件无法评分；未写出任何内容（--skip-invalid 可对其余办件评分）" in run.stderr
+    assert f"  {SAMPLE}: 办件 " in run.stderr

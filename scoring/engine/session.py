@@ -107,7 +107,7 @@ class Session:
         setting = ScoringSetting(values, None, as_of)
         results, failures, recovered = self.score(case_file.cases, case_file.path, skip_invalid, setting)
         if not results:
-            raise InputError([Problem(case_file.path, None, "", "no case could be scored")])
+            raise InputError([Problem(case_file.path, None, "", _("no case could be scored"))])
         scored = roll_up(compiled, results, values, as_of)
         return Run(compiled, case_file, scored, failures, recovered,
                    build(compiled, case_file, scored, failures, records, as_of, after_closing), records, as_of,
@@ -128,15 +128,17 @@ class Session:
         if calendar:
             # not a problem of one case: the rulebook's calendar lacks a year the data needs
             raise InputError([Problem(rules, None, "calendar", calendar[0].message)],
-                             f"{len(calendar)} case(s) fall outside the working-day calendar")
+                             _("{n} case(s) fall outside the working-day calendar").format(n=len(calendar)))
         if failures and not skip_invalid:
             data = [f for f in failures if f.kind == "data"]
             broken = [f for f in failures if f.kind != "data"]
             if broken:
-                raise EngineError("\n".join([f"the engine failed on {len(broken)} case(s); nothing was written:"] +
-                                            [f"  case {f.case}: {f.kind}: {f.message}" for f in broken]))
-            raise InputError([Problem(source, None, f"case {f.case}", f.message) for f in data],
-                             f"{len(data)} case(s) could not be scored; nothing was written (--skip-invalid scores the rest)")
+                raise EngineError("\n".join([_("the engine failed on {n} case(s); nothing was written:").format(
+                    n=len(broken))] + ["  " + _("case {case}").format(case=f.case) + f": {f.kind}: {f.message}"
+                                       for f in broken]))
+            raise InputError([Problem(source, None, _("case {case}").format(case=f.case), f.message) for f in data],
+                             _("{n} case(s) could not be scored; nothing was written (--skip-invalid scores the "
+                               "rest)").format(n=len(data)))
         results = [r for c in cases if c.id in outcome.results for r in outcome.results[c.id]]
         return results, failures, outcome.recovered
 
