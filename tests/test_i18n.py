@@ -253,3 +253,95 @@ def test_a_ledger_is_the_same_bytes_in_either_language_skipped_cases_included(tm
     ledger.write_text(made.stdout, encoding="utf-8")
     verified = scoring("--lang", "en", "verify", ledger, *args[1:6], env=CHINESE)
     assert verified.returncode == 0 and "the same ledger, byte for byte" in verified.stdout
+
+
+def test_a_rulebook_s_cross_checks_are_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('id = "co"', 'id = "lead"', 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert "评分表编号“lead”重复使用（另见第 1 个）" in run.stdout
+    assert "is used twice" not in run.stdout
+
+
+def test_a_rulebook_s_matching_problems_are_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('bind = { s = "first signed" }', 'bind = { s = "first of signed" }', 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert '事件应写作 "<type>"、"first <type>" 或 "last <type>"，而不是“first of signed”' in run.stdout
+
+
+def test_department_records_problems_are_chinese(tmp_path):
+    fixtures = ROOT / "rules" / "combined-2020.tests"
+    records = tmp_path / "records.jsonl"
+    records.write_text((fixtures / "categories-scorers-departments.jsonl").read_text(encoding="utf-8")
+                       .replace('"self_score": 90', '"self_score": 190', 1), encoding="utf-8")
+    run = chinese("score", "--rules", ROOT / "rules" / "combined-2020.toml", "--cases", fixtures / "categories-scorers.jsonl",
+                  "--departments", records)
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0] == f"错误：{records}：部门记录中有 1 个问题；未评分："
+    assert f"  {records}:1: 部门 市发展改革委, self_score: 190 高于声明的最大值 100" in run.stderr
+
+
+def test_a_case_file_s_reading_problems_are_chinese(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(BAD_DATE.replace('"kind": "suggestion", ', '"kind": "suggestion", "kind": "proposal", '), encoding="utf-8")
+    run = chinese("score", "--rules", REFERENCE, "--cases", bad)
+    assert run.returncode == 2
+    assert f"  {bad}:1: 不是有效的 JSON：键“kind”在同一个对象中出现两次（只能有一个值）" in run.stderr
+
+
+def test_a_register_s_process_sheet_problems_are_chinese(tmp_path):
+    from openpyxl import Workbook
+    workbook = Workbook()
+    main = workbook.active
+    main.title = "办理台账"
+    main.append(["案号", "类别", "标题", "承办单位", "办理类型", "交办日期"])
+    main.append(["C1", "提案", "关于C1的提案", "甲局", "主办", "2020-03-01"])
+    process = workbook.create_sheet("办理过程")
+    process.append(["案号", "单位", "日期", "事项", "方式", "天数"])
+    process.append(["C9", "甲局", "2020-04-02", "催办", None, None])
+    register = tmp_path / "register.xlsx"
+    workbook.save(register)
+    run = chinese("import", register, "--out", tmp_path / "cases.jsonl")
+    assert run.returncode == 2
+    assert f"  {register}:2: 工作表 办理过程, 列 案号（A）, 办件 C9: 该办件不在列出其承办单位的工作表 办理台账 中" in run.stderr
+
+
+def test_a_setting_s_problems_are_chinese():
+    run = chinese("score", "--rules", REFERENCE, "--cases", SAMPLE, "--set", "sign_points=five", "--set", "sing_points=4")
+    assert run.returncode == 2
+    assert "sign_points: “five”不是数值（该参数为 5）" in run.stderr
+    assert "sing_points: 没有参数“params.sing_points”" in run.stderr and "--set 只能改写已有的参数" in run.stderr
+
+
+def test_the_rule_language_s_problems_are_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= sign_due % 2"', 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert "规则语言中没有 % —— 见“s.date <= sign_due % 2”第 11 列" in run.stdout
+
+
+def test_the_rule_language_s_literals_are_checked_in_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= date(\'2020-02-30\')"', 1), encoding="utf-8")
+    run = chinese("rules", "validate", bad)
+    assert run.returncode == 1
+    assert "“2020-02-30”不是 YYYY-MM-DD 格式的日期" in run.stdout
+
+
+def test_cases_that_cannot_be_scored_are_told_in_chinese(tmp_path):
+    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('points = "params.sign_points"', 'points = "params.sign_points / (count(signed) - 1)"', 1),
+                   encoding="utf-8")
+    run = chinese("score", "--rules", bad, "--cases", SAMPLE)
+    assert run.returncode == 2
+    assert "件办件无法评分；未写出任何内容（--skip-invalid 可对其余办件评分）" in run.stderr
+    assert f"  {SAMPLE}: 办件 " in run.stderr

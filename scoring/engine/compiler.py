@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.base.i18n import _
+from scoring.base.i18n import _, ngettext
 from scoring.domain.fields import expression_schema
 from scoring.domain.spec import Domain
 from scoring.domain.workdays import WorkCalendar
@@ -431,7 +431,8 @@ class _Compiler:
         """A min and a max (numbers, or expressions of params), the min not above the max."""
         low, high = self._constant(path + ("min",), low), self._constant(path + ("max",), high)
         if low is not None and high is not None and low > high:
-            self._fail(path + ("min",), f"min {V.format_value(low)} is above max {V.format_value(high)}")
+            self._fail(path + ("min",), _("min {min} is above max {max}").format(
+                min=V.format_value(low), max=V.format_value(high)))
         return low, high
 
     def _constant(self, path: tuple, source):
@@ -448,7 +449,7 @@ class _Compiler:
             self._fail(path, str(exc))
             return None
         if V.kind(value) != "number":
-            self._fail(path, f"must be a number, not {V.kind(value)}")
+            self._fail(path, _("must be a number, not {kind}").format(kind=V.kind(value)))
             return None
         return value
 
@@ -482,7 +483,7 @@ class _Compiler:
                 return
             if name in visiting:
                 cycle = " -> ".join(visiting[visiting.index(name):] + [name])
-                raise ExprError(f"lets refer to each other in a circle: {cycle}")
+                raise ExprError(_("lets refer to each other in a circle: {cycle}").format(cycle=cycle))
             visiting.append(name)
             uses = sorted(parsed[name].free_names() & parsed.keys(), key=position.get)
             if len(visiting) <= MAX_LET_CHAIN:  # deeper, the chain is too long anyway: see below
@@ -491,8 +492,9 @@ class _Compiler:
             visiting.pop()
             depth[name] = 1 + max((depth.get(used, MAX_LET_CHAIN) for used in uses), default=0)
             if depth[name] > MAX_LET_CHAIN:
-                self._fail(("let", name), f"lets build on each other more than {MAX_LET_CHAIN} deep "
-                                          f"(this one on {', '.join(uses)}, which build on others ...)")
+                self._fail(("let", name), _("lets build on each other more than {n} deep "
+                                            "(this one on {uses}, which build on others ...)").format(
+                    n=MAX_LET_CHAIN, uses=", ".join(uses)))
                 fail(name)
                 return
             try:
@@ -575,7 +577,8 @@ class _Compiler:
                 for item in rule.items_read:
                     if item not in ids:
                         self._fail(("criterion", index, "rule", rule_index),
-                                   f'reads items.{item}, but there is no item "{item}"{closest(item, ids)}')
+                                   _('reads items.{item}, but there is no item "{item}"{hint}').format(
+                                       item=item, hint=closest(item, ids)))
                     else:
                         reads[criterion.id].add(item)
         reported: set[str] = set()
@@ -583,8 +586,9 @@ class _Compiler:
             cycle = _cycle_from(item, reads)
             if cycle and not reported & set(cycle):
                 reported |= set(cycle)
-                self._fail(("criterion", index), "items read each other in a cycle: " + " → ".join(cycle)
-                           + " (an item is scored after the items it reads)")
+                self._fail(("criterion", index), _("items read each other in a cycle: {cycle} "
+                                                   "(an item is scored after the items it reads)").format(
+                    cycle=" → ".join(cycle)))
         if reported:
             return tuple(range(len(criteria)))
         changed = True
@@ -610,19 +614,22 @@ class _Compiler:
         if self.spec.category:
             where = ("criterion", first) if first is not None else ("gate", next(i for i, g in enumerate(gates)
                                                                               if g.after_ranking))
-            self._fail(where, "items and gates that read the ranking are not supported with [[category]]")
+            self._fail(where, _("items and gates that read the ranking are not supported with [[category]]"))
         if self.spec.ranking.by in after:
-            self._fail(("ranking", "by"), f'the ranking cannot be by "{self.spec.ranking.by}", which reads the ranking '
-                                          "(a cycle: ranking → item → ranking)")
+            self._fail(("ranking", "by"), _('the ranking cannot be by "{item}", which reads the ranking '
+                                            "(a cycle: ranking → item → ranking)").format(item=self.spec.ranking.by))
         for index, (spec, gate) in enumerate(zip(self.spec.gate, gates)):
             if gate.after_ranking:
                 continue
             read = sorted(set(after) & _items_read(spec, set(after)))
             if read:
-                self._fail(("gate", index), f'gate "{gate.id}" is decided before the ranking, but reads '
-                                            f'{", ".join(read)}, which read{"s" if len(read) == 1 else ""} the ranking '
-                                            "(a cycle: ranking → item → gate → total → ranking); let the gate read "
-                                            "the ranking too, so that it is decided after it")
+                self._fail(("gate", index), ngettext(
+                    'gate "{gate}" is decided before the ranking, but reads {items}, which reads the ranking '
+                    "(a cycle: ranking → item → gate → total → ranking); let the gate read "
+                    "the ranking too, so that it is decided after it",
+                    'gate "{gate}" is decided before the ranking, but reads {items}, which read the ranking '
+                    "(a cycle: ranking → item → gate → total → ranking); let the gate read "
+                    "the ranking too, so that it is decided after it", len(read)).format(gate=gate.id, items=", ".join(read)))
 
     @contextlib.contextmanager
     def _reading(self, name: str):
@@ -643,7 +650,8 @@ class _Compiler:
         if rule.each is not None:
             parts = rule.each_parts()
             if parts is None or parts[0] in scope.names:
-                self._fail(path + ("each",), f'write each as "x in <list>", with a new name x, not "{rule.each}"')
+                self._fail(path + ("each",), _('write each as "x in <list>", with a new name x, not "{each}"').format(
+                    each=rule.each))
                 return None
             var, source = parts
             items = self._expr(path + ("each",), source, scope)
@@ -665,8 +673,8 @@ class _Compiler:
         text_nodes = [part[1][0] for part in parse_template(rule.text) if part[0] == "expr"]
         read = _named_items(nodes + text_nodes)
         if read is None:
-            self._fail(path, "an item reads other items by name (items.X or items[\"X\"]), so that the order in "
-                             "which the items are scored is known")
+            self._fail(path, _("an item reads other items by name (items.X or items[\"X\"]), so that the order in "
+                               "which the items are scored is known"))
             return None
         return DepartmentRule(rule.id, each, when, points, text, tuple(f"department.{name}" for name in used),
                               tuple(sorted(read)))
@@ -679,7 +687,7 @@ class _Compiler:
             self._fail(path, exc, source)
             return None
         if kind not in ("date", "any"):
-            self._fail(path, f"must give a date, but gives {kind}", source)
+            self._fail(path, _("must give a date, but gives {kind}").format(kind=kind), source)
             return None
         return fn
 
@@ -714,7 +722,7 @@ class _Compiler:
             self._fail(path, exc, source)
             return None
         if kind not in ("number", "any"):
-            self._fail(path, f"must give a number, but gives {kind}", source)
+            self._fail(path, _("must give a number, but gives {kind}").format(kind=kind), source)
             return None
         return fn
 
@@ -760,8 +768,9 @@ class _Compiler:
         types = self.event_types if event_type is None else (event_type,)
         found = [v.event_type for v in (*self.event_flags.values(), *self.event_values.values())]
         if max(sum(1 for t in found if t in (kind, None)) for kind in types) + 1 >= MAX_PROPERTIES:
-            raise ExprError(f"the rulebook's conditions on {event_type or 'any'} events and the values compared "
-                            f"between them are more than the engine takes ({MAX_PROPERTIES - 1}); share or simplify some")
+            raise ExprError(_("the rulebook's conditions on {type} events and the values compared "
+                              "between them are more than the engine takes ({n}); share or simplify some").format(
+                type=event_type or "any", n=MAX_PROPERTIES - 1))
 
     def event_flag(self, event_type: str | None, var: str, parts: list[Node], scope: Scope, slot: int) -> str:
         key = (event_type, tuple(_rename(part, var, "\x00self") for part in parts))
@@ -790,8 +799,8 @@ class _Compiler:
         key = (criterion.level, criterion.rubric, tuple(parts))
         if key not in self.context_flags:
             if len(self.context_flags) >= MAX_PROPERTIES:
-                raise ExprError(f"the rulebook's conditions on the case are more than the engine takes ({MAX_PROPERTIES}); "
-                                "share or simplify some")
+                raise ExprError(_("the rulebook's conditions on the case are more than the engine takes ({n}); "
+                                  "share or simplify some").format(n=MAX_PROPERTIES))
             fns = [self.exprs.compile(part, self.scope) for part in parts]
             rubric = criterion.rubric
             applies = (lambda env: env["rubric"] == rubric) if rubric is not None else (lambda env: True)
@@ -834,11 +843,12 @@ class _RulePatterns:
         qualifier = words[0] if len(words) == 2 and words[0] in ("first", "last") else None
         event_type = words[-1] if words else ""
         if len(words) not in (1, 2) or (len(words) == 2 and qualifier is None):
-            raise ExprError(f'write an event as "<type>", "first <type>" or "last <type>", not "{spec}"')
+            raise ExprError(_('write an event as "<type>", "first <type>" or "last <type>", not "{spec}"').format(spec=spec))
         if event_type not in self.c.event_types:
-            raise ExprError(f'unknown event type "{event_type}"{closest(event_type, self.c.event_types)}')
+            raise ExprError(_('unknown event type "{type}"{hint}').format(
+                type=event_type, hint=closest(event_type, self.c.event_types)))
         if var in self.c.scope.names:
-            raise ExprError(f'"{var}" is already a name (a let or a built-in)')
+            raise ExprError(_('"{name}" is already a name (a let or a built-in)').format(name=var))
         v = _Var(f"a{len(self.vars)}", var, event_type)
         self.vars.append(v)
         if qualifier:
@@ -871,24 +881,25 @@ class _RulePatterns:
             gen = Gen(var, gen, None, Name(var, col=gen.col), col=gen.col)
         event_type = None if isinstance(gen.source, Name) and gen.source.id == "events" else gen.source.id
         if gen.var in {v.name for v in self.vars if not v.hidden} or gen.var in self.c.scope.names:
-            raise ExprError(f'"{gen.var}" is already a name; choose another for the generator', gen.col)
+            raise ExprError(_('"{name}" is already a name; choose another for the generator').format(name=gen.var), gen.col)
         alias = f"{'n' if negated else 'w'}{len(self.negations) + len(self.vars)}"
         v = _Var(alias, gen.var, event_type, negated=negated)
         inner = self.scope({gen.var: "event"})
         for part in conjuncts(gen.cond) if gen.cond is not None else []:
             if _mentions_exists(part, inner):
-                raise ExprError("exists() inside exists() cannot be matched; compute the inner part in a let", part.col)
+                raise ExprError(_("exists() inside exists() cannot be matched; compute the inner part in a let"), part.col)
             self.c.exprs.compile(part, inner)
             free = part.free_names()
             if gen.var not in free:
-                raise ExprError(f"every condition inside exists() must be about {gen.var}", part.col)
+                raise ExprError(_("every condition inside exists() must be about {name}").format(name=gen.var), part.col)
             others = [x for x in self.vars if not x.hidden and x.name in free]
             if not others:
                 v.local.append(part)
             elif len(others) == 1:
                 v.joins.append(self._join_test(part, v, others[0], inner))
             else:
-                raise ExprError(f"a condition inside exists() may compare {gen.var} with one other event", part.col)
+                raise ExprError(_("a condition inside exists() may compare {name} with one other event").format(name=gen.var),
+                                part.col)
         if negated:
             self.negations.append(v)
         else:
@@ -901,8 +912,8 @@ class _RulePatterns:
 
     def _join(self, node: Node, used: list[_Var]) -> None:
         if len(used) > 2:
-            raise ExprError(f"a condition may compare two events at most; this one uses {', '.join(v.name for v in used)}",
-                            node.col)
+            raise ExprError(_("a condition may compare two events at most; this one uses {names}").format(
+                names=", ".join(v.name for v in used)), node.col)
         later = max(used, key=self.vars.index)
         earlier = min(used, key=self.vars.index)
         later.joins.append(self._join_test(node, later, earlier, self.scope()))
@@ -910,23 +921,28 @@ class _RulePatterns:
     def _join_test(self, node: Node, this: _Var, other: _Var, scope: Scope) -> Check:
         """`this.x <op> other.y` as an engine test on this (the later pattern)."""
         if not isinstance(node, Compare) or node.op in ("in", "not in"):
-            raise ExprError(f"a condition about two events ({this.name or 'the generator variable'} and {other.name}) "
-                            "must be one comparison such as c.date <= r.date; split it or use a let", node.col)
+            raise ExprError((_("a condition about two events ({this} and {other}) must be one comparison such as "
+                               "c.date <= r.date; split it or use a let") if this.name else
+                             _("a condition about two events (the generator variable and {other}) must be one "
+                               "comparison such as c.date <= r.date; split it or use a let")).format(
+                this=this.name, other=other.name), node.col)
         left, right, op = node.left, node.right, node.op
         if other.name in left.free_names() and this.name not in left.free_names():
             left, right, op = right, left, FLIP[op]
         if other.name in left.free_names() or this.name in right.free_names():
-            raise ExprError(f"put {this.name}'s part on one side of the comparison and {other.name}'s on the other", node.col)
+            raise ExprError(_("put {this}'s part on one side of the comparison and {other}'s on the other").format(
+                this=this.name, other=other.name), node.col)
         ordering = op in ORDERING
-        _, this_type = self.c.exprs.compile_typed(left, scope)
-        _, other_type = self.c.exprs.compile_typed(right, scope)
+        this_type = self.c.exprs.compile_typed(left, scope)[1]
+        other_type = self.c.exprs.compile_typed(right, scope)[1]
         if ordering and (this_type == other_type == "any"):
-            raise ExprError("comparing two values of unknown kind between events; compare dates or numbers", node.col)
+            raise ExprError(_("comparing two values of unknown kind between events; compare dates or numbers"), node.col)
         if ordering and "any" not in (this_type, other_type) and this_type != other_type:
-            raise ExprError(f"cannot compare {this_type} with {other_type} using {op}", node.col)
+            raise ExprError(_("cannot compare {left} with {right} using {op}").format(
+                left=this_type, right=other_type, op=op), node.col)
         for kind in (this_type, other_type):
             if ordering and kind not in ("date", "number", "any"):
-                raise ExprError(f"{op} compares dates or numbers, not {kind}", node.col)
+                raise ExprError(_("{op} compares dates or numbers, not {kind}").format(op=op, kind=kind), node.col)
         this_attr = self.c.event_value(this.event_type, this.name, left, scope, ordering, other_type)
         other_attr = self.c.event_value(other.event_type, other.name, right, scope, ordering, this_type)
         # an event whose own side is null fails the comparison, so it cannot take this pattern; the
@@ -939,9 +955,9 @@ class _RulePatterns:
                 # a null never joins; and a null the engine refers to is "different" (!=) from anything
                 other.local.append(Call("present", (right,), col=right.col))
             elif op == "!=":
-                raise ExprError(f"{other.name}'s side of this != can be null, and inside not exists() the matching engine "
-                                "would count a null as different; compare values that are never null "
-                                "(coalesce(x, default)) or test present(...) in a let", node.col)
+                raise ExprError(_("{name}'s side of this != can be null, and inside not exists() the matching engine "
+                                  "would count a null as different; compare values that are never null "
+                                  "(coalesce(x, default)) or test present(...) in a let").format(name=other.name), node.col)
         return Check(this_attr, op, ref=(other.alias, other_attr))
 
     def build(self) -> Rule:

@@ -28,6 +28,7 @@ import os
 from dataclasses import dataclass
 
 from scoring.base.errors import EngineError, InputError, Problem
+from scoring.base.i18n import _
 from scoring.domain.cases import Case, assigned_on
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords, department_values
@@ -106,7 +107,7 @@ class Session:
         setting = ScoringSetting(values, None, as_of)
         results, failures, recovered = self.score(case_file.cases, case_file.path, skip_invalid, setting)
         if not results:
-            raise InputError([Problem(case_file.path, None, "", "no case could be scored")])
+            raise InputError([Problem(case_file.path, None, "", _("no case could be scored"))])
         scored = roll_up(compiled, results, values, as_of)
         return Run(compiled, case_file, scored, failures, recovered,
                    build(compiled, case_file, scored, failures, records, as_of, after_closing), records, as_of,
@@ -127,15 +128,17 @@ class Session:
         if calendar:
             # not a problem of one case: the rulebook's calendar lacks a year the data needs
             raise InputError([Problem(rules, None, "calendar", calendar[0].message)],
-                             f"{len(calendar)} case(s) fall outside the working-day calendar")
+                             _("{n} case(s) fall outside the working-day calendar").format(n=len(calendar)))
         if failures and not skip_invalid:
             data = [f for f in failures if f.kind == "data"]
             broken = [f for f in failures if f.kind != "data"]
             if broken:
-                raise EngineError("\n".join([f"the engine failed on {len(broken)} case(s); nothing was written:"] +
-                                            [f"  case {f.case}: {f.kind}: {f.message}" for f in broken]))
-            raise InputError([Problem(source, None, f"case {f.case}", f.message) for f in data],
-                             f"{len(data)} case(s) could not be scored; nothing was written (--skip-invalid scores the rest)")
+                raise EngineError("\n".join([_("the engine failed on {n} case(s); nothing was written:").format(
+                    n=len(broken))] + ["  " + _("case {case}").format(case=f.case) + f": {f.kind}: {f.message}"
+                                       for f in broken]))
+            raise InputError([Problem(source, None, _("case {case}").format(case=f.case), f.message) for f in data],
+                             _("{n} case(s) could not be scored; nothing was written (--skip-invalid scores the "
+                               "rest)").format(n=len(data)))
         results = [r for c in cases if c.id in outcome.results for r in outcome.results[c.id]]
         return results, failures, outcome.recovered
 
@@ -166,9 +169,9 @@ def check_records(compiled: CompiledRulebook, records: DepartmentRecords | None,
     fields = compiled.book.spec.department_fields
     if records is None:
         if fields:
-            raise InputError([Problem(compiled.book.path, None, "department_fields",
-                                      f"the rulebook reads department records ({', '.join(fields)}); "
-                                      "give them with --departments FILE")])
+            raise InputError([Problem(compiled.book.path, None, "department_fields", _(
+                "the rulebook reads department records ({fields}); give them with --departments FILE").format(
+                fields=", ".join(fields)))])
         return
     records.check_departments(case_file.cases)
 
@@ -184,8 +187,10 @@ def check_period(compiled: CompiledRulebook, case_file: CaseFile) -> None:
     outside = [(case, day) for case in case_file.cases if (day := assigned_on(case)) and not info.covers(day)]
     if not outside:
         return
-    problems = [Problem(case_file.path, None, f"case {case.id}", f"assigned on {day}") for case, day in outside[:MAX_LISTED]]
+    problems = [Problem(case_file.path, None, _("case {case}").format(case=case.id), _("assigned on {day}").format(day=day))
+                for case, day in outside[:MAX_LISTED]]
     if len(outside) > MAX_LISTED:
-        problems.append(Problem(case_file.path, None, "", f"and {len(outside) - MAX_LISTED} more case(s)"))
-    raise InputError(problems, f"{len(outside)} case(s) fall outside the period of rulebook {info.id} {info.version} "
-                               f"({info.period()}); score them with the rulebook of their year")
+        problems.append(Problem(case_file.path, None, "", _("and {n} more case(s)").format(n=len(outside) - MAX_LISTED)))
+    raise InputError(problems, _("{n} case(s) fall outside the period of rulebook {rulebook} {version} ({start} to {end}); "
+                                 "score them with the rulebook of their year").format(
+        n=len(outside), rulebook=info.id, version=info.version, start=info.valid_from or "…", end=info.valid_until or "…"))

@@ -129,7 +129,8 @@ def parse_cases(raw: bytes, source: str, skip_invalid: bool = False, departments
         else:
             valid.append(case)
     if unreadable:  # whatever --skip-invalid says: the cases after it would be lost without a word
-        raise InputError(unreadable + problems, f"{source}: the file cannot be read as a whole; nothing was scored")
+        raise InputError(unreadable + problems, _("{file}: the file cannot be read as a whole; nothing was scored").format(
+            file=source))
     return collect_cases(source, raw, valid, skipped, problems, skip_invalid, departments, aliased)
 
 
@@ -156,8 +157,9 @@ def collect_cases(source: str, raw: bytes, valid: list[Case], skipped: list[Skip
     valid.sort(key=lambda c: natural_key(c.id))
     names = {handler.department for case in valid for handler in case.handlers}
     if len(names) > MAX_DEPARTMENTS:  # (each name is compared with each)
-        raise InputError([Problem(source, None, "", f"{len(names):,} departments are named; one file may name at most "
-                                                    f"{MAX_DEPARTMENTS:,} (are the names written consistently?)")])
+        raise InputError([Problem(source, None, "", _("{n:,} departments are named; one file may name at most "
+                                                      "{most:,} (are the names written consistently?)").format(
+            n=len(names), most=MAX_DEPARTMENTS))])
     kept = {case.id for case in valid}
     scored = {pair: [i for i in ids if i in kept] for pair, ids in sorted(aliased.items())}
     return CaseFile(source, valid, skipped, hashlib.sha256(raw).hexdigest(), {pair: ids for pair, ids in scored.items() if ids},
@@ -179,8 +181,9 @@ def json_records(text: str, source: str, problems: list[Problem]):
     else:
         lines = text.count("\n")  # (at C speed: every line is walked below)
         if lines > MAX_LINES:
-            raise FileError([Problem(source, None, "", f"{lines:,} lines; a file of JSON Lines may have at most "
-                                                        f"{MAX_LINES:,}, blank ones included: nothing was read")])
+            raise FileError([Problem(source, None, "", _("{n:,} lines; a file of JSON Lines may have at most "
+                                                          "{most:,}, blank ones included: nothing was read").format(
+                n=lines, most=MAX_LINES))])
         if sum(1 for _ in islice(_record_lines(text), MAX_CASES + 1)) > MAX_CASES:  # counted before any is decoded
             raise _too_many(source, None)
         records = _line_records(text, source)
@@ -195,9 +198,9 @@ _JSON_SPACE = re.compile(r"[ \t\r\n]*")
 
 
 def _too_many(source: str, line: int | None) -> FileError:
-    where = f"record {MAX_CASES + 1:,}: " if line else ""
-    return FileError([Problem(source, line, "", f"{where}more than {MAX_CASES:,} records; a file may hold at most "
-                                                f"{MAX_CASES:,}: nothing was read")])
+    message = (_("record {n:,}: more than {most:,} records; a file may hold at most {most:,}: nothing was read") if line
+               else _("more than {most:,} records; a file may hold at most {most:,}: nothing was read"))
+    return FileError([Problem(source, line, "", message.format(n=MAX_CASES + 1, most=MAX_CASES))])
 
 
 def _record_lines(text: str):
@@ -226,11 +229,11 @@ def _line_records(text: str, source: str):
         except ValueError as exc:
             yield number, Problem(source, number, "", _not_json(exc))
         except RecursionError:
-            yield number, Problem(source, number, "", _TOO_DEEP)
+            yield number, Problem(source, number, "", _(_TOO_DEEP))
 
 
 def _too_long(characters: int) -> str:
-    return f"a record of {characters:,} characters; one case may take at most {MAX_CASE_CHARACTERS:,}"
+    return _("a record of {n:,} characters; one case may take at most {most:,}").format(n=characters, most=MAX_CASE_CHARACTERS)
 
 
 class _DuplicateKey(ValueError):
@@ -243,12 +246,12 @@ def _unique_keys(pairs: list) -> dict:
     if len(found) < len(pairs):
         seen = set()
         key = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise _DuplicateKey(f'the key "{key}" is given twice in one object (only one value can be meant)')
+        raise _DuplicateKey(_('the key "{key}" is given twice in one object (only one value can be meant)').format(key=key))
     return found
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
-_TOO_DEEP = "not valid JSON: nested too deeply"
+_TOO_DEEP = N_("not valid JSON: nested too deeply")
 
 
 def _not_json(exc: ValueError) -> str:
@@ -283,7 +286,7 @@ def _array_records(text: str, source: str, problems: list[Problem]):
             problems.append(Problem(source, start, "", _not_json(exc)))
             return
         except RecursionError:
-            problems.append(Problem(source, start, "", _TOO_DEEP))
+            problems.append(Problem(source, start, "", _(_TOO_DEEP)))
             return
         yield start, obj if position - began <= MAX_CASE_CHARACTERS else Problem(source, start, "",
                                                                                    _too_long(position - began))
@@ -291,14 +294,14 @@ def _array_records(text: str, source: str, problems: list[Problem]):
         if position < len(text) and text[position] == ",":
             position += 1
         elif position >= len(text) or text[position] != "]":
-            problems.append(Problem(source, line_at(position), "", "expected \",\" or \"]\" in the array of cases"))
+            problems.append(Problem(source, line_at(position), "", _("expected \",\" or \"]\" in the array of cases")))
             return
     rest = _skip_space(text, position + 1)
     if rest < len(text):
         # two files joined, or a second array: what follows would be dropped without a word
-        problems.append(Problem(source, line_at(rest), "", "more text after the closing \"]\" of the array of cases "
-                                                           "(two files joined?): a case file holds one array, or one case "
-                                                           "per line"))
+        problems.append(Problem(source, line_at(rest), "", _("more text after the closing \"]\" of the array of cases "
+                                                             "(two files joined?): a case file holds one array, or one "
+                                                             "case per line")))
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -336,24 +339,26 @@ def _oversized(obj: dict) -> list[tuple[str, str]]:
     found = []
     events = obj.get("events")
     if isinstance(events, list) and len(events) > MAX_EVENTS:
-        found.append(("events", f"{len(events):,} events; a case may have at most {MAX_EVENTS:,}"))
+        found.append(("events", _("{n:,} events; a case may have at most {most:,}").format(n=len(events), most=MAX_EVENTS)))
     stack = [("", obj, 1)]
     while stack:
         path, value, depth = stack.pop()
         if isinstance(value, str) and len(value) > MAX_TEXT:
-            found.append((path, f"a text of {len(value):,} characters; a text may hold at most {MAX_TEXT:,}"))
+            found.append((path, _("a text of {n:,} characters; a text may hold at most {most:,}").format(
+                n=len(value), most=MAX_TEXT)))
         elif isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:
-                found.append((path, f"nested deeper than {MAX_DEPTH} levels"))
+                found.append((path, _("nested deeper than {n} levels").format(n=MAX_DEPTH)))
                 continue
             if isinstance(value, dict):
-                found += [(_child(path, key), f"a key of {len(key):,} characters; a text may hold at most {MAX_TEXT:,}")
+                found += [(_child(path, key), _("a key of {n:,} characters; a text may hold at most {most:,}").format(
+                    n=len(key), most=MAX_TEXT))
                           for key in value if len(key) > MAX_TEXT]
             items = value.items() if isinstance(value, dict) else enumerate(value)
             stack += [(_child(path, key), item, depth + 1) for key, item in items]
     found.sort()
     if len(found) > MAX_LISTED:
-        found[MAX_LISTED:] = [("", f"and {len(found) - MAX_LISTED:,} more such problems")]
+        found[MAX_LISTED:] = [("", _("and {n:,} more such problems").format(n=len(found) - MAX_LISTED))]
     return found
 
 
@@ -411,7 +416,7 @@ def _cross_check(case: Case, source: str, line: int) -> list[Problem]:
             assigned.add(event.department)
         spec = domain.events[event.type]
         if (spec.from_roles and role not in spec.from_roles) or role in spec.not_from_roles:
-            problem(where, (spec.role_message or 'a "{type}" event cannot come from a handler whose role is {role}').format(
+            problem(where, (spec.role_message or _('a "{type}" event cannot come from a handler whose role is {role}')).format(
                 type=event.type, department=event.department, role=role))
 
     for index, handler in enumerate(case.handlers):

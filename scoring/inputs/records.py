@@ -29,6 +29,7 @@ from pathlib import Path
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file
+from scoring.base.i18n import _
 from scoring.domain.cases import Case, domain_of
 from scoring.domain.records import FieldSpec, department_counts
 from scoring.lang import values as V
@@ -54,11 +55,12 @@ class DepartmentRecords:
     def check_departments(self, cases: list[Case]) -> None:
         """Every record must name a department of the case file: a misspelt name would be silently unused."""
         known = sorted({h.department for case in cases for h in case.handlers})
-        problems = [Problem(self.path, self.lines[name], f"department {name}",
-                            f"no case of this department in the case file{closest(name, known)}")
+        problems = [Problem(self.path, self.lines[name], _("department {department}").format(department=name),
+                            _("no case of this department in the case file{hint}").format(hint=closest(name, known)))
                     for name in self.values if name not in known]
         if problems:
-            raise InputError(problems, f"{self.path}: {len(problems)} record(s) name a department without cases")
+            raise InputError(problems, _("{file}: {n} record(s) name a department without cases").format(
+                file=self.path, n=len(problems)))
 
 
 def load_departments(path: str | Path, fields: dict[str, FieldSpec],
@@ -77,15 +79,17 @@ def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec],
             problems.append(obj)
             continue
         if not isinstance(obj, dict):
-            problems.append(Problem(source, line, "", f"a department record must be a JSON object, not {type(obj).__name__}"))
+            problems.append(Problem(source, line, "", _("a department record must be a JSON object, not {type}").format(
+                type=type(obj).__name__)))
             continue
         name = obj.get("department")
         if not isinstance(name, str) or not name:
-            problems.append(Problem(source, line, "department", "required: the department's name, as in the case file"))
+            problems.append(Problem(source, line, "department", _("required: the department's name, as in the case file")))
             continue
         name = departments.canonical(name)
         if name in records.values:
-            problems.append(Problem(source, line, f"department {name}", f"listed twice (also on line {records.lines[name]})"))
+            problems.append(Problem(source, line, _("department {department}").format(department=name),
+                                    _("listed twice (also on line {line})").format(line=records.lines[name])))
             continue
         values = {}
         for key, value in obj.items():
@@ -94,19 +98,23 @@ def parse_departments(raw: bytes, source: str, fields: dict[str, FieldSpec],
             if key not in fields:
                 known = sorted(fields)
                 hint = closest(key, known)
-                problems.append(Problem(source, line, f"department {name}, {key}",
-                                        f"not a field the rulebook declares{hint}" +
-                                        (f"; declared: {', '.join(known)}" if known
-                                         else "; the rulebook declares no [department_fields]")))
+                message = (_("not a field the rulebook declares{hint}; declared: {fields}").format(
+                    hint=hint, fields=", ".join(known))
+                           if known else _("not a field the rulebook declares{hint}; the rulebook declares no "
+                                           "[department_fields]").format(hint=hint))
+                problems.append(Problem(source, line, _("department {department}, {field}").format(department=name, field=key),
+                                        message))
                 continue
             try:
                 values[key] = _value(value, fields[key])
             except ValueError as exc:
-                problems.append(Problem(source, line, f"department {name}, {key}", str(exc)))
+                problems.append(Problem(source, line, _("department {department}, {field}").format(department=name, field=key),
+                                        str(exc)))
         records.values[name] = values
         records.lines[name] = line
     if problems:
-        raise InputError(problems, f"{source}: {len(problems)} problem(s) in the department records; nothing was scored")
+        raise InputError(problems, _("{file}: {n} problem(s) in the department records; nothing was scored").format(
+            file=source, n=len(problems)))
     canonical = json.dumps(dict(sorted(records.values.items())), ensure_ascii=False,
                            sort_keys=True, default=_plain)
     records.sha256 = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -123,9 +131,9 @@ def _value(value, spec: FieldSpec):
     numbers = found if isinstance(found, list) else [] if found is None else [found]  # min/max: number kinds only
     for number in numbers:
         if spec.min is not None and number < V.from_data(spec.min):
-            raise ValueError(f"{V.format_value(number)} is below the declared minimum {spec.min}")
+            raise ValueError(_("{value} is below the declared minimum {min}").format(value=V.format_value(number), min=spec.min))
         if spec.max is not None and number > V.from_data(spec.max):
-            raise ValueError(f"{V.format_value(number)} is above the declared maximum {spec.max}")
+            raise ValueError(_("{value} is above the declared maximum {max}").format(value=V.format_value(number), max=spec.max))
     return found
 
 
@@ -134,41 +142,41 @@ def _of_kind(value, kind: str):
         return None
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ValueError(f"must be true or false, not {json.dumps(value, ensure_ascii=False)}")
+            raise ValueError(_("must be true or false, not {value}").format(value=json.dumps(value, ensure_ascii=False)))
         return value
     if kind == "number":
         return _number(value)
     if kind == "text":
         if not isinstance(value, str):
-            raise ValueError(f"must be a text, not {json.dumps(value, ensure_ascii=False)}")
+            raise ValueError(_("must be a text, not {value}").format(value=json.dumps(value, ensure_ascii=False)))
         return value
     if kind == "date":
         return _date(value)
     if not isinstance(value, list):
-        raise ValueError(f"must be a list ({kind}), not {json.dumps(value, ensure_ascii=False)}")
+        raise ValueError(_("must be a list ({kind}), not {value}").format(kind=kind, value=json.dumps(value, ensure_ascii=False)))
     item = _number if kind == "numbers" else _text
     return [item(v) for v in value]
 
 
 def _number(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"must be a number, not {json.dumps(value, ensure_ascii=False)}")
+        raise ValueError(_("must be a number, not {value}").format(value=json.dumps(value, ensure_ascii=False)))
     return V.from_data(value)
 
 
 def _text(value):
     if not isinstance(value, str):
-        raise ValueError(f"must be a list of texts; {json.dumps(value, ensure_ascii=False)} is not a text")
+        raise ValueError(_("must be a list of texts; {value} is not a text").format(value=json.dumps(value, ensure_ascii=False)))
     return value
 
 
 def _date(value):
     if not isinstance(value, str) or not _DATE.match(value):
-        raise ValueError(f"must be a date YYYY-MM-DD, not {json.dumps(value, ensure_ascii=False)}")
+        raise ValueError(_("must be a date YYYY-MM-DD, not {value}").format(value=json.dumps(value, ensure_ascii=False)))
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise ValueError(f'"{value}" is not a valid date ({exc})') from None
+        raise ValueError(_('"{value}" is not a valid date ({reason})').format(value=value, reason=_(str(exc)))) from None
 
 
 def department_values(cases: list[Case], records: DepartmentRecords | None, fields: dict[str, FieldSpec]) -> dict[str, dict]:

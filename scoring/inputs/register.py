@@ -212,7 +212,7 @@ def _read_layer(source: str, text: str, layout: dict, problems: list[Problem]) -
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(source, None, "", f"not valid TOML: {exc}"))
+        problems.append(Problem(source, None, "", _("not valid TOML: {reason}").format(reason=exc)))
         return {}
     lines = key_lines(text)
 
@@ -228,7 +228,8 @@ def _read_layer(source: str, text: str, layout: dict, problems: list[Problem]) -
         for written, meaning in values.items():
             earlier = normalized.setdefault(_norm(written), (written, meaning))
             if earlier[1] != meaning:
-                problem(("values", table, written), f'reads as "{earlier[0]}", which means {earlier[1]!r}, not {meaning!r}')
+                problem(("values", table, written), _('reads as "{written}", which means {earlier}, not {meaning}').format(
+                    written=earlier[0], earlier=repr(earlier[1]), meaning=repr(meaning)))
         values.clear()
         values.update(normalized)
     return data
@@ -237,21 +238,21 @@ def _read_layer(source: str, text: str, layout: dict, problems: list[Problem]) -
 def _names(value) -> str | None:
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
         return None
-    return 'must be a list of names, such as ["承办单位", "办理单位"]'
+    return _('must be a list of names, such as ["承办单位", "办理单位"]')
 
 
 def _ignored(value) -> str | None:
     if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
         return None
-    return 'must be a list of headers, such as ["序号", "备注"] (or [])'
+    return _('must be a list of headers, such as ["序号", "备注"] (or [])')
 
 
 def _fields_of(fields: dict) -> Callable:
     def check(value) -> str | None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return "must be a list of field names"
+            return _("must be a list of field names")
         unknown = [v for v in value if v not in fields]
-        return f'unknown field "{unknown[0]}"{closest(unknown[0], fields)}' if unknown else None
+        return _('unknown field "{field}"{hint}').format(field=unknown[0], hint=closest(unknown[0], fields)) if unknown else None
     return check
 
 
@@ -261,12 +262,13 @@ def _meaning_of(table: str, allowed: list) -> Callable:
     def check(value) -> str | None:
         if value in allowed and isinstance(value, bool) == flag:
             return None
-        return f"{value!r} is not one of {', '.join(json.dumps(a) for a in allowed)}{closest(value, allowed)}"
+        return _("{value} is not one of {allowed}{hint}").format(
+            value=repr(value), allowed=", ".join(json.dumps(a) for a in allowed), hint=closest(value, allowed))
     return check
 
 
 def _reserved(value) -> str:
-    return "is a field of the case format or of the register; map its column under columns, not as an extra field"
+    return _("is a field of the case format or of the register; map its column under columns, not as an extra field")
 
 
 def _sheet_layout(fields: dict, reserved: Iterable[str]) -> dict:
@@ -285,12 +287,12 @@ def _check(node, layout, path: tuple, problem: Callable) -> None:
             problem(path, message)
         return
     if not isinstance(node, dict):
-        problem(path, "must be a table")
+        problem(path, _("must be a table"))
         return
     for key, value in node.items():
         inner = layout.get(key, layout.get("*"))
         if inner is None:
-            problem(path + (key,), f"unknown key{closest(key, [k for k in layout if k != '*'])}")
+            problem(path + (key,), _("unknown key{hint}").format(hint=closest(key, [k for k in layout if k != "*"])))
         else:
             _check(value, inner, path + (key,), problem)
 
@@ -319,12 +321,14 @@ def _sheet_mapping(part: str, names: list[str], data: dict, model: RegisterModel
         for header in written:
             other = headers.setdefault(_norm(header), name)
             if other != name:
-                problems.append(Problem(source, None, f"{part}.{name}", f'header "{header}" already names {other}'))
+                problems.append(Problem(source, None, f"{part}.{name}", _('header "{header}" already names {field}').format(
+                    header=header, field=other)))
     ignored: dict[str, str] = {}
     for header in data.get("ignore", []):
         if _norm(header) in headers:
-            problems.append(Problem(source, None, f"{part}.ignore", f'header "{header}" names {headers[_norm(header)]}; '
-                                                                     "a column is either read or ignored"))
+            problems.append(Problem(source, None, f"{part}.ignore", _('header "{header}" names {field}; a column is either '
+                                                                       "read or ignored").format(
+                header=header, field=headers[_norm(header)])))
         ignored.setdefault(_norm(header), header)
     kinds = {**fields, **dict.fromkeys(extra, "extra")}
     return SheetMapping(tuple(names), tuple(data["required"]), synonyms, tuple(extra), headers, kinds, ignored, part, model)
@@ -517,7 +521,7 @@ def _read_rows(grid: list[list], header: int, columns: dict[str, _Column], spec:
 
 def _too_long(value) -> str | None:
     if isinstance(value, str) and len(value) > MAX_TEXT:
-        return f"a text of {len(value):,} characters; a text may hold at most {MAX_TEXT:,}"
+        return _("a text of {n:,} characters; a text may hold at most {most:,}").format(n=len(value), most=MAX_TEXT)
     return None
 
 
@@ -573,12 +577,12 @@ def _integer(value, field: FieldSpec) -> int:
     elif isinstance(value, str) and (match := _WHOLE.fullmatch(_norm(value))) and match[2] in ("", *field.units):
         number = int(match[1])
     else:
-        example = "such as 30" + (f' or "30{field.units[0]}"' if field.units else "")
-        raise ValueError(f"is not a whole number ({example})")
+        raise ValueError(_('is not a whole number (such as 30 or "{example}")').format(example=f"30{field.units[0]}")
+                         if field.units else _("is not a whole number (such as 30)"))
     if field.ge is not None and number < field.ge:
-        raise ValueError(f"is below {field.ge}")
+        raise ValueError(_("is below {min}").format(min=field.ge))
     if field.le is not None and number > field.le:
-        raise ValueError(f"is above {field.le}")
+        raise ValueError(_("is above {max}").format(max=field.le))
     return number
 
 
@@ -706,8 +710,9 @@ def _main_events(row: _Row, spec: SheetMapping) -> list[dict]:
             event_type = instead[row.values["role"]]
             if detail and detail not in spec.model.domain.events[event_type].fields_named:
                 if detail in row.cells:
-                    row.problem(detail, f"{_show(row.cells[detail])}: the opinion of a {_show(row.cells['role'])} unit "
-                                        f"(a {event_type}) has no {spec.label(detail)}")
+                    row.problem(detail, _("{value}: the opinion of a {role} unit (a {type}) has no {field}").format(
+                        value=_show(row.cells[detail]), role=_show(row.cells["role"]), type=event_type,
+                        field=spec.label(detail)))
                 detail = None
         if date_field not in row.cells:
             for name in (detail, id_field):
@@ -734,10 +739,11 @@ def _process_event(row: _Row, spec: SheetMapping) -> dict | None:
     for detail, owner in spec.model.detail_owner.items():
         field = event.fields_named.get(detail)
         if field is not None and field.required and detail not in row.cells:
-            row.problem(detail, f"no {spec.label(detail)}: a {written} ({event_type}) needs it")
+            row.problem(detail, _("no {field}: a {written} ({type}) needs it").format(
+                field=spec.label(detail), written=written, type=event_type))
         elif field is None and detail in row.cells:
-            row.problem(detail, f"{_show(row.cells[detail])}: {spec.label(detail)} belongs to {owner} events, "
-                                f"not to a {written} ({event_type})")
+            row.problem(detail, _("{value}: {field} belongs to {owner} events, not to a {written} ({type})").format(
+                value=_show(row.cells[detail]), field=spec.label(detail), owner=owner, written=written, type=event_type))
     extra = {name: row.values[name] for name in spec.extra if name in row.values}
     details = {name: row.values.get(name) for name, field in event.fields_named.items()
                if name in row.values or field.required}
@@ -792,7 +798,7 @@ def _records(raw: bytes, source: str, mapping: Mapping) -> Register:
     for mine, theirs in by_case.values():
         if not mine:
             for row in theirs:
-                row.problem("case", f"the case is not on sheet {main_sheet.title}, which lists its units")
+                row.problem("case", _("the case is not on sheet {sheet}, which lists its units").format(sheet=main_sheet.title))
     cases = [_build_case(case_id, mine, theirs, mapping) for case_id, (mine, theirs) in by_case.items()]
     unassigned = [row for row in rows if row.case_id is None]
     return Register(source, cases, unassigned, rows, problems, mapping.model.domain)
@@ -818,8 +824,8 @@ def _pick_sheets(workbook, extents: dict[str, SheetExtent], mapping: Mapping, so
     for sheet in workbook.worksheets:
         if sheet is not main and sheet is not process and _looks_like_process(sheet, extents[sheet.title], mapping.process):
             problems.append(Problem(source, None, _("sheet {sheet}").format(sheet=sheet.title),
-                                    f"looks like process records but is not read: name it {mapping.process.names[0]} "
-                                    f"or add its name to [sheets] process in a mapping"))
+                                    _("looks like process records but is not read: name it {name} "
+                                      "or add its name to [sheets] process in a mapping").format(name=mapping.process.names[0])))
     return main, process
 
 

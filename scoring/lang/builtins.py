@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 
+from scoring.base.i18n import _
+
 from . import abstract as A
 from . import values as V
 from .interval import NON_NEGATIVE, UNBOUNDED, Interval
@@ -79,11 +81,11 @@ def _whole(value, func: str) -> int:
 def _date_literal(call: Call) -> dt.date:
     arg = call.args[0]
     if not (isinstance(arg, Const) and isinstance(arg.value, str)):
-        raise ExprError('date() takes a literal text such as date("2020-12-31")', call.col)
+        raise ExprError(_('date() takes a literal text such as date("2020-12-31")'), call.col)
     try:
         return dt.date.fromisoformat(arg.value)
     except ValueError:
-        raise ExprError(f'"{arg.value}" is not a date YYYY-MM-DD', arg.col) from None
+        raise ExprError(_('"{value}" is not a date YYYY-MM-DD').format(value=arg.value), arg.col) from None
 
 
 def _add_days(day, days):
@@ -192,7 +194,7 @@ def _present(x):
 def _literal_field_name(call: Call):
     key = call.args[1]
     if not (isinstance(key, Const) and isinstance(key.value, str)):
-        raise ExprError('the field name of extra(x, "name") must be a literal text', call.col)
+        raise ExprError(_('the field name of extra(x, "name") must be a literal text'), call.col)
 
 
 def _extra(record, name):
@@ -256,7 +258,7 @@ def _count(pairs):
 
 def _sum(pairs):
     result = 0
-    for _, value in pairs:
+    for _key, value in pairs:
         if value is not None:
             result = V.arith("+", result, value)
     return result
@@ -445,7 +447,7 @@ def _one_of_the_items(items, element):
     if items is None:
         return element
     result = A.Known(None)
-    for _, value in items:
+    for _key, value in items:
         result = A.join(result, value)
     return result
 

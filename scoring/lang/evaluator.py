@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from scoring.base.errors import closest
-from scoring.base.i18n import _
+from scoring.base.i18n import N_, _
 
 from . import values as V
 from .builtins import BUILTINS, UNKNOWN, Builtin
@@ -74,7 +74,8 @@ class ExpressionCompiler(NodeVisitor):
         since it would decide by being non-zero or non-empty, silently (count(x) where count(x) > 0 was meant)."""
         fn, kind = self.visit(node, scope)
         if kind in NOT_CONDITIONS:
-            raise ExprError(f"a condition must be true or false, and this is a {kind}: {NOT_CONDITIONS[kind]}", node.col)
+            raise ExprError(_("a condition must be true or false, and this is a {kind}: {advice}").format(
+                kind=kind, advice=_(NOT_CONDITIONS[kind])), node.col)
         return fn
 
 
@@ -96,8 +97,8 @@ class ExpressionCompiler(NodeVisitor):
             return self._const(scope.constants[name])
         if name in scope.event_types:
             raise ExprError(
-                f'"{name}" is an event type; use it inside first({name}), last({name}), count({name}), '
-                f"exists({name}) or a generator", node.col)
+                _('"{name}" is an event type; use it inside first({name}), last({name}), count({name}), '
+                  "exists({name}) or a generator").format(name=name), node.col)
         raise ExprError(_('unknown name "{name}"{hint}').format(name=name, hint=closest(name, scope.known())), node.col)
 
     def visit_Attr(self, node: Attr, scope: Scope):
@@ -109,17 +110,19 @@ class ExpressionCompiler(NodeVisitor):
                 self.params_used.add(name)
             if isinstance(value, dict):
                 if name not in value:
-                    raise ExprError(f'no "{name}" in {_describe_const(node.obj)}{closest(name, value)}', node.col)
+                    raise ExprError(_('no "{name}" in {where}{hint}').format(
+                        name=name, where=_describe_const(node.obj), hint=closest(name, value)), node.col)
                 return self._const(value[name])
-            raise ExprError(f"{V.kind(value)} has no field {name}", node.col)
+            raise ExprError(_("{kind} has no field {name}").format(kind=V.kind(value), name=name), node.col)
         record = self.schema.records.get(obj_type)
         if record is not None and name not in record.fields:
             hint = closest(name, record.fields)
-            extra = f' (read an extra field with extra(x, "{name}"))' if record.extras else ""
-            raise ExprError(f'{obj_type} has no field "{name}"{hint}; its fields are {", ".join(record.fields)}{extra}',
-                            node.col)
+            message = (_('{kind} has no field "{name}"{hint}; its fields are {fields} (read an extra field with '
+                         'extra(x, "{name}"))') if record.extras else
+                       _('{kind} has no field "{name}"{hint}; its fields are {fields}'))
+            raise ExprError(message.format(kind=obj_type, name=name, hint=hint, fields=", ".join(record.fields)), node.col)
         if obj_type in ("number", "date", "text", "bool", "list"):
-            raise ExprError(f"{obj_type} has no field {name}", node.col)
+            raise ExprError(_("{kind} has no field {name}").format(kind=obj_type, name=name), node.col)
         result_type = record.fields[name].kind if record is not None else "any"
 
         def get_attr(env):
@@ -175,7 +178,7 @@ class ExpressionCompiler(NodeVisitor):
         joins_text = op == "+" and "text" in (lt, rt)
         for side_type in (lt, rt):
             if not joins_text and self._no_arithmetic(side_type):
-                raise ExprError(f"cannot use {side_type} in arithmetic ({op})", node.col)
+                raise ExprError(_("cannot use {kind} in arithmetic ({op})").format(kind=side_type, op=op), node.col)
         result_type = ("text" if joins_text else
                        "date" if "date" in (lt, rt) and not (lt == rt == "date") else
                        "number" if lt == rt == "date" or (lt == rt == "number") else
@@ -183,8 +186,8 @@ class ExpressionCompiler(NodeVisitor):
         if result_type == "date":
             days = right if lt == "date" else left
             if V.kind(getattr(days, "constant", None)) == "number" and abs(days.constant) > V.MAX_DAYS:
-                raise ExprError(f"a date {op} {V.format_value(days.constant)} is past the calendar (years 1 to 9999) "
-                                "whatever the date", node.col)
+                raise ExprError(_("a date {op} {number} is past the calendar (years 1 to 9999) whatever the date").format(
+                    op=op, number=V.format_value(days.constant)), node.col)
         fn = lambda env: V.arith(op, left(env), right(env))  # noqa: E731
         return self._maybe_fold(fn, [left, right], result_type, node)
 
@@ -199,7 +202,7 @@ class ExpressionCompiler(NodeVisitor):
         right, rt = self.visit(node.right, scope)
         op = node.op
         if op in ORDERING and "any" not in (lt, rt) and lt != rt:
-            raise ExprError(f"cannot compare {lt} with {rt} using {op}", node.col)
+            raise ExprError(_("cannot compare {left} with {right} using {op}").format(left=lt, right=rt, op=op), node.col)
         fn = lambda env: V.compare(op, left(env), right(env))  # noqa: E731
         return self._maybe_fold(fn, [left, right], "bool", node)
 
@@ -224,7 +227,7 @@ class ExpressionCompiler(NodeVisitor):
         return self._maybe_fold(fn, items, "list", node)
 
     def visit_Gen(self, node: Gen, scope: Scope):
-        raise ExprError("a generator can only be the argument of an aggregate", node.col)
+        raise ExprError(_("a generator can only be the argument of an aggregate"), node.col)
 
     def visit_Call(self, node: Call, scope: Scope):
         builtin = BUILTINS[node.func]
@@ -289,7 +292,8 @@ class ExpressionCompiler(NodeVisitor):
         if source_type == "events":
             return fn, "event"
         if source_type not in ("list", "any"):
-            raise ExprError(f"cannot iterate over {source_type}; iterate over an event type or events", node.col)
+            raise ExprError(_("cannot iterate over {kind}; iterate over an event type or events").format(kind=source_type),
+                            node.col)
 
         def checked(env):
             value = fn(env)
@@ -313,9 +317,9 @@ class ExpressionCompiler(NodeVisitor):
 _MISSING = object()
 
 # static kinds that cannot be a condition, with what to write instead
-NOT_CONDITIONS = {"number": "compare it (count(x) > 0, x != 0)", "text": "compare it (x == '...', x != '')",
-                  "date": "compare it (x.date <= due)", "list": "ask exists(...) or compare len(...)",
-                  "map": "look up a value and compare it", "events": "ask exists(...)"}
+NOT_CONDITIONS = {"number": N_("compare it (count(x) > 0, x != 0)"), "text": N_("compare it (x == '...', x != '')"),
+                  "date": N_("compare it (x.date <= due)"), "list": N_("ask exists(...) or compare len(...)"),
+                  "map": N_("look up a value and compare it"), "events": N_("ask exists(...)")}
 
 
 def _static_kind(value) -> str:
@@ -331,4 +335,4 @@ def _describe_const(node: Node) -> str:
     if isinstance(node, Name):
         parts.append(node.id)
         return ".".join(reversed(parts))
-    return "the map"
+    return _("the map")

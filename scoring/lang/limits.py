@@ -12,6 +12,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from scoring.base.i18n import _
+
 # expressions (syntax.py)
 MAX_EXPRESSION_LENGTH = 4000  # characters
 MAX_EXPRESSION_PARTS = 800  # nodes of the parsed tree
@@ -39,28 +41,30 @@ def number_problem(value: int | Decimal | str) -> str | None:
     written = value if isinstance(value, str) else None
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > 4 * (MAX_EXPONENT + 2):  # surely out of range; str() of it could be slow
-            return _out_of_range(f"a number of {value.bit_length()} bits")
+            return _("a number of {bits} bits is out of range (at most 10^{most} in size, at least 10^-{most})").format(
+                bits=value.bit_length(), most=MAX_EXPONENT)
         value = Decimal(value)
     elif isinstance(value, str):
         try:
             value = Decimal(value.replace("_", ""))
         except InvalidOperation:
-            return f"{value} is not a number"
+            return _("{value} is not a number").format(value=value)
     shown = _short(written if written is not None else str(value))
     if not value.is_finite():
-        return f"{shown} is not a finite number"
+        return _("{value} is not a finite number").format(value=shown)
     if not value:
         return None
     if abs(value.adjusted()) > MAX_EXPONENT:
         return _out_of_range(shown)
     digits = len("".join(map(str, value.as_tuple().digits)).strip("0"))
     if digits > MAX_DIGITS:
-        return f"{shown} has {digits} significant digits; at most {MAX_DIGITS} are kept exactly"
+        return _("{value} has {digits} significant digits; at most {most} are kept exactly").format(
+            value=shown, digits=digits, most=MAX_DIGITS)
     return None
 
 
 def _out_of_range(what: str) -> str:
-    return f"{what} is out of range (at most 10^{MAX_EXPONENT} in size, at least 10^-{MAX_EXPONENT})"
+    return _("{value} is out of range (at most 10^{most} in size, at least 10^-{most})").format(value=what, most=MAX_EXPONENT)
 
 
 def _short(text: str) -> str:

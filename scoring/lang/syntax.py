@@ -21,6 +21,7 @@ import ast
 from fractions import Fraction
 
 from scoring.base.errors import closest
+from scoring.base.i18n import N_, _
 
 from .builtins import AGGREGATES, BUILTINS
 from .limits import MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_PARTS, number_problem
@@ -31,24 +32,24 @@ CONSTANT_NAMES = {"true": True, "false": False, "null": None, "True": True, "Fal
 
 
 _NOT_ALLOWED = {
-    ast.Pow: "** is not part of the rule language",
-    ast.Mod: "% is not part of the rule language",
-    ast.FloorDiv: "// is not part of the rule language; use round()",
-    ast.Is: '"is" is not part of the rule language; use present(x)',
-    ast.IsNot: '"is not" is not part of the rule language; use present(x)',
+    ast.Pow: N_("** is not part of the rule language"),
+    ast.Mod: N_("% is not part of the rule language"),
+    ast.FloorDiv: N_("// is not part of the rule language; use round()"),
+    ast.Is: N_('"is" is not part of the rule language; use present(x)'),
+    ast.IsNot: N_('"is not" is not part of the rule language; use present(x)'),
 }
 
 
 def parse(text: str) -> Node:
     """Parse one expression; raises ExprError naming the column."""
     if not isinstance(text, str):
-        raise ExprError(f"an expression must be text, not {type(text).__name__}")
+        raise ExprError(_("an expression must be text, not {type}").format(type=type(text).__name__))
     if len(text) > MAX_EXPRESSION_LENGTH:
-        raise ExprError(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
+        raise ExprError(_("expression longer than {n} characters").format(n=MAX_EXPRESSION_LENGTH))
     source = text.strip()
     offset = text.index(source) if source else 0
     if not source:
-        raise ExprError("empty expression")
+        raise ExprError(_("empty expression"))
     if "\n" in source or "\r" in source:
         # keeps every column meaningful in messages; TOML strings are one line anyway
         source = " ".join(source.split())
@@ -56,9 +57,9 @@ def parse(text: str) -> Node:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         column = (exc.offset - 1 + offset) if exc.offset else None
-        raise ExprError(f"syntax error: {exc.msg}", column) from None
+        raise ExprError(_("syntax error: {reason}").format(reason=exc.msg), column) from None
     except (RecursionError, MemoryError, ValueError):
-        raise ExprError("expression too deeply nested") from None
+        raise ExprError(_("expression too deeply nested")) from None
     _check_size(tree)
     return _Converter(source, offset).visit(tree.body)
 
@@ -72,9 +73,10 @@ def _check_size(tree: ast.AST) -> None:
         node, depth = stack.pop()
         count += 1
         if count > MAX_EXPRESSION_PARTS:
-            raise ExprError(f"expression has more than {MAX_EXPRESSION_PARTS} parts")
+            raise ExprError(_("expression has more than {n} parts").format(n=MAX_EXPRESSION_PARTS))
         if depth > MAX_EXPRESSION_DEPTH:
-            raise ExprError(f"expression nested more than {MAX_EXPRESSION_DEPTH} deep", getattr(node, "col_offset", None))
+            raise ExprError(_("expression nested more than {n} deep").format(n=MAX_EXPRESSION_DEPTH),
+                            getattr(node, "col_offset", None))
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
@@ -92,7 +94,7 @@ class _Converter(ast.NodeVisitor):
         raise ExprError(message, self.col(node))
 
     def generic_visit(self, node: ast.AST):
-        self.fail(node, f"{_describe(node)} is not allowed in rule expressions")
+        self.fail(node, _("{what} is not allowed in rule expressions").format(what=_describe(node)))
 
     def visit_Constant(self, node: ast.Constant) -> Node:
         value = node.value
@@ -109,29 +111,29 @@ class _Converter(ast.NodeVisitor):
             if problem:
                 self.fail(node, problem)
             return Const(_normal(Fraction(text)), col=self.col(node))
-        self.fail(node, f"{type(value).__name__} literals are not allowed")
+        self.fail(node, _("{type} literals are not allowed").format(type=type(value).__name__))
 
     def visit_Name(self, node: ast.Name) -> Node:
         if node.id in CONSTANT_NAMES:
             return Const(CONSTANT_NAMES[node.id], col=self.col(node))
         if node.id.startswith("_"):
-            self.fail(node, f'names starting with "_" are not allowed: {node.id}')
+            self.fail(node, _('names starting with "_" are not allowed: {name}').format(name=node.id))
         return Name(node.id, col=self.col(node))
 
     def visit_Attribute(self, node: ast.Attribute) -> Node:
         if node.attr.startswith("_"):
-            self.fail(node, f'field names starting with "_" are not allowed: {node.attr}')
+            self.fail(node, _('field names starting with "_" are not allowed: {name}').format(name=node.attr))
         return Attr(self.visit(node.value), node.attr, col=self.col(node))
 
     def visit_Subscript(self, node: ast.Subscript) -> Node:
         if isinstance(node.slice, ast.Slice):
-            self.fail(node, "slices are not allowed")
+            self.fail(node, _("slices are not allowed"))
         return Index(self.visit(node.value), self.visit(node.slice), col=self.col(node))
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Node:
         op = UNARY.get(type(node.op))
         if op is None:
-            self.fail(node, "the ~ operator is not allowed")
+            self.fail(node, _("the ~ operator is not allowed"))
         operand = self.visit(node.operand)
         if op == "-" and isinstance(operand, Const) and _is_number(operand.value):
             return Const(-operand.value, col=self.col(node))
@@ -140,7 +142,8 @@ class _Converter(ast.NodeVisitor):
     def visit_BinOp(self, node: ast.BinOp) -> Node:
         op = ARITHMETIC.get(type(node.op))
         if op is None:
-            self.fail(node, _NOT_ALLOWED.get(type(node.op), f"operator {type(node.op).__name__} is not allowed"))
+            self.fail(node, _(_NOT_ALLOWED[type(node.op)]) if type(node.op) in _NOT_ALLOWED else
+                      _("operator {name} is not allowed").format(name=type(node.op).__name__))
         return Arith(op, self.visit(node.left), self.visit(node.right), col=self.col(node))
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Node:
@@ -158,11 +161,11 @@ class _Converter(ast.NodeVisitor):
         for op_node, right_node in zip(node.ops, node.comparators):
             op = COMPARISONS.get(type(op_node))
             if op is None:
-                self.fail(node, _NOT_ALLOWED.get(type(op_node), "this comparison is not allowed"))
+                self.fail(node, _(_NOT_ALLOWED.get(type(op_node), N_("this comparison is not allowed"))))
             right = self.visit(right_node)
             for side in (left, right):
                 if isinstance(side, Const) and side.value is None and op in ("==", "!="):
-                    self.fail(node, "a comparison with null is never true; write present(x) or not present(x)")
+                    self.fail(node, _("a comparison with null is never true; write present(x) or not present(x)"))
             parts.append(Compare(op, left, right, col=self.col(node)))
             left = right
         # 0 < x <= 10 means (0 < x) and (x <= 10), as in Python
@@ -178,25 +181,28 @@ class _Converter(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> Node:
         if not isinstance(node.func, ast.Name):
-            self.fail(node, "only the rule language's functions can be called")
+            self.fail(node, _("only the rule language's functions can be called"))
         name = node.func.id
         builtin = BUILTINS.get(name)
         if builtin is None:
-            self.fail(node, f'unknown function "{name}"{closest(name, BUILTINS)}')
+            self.fail(node, _('unknown function "{name}"{hint}').format(name=name, hint=closest(name, BUILTINS)))
         if node.keywords:
-            self.fail(node, f"{name}() takes no keyword arguments")
+            self.fail(node, _("{name}() takes no keyword arguments").format(name=name))
         low, high = builtin.min_args, builtin.max_args
         count = len(node.args)
         if count < low or (high is not None and count > high):
-            expected = f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
-            self.fail(node, f"{name}() takes {expected} argument(s), got {count}")
+            message = (_("{name}() takes {low} argument(s), got {count}") if low == high else
+                       _("{name}() takes {low} or more argument(s), got {count}") if high is None else
+                       _("{name}() takes {low} to {high} argument(s), got {count}"))
+            self.fail(node, message.format(name=name, low=low, high=high, count=count))
         args = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                self.fail(arg, "* arguments are not allowed")
+                self.fail(arg, _("* arguments are not allowed"))
             if isinstance(arg, ast.GeneratorExp):
                 if not builtin.aggregate or count != 1:
-                    self.fail(arg, f"a generator can only be the single argument of {', '.join(AGGREGATES)}")
+                    self.fail(arg, _("a generator can only be the single argument of {functions}").format(
+                        functions=", ".join(AGGREGATES)))
                 args.append(self._generator(arg))
             else:
                 args.append(self.visit(arg))
@@ -204,13 +210,13 @@ class _Converter(ast.NodeVisitor):
 
     def _generator(self, node: ast.GeneratorExp) -> Gen:
         if len(node.generators) != 1:
-            self.fail(node, "a generator may have only one 'for'")
+            self.fail(node, _("a generator may have only one 'for'"))
         comp = node.generators[0]
         if comp.is_async or not isinstance(comp.target, ast.Name):
-            self.fail(node, "write the generator as: x for x in <event type> if <condition>")
+            self.fail(node, _("write the generator as: x for x in <event type> if <condition>"))
         var = comp.target.id
         if var.startswith("_") or var in CONSTANT_NAMES:
-            self.fail(comp.target, f"{var} cannot name a generator variable")
+            self.fail(comp.target, _("{name} cannot name a generator variable").format(name=var))
         conds = [self.visit(cond) for cond in comp.ifs]
         cond = None if not conds else conds[0] if len(conds) == 1 else BoolOp("and", tuple(conds), col=self.col(node))
         return Gen(var, self.visit(comp.iter), cond, self.visit(node.elt), col=self.col(node))
@@ -218,12 +224,13 @@ class _Converter(ast.NodeVisitor):
 
 def _describe(node: ast.AST) -> str:
     names = {
-        "Lambda": "a lambda", "ListComp": "a list comprehension", "SetComp": "a set comprehension",
-        "DictComp": "a dict comprehension", "GeneratorExp": "a generator outside an aggregate",
-        "NamedExpr": "the := operator", "JoinedStr": "an f-string", "Dict": "a dict literal", "Set": "a set literal",
-        "Await": "await", "Yield": "yield", "Starred": "a * expression", "Slice": "a slice",
+        "Lambda": N_("a lambda"), "ListComp": N_("a list comprehension"), "SetComp": N_("a set comprehension"),
+        "DictComp": N_("a dict comprehension"), "GeneratorExp": N_("a generator outside an aggregate"),
+        "NamedExpr": N_("the := operator"), "JoinedStr": N_("an f-string"), "Dict": N_("a dict literal"),
+        "Set": N_("a set literal"), "Starred": N_("a * expression"), "Slice": N_("a slice"),
     }
-    return names.get(type(node).__name__, type(node).__name__)
+    name = type(node).__name__
+    return _(names[name]) if name in names else {"Await": "await", "Yield": "yield"}.get(name, name)
 
 
 def _is_number(value) -> bool:

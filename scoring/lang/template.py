@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from scoring.base.i18n import _
+
 from . import values as V
 from .evaluator import ExpressionCompiler, Scope
 from .nodes import ExprError
@@ -27,14 +29,14 @@ def parse_template(text: str) -> list[tuple[str, object]]:
             i += 2
             continue
         if ch == "}":
-            raise ExprError('unmatched "}" (write "}}" for a literal brace)', i)
+            raise ExprError(_('unmatched "}" (write "}}" for a literal brace)'), i)
         if ch != "{":
             literal.append(ch)
             i += 1
             continue
         end = _closing_brace(text, i + 1)
         if end is None:
-            raise ExprError('unclosed "{" (write "{{" for a literal brace)', i)
+            raise ExprError(_('unclosed "{" (write "{{" for a literal brace)'), i)
         if literal:
             parts.append(("text", "".join(literal)))
             literal = []

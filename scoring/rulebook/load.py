@@ -35,6 +35,7 @@ from itertools import pairwise
 from pydantic import ValidationError
 
 from scoring.base.errors import InputError, Problem, closest
+from scoring.base.i18n import _
 from scoring.base.tomlmodel import Locator, format_path, model_problems, parse_toml, problems_in
 from scoring.domain.cases import models
 from scoring.domain.records import department_counts
@@ -93,14 +94,15 @@ def check_references(book: Rulebook) -> list[Problem]:
         problems.append(book.problem(path, message))
 
     rubric_ids = [r.id for r in spec.rubric]
-    _unique(rubric_ids, ("rubric",), "rubric id", problem)
-    _unique([c.id for c in spec.criterion], ("criterion",), "criterion id", problem)
+    _unique(rubric_ids, ("rubric",), _('rubric id "{id}" is used twice (also #{n})'), problem)
+    _unique([c.id for c in spec.criterion], ("criterion",), _('criterion id "{id}" is used twice (also #{n})'), problem)
     rule_paths: dict[str, tuple] = {}
     for ci, criterion in enumerate(spec.criterion):
         for ri, rule in enumerate(criterion.rule):
             path = ("criterion", ci, "rule", ri, "id")
             if rule.id in rule_paths:
-                problem(path, f'rule id "{rule.id}" is used twice (also {format_path(rule_paths[rule.id])})')
+                problem(path, _('rule id "{id}" is used twice (also {where})').format(
+                    id=rule.id, where=format_path(rule_paths[rule.id])))
             rule_paths.setdefault(rule.id, path)
 
     try:
@@ -115,67 +117,73 @@ def check_references(book: Rulebook) -> list[Problem]:
             if role not in roles:  # worded as the model's enums are
                 quoted = [f"'{r}'" for r in roles]
                 expected = " or ".join(filter(None, [", ".join(quoted[:-1]), quoted[-1]]))
-                problem(("rubric", index, "roles", number), f"Input should be {expected} (got {role!r})")
+                problem(("rubric", index, "roles", number), _("Input should be {expected} (got {value})").format(
+                    expected=expected, value=repr(role)))
                 continue
             if role in seen_roles:
-                problem(("rubric", index, "roles"), f'role "{role}" is already in rubric "{seen_roles[role]}"')
+                problem(("rubric", index, "roles"), _('role "{role}" is already in rubric "{rubric}"').format(
+                    role=role, rubric=seen_roles[role]))
             seen_roles.setdefault(role, rubric.id)
         if _numbers(rubric.min, rubric.max) and rubric.min > rubric.max:  # of expressions: when compiled
-            problem(("rubric", index, "min"), f"min {rubric.min} is above max {rubric.max}")
+            problem(("rubric", index, "min"), _("min {min} is above max {max}").format(min=rubric.min, max=rubric.max))
 
     for ci, criterion in enumerate(spec.criterion):
         base = ("criterion", ci)
         if criterion.rubric is not None and criterion.rubric not in rubric_ids:
-            problem(base + ("rubric",), f'unknown rubric "{criterion.rubric}"{closest(criterion.rubric, rubric_ids)}')
+            problem(base + ("rubric",), _('unknown rubric "{rubric}"{hint}').format(
+                rubric=criterion.rubric, hint=closest(criterion.rubric, rubric_ids)))
         if criterion.level == "case" and criterion.rubric is None:
-            problem(base, 'a case-level criterion needs rubric = "<rubric id>"')
+            problem(base, _('a case-level criterion needs rubric = "<rubric id>"'))
         if criterion.rate is not None:
             if criterion.level != "department":
-                problem(base + ("rate",), 'a rate is a department-level item: add level = "department"')
+                problem(base + ("rate",), _('a rate is a department-level item: add level = "department"'))
             if criterion.rule:
-                problem(base + ("rule",), "a criterion has either rules or a rate, not both")
+                problem(base + ("rule",), _("a criterion has either rules or a rate, not both"))
             problems.extend(book.problem(base + path, message) for path, message in _rate_form(criterion))
         elif not criterion.rule:
-            problem(base, "a criterion needs at least one [[criterion.rule]] (or a [criterion.rate])")
+            problem(base, _("a criterion needs at least one [[criterion.rule]] (or a [criterion.rate])"))
         if criterion.step is not None:
             problems.extend(book.problem(base + ("step", "event") + path, message)
                             for path, message in step_event_problems(criterion.step.event, domain))
         if criterion.per == "department" and (criterion.due or criterion.step):
-            problem(base, "due and step belong to items matched on cases (and rates), not to items scored on the "
-                          "department's record")
+            problem(base, _("due and step belong to items matched on cases (and rates), not to items scored on the "
+                            "department's record"))
         for ri, rule in enumerate(criterion.rule):
             for name in rule.bind:
                 if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
-                    problem(base + ("rule", ri, "bind", name), f'"{name}" cannot name an event')
+                    problem(base + ("rule", ri, "bind", name), _('"{name}" cannot name an event').format(name=name))
                 elif name in BUILTIN_NAMES or name in spec.let or name in domain.events:
                     problem(base + ("rule", ri, "bind", name),
-                            f'"{name}" is already the name of a let, a built-in or an event type')
+                            _('"{name}" is already the name of a let, a built-in or an event type').format(name=name))
 
     event_types = domain.events
     for name in spec.let:
         if name in BUILTIN_NAMES:
-            problem(("let", name), f'"{name}" is a built-in name; choose another')
+            problem(("let", name), _('"{name}" is a built-in name; choose another').format(name=name))
         elif name in event_types:
-            problem(("let", name), f'"{name}" is an event type (as in first({name})); choose another name, such as {name}_on')
+            problem(("let", name), _('"{name}" is an event type (as in first({name})); choose another name, '
+                                    'such as {name}_on').format(name=name))
 
     department = spec.department
     if department.method == "weighted_mean":
         for rubric_id in department.weights:
             if rubric_id not in rubric_ids:
-                problem(("department", "weights", rubric_id), f'unknown rubric "{rubric_id}"{closest(rubric_id, rubric_ids)}')
+                problem(("department", "weights", rubric_id), _('unknown rubric "{rubric}"{hint}').format(
+                    rubric=rubric_id, hint=closest(rubric_id, rubric_ids)))
         for rubric_id in rubric_ids:
             if rubric_id not in department.weights:
-                problem(("department", "weights"), f'no weight for rubric "{rubric_id}"')
+                problem(("department", "weights"), _('no weight for rubric "{rubric}"').format(rubric=rubric_id))
         for rubric_id, weight in department.weights.items():
             if weight < 0:
-                problem(("department", "weights", rubric_id), "a weight cannot be negative")
+                problem(("department", "weights", rubric_id), _("a weight cannot be negative"))
     elif department.weights:
-        problem(("department", "weights"), f'weights are used only with method = "weighted_mean", not "{department.method}"')
+        problem(("department", "weights"), _('weights are used only with method = "weighted_mean", not "{method}"').format(
+            method=department.method))
     if _numbers(department.min, department.max) and department.min > department.max:
-        problem(("department", "min"), f"min {department.min} is above max {department.max}")
+        problem(("department", "min"), _("min {min} is above max {max}").format(min=department.min, max=department.max))
 
     problems.extend(book.problem(path, message) for path, message in grade_problems(spec.grade))
-    _unique([grade.name for grade in spec.grade], ("grade",), "grade name", problem)
+    _unique([grade.name for grade in spec.grade], ("grade",), _('grade name "{id}" is used twice (also #{n})'), problem)
     _check_parts(spec, domain, problem)
     for path, message in tier_problems(spec.params):
         problem(path, message)
@@ -187,68 +195,75 @@ def _check_parts(spec: RulebookSpec, domain: Domain, problem) -> None:
     category_ids = [c.id for c in spec.category]
     criterion_ids = [c.id for c in spec.criterion]
     grade_names = [g.name for g in spec.grade]
-    _unique(category_ids, ("category",), "category id", problem)
-    _weights(spec.category, ("category",), "category", problem)
+    _unique(category_ids, ("category",), _('category id "{id}" is used twice (also #{n})'), problem)
+    _weights(spec.category, ("category",), _("category weights add up to {total}, not 1: {parts}"), problem)
     for index, category in enumerate(spec.category):
         if _numbers(category.min, category.max) and category.min > category.max:
-            problem(("category", index, "min"), f"min {category.min} is above max {category.max}")
+            problem(("category", index, "min"), _("min {min} is above max {max}").format(min=category.min, max=category.max))
     if not spec.rubric and spec.department.method != "none":
         problem(("department", "method"),
-                f'method = "{spec.department.method}" rolls up case rubrics, but there is no [[rubric]]; '
-                'use method = "none" for a scheme of department items only')
+                _('method = "{method}" rolls up case rubrics, but there is no [[rubric]]; '
+                  'use method = "none" for a scheme of department items only').format(method=spec.department.method))
 
     for ci, criterion in enumerate(spec.criterion):
         base = ("criterion", ci)
         if criterion.category is not None and criterion.category not in category_ids:
-            problem(base + ("category",), f'unknown category "{criterion.category}"{closest(criterion.category, category_ids)}'
-                    if category_ids else "category is used only with [[category]] sections")
+            problem(base + ("category",), _('unknown category "{category}"{hint}').format(
+                category=criterion.category, hint=closest(criterion.category, category_ids))
+                if category_ids else _("category is used only with [[category]] sections"))
         if criterion.per == "department":
             if criterion.level != "department":
-                problem(base + ("per",), 'per = "department" is for department items: add level = "department"')
+                problem(base + ("per",), _('per = "department" is for department items: add level = "department"'))
             if criterion.rate is not None or criterion.multiply is not None:
-                problem(base + ("per",), 'an item scored once per department has rules, not a rate or a multiplier')
+                problem(base + ("per",), _('an item scored once per department has rules, not a rate or a multiplier'))
             for ri, rule in enumerate(criterion.rule):
                 if rule.bind or rule.once:
                     problem(base + ("rule", ri),
-                            "a department item (per = \"department\") sees the department, not events: no bind or once")
+                            _("a department item (per = \"department\") sees the department, not events: no bind or once"))
         else:
             for ri, rule in enumerate(criterion.rule):
                 if rule.each is not None:
-                    problem(base + ("rule", ri, "each"), 'each is for department items (per = "department")')
+                    problem(base + ("rule", ri, "each"), _('each is for department items (per = "department")'))
 
     _check_indicators(spec, problem)
 
-    _unique([g.id for g in spec.gate], ("gate",), "gate id", problem)
+    _unique([g.id for g in spec.gate], ("gate",), _('gate id "{id}" is used twice (also #{n})'), problem)
     for index, gate in enumerate(spec.gate):
         path = ("gate", index)
         if gate.criterion is None and gate.when is None:
-            problem(path, "a gate needs criterion (an item whose rules mark the failure) or when (a condition), or both")
+            problem(path, _("a gate needs criterion (an item whose rules mark the failure) or when (a condition), or both"))
         if gate.grade is None and gate.total is None:
-            problem(path, "a gate needs grade (the highest grade allowed) or total (the highest total), or both")
+            problem(path, _("a gate needs grade (the highest grade allowed) or total (the highest total), or both"))
         if gate.criterion is not None:
             target = next((c for c in spec.criterion if c.id == gate.criterion), None)
             if target is None:
-                problem(path + ("criterion",), f'unknown criterion "{gate.criterion}"{closest(gate.criterion, criterion_ids)}')
+                problem(path + ("criterion",), _('unknown criterion "{criterion}"{hint}').format(
+                    criterion=gate.criterion, hint=closest(gate.criterion, criterion_ids)))
             elif target.level != "department" or target.rate is not None:
-                problem(path + ("criterion",), f'"{gate.criterion}" must be a department item with rules')
+                problem(path + ("criterion",), _('"{criterion}" must be a department item with rules').format(
+                    criterion=gate.criterion))
         if gate.grade is not None and gate.grade not in grade_names:
-            problem(path + ("grade",), f'unknown grade "{gate.grade}"{closest(gate.grade, grade_names)}')
+            problem(path + ("grade",), _('unknown grade "{grade}"{hint}').format(
+                grade=gate.grade, hint=closest(gate.grade, grade_names)))
 
     assessed = spec.departments.assessed
-    _unique(assessed, ("departments", "assessed"), "department", problem)
+    _unique(assessed, ("departments", "assessed"), _('department "{id}" is used twice (also #{n})'), problem)
     for alias, name in spec.departments.aliases.items():
         if alias in assessed:
-            problem(("departments", "aliases", alias), f'"{alias}" is itself a department assessed; an alias is another name')
+            problem(("departments", "aliases", alias), _('"{alias}" is itself a department assessed; '
+                                                         'an alias is another name').format(alias=alias))
         elif assessed and name not in assessed:
             problem(("departments", "aliases", alias),
-                    f'"{name}" is not a department of [departments] assessed{closest(name, assessed)}')
+                    _('"{name}" is not a department of [departments] assessed{hint}').format(
+                        name=name, hint=closest(name, assessed)))
 
-    _unique([s.id for s in spec.scorer], ("scorer",), "scorer id", problem)
-    _weights(spec.scorer, ("scorer",), "scorer", problem)
+    _unique([s.id for s in spec.scorer], ("scorer",), _('scorer id "{id}" is used twice (also #{n})'), problem)
+    _weights(spec.scorer, ("scorer",), _("scorer weights add up to {total}, not 1: {parts}"), problem)
     for name in spec.department_fields:
         if name in department_counts(domain):
             problem(("department_fields", name),
-                    f'"{name}" is counted from the case file ({", ".join(department_counts(domain))}); choose another name')
+                    _('"{name}" is counted from the case file ({counts}); choose another name').format(
+                        name=name, counts=", ".join(department_counts(domain))))
 
 
 def _rate_form(criterion) -> list[tuple[tuple, str]]:
@@ -256,19 +271,20 @@ def _rate_form(criterion) -> list[tuple[tuple, str]]:
     rate = criterion.rate
     ratio = rate.numerator is not None or rate.denominator is not None
     if not ratio:
-        return [(("rate",), "a rate needs hit (a condition), or numerator and denominator (numbers per case)")] \
+        return [(("rate",), _("a rate needs hit (a condition), or numerator and denominator (numbers per case)"))] \
             if rate.hit is None else []
     found = []
     if rate.hit is not None:
-        found.append((("rate", "hit"), "a rate has either hit or numerator and denominator, not both"))
+        found.append((("rate", "hit"), _("a rate has either hit or numerator and denominator, not both")))
     for key in ("numerator", "denominator"):
         if getattr(rate, key) is None:
-            found.append((("rate",), f"a ratio of sums needs both numerator and denominator; {key} is missing"))
+            found.append((("rate",), _("a ratio of sums needs both numerator and denominator; {key} is missing").format(key=key)))
     if criterion.rubric is not None:
-        found.append((("rubric",), "a ratio of sums counts the cases its of names: write the rubric there "
-                          f"(of = \"rubric == '{criterion.rubric}' and ...\") instead of rubric = ..."))
+        found.append((("rubric",), _("a ratio of sums counts the cases its of names: write the rubric there "
+                                      "(of = \"rubric == '{rubric}' and ...\") instead of rubric = ...").format(
+            rubric=criterion.rubric)))
     if criterion.step is not None:
-        found.append((("step",), "a step is not supported with a ratio of sums (self-check sees hits, not numbers)"))
+        found.append((("step",), _("a step is not supported with a ratio of sums (self-check sees hits, not numbers)")))
     return found
 
 
@@ -279,43 +295,44 @@ def _check_indicators(spec: RulebookSpec, problem) -> None:
         if criterion.in_total:
             continue
         if criterion.level != "department":
-            problem(("criterion", ci, "in_total"), "only a department item (level = \"department\") can stand outside "
-                                                   "the total; a case item counts in its case's total")
+            problem(("criterion", ci, "in_total"), _("only a department item (level = \"department\") can stand outside "
+                                                     "the total; a case item counts in its case's total"))
         elif spec.category:
-            problem(("criterion", ci, "in_total"), "items outside the total are not supported with [[category]]")
+            problem(("criterion", ci, "in_total"), _("items outside the total are not supported with [[category]]"))
     by = spec.ranking.by
     if by is not None:
         target = criteria.get(by)
         if target is None:
-            problem(("ranking", "by"), f'unknown criterion "{by}"{closest(by, list(criteria))}')
+            problem(("ranking", "by"), _('unknown criterion "{criterion}"{hint}').format(
+                criterion=by, hint=closest(by, list(criteria))))
         elif target.level != "department":
-            problem(("ranking", "by"), f'"{by}" is a case item; the ranking is by a department item '
-                                       '(level = "department"), whose points are the department\'s')
+            problem(("ranking", "by"), _('"{criterion}" is a case item; the ranking is by a department item '
+                                         '(level = "department"), whose points are the department\'s').format(criterion=by))
         elif spec.category:
-            problem(("ranking", "by"), "a ranking by an item is not supported with [[category]]")
+            problem(("ranking", "by"), _("a ranking by an item is not supported with [[category]]"))
     in_total = [c for c in spec.criterion if c.level == "department" and c.in_total]
     empty = (spec.department.method == "none" and spec.department.base is None and not spec.scorer and not in_total)
     if empty:
         if by is None:
-            problem(("department", "method"), 'nothing makes the total: method = "none", no base, and no department '
-                                              "item in the total; rank by an item ([ranking] by = \"<item>\") or put "
-                                              "an item in the total")
+            problem(("department", "method"), _('nothing makes the total: method = "none", no base, and no department '
+                                                "item in the total; rank by an item ([ranking] by = \"<item>\") or put "
+                                                "an item in the total"))
         if spec.grade:
-            problem(("grade",), "grade bands grade the total, and nothing makes the total here (method = \"none\", "
-                                "no base, every department item outside it)")
+            problem(("grade",), _("grade bands grade the total, and nothing makes the total here (method = \"none\", "
+                                  "no base, every department item outside it)"))
 
 
-def _weights(items: list, path: tuple, what: str, problem) -> None:
+def _weights(items: list, path: tuple, message: str, problem) -> None:
     """Weights of categories or scorers are used as written: they must add up to 1."""
     if not items:
         return
     for index, item in enumerate(items):
         if item.weight < 0:
-            problem(path + (index, "weight"), "a weight cannot be negative")
+            problem(path + (index, "weight"), _("a weight cannot be negative"))
     total = sum((Decimal(item.weight) for item in items), Decimal(0))
     if total != 1:
         parts = " + ".join(f"{item.weight} ({item.id})" for item in items)
-        problem(path + (0, "weight"), f"{what} weights add up to {total}, not 1: {parts}")
+        problem(path + (0, "weight"), message.format(total=total, parts=parts))
 
 
 def grade_problems(grades: list[GradeSpec]) -> list[tuple[tuple, str]]:
@@ -323,15 +340,17 @@ def grade_problems(grades: list[GradeSpec]) -> list[tuple[tuple, str]]:
     found = []
     for index, band in enumerate(grades):
         if band.max is not None and band.max < band.min:
-            found.append((("grade", index, "max"), f"max {band.max} is below min {band.min}"))
+            found.append((("grade", index, "max"), _("max {max} is below min {min}").format(max=band.max, min=band.min)))
     order = sorted(range(len(grades)), key=lambda i: grades[i].min)
     for low, high in pairwise(order):
         a, b = grades[low], grades[high]
         if a.min == b.min:
-            found.append((("grade", high, "min"), f'grade bands "{a.name}" and "{b.name}" start at the same score {b.min}'))
+            found.append((("grade", high, "min"), _('grade bands "{a}" and "{b}" start at the same score {min}').format(
+                a=a.name, b=b.name, min=b.min)))
         elif a.max is not None and a.max >= b.min:
             found.append((("grade", low, "max"),
-                          f'grade bands overlap: "{a.name}" runs to {a.max}, "{b.name}" starts at {b.min}'))
+                          _('grade bands overlap: "{a}" runs to {max}, "{b}" starts at {min}').format(
+                              a=a.name, max=a.max, b=b.name, min=b.min)))
     return found
 
 
@@ -343,19 +362,20 @@ def tier_problems(params: dict) -> list[tuple[tuple, str]]:
             continue
         bad = mixed_tier(table)
         if bad is not None:
-            found.append((("params", name, bad), "from and below are numbers (or dates), all of one kind in a table"))
+            found.append((("params", name, bad), _("from and below are numbers (or dates), all of one kind in a table")))
             continue
         for index, tier in enumerate(table):
             low, high = tier.get("from"), tier.get("below")
             if low is not None and high is not None and low >= high:
-                found.append((("params", name, index), f"from {low} is not below {high}"))
+                found.append((("params", name, index), _("from {low} is not below {high}").format(low=low, high=high)))
         for index, (a, b) in enumerate(pairwise(table), start=1):
             end, start = a.get("below"), b.get("from")
             if end is None or start is None:
-                found.append((("params", name, index), "only the first tier may omit from and only the last may omit below"))
+                found.append((("params", name, index), _("only the first tier may omit from and only the last may omit below")))
             elif start < end:
                 found.append((("params", name, index),
-                              f"tiers overlap: the tier before runs below {end}, this one starts at {start}"))
+                              _("tiers overlap: the tier before runs below {end}, this one starts at {start}").format(
+                                  end=end, start=start)))
     return found
 
 
@@ -386,7 +406,7 @@ def value_problems(data: dict) -> list[tuple[tuple, str]]:
         path, value = stack.pop()
         if isinstance(value, (dict, list)):
             if len(path) > MAX_NESTING:
-                found.append((path, f"values nested more than {MAX_NESTING} deep"))
+                found.append((path, _("values nested more than {n} deep").format(n=MAX_NESTING)))
                 continue
             items = value.items() if isinstance(value, dict) else enumerate(value)
             stack.extend(reversed([(path + (key,), inner) for key, inner in items]))  # in file order
@@ -409,11 +429,12 @@ def step_event_problems(event: dict, domain: Domain) -> list[tuple[tuple, str]]:
     """A step's event is checked as a case file's event is (the engine fills id, date, department)."""
     fixed = [key for key in STEP_PLACEHOLDER if key in event]
     if fixed:
-        return [((key,), f'"{key}" is set by the self-check (the step is dated the day after the check date)') for key in fixed]
+        return [((key,), _('"{key}" is set by the self-check (the step is dated the day after the check date)').format(key=key))
+                for key in fixed]
     types = list(domain.events)
     if event.get("type") not in types:
-        return [(("type",), f'unknown event type "{event.get("type")}"{closest(event.get("type"), types)}; '
-                            f"expected one of: {', '.join(types)}")]
+        return [(("type",), _('unknown event type "{type}"{hint}; expected one of: {types}').format(
+            type=event.get("type"), hint=closest(event.get("type"), types), types=", ".join(types)))]
     try:
         models(domain).event.model_validate({**event, **STEP_PLACEHOLDER})
     except ValidationError as exc:
@@ -421,11 +442,12 @@ def step_event_problems(event: dict, domain: Domain) -> list[tuple[tuple, str]]:
     return []
 
 
-def _unique(ids: list[str], path: tuple, what: str, problem) -> None:
+def _unique(ids: list[str], path: tuple, message: str, problem) -> None:
+    """`message`: '... "{id}" is used twice (also #{n})', translated."""
     seen: dict[str, int] = {}
     for index, item in enumerate(ids):
         if item in seen:
-            problem(path + (index,), f'{what} "{item}" is used twice (also #{seen[item] + 1})')
+            problem(path + (index,), message.format(id=item, n=seen[item] + 1))
         seen.setdefault(item, index)
 
 

@@ -46,7 +46,7 @@ from pydantic import Field
 
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import read_file
-from scoring.base.i18n import _
+from scoring.base.i18n import _, pgettext
 from scoring.base.tomlmodel import Locator, parse_toml, problems_in, read_model
 from scoring.domain.records import FieldSpec
 
@@ -147,13 +147,13 @@ def parse_overlay(raw: bytes, source: str) -> Overlay:
     toml = parse_toml(raw, source, "overlay")
     locator = toml.locator
     if "overlay" not in toml.data and "rulebook" in toml.data:
-        raise InputError([locator.problem(("rulebook",), "this is a rulebook, not an overlay (an overlay has an [overlay] "
-                                                          "table naming its base); pass it with --rules")])
+        raise InputError([locator.problem(("rulebook",), _("this is a rulebook, not an overlay (an overlay has an [overlay] "
+                                                            "table naming its base); pass it with --rules"))])
     beyond = [locator.problem(path, message) for path, message in value_problems(toml.data)]
     if beyond:
         raise problems_in(source, "overlay", beyond)
     spec = read_model(OverlaySpec, toml, "overlay")
-    both = [locator.problem((kind, index, "before"), "give before or after, not both")
+    both = [locator.problem((kind, index, "before"), _("give before or after, not both"))
             for kind, patches in (("criterion", spec.criterion), ("rule", spec.rule))
             for index, patch in enumerate(patches) if patch.before and patch.after]
     if both:
@@ -257,8 +257,9 @@ def _check_base(overlay: Overlay, info) -> None:
     want = overlay.spec.overlay.base
     if (want.id, want.version) != (info.id, info.version):
         raise InputError([overlay.locator.problem(("overlay", "base"),
-                                                  f'the overlay is for rulebook "{want.id}" version {want.version}, '
-                                                  f'not "{info.id}" version {info.version}')])
+                                                  _('the overlay is for rulebook "{rulebook}" version {version}, '
+                                                    'not "{base}" version {base_version}').format(
+            rulebook=want.id, version=want.version, base=info.id, base_version=info.version))])
 
 
 def _merge(overlay: Overlay, data: dict, criteria: list[_Item], lists: dict[str, list[_Item]], origins: dict) -> None:
@@ -266,13 +267,15 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], lists: dict[str,
     problems: list[Problem] = []
     for path, value in _leaves(raw.get("params", {}), ("params",)):
         if value == {}:
-            problems.append(loc.problem(path, "an empty table changes nothing (tables merge key by key); "
-                                              "to remove a parameter, list it in [remove] params"))
+            problems.append(loc.problem(path, _("an empty table changes nothing (tables merge key by key); "
+                                                "to remove a parameter, list it in [remove] params")))
             continue
         current = _at(data, path)
         if current is not None and _kind(current) != _kind(value):
-            problems.append(loc.problem(path, f"{_literal(value)} is a {_kind(value)}, but the base has a {_kind(current)} "
-                                              f"here ({_literal(current)}); remove the parameter first to change its kind"))
+            problems.append(loc.problem(path, _("{value} is a {kind}, but the base has a {base_kind} here ({base_value}); "
+                                                "remove the parameter first to change its kind").format(
+                value=_literal(value), kind=_kind_shown(_kind(value)), base_kind=_kind_shown(_kind(current)),
+                base_value=_literal(current))))
             continue
         _put(data, path, value)
         origins[path] = (loc, path)
@@ -296,7 +299,8 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], lists: dict[str,
         ids = [c.data["id"] for c in criteria]
         if placed.criterion not in ids:
             problems.append(loc.problem(("rule", index, "criterion"),
-                                        f'unknown criterion "{placed.criterion}"{closest(placed.criterion, ids)}'))
+                                        _('unknown criterion "{criterion}"{hint}').format(
+                                            criterion=placed.criterion, hint=closest(placed.criterion, ids))))
             continue
         rules = criteria[ids.index(placed.criterion)].rules
         item = _Item({k: v for k, v in patch.items() if k not in ("criterion", "before", "after")}, loc, ("rule", index))
@@ -314,19 +318,22 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], lists: dict[str,
             if item_id in ids:
                 del lists[section][ids.index(item_id)]
             else:
-                problems.append(loc.problem(("remove", key, index), f'no {section} "{item_id}" to remove{closest(item_id, ids)}'))
+                problems.append(loc.problem(("remove", key, index), _('no {section} "{id}" to remove{hint}').format(
+                    section=section, id=item_id, hint=closest(item_id, ids))))
     for index, criterion_id in enumerate(removals.criteria):
         ids = [c.data["id"] for c in criteria]
         if criterion_id in ids:
             del criteria[ids.index(criterion_id)]
         else:
             problems.append(loc.problem(("remove", "criteria", index),
-                                        f'no criterion "{criterion_id}" to remove{closest(criterion_id, ids)}'))
+                                        _('no criterion "{id}" to remove{hint}').format(
+                                            id=criterion_id, hint=closest(criterion_id, ids))))
     for index, rule_id in enumerate(removals.rules):
         owner = next((c for c in criteria if rule_id in [r.data["id"] for r in c.rules]), None)
         if owner is None:
             known = [r.data["id"] for c in criteria for r in c.rules]
-            problems.append(loc.problem(("remove", "rules", index), f'no rule "{rule_id}" to remove{closest(rule_id, known)}'))
+            problems.append(loc.problem(("remove", "rules", index), _('no rule "{id}" to remove{hint}').format(
+                id=rule_id, hint=closest(rule_id, known))))
         else:
             owner.rules = [r for r in owner.rules if r.data["id"] != rule_id]
     for key, names in (("lets", "let"), ("params", "params"), ("department_fields", "department_fields")):
@@ -335,7 +342,8 @@ def _merge(overlay: Overlay, data: dict, criteria: list[_Item], lists: dict[str,
             if name in table:
                 del table[name]
             else:
-                problems.append(loc.problem(("remove", key, index), f'no {names} "{name}" to remove{closest(name, table)}'))
+                problems.append(loc.problem(("remove", key, index), _('no {section} "{id}" to remove{hint}').format(
+                    section=names, id=name, hint=closest(name, table))))
     if problems:
         problems.sort(key=lambda p: p.line or 0)
         raise InputError(problems, _("{file}: {n} problem(s) applying the overlay").format(file=overlay.path, n=len(problems)))
@@ -356,7 +364,9 @@ def _place(items: list[_Item], item: _Item, placed: Placement, loc: Locator, pat
         items.append(item)
     elif anchor not in ids:
         key = "before" if placed.before else "after"
-        problems.append(loc.problem(path + (key,), f'no {what} "{anchor}" to place it {key}{closest(anchor, ids)}'))
+        message = (_('no {section} "{id}" to place it before{hint}') if key == "before" else
+                   _('no {section} "{id}" to place it after{hint}'))
+        problems.append(loc.problem(path + (key,), message.format(section=what, id=anchor, hint=closest(anchor, ids))))
     else:
         items.insert(ids.index(anchor) + (1 if placed.after else 0), item)
 
@@ -396,7 +406,7 @@ def _apply_sets(sets, data: dict, origins: dict) -> dict:
         name, sep, text = argument.partition("=")
         name = name.strip()
         if not sep or not name:
-            problems.append(Problem(SET_SOURCE, None, argument, "expected name=value, such as points=4"))
+            problems.append(Problem(SET_SOURCE, None, argument, _("expected name=value, such as points=4")))
             continue
         path = tuple(name.split("."))
         table = data.get("params", {})
@@ -404,8 +414,9 @@ def _apply_sets(sets, data: dict, origins: dict) -> dict:
             if not isinstance(table, dict) or key not in table:
                 names = list(table) if isinstance(table, dict) else []
                 prefix = "params." + ".".join(path[:depth]) + "." if depth else "params."
-                problems.append(Problem(SET_SOURCE, None, name, f'no parameter "{prefix}{key}"{closest(key, names)}'
-                                        "; --set changes an existing parameter (add one with an overlay)"))
+                problems.append(Problem(SET_SOURCE, None, name, _('no parameter "{name}"{hint}; --set changes an existing '
+                                                                   "parameter (add one with an overlay)").format(
+                    name=prefix + key, hint=closest(key, names))))
                 break
             table = table[key]
         else:
@@ -429,11 +440,14 @@ def _set_value(name: str, text: str, current, problems: list):
     kind = _kind(current)
     if kind == "table":
         problems.append(Problem(SET_SOURCE, None, name,
-                                f"is a table; set its keys, such as {name}.{next(iter(current), 'key')}=..."))
+                                _("is a table; set its keys, such as {example}=...").format(
+                                    example=f"{name}.{next(iter(current), 'key')}")))
         return None
     if value is None or _kind(value) != kind:
-        hint = f"; quote it for a text: {name}='\"{text}\"'" if kind == "text" else ""
-        problems.append(Problem(SET_SOURCE, None, name, f'"{text}" is not a {kind} (the parameter is {_literal(current)}){hint}'))
+        message = (_('"{text}" is not a {kind} (the parameter is {current}); quote it for a text: {example}') if kind == "text"
+                   else _('"{text}" is not a {kind} (the parameter is {current})'))
+        problems.append(Problem(SET_SOURCE, None, name, message.format(
+            text=text, kind=_kind_shown(kind), current=_literal(current), example=f"{name}='\"{text}\"'")))
         return None
     beyond = value_problems({"v": value})
     if beyond:
@@ -452,6 +466,14 @@ def _kind(value) -> str:
     if isinstance(value, list):
         return "list"
     return "text" if isinstance(value, str) else type(value).__name__
+
+
+def _kind_shown(kind: str) -> str:
+    """A kind of _kind as messages name it."""
+    shown = {"true/false value": pgettext("kind of a parameter", "true/false value"),
+             "number": pgettext("kind of a parameter", "number"), "table": pgettext("kind of a parameter", "table"),
+             "list": pgettext("kind of a parameter", "list"), "text": pgettext("kind of a parameter", "text")}
+    return shown.get(kind, kind)
 
 
 def _literal(value) -> str:
