@@ -216,3 +216,15 @@ def test_the_readme_shows_what_explain_prints_with_the_sample_decisions():
                   "--department", "市交通运输局")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(shown)
+
+
+def test_only_the_first_unknown_cases_get_a_closest_id(tmp_path):
+    """Each hint compares an id with every id of the file: a file of many unknown ids is refused quickly."""
+    from scoring.inputs.exclusions import MAX_HINTS
+    unknown = [decision(f"{CASES[0]['id']}x{n}") for n in range(MAX_HINTS + 5)]
+    run = scoring("score", "--rules", REFERENCE, "--cases", written(tmp_path / "cases.jsonl", CASES),
+                  "--exclusions", written(tmp_path / "decisions.jsonl", unknown))
+    assert run.returncode == 2
+    lines = [line for line in run.stderr.splitlines() if "in the case file" in line]
+    assert len(lines) == MAX_HINTS + 5
+    assert sum("did you mean" in line for line in lines) == MAX_HINTS
