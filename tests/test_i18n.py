@@ -25,6 +25,17 @@ def chinese(*args, **kwargs):
     return scoring(*args, env=CHINESE, **kwargs)
 
 
+def changed_reference(tmp_path, *changes: tuple[str, str]):
+    """bad.toml: the reference rulebook with each (old, new) made once, in order."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    return bad
+
+
 # ---------------------------------------------------------------- the catalog
 @pytest.fixture(scope="module")
 def catalog():
@@ -210,10 +221,8 @@ def test_a_register_s_bad_cells_are_named_in_chinese(tmp_path):
 
 
 def test_a_rulebook_s_problems_are_located_in_chinese(tmp_path):
-    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= sing_due"', 1).replace(
-        "[rulebook]", "[rulebook]\nversio = 1", 1), encoding="utf-8")
+    bad = changed_reference(tmp_path, ('when = "s.date <= sign_due"', 'when = "s.date <= sing_due"'),
+                            ("[rulebook]", "[rulebook]\nversio = 1"))
     run = chinese("rules", "validate", bad)
     assert run.returncode == 1
     assert "rulebook.versio: 未知的键“versio”（是不是“version”？）；应为以下之一：" in run.stdout
@@ -256,9 +265,7 @@ def test_a_ledger_is_the_same_bytes_in_either_language_skipped_cases_included(tm
 
 
 def test_a_rulebook_s_cross_checks_are_chinese(tmp_path):
-    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('id = "co"', 'id = "lead"', 1), encoding="utf-8")
+    bad = changed_reference(tmp_path, ('id = "co"', 'id = "lead"'))
     run = chinese("rules", "validate", bad)
     assert run.returncode == 1
     assert "评分表编号“lead”重复使用（另见第 1 个）" in run.stdout
@@ -266,9 +273,7 @@ def test_a_rulebook_s_cross_checks_are_chinese(tmp_path):
 
 
 def test_a_rulebook_s_matching_problems_are_chinese(tmp_path):
-    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('bind = { s = "first signed" }', 'bind = { s = "first of signed" }', 1), encoding="utf-8")
+    bad = changed_reference(tmp_path, ('bind = { s = "first signed" }', 'bind = { s = "first of signed" }'))
     run = chinese("rules", "validate", bad)
     assert run.returncode == 1
     assert '事件应写作 "<type>"、"first <type>" 或 "last <type>"，而不是“first of signed”' in run.stdout
@@ -319,28 +324,21 @@ def test_a_setting_s_problems_are_chinese():
 
 
 def test_the_rule_language_s_problems_are_chinese(tmp_path):
-    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= sign_due % 2"', 1), encoding="utf-8")
+    bad = changed_reference(tmp_path, ('when = "s.date <= sign_due"', 'when = "s.date <= sign_due % 2"'))
     run = chinese("rules", "validate", bad)
     assert run.returncode == 1
     assert "规则语言中没有 % —— 见“s.date <= sign_due % 2”第 11 列" in run.stdout
 
 
 def test_the_rule_language_s_literals_are_checked_in_chinese(tmp_path):
-    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('when = "s.date <= sign_due"', 'when = "s.date <= date(\'2020-02-30\')"', 1), encoding="utf-8")
+    bad = changed_reference(tmp_path, ('when = "s.date <= sign_due"', 'when = "s.date <= date(\'2020-02-30\')"'))
     run = chinese("rules", "validate", bad)
     assert run.returncode == 1
     assert "“2020-02-30”不是 YYYY-MM-DD 格式的日期" in run.stdout
 
 
 def test_cases_that_cannot_be_scored_are_told_in_chinese(tmp_path):
-    text = (ROOT / "rules" / "proposal-handling.toml").read_text(encoding="utf-8")
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('points = "params.sign_points"', 'points = "params.sign_points / (count(signed) - 1)"', 1),
-                   encoding="utf-8")
+    bad = changed_reference(tmp_path, ('points = "params.sign_points"', 'points = "params.sign_points / (count(signed) - 1)"'))
     run = chinese("score", "--rules", bad, "--cases", SAMPLE)
     assert run.returncode == 2
     assert "件办件无法评分；未写出任何内容（--skip-invalid 可对其余办件评分）" in run.stderr
