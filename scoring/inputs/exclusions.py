@@ -25,13 +25,15 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from scoring.base.dates import parse_date
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text
 from scoring.base.i18n import _
-from scoring.domain.cases import natural_key
+from scoring.domain.cases import Case, natural_key
 
 from .case_file import NO_DECLARATION, CaseFile, json_records
 from .departments import Departments
@@ -76,6 +78,23 @@ class Exclusions:
     def granted(self) -> list[Decision]:
         return [d for d in self.decisions if d.granted]
 
+    @cached_property
+    def _granted_by_case(self) -> dict[str, list[Decision]]:
+        found: dict[str, list[Decision]] = {}
+        for decision in self.granted():
+            found.setdefault(decision.case, []).append(decision)
+        return found
+
+    def taken_out(self, case: Case) -> set[str]:
+        """The departments of a case that granted decisions take out of it."""
+        decisions = self._granted_by_case.get(case.id, ())
+        return {h.department for h in case.handlers if any(d.covers(case.id, h.department) for d in decisions)}
+
+    def removed(self, case_file: CaseFile) -> Counter:
+        """Department -> how many of its cases granted decisions take out."""
+        return Counter(department for case in case_file.cases if case.id in self._granted_by_case
+                       for department in self.taken_out(case))
+
     def in_order(self) -> list[Decision]:
         """By case (as people order ids), department, date: the same whatever the order of the file."""
         return sorted(self.decisions, key=lambda d: (natural_key(d.case), d.department or "", d.decided_on, d.kind,
@@ -84,20 +103,17 @@ class Exclusions:
     def apply(self, case_file: CaseFile) -> CaseFile:
         """The case file with every granted decision carried out: the department out of the case (and its
         events), the case out of the file when no handler is left."""
-        granted = self.granted()
-        if not granted:
+        if not self._granted_by_case:
             return case_file
-        touched = {d.case for d in granted}
         cases = []
         for case in case_file.cases:
-            if case.id not in touched:
+            gone = self.taken_out(case) if case.id in self._granted_by_case else set()
+            if not gone:
                 cases.append(case)
-                continue
-            handlers = [h for h in case.handlers if not any(d.covers(case.id, h.department) for d in granted)]
-            if handlers:
-                kept = {h.department for h in handlers}
-                cases.append(case.model_copy(update={"handlers": handlers,
-                                                     "events": [e for e in case.events if e.department in kept]}))
+            elif len(gone) < len(case.handlers):
+                cases.append(case.model_copy(update={
+                    "handlers": [h for h in case.handlers if h.department not in gone],
+                    "events": [e for e in case.events if e.department not in gone]}))
         return dataclasses.replace(case_file, cases=cases)
 
 

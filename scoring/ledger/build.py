@@ -67,8 +67,7 @@ def with_exclusions(ledger: LedgerDocument, compiled: CompiledRulebook, exclusio
     """The ledger with its decisions file: every decision, and each department a granted decision took cases from,
     with its total and rank as scored and as they would be with every case of the file (`whole`)."""
     places = compiled.book.spec.department.decimals
-    excluded = Counter(h.department for case in whole_file.cases for h in case.handlers
-                       if any(d.covers(case.id, h.department) for d in exclusions.decisions))
+    excluded = exclusions.removed(whole_file)
     now, before = {d.department: d for d in departments}, {d.department: d for d in whole}
 
     def effect(name: str) -> ExclusionEffect:
