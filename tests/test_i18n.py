@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sqlite3
 
 import pytest
 from casekit import REFERENCE, ROOT, SAMPLE
@@ -247,6 +248,14 @@ def test_the_run_store_s_listings_are_chinese(tmp_path):
     assert any(line.startswith("输入 ") and "办件 209 件，承办记录 407 条，跳过 0 件" in line for line in shown)
     assert chinese("runs", "check", "--store", store).stdout.startswith(f"{store}：正常：1 次运行")
 
+    with sqlite3.connect(store) as db:  # the store's own checks: an altered ledger, an unknown run
+        db.execute("DROP TRIGGER blobs_append_only_update")
+        db.execute("UPDATE blobs SET content = X'00' WHERE sha256 = (SELECT min(sha256) FROM blobs)")
+    damaged = chinese("runs", "check", "--store", store)
+    assert damaged.returncode != 0 and "记录后被改动过" in damaged.stdout + damaged.stderr
+    assert "只追加触发器已被删除" in damaged.stdout + damaged.stderr
+    unknown = chinese("runs", "show", "ffffffff", "--store", store)
+    assert "中没有运行“ffffffff”" in unknown.stderr and "`scoring runs list` 可列出全部运行" in unknown.stderr
 
 def test_a_ledger_is_the_same_bytes_in_either_language_skipped_cases_included(tmp_path):
     """The problems of skipped cases are data of the ledger: written in English whatever the language, so that

@@ -322,6 +322,17 @@ def test_a_job_that_crashes_is_a_failure_not_a_dead_server():
     assert jobs.Worker(1).run(jobs.ready) is True
 
 
+def test_a_job_speaks_the_servers_language_not_the_environments(tmp_path):
+    """`scoring --lang zh serve` under an English environment (this suite's): the forkserver starts
+    with the environment, so the language goes to each job."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"\xff\n")
+    for language, words in (("zh", "不是 UTF-8 文本"), ("en", "not UTF-8 text")):
+        with pytest.raises(jobs.Failed) as refused:
+            jobs.Worker(1, language=language).run(jobs.describe, "cases", jobs.File("bad.jsonl", str(bad)))
+        assert words in " ".join(refused.value.problems), (language, refused.value.problems)
+
+
 def test_serve_listens_on_the_loopback_address_and_needs_a_token_elsewhere(tmp_path):
     from scoring.web.serve import address, settings_for
     local = settings_for("127.0.0.1", str(tmp_path), "runs.db", None, None)

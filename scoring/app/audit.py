@@ -155,7 +155,7 @@ def _side(ref: str, store: str | None, run: bool = False) -> tuple[str, dict, st
     with open_store(store) as opened:
         stored = opened.get(ref)
         ledger = opened.ledger(stored)
-        text = opened.blob(stored.rulebook["sha256"], "effective rulebook").decode("utf-8")
+        text = opened.blob(stored.rulebook["sha256"], _("effective rulebook")).decode("utf-8")
     return f"run {stored.id}", ledger, text
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scoring.base.errors import InputError, Problem
 from scoring.base.files import PARTIAL, clean_partials, partial_prefix
+from scoring.base.i18n import _
 from scoring.inputs.case_file import CaseFile
 from scoring.ledger.document import to_json
 from scoring.ledger.shapes import LedgerDocument, RunExportDocument, RunRecord
@@ -76,27 +77,29 @@ def new_record(command: list[str], sources: RuleSources, effective: Rulebook, ca
 def inputs_of(store: RunStore, run: StoredRun) -> RunInputs:
     """Every input of a run, each checked against its sha256."""
     book = run.rulebook
-    sources = RuleSources((book["base"]["name"], store.blob(book["base"]["sha256"], "rulebook")),
-                          tuple((o["name"], store.blob(o["sha256"], f"overlay {o['name']}")) for o in book["overlays"]),
+    sources = RuleSources((book["base"]["name"], store.blob(book["base"]["sha256"], _("rulebook"))),
+                          tuple((o["name"], store.blob(o["sha256"], _("overlay {name}").format(name=o["name"])))
+                                for o in book["overlays"]),
                           tuple(book["set"]))
 
     def named_file(key: str, what: str) -> tuple[str, bytes] | None:
         file = run.record.get(key)
         return None if file is None else (file["name"], store.blob(file["sha256"], what))
 
-    return RunInputs(sources, store.blob(book["sha256"], "effective rulebook"), run.input["name"],
-                     store.blob(run.input["file_sha256"], "case file"), run.record["options"]["skip_invalid"],
-                     store.blob(run.record["ledger"]["sha256"], "ledger"),
-                     named_file("departments", "department records"), named_file("exclusions", "exclusions and appeals"))
+    return RunInputs(sources, store.blob(book["sha256"], _("effective rulebook")), run.input["name"],
+                     store.blob(run.input["file_sha256"], _("case file")), run.record["options"]["skip_invalid"],
+                     store.blob(run.record["ledger"]["sha256"], _("ledger")),
+                     named_file("departments", _("department records")), named_file("exclusions", _("exclusions and appeals")))
 
 
 def export(store: RunStore, run: StoredRun, out: str | Path) -> list[str]:
     """Write a run's files into a new directory; returns the file names. An existing directory is refused."""
     target = Path(out).resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError([Problem(str(out), None, "", "exists and is not an empty directory; nothing was written")])
+        raise InputError([Problem(str(out), None, "", _("exists and is not an empty directory; nothing was written"))])
     if not target.parent.is_dir():
-        raise InputError([Problem(str(out), None, "", f"the directory {target.parent} does not exist; nothing was written")])
+        raise InputError([Problem(str(out), None, "", _("the directory {directory} does not exist; nothing was written").format(
+            directory=target.parent))])
     inputs = inputs_of(store, run)
     suffix = Path(inputs.case_name).suffix or ".jsonl"
     files = {"rulebook.toml": inputs.effective, f"cases{suffix}": inputs.case_bytes, "ledger.json": inputs.ledger,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.base.errors import ScoringError, closest
+from scoring.base.i18n import _
 from scoring.ledger.schemas import shape_problem
 from scoring.ledger.shapes import RUN_STORE, LedgerDocument, StoredRecord
 
@@ -86,22 +87,24 @@ class RunStore:
     def __init__(self, path: str | Path, create: bool = False):
         self.path = str(path)
         if not create and not Path(path).exists():
-            raise StoreError(f"{self.path}: no run store here (record a run with `scoring score ... --record`, "
-                             f"or name the store with --store or ${ENV})")
+            raise StoreError(_("{path}: no run store here (record a run with `scoring score ... --record`, "
+                               "or name the store with --store or ${env})").format(path=self.path, env=ENV))
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=WAIT_SECONDS)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the run store ({exc}); nothing was recorded") from None
+            raise StoreError(_("{path}: cannot open the run store ({error}); nothing was recorded").format(
+                path=self.path, error=exc)) from None
         try:
             if create:
                 self._create()
             found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.DatabaseError as exc:
             self.db.close()
-            raise StoreError(f"{self.path}: cannot be read as a run store ({exc}); nothing was changed") from None
+            raise StoreError(_("{path}: cannot be read as a run store ({error}); nothing was changed").format(
+                path=self.path, error=exc)) from None
         if found is None or found[0] != RUN_STORE:
-            raise StoreError(f"{self.path}: not a run store of this tool (format {found[0] if found else 'missing'}, "
-                             f"expected {RUN_STORE})")
+            raise StoreError(_("{path}: not a run store of this tool (format {found}, expected {expected})").format(
+                path=self.path, found=found[0] if found else _("missing"), expected=RUN_STORE))
 
     def _create(self) -> None:
         """The tables of a new store, made by one process: several creating it at once wait for each other
@@ -182,39 +185,45 @@ class RunStore:
             raise StoreError(f'run id "{ref}" is ambiguous in {self.path}: ' + ", ".join(r.id for r in matches))
         if not matches:
             ids = [r.id for r in runs]
-            hint = closest(ref, ids) or (f" (the latest is {ids[-1]})" if ids else " (the store holds no runs)")
-            short = f"; give at least {MIN_PREFIX} characters" if len(ref) < MIN_PREFIX else ""
-            raise StoreError(f'no run "{ref}" in {self.path}{hint}{short}; `scoring runs list` shows them all')
+            hint = closest(ref, ids) or (_(" (the latest is {run})").format(run=ids[-1]) if ids
+                                         else _(" (the store holds no runs)"))
+            short = _("; give at least {n} characters").format(n=MIN_PREFIX) if len(ref) < MIN_PREFIX else ""
+            raise StoreError(_('no run "{ref}" in {path}{hint}{short}; `scoring runs list` shows them all').format(
+                ref=ref, path=self.path, hint=hint, short=short))
         return matches[0]
 
     def blob(self, digest: str, what: str) -> bytes:
         """Stored content by sha256, refused if it no longer matches."""
         row = self._query("SELECT content FROM blobs WHERE sha256 = ?", (digest,))
         if not row:
-            raise StoreError(f"{self.path}: the {what} ({digest[:12]}) is missing from the store; nothing was used")
+            raise StoreError(_("{path}: the {what} ({digest}) is missing from the store; nothing was used").format(
+                path=self.path, what=what, digest=digest[:12]))
         content = row[0][0]
         if not isinstance(content, bytes) or sha256(content) != digest:
-            raise StoreError(f"{self.path}: the stored {what} ({digest[:12]}) does not match its sha256: it was altered "
-                             "after recording; nothing was used (see `scoring runs check`)")
+            raise StoreError(_("{path}: the stored {what} ({digest}) does not match its sha256: it was altered "
+                               "after recording; nothing was used (see `scoring runs check`)").format(
+                path=self.path, what=what, digest=digest[:12]))
         return content
 
     def ledger(self, run: StoredRun) -> dict:
         """A run's stored ledger, refused unless it is a ledger this tool writes."""
         try:
-            ledger = json.loads(self.blob(run.record["ledger"]["sha256"], "ledger"))
+            ledger = json.loads(self.blob(run.record["ledger"]["sha256"], _("ledger")))
         except ValueError:
             ledger = None
         problem = shape_problem(ledger, LedgerDocument)
         if problem:
-            raise StoreError(f"{self.path}: run {run.id}: the stored ledger is not a ledger of this tool ({problem}); "
-                             "nothing was used (see `scoring runs check`)")
+            raise StoreError(_("{path}: run {run}: the stored ledger is not a ledger of this tool ({problem}); "
+                               "nothing was used (see `scoring runs check`)").format(path=self.path, run=run.id,
+                                                                                    problem=problem))
         return ledger
 
     def _query(self, sql: str, args: tuple = ()) -> list:
         try:
             return self.db.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: the store cannot be read ({exc}); nothing was used") from None
+            raise StoreError(_("{path}: the store cannot be read ({error}); nothing was used").format(
+                path=self.path, error=exc)) from None
 
     def _run(self, seq, run_id, digest, text) -> StoredRun:
         return StoredRun(seq, run_id, digest, json.loads(text), text)
@@ -225,23 +234,25 @@ class RunStore:
         problems: list[str] = []
         previous, expected_seq = GENESIS, 1
         for seq, run_id, digest, text in rows:
-            name = f"run {run_id} (#{seq})"
+            name = _run_name(run_id, seq)
             if seq != expected_seq:
-                problems.append(f"{name}: expected run #{expected_seq} here; run(s) before it are missing")
+                problems.append(_("{run}: expected run #{seq} here; run(s) before it are missing").format(
+                    run=name, seq=expected_seq))
             expected_seq = seq + 1 if isinstance(seq, int) else expected_seq + 1
             record = _record_of(text)
             if record is None:
-                problems.append(f"{name}: the record is not a JSON object as recorded")
+                problems.append(_("{run}: the record is not a JSON object as recorded").format(run=name))
             elif not isinstance(digest, str) or sha256(text.encode("utf-8")) != digest:
-                problems.append(f"{name}: the record does not match its hash (altered after recording)")
+                problems.append(_("{run}: the record does not match its hash (altered after recording)").format(run=name))
             elif digest[:ID_LENGTH] != run_id:
-                problems.append(f"{name}: the id is not the start of the record's hash")
+                problems.append(_("{run}: the id is not the start of the record's hash").format(run=name))
             else:
                 if record.get("seq") != seq:
-                    problems.append(f"{name}: the record says it is run #{record.get('seq')}")
+                    problems.append(_("{run}: the record says it is run #{seq}").format(run=name, seq=record.get("seq")))
                 if record.get("previous") != previous:
-                    problems.append(f"{name}: the chain is broken: it names {str(record.get('previous'))[:12]} as the run "
-                                    f"before it, but that run's hash is {str(previous)[:12]}")
+                    problems.append(_("{run}: the chain is broken: it names {named} as the run before it, but that "
+                                      "run's hash is {previous}").format(run=name, named=str(record.get("previous"))[:12],
+                                                                         previous=str(previous)[:12]))
             previous = digest
         return problems
 
@@ -253,7 +264,8 @@ class RunStore:
             record = _record_of(text)
             problem = shape_problem(record, StoredRecord) if record is not None else None  # (a chain problem)
             if problem:
-                problems.append(f"run {run_id} (#{seq}): the record is not a run record of this tool ({problem})")
+                problems.append(_("{run}: the record is not a run record of this tool ({problem})").format(
+                    run=_run_name(run_id, seq), problem=problem))
         return problems
 
     # ---------------------------------------------------------------- checking
@@ -267,9 +279,9 @@ class RunStore:
             triggers = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
             integrity = self.db.execute("PRAGMA integrity_check").fetchall()
         except sqlite3.DatabaseError as exc:
-            return [f"the database file cannot be read: {exc}"]
+            return [_("the database file cannot be read: {error}").format(error=exc)]
         if integrity != [("ok",)]:
-            problems += [f"database file: {row[0]}" for row in integrity]
+            problems += [_("database file: {problem}").format(problem=row[0]) for row in integrity]
         altered = {digest for digest, content in blobs.items() if not isinstance(content, bytes) or sha256(content) != digest}
         problems += self._chain_problems(rows)
         problems += self._record_problems(rows)
@@ -277,18 +289,19 @@ class RunStore:
             record = _record_of(text)
             if record is None:
                 continue
-            name = f"run {run_id} (#{seq})"
+            name = _run_name(run_id, seq)
             for what, blob in sorted(referenced_blobs(record).items()):
                 if blob not in blobs:
-                    problems.append(f"{name}: the {what} ({blob[:12]}) is missing")
+                    problems.append(_("{run}: the {what} ({digest}) is missing").format(run=name, what=what,
+                                                                                       digest=blob[:12]))
                 elif blob in altered:
-                    problems.append(f"{name}: the stored {what} ({blob[:12]}) does not match its sha256 "
-                                    "(altered after recording)")
+                    problems.append(_("{run}: the stored {what} ({digest}) does not match its sha256 "
+                                      "(altered after recording)").format(run=name, what=what, digest=blob[:12]))
             problems += [f"{name}: {problem}" for problem in _claims(record, blobs, altered)]
         missing = [name for name in TRIGGERS if name not in triggers]
         if missing:
-            problems.append(f"the append-only triggers were removed ({', '.join(missing)}): the store was opened for "
-                            "changes behind the tool's back")
+            problems.append(_("the append-only triggers were removed ({triggers}): the store was opened for "
+                              "changes behind the tool's back").format(triggers=", ".join(missing)))
         return problems
 
 
@@ -306,15 +319,20 @@ def _get(data, *keys):
     return data
 
 
+def _run_name(run_id, seq) -> str:
+    return _("run {run} (#{seq})").format(run=run_id, seq=seq)
+
+
 def referenced_blobs(record: dict) -> dict[str, str]:
     """What a run record points at in `blobs`: a description -> sha256."""
-    found = {"effective rulebook": _get(record, "rulebook", "sha256"), "rulebook": _get(record, "rulebook", "base", "sha256"),
-             "case file": _get(record, "input", "file_sha256"), "ledger": _get(record, "ledger", "sha256"),
-             "department records": _get(record, "departments", "sha256"),
-             "exclusions and appeals": _get(record, "exclusions", "sha256")}
+    found = {_("effective rulebook"): _get(record, "rulebook", "sha256"),
+             _("rulebook"): _get(record, "rulebook", "base", "sha256"),
+             _("case file"): _get(record, "input", "file_sha256"), _("ledger"): _get(record, "ledger", "sha256"),
+             _("department records"): _get(record, "departments", "sha256"),
+             _("exclusions and appeals"): _get(record, "exclusions", "sha256")}
     overlays = _get(record, "rulebook", "overlays")
     for index, overlay in enumerate(overlays if isinstance(overlays, list) else []):
-        found[f"overlay #{index + 1} ({_get(overlay, 'name')})"] = _get(overlay, "sha256")
+        found[_("overlay #{n} ({name})").format(n=index + 1, name=_get(overlay, "name"))] = _get(overlay, "sha256")
     return {what: digest for what, digest in found.items() if isinstance(digest, str)}
 
 
@@ -326,15 +344,15 @@ def _claims(record: dict, blobs: dict, altered: set) -> list[str]:
     try:
         ledger = json.loads(blobs[digest])
     except ValueError:
-        return ["the stored ledger is not JSON"]
+        return [_("the stored ledger is not JSON")]
     problem = shape_problem(ledger, LedgerDocument)
     if problem:
-        return [f"the stored ledger is not a ledger of this tool ({problem})"]
+        return [_("the stored ledger is not a ledger of this tool ({problem})").format(problem=problem)]
     problems = []
     if _get(ledger, "rulebook", "sha256") != _get(record, "rulebook", "sha256"):
-        problems.append("the stored ledger was made with another rulebook than the record names")
+        problems.append(_("the stored ledger was made with another rulebook than the record names"))
     if _get(ledger, "input", "sha256") != _get(record, "input", "sha256"):
-        problems.append("the stored ledger was made from other cases than the record names")
+        problems.append(_("the stored ledger was made from other cases than the record names"))
     return problems
 
 

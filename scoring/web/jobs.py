@@ -14,6 +14,8 @@ a file's bytes, a document. Why a process and not a thread of the web server:
 
 A command's errors come back as a `Failed` (its exit status, message and every problem, as
 the command line prints them), anything else as a `Failed` with the traceback's last line.
+A job speaks the server's language (`scoring --lang`), given to it: the forkserver was started
+with the environment's, which `--lang` does not change.
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scoring import app
+from scoring.base import i18n
 from scoring.base.errors import InputError, ScoringError
+from scoring.base.i18n import _
 from scoring.ledger.document import to_csv, to_json
 from scoring.reports import html
 
@@ -53,7 +57,8 @@ class Failed(Exception):
 class Worker:
     """Runs jobs in processes of their own, at most `processes` at a time (the others wait their turn)."""
 
-    def __init__(self, processes: int = 2, timeout: float = TIMEOUT):
+    def __init__(self, processes: int = 2, timeout: float = TIMEOUT, language: str | None = None):
+        self.language = language or i18n.language()  # the command's, decided before the server starts
         self.context = mp.get_context("forkserver")
         self.context.set_forkserver_preload(PRELOAD)
         self.slots = threading.BoundedSemaphore(processes)
@@ -62,18 +67,19 @@ class Worker:
     def run(self, function, *args):
         with self.slots:
             receive, send = self.context.Pipe(duplex=False)
-            process = self.context.Process(target=_job, args=(send, function, args))
+            process = self.context.Process(target=_job, args=(send, self.language, function, args))
             process.start()
             send.close()
             try:
                 if not receive.poll(self.timeout):
                     process.kill()
-                    raise Failed(3, f"the job did not finish within {self.timeout:g} seconds and was ended")
+                    raise Failed(3, _("the job did not finish within {seconds:g} seconds and was ended").format(
+                        seconds=self.timeout))
                 status, value = receive.recv()
             except EOFError:  # the process died without an answer: the native engine crashed
                 process.join()
-                raise Failed(3, f"the scoring process ended without a result (exit status {process.exitcode}); "
-                                "nothing was changed") from None
+                raise Failed(3, _("the scoring process ended without a result (exit status {status}); "
+                                  "nothing was changed").format(status=process.exitcode)) from None
             finally:
                 receive.close()
                 process.join()
@@ -82,8 +88,9 @@ class Worker:
         return value
 
 
-def _job(send, function, args) -> None:
+def _job(send, language, function, args) -> None:
     """In the job's process: run, and send back the result or the failure."""
+    i18n.use(language)
     try:
         outcome = ("done", function(*args))
     except InputError as error:
@@ -92,7 +99,7 @@ def _job(send, function, args) -> None:
         outcome = ("failed", Failed(error.exit_code, str(error)))
     except Exception as error:  # a bug: the server shows its last line, the job's stderr has the traceback
         traceback.print_exc()
-        outcome = ("failed", Failed(3, f"internal error: {type(error).__name__}: {error}"))
+        outcome = ("failed", Failed(3, _("internal error: {kind}: {error}").format(kind=type(error).__name__, error=error)))
     send.send(outcome)
     send.close()
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import waitress
 
+from scoring.base.i18n import _
+
 from .inputs import LIMITS
 from .jobs import Worker, ready
 from .security import is_local
@@ -43,9 +45,9 @@ def serve(host: str, port: int, workdir: str, store: str, rules: str | None, tok
     settings = settings_for(host, workdir, store, rules, token)
     settings.workdir.mkdir(parents=True, exist_ok=True)
     server = server_for(settings, host, port)
-    echo(f"评分工作台: {address(host, server.effective_port, settings.token)}")
-    echo(f"run store {settings.store}; uploads in {settings.workdir / 'uploads'}; "
-         f"rules {settings.rules or '(none)'}; Ctrl-C stops it")
+    echo(_("Scoring workbench: {address}").format(address=address(host, server.effective_port, settings.token)))
+    echo(_("run store {store}; uploads in {uploads}; rules {rules}; Ctrl-C stops it").format(
+        store=settings.store, uploads=settings.workdir / "uploads", rules=settings.rules or _("(none)")))
     try:
         server.run()
     except KeyboardInterrupt:
