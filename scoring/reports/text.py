@@ -564,12 +564,26 @@ def verification(result: VerifyResult) -> str:
     if result.confirmed:
         what = _("the same ledger, byte for byte") if result.byte_identical else _("the same points; ") + note.strip()
         return _("confirmed: {ledger}: scoring again gives {what}").format(ledger=result.ledger, what=what) + "\n"
-    table = [[r["department"] or "", r["case"] or "", r["criterion"] or "", r["rule"] or "", r["what"],
+    table = [[r["department"] or "", r["case"] or "", r["criterion"] or "", r["rule"] or "", _difference_name(r["what"]),
               _cell(r["claimed"]), _cell(r["found"]), r["text"] or ""] for r in result.differences]
     return (_("NOT confirmed: {ledger}: {n} difference(s) between the points claimed and the points found").format(
         ledger=result.ledger, n=len(result.differences)) + f"\n{note}\n"
             + tabulate(table, headers=["部门", "案号", "项目", "规则", "差异", "声称", "核实", "说明"],
                        tablefmt="simple", disable_numparse=True) + "\n")
+
+
+# what differs, as verify's JSON names it (scoring.audit.compare.differences), in the table's words;
+# anything else is a path in the document and is shown as it is
+DIFFERENCE_NAMES = {"total": "总分", "grade": "等级", "rank": "排名", "floor": "保底分", "points": "项目得分",
+                    "case total": "办件得分", "ceiling": "可达上限", "ceiling_grade": "可达上限等级",
+                    "ceiling_own_steps": "仅凭本单位可达"}
+
+
+def _difference_name(what: str) -> str:
+    kind, _, change = what.partition(" ")
+    if kind == "line" and change in CHANGE_NAMES:
+        return "账目" + CHANGE_NAMES[change]
+    return DIFFERENCE_NAMES.get(what, what)
 
 
 def replay(result: ReplayResult) -> str:
