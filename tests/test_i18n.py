@@ -10,9 +10,12 @@ import importlib.util
 import re
 import sqlite3
 
+import click
 import pytest
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring
+
+from scoring.cli.commands import main
 
 SPEC = importlib.util.spec_from_file_location("messages", ROOT / "scripts" / "messages.py")
 messages = importlib.util.module_from_spec(SPEC)
@@ -100,6 +103,29 @@ def test_a_command_s_help_is_chinese():
     assert "退出状态：0 完成" in run.stdout
 
 
+def _command_paths(group, path=()):
+    for name, command in group.commands.items():
+        yield (*path, name)
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, (*path, name))
+
+
+def test_chinese_help_keeps_to_80_columns_and_breaks_between_characters_not_inside_names():
+    """click wraps by characters at spaces: a Chinese line (two columns a character, no spaces) ran to
+    116 columns. Every command's help at 80 columns, measured by display width."""
+    from wcwidth import wcswidth
+    paths = [()] + list(_command_paths(main))
+    for path in paths:
+        shown = scoring(*path, "--help", env={**CHINESE, "COLUMNS": "80"}).stdout
+        lines = shown.splitlines()
+        assert all(wcswidth(line) <= 80 for line in lines), (path, [line for line in lines if wcswidth(line) > 80])
+        assert not [line for line in lines if line.strip()[:1] in set("，。、；：）")], path  # no line starts with a closing mark
+        assert not [line for line in lines if line.rstrip()[-1:] in set("（《「")], path  # nor ends with an opening one
+    shown = scoring("score", "--help", env={**CHINESE, "COLUMNS": "80"}).stdout
+    assert "--out）" in shown and "table.key=4" in shown and "$SCORING_STORE" in shown  # narrow runs stay whole
+    assert shown.count("  [必填]") == 2  # click's addition: whole, after its two spaces
+
+
 @pytest.mark.parametrize("env,args", [
     ({**CHINESE, "SCORING_LANG": None}, ["--lang", "en"]),
     ({**CHINESE, "SCORING_LANG": "en"}, []),
@@ -110,6 +136,9 @@ def test_english_is_chosen_by_option_or_environment(env, args):
     run = scoring(*args, "score", "--help", env=env)
     assert run.returncode == 0
     assert "Usage:" in run.stdout and "Rank every department" in run.stdout and "[default: table]" in run.stdout
+    top = scoring(*args, "--help", env=env).stdout  # the top command's -h line too, made before --lang is read
+    assert "Show this message and exit." in top and not re.search(r"[\u4e00-\u9fff]{3}", top.replace("办理台账", "")
+                                                                   .replace("月度通报", "")), top
 
 
 def test_the_option_wins_over_the_environment():

@@ -27,6 +27,7 @@ from scoring.base import i18n, progress
 from scoring.base.errors import Interrupted, Note, ScoringError, UsageError
 from scoring.base.files import check_output, write_atomic
 from scoring.base.i18n import _
+from scoring.cli.helpformat import HelpContext
 
 EXIT_HELP = "Exit status: 0 done; 2 bad input (rulebook or cases); 3 the matching engine failed; 130 interrupted."
 STORE_ENV = "SCORING_STORE"  # scoring.audit.store.ENV, without importing the store for --help
@@ -63,6 +64,16 @@ def translated(thing):
 
 class Translated(click.Command):
     """Help shown in the current language: the command's text, its options', its epilog, its subcommands'."""
+
+    context_class = HelpContext  # wrapped by display width: a Chinese character takes two columns
+
+    def get_help_option(self, ctx):
+        """click's -h/--help, its help left as the msgid: click translates it when it makes the option, which
+        for the top command is before --lang is read (`scoring --lang en --help` said 显示本帮助并退出)."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Show this message and exit."
+        return option
 
     def format_help_text(self, ctx, formatter):
         click.Command.format_help_text(translated(self), ctx, formatter)
@@ -646,8 +657,9 @@ DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "rep
 
 
 @main.command()
-@click.option("--document", type=click.Choice(DOCUMENTS), default="case", show_default=True,
-              help="The input format (case) or the JSON document of a command (also in schemas/).")
+@click.option("--document", type=click.Choice(DOCUMENTS), default="case", show_default=True, metavar="DOCUMENT",
+              help="The input format (case) or the JSON document of a command (also in schemas/): "
+                   "case, ledger, explain, self-check, bulletin, diff, replay, verify, rule-tests, runs, run, run-export.")
 @click.option("--domain", "domain_name", default="proposals", show_default=True, metavar="NAME|FILE",
               help="The case model: a shipped domain's name or a domain file (.toml).")
 @click.option("--out", type=click.Path(dir_okay=False))
