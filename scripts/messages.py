@@ -74,7 +74,21 @@ def template() -> Catalog:
         catalog.add(message, auto_comments=["click's help: [required]"])
     for where, text in help_texts():
         catalog.add(text, auto_comments=[f"help: {where}"])
+    for where, text in domain_messages():
+        catalog.add(text, locations=[(where, 0)], auto_comments=["a shipped domain's message"])
     return catalog
+
+
+def domain_messages() -> list[tuple[str, str]]:
+    """The messages a shipped domain file gives the case file's checks (`role_message`), written in English
+    like the code's: a domain file of one's own may give them in Chinese, and they are shown as written."""
+    import tomllib
+    found = []
+    for path in sorted((ROOT / "scoring" / "domains").glob("*.toml")):
+        for event in tomllib.loads(path.read_text(encoding="utf-8")).get("events", []):
+            if event.get("role_message"):
+                found.append((f"scoring/domains/{path.name}", event["role_message"]))
+    return found
 
 
 def read_catalog() -> Catalog:

@@ -7,6 +7,7 @@ run with the environment a user has (no SCORING_LANG, LANG=C.UTF-8), unless a te
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sqlite3
 
@@ -230,6 +231,20 @@ def test_a_case_file_s_problems_are_located_in_chinese(tmp_path):
     assert located == f"  {bad}:1: 办件 2020-J0003, events[0] (e1).date: “2020-13-10”不是有效的日期（月份须在 1 至 12 之间）"
     english = scoring("--lang", "en", "score", "--rules", REFERENCE, "--cases", bad, env=CHINESE).stderr.splitlines()[1]
     assert english.endswith('case 2020-J0003, events[0] (e1).date: "2020-13-10" is not a valid date (month must be in 1..12)')
+
+
+def test_a_shipped_domain_s_own_messages_are_chinese(tmp_path):
+    """role_message is written in the domain file (English, like the code's messages) and translated by the
+    catalog, which scripts/messages.py fills from the shipped domain files."""
+    case = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
+    lead = next(h["department"] for h in case["handlers"] if h["role"] == "lead")
+    case["events"].append({"id": "e99", "type": "co_reply", "date": case["events"][-1]["date"], "department": lead})
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    said = chinese("score", "--rules", REFERENCE, "--cases", bad).stderr
+    assert f"co_reply 应来自会办单位，但“{lead}”是 lead" in said, said
+    english = scoring("--lang", "en", "score", "--rules", REFERENCE, "--cases", bad, env=CHINESE).stderr
+    assert f'a co_reply comes from a co-handler, but "{lead}" is lead' in english
 
 
 def test_a_register_s_bad_cells_are_named_in_chinese(tmp_path):
