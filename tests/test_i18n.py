@@ -6,16 +6,20 @@ run with the environment a user has (no SCORING_LANG, LANG=C.UTF-8), unless a te
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
 import sqlite3
+import tomllib
 
 import click
 import pytest
 from casekit import REFERENCE, ROOT, SAMPLE
 from clikit import scoring
 
+from scoring.base import i18n
+from scoring.base.library_text import library_message, toml_error
 from scoring.cli.commands import main
 
 SPEC = importlib.util.spec_from_file_location("messages", ROOT / "scripts" / "messages.py")
@@ -396,3 +400,31 @@ def test_cases_that_cannot_be_scored_are_told_in_chinese(tmp_path):
     assert run.returncode == 2
     assert "件办件无法评分；未写出任何内容（--skip-invalid 可对其余办件评分）" in run.stderr
     assert f"  {SAMPLE}: 办件 " in run.stderr
+
+
+@pytest.mark.parametrize("bad,parse", [
+    ("a = ", tomllib.loads), ("[t]\nx = 1\n[t]\n", tomllib.loads), ("a = [1, 2", tomllib.loads), ("a = 1 b", tomllib.loads),
+    ('{"a" 1}', json.loads), ('{"a": 1,}', json.loads), ("[1] 2", json.loads), ('"abc', json.loads),
+    ("(a", ast.parse), ("a)", ast.parse), ("a b", ast.parse), ("f(a b)", ast.parse), ("1a", ast.parse),
+], ids=lambda v: v if isinstance(v, str) else v.__module__.split(".")[0])
+def test_the_parsers_words_are_told_in_chinese(bad, parse):
+    """tomllib's, json's and Python's messages (in rule files, case files, expressions) come from the
+    catalog, each one as this Python writes it; one it does not know would stay as written."""
+    try:
+        parse(bad)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, SyntaxError) as exc:
+        text = exc.msg if isinstance(exc, (json.JSONDecodeError, SyntaxError)) else str(exc)
+    with i18n.speaking("zh"):
+        shown = toml_error(text) if parse is tomllib.loads else library_message(text)
+    assert shown != text and re.search(r"[\u4e00-\u9fff]", shown), (text, shown)
+    with i18n.speaking("en"):
+        assert (toml_error(text) if parse is tomllib.loads else library_message(text)) == text
+
+
+def test_every_plain_message_of_tomllib_is_known():
+    import inspect
+    source = inspect.getsource(tomllib._parser)
+    literals = re.findall(r'suffixed_err\(\s*src,\s*\w+,\s*"([^"{]*)"\s*\)', source)
+    assert len(literals) >= 10
+    with i18n.speaking("zh"):
+        assert [m for m in literals if library_message(m.replace("\\\\", "\\")) == m.replace("\\\\", "\\")] == []

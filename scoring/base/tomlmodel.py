@@ -19,6 +19,7 @@ from pydantic import BaseModel, PlainValidator, ValidationError
 
 from .errors import InputError, Problem, closest
 from .i18n import _
+from .library_text import toml_error
 from .tomlpos import key_lines, line_of
 
 MAX_RULE_FILE = 1_000_000  # bytes of a rulebook, an overlay or a fixture: rule files are a few kilobytes
@@ -43,19 +44,20 @@ def read_toml(raw: bytes, source: str, what: str) -> tuple[str, dict]:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Problem(source, line, "", _("not UTF-8 text"))]) from None
     if len(raw) > MAX_RULE_FILE:
-        raise InputError([Problem(source, None, "", f"{len(raw):,} bytes; a rule file may have at most {MAX_RULE_FILE:,}")])
+        raise InputError([Problem(source, None, "", _("{size:,} bytes; a rule file may have at most {most:,}").format(
+            size=len(raw), most=MAX_RULE_FILE))])
     try:
         return text, tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+)", str(exc))
         raise InputError([Problem(source, int(match.group(1)) if match else None, "", _("not valid TOML: {reason}").format(
-            reason=exc))], _("{file}: the {what} is not valid TOML").format(file=source, what=_(what))) from None
+            reason=toml_error(exc)))], _("{file}: the {what} is not valid TOML").format(file=source, what=_(what))) from None
     except (ValueError, ArithmeticError, RecursionError) as exc:
         # what tomllib does not turn into a TOMLDecodeError: an integer of more than 4300 digits
         # (ValueError), an exponent Decimal cannot hold (InvalidOperation), arrays nested a thousand deep
-        reason = "values nested too deeply" if isinstance(exc, RecursionError) else "a number too large to read"
-        raise InputError([Problem(source, None, "", f"not a usable TOML file: {reason}")],
-                         f"{source}: the {what} cannot be read") from None
+        reason = _("values nested too deeply") if isinstance(exc, RecursionError) else _("a number too large to read")
+        raise InputError([Problem(source, None, "", _("not a usable TOML file: {reason}").format(reason=reason))],
+                         _("{file}: the {what} cannot be read").format(file=source, what=_(what))) from None
 
 
 def format_path(path: tuple) -> str:

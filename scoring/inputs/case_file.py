@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import FileError, decode_text, read_file
 from scoring.base.i18n import N_, _, pgettext
+from scoring.base.library_text import library_message
 from scoring.domain.cases import Case, as_of_case, case_model, domain_of, natural_key
 from scoring.domain.spec import Domain, default_domain
 
@@ -256,7 +257,7 @@ _TOO_DEEP = N_("not valid JSON: nested too deeply")
 
 def _not_json(exc: ValueError) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return _("not valid JSON: {reason} (column {column})").format(reason=exc.msg, column=exc.colno)
+        return _("not valid JSON: {reason} (column {column})").format(reason=library_message(exc.msg), column=exc.colno)
     return _("not valid JSON: {reason}").format(reason=exc)
 
 

@@ -87,6 +87,7 @@ from scoring.base.dates import NotADate, parse_date
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import decode_text, read_file
 from scoring.base.i18n import _
+from scoring.base.library_text import toml_error
 from scoring.base.tomlpos import key_lines, line_of
 from scoring.domain.cases import Case, natural_key
 from scoring.domain.spec import Domain, FieldSpec, default_domain
@@ -212,7 +213,7 @@ def _read_layer(source: str, text: str, layout: dict, problems: list[Problem]) -
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(source, None, "", _("not valid TOML: {reason}").format(reason=exc)))
+        problems.append(Problem(source, None, "", _("not valid TOML: {reason}").format(reason=toml_error(exc))))
         return {}
     lines = key_lines(text)
 

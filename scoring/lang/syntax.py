@@ -22,6 +22,7 @@ from fractions import Fraction
 
 from scoring.base.errors import closest
 from scoring.base.i18n import N_, _
+from scoring.base.library_text import library_message
 
 from .builtins import AGGREGATES, BUILTINS
 from .limits import MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_PARTS, number_problem
@@ -57,7 +58,7 @@ def parse(text: str) -> Node:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         column = (exc.offset - 1 + offset) if exc.offset else None
-        raise ExprError(_("syntax error: {reason}").format(reason=exc.msg), column) from None
+        raise ExprError(_("syntax error: {reason}").format(reason=library_message(exc.msg)), column) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError(_("expression too deeply nested")) from None
     _check_size(tree)
