@@ -428,3 +428,23 @@ def test_every_plain_message_of_tomllib_is_known():
     assert len(literals) >= 10
     with i18n.speaking("zh"):
         assert [m for m in literals if library_message(m.replace("\\\\", "\\")) == m.replace("\\\\", "\\")] == []
+
+
+def test_pydantic_s_messages_are_known_as_this_pydantic_writes_them():
+    from pydantic_core._pydantic_core import list_all_errors
+
+    from scoring.base.library_text import _PYDANTIC
+    templates = {e["type"]: e["message_template_python"].replace("{expected_plural}", "(s)") for e in list_all_errors()}
+    assert {kind: message for kind, message in _PYDANTIC.items() if templates.get(kind) != message} == {}
+
+
+def test_pydantic_s_words_in_a_case_file_are_chinese_and_english_as_pydantic_writes_them(tmp_path):
+    case = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
+    case["events"].append({"id": "e98", "type": "extension", "date": case["events"][-1]["date"],
+                           "department": case["handlers"][0]["department"], "days": -3})
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    said = chinese("score", "--rules", REFERENCE, "--cases", bad).stderr
+    assert "events[" in said and "(e98).days: 应大于或等于 0" in said, said
+    english = scoring("--lang", "en", "score", "--rules", REFERENCE, "--cases", bad, env=CHINESE).stderr
+    assert "(e98).days: Input should be greater than or equal to 0" in english, english

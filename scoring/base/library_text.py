@@ -81,3 +81,57 @@ def toml_error(error: Exception) -> str:
     if found["end"]:
         return _("{reason} (at end of document)").format(reason=reason)
     return _("{reason} (at line {line}, column {column})").format(reason=reason, line=found["line"], column=found["column"])
+
+
+# pydantic's messages by error type, as its templates write them (with "(s)" for its {expected_plural}),
+# for the types a case file, a domain file or a rulebook can meet; in English pydantic's own are shown
+_PYDANTIC = {
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "model_type": N_("Input should be a valid dictionary or instance of {class_name}"),
+    "model_attributes_type": N_("Input should be a valid dictionary or object to extract fields from"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "finite_number": N_("Input should be a finite number"),
+    "too_short": N_("{field_type} should have at least {min_length} item(s) after validation, not {actual_length}"),
+    "too_long": N_("{field_type} should have at most {max_length} item(s) after validation, not {actual_length}"),
+    "string_type": N_("Input should be a valid string"),
+    "string_too_short": N_("String should have at least {min_length} character(s)"),
+    "string_too_long": N_("String should have at most {max_length} character(s)"),
+    "string_pattern_mismatch": N_("String should match pattern '{pattern}'"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "list_type": N_("Input should be a valid list"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_parsing_size": N_("Unable to parse input string as an integer, exceeded maximum size"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "float_type": N_("Input should be a valid number"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "literal_error": N_("Input should be {expected}"),
+    "date_type": N_("Input should be a valid date"),
+    "date_parsing": N_("Input should be a valid date in the format YYYY-MM-DD, {error}"),
+    "date_from_datetime_parsing": N_("Input should be a valid date or datetime, {error}"),
+    "datetime_parsing": N_("Input should be a valid datetime, {error}"),
+    "decimal_type": N_("Decimal input should be an integer, float, string or Decimal object"),
+    "decimal_parsing": N_("Input should be a valid decimal"),
+}
+
+
+def pydantic_message(error: dict) -> str:
+    """One of pydantic's errors (`ValidationError.errors()`) in the current language: its own message
+    when the catalog has none for its type (and in English, which is pydantic's)."""
+    if error["type"] == "value_error":  # the tool's own validators: their message is the catalog's already
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        return _(message.removeprefix("Value error, "))
+    template = _PYDANTIC.get(error["type"])
+    translated = _(template) if template else None
+    if not translated or translated == template:
+        return error["msg"]
+    context = dict(error.get("ctx") or {})
+    try:
+        return translated.format(**context)
+    except (KeyError, IndexError, ValueError):  # a context this version of pydantic does not give
+        return error["msg"]

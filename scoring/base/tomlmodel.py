@@ -19,7 +19,7 @@ from pydantic import BaseModel, PlainValidator, ValidationError
 
 from .errors import InputError, Problem, closest
 from .i18n import _
-from .library_text import toml_error
+from .library_text import pydantic_message, toml_error
 from .tomlpos import key_lines, line_of
 
 MAX_RULE_FILE = 1_000_000  # bytes of a rulebook, an overlay or a fixture: rule files are a few kilobytes
@@ -111,10 +111,7 @@ def _problem(model: type[BaseModel], locator: Locator, err: dict) -> Problem:
     elif kind == "missing":
         message = _("required key is missing")
     else:
-        message = err["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        message = _(message)  # pydantic's own words, the common ones in the catalog
+        message = pydantic_message(err)
         if "input" in err and not isinstance(err["input"], (dict, list)):
             message += _(" (got {value})").format(value=repr(err["input"]))
     return locator.problem(loc, message)

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import FileError, decode_text, read_file
 from scoring.base.i18n import N_, _, pgettext
-from scoring.base.library_text import library_message
+from scoring.base.library_text import library_message, pydantic_message
 from scoring.domain.cases import Case, as_of_case, case_model, domain_of, natural_key
 from scoring.domain.spec import Domain, default_domain
 
@@ -457,15 +457,4 @@ def _message(err: dict) -> str:
         options = [part.strip(" '") for part in expected.replace(" or ", ",").split(",") if part.strip(" '")]
         return _("unknown value {value}{hint}; expected one of {expected}").format(
             value=json.dumps(value, ensure_ascii=False), hint=closest(value, options), expected=expected)
-    message = err["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    return _(message)  # pydantic's own words: the most common are in the catalog (PYDANTIC_MESSAGES)
-
-
-# pydantic's messages most often met in a case file, translated where shown (others stay as pydantic writes them)
-PYDANTIC_MESSAGES = (N_("Extra inputs are not permitted"), N_("Input should be a valid string"),
-                     N_("Input should be a valid list"), N_("Input should be a valid dictionary"),
-                     N_("Input should be a valid integer"), N_("Input should be a valid boolean"),
-                     N_("String should have at least 1 character"),
-                     N_("List should have at least 1 item after validation, not 0"))
+    return pydantic_message(err)
