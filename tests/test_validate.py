@@ -146,3 +146,21 @@ score = "mean(department.peer_scores)"
     report = validate(path)
     assert {item: format_interval(found) for item, _, found in report.ranges}["total"] == "−∞ … +∞"
     assert report.problems[0].message == "the total has no upper bound (−∞ … +∞), not the declared full score 100"
+
+
+@pytest.mark.parametrize("total,lowest,problem", [
+    ('"params.floor"', "-5", "get no grade"),  # the gate bounds the total from below (here below the lowest band)
+    ('"zero"', None, 'unknown name "zero"'),  # a wrong one is reported, and the total's lower bound is unknown
+    ('"params.x"', None, 'no "x" in params'),
+])
+def test_a_gate_s_total_may_be_an_expression_and_a_wrong_one_is_a_finding_not_a_crash(tmp_path, total, lowest, problem):
+    text = (ROOT / "rules" / "combined-2020.toml").read_text(encoding="utf-8")
+    assert "\ntotal = 0\n" in text and "[params]\n" in text
+    text = text.replace("\ntotal = 0\n", f"\ntotal = {total}\n", 1).replace("[params]\n", "[params]\nfloor = -5\n", 1)
+    path = tmp_path / "gate.toml"
+    path.write_text(text, encoding="utf-8")
+    report = validate(path)
+    found = {item: interval for item, _title, interval in report.ranges}["total"]
+    assert (None if found.lo is None else str(found.lo)) == lowest
+    messages = [p.message for p in report.problems]
+    assert any(problem in m for m in messages), messages

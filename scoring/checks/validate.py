@@ -178,6 +178,15 @@ class _Findings:
         found = None if node is None else bounds(node, self.env())
         return found.lo if found is not None and found.is_point else None
 
+    def lowest(self, value):
+        """The lowest value a number or an expression of params can have (None: unbounded, or not known
+        because the expression is wrong, which the loading checks report)."""
+        if value is None or not isinstance(value, str):
+            return V.from_data(value)
+        node = _parsed(value)
+        found = None if node is None else bounds(node, self.env())
+        return None if found is None else found.lo
+
     def never(self, path: tuple, condition: str | None) -> tuple:
         """Report a condition that cannot hold; give its parts as facts for the points."""
         node = None if condition is None else _parsed(condition)
@@ -216,9 +225,10 @@ class _Findings:
                 score = self.points(scorer.score, (), computed=total) or ANY
                 weighted = weighted + score * Interval.point(V.from_data(scorer.weight))
             total = weighted
-        for gate in spec.gate:
+        for gate in spec.gate:  # a gate holding puts the total at most at its `total`: the lowest it can be
             if gate.total is not None:
-                total = Interval(total.lo if total.lo is None else min(total.lo, self.constant(gate.total)), total.hi)
+                cap = self.lowest(gate.total)
+                total = Interval(None if total.lo is None or cap is None else min(total.lo, cap), total.hi)
         return total
 
     # ------------------------------------------------------------------ other checks
