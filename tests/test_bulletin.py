@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import openpyxl
 import pytest
 from casekit import ROOT, SAMPLE, without_steps
 from clikit import scoring
@@ -263,3 +264,45 @@ def test_the_files_repeat_byte_for_byte_and_need_a_file_to_go_to(tmp_path, fmt):
 def test_the_html_bulletin_names_its_issuer(tmp_path):
     page = bulletin_file(tmp_path, "html", "--issuer", "市政府督查室", "--issued", "2020-07-03").read_text(encoding="utf-8")
     assert "<span>市政府督查室　2020年7月3日</span>" in page
+
+
+@pytest.fixture(scope="module")
+def by_item(tmp_path_factory):
+    """indicators-2021 (three rates published apart, ranked by V4 解决采纳率) on the 2020 sample: its year moved to
+    2020, and V5's item count (an extra field the sample does not have) read as one item."""
+    text = (ROOT / "rules" / "indicators-2021.toml").read_text(encoding="utf-8")
+    for old, new in (("valid_from = 2021-01-01", "valid_from = 2020-01-01"),
+                     ("valid_until = 2021-12-31", "valid_until = 2020-12-31"),
+                     ("denominator = \"extra(case, 'items')\"", "denominator = \"coalesce(extra(case, 'items'), 1)\"")):
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path_factory.mktemp("by-item") / "indicators-2020.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_rulebook_ranked_by_an_item_has_its_bulletin_ranked_by_that_item(by_item, tmp_path):
+    """[ranking] by: the rows' figures are the item's points (V4, a rate with no deadline: what it can reach is what
+    it has), ranked as `score` ranks the cases as they stood at the month's end; the tables are headed by its name."""
+    june = json.loads(run_ok("bulletin", "--rules", by_item, "--cases", SAMPLE, "--month", "2020-06", "--format", "json"))
+    assert june["rank_by"] == {"criterion": "V4", "title": "解决采纳率"} and june["final"] is False
+    ledger = json.loads(run_ok("score", "--rules", by_item, "--cases", as_it_stood(dt.date(2020, 6, 30), tmp_path),
+                               "--format", "json"))
+    v4 = {d["department"]: next(c["points"] for c in d["criteria"] if c["criterion"] == "V4") for d in ledger["departments"]}
+    assert {r["department"]: (r["rank"], r["reachable"], r["secured"]) for r in june["departments"]} == {
+        d["department"]: (d["rank"], v4[d["department"]], v4[d["department"]]) for d in ledger["departments"]}
+    assert [r["reachable"] for r in june["departments"]] == sorted(v4.values(), reverse=True)  # order = "desc"
+    may = json.loads(run_ok("bulletin", "--rules", by_item, "--cases", SAMPLE, "--month", "2020-05", "--format", "json"))
+    before = {r["department"]: r["reachable"] for r in may["departments"]}
+    assert all(r["change"]["reachable"] == round(r["reachable"] - before[r["department"]], 2)
+               for r in june["departments"] if r["department"] in before)
+    table = run_ok("bulletin", "--rules", by_item, "--cases", SAMPLE, "--month", "2020-06")
+    assert "可达解决采纳率" in table and "已得解决采纳率" in table and "按V4 解决采纳率排名" in table and "可达分" not in table
+    page = run_ok("bulletin", "--rules", by_item, "--cases", SAMPLE, "--month", "2020-06", "--format", "html")
+    assert ">可达解决采纳率<" in page and ">已得解决采纳率<" in page and "可达分" not in page
+    for fmt in ("xlsx", "docx"):
+        out = tmp_path / f"bulletin.{fmt}"
+        run_ok("bulletin", "--rules", by_item, "--cases", SAMPLE, "--month", "2020-06", "--format", fmt, "--out", out)
+        assert out.stat().st_size > 0
+    cells = {c.value for row in openpyxl.load_workbook(tmp_path / "bulletin.xlsx").active.iter_rows() for c in row}
+    assert {"可达解决采纳率", "已得解决采纳率"} <= cells

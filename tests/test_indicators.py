@@ -218,12 +218,14 @@ def test_a_fixture_expects_items_and_indicator_lines(tmp_path):
     assert "department 市交通委: indicator_lines differ (- expected, + actual):" in run.stdout
 
 
-def test_the_monthly_bulletin_refuses_a_ranking_by_an_item():
-    # its ranking, figures and notes are of the reachable total: it would rank by one thing and show another
-    run = scoring("bulletin", *RUN, "--month", "2021-05")
-    assert run.returncode == 2
-    assert (f'{BOOK}: ranking.by: the monthly bulletin ranks by the reachable total; this rulebook ranks by the item '
-            '"V4", which the bulletin does not support yet (`scoring score` ranks by it)') in run.stderr
+def test_the_monthly_bulletin_ranks_by_the_item_too():
+    # its ranking, figures and notes are of the item (tests/test_bulletin.py checks them against `score`)
+    run = scoring("bulletin", *RUN, "--month", "2021-05", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert document["rank_by"] == {"criterion": "V4", "title": "解决采纳率"}
+    ledger = json.loads(scoring("score", *RUN, "--format", "json").stdout)
+    assert {r["department"] for r in document["departments"]} <= {d["department"] for d in ledger["departments"]}
 
 
 def test_a_diff_lists_the_indicator_lines_that_changed(tmp_path):

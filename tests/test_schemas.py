@@ -144,6 +144,7 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
                   ROOT / "rules/indicators-2021.tests/rates-ranking.jsonl")
     document("ledger", "indicators", "score", *indicators, "--format", "json")
     document("explain", "indicators", "explain", *indicators, "--department", "市交通委", "--format", "json")
+    document("bulletin", "indicators", "bulletin", *indicators, "--month", "2021-05", "--format", "json")
     # an item with a due date but no step (untracked): every shipped rulebook declares its steps
     (tmp / "untracked.toml").write_text(without_steps(COMBINED.read_text(encoding="utf-8"), "L2"), encoding="utf-8")
     fixture, options = next(iter(combined_fixtures()))

@@ -23,11 +23,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from decimal import Decimal
 
 from scoring.base.errors import InputError, Problem
 from scoring.base.i18n import N_
 from scoring.domain.cases import assigned_on, domain_of, natural_key
-from scoring.engine.rollup import rank, ranking_order
+from scoring.engine.rollup import rank, ranked_value, ranking_order
 from scoring.engine.session import Run, Session, assessment_end, check_records, end_reason
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords
@@ -59,11 +60,6 @@ def build_month(session: Session, case_file: CaseFile, month: str, records: Depa
                 skip_invalid: bool = False) -> tuple[BulletinDocument, Run]:
     """The bulletin document of `month` and the month-end run it ranks (what the city-wide figures are read from)."""
     compiled = session.compiled
-    by = compiled.book.spec.ranking.by
-    if by is not None:  # its ranking, its figures and its notes are of the reachable total
-        raise InputError([Problem(compiled.book.path, None, "ranking.by",
-                                  f'the monthly bulletin ranks by the reachable total; this rulebook ranks by the item '
-                                  f'"{by}", which the bulletin does not support yet (`scoring score` ranks by it)')])
     end = month_end(month)
     first = end.replace(day=1)
     closing = assessment_end(compiled, case_file)
@@ -106,7 +102,10 @@ def build_month(session: Session, case_file: CaseFile, month: str, records: Depa
                 if end.isoformat() < i["due"] <= next_end.isoformat()]
 
     final = end == closing  # nothing can happen after the assessment's end: the ranking is the result
-    secured = {d.department: d.total for d in now.departments}
+    secured = {d.department: d for d in now.departments}
+
+    def figure(d) -> Decimal:  # what the ranking compares: the total, or the item it is by ([ranking] by)
+        return ranked_value(compiled, d)
     if final:
         standing = now.departments
     else:
@@ -129,15 +128,17 @@ def build_month(session: Session, case_file: CaseFile, month: str, records: Depa
         old = previous.get(d.department)
         ranked = old is not None and old.rank is not None and d.rank is not None
         rows.append({"department": d.department, **({"group": d.group} if compiled.group is not None else {}),
-                     "rank": d.rank, "reachable": number(d.total), "secured": number(secured[d.department]),
+                     "rank": d.rank, "reachable": number(figure(d)), "secured": number(figure(secured[d.department])),
                      "grade": d.grade if final else None, "cases": len(d.cases),
-                     "previous": None if old is None else {"rank": old.rank, "reachable": number(old.total)},
+                     "previous": None if old is None else {"rank": old.rank, "reachable": number(figure(old))},
                      # an unranked department (too few cases) still has a figure that moved
-                     "change": None if old is None else {"reachable": number(d.total - old.total),
+                     "change": None if old is None else {"reachable": number(figure(d) - figure(old)),
                                                          "rank": old.rank - d.rank if ranked else None},
                      "missed": sum(1 for m in missed if m["department"] == d.department),
                      "due_next_month": sum(1 for m in due if m["department"] == d.department)})
     order = lambda e: (e["due"], natural_key(e["case"]), e["department"], e["criterion"])  # noqa: E731
+    rank_by = next(({"criterion": c.id, "title": c.title} for c in compiled.criteria
+                    if c.id == compiled.book.spec.ranking.by), None)
     return {
         "format": BULLETIN,
         "engine": engine_versions(),
@@ -148,6 +149,7 @@ def build_month(session: Session, case_file: CaseFile, month: str, records: Depa
         "as_of": end.isoformat(),
         "previous_as_of": previous_end.isoformat(),
         "final": final,
+        **({"rank_by": rank_by} if rank_by else {}),
         "grades": compiled.book.spec.grade_names(),
         "departments": rows,
         "missed": sorted(missed, key=order),

@@ -405,8 +405,8 @@ class BulletinRow(TypedDict):
     department: str
     group: NotRequired[str | None]  # when the ranking has peer groups
     rank: int | None
-    reachable: Number  # the ranking's figure; at the assessment's end, the total
-    secured: Number  # the floor: the score if nothing more happens
+    reachable: Number  # the ranking's figure (the total, or the item of rank_by); at the assessment's end, its result
+    secured: Number  # the floor: the figure if nothing more happens
     grade: str | None  # only at the assessment's end (the final grade); null before
     cases: int
     previous: PreviousStanding | None
@@ -449,6 +449,13 @@ class Untracked(TypedDict):
     title: str
 
 
+class RankBy(TypedDict):
+    """The department item a ranking is by ([ranking] by): its figures are the item's points, not the total."""
+
+    criterion: str
+    title: str
+
+
 class BulletinDocument(TypedDict):
     """The monthly bulletin (`scoring bulletin --format json`)."""
 
@@ -460,6 +467,7 @@ class BulletinDocument(TypedDict):
     as_of: Date
     previous_as_of: Date
     final: bool  # the month's end is the assessment's: the ranking is the result, as `score` gives it
+    rank_by: NotRequired[RankBy]  # with [ranking] by: the figures of the rows are that item's points
     grades: list[str]
     departments: list[BulletinRow]
     missed: list[BulletinMissed]

@@ -32,11 +32,21 @@ def issue_line(issuer: str | None, issued: dt.date | None) -> str | None:
     return "　".join(part for part in parts if part) or None
 
 
+def figure_names(document: dict) -> tuple[str, str]:
+    """What the ranking's figure and the secured one are called: 总分 (at the assessment's end) or 可达分, and
+    已得分; or, ranked by an item ([ranking] by), that item's name."""
+    by = document.get("rank_by")
+    if by is None:
+        return ("总分" if document["final"] else "可达分"), "已得分"
+    return (by["title"] if document["final"] else f"可达{by['title']}"), f"已得{by['title']}"
+
+
 def tables(document: dict) -> list[Table]:
     """The ranking, the deadlines missed in the month, the items due in the next."""
     d = document
     grouped = any("group" in r for r in d["departments"])
-    standing = ["总分", "较上月", "等级"] if d["final"] else ["可达分", "较上月", "已得分"]
+    figure, secured = figure_names(d)
+    standing = [figure, "较上月", "等级"] if d["final"] else [figure, "较上月", secured]
     ranking = Table(
         "排名",
         ["排名", "升降"] + ["组别"] * grouped + ["部门", *standing, "办件", "本月失分项", "下月到期"],

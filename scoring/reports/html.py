@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from scoring.ledger.labels import Labels, event_name, kind_name, role_name
 
 from . import display
+from .bulletin import figure_names
 from .display import plain_number, signed, two_decimals, typeset
 from .text import (
     bulletin_notes,
@@ -98,9 +99,9 @@ def bulletin_page(bulletin: dict, issued: str | None = None, figures=None) -> Pa
              rulebook_line(book), f"已交办 {source['cases']} 件"]
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in bulletin_notes(bulletin))
     final = bulletin["final"]
-    figure = "总分" if final else "可达分"
+    figure, secured = figure_names(bulletin)
     bars = [{**d, "total": d["reachable"]} for d in bulletin["departments"]]
-    sections = [("排名", _bulletin_ranking(bulletin["departments"], grades, final) + notes),
+    sections = [("排名", _bulletin_ranking(bulletin["departments"], grades, final, figure, secured) + notes),
                 (figure, _chart(bars, grades if final else [], figure)),
                 (f"本月到期未得满分的事项（{len(bulletin['missed'])}）", _missed(bulletin["missed"])),
                 (f"下月到期事项（{len(bulletin['due_next_month'])}）", _due(bulletin["due_next_month"]))]
@@ -441,10 +442,10 @@ def _decimal(value) -> str:
 
 # ---------------------------------------------------------------- bulletin parts
 
-def _bulletin_ranking(departments: list[dict], grades: list[str], final: bool) -> str:
+def _bulletin_ranking(departments: list[dict], grades: list[str], final: bool, figure: str, secured: str) -> str:
     grouped = any("group" in d for d in departments)
     headers = (["#排名"] + (["组别"] if grouped else []) + ["部门", "#办件"]
-               + (["#总分", "#较上月", "#升降", "等级"] if final else ["#可达分", "#较上月", "#升降", "#已得分"])
+               + ([f"#{figure}", "#较上月", "#升降", "等级"] if final else [f"#{figure}", "#较上月", "#升降", f"#{secured}"])
                + ["上月", "#本月失分项", "#下月到期"])
     rows = []
     for d in departments:

@@ -19,6 +19,7 @@ from scoring.lang.interval import format_interval
 from scoring.lang.values import round_half_up
 from scoring.ledger.labels import Labels, event_name, kind_name, role_name
 
+from .bulletin import figure_names
 from .bulletin import tables as bulletin_tables
 from .display import NONE, plain_number, signed, two_decimals
 from .terminal import fitted, left_out_note, wrapped
@@ -365,7 +366,13 @@ def _tabulate(table, width: int | None = None, drop: tuple[str, ...] = ()) -> li
 def bulletin_notes(document: dict) -> list[str]:
     """What the bulletin's figures mean and what it cannot see: under its table, in text and HTML alike."""
     d = document
-    if d["final"]:
+    by = d.get("rank_by")
+    if by is not None:  # ranked by an item: its points, as they stand and as they can still be
+        figure, secured = figure_names(d)
+        notes = [f"按{by['criterion']} {by['title']}排名（规则的 [ranking] by），不按总分。"
+                 + ("考核截止，排名为考核结果（与 score 相同）；“较上月”为较上月月末可达值的变化。" if d["final"] else
+                    f"{figure}：已经失去的不再计入，尚未到期的事项按期完成计；{secured}为此后不再有任何进展时的值。")]
+    elif d["final"]:
         notes = ["考核截止，排名为考核结果（与 score 相同）；“较上月”为较上月月末可达分的变化。"]
     else:
         notes = ["按可达分排名：已经失去的分数不再计入，尚未到期的事项按期完成计（各单位自查的可达上限）；"
