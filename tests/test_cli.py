@@ -343,3 +343,23 @@ def test_the_items_not_yet_due_can_be_listed_by_the_nearest_deadline():
     assert sorted(by_points) == sorted(by_deadline) and len(by_points) >= 5
     assert by_deadline == sorted(by_deadline, key=lambda item: (item[0], -item[1])) != by_points
     assert [points for _, points in by_points] == sorted((points for _, points in by_points), reverse=True)
+
+
+def test_cases_failing_for_one_reason_are_told_once_with_their_ids(tmp_path):
+    """A rule that reads what the file does not have fails on every case alike: one problem naming the first
+    cases and how many, not two hundred lines; two cases failing alike are still named one by one."""
+    text = (ROOT / "rules" / "indicators-2021.toml").read_text(encoding="utf-8")
+    text = text.replace("valid_from = 2021-01-01", "valid_from = 2020-01-01").replace("valid_until = 2021-12-31",
+                                                                                      "valid_until = 2020-12-31")
+    book = tmp_path / "indicators-2020.toml"
+    book.write_text(text, encoding="utf-8")
+    every = scoring("--lang", "en", "score", "--rules", book, "--cases", SAMPLE)
+    lines = every.stderr.splitlines()
+    assert every.returncode == 2 and lines[0].startswith("error: 206 case(s) could not be scored")
+    assert lines[1:] == [f"  {SAMPLE}: 206 cases (2020-J0001, 2020-J0002, 2020-J0003, 2020-J0004, 2020-J0005, 2020-J0006, "
+                         "2020-J0007, 2020-J0008, 2020-J0009, 2020-J0010 and 196 more): V5 rate denominator: the "
+                         "denominator must be a number, got null; write coalesce(..., 0) if none means 0"], lines
+    two = tmp_path / "two.jsonl"
+    two.write_text("".join(SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
+    alone = scoring("--lang", "en", "score", "--rules", book, "--cases", two).stderr.splitlines()
+    assert len(alone) == 3 and all(": case 2020-J000" in line and ": V5 rate denominator:" in line for line in alone[1:])

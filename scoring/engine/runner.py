@@ -44,6 +44,7 @@ class CaseFailure:
     case: str
     kind: str  # "data" (a rule failed on the case's data), "calendar", "engine", "crash", "internal"
     message: str
+    reason: str = ""  # a data failure's message without its department: what cases failing alike share
 
 
 @dataclass
@@ -270,7 +271,7 @@ def score_one(index: int, case: Case):
     try:
         return _evaluator.evaluate(case)
     except CaseError as exc:
-        return CaseFailure(case.id, "data", f"{exc.department}: {exc.where}: {exc.message}")
+        return CaseFailure(case.id, "data", f"{exc.department}: {exc.where}: {exc.message}", f"{exc.where}: {exc.message}")
     except CalendarCoverageError as exc:
         return CaseFailure(case.id, "calendar", str(exc))
     except EngineError as exc:

@@ -136,11 +136,33 @@ class Session:
                 raise EngineError("\n".join([_("the engine failed on {n} case(s); nothing was written:").format(
                     n=len(broken))] + ["  " + _("case {case}").format(case=f.case) + f": {f.kind}: {f.message}"
                                        for f in broken]))
-            raise InputError([Problem(source, None, _("case {case}").format(case=f.case), f.message) for f in data],
+            raise InputError(_failure_problems(source, data),
                              _("{n} case(s) could not be scored; nothing was written (--skip-invalid scores the "
                                "rest)").format(n=len(data)))
         results = [r for c in cases if c.id in outcome.results for r in outcome.results[c.id]]
         return results, failures, outcome.recovered
+
+
+GROUPED = 3  # cases failing for one reason that are told as one problem, their ids listed after it
+LISTED = 10  # of those, the ids shown
+
+
+def _failure_problems(source: str, data: list[CaseFailure]) -> list[Problem]:
+    """A problem per case; cases failing alike (a rule that reads a field the file does not have) as one,
+    naming the first of them, so that a hundred cases do not bury what there is to fix."""
+    alike: dict[str, list[CaseFailure]] = {}
+    for failure in data:
+        alike.setdefault(failure.reason or failure.message, []).append(failure)
+    problems = []
+    for reason, failures in alike.items():
+        if len(failures) < GROUPED:
+            problems += [Problem(source, None, _("case {case}").format(case=f.case), f.message) for f in failures]
+            continue
+        named = ", ".join(f.case for f in failures[:LISTED])
+        more = _(" and {n} more").format(n=len(failures) - LISTED) if len(failures) > LISTED else ""
+        problems.append(Problem(source, None, _("{n} cases ({cases}{more})").format(n=len(failures), cases=named, more=more),
+                                reason))
+    return problems
 
 
 def assessment_end(compiled: CompiledRulebook, case_file: CaseFile) -> dt.date | None:
