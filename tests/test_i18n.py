@@ -399,7 +399,7 @@ def test_cases_that_cannot_be_scored_are_told_in_chinese(tmp_path):
     run = chinese("score", "--rules", bad, "--cases", SAMPLE)
     assert run.returncode == 2
     assert "件办件无法评分；未写出任何内容（--skip-invalid 可对其余办件评分）" in run.stderr
-    assert f"  {SAMPLE}: 办件 " in run.stderr
+    assert f"  {SAMPLE}: 160 件办件（2020-J0002, " in run.stderr and " 等，另有 150 件）: rule L1 points: " in run.stderr
 
 
 @pytest.mark.parametrize("bad,parse", [
