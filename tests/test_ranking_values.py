@@ -143,8 +143,8 @@ def test_the_ranking_cannot_be_by_an_item_that_reads_it():
 def test_ranking_is_read_only_by_department_items_and_gates():
     text = RANKED.format(item=LAST_BONUS, more="").replace('text = "签收"', 'text = "签收{ranking.rank}"')
     [problem] = rulebook_problems(text)
-    assert problem.startswith(f'book.toml:{line_of(text, "签收{ranking")}: criterion[0].rule[0].text: unknown name '
-                              '"ranking"')
+    assert problem.startswith(f'book.toml:{line_of(text, "签收{ranking")}: criterion[0].rule[0].text: "ranking" '
+                              "cannot be read here; it is read in department items' rules and a gate's when and text")
 
 
 def test_self_check_and_bulletin_refuse_a_rulebook_that_reads_the_ranking():

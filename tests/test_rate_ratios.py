@@ -116,7 +116,9 @@ def test_numbers_and_conditions_are_of_their_kind(form, where, message):
 def test_the_points_of_a_ratio_read_numerator_and_denominator_not_hits():
     text = RATE.format(form=RATIO, criterion="").replace('points = "rate * 100"', 'points = "hits"')
     [problem] = rulebook_problems(text)
-    assert problem.startswith(f'book.toml:{line_of(text, "points = ")}: criterion[0].rate.points: unknown name "hits"')
+    assert problem.startswith(f'book.toml:{line_of(text, "points = ")}: criterion[0].rate.points: "hits" cannot '
+                              "be read here; it is read in a rate's points and text, when it counts hits (a ratio of sums has "
+                              "numerator and denominator)")
 
 
 def test_validate_bounds_a_ratio_like_a_rate(tmp_path):

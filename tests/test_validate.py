@@ -164,3 +164,17 @@ def test_a_gate_s_total_may_be_an_expression_and_a_wrong_one_is_a_finding_not_a_
     assert (None if found.lo is None else str(found.lo)) == lowest
     messages = [p.message for p in report.problems]
     assert any(problem in m for m in messages), messages
+
+
+@pytest.mark.parametrize("expression,where", [
+    ("rate", "a rate's points and text"), ("computed", "a scorer's score"), ("items.L2", "department items' rules"),
+    ("total", "a gate's when and text"),
+])
+def test_a_name_read_only_elsewhere_is_told_where_not_unknown(tmp_path, expression, where):
+    text = REFERENCE.read_text(encoding="utf-8")
+    assert 'points = "params.sign_points"' in text
+    path = tmp_path / "elsewhere.toml"
+    path.write_text(text.replace('points = "params.sign_points"', f'points = "{expression}"', 1), encoding="utf-8")
+    [problem] = validate(path).problems
+    name = expression.split(".")[0]
+    assert f'"{name}" cannot be read here; it is read in {where}' in problem.message and "unknown" not in problem.message

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring.base.errors import InputError, Problem, closest
-from scoring.base.i18n import _, ngettext
+from scoring.base.i18n import N_, _, ngettext
 from scoring.domain.fields import expression_schema
 from scoring.domain.spec import Domain
 from scoring.domain.workdays import WorkCalendar
@@ -65,6 +65,20 @@ RANKING_RECORD = RecordType({
     "from_last": FieldType("number", min=1),  # 1 + those ranked below it (1: the last); null: not ranked
     "percentile": FieldType("number", min=0, max=1),  # the share of its group ranked below it; null: not ranked
 }, extras=False)
+# the names only some expressions read, and which (the README's table "What an expression can read"): an
+# expression elsewhere that uses one is told where it can, not that the name is unknown
+READ_ELSEWHERE = {
+    "rate": N_("a rate's points and text"),
+    "hits": N_("a rate's points and text, when it counts hits (a ratio of sums has numerator and denominator)"),
+    "cases": N_("a rate's points and text"), "numerator": N_("a ratio of sums' points and text"),
+    "denominator": N_("a ratio of sums' points and text"), "computed": N_("a scorer's score"),
+    "total": N_("a gate's when and text"), "items": N_("department items' rules and a gate's when and text"),
+    RANKING: N_("department items' rules and a gate's when and text"),
+    "factor": N_("a multiplier's text"), "points": N_("a multiplier's text"),
+    "case": N_("case rules and lets"), "handler": N_("case rules and lets"), "rubric": N_("case rules and lets"),
+    "events": N_("case rules and lets"), "case_events": N_("case rules and lets"),
+    "category": N_("case rules after the lets, and a department's expressions"),
+}
 
 
 @dataclass
@@ -343,13 +357,13 @@ class _Compiler:
     # ------------------------------------------------------------------ entry
     def run(self) -> CompiledRulebook:
         base = Scope({**RECORD_NAMES, "rubric": "text", "events": "events", "case_events": "events", AS_OF: "date"},
-                     {"params": self.params}, self.event_types)
+                     {"params": self.params}, self.event_types, READ_ELSEWHERE)
         lets = self._lets(base)
         # a case's category is decided after the lets (a category's condition may use them)
         of_scope = base.with_names(**{name: kind for name, (_, kind) in lets.items()})
         self.scope = of_scope.with_names(category="text")
         self.department_scope = Scope({"department": "department", "category": "text", AS_OF: "date"},
-                                      {"params": self.params})
+                                      {"params": self.params}, elsewhere=READ_ELSEWHERE)
         rubrics = [CompiledRubric(r.id, r.title, tuple(r.roles), *self._clamp(("rubric", i), r.min, r.max))
                    for i, r in enumerate(self.spec.rubric)]
         categories = [CompiledCategory(c.id, c.title, self._condition(("category", i, "of"), c.of, of_scope), _number(c.weight),
@@ -440,7 +454,7 @@ class _Compiler:
         or an expression of params only."""
         if source is None or not isinstance(source, str):
             return _number(source)
-        fn = self._expr(path, source, Scope({}, {"params": self.params}))
+        fn = self._expr(path, source, Scope({}, {"params": self.params}, elsewhere=READ_ELSEWHERE))
         if fn is None:
             return None
         try:
@@ -471,7 +485,7 @@ class _Compiler:
         position = {name: index for index, name in enumerate(parsed)}
         depth: dict[str, int] = {}  # the longest chain of lets a let builds on, itself included
         # what the next let sees: the lets done so far, by kind, and by value for those known now
-        scope = Scope(dict(base.names), dict(base.constants), base.event_types)
+        scope = Scope(dict(base.names), dict(base.constants), base.event_types, base.elsewhere)
 
         def fail(name: str):
             failed.add(name)

@@ -9,7 +9,7 @@ case is read.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -42,9 +42,11 @@ class Scope:
     names: dict[str, str] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     event_types: frozenset[str] = frozenset()
+    # names other expressions may read, and where (a rate's `rate` in a case rule): said instead of "unknown"
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
 
     def with_names(self, **names: str) -> Scope:
-        return Scope({**self.names, **names}, self.constants, self.event_types)
+        return Scope({**self.names, **names}, self.constants, self.event_types, self.elsewhere)
 
     def known(self) -> list[str]:
         return sorted(set(self.names) | set(self.constants) | set(self.event_types))
@@ -99,6 +101,9 @@ class ExpressionCompiler(NodeVisitor):
             raise ExprError(
                 _('"{name}" is an event type; use it inside first({name}), last({name}), count({name}), '
                   "exists({name}) or a generator").format(name=name), node.col)
+        if name in scope.elsewhere:
+            raise ExprError(_('"{name}" cannot be read here; it is read in {where}').format(
+                name=name, where=_(scope.elsewhere[name])), node.col)
         raise ExprError(_('unknown name "{name}"{hint}').format(name=name, hint=closest(name, scope.known())), node.col)
 
     def visit_Attr(self, node: Attr, scope: Scope):
