@@ -131,6 +131,14 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
     document("explain", "closing date and as_of", "explain", "--rules", tmp / "closing.toml", "--cases", SAMPLE,
              "--department", "市民政局", "--format", "json")
 
+    # a rulebook assessed per quarter, one quarter of the year's file (input.period)
+    (tmp / "quarter.toml").write_text(closing.replace('version = "1.0.0"\n', 'version = "1.0.0"\nperiod = "quarter"\n', 1),
+                                      encoding="utf-8")
+    document("ledger", "a quarter", "score", "--rules", tmp / "quarter.toml", "--cases", SAMPLE, "--period", "2020-Q3",
+             "--format", "json")
+    document("explain", "a quarter", "explain", "--rules", tmp / "quarter.toml", "--cases", SAMPLE, "--period",
+             "2020-Q3", "--department", "市教育局", "--format", "json")
+
     # the combined rulebook's fixtures: categories, scorers, peer groups, department records
     for fixture, options in combined_fixtures():
         scored = document("ledger", fixture, "score", "--rules", COMBINED, *options, "--format", "json")

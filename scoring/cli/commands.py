@@ -185,12 +185,15 @@ def scoring_inputs(command):
         click.option("--jobs", type=click.IntRange(min=0), default=None,
                      help="Worker processes (default: one per core, at most 8, for inputs of 200 cases or more; "
                           "0: in this process)."),
+        click.option("--period", "period", default=None, metavar="YYYY-Qn|YYYY-MM",
+                     help="The quarter or month to score, for a rulebook assessed per period: the cases assigned "
+                          "in it, judged at its end; the others are left out and counted."),
     ]
 
     @functools.wraps(command)  # keeps the options given to the command before this one
     def wrapper(**kwargs):
         from scoring.app import Request
-        names = ("rules", "overlays", "sets", "cases", "departments", "exclusions", "skip_invalid", "jobs")
+        names = ("rules", "overlays", "sets", "cases", "departments", "exclusions", "skip_invalid", "jobs", "period")
         request = Request(**{name: kwargs.pop(name) for name in names})
         if request.cases == STDIN:
             request = dataclasses.replace(request, cases=standard_input("case file"))

@@ -104,6 +104,17 @@ class SimilarDepartments(TypedDict):
     why: str
 
 
+class PeriodEntry(TypedDict):
+    """The quarter or month scored: the cases first assigned from `first` to `last`, judged as of `ends` (later events
+    are not scored: `after_closing`); `outside` cases of the file were assigned outside it and left out."""
+
+    period: str  # 2020-Q2, 2020-05
+    first: Date
+    last: Date
+    ends: Date
+    outside: int
+
+
 class LedgerInput(TypedDict):
     """The cases scored: sha256 of their content (cases by id, events by id), so any order gives the same."""
 
@@ -116,6 +127,7 @@ class LedgerInput(TypedDict):
     similar_departments: NotRequired[list[SimilarDepartments]]  # only when names look like one department
     as_of: NotRequired[Date | None]  # only when the rulebook reads as_of: the date the cases were judged at
     after_closing: NotRequired[int]  # events dated after the rulebook's closing date, not scored (when there are)
+    period: NotRequired[PeriodEntry]  # only for a rulebook assessed per quarter or month: the period scored
 
 
 class CaseLine(TypedDict):

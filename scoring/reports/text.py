@@ -89,6 +89,8 @@ def ranking(ledger: dict) -> Ranking:
                     + ([] if no_total else [d["total"], d["grade"]]))
     book, source = ledger["rulebook"], ledger["input"]
     notes = [f"{rulebook_line(book)} · 办件 {source['cases']} 件、承办记录 {source['handlers']} 条"]
+    if "period" in source:
+        notes.append(period_note(source["period"]))
     if items and not named:
         notes.append("；".join(f"{c['criterion']} {c['title']}" for c in items) + "。")
     if categories:
@@ -146,6 +148,12 @@ def exclusion_lines(exclusions: dict) -> list[str]:
 def rulebook_line(book: dict) -> str:
     """Which rules made a document, as a reader names them: "规则 id version" at the head of every report."""
     return f"规则 {book['id']} {book['version']}"
+
+
+def period_note(period: dict) -> str:
+    """A quarter's or a month's ledger: which cases it scored, as of when, and how many of the file it left out."""
+    return (f"考核期 {period['period']}：{period['first']}至{period['last']}交办的办件，截至 {period['ends']}；"
+            f"期外交办的 {period['outside']} 件未计入。")
 
 
 def hashes_line(book: dict, source: dict) -> str:

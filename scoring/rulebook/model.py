@@ -54,18 +54,26 @@ class RulebookInfo(_Spec):
     # the case model the rulebook scores: a shipped domain's name or a domain file relative to the rulebook
     domain: str | None = None
     issuer: str | None = None  # the office that issues the bulletins, under their title (通报的发文单位)
+    # what one assessment covers: the year, or one quarter or month of it (scored with --period, see periods.py)
+    period: Literal["year", "quarter", "month"] = "year"
+    # a quarter's or month's assessment ends this many days after its last day (late events of its cases count)
+    period_closing_days: Annotated[int, Field(ge=0, le=366)] = 0
     derived_from: DerivedFrom | None = None
 
     @model_validator(mode="after")
     def _closing_after_start(self):
         if self.closing_date is not None and self.valid_from is not None and self.closing_date < self.valid_from:
             raise ValueError(f"closing_date {self.closing_date} is before valid_from {self.valid_from}")
+        if self.period_closing_days and self.period == "year":
+            raise ValueError('period_closing_days is for a rulebook assessed per quarter or month (period = "quarter" '
+                             'or "month"); a year\'s assessment ends at closing_date')
         return self
 
     def covers(self, day: dt.date) -> bool:
         return (self.valid_from is None or day >= self.valid_from) and (self.valid_until is None or day <= self.valid_until)
 
-    def period(self) -> str:
+    def validity(self) -> str:
+        """The span of assignment days the rulebook applies to, for messages."""
         return f"{self.valid_from or '…'} to {self.valid_until or '…'}"
 
 
