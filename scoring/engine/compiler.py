@@ -246,6 +246,7 @@ class CompiledRulebook:
     department: DepartmentNumbers = field(default_factory=DepartmentNumbers)
     # the order the department's items are scored in: file order, but an item after the items it reads
     item_order: tuple[int, ...] = ()
+    min_cases: int = 0  # [ranking] min_cases, once the params are known
 
     @property
     def reads_ranking(self) -> bool:
@@ -363,6 +364,7 @@ class _Compiler:
                    for i, s in enumerate(self.spec.scorer)]
         group = self.spec.ranking.group
         group_fn = None if group is None else self._expr(("ranking", "group"), group, self.department_scope)
+        min_cases = self._min_cases()
         order = self._item_order(criteria)
         self._check_ranking_order(criteria, gates)
         if self.problems:
@@ -372,7 +374,7 @@ class _Compiler:
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
             list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
-            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department, order)
+            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department, order, min_cases)
 
     def gate_scope(self) -> Scope:
         """A gate's condition sees the department, its total so far, its points per item and its place in the
@@ -434,6 +436,18 @@ class _Compiler:
             self._fail(path + ("min",), _("min {min} is above max {max}").format(
                 min=V.format_value(low), max=V.format_value(high)))
         return low, high
+
+    def _min_cases(self) -> int:
+        """[ranking] min_cases: a whole number, not negative (or an expression of params that gives one)."""
+        path = ("ranking", "min_cases")
+        value = self._constant(path, self.spec.ranking.min_cases)
+        if value is None:
+            return 0
+        if value < 0 or value != int(value):
+            self._fail(path, _("must be a whole number of cases, not negative (got {value})").format(
+                value=V.format_value(value)))
+            return 0
+        return int(value)
 
     def _constant(self, path: tuple, source):
         """A number the rulebook gives (max/min/base of an item, a clamp, a gate's total): a number,

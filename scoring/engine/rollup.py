@@ -486,7 +486,7 @@ def rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> Non
     groups: dict[str | None, list[DepartmentResult]] = {}
     for department in departments:
         department.rank = None
-        if len(department.cases) >= spec.min_cases and _has_ranked_value(compiled, department):
+        if len(department.cases) >= compiled.min_cases and _has_ranked_value(compiled, department):
             groups.setdefault(department.group, []).append(department)
     sign = -1 if spec.order == "desc" else 1
     for ranked in groups.values():

@@ -211,7 +211,9 @@ class GradeSpec(_Spec):
 class RankingSpec(_Spec):
     order: Literal["desc", "asc"] = "desc"
     ties: Literal["shared", "dense"] = "shared"  # shared: 1,2,2,4; dense: 1,2,2,3
-    min_cases: Annotated[int, Field(ge=0)] = 0  # fewer scored cases: listed, not ranked
+    # fewer scored cases (in the period, for a rulebook assessed per period): listed, not ranked; a whole number
+    # or an expression of params (checked when compiled)
+    min_cases: NumberOrExpr = 0
     group: str | None = None  # department expression: ranks are counted within each peer group
     by: ItemId | None = None  # a department item whose points rank the departments, instead of the total
 
