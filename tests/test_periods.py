@@ -186,3 +186,14 @@ def test_exclusions_and_records_of_cases_outside_the_period_are_not_errors(tmp_p
                               "--exclusions", decisions)
     assert document["input"]["period"]["period"] == "2020-Q1"
     assert "taken out of the assessment by decision" in stderr
+
+
+def test_a_periodic_rulebook_reading_as_of_needs_no_closing_date(tmp_path):
+    urged = 'text = "{u.date}因{case.id}被督办/催办'
+    text = reference_text().replace(urged + '"', urged + '（截至{as_of}）"', 1)
+    assert "{as_of}" in text
+    yearly = tmp_path / "yearly.toml"
+    yearly.write_text(text, encoding="utf-8")
+    assert "no closing_date says when the assessment ends" in scoring("rules", "validate", yearly).stdout
+    # a quarter's assessment ends at the quarter's end
+    assert "no closing_date" not in scoring("rules", "validate", periodic(tmp_path, text=text)).stdout

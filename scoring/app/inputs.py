@@ -24,12 +24,12 @@ from scoring.base.errors import Note
 from scoring.base.files import read_file
 from scoring.base.i18n import _
 from scoring.engine.compiler import CompiledRulebook, compile_rulebook
-from scoring.engine.session import PeriodSlice, Session
+from scoring.engine.session import Session, cut_to_period
 from scoring.inputs.case_file import CaseFile, parse_cases
 from scoring.inputs.exclusions import Exclusions, parse_exclusions
 from scoring.inputs.records import DepartmentRecords, parse_departments
 from scoring.rulebook.overlay import RuleSources
-from scoring.rulebook.periods import Period, period_for
+from scoring.rulebook.periods import period_for
 from scoring.rulebook.versions import choose_rulebook
 
 Notify = Callable[[str], None]  # says something to the user on the side (the CLI: standard error)
@@ -179,23 +179,15 @@ def checked_inputs(compiled: CompiledRulebook, sources: RuleSources, cases: tupl
     if scope is not None:
         if records is not None:  # against the whole year's file: a department may have no case in the period
             records.check_departments((whole or (case_file, None))[0].cases)
-        case_file, records, whole, in_period = cut_to_period(scope, case_file, records, whole)
+        case_file, records, in_period = cut_to_period(scope, case_file, records)
+        if whole is not None:
+            whole = cut_to_period(scope, *whole)[:2]
         notify(Note(_("{file}: {n} case(s) assigned outside {period} ({first} to {last}) are left out; {kept} "
                       "scored").format(file=case_file.path, n=in_period.outside, period=scope.label, first=scope.first,
                                        last=scope.last, kept=len(case_file.cases))))
     with Session(compiled, jobs, in_period) as session:
         yield Inputs(case_file, cases[1], sources, compiled, records, None if departments is None else departments[1],
                      skip_invalid, session, notify, decisions, None if exclusions is None else exclusions[1], whole)
-
-
-def cut_to_period(period: Period, case_file: CaseFile, records: DepartmentRecords | None,
-                  whole: tuple[CaseFile, DepartmentRecords | None] | None):
-    """The files cut to the cases assigned in the period (the records to their departments), and the slice scored."""
-    cut, outside = case_file.assigned_within(period.first, period.last)
-    if whole is not None:
-        whole_cut = whole[0].assigned_within(period.first, period.last)[0]
-        whole = (whole_cut, None if whole[1] is None else whole[1].for_cases(whole_cut.cases))
-    return cut, None if records is None else records.for_cases(cut.cases), whole, PeriodSlice(period, outside)
 
 
 def tell_excluded(exclusions: Exclusions, notify: Notify) -> None:

@@ -52,6 +52,13 @@ class PeriodSlice:
     outside: int
 
 
+def cut_to_period(period: Period, case_file: CaseFile, records: DepartmentRecords | None
+                  ) -> tuple[CaseFile, DepartmentRecords | None, PeriodSlice]:
+    """The file cut to the cases first assigned in the period (the records to their departments), and the slice."""
+    cut, outside = case_file.assigned_within(period.first, period.last)
+    return cut, None if records is None else records.for_cases(cut.cases), PeriodSlice(period, outside)
+
+
 @dataclass
 class Run:
     compiled: CompiledRulebook
@@ -98,18 +105,20 @@ class Session:
         return 0 if cases < IN_PROCESS_BELOW else default_jobs()
 
     def run(self, case_file: CaseFile, records: DepartmentRecords | None = None, skip_invalid: bool = False,
-            as_of: dt.date | None = None) -> Run:
+            as_of: dt.date | None = None, period: PeriodSlice | None = None) -> Run:
         """Score a case file and roll it up: the whole result of one run, ledger included.
 
         as_of: the date the cases are judged at (a self-check's date, a bulletin's month end), the file
         being as it stood then; None for the assessment's result, judged at the rulebook's closing date
-        (events after it are left out, and counted) or, without one, at the file's last event."""
+        (events after it are left out, and counted) or, without one, at the file's last event.
+        period: the quarter or month the file was cut to, when not the session's (a rule test's)."""
         compiled = self.compiled
+        period = period or self.period
         check_period(compiled, case_file)
         check_records(compiled, records, case_file)
         after_closing = 0
         if as_of is None:
-            case_file, as_of, after_closing = as_assessed(compiled, case_file, self.period)
+            case_file, as_of, after_closing = as_assessed(compiled, case_file, period)
         values = department_values(case_file.cases, records, compiled.book.spec.department_fields)
         setting = ScoringSetting(values, None, as_of)
         results, failures, recovered = self.score(case_file.cases, case_file.path, skip_invalid, setting)
@@ -117,7 +126,7 @@ class Session:
             raise InputError([Problem(case_file.path, None, "", _("no case could be scored"))])
         scored = roll_up(compiled, results, values, as_of)
         return Run(compiled, case_file, scored, failures, recovered,
-                   build(compiled, case_file, scored, failures, records, as_of, after_closing, self.period), records,
+                   build(compiled, case_file, scored, failures, records, as_of, after_closing, period), records,
                    as_of, after_closing)
 
     def score(self, cases: list[Case], source: str, skip_invalid: bool = False,
