@@ -8,6 +8,7 @@ rulebook or missing for a periodic one is an error.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -197,3 +198,105 @@ def test_a_periodic_rulebook_reading_as_of_needs_no_closing_date(tmp_path):
     assert "no closing_date says when the assessment ends" in scoring("rules", "validate", yearly).stdout
     # a quarter's assessment ends at the quarter's end
     assert "no closing_date" not in scoring("rules", "validate", periodic(tmp_path, text=text)).stdout
+
+
+# ---------------------------------------------------------------- combining the periods into a year
+def combined(tmp_path, method: str = 'method = "mean"', extra: str = "") -> object:
+    return periodic(tmp_path, extra=extra, name="combined.toml",
+                    text=reference_text() + f"\n[combine]\n{method}\n")
+
+
+def combine(*args) -> dict:
+    run = scoring("combine", *args, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+@pytest.mark.parametrize(("method", "of"), [
+    ('method = "mean"', lambda totals: sum(totals) / len(totals)),
+    ('method = "sum"', sum),
+    ('method = "last"', lambda totals: totals[-1]),
+    ('method = "expression"\nexpression = "0.5 * max(totals) + 0.5 * min(totals)"',
+     lambda totals: (max(totals) + min(totals)) / 2),
+])
+def test_combine_makes_each_departments_year_of_its_period_totals(tmp_path, method, of):
+    from decimal import ROUND_HALF_UP, Decimal
+    rules = combined(tmp_path, method)
+    document = combine("--rules", rules, "--cases", SAMPLE, "--year", "2020")
+    quarters = {}
+    for quarter in ("2020-Q1", "2020-Q2", "2020-Q3", "2020-Q4"):
+        run = scoring("score", "--rules", rules, "--cases", SAMPLE, "--period", quarter, "--format", "json")
+        assert run.returncode == 0, run.stderr
+        quarters[quarter] = json.loads(run.stdout)
+        cited = next(p for p in document["periods"] if p["period"] == quarter)
+        assert cited["ledger_sha256"] == hashlib.sha256(run.stdout.encode("utf-8")).hexdigest()
+        assert cited["cases"] == quarters[quarter]["input"]["cases"]
+    assert [p["period"] for p in document["periods"]] == list(quarters) and document["without_cases"] == []
+    for department in document["departments"]:
+        totals = [Decimal(str(d["total"])) for q in quarters.values() for d in q["departments"]
+                  if d["department"] == department["department"]]
+        assert [Decimal(str(p["total"])) for p in department["periods"]] == totals
+        expected = Decimal(of(totals)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert Decimal(str(department["total"])) == expected, department
+    ranked = sorted((d for d in document["departments"]), key=lambda d: -Decimal(str(d["total"])))
+    assert ranked[0]["rank"] == 1
+    # the same inputs, the same bytes
+    twice = [scoring("combine", "--rules", rules, "--cases", SAMPLE, "--year", "2020", "--format", "json").stdout
+             for _ in range(2)]
+    assert twice[0] == twice[1] and json.loads(twice[0]) == document
+
+
+def test_combine_records_each_period_and_cites_its_run(tmp_path):
+    rules, store = combined(tmp_path), tmp_path / "runs.db"
+    run = scoring("combine", "--rules", rules, "--cases", SAMPLE, "--year", "2020", "--record", "--store", store,
+                  "--format", "json")
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    listed = json.loads(scoring("runs", "list", "--store", store, "--format", "json").stdout)
+    assert [p["run"] for p in document["periods"]] == [r["id"] for r in listed]
+    for period in document["periods"]:
+        replayed = scoring("replay", period["run"], "--store", store, "--format", "json")
+        assert json.loads(replayed.stdout)["replay"]["reproduced"] is True, replayed.stderr
+    table = scoring("combine", "--rules", rules, "--cases", SAMPLE, "--year", "2020").stdout
+    assert "2020年 4 个考核期合成：各期得分之平均" in table
+    assert f"2020-Q1：办件 {document['periods'][0]['cases']} 件" in table
+
+
+def test_combine_ranks_on_the_cases_over_the_periods_and_says_the_periods_without_cases(tmp_path):
+    text = reference_text().replace('ties = "shared"\n', 'ties = "shared"\nmin_cases = 12\n', 1)
+    rules = periodic(tmp_path, "month", name="monthly.toml", text=text + '\n[combine]\nmethod = "mean"\n')
+    document = combine("--rules", rules, "--cases", SAMPLE, "--year", "2020")
+    for department in document["departments"]:
+        cases = sum(p["cases"] for p in department["periods"])
+        assert (department["rank"] is None) == (cases < 12), department["department"]
+    months = [p["period"] for p in document["periods"]] + document["without_cases"]
+    assert sorted(months) == [f"2020-{m:02d}" for m in range(1, 13)]
+    whole = load_cases(SAMPLE)
+    assert sum(p["cases"] for p in document["periods"]) + document["outside_every_period"] == len(whole.cases)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("", ""), "combine makes a year of the quarters or months of a rulebook assessed per period"),
+    (('period = "quarter"', '--period", "2020-Q1'), "combine scores every period of the year; --period is for score"),
+])
+def test_combine_refuses_what_it_cannot_combine(tmp_path, change, expected):
+    if change[0]:
+        run = scoring("combine", "--rules", combined(tmp_path), "--cases", SAMPLE, "--period", "2020-Q1")
+    else:
+        run = scoring("combine", "--rules", REFERENCE, "--cases", SAMPLE)
+    assert run.returncode == 2 and expected in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('[combine]\nmethod = "mean"\n', "[combine] makes a year of the periods of a rulebook assessed per quarter or month"),
+    ('[combine]\nmethod = "expression"\n', 'method = "expression" goes with an expression'),
+    ('[combine]\nmethod = "sum"\nexpression = "sum(totals)"\n', 'method = "expression" goes with an expression'),
+    ('[combine]\nmethod = "expression"\nexpression = "sum(totls)"\n', 'unknown name "totls" (did you mean "totals"?)'),
+])
+def test_a_wrong_combine_table_is_refused_with_its_line(tmp_path, text, expected):
+    path = tmp_path / "book.toml"
+    # the first is given to a yearly rulebook, the others to one assessed per quarter
+    base = reference_text() if "mean" in text else reference_text().replace(VERSION, f'{VERSION}period = "quarter"\n', 1)
+    path.write_text(base + "\n" + text, encoding="utf-8")
+    out = scoring("rules", "validate", path).stdout
+    assert expected in out and "book.toml:" in out, out

@@ -420,6 +420,27 @@ def bulletin(request, month, fmt, issuer, issued, out):
     emit(renderers[fmt](result), out, fmt)
 
 
+@main.command(epilog=EXIT_HELP)
+@scoring_inputs
+@click.option("--year", type=click.IntRange(1, 9999), default=None,
+              help="The year whose periods are combined (default: the year of the rulebook's valid_from).")
+@format_option("table", "json", default="table")
+@out_option
+@store_option
+@click.option("--record", is_flag=True, help="Keep each period's run in the run store; the combination cites their ids.")
+def combine(request, year, fmt, out, store, record):
+    """A year of a rulebook assessed per quarter or month: every period scored as score --period
+    scores it, and each department's period totals combined as the rulebook's [combine] says
+    (sum, mean, last or an expression), every period's ledger cited by its sha256."""
+    from scoring import app
+    from scoring.ledger.document import to_json
+    from scoring.reports import text
+    check_out(out, fmt)
+    result = app.combine(request, year, notify, store, command_line() if record else None)
+    emit(to_json(result.document) if fmt == "json" else text.combined_table(result.document, terminal_width(out)),
+         out, fmt)
+
+
 # ---------------------------------------------------------------- rulebooks
 @main.group()
 def rules():
@@ -645,7 +666,7 @@ def serve(host, port, token, rules, workdir, store):
 
 
 DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "replay", "verify", "rule-tests", "runs", "run",
-             "run-export")  # scoring.ledger.schemas.DOCUMENTS and the case format, named here for --help
+             "run-export", "combined")  # scoring.ledger.schemas.DOCUMENTS and the case format, named here for --help
 
 
 @main.command()

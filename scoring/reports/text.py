@@ -207,6 +207,35 @@ def ranking_table(ledger: dict, width: int | None = None, figures=None) -> str:
     return head + table + "\n\n" + "\n".join(wrapped(left_out_note(left_out, width) + found.notes + foot, width)) + "\n"
 
 
+def combined_table(document: dict, width: int | None = None) -> str:
+    """A year made of its periods: per department the total of each period (— without cases in it), the combined
+    total, grade and rank; under it how the totals were combined and every period's ledger."""
+    labels = [p["period"] for p in document["periods"]]
+    headers = ["排名", "部门"] + labels + ["总分", "等级"]
+    rows = []
+    for d in sorted(document["departments"], key=lambda d: (d["rank"] is None, d["rank"] or 0)):
+        totals = {p["period"]: p["total"] for p in d["periods"]}
+        rows.append([str(d["rank"]) if d["rank"] is not None else "—", d["department"]]
+                    + [two_decimals(totals[label]) if label in totals else "—" for label in labels]
+                    + [two_decimals(d["total"]), d["grade"] or "—"])
+    align = ["right", "left"] + ["right"] * (len(labels) + 1) + ["left"]
+    table, left_out = fitted(headers, rows, align, width, wrap={1: 16}, drop=tuple(range(len(labels) + 1, 1, -1)))
+    method = {"sum": "各期得分之和", "mean": "各期得分之平均", "last": "最后一期的得分",
+              "expression": f"按 {document['expression']} 计算"}[document["method"]]
+    notes = [f"{rulebook_line(document['rulebook'])} · {document['year']}年 {len(labels)} 个考核期合成：{method}"
+             "（各部门只计其有办件的考核期；各期得分为该期账本公布的得分）。"]
+    if document["without_cases"]:
+        notes.append("无办件的考核期：" + "、".join(document["without_cases"]) + "。")
+    if document["outside_every_period"]:
+        notes.append(f"不属于任何考核期的办件 {document['outside_every_period']} 件未计入。")
+    if any(d["rank"] is None for d in document["departments"]):
+        notes.append("排名为“—”的，各期办件合计不足排名所需件数。")
+    notes += [f"{p['period']}：办件 {p['cases']} 件，截至 {p['ends']}，账本 sha256 {p['ledger_sha256'][:12]}"
+              + (f"，运行 {p['run']}" if p["run"] else "") for p in document["periods"]]
+    notes.append(f"规则 sha256 {document['rulebook']['sha256'][:12]} · 办件文件 sha256 {document['cases_file_sha256'][:12]}")
+    return table + "\n\n" + "\n".join(wrapped(left_out_note(left_out, width) + notes, width)) + "\n"
+
+
 def explain(result: ExplainResult) -> str:
     """A department's ledger line by line, each line's evidence with its date."""
     ledger, department, event_dates, case_id = result.ledger, result.department, result.event_dates, result.case

@@ -289,6 +289,15 @@ class TextsSpec(_Spec):
     gate_total: str = "{gate}：总分不超过{limit}分"
 
 
+class CombineSpec(_Spec):
+    """How `scoring combine` makes a year of a rulebook assessed per quarter or month: each department's period
+    totals (as published) summed, averaged, the last one, or an expression of them (`totals`, in period order)."""
+
+    method: Literal["sum", "mean", "last", "expression"]
+    expression: str | None = None  # method = "expression": reads totals (a list of numbers) and params
+    text: str | None = None  # the explanation of the combined total (default: the method's own sentence)
+
+
 class RulebookSpec(_Spec):
     rulebook: RulebookInfo
     params: dict[str, Any] = {}
@@ -303,6 +312,7 @@ class RulebookSpec(_Spec):
     scorer: list[ScorerSpec] = []
     grade: list[GradeSpec] = []
     ranking: RankingSpec = RankingSpec()
+    combine: CombineSpec | None = None  # a rulebook assessed per period: how its periods make the year
     calendar: CalendarSpec = CalendarSpec()
     texts: TextsSpec = TextsSpec()
 
