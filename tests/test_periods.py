@@ -300,3 +300,18 @@ def test_a_wrong_combine_table_is_refused_with_its_line(tmp_path, text, expected
     path.write_text(base + "\n" + text, encoding="utf-8")
     out = scoring("rules", "validate", path).stdout
     assert expected in out and "book.toml:" in out, out
+
+
+def test_the_shipped_monthly_rulebooks_year_is_the_mean_of_its_months_worked_by_hand():
+    # rules/monthly-2020.tests/ works May and June by hand; April: 甲局's one case, signed and answered on time, 100
+    from casekit import ROOT
+    rules, cases = ROOT / "rules" / "monthly-2020.toml", ROOT / "rules" / "monthly-2020.tests" / "months.jsonl"
+    document = combine("--rules", rules, "--cases", cases)
+    assert document["year"] == 2020 and [p["period"] for p in document["periods"]] == ["2020-04", "2020-05", "2020-06"]
+    found = {d["department"]: (d["total"], d["grade"], d["rank"]) for d in document["departments"]}
+    # 甲局 (100 + 80 + 100) / 3 = 93.33 over 6 cases; 乙局 75 (3 cases); 戊局 23.33 (3 cases); 丁局 and 丙局 have
+    # fewer than 3 cases over the year: not ranked
+    assert found == {"甲局": (93.33, "优秀", 1), "乙局": (75, "合格", 2), "戊局": (23.33, "不合格", 3),
+                     "丁局": (100, "优秀", None), "丙局": (100, "优秀", None)}
+    text = next(d["text"] for d in document["departments"] if d["department"] == "甲局")
+    assert text == "3个考核期得分之平均：（2020-04 100、2020-05 80、2020-06 100）÷3=93.33分"
