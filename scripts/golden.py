@@ -76,6 +76,8 @@ def commands() -> dict[str, list[str]]:
             argv = ["score", "--rules", f"rules/{book.name}", "--cases", f"{here}/{spec['cases']}"]
             if "departments" in spec:
                 argv += ["--departments", f"{here}/{spec['departments']}"]
+            if "period" in spec:
+                argv += ["--period", spec["period"]]
             found[f"fixture-{book.stem}-{fixture.stem}-json"] = argv + ["--format", "json"]
             found[f"fixture-{book.stem}-{fixture.stem}-table"] = argv
     return found

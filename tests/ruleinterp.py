@@ -826,7 +826,7 @@ class Interpreter:
         groups: dict = {}
         for result in results:
             result["rank"] = None
-            if result["cases"] >= spec.min_cases and result["_rankable"]:
+            if result["cases"] >= self.const(spec.min_cases) and result["_rankable"]:
                 groups.setdefault(result["group"], []).append(result)
         for members in groups.values():
             distinct = sorted({m["_ranked_by"] for m in members}, reverse=spec.order == "desc")

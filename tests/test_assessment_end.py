@@ -113,3 +113,13 @@ def test_validate_asks_for_a_closing_date_when_as_of_is_read(tmp_path):
     run = scoring("rules", "validate", without)
     assert run.returncode == 1 and "expressions read as_of, but no closing_date says when the assessment ends" in run.stdout
     assert "as_of" not in scoring("rules", "validate", with_closing(tmp_path, "2021-02-28", AS_OF_ITEM)).stdout
+
+
+def test_a_ledger_with_events_after_the_closing_date_verifies(tmp_path):
+    # the ledger's input is the file as scored, without those events: verify compares with the same
+    rules = with_closing(tmp_path, "2020-12-31")
+    out = tmp_path / "ledger.json"
+    run = scoring("score", "--rules", rules, "--cases", SAMPLE, "--format", "json", "--out", out)
+    assert run.returncode == 0 and json.loads(out.read_text(encoding="utf-8"))["input"]["after_closing"] > 0
+    verified = scoring("verify", out, "--rules", rules, "--cases", SAMPLE)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -350,3 +350,25 @@ def test_tier_rows_are_coverage_paths_reached_while_the_fixtures_are_scored():
     assert reached["gates-deadlines.toml"] == {"tier:workload_tiers[0]", "tier:workload_tiers[1]"}
     assert reached["workload-top-tier.toml"] == {"tier:workload_tiers[2]"}
     assert ruletests.TIERS_PICKED.get() is None  # the recorder is reset after each fixture
+
+
+def test_a_fixture_gives_the_period_a_periodic_rulebook_scores(tmp_path):
+    # the one case (assigned 10 March) plus one of April: the first quarter, whose assessment ends 90 days after it (29
+    # June, after the March case's reply), scores the March case alone, as GOOD says
+    april = case([ev("assigned", "2020-04-10"), ev("signed", "2020-04-20")], case_id="C2")
+    root = make_dir(tmp_path / "rules", {"q1.toml": GOOD.replace('cases = "one.jsonl"',
+                                                                 'cases = "one.jsonl"\nperiod = "2020-Q1"')},
+                    cases=CASES + [april])
+    book = root / "book.toml"
+    book.write_text(book.read_text(encoding="utf-8").replace(
+        'version = "1.0.0"\n', 'version = "1.0.0"\nperiod = "quarter"\nperiod_closing_days = 90\n', 1),
+                    encoding="utf-8")
+    run = scoring("rules", "test", root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    # without a period, or with a month, the fixture fails and says what to write
+    for period, expected in (("", "is assessed per quarter: give the period to score with --period, such as 2020-Q2"),
+                             ('period = "2020-03"', "--period 2020-03 is a month; write it as 2020-Q2")):
+        (root / "book.tests" / "q1.toml").write_text(GOOD.replace('cases = "one.jsonl"', f'cases = "one.jsonl"\n{period}'),
+                                                     encoding="utf-8")
+        run = scoring("rules", "test", root)
+        assert run.returncode == 1 and expected in run.stdout, run.stdout

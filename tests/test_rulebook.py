@@ -205,3 +205,80 @@ def test_a_value_of_the_wrong_kind_is_one_problem_in_the_authors_words(change, e
     text = reference_text().replace(*change, 1)
     problems = problems_of(text)
     assert len(problems) == 1 and expected in problems[0], problems
+
+
+BUDGET_RULEBOOK = '''[rulebook]
+id = "budget"
+title = "扣完为止"
+version = "1.0.0"
+
+[params]
+case_budget = 3                  # a case loses at most 3 points (扣完为止)
+urge_points = 2
+min_ranked = 2
+
+[[rubric]]
+id = "lead"
+title = "主办件"
+roles = ["lead"]
+min = "-params.case_budget"
+max = 0
+
+[[criterion]]
+id = "U"
+title = "督办"
+rubric = "lead"
+otherwise = "未被督办"
+
+[[criterion.rule]]
+id = "U"
+bind = { u = "urged" }
+points = "-params.urge_points"
+text = "{u.date}被督办"
+
+[department]
+method = "sum"
+
+[ranking]
+min_cases = "params.min_ranked"
+'''
+
+
+def test_a_per_case_budget_and_the_minimum_case_count_from_params_follow_set_and_overlays(tmp_path):
+    import json
+
+    from casekit import LEAD, case, ev
+    from clikit import scoring
+    rules = tmp_path / "budget.toml"
+    rules.write_text(BUDGET_RULEBOOK, encoding="utf-8")
+    urged = [ev("assigned", "2020-03-01"), ev("urged", "2020-04-01"), ev("urged", "2020-05-01"),
+             ev("urged", "2020-06-01")]
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in [
+        case(urged, case_id="C1"), case(urged[:2], case_id="C2"),
+        case([ev("assigned", "2020-03-01", "乙局")], handlers=(("乙局", "lead"),), case_id="C3")]), encoding="utf-8")
+
+    def departments(*args) -> dict:
+        run = scoring("score", "--rules", rules, "--cases", cases, *args, "--format", "json")
+        assert run.returncode == 0, run.stderr
+        return {d["department"]: d for d in json.loads(run.stdout)["departments"]}
+
+    scored = departments()
+    # C1 loses 6 points, stopped at the budget of 3 (a clamp line); C2 loses 2
+    assert scored[LEAD]["total"] == -5 and scored[LEAD]["rank"] == 1 and scored["乙局"]["rank"] is None
+    clamp = [line for c in scored[LEAD]["cases"] if c["case"] == "C1" for line in c["lines"] if line["kind"] == "clamp"]
+    assert len(clamp) == 1 and clamp[0]["points"] == 3
+    lowered = departments("--set", "case_budget=5", "--set", "min_ranked=1")
+    assert lowered[LEAD]["total"] == -7 and lowered["乙局"]["rank"] is not None
+    overlay = tmp_path / "overlay.toml"
+    overlay.write_text('[overlay]\nid = "more"\ntitle = "预算"\nversion = "1.0.0"\n'
+                       'base = { id = "budget", version = "1.0.0" }\n[params]\ncase_budget = 4\n', encoding="utf-8")
+    assert departments("--overlay", overlay)[LEAD]["total"] == -6
+    # rules validate computes the bounds from the same numbers
+    assert "rubric lead  主办件  −3 … 0" in scoring("rules", "validate", rules).stdout
+    rules.write_text(BUDGET_RULEBOOK.replace("case_budget = 3 ", "case_budget = 4 "), encoding="utf-8")
+    assert "rubric lead  主办件  −4 … 0" in scoring("rules", "validate", rules).stdout
+    rules.write_text(BUDGET_RULEBOOK.replace("min_ranked = 2", "min_ranked = -1"), encoding="utf-8")
+    line = line_number(rules.read_text(encoding="utf-8"), 'min_cases = "params.min_ranked"')
+    assert (f"budget.toml:{line}: ranking.min_cases: must be a whole number of cases, not negative (got -1)"
+            in scoring("rules", "validate", rules).stdout)

@@ -131,6 +131,18 @@ def _outputs(tmp) -> dict[str, dict[str, object]]:
     document("explain", "closing date and as_of", "explain", "--rules", tmp / "closing.toml", "--cases", SAMPLE,
              "--department", "市民政局", "--format", "json")
 
+    # a rulebook assessed per quarter, one quarter of the year's file (input.period)
+    (tmp / "quarter.toml").write_text(closing.replace('version = "1.0.0"\n', 'version = "1.0.0"\nperiod = "quarter"\n', 1),
+                                      encoding="utf-8")
+    document("ledger", "a quarter", "score", "--rules", tmp / "quarter.toml", "--cases", SAMPLE, "--period", "2020-Q3",
+             "--format", "json")
+    document("explain", "a quarter", "explain", "--rules", tmp / "quarter.toml", "--cases", SAMPLE, "--period",
+             "2020-Q3", "--department", "市教育局", "--format", "json")
+    (tmp / "combined.toml").write_text((tmp / "quarter.toml").read_text(encoding="utf-8")
+                                       + '\n[combine]\nmethod = "expression"\nexpression = "max(totals)"\n', encoding="utf-8")
+    document("combined", "the quarters of 2020", "combine", "--rules", tmp / "combined.toml", "--cases", SAMPLE,
+             "--year", "2020", "--set", "sign_points=5", "--record", "--store", tmp / "runs.db", "--format", "json")
+
     # the combined rulebook's fixtures: categories, scorers, peer groups, department records
     for fixture, options in combined_fixtures():
         scored = document("ledger", fixture, "score", "--rules", COMBINED, *options, "--format", "json")
@@ -259,13 +271,14 @@ def test_each_schema_is_draft_2020_12_titled_and_closed(name, validators):
 def test_format_ids_are_spelled_once():
     for literal, constant in ((shapes.LedgerFormat, shapes.LEDGER), (shapes.SelfCheckFormat, shapes.SELF_CHECK),
                               (shapes.BulletinFormat, shapes.BULLETIN), (shapes.DiffFormat, shapes.DIFF),
-                              (shapes.VerifyFormat, shapes.VERIFY), (shapes.RuleTestsFormat, shapes.RULE_TESTS)):
+                              (shapes.VerifyFormat, shapes.VERIFY), (shapes.RuleTestsFormat, shapes.RULE_TESTS),
+                              (shapes.CombinedFormat, shapes.COMBINED)):
         assert get_args(literal) == (constant,)
     formats = {name: schema["properties"]["format"]["const"] for name, schema in document_schemas().items()
                if "format" in schema.get("properties", {})}
     assert formats == {"ledger": shapes.LEDGER, "explain": shapes.LEDGER, "self-check": shapes.SELF_CHECK,
                        "bulletin": shapes.BULLETIN, "diff": shapes.DIFF, "replay": shapes.DIFF, "verify": shapes.VERIFY,
-                       "rule-tests": shapes.RULE_TESTS}
+                       "rule-tests": shapes.RULE_TESTS, "combined": shapes.COMBINED}
 
 
 def test_the_shapes_load_neither_pydantic_nor_the_engine():
@@ -341,6 +354,7 @@ BREAKS = {
     "runs": ("four runs", (0, "rulebook"), (0, "seq"), "1"),
     "run": ("a run", ("record", "input"), ("record", "options", "skip_invalid"), "false"),
     "run-export": ("a run", ("record", "rulebook", "base"), ("files",), ["ledger.json"]),
+    "combined": ("the quarters of 2020", ("departments", 0, "periods", 0), ("departments", 0, "rank"), "1"),
 }
 
 

@@ -13,7 +13,7 @@ import importlib
 
 _HOMES = {
     "Request": "inputs", "Content": "inputs",
-    "score": "scoring", "explain": "scoring", "self_check": "scoring", "bulletin": "scoring",
+    "score": "scoring", "explain": "scoring", "self_check": "scoring", "bulletin": "scoring", "combine": "periods",
     "record": "audit", "replay": "audit", "diff": "audit", "verify": "audit",
     "list_runs": "audit", "show_run": "audit", "export_run": "audit", "check_store": "audit",
     "describe_cases": "describe", "describe_rulebook": "describe", "describe_overlay": "describe",

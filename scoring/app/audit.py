@@ -5,6 +5,7 @@ Run store paths: `store` as given, else $SCORING_STORE, else ./scoring-runs.db
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -20,6 +21,7 @@ from scoring.base.files import read_file
 from scoring.base.i18n import _
 from scoring.checks import selfcheck
 from scoring.engine.compiler import compile_rulebook
+from scoring.engine.session import as_assessed
 from scoring.ledger.document import to_json
 from scoring.ledger.shapes import LEDGER, SELF_CHECK
 from scoring.rulebook.load import parse_rulebook
@@ -69,7 +71,7 @@ def replay(run_id: str, store: str | None = None, rules: Source | None = None, o
         return None if file is None else (f"run {stored.id}: {file[0]}", file[1])
 
     with checked_inputs(compiled, sources, named((recorded.case_name, recorded.case_bytes)), named(recorded.departments),
-                        named(recorded.exclusions), recorded.skip_invalid, jobs, notify) as inputs:
+                        named(recorded.exclusions), recorded.skip_invalid, jobs, notify, period_of(old_ledger)) as inputs:
         new = ScoreResult(inputs, run(inputs))
     document = diff_document((f"run {stored.id}", old_ledger, recorded.effective.decode("utf-8")),
                              ("replay", new.ledger, book.text))
@@ -99,13 +101,18 @@ def verify(ledger: str, request: Request, notify: Notify = silent) -> VerifyResu
     if kind not in (LEDGER, SELF_CHECK):
         raise UsageError(_('{file}: format "{format}" is not a ledger this tool can verify ({formats})').format(
             file=ledger, format=kind, formats=f"{LEDGER}, {SELF_CHECK}"))
+    if request.period is None and period_of(claimed) is not None:  # a quarter's or month's ledger: that period again
+        request = dataclasses.replace(request, period=period_of(claimed))
     with open_inputs(request, notify) as inputs:
         _same_rulebook(ledger, claimed["rulebook"], inputs)
-        if claimed["input"].get("sha256") != inputs.case_file.sha256:
+        # a ledger's input is the file as scored: without the events after the assessment's end
+        scored = as_assessed(inputs.compiled, inputs.case_file, inputs.session.period)[0] if kind == LEDGER \
+            else inputs.case_file
+        if claimed["input"].get("sha256") != scored.sha256:
             raise UsageError(_("{file}: made from other case histories than {cases} (input sha256 {claimed} in the "
                                "ledger, {found} here); nothing to compare").format(
                 file=ledger, cases=request.cases, claimed=str(claimed["input"].get("sha256"))[:12],
-                found=inputs.case_file.sha256[:12]))
+                found=scored.sha256[:12]))
         if kind == SELF_CHECK:
             try:
                 day = dt.date.fromisoformat(claimed["as_of"])
@@ -120,6 +127,14 @@ def verify(ledger: str, request: Request, notify: Notify = silent) -> VerifyResu
     identical = to_json(found).encode("utf-8") == raw
     rows = [] if identical else _comparing(lambda: differences(claimed, found), ledger)
     return VerifyResult(ledger, claimed, found, identical, rows)
+
+
+def period_of(ledger: dict) -> str | None:
+    """The quarter or month a ledger scored (input.period), None for a year's; what is not a period is left to the
+    checks that read the period."""
+    period = ledger.get("input", {}).get("period") if isinstance(ledger.get("input"), dict) else None
+    label = period.get("period") if isinstance(period, dict) else None
+    return label if isinstance(label, str) else None
 
 
 def _same_rulebook(ledger: str, claimed: dict, inputs: Inputs) -> None:

@@ -24,11 +24,12 @@ from scoring.base.errors import Note
 from scoring.base.files import read_file
 from scoring.base.i18n import _
 from scoring.engine.compiler import CompiledRulebook, compile_rulebook
-from scoring.engine.session import Session
+from scoring.engine.session import Session, cut_to_period
 from scoring.inputs.case_file import CaseFile, parse_cases
 from scoring.inputs.exclusions import Exclusions, parse_exclusions
 from scoring.inputs.records import DepartmentRecords, parse_departments
 from scoring.rulebook.overlay import RuleSources
+from scoring.rulebook.periods import period_for
 from scoring.rulebook.versions import choose_rulebook
 
 Notify = Callable[[str], None]  # says something to the user on the side (the CLI: standard error)
@@ -66,6 +67,7 @@ class Request:
     exclusions: Source | None = None  # decisions taking cases out of the assessment (JSON Lines)
     skip_invalid: bool = False
     jobs: int | None = None  # None: automatic (see scoring.engine.session); 0: in this process
+    period: str | None = None  # the quarter or month to score (2020-Q2, 2020-05), for a rulebook assessed per period
 
 
 @dataclass
@@ -147,17 +149,19 @@ def open_inputs(request: Request, notify: Notify = silent) -> Iterator[Inputs]:
     departments = None if request.departments is None else read_source(request.departments, "department records")
     exclusions = None if request.exclusions is None else read_source(request.exclusions, "exclusions and appeals")
     with checked_inputs(compiled, sources, cases, departments, exclusions, request.skip_invalid, request.jobs,
-                        notify) as inputs:
+                        notify, request.period) as inputs:
         yield inputs
 
 
 @contextmanager
 def checked_inputs(compiled: CompiledRulebook, sources: RuleSources, cases: tuple[str, bytes],
                    departments: tuple[str, bytes] | None, exclusions: tuple[str, bytes] | None, skip_invalid: bool,
-                   jobs: int | None, notify: Notify) -> Iterator[Inputs]:
+                   jobs: int | None, notify: Notify, period: str | None = None) -> Iterator[Inputs]:
     """The files read for a compiled rulebook, each (name, bytes), checked against it and each other (the case file,
     then the department records and the exclusions, which name its departments and cases), with the session
-    that will score them. `replay` starts here with a run's recorded files."""
+    that will score them. `replay` starts here with a run's recorded files. For a rulebook assessed per quarter or
+    month, the files are then cut to the period's cases (scoring.rulebook.periods)."""
+    scope = period_for(compiled.book.spec.rulebook, period)  # a wrong period is said before the files are read
     case_file = parse_for_documents(cases[1], cases[0], skip_invalid, compiled.departments, compiled.domain)
     tell_similar(case_file, notify)
     records = None if departments is None else parse_departments(
@@ -171,7 +175,17 @@ def checked_inputs(compiled: CompiledRulebook, sources: RuleSources, cases: tupl
         case_file = decisions.apply(case_file)
         records = None if records is None else records.for_cases(case_file.cases)
         tell_excluded(decisions, notify)
-    with Session(compiled, jobs) as session:
+    in_period = None
+    if scope is not None:
+        if records is not None:  # against the whole year's file: a department may have no case in the period
+            records.check_departments((whole or (case_file, None))[0].cases)
+        case_file, records, in_period = cut_to_period(scope, case_file, records)
+        if whole is not None:
+            whole = cut_to_period(scope, *whole)[:2]
+        notify(Note(_("{file}: {n} case(s) assigned outside {period} ({first} to {last}) are left out; {kept} "
+                      "scored").format(file=case_file.path, n=in_period.outside, period=scope.label, first=scope.first,
+                                       last=scope.last, kept=len(case_file.cases))))
+    with Session(compiled, jobs, in_period) as session:
         yield Inputs(case_file, cases[1], sources, compiled, records, None if departments is None else departments[1],
                      skip_invalid, session, notify, decisions, None if exclusions is None else exclusions[1], whole)
 

@@ -229,3 +229,11 @@ class DepartmentsInfo:
 def is_ledger(document: dict) -> bool:
     return isinstance(document, dict) and document.get("format") == LEDGER and all(
         isinstance(document.get(key), dict) for key in ("rulebook", "input"))
+
+
+@dataclass
+class CombineResult:
+    """A year made of its periods (scoring.engine.combine): the document, and each period's scored result."""
+
+    document: dict
+    periods: list  # the ScoreResult of each period with cases, in order

@@ -15,6 +15,7 @@ from scoring.checks import bulletin as monthly
 from scoring.checks.selfcheck import SelfCheck
 from scoring.engine.session import Run, assessment_end, end_reason
 from scoring.ledger.build import with_exclusions
+from scoring.rulebook.periods import kind_name
 
 from .figures import figures
 from .inputs import Inputs, Notify, Request, open_inputs, silent
@@ -50,12 +51,12 @@ def self_check(request: Request, department: str, as_of: dt.date | None = None, 
     with open_inputs(request, notify) as inputs:
         department = inputs.compiled.departments.canonical(department)
         if as_of is None:
-            end = assessment_end(inputs.compiled, inputs.case_file)
+            end = assessment_end(inputs.compiled, inputs.case_file, inputs.session.period)
             as_of = today()
             if end is not None and as_of > end:
                 as_of = end
                 notify(Note(_("as of {date}, the end of the assessment ({reason})").format(
-                    date=end, reason=end_reason(inputs.compiled))))
+                    date=end, reason=end_reason(inputs.compiled, inputs.session.period))))
         check = SelfCheck(inputs.session, inputs.case_file, department, as_of, inputs.records, inputs.skip_invalid)
         document = with_decisions(check.document(), inputs)
     tell_skipped(document["input"]["skipped"], inputs.case_file.path, notify)
@@ -67,6 +68,10 @@ def bulletin(request: Request, month: str, notify: Notify = silent, issuer: str 
     """The monthly bulletin: the ranking at the month's end, its movement, deadlines missed and coming.
     The issuer and the date of issue are printed under the title of the Word document and the workbook."""
     with open_inputs(request, notify) as inputs:
+        if inputs.session.period is not None:
+            raise UsageError(_("the monthly bulletin ranks a year's cases; rulebook {rulebook} is assessed per {kind}: "
+                               "score each period with score --period").format(
+                rulebook=inputs.compiled.book.spec.rulebook.id, kind=kind_name(inputs.session.period.period.kind)))
         document, month_end = monthly.build_month(inputs.session, inputs.case_file, month, inputs.records,
                                                   inputs.skip_invalid)
         document = with_decisions(document, inputs)
@@ -94,7 +99,10 @@ def run(inputs: Inputs) -> Run:
         whole = inputs.session.run(whole_file, whole_records, inputs.skip_invalid)
         done.ledger = with_exclusions(done.ledger, inputs.compiled, inputs.exclusions, whole_file, done.departments,
                                       whole.departments)
-    if done.after_closing:
+    if done.after_closing and inputs.session.period is not None:
+        inputs.notify(_("{n} event(s) dated after {date}, the end of period {period}'s assessment, are not scored").format(
+            n=done.after_closing, date=done.as_of, period=inputs.session.period.period.label))
+    elif done.after_closing:
         inputs.notify(_("{n} event(s) dated after the closing date {date} are not scored").format(
             n=done.after_closing, date=done.as_of))
     if done.recovered:

@@ -8,6 +8,7 @@ rulebook makes of it: department totals, grades, ranks and lines, case totals an
     title = "按时答复与迟复"            # shown in the report (default: the file name)
     cases = "late-reply.jsonl"           # case histories, relative to this file
     departments = "departments.jsonl"    # optional: department records, passed to the run
+    period = "2020-Q2"                   # a rulebook assessed per quarter or month: the period scored
 
     [[department]]                       # every key optional but name
     name = "甲局"
@@ -50,7 +51,7 @@ from scoring.base.files import read_file
 from scoring.base.i18n import _
 from scoring.base.tomlmodel import Locator, parse_toml, problems_in, read_model
 from scoring.engine.compiler import CompiledRulebook, load_compiled
-from scoring.engine.session import Session
+from scoring.engine.session import Session, cut_to_period
 from scoring.inputs.case_file import load_cases
 from scoring.inputs.records import load_departments
 from scoring.lang import values as V
@@ -58,6 +59,7 @@ from scoring.lang.builtins import TIERS_PICKED
 from scoring.ledger.document import plain, printed
 from scoring.ledger.shapes import FixtureFailure, LineDiffEntry
 from scoring.rulebook.load import is_tier_table
+from scoring.rulebook.periods import period_for
 
 TESTS_SUFFIX = ".tests"
 
@@ -101,6 +103,7 @@ class FixtureInfo(_Spec):
     title: StrictStr | None = None
     cases: Name  # case histories, relative to the fixture file
     departments: Name | None = None  # department records, relative to the fixture file
+    period: StrictStr | None = None  # the quarter or month scored (2020-Q2, 2020-05), for a rulebook assessed per period
 
 
 class DepartmentExpectation(_Spec):
@@ -455,7 +458,14 @@ def score_fixture(session: Session, fixture: Fixture) -> dict:
     declared = compiled.departments
     records = (None if fixture.departments is None
                else load_departments(fixture.departments, compiled.book.spec.department_fields, declared))
-    return session.run(load_cases(fixture.cases, departments=declared, domain=compiled.domain), records).ledger
+    case_file = load_cases(fixture.cases, departments=declared, domain=compiled.domain)
+    period = period_for(compiled.book.spec.rulebook, fixture.spec.fixture.period)
+    if period is None:
+        return session.run(case_file, records).ledger
+    if records is not None:  # the records name departments of the whole file
+        records.check_departments(case_file.cases)
+    case_file, records, in_period = cut_to_period(period, case_file, records)
+    return session.run(case_file, records, period=in_period).ledger
 
 
 def run_fixture(session: Session, fixture: Fixture) -> FixtureResult:

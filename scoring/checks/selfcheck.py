@@ -90,7 +90,7 @@ class SelfCheck:
                                       "items or gates of this rulebook read the ranking, which a department's "
                                       "self-check (and the monthly bulletin built on it) cannot know: not supported "
                                       "yet; `scoring score` scores them")])
-        self.end = end or assessment_end(session.compiled, case_file)
+        self.end = end or assessment_end(session.compiled, case_file, session.period)
         self.case_file, self.department, self.as_of = case_file, department, as_of
         self.source = case_file.path
         self.assigning = self.compiled.domain.assigning  # the event type that assigns a handler
@@ -189,7 +189,7 @@ class SelfCheck:
         if self.as_of < first:
             wrong(f"{self.as_of} is before the first event of the cases ({first}): nothing had happened yet")
         if self.as_of > end:
-            wrong(f"{self.as_of} is after the end of the assessment ({end}, {end_reason(self.compiled)}); "
+            wrong(f"{self.as_of} is after the end of the assessment ({end}, {end_reason(self.compiled, self.session.period)}); "
                   "for its result use `scoring score`")
         for day, role in ((self.as_of, "the check date"), (self.as_of + dt.timedelta(days=1),
                                                             "the day after the check date (when remaining steps are dated)")):

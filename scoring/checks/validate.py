@@ -58,7 +58,8 @@ def validate(path: str | Path) -> ValidationReport:
     try:
         compiled = compile_rulebook(book)
         params_used = compiled.params_used
-        if compiled.reads_as_of and book.spec.rulebook.closing_date is None:
+        # a quarter's or month's assessment ends at the period's end: it needs no closing date
+        if compiled.reads_as_of and book.spec.rulebook.closing_date is None and book.spec.rulebook.period == "year":
             problems.append(book.problem(("rulebook",), "expressions read as_of, but no closing_date says when the "
                                                         "assessment ends; `score` then judges the cases as of the end of "
                                                         "the period or of their year (or their last event, if later)"))

@@ -196,12 +196,15 @@ def scoring_inputs(command):
         click.option("--jobs", type=click.IntRange(min=0), default=None,
                      help="Worker processes (default: one per core, at most 8, for inputs of 200 cases or more; "
                           "0: in this process)."),
+        click.option("--period", "period", default=None, metavar="YYYY-Qn|YYYY-MM",
+                     help="The quarter or month to score, for a rulebook assessed per period: the cases assigned "
+                          "in it, judged at its end; the others are left out and counted."),
     ]
 
     @functools.wraps(command)  # keeps the options given to the command before this one
     def wrapper(**kwargs):
         from scoring.app import Request
-        names = ("rules", "overlays", "sets", "cases", "departments", "exclusions", "skip_invalid", "jobs")
+        names = ("rules", "overlays", "sets", "cases", "departments", "exclusions", "skip_invalid", "jobs", "period")
         request = Request(**{name: kwargs.pop(name) for name in names})
         if request.cases == STDIN:
             request = dataclasses.replace(request, cases=standard_input("case file"))
@@ -426,6 +429,27 @@ def bulletin(request, month, fmt, issuer, issued, out):
                  "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued), r.figures),
                  "xlsx": lazy("xlsx", "bulletin_workbook"), "docx": lazy("docx", "bulletin_docx")}
     emit(renderers[fmt](result), out, fmt)
+
+
+@main.command(epilog=EXIT_HELP)
+@scoring_inputs
+@click.option("--year", type=click.IntRange(1, 9999), default=None,
+              help="The year whose periods are combined (default: the year of the rulebook's valid_from).")
+@format_option("table", "json", default="table")
+@out_option
+@store_option
+@click.option("--record", is_flag=True, help="Keep each period's run in the run store; the combination cites their ids.")
+def combine(request, year, fmt, out, store, record):
+    """A year of a rulebook assessed per quarter or month: every period scored as score --period
+    scores it, and each department's period totals combined as the rulebook's [combine] says
+    (sum, mean, last or an expression), every period's ledger cited by its sha256."""
+    from scoring import app
+    from scoring.ledger.document import to_json
+    from scoring.reports import text
+    check_out(out, fmt)
+    result = app.combine(request, year, notify, store, command_line() if record else None)
+    emit(to_json(result.document) if fmt == "json" else text.combined_table(result.document, terminal_width(out)),
+         out, fmt)
 
 
 # ---------------------------------------------------------------- rulebooks
@@ -653,7 +677,7 @@ def serve(host, port, token, rules, workdir, store):
 
 
 DOCUMENTS = ("case", "ledger", "explain", "self-check", "bulletin", "diff", "replay", "verify", "rule-tests", "runs", "run",
-             "run-export")  # scoring.ledger.schemas.DOCUMENTS and the case format, named here for --help
+             "run-export", "combined")  # scoring.ledger.schemas.DOCUMENTS and the case format, named here for --help
 
 
 @main.command()

@@ -260,6 +260,8 @@ class CompiledRulebook:
     department: DepartmentNumbers = field(default_factory=DepartmentNumbers)
     # the order the department's items are scored in: file order, but an item after the items it reads
     item_order: tuple[int, ...] = ()
+    min_cases: int = 0  # [ranking] min_cases, once the params are known
+    combine: Closure | None = None  # [combine] expression: a year's total from the periods' (totals)
 
     @property
     def reads_ranking(self) -> bool:
@@ -377,6 +379,8 @@ class _Compiler:
                    for i, s in enumerate(self.spec.scorer)]
         group = self.spec.ranking.group
         group_fn = None if group is None else self._expr(("ranking", "group"), group, self.department_scope)
+        min_cases = self._min_cases()
+        combine = self._combine()
         order = self._item_order(criteria)
         self._check_ranking_order(criteria, gates)
         if self.problems:
@@ -386,7 +390,8 @@ class _Compiler:
             self.book, self.calendar, [(name, fn) for name, (fn, _) in lets.items()], rubrics, criteria,
             self.rules, self.engine_rules, list(self.event_flags.values()), list(self.event_values.values()),
             list(self.context_flags.values()), self.spec.texts.model_dump(), categories, gates, scorers, group_fn,
-            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department, order)
+            frozenset(self.exprs.params_used), AS_OF in self.exprs.names_used, department, order, min_cases,
+            combine)
 
     def gate_scope(self) -> Scope:
         """A gate's condition sees the department, its total so far, its points per item and its place in the
@@ -448,6 +453,25 @@ class _Compiler:
             self._fail(path + ("min",), _("min {min} is above max {max}").format(
                 min=V.format_value(low), max=V.format_value(high)))
         return low, high
+
+    def _combine(self) -> Closure | None:
+        """[combine] expression, of the department's period totals (`totals`, in period order) and params."""
+        spec = self.spec.combine
+        if spec is None or spec.expression is None:
+            return None
+        return self._expr(("combine", "expression"), spec.expression, Scope({"totals": "list"}, {"params": self.params}))
+
+    def _min_cases(self) -> int:
+        """[ranking] min_cases: a whole number, not negative (or an expression of params that gives one)."""
+        path = ("ranking", "min_cases")
+        value = self._constant(path, self.spec.ranking.min_cases)
+        if value is None:
+            return 0
+        if value < 0 or value != int(value):
+            self._fail(path, _("must be a whole number of cases, not negative (got {value})").format(
+                value=V.format_value(value)))
+            return 0
+        return int(value)
 
     def _constant(self, path: tuple, source):
         """A number the rulebook gives (max/min/base of an item, a clamp, a gate's total): a number,

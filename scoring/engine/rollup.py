@@ -148,7 +148,7 @@ def _after_ranking(compiled: CompiledRulebook, d: DepartmentResult, place: V.Rec
     d.total = V.round_half_up(d.exact_total, compiled.book.spec.department.decimals)
     if limit is not None:
         d.grade_limit = limit if d.grade_limit is None else _lower_grade(compiled, d.grade_limit, limit)
-    d.grade = _grade(compiled, d.total, d.grade_limit)
+    d.grade = grade_of(compiled, d.total, d.grade_limit)
 
 
 def ranking_order(d: DepartmentResult) -> tuple:
@@ -186,7 +186,7 @@ def _department(compiled: CompiledRulebook, name: str, cases: list[HandlerResult
         where[0] = "ranking group"
         group = compiled.group(env)
         group = None if group is None else V.format_value(group)
-    return DepartmentResult(name, exact, total, _grade(compiled, total, grade_limit), None, base,
+    return DepartmentResult(name, exact, total, grade_of(compiled, total, grade_limit), None, base,
                             _rubric_summaries(compiled, cases), lines, cases, criteria, group, categories, scorers,
                             indicators, env, grade_limit)
 
@@ -446,7 +446,7 @@ def _rate_line(criterion: CompiledCriterion, env: dict, evidence: tuple) -> Line
     return Line(criterion.id, None, points, evidence, criterion.rate.text(env), "rate")
 
 
-def _grade(compiled: CompiledRulebook, total: Decimal, limit: str | None = None) -> str | None:
+def grade_of(compiled: CompiledRulebook, total: Decimal, limit: str | None = None) -> str | None:
     """The band that holds the total (None in a gap between bands), no higher than a gate allows."""
     bands = sorted(compiled.book.spec.grade, key=lambda g: g.min, reverse=True)
     found = next((b for b in bands if total >= b.min and (b.max is None or total <= b.max)), None)
@@ -486,7 +486,7 @@ def rank(compiled: CompiledRulebook, departments: list[DepartmentResult]) -> Non
     groups: dict[str | None, list[DepartmentResult]] = {}
     for department in departments:
         department.rank = None
-        if len(department.cases) >= spec.min_cases and _has_ranked_value(compiled, department):
+        if len(department.cases) >= compiled.min_cases and _has_ranked_value(compiled, department):
             groups.setdefault(department.group, []).append(department)
     sign = -1 if spec.order == "desc" else 1
     for ranked in groups.values():

@@ -33,6 +33,7 @@ from scoring.domain.cases import Case, assigned_on
 from scoring.inputs.case_file import CaseFile
 from scoring.inputs.records import DepartmentRecords, department_values
 from scoring.ledger.build import build
+from scoring.rulebook.periods import Period
 
 from .compiler import CompiledRulebook
 from .evaluate import CaseEvaluator, HandlerResult, ScoringSetting
@@ -40,6 +41,22 @@ from .rollup import DepartmentResult, roll_up
 from .runner import BATCH_SIZE, CaseFailure, default_jobs, map_forked, score_cases
 
 IN_PROCESS_BELOW = BATCH_SIZE  # cases; see the module's docstring
+
+
+@dataclass(frozen=True)
+class PeriodSlice:
+    """The quarter or month a session scores (scoring.rulebook.periods), and how many cases of the given file were
+    assigned outside it and left out."""
+
+    period: Period
+    outside: int
+
+
+def cut_to_period(period: Period, case_file: CaseFile, records: DepartmentRecords | None
+                  ) -> tuple[CaseFile, DepartmentRecords | None, PeriodSlice]:
+    """The file cut to the cases first assigned in the period (the records to their departments), and the slice."""
+    cut, outside = case_file.assigned_within(period.first, period.last)
+    return cut, None if records is None else records.for_cases(cut.cases), PeriodSlice(period, outside)
 
 
 @dataclass
@@ -56,9 +73,10 @@ class Run:
 
 
 class Session:
-    def __init__(self, compiled: CompiledRulebook, jobs: int | None = None):
+    def __init__(self, compiled: CompiledRulebook, jobs: int | None = None, period: PeriodSlice | None = None):
         self.compiled = compiled
         self.jobs = jobs
+        self.period = period  # a rulebook assessed per quarter or month: the period scored
         self._evaluator: CaseEvaluator | None = None
         self._evaluator_pid = 0  # a forked worker (map) makes its own: the parent's is the parent's
 
@@ -87,22 +105,20 @@ class Session:
         return 0 if cases < IN_PROCESS_BELOW else default_jobs()
 
     def run(self, case_file: CaseFile, records: DepartmentRecords | None = None, skip_invalid: bool = False,
-            as_of: dt.date | None = None) -> Run:
+            as_of: dt.date | None = None, period: PeriodSlice | None = None) -> Run:
         """Score a case file and roll it up: the whole result of one run, ledger included.
 
         as_of: the date the cases are judged at (a self-check's date, a bulletin's month end), the file
         being as it stood then; None for the assessment's result, judged at the rulebook's closing date
-        (events after it are left out, and counted) or, without one, at the file's last event."""
+        (events after it are left out, and counted) or, without one, at the file's last event.
+        period: the quarter or month the file was cut to, when not the session's (a rule test's)."""
         compiled = self.compiled
+        period = period or self.period
         check_period(compiled, case_file)
         check_records(compiled, records, case_file)
         after_closing = 0
         if as_of is None:
-            as_of = assessment_end(compiled, case_file)
-            if compiled.book.spec.rulebook.closing_date is not None:
-                after_closing = sum(1 for case in case_file.cases for event in case.events if event.date > as_of)
-                if after_closing:
-                    case_file = case_file.as_of(as_of)
+            case_file, as_of, after_closing = as_assessed(compiled, case_file, period)
         values = department_values(case_file.cases, records, compiled.book.spec.department_fields)
         setting = ScoringSetting(values, None, as_of)
         results, failures, recovered = self.score(case_file.cases, case_file.path, skip_invalid, setting)
@@ -110,8 +126,8 @@ class Session:
             raise InputError([Problem(case_file.path, None, "", _("no case could be scored"))])
         scored = roll_up(compiled, results, values, as_of)
         return Run(compiled, case_file, scored, failures, recovered,
-                   build(compiled, case_file, scored, failures, records, as_of, after_closing), records, as_of,
-                   after_closing)
+                   build(compiled, case_file, scored, failures, records, as_of, after_closing, period), records,
+                   as_of, after_closing)
 
     def score(self, cases: list[Case], source: str, skip_invalid: bool = False,
               setting: ScoringSetting | None = None) -> tuple[list[HandlerResult], list[CaseFailure], list[str]]:
@@ -165,11 +181,14 @@ def _failure_problems(source: str, data: list[CaseFailure]) -> list[Problem]:
     return problems
 
 
-def assessment_end(compiled: CompiledRulebook, case_file: CaseFile) -> dt.date | None:
-    """The day the assessment ends: the rulebook's closing date; without one, the end of its period
-    (valid_until, else 31 December of the cases' first year) or the file's last event, whichever is later.
-    `score` judges the cases as of it; a self-check or a bulletin can look at any day up to it."""
+def assessment_end(compiled: CompiledRulebook, case_file: CaseFile, period: PeriodSlice | None = None) -> dt.date | None:
+    """The day the assessment ends: for a quarter or a month, the period's end (Period.ends); else the rulebook's
+    closing date; without one, the end of its period (valid_until, else 31 December of the cases' first year) or the
+    file's last event, whichever is later. `score` judges the cases as of it; a self-check or a bulletin can look at
+    any day up to it."""
     info = compiled.book.spec.rulebook
+    if period is not None:
+        return period.period.ends(info)
     if info.closing_date is not None:
         return info.closing_date
     last = case_file.last_event()
@@ -179,8 +198,21 @@ def assessment_end(compiled: CompiledRulebook, case_file: CaseFile) -> dt.date |
     return max(info.valid_until or dt.date(first.year, 12, 31), last)
 
 
-def end_reason(compiled: CompiledRulebook) -> str:
+def as_assessed(compiled: CompiledRulebook, case_file: CaseFile, period: PeriodSlice | None = None
+                ) -> tuple[CaseFile, dt.date | None, int]:
+    """The file `score` scores, the day it judges it at (assessment_end) and how many events were left out: with a
+    closing date or for a period, the events after the assessment's end are not scored."""
+    as_of = assessment_end(compiled, case_file, period)
+    if compiled.book.spec.rulebook.closing_date is None and period is None:
+        return case_file, as_of, 0
+    after_closing = sum(1 for case in case_file.cases for event in case.events if event.date > as_of)
+    return (case_file.as_of(as_of) if after_closing else case_file), as_of, after_closing
+
+
+def end_reason(compiled: CompiledRulebook, period: PeriodSlice | None = None) -> str:
     """What the assessment's end is, in a message."""
+    if period is not None:
+        return f"the end of period {period.period.label}"
     if compiled.book.spec.rulebook.closing_date is not None:
         return "the rulebook's closing date"
     return "the end of the rulebook's period or of the cases' year, or their last event if later"

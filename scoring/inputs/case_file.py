@@ -22,7 +22,7 @@ from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import FileError, decode_text, read_file
 from scoring.base.i18n import N_, _, pgettext
 from scoring.base.library_text import library_message, pydantic_message
-from scoring.domain.cases import Case, as_of_case, case_model, domain_of, natural_key
+from scoring.domain.cases import Case, as_of_case, assigned_on, case_model, domain_of, natural_key
 from scoring.domain.spec import Domain, default_domain
 
 from .departments import Departments, similar_pairs
@@ -51,6 +51,13 @@ class CaseFile:
         """The file as it stood at the end of `day`: the cases assigned by then, with their events up to then."""
         cases = [known for case in self.cases if (known := as_of_case(case, day)) is not None]
         return dataclasses.replace(self, cases=cases)
+
+    def assigned_within(self, first, last) -> tuple[CaseFile, int]:
+        """The cases first assigned from `first` to `last` (inclusive), and how many others were left out."""
+        cases = [case for case in self.cases if (day := assigned_on(case)) is not None and first <= day <= last]
+        kept = {case.id for case in cases}
+        aliased = {key: ids for key, all_ids in self.aliased.items() if (ids := [i for i in all_ids if i in kept])}
+        return dataclasses.replace(self, cases=cases, aliased=aliased), len(self.cases) - len(cases)
 
     def last_event(self):
         """The date of the latest event (None in a file without events)."""

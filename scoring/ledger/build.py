@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from scoring.engine.compiler import CompiledRulebook
     from scoring.engine.evaluate import HandlerResult, Line
     from scoring.engine.rollup import DepartmentResult
+    from scoring.engine.session import PeriodSlice
     from scoring.inputs.case_file import CaseFile
     from scoring.inputs.exclusions import Exclusions
     from scoring.inputs.records import DepartmentRecords
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[DepartmentResult],
           failures: list | None = None, records: DepartmentRecords | None = None, as_of: dt.date | None = None,
-          after_closing: int = 0) -> LedgerDocument:
+          after_closing: int = 0, period: PeriodSlice | None = None) -> LedgerDocument:
     scored_cases = {r.case for d in departments for r in d.cases}
     entry_input: LedgerInput = {"sha256": case_file.sha256, "cases": len(scored_cases),
                                  "handlers": sum(len(d.cases) for d in departments),
@@ -53,6 +54,10 @@ def build(compiled: CompiledRulebook, case_file: CaseFile, departments: list[Dep
         entry_input["as_of"] = None if as_of is None else as_of.isoformat()
     if after_closing:
         entry_input["after_closing"] = after_closing
+    if period is not None:  # a quarter or a month of a file (engine.session.PeriodSlice)
+        entry_input["period"] = {"period": period.period.label, "first": period.period.first.isoformat(),
+                                 "last": period.period.last.isoformat(), "ends": as_of.isoformat(),
+                                 "outside": period.outside}
     return {
         "format": LEDGER,
         "engine": engine_versions(),

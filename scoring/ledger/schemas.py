@@ -39,6 +39,7 @@ DOCUMENTS: dict[str, tuple[Any, str]] = {
     "runs": (list[shapes.RunSummary], "scoring runs list --format json"),
     "run": (shapes.RunShowDocument, "scoring runs show --format json"),
     "run-export": (shapes.RunExportDocument, "run.json of scoring runs export"),
+    "combined": (shapes.CombinedDocument, "scoring combine --format json"),
 }
 
 _PRIMITIVES = {str: "string", bool: "boolean", int: "integer", float: "number"}

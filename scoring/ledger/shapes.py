@@ -21,6 +21,7 @@ BulletinFormat = Literal["scoring-bulletin/2"]
 DiffFormat = Literal["scoring-diff/1"]
 VerifyFormat = Literal["scoring-verify/1"]
 RuleTestsFormat = Literal["scoring-rule-tests/1"]
+CombinedFormat = Literal["scoring-combined/1"]
 
 LEDGER: Final[LedgerFormat] = "scoring-ledger/1"  # score --format json; explain --format json says it too
 SELF_CHECK: Final[SelfCheckFormat] = "scoring-self-check/1"
@@ -28,6 +29,7 @@ BULLETIN: Final[BulletinFormat] = "scoring-bulletin/2"
 DIFF: Final[DiffFormat] = "scoring-diff/1"  # diff --format json; replay --format json
 VERIFY: Final[VerifyFormat] = "scoring-verify/1"
 RULE_TESTS: Final[RuleTestsFormat] = "scoring-rule-tests/1"
+COMBINED: Final[CombinedFormat] = "scoring-combined/1"  # combine --format json
 RUN_STORE: Final = "scoring-run-store/1"  # not a JSON document: the run store's SQLite file says it in its meta table
 
 # A JSON number: points and totals rounded half up (scoring.ledger.document.number), written
@@ -104,6 +106,17 @@ class SimilarDepartments(TypedDict):
     why: str
 
 
+class PeriodEntry(TypedDict):
+    """The quarter or month scored: the cases first assigned from `first` to `last`, judged as of `ends` (later events
+    are not scored: `after_closing`); `outside` cases of the file were assigned outside it and left out."""
+
+    period: str  # 2020-Q2, 2020-05
+    first: Date
+    last: Date
+    ends: Date
+    outside: int
+
+
 class LedgerInput(TypedDict):
     """The cases scored: sha256 of their content (cases by id, events by id), so any order gives the same."""
 
@@ -116,6 +129,7 @@ class LedgerInput(TypedDict):
     similar_departments: NotRequired[list[SimilarDepartments]]  # only when names look like one department
     as_of: NotRequired[Date | None]  # only when the rulebook reads as_of: the date the cases were judged at
     after_closing: NotRequired[int]  # events dated after the rulebook's closing date, not scored (when there are)
+    period: NotRequired[PeriodEntry]  # only for a rulebook assessed per quarter or month: the period scored
 
 
 class CaseLine(TypedDict):
@@ -251,6 +265,58 @@ class LedgerDocument(TypedDict):
     input: LedgerInput
     exclusions: NotRequired[Exclusions]  # only when a decisions file was given
     departments: list[DepartmentEntry]
+
+
+class CombinedPeriod(TypedDict):
+    """One period scored for a combination: its ledger is what `score --period` writes for it (its sha256 is
+    the sha256 of that JSON), kept in the run store as `run` with --record."""
+
+    period: str
+    first: Date
+    last: Date
+    ends: Date
+    cases: int
+    outside: int
+    ledger_sha256: str
+    run: str | None
+
+
+class CombinedPart(TypedDict):
+    """A department's result in one period, as its ledger publishes it."""
+
+    period: str
+    cases: int  # its cases scored in the period
+    total: Number
+    grade: str | None
+    rank: int | None
+
+
+class CombinedDepartment(TypedDict):
+    """A department's year: its period totals combined (rounded half up once), the grade band and rank of that (not
+    ranked: fewer cases over the periods than [ranking] min_cases)."""
+
+    department: str
+    periods: list[CombinedPart]
+    total: Number
+    grade: str | None
+    rank: int | None
+    text: str  # how the total was made, every period's total in it
+
+
+class CombinedDocument(TypedDict):
+    """A year made of the periods of a rulebook assessed per quarter or month (`scoring combine --format json`)."""
+
+    format: CombinedFormat
+    engine: Engine
+    rulebook: RulebookEntry
+    year: int
+    method: str  # sum, mean, last, expression
+    expression: str | None
+    cases_file_sha256: str  # sha256 of the case file's bytes, as given (every period was cut from it)
+    periods: list[CombinedPeriod]  # the periods with cases, in order
+    without_cases: list[str]  # the periods of the year (within the rulebook's validity) with no case
+    outside_every_period: int  # cases of the file assigned in none of the periods (another year): scored nowhere
+    departments: list[CombinedDepartment]
 
 
 class ExplainDocument(TypedDict):

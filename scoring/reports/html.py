@@ -28,6 +28,7 @@ from .text import (
     figures_parts,
     hashes_line,
     line_kind,
+    period_note,
     rank_move,
     ranking,
     rulebook_line,
@@ -70,8 +71,8 @@ def score_page(result: ScoreResult) -> Page:
     ledger, grades, ranges, event_dates = result.ledger, result.grades, result.item_ranges, result.event_dates
     book, source = ledger["rulebook"], ledger["input"]
     departments = ledger["departments"]
-    facts = [result.issuer] * bool(result.issuer) + [f"{result.year} 年度"] * bool(result.year) + [
-        rulebook_line(book), f"承办记录 {source['handlers']} 条"]
+    when = [period_note(source["period"])] if "period" in source else [f"{result.year} 年度"] * bool(result.year)
+    facts = [result.issuer] * bool(result.issuer) + when + [rulebook_line(book), f"承办记录 {source['handlers']} 条"]
     if source["skipped"]:
         facts.append(skipped_note(source["skipped"]))
     details = "".join(_department(i, d, grades, ranges, event_dates, result.labels, result.deducting_items)

@@ -90,6 +90,8 @@ def ranking(ledger: dict) -> Ranking:
                     + ([] if no_total else [d["total"], d["grade"]]))
     book, source = ledger["rulebook"], ledger["input"]
     notes = [f"{rulebook_line(book)} · 办件 {source['cases']} 件、承办记录 {source['handlers']} 条"]
+    if "period" in source:
+        notes.append(period_note(source["period"]))
     if items and not named:
         notes.append("；".join(f"{c['criterion']} {c['title']}" for c in items) + "。")
     if categories:
@@ -149,6 +151,12 @@ def rulebook_line(book: dict) -> str:
     return f"规则 {book['id']} {book['version']}"
 
 
+def period_note(period: dict) -> str:
+    """A quarter's or a month's ledger: which cases it scored, as of when, and how many of the file it left out."""
+    return (f"考核期 {period['period']}：{period['first']}至{period['last']}交办的办件，截至 {period['ends']}；"
+            f"期外交办的 {period['outside']} 件未计入。")
+
+
 def hashes_line(book: dict, source: dict) -> str:
     """What an auditor checks a document against, at the foot of every report: the rulebook's and the input's sha256."""
     return f"规则 sha256 {book['sha256'][:12]} · 输入 sha256 {source['sha256'][:12]}"
@@ -198,6 +206,35 @@ def ranking_table(ledger: dict, width: int | None = None, figures=None) -> str:
     head = "\n".join(wrapped([figures_line(figures)], width)) + "\n\n" if figures is not None else ""
     foot = [hashes_line(ledger["rulebook"], ledger["input"])]
     return head + table + "\n\n" + "\n".join(wrapped(left_out_note(left_out, width) + found.notes + foot, width)) + "\n"
+
+
+def combined_table(document: dict, width: int | None = None) -> str:
+    """A year made of its periods: per department the total of each period (— without cases in it), the combined
+    total, grade and rank; under it how the totals were combined and every period's ledger."""
+    labels = [p["period"] for p in document["periods"]]
+    headers = ["排名", "部门"] + labels + ["总分", "等级"]
+    rows = []
+    for d in sorted(document["departments"], key=lambda d: (d["rank"] is None, d["rank"] or 0)):
+        totals = {p["period"]: p["total"] for p in d["periods"]}
+        rows.append([str(d["rank"]) if d["rank"] is not None else "—", d["department"]]
+                    + [two_decimals(totals[label]) if label in totals else "—" for label in labels]
+                    + [two_decimals(d["total"]), d["grade"] or "—"])
+    align = ["right", "left"] + ["right"] * (len(labels) + 1) + ["left"]
+    table, left_out = fitted(headers, rows, align, width, wrap={1: 16}, drop=tuple(range(len(labels) + 1, 1, -1)))
+    method = {"sum": "各期得分之和", "mean": "各期得分之平均", "last": "最后一期的得分",
+              "expression": f"按 {document['expression']} 计算"}[document["method"]]
+    notes = [f"{rulebook_line(document['rulebook'])} · {document['year']}年 {len(labels)} 个考核期合成：{method}"
+             "（各部门只计其有办件的考核期；各期得分为该期账本公布的得分）。"]
+    if document["without_cases"]:
+        notes.append("无办件的考核期：" + "、".join(document["without_cases"]) + "。")
+    if document["outside_every_period"]:
+        notes.append(f"不属于任何考核期的办件 {document['outside_every_period']} 件未计入。")
+    if any(d["rank"] is None for d in document["departments"]):
+        notes.append("排名为“—”的，各期办件合计不足排名所需件数。")
+    notes += [f"{p['period']}：办件 {p['cases']} 件，截至 {p['ends']}，账本 sha256 {p['ledger_sha256'][:12]}"
+              + (f"，运行 {p['run']}" if p["run"] else "") for p in document["periods"]]
+    notes.append(f"规则 sha256 {document['rulebook']['sha256'][:12]} · 办件文件 sha256 {document['cases_file_sha256'][:12]}")
+    return table + "\n\n" + "\n".join(wrapped(left_out_note(left_out, width) + notes, width)) + "\n"
 
 
 def explain(result: ExplainResult) -> str:

@@ -164,6 +164,8 @@ def check_references(book: Rulebook) -> list[Problem]:
             problem(("let", name), _('"{name}" is an event type (as in first({name})); choose another name, '
                                     'such as {name}_on').format(name=name))
 
+    _check_combine(spec, problem)
+
     department = spec.department
     if department.method == "weighted_mean":
         for rubric_id in department.weights:
@@ -415,6 +417,22 @@ def value_problems(data: dict) -> list[tuple[tuple, str]]:
             if message:
                 found.append((path, message))
     return found
+
+
+def _check_combine(spec: RulebookSpec, problem) -> None:
+    """[combine] is for a rulebook assessed per period, and its expression is given exactly when the method is one."""
+    combine = spec.combine
+    if combine is None:
+        return
+    if spec.rulebook.period == "year":
+        problem(("combine",), _('[combine] makes a year of the periods of a rulebook assessed per quarter or month; '
+                                'this one is assessed per year ([rulebook] period)'))
+    if (combine.method == "expression") != (combine.expression is not None):
+        problem(("combine", "expression" if combine.expression is not None else "method"),
+                _('method = "expression" goes with an expression, and an expression with method = "expression"'))
+    if spec.ranking.group is not None or spec.ranking.by is not None:
+        problem(("combine",), _("combining periods ranks the departments on their combined totals: not supported yet "
+                                "with [ranking] group or by"))
 
 
 def _numbers(*values) -> bool:

@@ -54,18 +54,26 @@ class RulebookInfo(_Spec):
     # the case model the rulebook scores: a shipped domain's name or a domain file relative to the rulebook
     domain: str | None = None
     issuer: str | None = None  # the office that issues the bulletins, under their title (通报的发文单位)
+    # what one assessment covers: the year, or one quarter or month of it (scored with --period, see periods.py)
+    period: Literal["year", "quarter", "month"] = "year"
+    # a quarter's or month's assessment ends this many days after its last day (late events of its cases count)
+    period_closing_days: Annotated[int, Field(ge=0, le=366)] = 0
     derived_from: DerivedFrom | None = None
 
     @model_validator(mode="after")
     def _closing_after_start(self):
         if self.closing_date is not None and self.valid_from is not None and self.closing_date < self.valid_from:
             raise ValueError(f"closing_date {self.closing_date} is before valid_from {self.valid_from}")
+        if self.period_closing_days and self.period == "year":
+            raise ValueError('period_closing_days is for a rulebook assessed per quarter or month (period = "quarter" '
+                             'or "month"); a year\'s assessment ends at closing_date')
         return self
 
     def covers(self, day: dt.date) -> bool:
         return (self.valid_from is None or day >= self.valid_from) and (self.valid_until is None or day <= self.valid_until)
 
-    def period(self) -> str:
+    def validity(self) -> str:
+        """The span of assignment days the rulebook applies to, for messages."""
         return f"{self.valid_from or '…'} to {self.valid_until or '…'}"
 
 
@@ -203,7 +211,9 @@ class GradeSpec(_Spec):
 class RankingSpec(_Spec):
     order: Literal["desc", "asc"] = "desc"
     ties: Literal["shared", "dense"] = "shared"  # shared: 1,2,2,4; dense: 1,2,2,3
-    min_cases: Annotated[int, Field(ge=0)] = 0  # fewer scored cases: listed, not ranked
+    # fewer scored cases (in the period, for a rulebook assessed per period): listed, not ranked; a whole number
+    # or an expression of params (checked when compiled)
+    min_cases: NumberOrExpr = 0
     group: str | None = None  # department expression: ranks are counted within each peer group
     by: ItemId | None = None  # a department item whose points rank the departments, instead of the total
 
@@ -279,6 +289,15 @@ class TextsSpec(_Spec):
     gate_total: str = "{gate}：总分不超过{limit}分"
 
 
+class CombineSpec(_Spec):
+    """How `scoring combine` makes a year of a rulebook assessed per quarter or month: each department's period
+    totals (as published) summed, averaged, the last one, or an expression of them (`totals`, in period order)."""
+
+    method: Literal["sum", "mean", "last", "expression"]
+    expression: str | None = None  # method = "expression": reads totals (a list of numbers) and params
+    text: str | None = None  # the explanation of the combined total (default: the method's own sentence)
+
+
 class RulebookSpec(_Spec):
     rulebook: RulebookInfo
     params: dict[str, Any] = {}
@@ -293,6 +312,7 @@ class RulebookSpec(_Spec):
     scorer: list[ScorerSpec] = []
     grade: list[GradeSpec] = []
     ranking: RankingSpec = RankingSpec()
+    combine: CombineSpec | None = None  # a rulebook assessed per period: how its periods make the year
     calendar: CalendarSpec = CalendarSpec()
     texts: TextsSpec = TextsSpec()
 

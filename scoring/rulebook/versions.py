@@ -53,7 +53,7 @@ def choose_rulebook(directory: str | Path, cases_of: Callable[[Domain], list[Cas
     if len(fitting) == 1:
         return fitting[0][0]
     span = f"{min(days)} to {max(days)}" if days else "no dates"
-    listed = [Problem(str(path), None, "", f"{info.id} {info.version}: {info.period()}") for path, info, _ in candidates]
+    listed = [Problem(str(path), None, "", f"{info.id} {info.version}: {info.validity()}") for path, info, _ in candidates]
     if not fitting:
         raise InputError(listed, f"no rulebook in {directory} covers every case of {source} (assigned {span})")
     raise InputError([p for p in listed if any(p.source == str(path) for path, _ in fitting)],
