@@ -158,7 +158,7 @@ def applications(rng: random.Random, unit: str, code: str, diligence: int, count
         case.event("registered", registered, unit)
         start = registered
         if rng.random() < 0.08:  # incomplete: told to complete it; the applicant does, the clock restarts
-            told = add_work(start, rng.randint(3, 7))
+            told = add_work(start, rng.randint(3, 7 + 2 * diligence))  # the weaker units sometimes after 7 working days
             case.event("answered", told, unit, answer="complete")
             if rng.random() < 0.2:  # never completed: nothing more
                 cases.append(case)
@@ -193,7 +193,7 @@ def department_records(rng: random.Random) -> list[dict]:
     """The self-assessment (自查自评) each unit submits and the third-party evaluation (三方评估) of its portal."""
     records = []
     for unit, diligence, *_ in UNITS:
-        third = round(rng.uniform(92, 99) - 6 * diligence + rng.uniform(-2, 2), 1)
+        third = min(100.0, round(rng.uniform(92, 99) - 6 * diligence + rng.uniform(-2, 2), 1))
         own = min(100, round(third + rng.uniform(1, 6), 1))  # units rate themselves higher
         records.append({"department": unit, "self_score": own, "third_party_score": max(0.0, third)})
     return records
