@@ -48,10 +48,11 @@ KIND = {"info": ["主动公开", "主动公开信息"], "column": ["栏目", "�
         "application": ["依申请公开", "依申请"]}
 ROLE = {"owner": ["责任单位", "公开单位"], "helper": ["配合单位", "配合"]}
 APPLICANT = {"person": ["自然人", "个人"], "organization": ["法人或其他组织"]}
-ANSWER = {"disclosed": ["予以公开", "公开"], "partly": ["部分公开"], "refused": ["不予公开"], "not_exist": ["信息不存在"],
-          "not_ours": ["非本机关负责", "非本机关负责公开"], "complete": ["告知补正"], "not_handled": ["不予处理"]}
-EVENT = {"changed": ["变更"], "updated": ["栏目更新", "更新"], "extended": ["延期", "延期答复"], "completed": ["补正", "申请人补正"],
-         "answered": ["再次答复"], "published": ["重新公开"], "opinion": ["配合意见"], "registered": ["登记"],
+ANSWER = {"disclosed": ["予以公开", "公开"], "partly": ["部分公开"], "refused": ["不予公开"],
+          "not_exist": ["信息不存在"], "not_ours": ["非本机关负责", "非本机关负责公开"], "complete": ["告知补正"],
+          "not_handled": ["不予处理"]}
+EVENT = {"changed": ["变更"], "updated": ["栏目更新", "更新"], "extended": ["延期", "延期答复"],
+         "completed": ["补正", "申请人补正"], "answered": ["再次答复"], "published": ["重新公开"], "opinion": ["配合意见"], "registered": ["登记"],
          "formed": ["形成"], "listed": ["列入考核"]}
 CHALLENGE = {"review": "行政复议", "lawsuit": "行政诉讼"}
 RESULT = {"corrected": ["纠错", "撤销"], "upheld": ["维持"]}
@@ -80,7 +81,8 @@ def rows_of(case: dict, main_count: int, process_count: int) -> tuple[list[dict]
     for handler in case["handlers"]:
         unit, row = handler["department"], main_count + len(main)
         values = {"编号": case["id"], "类别": pick(KIND[case["kind"]], row), "标题": case.get("title"),
-                  "信息类别": case.get("category"), "申请人类型": pick(APPLICANT[case["applicant"]], row) if case.get("applicant") else None,
+                  "信息类别": case.get("category"),
+                  "申请人类型": pick(APPLICANT[case["applicant"]], row) if case.get("applicant") else None,
                   "报告年度": case.get("year"), "责任单位": unit, "单位类型": pick(ROLE[handler["role"]], row)}
         for event in (e for e in case["events"] if e["department"] == unit):
             date_column, id_column = MAIN_EVENTS.get(event["type"], (None, None))

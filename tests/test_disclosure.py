@@ -143,3 +143,123 @@ def test_a_domain_assigning_per_kind_loads(tmp_path):
     path.write_text(TOY + '\n[[events]]\ntype = "filed"\nlabel = "登记"\nassigns_handler = true\nfor_kinds = ["b"]\n', "utf-8")
     domain = parse_domain(path.read_bytes(), str(path))
     assert domain.assigning_for("a") == "opened" and domain.assigning_for("b") == "filed"
+
+
+# ---------------------------------------------------------------- the register
+
+REGISTER = ROOT / "samples" / "disclosure-register-2024.xlsx"
+
+
+def test_the_register_sample_gives_the_ledger_of_the_case_file(tmp_path):
+    imported = tmp_path / "imported.jsonl"
+    ran = scoring("import", str(REGISTER), "--domain", "disclosure", "--out", str(imported))
+    assert ran.returncode == 0, ran.stderr
+    first = {json.loads(line)["id"]: json.loads(line) for line in imported.read_text("utf-8").splitlines()}
+    sample = {json.loads(line)["id"]: json.loads(line) for line in SAMPLE.read_text("utf-8").splitlines()}
+    assert set(first) == set(sample)
+    case = first["2024-D01-R"]  # a report's year is read as a whole number
+    assert case["year"] == 2023 and case["events"][0] == {"id": "e1", "type": "listed", "date": "2024-01-01",
+                                                          "department": "市发展改革委"}
+    from_register = scoring("score", "--rules", str(JINZHOU), "--cases", str(REGISTER), "--format", "json")
+    from_jsonl = scoring("score", "--rules", str(JINZHOU), "--cases", str(SAMPLE), "--format", "json")
+    assert from_register.returncode == from_jsonl.returncode == 0
+    assert json.loads(from_register.stdout)["departments"] == json.loads(from_jsonl.stdout)["departments"]
+
+
+def test_a_bad_year_in_a_register_names_its_cell(tmp_path):
+    from openpyxl import Workbook
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "政务公开台账"
+    sheet.append(["编号", "类别", "标题", "报告年度", "责任单位", "单位类型", "列入日期", "公开日期"])
+    sheet.append(["R1", "年度报告", "甲局年度报告", "二〇二三", "甲局", "责任单位", "2024-01-01", "2024-03-20"])
+    sheet.append(["R2", "年报", "乙局年度报告", 1999, "乙局", "责任单位", "2024-01-01", "2024-03-20"])
+    path = tmp_path / "bad.xlsx"
+    workbook.save(path)
+    ran = scoring("import", str(path), "--domain", "disclosure", "--out", "-")
+    assert ran.returncode == 2
+    bad_text = f'{path}:2: sheet 政务公开台账, column 报告年度 (D), case R1: "二〇二三" is not a whole number'
+    assert bad_text in ran.stderr, ran.stderr
+    assert f"{path}:3: sheet 政务公开台账, column 报告年度 (D), case R2: 1999 is below 2000" in ran.stderr, ran.stderr
+
+
+# ---------------------------------------------------------------- the whole product on the sample year
+
+BEIJING = ROOT / "rules" / "disclosure-beijing-2024.toml"
+BEIJING_ARGS = ("--rules", str(BEIJING), "--cases", str(SAMPLE), "--departments", str(RECORDS))
+# the domain's internal values, which a user never reads (labels stand for them)
+INTERNAL = {*load_domain("disclosure").events, *load_domain("disclosure").roles, *load_domain("disclosure").kinds,
+            *(v for values in load_domain("disclosure").value_labels.values() for v in values)}
+PROPOSALS_WORDS = ("建议", "提案", "提出人", "代表", "委员")
+
+
+def _user_words(text: str) -> set[str]:
+    import re
+    return {v for v in INTERNAL if re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text)} | {
+        w for w in PROPOSALS_WORDS if w in text}
+
+
+def _workbook_text(data: bytes) -> str:
+    import io
+
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(data))
+    return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                     for cell in row if cell is not None)
+
+
+def test_score_explain_and_reports_show_labels_only(tmp_path):
+    ran = scoring("--lang", "zh", "score", *BEIJING_ARGS)
+    assert ran.returncode == 0, ran.stderr
+    assert "市城乡规划局" in ran.stdout and "总分 = 综合考评×0.6 + 三方评估×0.3 + 自查自评×0.1" in ran.stdout
+    assert _user_words(ran.stdout) == set()
+    explained = scoring("--lang", "zh", "explain", *BEIJING_ARGS, "--department", "市城乡规划局")
+    assert explained.returncode == 0, explained.stderr
+    assert "依申请公开·责任单位" in explained.stdout and "年度报告·责任单位" in explained.stdout
+    assert _user_words(explained.stdout) == set()
+    one = scoring("--lang", "zh", "explain", *BEIJING_ARGS, "--department", "市城乡规划局", "--case", "2024-D45-S026")
+    assert one.returncode == 0, one.stderr
+    assert "2024-D45-S026  依申请公开·责任单位" in one.stdout
+    for fmt in ("xlsx", "html"):
+        out = tmp_path / f"ranking.{fmt}"
+        ran = scoring("--lang", "zh", "score", *BEIJING_ARGS, "--format", fmt, "--out", str(out))
+        assert ran.returncode == 0, ran.stderr
+        text = _workbook_text(out.read_bytes()) if fmt == "xlsx" else out.read_text("utf-8")
+        assert "市城乡规划局" in text
+        if fmt == "xlsx":
+            assert _user_words(text) == set(), fmt
+
+
+def test_self_check_and_bulletin_on_the_sample(tmp_path):
+    checked = scoring("--lang", "zh", "self-check", "--rules", str(JINZHOU), "--cases", str(SAMPLE),
+                      "--department", "市城乡规划局", "--as-of", "2024-06-30")
+    assert checked.returncode == 0, checked.stderr
+    # an information item not yet due is at stake; one overdue can still be published late
+    assert "市城乡规划局行政处罚（29）尚未公开（期限2024-07-12）" in checked.stdout
+    assert "2024-D45-X031  Z1 主动公开    2024-03-25  0.5       0.5" in checked.stdout
+    assert _user_words(checked.stdout) == set()
+    bulletin = tmp_path / "bulletin.html"
+    ran = scoring("--lang", "zh", "bulletin", *BEIJING_ARGS, "--month", "2024-06", "--format", "html",
+                  "--out", str(bulletin))
+    assert ran.returncode == 0, ran.stderr
+    assert "2024-06" in bulletin.read_text("utf-8")
+
+
+def test_verify_record_replay_and_diff_on_the_sample(tmp_path):
+    ledger = tmp_path / "ledger.json"
+    store = tmp_path / "runs.db"
+    ran = scoring("score", *BEIJING_ARGS, "--format", "json", "--out", str(ledger), "--record", "--store", str(store))
+    assert ran.returncode == 0, ran.stderr
+    run_id = ran.stderr.split()[2]
+    verified = scoring("verify", str(ledger), *BEIJING_ARGS)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    replayed = scoring("replay", run_id, "--store", str(store))
+    assert replayed.returncode == 0 and replayed.stdout.startswith(f"reproduced: run {run_id}"), replayed.stdout
+    # the same year under a heavier deduction for a late answer: the units with late answers move
+    changed = scoring("replay", run_id, "--store", str(store), "--set", "answer_late=4", "--record")
+    assert changed.returncode == 0, changed.stderr
+    second = changed.stderr.split()[2]
+    diff = scoring("diff", run_id, second, "--store", str(store), "--format", "json")
+    assert diff.returncode == 0, diff.stderr
+    moved = {d["department"] for d in json.loads(diff.stdout)["departments"] if d["delta"] != 0}
+    assert "市城乡规划局" in moved and "市统计局" not in moved
