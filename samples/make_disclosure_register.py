@@ -52,7 +52,8 @@ ANSWER = {"disclosed": ["予以公开", "公开"], "partly": ["部分公开"], "
           "not_exist": ["信息不存在"], "not_ours": ["非本机关负责", "非本机关负责公开"], "complete": ["告知补正"],
           "not_handled": ["不予处理"]}
 EVENT = {"changed": ["变更"], "updated": ["栏目更新", "更新"], "extended": ["延期", "延期答复"],
-         "completed": ["补正", "申请人补正"], "answered": ["再次答复"], "published": ["重新公开"], "opinion": ["配合意见"], "registered": ["登记"],
+         "completed": ["补正", "申请人补正"], "answered": ["再次答复"], "published": ["重新公开"],
+         "opinion": ["配合意见"], "registered": ["登记"],
          "formed": ["形成"], "listed": ["列入考核"]}
 CHALLENGE = {"review": "行政复议", "lawsuit": "行政诉讼"}
 RESULT = {"corrected": ["纠错", "撤销"], "upheld": ["维持"]}
