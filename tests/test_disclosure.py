@@ -97,6 +97,7 @@ def test_an_extension_beyond_twenty_working_days_or_without_approver_is_refused(
 TOY = '''[domain]
 id = "toy"
 label = "玩具"
+assigned_label = "受理"
 
 [[kinds]]
 id = "a"
@@ -119,15 +120,15 @@ for_kinds = ["a"]
 
 
 @pytest.mark.parametrize("extra, line, message", [
-    ('', 17, 'events: exactly one event type must assign a handler in a case of kind "b" (assigns_handler = true), not 0'),
-    ('[[events]]\ntype = "filed"\nlabel = "登记"\nassigns_handler = true\nfor_kinds = ["c"]\n', 27,
+    ('', 18, 'events: exactly one event type must assign a handler in a case of kind "b" (assigns_handler = true), not 0'),
+    ('[[events]]\ntype = "filed"\nlabel = "登记"\nassigns_handler = true\nfor_kinds = ["c"]\n', 28,
      'events[1].for_kinds: unknown kind "c"'),
-    ('[[events]]\ntype = "filed"\nlabel = "登记"\nfor_kinds = ["b"]\n', 26,
+    ('[[events]]\ntype = "filed"\nlabel = "登记"\nfor_kinds = ["b"]\n', 27,
      "events[1].for_kinds: only an event that assigns a handler (assigns_handler = true) has for_kinds"),
-    ('[[events]]\ntype = "filed"\nlabel = "登记"\nassigns_handler = true\n', 17,
+    ('[[events]]\ntype = "filed"\nlabel = "登记"\nassigns_handler = true\n', 18,
      'events: exactly one event type must assign a handler in a case of kind "a" (assigns_handler = true), not 2'),
     ('[[events]]\ntype = "filed"\nlabel = "登记"\nassigns_handler = true\nfor_kinds = ["b"]\n'
-     '[[events]]\ntype = "closed"\nlabel = "结案"\nafter = ["opend"]\n', 31,
+     '[[events]]\ntype = "closed"\nlabel = "结案"\nafter = ["opend"]\n', 32,
      'events[2].after: unknown event type "opend" (did you mean "opened"?)'),
 ])
 def test_a_bad_kind_assignment_or_order_names_the_line(tmp_path, extra, line, message):
@@ -138,11 +139,23 @@ def test_a_bad_kind_assignment_or_order_names_the_line(tmp_path, extra, line, me
     assert any(str(p).startswith(f"{path}:{line}: {message}") for p in caught.value.problems), caught.value.problems
 
 
+def test_a_domain_assigning_per_kind_names_the_word_for_its_cases(tmp_path):
+    path = tmp_path / "toy.toml"
+    path.write_text(TOY.replace('assigned_label = "受理"\n', "")
+                    + '\n[[events]]\ntype = "filed"\nlabel = "登记"\nassigns_handler = true\nfor_kinds = ["b"]\n', "utf-8")
+    with pytest.raises(InputError) as caught:
+        parse_domain(path.read_bytes(), str(path))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:1: domain: a domain whose kinds start with different events names the word for the cases a department "
+        'is given: assigned_label = "..."']
+
+
 def test_a_domain_assigning_per_kind_loads(tmp_path):
     path = tmp_path / "toy.toml"
     path.write_text(TOY + '\n[[events]]\ntype = "filed"\nlabel = "登记"\nassigns_handler = true\nfor_kinds = ["b"]\n', "utf-8")
     domain = parse_domain(path.read_bytes(), str(path))
     assert domain.assigning_for("a") == "opened" and domain.assigning_for("b") == "filed"
+    assert domain.labels()["given"] == "受理"
 
 
 # ---------------------------------------------------------------- the register
@@ -235,6 +248,7 @@ def test_self_check_and_bulletin_on_the_sample(tmp_path):
                       "--department", "市城乡规划局", "--as-of", "2024-06-30")
     assert checked.returncode == 0, checked.stderr
     # an information item not yet due is at stake; one overdue can still be published late
+    assert "规则 disclosure-jinzhou-2024 1.0.0 · 已纳入考核 60 件" in checked.stdout  # not 交办, the proposals' word
     assert "市城乡规划局行政处罚（29）尚未公开（期限2024-07-12）" in checked.stdout
     assert "2024-D45-X031  Z1 主动公开    2024-03-25  0.5       0.5" in checked.stdout
     assert _user_words(checked.stdout) == set()
@@ -242,7 +256,7 @@ def test_self_check_and_bulletin_on_the_sample(tmp_path):
     ran = scoring("--lang", "zh", "bulletin", *BEIJING_ARGS, "--month", "2024-06", "--format", "html",
                   "--out", str(bulletin))
     assert ran.returncode == 0, ran.stderr
-    assert "2024-06" in bulletin.read_text("utf-8")
+    assert "已纳入考核" in bulletin.read_text("utf-8") and "交办" not in bulletin.read_text("utf-8")
 
 
 def test_verify_record_replay_and_diff_on_the_sample(tmp_path):

@@ -41,6 +41,9 @@ class DomainHeader(_Spec):
     # how finely events are dated: days only for now (date-times are a later step)
     time: Literal["dates"] = "dates"
     title_field: Name | None = None  # the case field that is a case's title in reports (none: no title)
+    # the word reports use for the cases a department has been given ("已交办 18 件"); by default the label of
+    # the event that assigns a handler, which a domain whose kinds start with different events must give
+    assigned_label: Label | None = None
 
 
 class Labelled(_Spec):
@@ -196,9 +199,11 @@ class Domain:
         title = getattr(case, self.spec.domain.title_field) if self.spec.domain.title_field else None
         return "" if title is None else str(title)
 
-    def labels(self) -> dict[str, dict]:
+    def labels(self) -> dict[str, Any]:
         """The labels users read, as plain data (scoring.ledger.labels; reports do not import the domain)."""
-        return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels}
+        given = self.spec.domain.assigned_label or self.event_labels[self.assigning]
+        return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels,
+                "given": given}
 
     def register_mapping(self) -> tuple[bytes, str]:
         """The bytes and the name of the domain's default register mapping."""
@@ -271,6 +276,9 @@ def check_domain(spec: DomainSpec, locator: Locator) -> list[Problem]:
             if name not in types:
                 problems.append(locator.problem(("events", index, "after"), f'unknown event type "{name}"{closest(name, types)}'))
     per_kind = any(e.for_kinds for e in spec.events)
+    if per_kind and spec.domain.assigned_label is None:
+        problems.append(locator.problem(("domain",), "a domain whose kinds start with different events names the word "
+                                                     'for the cases a department is given: assigned_label = "..."'))
     for kind in kind_ids if per_kind else [None]:
         assigning = [e.type for e in spec.events if e.assigns_handler and (not e.for_kinds or kind in e.for_kinds)]
         if len(assigning) != 1:
