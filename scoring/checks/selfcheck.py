@@ -93,7 +93,7 @@ class SelfCheck:
         self.end = end or assessment_end(session.compiled, case_file, session.period)
         self.case_file, self.department, self.as_of = case_file, department, as_of
         self.source = case_file.path
-        self.assigning = self.compiled.domain.assigning  # the event type that assigns a handler
+        self.assigning = self.compiled.domain.assigning_for  # kind of case -> the event type that assigns a handler
         self.event_model = models(self.compiled.domain).event
         check_records(self.compiled, records, case_file)
         self.departments = department_values(case_file.cases, records, self.compiled.book.spec.department_fields)
@@ -108,7 +108,7 @@ class SelfCheck:
                                       f"known: {', '.join(names)}")])
         current = {case.id: as_of_case(case, as_of) if self._assigned(case) else None for case in mine}
         if not any(current.values()):
-            first = min(e.date for case in mine for e in case.events if e.type == self.assigning)
+            first = min(e.date for case in mine for e in case.events if e.type == self.assigning(case.kind))
             raise InputError([Problem(self.source, None, "--as-of",
                                       f"{department} had no case assigned by {as_of} (its first assignment is on {first})")])
         self.skip_invalid = skip_invalid
@@ -138,7 +138,7 @@ class SelfCheck:
             if current[case.id] is not None and not ceiling_only:
                 # the items' full points: every step taken on the day of the (first) assignment
                 # (the other handlers' events stay: a deadline may depend on them)
-                assignments = [e for e in start.events if e.type == self.assigning and e.department == department]
+                assignments = [e for e in start.events if e.type == self.assigning(start.kind) and e.department == department]
                 others = [e for e in start.events if e.department != department]
                 at_once.append(_add_steps(_with_events(start, others, assignments), every,
                                           min(e.date for e in assignments), department))
@@ -159,7 +159,8 @@ class SelfCheck:
         return next(h for h in case.handlers if h.department == self.department)
 
     def _assigned(self, case: Case) -> bool:
-        return any(e.type == self.assigning and e.department == self.department and e.date <= self.as_of for e in case.events)
+        return any(e.type == self.assigning(case.kind) and e.department == self.department and e.date <= self.as_of
+                   for e in case.events)
 
     def _assigned_tomorrow(self, case: Case, day: dt.date) -> Case:
         """A case not yet assigned to the department: as the others had it by the check date, and
@@ -168,7 +169,7 @@ class SelfCheck:
         others = known.handlers if known is not None else []
         return case.model_copy(update={"handlers": [*others, self._handler(case)],
                                        "events": [*(known.events if known is not None else []),
-                                                  _event(self.event_model, self.assigning, day, self.department, {})]})
+                                                  _event(self.event_model, self.assigning(case.kind), day, self.department, {})]})
 
     def _criteria_shown(self) -> list[tuple]:
         """((category, criterion id), criterion) of each item scored now or in the ceiling, in the rulebook's order."""

@@ -424,9 +424,10 @@ def bulletin(request, month, fmt, issuer, issued, out):
     from scoring.reports.bulletin import issue_line
     check_out(out, fmt)
     result = app.bulletin(request, month, notify, issuer, issued)
-    renderers = {"table": lambda r: text.bulletin(r.document, terminal_width(out), r.figures),
+    renderers = {"table": lambda r: text.bulletin(r.document, terminal_width(out), r.figures, r.labels),
                  "json": lambda r: to_json(r.document),
-                 "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued), r.figures),
+                 "html": lambda r: lazy("html", "bulletin_html")(r.document, issue_line(r.issuer, r.issued), r.figures,
+                                                               r.labels),
                  "xlsx": lazy("xlsx", "bulletin_workbook"), "docx": lazy("docx", "bulletin_docx")}
     emit(renderers[fmt](result), out, fmt)
 

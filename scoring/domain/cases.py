@@ -148,14 +148,14 @@ def natural_key(text: str) -> tuple:
 
 def assigned_on(case: BaseModel):
     """The day a case was first assigned (its first event's day if no assignment is recorded)."""
-    assigning = domain_of(case).assigning
+    assigning = domain_of(case).assigning_for(case.kind)
     days = [e.date for e in case.events if e.type == assigning] or [e.date for e in case.events]
     return min(days) if days else None
 
 
 def as_of_case(case: BaseModel, as_of: dt.date) -> BaseModel | None:
     """The case as it stood at the end of `as_of`; None if no handler was assigned by then."""
-    assigning = domain_of(case).assigning
+    assigning = domain_of(case).assigning_for(case.kind)
     assigned = {e.department for e in case.events if e.type == assigning and e.date <= as_of}
     handlers = [h for h in case.handlers if h.department in assigned]
     if not handlers:

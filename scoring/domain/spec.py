@@ -41,6 +41,9 @@ class DomainHeader(_Spec):
     # how finely events are dated: days only for now (date-times are a later step)
     time: Literal["dates"] = "dates"
     title_field: Name | None = None  # the case field that is a case's title in reports (none: no title)
+    # the word reports use for the cases a department has been given ("已交办 18 件"); by default the label of
+    # the event that assigns a handler, which a domain whose kinds start with different events must give
+    assigned_label: Label | None = None
 
 
 class Labelled(_Spec):
@@ -76,9 +79,15 @@ class EventSpec(_Spec):
     label: Label
     fields: list[FieldSpec] = []
     assigns_handler: StrictBool = False  # the event that makes a department a handler of the case
+    # the kinds of case this event assigns a handler in (none: every kind); a domain whose kinds start
+    # differently (information formed, an application registered) names one assigning type per kind
+    for_kinds: list[Name] = []
     from_roles: list[Name] = []  # only a handler of one of these roles may have this event
     not_from_roles: list[Name] = []  # no handler of these roles may have this event
     role_message: str = ""  # the case file's message when the roles above are not kept
+    # the event needs an earlier (or same-day) event of one of these types from the same department
+    # (an answer needs the application registered); a case file breaking it is refused
+    after: list[Name] = []
 
     @functools.cached_property
     def fields_named(self) -> dict[str, FieldSpec]:
@@ -140,9 +149,20 @@ class Domain:
         return {e.type: e.label for e in self.spec.events}
 
     @functools.cached_property
+    def assigning_types(self) -> dict[str, str]:
+        """Kind of case -> the event type that assigns a handler in it."""
+        return {kind: next(e.type for e in self.spec.events if e.assigns_handler and (not e.for_kinds or kind in e.for_kinds))
+                for kind in self.kinds}
+
+    @property
     def assigning(self) -> str:
-        """The event type that assigns a handler."""
-        return next(e.type for e in self.spec.events if e.assigns_handler)
+        """The event type that assigns a handler, in a domain where one type does it for every kind."""
+        (only,) = set(self.assigning_types.values())
+        return only
+
+    def assigning_for(self, kind: str) -> str:
+        """The event type that assigns a handler in a case of this kind."""
+        return self.assigning_types[kind]
 
     @functools.cached_property
     def event_fields(self) -> dict[str, FieldSpec]:
@@ -179,9 +199,11 @@ class Domain:
         title = getattr(case, self.spec.domain.title_field) if self.spec.domain.title_field else None
         return "" if title is None else str(title)
 
-    def labels(self) -> dict[str, dict]:
+    def labels(self) -> dict[str, Any]:
         """The labels users read, as plain data (scoring.ledger.labels; reports do not import the domain)."""
-        return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels}
+        given = self.spec.domain.assigned_label or self.event_labels[self.assigning]
+        return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels,
+                "given": given}
 
     def register_mapping(self) -> tuple[bytes, str]:
         """The bytes and the name of the domain's default register mapping."""
@@ -241,10 +263,28 @@ def check_domain(spec: DomainSpec, locator: Locator) -> list[Problem]:
                 if role not in roles:
                     problems.append(locator.problem(("events", index, key), f'unknown role "{role}"{closest(role, roles)}; '
                                                                             f'the roles are {", ".join(roles)}'))
-    assigning = [e.type for e in spec.events if e.assigns_handler]
-    if len(assigning) != 1:
-        problems.append(locator.problem(("events",), "exactly one event type must assign a handler (assigns_handler = true), "
-                                                     f"not {len(assigning)}"))
+    kind_ids = [k.id for k in spec.kinds]
+    for index, event in enumerate(spec.events):
+        for kind in event.for_kinds:
+            if kind not in kind_ids:
+                problems.append(locator.problem(("events", index, "for_kinds"),
+                                                f'unknown kind "{kind}"{closest(kind, kind_ids)}'))
+        if event.for_kinds and not event.assigns_handler:
+            problems.append(locator.problem(("events", index, "for_kinds"), "only an event that assigns a handler "
+                                                                            "(assigns_handler = true) has for_kinds"))
+        for name in event.after:
+            if name not in types:
+                problems.append(locator.problem(("events", index, "after"), f'unknown event type "{name}"{closest(name, types)}'))
+    per_kind = any(e.for_kinds for e in spec.events)
+    if per_kind and spec.domain.assigned_label is None:
+        problems.append(locator.problem(("domain",), "a domain whose kinds start with different events names the word "
+                                                     'for the cases a department is given: assigned_label = "..."'))
+    for kind in kind_ids if per_kind else [None]:
+        assigning = [e.type for e in spec.events if e.assigns_handler and (not e.for_kinds or kind in e.for_kinds)]
+        if len(assigning) != 1:
+            where = f' in a case of kind "{kind}"' if per_kind else ""
+            problems.append(locator.problem(("events",), f"exactly one event type must assign a handler{where} "
+                                                         f"(assigns_handler = true), not {len(assigning)}"))
     for index, main in enumerate(spec.excel.main_events if spec.excel else []):
         for path, name in [(("type",), main.type), *((("instead", role), kind) for role, kind in main.instead.items())]:
             if name not in types:

@@ -407,6 +407,7 @@ def _cross_check(case: Case, source: str, line: int) -> list[Problem]:
             problem(f"handlers[{index}]", _('department "{department}" is listed twice').format(department=handler.department))
         roles.setdefault(handler.department, handler.role)
 
+    assigning = domain.assigning_for(case.kind)
     assigned = set()
     event_ids: dict[str, int] = {}
     for index, event in enumerate(case.events):
@@ -420,18 +421,22 @@ def _cross_check(case: Case, source: str, line: int) -> list[Problem]:
             problem(where, _('department "{department}" is not a handler of this case{hint}').format(
                 department=event.department, hint=closest(event.department, roles)))
             continue
-        if event.type == domain.assigning:
+        if event.type == assigning:
             assigned.add(event.department)
         spec = domain.events[event.type]
         if (spec.from_roles and role not in spec.from_roles) or role in spec.not_from_roles:
             # a shipped domain's message is in the catalog (scripts/messages.py reads the domain files)
             problem(where, _(spec.role_message or 'a "{type}" event cannot come from a handler whose role is {role}').format(
                 type=event.type, department=event.department, role=role))
+        if spec.after and not any(e.type in spec.after and e.department == event.department and e.date <= event.date
+                                  for e in case.events):
+            problem(where, _('a "{type}" event needs an earlier "{after}" event of "{department}"').format(
+                type=event.type, after="/".join(spec.after), department=event.department))
 
     for index, handler in enumerate(case.handlers):
         if handler.department not in assigned:
             problem(f"handlers[{index}]", _('"{department}" has no "{event}" event').format(
-                department=handler.department, event=domain.assigning))
+                department=handler.department, event=assigning))
     return problems
 
 

@@ -114,7 +114,7 @@ class RegisterModel:
     main_events: tuple  # (date field, event type, the field it needs, id field, {role: event type instead})
     dated_by: dict[str, str]  # a main-sheet column that means nothing without the date column of its event
     detail_owner: dict[str, str]  # event field -> the (first) event type that has it
-    integers: dict[str, FieldSpec]  # integer event fields, read with their bounds and unit
+    integers: dict[str, FieldSpec]  # integer fields (of events and cases), read with their bounds and unit
     layout: dict  # what a mapping file may hold (see _layout)
 
 
@@ -145,7 +145,8 @@ def register_model(domain: Domain) -> RegisterModel:
                     **{f.name: [v.value for v in f.values] for f in enums}, "flag": [True, False]}
     dated_by = {name: date_field for date_field, _, detail, id_field, _ in main_events for name in (detail, id_field) if name}
     detail_owner = {name: owners[0] for name, owners in domain.field_owners.items()}
-    integers = {name: f for name, f in domain.event_fields.items() if f.kind == "integer"}
+    # integer fields of events and of cases (a report's year), read with their bounds and unit
+    integers = {f.name: f for f in (*spec.case_fields, *domain.event_fields.values()) if f.kind == "integer"}
     event_names = ("id", "type", "date", "department", *domain.event_fields)
     layout = {
         "sheets": {"main": _names, "process": _names},

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-# {"kinds": {id: label}, "roles": {id: label}, "events": {type: label}, "values": {field: {value: label}}}
+# {"kinds": {id: label}, "roles": {id: label}, "events": {type: label}, "values": {field: {value: label}},
+#  "given": the word for the cases a department has been given}
 Labels = Mapping[str, Mapping]
+
+
+def assigned_word(labels: Labels) -> str:
+    """The word for the cases a department has been given (交办; 纳入考核 where kinds start differently)."""
+    return labels.get("given", "交办")
 
 
 def kind_name(labels: Labels, kind: str) -> str:

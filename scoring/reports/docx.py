@@ -22,6 +22,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from scoring.ledger.labels import assigned_word
+
 from .bulletin import heading, issue_line
 from .bulletin import tables as bulletin_tables
 from .display import NONE, display_width
@@ -58,7 +60,7 @@ def bulletin_docx(result: BulletinResult) -> bytes:
     figures = result.figures
     rates = "".join(f"，{rate_text(rate, space='')}" for rate in figures.rates)
     document.add_paragraph(
-        f"截至{as_of.year}年{as_of.month}月{as_of.day}日，{figures.departments}个单位已交办{d['input']['cases']:,}件{rates}。"
+        f"截至{as_of.year}年{as_of.month}月{as_of.day}日，{figures.departments}个单位已{assigned_word(result.labels)}{d['input']['cases']:,}件{rates}。"
         f"现将{int(year)}年{int(month)}月各单位办理情况通报如下：")
     for number, table in zip(NUMERALS, bulletin_tables(d)):
         section = document.add_paragraph()

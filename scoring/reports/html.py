@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING
 
-from scoring.ledger.labels import Labels, event_name, kind_name, role_name
+from scoring.ledger.labels import Labels, assigned_word, event_name, kind_name, role_name
 
 from . import display
 from .bulletin import figure_names
@@ -62,8 +62,8 @@ def score_html(result: ScoreResult) -> str:
     return page_html(score_page(result))
 
 
-def bulletin_html(bulletin: dict, issued: str | None = None, figures=None) -> str:
-    return page_html(bulletin_page(bulletin, issued, figures))
+def bulletin_html(bulletin: dict, issued: str | None = None, figures=None, labels: Labels | None = None) -> str:
+    return page_html(bulletin_page(bulletin, issued, figures, labels))
 
 
 def score_page(result: ScoreResult) -> Page:
@@ -90,14 +90,14 @@ def score_page(result: ScoreResult) -> Page:
                 figures_parts(result.figures), hashes_line(book, source))
 
 
-def bulletin_page(bulletin: dict, issued: str | None = None, figures=None) -> Page:
+def bulletin_page(bulletin: dict, issued: str | None = None, figures=None, labels: Labels | None = None) -> Page:
     """The month's bulletin: ranking with the change since last month, chart, missed and coming deadlines.
     `issued` is who issues it and when (reports.bulletin.issue_line), first among the facts; `figures` the
     month end's pooled figures (scoring.app.figures.Figures) the page opens with."""
     book, source, grades = bulletin["rulebook"], bulletin["input"], bulletin["grades"]
     previous = f"（上月截至 {bulletin['previous_as_of']}）" if bulletin.get("previous_as_of") else ""
     facts = [issued] * bool(issued) + [f"截至 {bulletin['as_of']}{previous}",
-             rulebook_line(book), f"已交办 {source['cases']} 件"]
+             rulebook_line(book), f"已{assigned_word(labels or {})} {source['cases']} 件"]
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in bulletin_notes(bulletin))
     final = bulletin["final"]
     figure, secured = figure_names(bulletin)
@@ -114,7 +114,7 @@ def self_check_page(result: SelfCheckResult) -> Page:
     """A department's standing on a date: secured and reachable, then what is at stake, then every case's lines."""
     d, event_dates = result.document, result.event_dates
     grades, source = result.grades, d["input"]
-    facts = [f"截至 {d['as_of']}", rulebook_line(d["rulebook"]), f"已交办 {source['cases']} 件"]
+    facts = [f"截至 {d['as_of']}", rulebook_line(d["rulebook"]), f"已{assigned_word(result.labels)} {source['cases']} 件"]
     deducting = result.deducting_items
     sections = [("得分", _standing(d, grades)), ("各项得分", _self_check_criteria(d["criteria"]))]
     sections += [(f"{title}（{len(items)}）" if items else title, _items(items, columns))
@@ -546,7 +546,7 @@ def _self_check_lists(d: dict, labels: Labels) -> list[tuple[str, list[dict], li
               [case, ("缺少", lambda e: _td(event_name(labels, e["event"]))),
                ("影响事项", lambda e: _td("、".join(e["criteria"]))), ("说明", lambda e: _td("；".join(e["missing"])))])]
     if d["not_yet_assigned"]:
-        lists.append(("尚未交办（按全部按时完成计入上限）", d["not_yet_assigned"],
+        lists.append((f"尚未{assigned_word(labels)}（按全部按时完成计入上限）", d["not_yet_assigned"],
                       [case, ("角色", lambda c: _td(role_name(labels, c["role"]))),
                        ("#可达", lambda c: _td(plain_number(c["ceiling"]), num=True))]))
     return lists

@@ -17,7 +17,7 @@ from wcwidth import wcswidth
 from scoring.base.i18n import N_, _
 from scoring.lang.interval import format_interval
 from scoring.lang.values import round_half_up
-from scoring.ledger.labels import Labels, event_name, kind_name, role_name
+from scoring.ledger.labels import Labels, assigned_word, event_name, kind_name, role_name
 
 from .bulletin import figure_names
 from .bulletin import tables as bulletin_tables
@@ -310,7 +310,7 @@ def self_check(result: SelfCheckResult, order: str = "points") -> str:
     d, event_dates = result.document, result.event_dates
     book, source = d["rulebook"], d["input"]
     out = [f"{d['department']}  自查  截至 {d['as_of']}",
-           f"{rulebook_line(book)} · 已交办 {source['cases']} 件", ""]
+           f"{rulebook_line(book)} · 已{assigned_word(result.labels)} {source['cases']} 件", ""]
     others = d["decided_by_others"]
     out.append(f"已得分（此后不再有任何进展）  {two_decimals(d['floor'])}  {d['floor_grade'] or '—'}")
     out.append(f"可达上限（剩余事项均于次日完成）  {two_decimals(d['ceiling'])}  {d['ceiling_grade'] or '—'}")
@@ -347,7 +347,7 @@ def self_check(result: SelfCheckResult, order: str = "points") -> str:
             [[e["case"], event_name(result.labels, e["event"]), "、".join(e["criteria"]), "；".join(e["missing"])]
              for e in d["missing_evidence"]], ["案号", "缺少", "影响事项", "说明"], "无")
     if d["not_yet_assigned"]:
-        section("尚未交办（按全部按时完成计入上限）",
+        section(f"尚未{assigned_word(result.labels)}（按全部按时完成计入上限）",
                 [[c["case"], role_name(result.labels, c["role"]), plain_number(c["ceiling"])] for c in d["not_yet_assigned"]],
                 ["案号", "角色", "可达"], "")
     if d["uncovered_years"]:
@@ -359,14 +359,14 @@ def self_check(result: SelfCheckResult, order: str = "points") -> str:
     return "\n".join(out).rstrip() + "\n\n" + hashes_line(book, source) + "\n"
 
 
-def bulletin(document: dict, width: int | None = None, figures=None) -> str:
+def bulletin(document: dict, width: int | None = None, figures=None, labels: Labels | None = None) -> str:
     """The monthly bulletin as circulated: the pooled figures (when given), the ranking and its movement, then
     the deadlines missed and coming, the hashes last; on a terminal `width` wide, names and texts wrap and
     the counts are left out first."""
     d = document
     book, source = d["rulebook"], d["input"]
     head = [f"{d['month']} 月度通报  截至 {d['as_of']}（较上月 {d['previous_as_of']}）",
-            f"{rulebook_line(book)} · 截至月末已交办 {source['cases']} 件"]
+            f"{rulebook_line(book)} · 截至月末已{assigned_word(labels or {})} {source['cases']} 件"]
     out = wrapped(head + ([figures_line(figures)] if figures is not None else []) + [""], width)
     ranking, *deadlines = bulletin_tables(d)
     out += _tabulate(ranking, width, drop=FIRST_LEFT_OUT) + [""] + wrapped(bulletin_notes(d), width)

@@ -185,7 +185,8 @@ def bulletin(selection: Selection, month: str, issuer: str | None = None,
     from scoring.reports.bulletin import issue_line
     notes = Notes()
     result = app.bulletin(selection.request(), month, notes, issuer, issued)
-    return html.bulletin_page(result.document, issue_line(result.issuer, result.issued), result.figures), list(notes)
+    page = html.bulletin_page(result.document, issue_line(result.issuer, result.issued), result.figures, result.labels)
+    return page, list(notes)
 
 
 def download(selection: Selection, report: str, fmt: str, department: str | None = None, as_of: dt.date | None = None,
@@ -204,7 +205,7 @@ def download(selection: Selection, report: str, fmt: str, department: str | None
                   "csv": lambda r: worklist.to_csv(r.document, r.labels)}[fmt](result)
     else:
         result = app.bulletin(request, month, issuer=issuer, issued=issued)
-        output = {"html": lambda r: html.bulletin_html(r.document, issue_line(r.issuer, r.issued), r.figures),
+        output = {"html": lambda r: html.bulletin_html(r.document, issue_line(r.issuer, r.issued), r.figures, r.labels),
                   "json": lambda r: to_json(r.document), "xlsx": xlsx.bulletin_workbook, "docx": docx.bulletin_docx}[fmt](result)
     return output if isinstance(output, bytes) else output.encode("utf-8")
 
