@@ -247,11 +247,11 @@ def _table(sheet, title: list[str], headers: list[str], rows: list[list], points
     # seconds. The rows are numbered here instead, and a row's cells taken as sheet[n] takes them (every
     # column up to the sheet's widest row, made when missing), so that the file is the same.
     width = sheet.max_column
-    for number, row in enumerate(rows, start=header_row + 1):
+    for row_number, row in enumerate(rows, start=header_row + 1):
         sheet.append(row)
         width = max(width, len(row))
         for column in range(1, width + 1):
-            cell = sheet.cell(number, column)
+            cell = sheet.cell(row_number, column)
             if cell.data_type == "f":  # text from the data that starts with "=" is text, never a formula
                 cell.data_type = "s"
     last = sheet.max_row
