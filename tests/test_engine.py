@@ -3,6 +3,7 @@
 tests/test_durable_rules_behaviour.py pins the traps as durable_rules itself shows them;
 these tests show that MatchEngine does not fall into them.
 """
+import inspect
 import itertools
 import shutil
 import subprocess
@@ -127,11 +128,14 @@ def test_join_patterns_carry_the_guard_and_negations_follow_the_end_marker():
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_the_wrapped_engine_makes_no_invalid_reads_under_valgrind():
     """The out-of-bounds read of unguarded join patterns does not happen through MatchEngine."""
+    # the rules are passed as their source, not imported from this module: importing it loads pytest and
+    # the rest of the suite's imports, which cost more under valgrind than the matching itself
     code = textwrap.dedent("""
-        import random, sys
-        sys.path.insert(0, %r)
-        from test_engine import first_reply_rules
+        import random
         from scoring.engine.durable import MatchEngine
+        from scoring.engine.rules import Check, Pattern, Rule
+        CTX = %s
+        %s
         engine = MatchEngine(first_reply_rules())
         rng = random.Random(1)
         for _ in range(150):
@@ -141,7 +145,7 @@ def test_the_wrapped_engine_makes_no_invalid_reads_under_valgrind():
             rng.shuffle(facts)
             engine.match(facts)
         print("done")
-    """) % str(__import__("pathlib").Path(__file__).parent)
+    """) % (repr(CTX), inspect.getsource(first_reply_rules))
     run = subprocess.run(["valgrind", "-q", "--error-limit=no", sys.executable, "-c", code],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and "done" in run.stdout, run.stderr[-2000:]

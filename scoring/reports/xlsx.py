@@ -243,9 +243,15 @@ def _table(sheet, title: list[str], headers: list[str], rows: list[list], points
     sheet.append(headers)
     for cell in sheet[header_row]:
         cell.font, cell.fill = BOLD, HEAD_FILL
-    for row in rows:
+    # sheet[n] and sheet.max_row scan every cell of the sheet: once per row, a year's ledger sheet took
+    # seconds. The rows are numbered here instead, and a row's cells taken as sheet[n] takes them (every
+    # column up to the sheet's widest row, made when missing), so that the file is the same.
+    width = sheet.max_column
+    for row_number, row in enumerate(rows, start=header_row + 1):
         sheet.append(row)
-        for cell in sheet[sheet.max_row]:
+        width = max(width, len(row))
+        for column in range(1, width + 1):
+            cell = sheet.cell(row_number, column)
             if cell.data_type == "f":  # text from the data that starts with "=" is text, never a formula
                 cell.data_type = "s"
     last = sheet.max_row

@@ -9,6 +9,7 @@ shipped file, looked up in the listing, never joined to a path as given).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -141,10 +142,9 @@ class Library:
             if any(part.endswith(".tests") or part.startswith(".") for part in relative.parts):
                 continue
             try:
-                tables = tomllib.loads(path.read_text(encoding="utf-8"))
+                kind = rule_file_kind(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue  # not a rule file the workbench can offer; `scoring rules validate` says why
-            kind = "overlay" if "overlay" in tables else "rulebook" if "rulebook" in tables else None
             if kind:
                 found.append(Input(relative.as_posix(), kind, relative.as_posix(), path.stat().st_size, str(path)))
         return found
@@ -159,3 +159,12 @@ class Library:
 
     def choices(self, kind: str) -> list[Input]:
         return [i for i in self.shipped() + self.uploaded() if i.kind == kind]
+
+
+@functools.lru_cache(maxsize=256)
+def rule_file_kind(text: str) -> str | None:
+    """"overlay", "rulebook" or None (another TOML file), by the file's text; raises ValueError when it is not
+    TOML. Kept by text: every page lists the shipped rule files, and parsing them all again took most of a
+    page's time, while reading them is cheap (an edited file is another text, so it is parsed again)."""
+    tables = tomllib.loads(text)
+    return "overlay" if "overlay" in tables else "rulebook" if "rulebook" in tables else None
