@@ -448,3 +448,13 @@ def test_pydantic_s_words_in_a_case_file_are_chinese_and_english_as_pydantic_wri
     assert "events[" in said and "(e98).days: 应大于或等于 0" in said, said
     english = scoring("--lang", "en", "score", "--rules", REFERENCE, "--cases", bad, env=CHINESE).stderr
     assert "(e98).days: Input should be greater than or equal to 0" in english, english
+
+
+def test_rules_validate_s_findings_are_chinese(tmp_path):
+    bad = changed_reference(tmp_path, ("c.mode == 'face_to_face'", "c.mode == 'face-to-face'"),
+                            ("[params]\n", "[params]\nnobody_reads_me = 1\n"))
+    said = chinese("rules", "validate", bad).stdout
+    assert "条件永远不成立，规则永远不会触发：c.mode 永远不会是 \"face-to-face\"（它是以下之一：face_to_face, " in said
+    assert "params.nobody_reads_me: 没有表达式读取这个参数" in said
+    english = scoring("--lang", "en", "rules", "validate", bad, env=CHINESE).stdout
+    assert 'never holds, so the rule can never fire: c.mode is never "face-to-face" (it is one of: face_to_face' in english

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from scoring.base.errors import InputError, Problem
 from scoring.base.files import read_file
+from scoring.base.i18n import _
 from scoring.domain.fields import expression_schema
 from scoring.engine.compiler import RECORD_NAMES, compile_rulebook
 from scoring.lang import values as V
@@ -60,9 +61,9 @@ def validate(path: str | Path) -> ValidationReport:
         params_used = compiled.params_used
         # a quarter's or month's assessment ends at the period's end: it needs no closing date
         if compiled.reads_as_of and book.spec.rulebook.closing_date is None and book.spec.rulebook.period == "year":
-            problems.append(book.problem(("rulebook",), "expressions read as_of, but no closing_date says when the "
-                                                        "assessment ends; `score` then judges the cases as of the end of "
-                                                        "the period or of their year (or their last event, if later)"))
+            problems.append(book.problem(("rulebook",), _(
+                "expressions read as_of, but no closing_date says when the assessment ends; `score` then judges the "
+                "cases as of the end of the period or of their year (or their last event, if later)")))
     except InputError as exc:
         problems += exc.problems
     except Exception:  # broken references can trip the compiler; they are reported above
@@ -111,9 +112,10 @@ class _Findings:
         self.ranges.append(("total", "总分", total))
         full = self.spec.rulebook.full_score
         if full is not None and total is not None and total.hi != V.from_data(full):
-            reach = "has no upper bound" if total.hi is None else f"can reach at most {format_interval(Interval.point(total.hi))}"
-            self.problem(("rulebook", "full_score"),
-                         f"the total {reach} ({format_interval(total)}), not the declared full score {full}")
+            reach = _("has no upper bound") if total.hi is None else _("can reach at most {most}").format(
+                most=format_interval(Interval.point(total.hi)))
+            self.problem(("rulebook", "full_score"), _("the total {reach} ({range}), not the declared full score {full}").format(
+                reach=reach, range=format_interval(total), full=full))
         self.grades(total)
         self.tiers()
         self.weights()
@@ -195,7 +197,7 @@ class _Findings:
             return ()
         reason = never_true(node, self.env())
         if reason:
-            self.problem(path, f"never holds, so the rule can never fire: {reason}")
+            self.problem(path, _("never holds, so the rule can never fire: {reason}").format(reason=reason))
         return tuple(conjuncts(node))
 
     def total(self, items: dict) -> Interval | None:
@@ -238,43 +240,46 @@ class _Findings:
         if not bands:
             return
         step = Fraction(1, 10 ** self.spec.department.decimals)
-        for (ia, a), (_, b) in pairwise(bands):
+        for (ia, a), (_ib, b) in pairwise(bands):
             if a.max is not None and Fraction(b.min) - Fraction(a.max) > step:
-                self.problem(("grade", ia, "max"),
-                             f'totals above {a.max} and below {b.min} fall in no grade band '
-                             f'(between "{a.name}" and "{b.name}", at {self.spec.department.decimals} decimals)')
+                self.problem(("grade", ia, "max"), _(
+                    'totals above {above} and below {below} fall in no grade band (between "{a}" and "{b}", at {places} '
+                    'decimals)').format(above=a.max, below=b.min, a=a.name, b=b.name, places=self.spec.department.decimals))
         low_index, low = bands[0]
         if total is not None and (total.lo is None or total.lo < Fraction(low.min)):
-            self.problem(("grade", low_index, "min"),
-                         f'totals below {low.min} (the lowest band, "{low.name}") get no grade; '
-                         "the total " + ("has no lower bound" if total.lo is None else
-                                         f"can go down to {format_interval(Interval.point(total.lo))}"))
+            self.problem(("grade", low_index, "min"), _(
+                'totals below {min} (the lowest band, "{name}") get no grade; the total {reach}').format(
+                min=low.min, name=low.name, reach=_("has no lower bound") if total.lo is None else
+                _("can go down to {least}").format(least=format_interval(Interval.point(total.lo)))))
         top_index, top = bands[-1]
         if top.max is not None and total is not None and (total.hi is None or total.hi > Fraction(top.max)):
-            self.problem(("grade", top_index, "max"), f'totals above {top.max} (the highest band, "{top.name}") get no grade')
+            self.problem(("grade", top_index, "max"), _('totals above {max} (the highest band, "{name}") get no grade').format(
+                max=top.max, name=top.name))
 
     def tiers(self) -> None:
         for name, table in self.spec.params.items():
             if is_tier_table(table) and mixed_tier(table) is None:
                 for index, (a, b) in enumerate(pairwise(table), start=1):
                     if a.get("below") is not None and b.get("from") is not None and b["from"] > a["below"]:
-                        self.problem(("params", name, index), f"a gap between tiers: values from {a['below']} up to "
-                                                              f"{b['from']} are in no tier")
+                        self.problem(("params", name, index), _(
+                            "a gap between tiers: values from {low} up to {high} are in no tier").format(
+                            low=a["below"], high=b["from"]))
 
     def weights(self) -> None:
         department = self.spec.department
         if department.method == "weighted_mean" and department.weights:
             total = sum((Decimal(w) for w in department.weights.values()), Decimal(0))
             if total != 1:
-                self.problem(("department", "weights"), f"rubric weights add up to {total}, not 1 (they are re-scaled, "
-                                                        "but a weight is probably mistyped)")
+                self.problem(("department", "weights"), _(
+                    "rubric weights add up to {total}, not 1 (they are re-scaled, but a weight is probably mistyped)").format(
+                    total=total))
 
     def unused(self) -> None:
         if self.params_used is None:
             return  # an expression that does not compile may be the one reading it
         for name in self.spec.params:
             if name not in self.params_used:
-                self.problem(("params", name), "no expression reads this parameter")
+                self.problem(("params", name), _("no expression reads this parameter"))
 
 
 def _parsed(source: str):

@@ -41,6 +41,7 @@ from fractions import Fraction
 from typing import Any
 
 from scoring.base.errors import closest
+from scoring.base.i18n import _
 
 from . import abstract as A
 from . import values as V
@@ -410,16 +411,16 @@ class _Analysis(NodeVisitor):
         if isinstance(part, BoolOp) and part.op == "or":
             reasons = [self.never(item, scope) for item in part.items]
             if all(reasons):
-                return "none of the alternatives can hold: " + "; ".join(reasons)
+                return _("none of the alternatives can hold: {reasons}").format(reasons="; ".join(reasons))
         if isinstance(part, Call) and part.func == "exists" and isinstance(part.args[0], Gen):
             gen = part.args[0]
             if gen.cond is not None:
                 inner = self.never(gen.cond, scope.bind(gen.var, A.ANY))
                 if inner:
-                    return f"{source_text(part)} is always false: {inner}"
+                    return _("{part} is always false: {reason}").format(part=source_text(part), reason=inner)
         value = self.visit(part, scope)
         if isinstance(value, A.Known) and not V.truthy(value.value):
-            return f"{source_text(part)} is always false{self._detail(part, scope)}"
+            return _("{part} is always false{detail}").format(part=source_text(part), detail=self._detail(part, scope))
         return None
 
     def _detail(self, part: Node, scope: _Scope) -> str:
@@ -431,10 +432,11 @@ class _Analysis(NodeVisitor):
                 continue
             value = self.visit(side, scope)
             if isinstance(value, A.Known):
-                shown.append(f"{source_text(side)} is {_literal(value.value)}")
+                shown.append(_("{side} is {value}").format(side=source_text(side), value=_literal(value.value)))
             elif A.to_number(value) is not None:
-                shown.append(f"{source_text(side)} is {format_interval(A.to_number(value))}")
-        return f" ({', '.join(shown)})" if shown else ""
+                shown.append(_("{side} is {value}").format(side=source_text(side),
+                                                            value=format_interval(A.to_number(value))))
+        return _(" ({details})").format(details=", ".join(shown)) if shown else ""
 
     def _field_key(self, node: Node, scope: _Scope) -> str | None:
         if isinstance(node, Name):
@@ -468,9 +470,10 @@ class _Analysis(NodeVisitor):
             if len(wanted) == 1:
                 hint = closest(str(wanted[0]), allowed).strip()
                 hint = f"; {hint[1:-1]}" if hint else ""
-                return f"{source_text(subject)} is never {_literal(wanted[0])} (it is one of: {listed}{hint})"
-            return (f"{source_text(subject)} is never any of {', '.join(_literal(w) for w in wanted)} "
-                    f"(it is one of: {listed})")
+                return _("{subject} is never {value} (it is one of: {allowed}{hint})").format(
+                    subject=source_text(subject), value=_literal(wanted[0]), allowed=listed, hint=hint)
+            return _("{subject} is never any of {values} (it is one of: {allowed})").format(
+                subject=source_text(subject), values=", ".join(_literal(w) for w in wanted), allowed=listed)
         return None
 
     def _contradiction(self, parts: list[Node], scope: _Scope) -> str | None:
@@ -493,7 +496,8 @@ class _Analysis(NodeVisitor):
             for i, first in enumerate(found):
                 for second in found[i + 1:]:
                     if _clash(first[:2], second[:2]):
-                        return f"{source_text(first[2])} and {source_text(second[2])} cannot both hold"
+                        return _("{first} and {second} cannot both hold").format(first=source_text(first[2]),
+                                                                                  second=source_text(second[2]))
             key = self._field_key(subject, scope)
             allowed = self.env.enums.get(key) if key else None
             candidates = list(allowed) if allowed is not None else next(
@@ -503,9 +507,9 @@ class _Analysis(NodeVisitor):
             if not any(all(A.satisfies(c, op, value) is not False for op, value, _ in found) for c in candidates):
                 stated = " and ".join(source_text(part) for _, _, part in found)
                 if allowed is not None:
-                    return (f"no value of {source_text(subject)} satisfies {stated} "
-                            f"(it is one of: {', '.join(str(a) for a in allowed)})")
-                return f"{stated} cannot all hold"
+                    return _("no value of {subject} satisfies {stated} (it is one of: {allowed})").format(
+                        subject=source_text(subject), stated=stated, allowed=", ".join(str(a) for a in allowed))
+                return _("{stated} cannot all hold").format(stated=stated)
         return None
 
 
