@@ -178,3 +178,30 @@ def test_a_name_read_only_elsewhere_is_told_where_not_unknown(tmp_path, expressi
     [problem] = validate(path).problems
     name = expression.split(".")[0]
     assert f'"{name}" cannot be read here; it is read in {where}' in problem.message and "unknown" not in problem.message
+
+
+def test_a_finding_the_scheme_accepts_is_waived_with_its_reason_and_a_stale_waiver_is_a_finding(tmp_path):
+    text = REFERENCE.read_text(encoding="utf-8")
+    assert "[params]\n" in text
+    text = text.replace("[params]\n", "[params]\nfor_the_report = 1\n", 1)
+    path = tmp_path / "waived.toml"
+    path.write_text(text, encoding="utf-8")
+    [unused] = validate(path).problems
+    assert unused.where == "params.for_the_report" and "no expression reads this parameter" in unused.message
+
+    reason = "印发稿列出此参数供报告引用，规则不读"
+    path.write_text(text + f'\n[[waiver]]\nfinding = "params.for_the_report"\nreason = "{reason}"\n', encoding="utf-8")
+    report = validate(path)
+    assert report.problems == [] and [(p.where, r) for p, r in report.waived] == [("params.for_the_report", reason)]
+    shown = scoring("--lang", "en", "rules", "validate", path)
+    assert shown.returncode == 0 and f"{path}: clean" in shown.stdout
+    assert f"{path}: 1 finding(s) waived by the rulebook ([[waiver]])" in shown.stdout and f"waived: {reason}" in shown.stdout
+
+    # a waiver that matches nothing (misspelled, or its finding fixed) is a finding; a loading error cannot be waived
+    path.write_text(text + '\n[[waiver]]\nfinding = "params.for_the_reprot"\nreason = "x"\n', encoding="utf-8")
+    stale = validate(path).problems
+    assert [p.where for p in stale] == ["params.for_the_report", "waiver[0].finding"]
+    assert 'no finding at "params.for_the_reprot" to waive (did you mean "params.for_the_report"?)' in stale[1].message
+    broken = text.replace('points = "params.sign_points"', 'points = "params.nope"', 1)
+    path.write_text(broken + '\n[[waiver]]\nfinding = "criterion[0].rule[0].points"\nreason = "x"\n', encoding="utf-8")
+    assert {p.where for p in validate(path).problems} >= {"criterion[0].rule[0].points", "waiver[0].finding"}

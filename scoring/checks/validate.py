@@ -17,13 +17,13 @@ A finding names the file, the line and the key, like a loading error.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
 
-from scoring.base.errors import InputError, Problem
+from scoring.base.errors import InputError, Problem, closest
 from scoring.base.files import read_file
 from scoring.base.i18n import _
 from scoring.domain.fields import expression_schema
@@ -45,6 +45,7 @@ class ValidationReport:
     path: str
     problems: list[Problem]  # each one a reason the check fails
     ranges: list[tuple[str, str, Interval | None]]  # (item, title, range); empty when it does not compile
+    waived: list[tuple[Problem, str]] = field(default_factory=list)  # findings the rulebook accepts, with its reason
 
 
 def validate(path: str | Path) -> ValidationReport:
@@ -56,12 +57,13 @@ def validate(path: str | Path) -> ValidationReport:
     if book is None:
         return ValidationReport(source, problems, [])
     params_used = None
+    findings: list[Problem] = []  # what the rulebook may waive (not what stops it from loading)
     try:
         compiled = compile_rulebook(book)
         params_used = compiled.params_used
         # a quarter's or month's assessment ends at the period's end: it needs no closing date
         if compiled.reads_as_of and book.spec.rulebook.closing_date is None and book.spec.rulebook.period == "year":
-            problems.append(book.problem(("rulebook",), _(
+            findings.append(book.problem(("rulebook",), _(
                 "expressions read as_of, but no closing_date says when the assessment ends; `score` then judges the "
                 "cases as of the end of the period or of their year (or their last event, if later)")))
     except InputError as exc:
@@ -71,7 +73,24 @@ def validate(path: str | Path) -> ValidationReport:
             raise
     # the rest needs only the typed rulebook: it runs even when an expression is wrong
     analysis = _Findings(book, params_used)
-    return ValidationReport(source, problems + analysis.findings(), analysis.ranges)
+    findings += analysis.findings()
+    kept, waived = _waived(book, findings)
+    return ValidationReport(source, problems + kept, analysis.ranges, waived)
+
+
+def _waived(book: Rulebook, findings: list[Problem]) -> tuple[list[Problem], list[tuple[Problem, str]]]:
+    """The findings the rulebook does not waive, and those it does with its reasons; a waiver that matches
+    no finding is a finding itself (the rule it excused was fixed, or its key is misspelled)."""
+    reasons = {w.finding: w.reason for w in book.spec.waiver}
+    kept = [p for p in findings if p.where not in reasons]
+    waived = [(p, reasons[p.where]) for p in findings if p.where in reasons]
+    found = {p.where for p in findings}
+    for index, waiver in enumerate(book.spec.waiver):
+        if waiver.finding not in found:
+            kept.append(book.problem(("waiver", index, "finding"), _(
+                'no finding at "{key}" to waive{hint}; remove the waiver, or name the key a finding prints').format(
+                key=waiver.finding, hint=closest(waiver.finding, sorted(found)))))
+    return kept, waived
 
 
 def item_ranges(book: Rulebook) -> dict[str, tuple]:

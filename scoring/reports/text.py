@@ -655,6 +655,10 @@ def validation(report) -> str:
         out += [f"  {problem}" for problem in report.problems]
     else:
         out.append(_("{file}: clean").format(file=report.path))
+    if report.waived:
+        out.append(_("{file}: {n} finding(s) waived by the rulebook ([[waiver]]), each with its reason:").format(
+            file=report.path, n=len(report.waived)))
+        out += [f"  {problem}\n    " + _("waived: {reason}").format(reason=reason) for problem, reason in report.waived]
     return "\n".join(out) + "\n"
 
 

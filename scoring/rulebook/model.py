@@ -208,6 +208,14 @@ class GradeSpec(_Spec):
     max: Number | None = None  # ... and <= max (default: below the next band's min)
 
 
+class WaiverSpec(_Spec):
+    """A finding of `rules validate` the scheme accepts, with the reason: a published scheme with no floor
+    leaves the lowest totals without a grade, and saying so here makes its validation clean."""
+
+    finding: Name  # the key the finding names, as `rules validate` prints it: "grade[3].min", "params.x"
+    reason: Name
+
+
 class RankingSpec(_Spec):
     order: Literal["desc", "asc"] = "desc"
     ties: Literal["shared", "dense"] = "shared"  # shared: 1,2,2,4; dense: 1,2,2,3
@@ -315,6 +323,7 @@ class RulebookSpec(_Spec):
     combine: CombineSpec | None = None  # a rulebook assessed per period: how its periods make the year
     calendar: CalendarSpec = CalendarSpec()
     texts: TextsSpec = TextsSpec()
+    waiver: list[WaiverSpec] = []  # findings of `rules validate` accepted, each with its reason
 
     def grade_names(self) -> list[str]:
         """The grades, best first (the band with the highest minimum first)."""
