@@ -33,7 +33,7 @@ from scoring.base.errors import InputError, Problem, closest
 from scoring.base.i18n import _, ngettext
 from scoring.domain.fields import expression_schema
 from scoring.domain.spec import Domain
-from scoring.domain.workdays import WorkCalendar
+from scoring.domain.workdays import WorkCalendar, parse_working_hours
 from scoring.inputs.departments import Departments
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
@@ -326,7 +326,8 @@ class _Compiler:
         self.problems: list[Problem] = []
         try:
             years = {int(year): {"holidays": y.holidays, "workdays": y.workdays} for year, y in self.spec.calendar.years.items()}
-            self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years)
+            self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years,
+                                         parse_working_hours(self.spec.calendar.working_hours))
         except ValueError as exc:
             raise InputError([book.problem(("calendar",), str(exc))]) from None
         self.domain = book.domain
