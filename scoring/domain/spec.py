@@ -38,8 +38,9 @@ class _Spec(BaseModel):
 class DomainHeader(_Spec):
     id: Name
     label: Label
-    # how finely events are dated: days only for now (date-times are a later step)
-    time: Literal["dates"] = "dates"
+    # how finely events are dated: by the day ("2020-03-10"), or to the minute ("2023-05-04T09:15"): an
+    # event then has its date-time as `at` besides its day as `date`
+    time: Literal["dates", "datetimes"] = "dates"
     title_field: Name | None = None  # the case field that is a case's title in reports (none: no title)
 
 
@@ -122,6 +123,11 @@ class Domain:
     @property
     def id(self) -> str:
         return self.spec.domain.id
+
+    @property
+    def timed(self) -> bool:
+        """Whether events carry a time of day (`at`) besides their day."""
+        return self.spec.domain.time == "datetimes"
 
     @functools.cached_property
     def kinds(self) -> dict[str, str]:
