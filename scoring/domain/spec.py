@@ -187,7 +187,8 @@ class Domain:
 
     def labels(self) -> dict[str, dict]:
         """The labels users read, as plain data (scoring.ledger.labels; reports do not import the domain)."""
-        return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels}
+        return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels,
+                "flags": {name: f.label or name for name, f in self.event_fields.items() if f.kind == "bool"}}
 
     def register_mapping(self) -> tuple[bytes, str]:
         """The bytes and the name of the domain's default register mapping."""
