@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import runpy
 import sys
 import tracemalloc
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from casekit import ROOT
@@ -159,3 +161,100 @@ def test_a_register_time_without_minutes_or_with_seconds_is_refused_at_its_cell(
     assert f"{where} 派单时间 (J), case 20230000002: 2023-01-03 is a date without a time" in ran.stderr
     assert f"{where} 签收时间 (L), case 20230000002: 2023-01-03 10:20:30 has seconds" in ran.stderr
     assert f'{where} 办结时间 (M), case 20230000002: "2023-01-05 9点" is not a date-time to the minute' in ran.stderr
+
+
+# ---------------------------------------------------------------- the whole product on a hotline year
+
+ZHUNGER = ROOT / "rules" / "hotline-zhunger-2023.toml"
+
+
+def _internal_words(text: str) -> set[str]:
+    """The hotline domain's internal values (and the proposals domain's labels of a case) in a user's text."""
+    domain = load_domain("hotline")
+    values = {*domain.events, *domain.roles, *domain.kinds, "True", "False",
+              *(v for values in domain.value_labels.values() for v in values if len(v) > 2)}
+    found = {v for v in values if re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text)}
+    return found | ({"建议·"} if re.search(r"(?<!意见)建议·", text) else set())
+
+
+def _cells(workbook: bytes) -> str:
+    book = load_workbook(io.BytesIO(workbook))
+    return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                     for cell in row if cell is not None)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S))
+
+
+@pytest.fixture(scope="module")
+def spring(tmp_path_factory) -> Path:
+    """The tickets of the sample dispatched by the end of April: a few hundred, scored in this process."""
+    lines = [line for line in HOTLINE.read_text("utf-8").splitlines()
+             if min(e["date"] for e in json.loads(line)["events"] if e["type"] == "dispatched") < "2023-05"]
+    path = tmp_path_factory.mktemp("spring") / "spring.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def test_score_explain_and_reports_show_labels(spring, tmp_path):
+    common = ["--rules", str(ZHUNGER), "--cases", str(spring), "--jobs", "0"]
+    table = scoring("score", *common)
+    assert table.returncode == 0, table.stderr
+    assert "R1 响应率" in table.stdout and "响应率" in table.stdout.splitlines()[0]
+    ledger = tmp_path / "ledger.json"
+    assert scoring("score", *common, "--format", "json", "--out", str(ledger)).returncode == 0
+    assert scoring("verify", str(ledger), *common).returncode == 0
+    for fmt in ("xlsx", "html"):
+        out = tmp_path / f"score.{fmt}"
+        assert scoring("score", *common, "--format", fmt, "--out", str(out)).returncode == 0
+        text = _cells(out.read_bytes()) if fmt == "xlsx" else _text(out.read_text("utf-8"))
+        assert _internal_words(text) == set(), fmt
+        assert "求助·主办" in text or fmt == "xlsx"
+    explained = scoring("explain", *common, "--department", "薛家湾镇")
+    assert explained.returncode == 0 and "·主办" in explained.stdout
+    assert _internal_words(explained.stdout) == set()
+    workbook = tmp_path / "explain.xlsx"
+    assert scoring("explain", *common, "--department", "薛家湾镇", "--format", "xlsx", "--out", str(workbook)).returncode == 0
+    assert _internal_words(_cells(workbook.read_bytes())) == set()
+
+
+def test_self_check_and_bulletin_on_tickets(spring, tmp_path):
+    common = ["--rules", str(ZHUNGER), "--cases", str(spring), "--jobs", "0"]
+    check = scoring("self-check", *common, "--department", "薛家湾镇", "--as-of", "2023-03-31")
+    assert check.returncode == 0, check.stderr
+    assert "回访评价（非常满意、市民认为已解决）" in check.stdout
+    assert _internal_words(check.stdout) == set()
+    for fmt in ("csv", "xlsx"):
+        out = tmp_path / f"check.{fmt}"
+        assert scoring("self-check", *common, "--department", "薛家湾镇", "--as-of", "2023-03-31", "--format", fmt,
+                       "--out", str(out)).returncode == 0
+        text = _cells(out.read_bytes()) if fmt == "xlsx" else out.read_text("utf-8-sig")
+        assert _internal_words(text) == set(), fmt
+    bulletin = scoring("bulletin", *common, "--month", "2023-03")
+    assert bulletin.returncode == 0, bulletin.stderr
+    assert "2023-03 月度通报" in bulletin.stdout and _internal_words(bulletin.stdout) == set()
+
+
+def test_replay_and_diff_of_a_recorded_hotline_run(spring, tmp_path):
+    store = tmp_path / "runs.db"
+    common = ["--rules", str(ZHUNGER), "--cases", str(spring), "--jobs", "0", "--store", str(store)]
+    assert scoring("score", *common, "--record").returncode == 0
+    first = scoring("runs", "list", "--store", str(store), "--format", "json")
+    run = json.loads(first.stdout)[0]["id"] if first.returncode == 0 and first.stdout.startswith("[") else None
+    assert run, first.stdout + first.stderr
+    replayed = scoring("replay", run, "--store", str(store), "--jobs", "0")
+    assert replayed.returncode == 0, replayed.stderr
+    changed = scoring("replay", run, "--store", str(store), "--jobs", "0", "--set", "sign_hours=1", "--record")
+    assert changed.returncode == 0 and "1个工作小时内签收" in changed.stdout
+    runs = json.loads(scoring("runs", "list", "--store", str(store), "--format", "json").stdout)
+    diff = scoring("diff", run, runs[-1]["id"] if runs[-1]["id"] != run else runs[0]["id"], "--store", str(store))
+    assert diff.returncode in (0, 1) and "params.sign_hours: 2 → 1" in diff.stdout
+
+
+@pytest.mark.slow
+def test_the_bulletin_of_the_whole_year_in_worker_processes():
+    # departments of 200 tickets and more: each department's self-check runs in a forked worker
+    ran = scoring("bulletin", "--rules", str(ZHUNGER), "--cases", str(HOTLINE), "--month", "2023-06", "--jobs", "2")
+    assert ran.returncode == 0, ran.stderr
+    assert "截至月末已交办 2017 件" in ran.stdout
