@@ -258,3 +258,14 @@ def test_the_bulletin_of_the_whole_year_in_worker_processes():
     ran = scoring("bulletin", "--rules", str(ZHUNGER), "--cases", str(HOTLINE), "--month", "2023-06", "--jobs", "2")
     assert ran.returncode == 0, ran.stderr
     assert "截至月末已交办 2017 件" in ran.stdout
+
+
+def test_the_june_roll_of_the_sample_lists_five_red_and_five_black():
+    ran = scoring("score", "--rules", str(ROOT / "rules" / "hotline-yulin-2023-06.toml"), "--cases", str(HOTLINE),
+                  "--format", "json")
+    assert ran.returncode == 0, ran.stderr
+    ledger = json.loads(ran.stdout)
+    rolls = Counter(line["criterion"] for d in ledger["departments"] for line in d["lines"]
+                    if line["criterion"] in ("B1", "B2") and line["kind"] == "rule")
+    assert rolls == Counter({"B1": 5, "B2": 5})
+    assert any("倒数第1名" in line["text"] for d in ledger["departments"] for line in d["lines"])
