@@ -18,6 +18,7 @@ from scoring.domain.fields import expression_schema
 from scoring.domain.spec import parse_domain
 from scoring.domain.workdays import NoWorkingHours, WorkCalendar, parse_working_hours
 from scoring.lang.evaluator import BY_TYPE, ExpressionCompiler, Scope
+from scoring.lang.nodes import ExprError
 from scoring.lang.syntax import parse
 
 TICKETS = ROOT / "tests" / "domains" / "tickets.toml"
@@ -205,8 +206,15 @@ def test_date_times_in_the_language(source, expected):
     assert COMPILER.compile(parse(source), SCOPE)(env) == expected
 
 
-def test_a_rule_reading_working_hours_needs_them_declared():
+def test_a_rule_reading_working_hours_needs_them_declared(timed):
     compiler = ExpressionCompiler(WorkCalendar(), expression_schema())
-    fn = compiler.compile(parse("workhours_between(a, b)"), SCOPE)
-    with pytest.raises(NoWorkingHours):
-        fn({BY_TYPE: {}, "a": dt.datetime(2023, 9, 28, 17, 0), "b": dt.datetime(2023, 10, 7, 9, 40)})
+    with pytest.raises(ExprError, match="counts working hours, and none are declared"):
+        compiler.compile(parse("workhours_between(a, b)"), SCOPE)
+    with pytest.raises(NoWorkingHours):  # the calendar itself refuses too
+        WorkCalendar().add_workhours(dt.datetime(2023, 9, 28, 17, 0), 1)
+    rules = timed / "rules.toml"
+    rules.write_text(RULES.replace('working_hours = ["09:00-12:00", "13:30-17:30"]', ""), "utf-8")
+    ran = scoring("rules", "validate", str(rules))
+    assert ran.returncode == 1 and "when: add_workhours() counts working hours, and none are declared" in ran.stdout
+    line = RULES.splitlines().index('when = "a.at <= add_workhours(d.at, 2)"') + 1
+    assert f"rules.toml:{line}: criterion[0].rule[0].when" in ran.stdout

@@ -40,6 +40,7 @@ class Builtin:
     result: str  # static kind of the result; "same": the first argument's, or an aggregate's items'
     run: Callable | None = None  # the implementation, called with the argument values
     calendar: bool = False  # run takes the working-day calendar first
+    hours: bool = False  # counts working hours: refused where the calendar has none
     null_safe: bool = False  # a null argument gives null, without calling run
     fold: Callable | None = None  # an aggregate: its result from the (item, value) pairs of its source
     bounds: Callable | None = None  # (call, argument values, facts) -> abstract value; None: any of its kind
@@ -522,9 +523,10 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
             bounds=_between_bounds(workdays=True)),
     Builtin("next_workday", 1, 1, "date", _next_workday, calendar=True, null_safe=True),
     Builtin("is_workday", 1, 1, "bool", _is_workday, calendar=True, null_safe=True),
-    Builtin("add_workhours", 2, 2, "datetime", _add_workhours, calendar=True, null_safe=True, check_known=_known_hours,
+    Builtin("add_workhours", 2, 2, "datetime", _add_workhours, calendar=True, hours=True, null_safe=True,
+            check_known=_known_hours,
             takes=(("datetime",), ("number",)), wanted=N_("a date-time and a number of hours")),
-    Builtin("workhours_between", 2, 2, "number", _workhours_between, calendar=True, null_safe=True,
+    Builtin("workhours_between", 2, 2, "number", _workhours_between, calendar=True, hours=True, null_safe=True,
             bounds=_between_bounds(workdays=False), takes=(("datetime",), ("datetime",)), wanted=N_("two date-times")),
     Builtin("add_months", 2, 2, "date", _add_months, null_safe=True, check_known=_known_shift("add_months", 12 * 9999)),
     Builtin("min", 1, None, "same", _scalar_extreme(min), fold=_extreme_value(min), bounds=_extreme_bounds("min"),

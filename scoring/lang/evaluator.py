@@ -238,6 +238,9 @@ class ExpressionCompiler(NodeVisitor):
             return self._const(value)
         if builtin.check is not None:
             builtin.check(node)
+        if builtin.hours and not getattr(self.calendar, "working_hours", ()):
+            raise ExprError(_("{func}() counts working hours, and none are declared: add working_hours = "
+                              '["09:00-12:00", "13:30-17:30"] (your hours) under [calendar]').format(func=node.func), node.col)
         compiled = [self.visit(arg, scope) for arg in node.args]
         args = [fn for fn, _ in compiled]
         for arg, (_fn, kind), kinds in zip(node.args, compiled, builtin.takes):
