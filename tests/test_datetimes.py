@@ -218,3 +218,17 @@ def test_a_rule_reading_working_hours_needs_them_declared(timed):
     assert ran.returncode == 1 and "when: add_workhours() counts working hours, and none are declared" in ran.stdout
     line = RULES.splitlines().index('when = "a.at <= add_workhours(d.at, 2)"') + 1
     assert f"rules.toml:{line}: criterion[0].rule[0].when" in ran.stdout
+
+
+def test_the_shipped_domains_keep_their_models_however_many_other_domains_are_loaded(tmp_path):
+    from scoring.domain import cases
+    from scoring.domain.spec import default_domain, load_domain
+    hotline = models(load_domain("hotline")).case
+    text = TICKETS.read_text("utf-8")
+    for number in range(40):  # more than the caches of other domain files hold
+        path = tmp_path / f"d{number}.toml"
+        path.write_text(text.replace('id = "tickets"', f'id = "t{number}"'), "utf-8")
+        models(load_domain(str(path)))
+    assert load_domain("proposals") is default_domain()
+    assert models(default_domain()).case is cases.Case  # a case pickles by its class's name
+    assert models(load_domain("hotline")).case is hotline

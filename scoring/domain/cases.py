@@ -113,8 +113,21 @@ def _annotation(field: FieldSpec) -> Any:
     return {"text": str, "bool": bool, "number": float, "date": IsoDate}[field.kind]
 
 
-@functools.lru_cache(maxsize=16)
 def models(domain: Domain) -> Models:
+    """The domain's models, built once: for a shipped domain, once per process (the default's `Case` is this
+    module's, which pickling finds by name), for another, while it is among the last 16 used."""
+    if domain.shipped:
+        return _shipped_models(domain)
+    return _models(domain)
+
+
+@functools.cache
+def _shipped_models(domain: Domain) -> Models:
+    return _models.__wrapped__(domain)
+
+
+@functools.lru_cache(maxsize=16)
+def _models(domain: Domain) -> Models:
     spec = domain.spec
     owners = domain.field_owners
     # event type -> its required fields, and the fields that belong to other types only

@@ -125,6 +125,10 @@ class Domain:
         return self.spec.domain.id
 
     @property
+    def shipped(self) -> bool:
+        return self.source in _SHIPPED_PATHS
+
+    @property
     def timed(self) -> bool:
         """Whether events carry a time of day (`at`) besides their day."""
         return self.spec.domain.time == "datetimes"
@@ -305,6 +309,9 @@ def shipped_domains() -> list[str]:
     return sorted(path.stem for path in SHIPPED.glob("*.toml"))
 
 
+_SHIPPED_PATHS = frozenset(str(SHIPPED / f"{name}.toml") for name in shipped_domains())
+
+
 def domain_path(name: str, relative_to: str | None = None) -> str:
     """A domain's file: a shipped domain by its name, or a path (relative to `relative_to`'s folder, a rulebook's)."""
     if name.endswith(".toml") or "/" in name:
@@ -324,9 +331,17 @@ def _load(path: str) -> Domain:
     return parse_domain(read_file(path, "domain file"), path)
 
 
+@functools.cache
+def _load_shipped(path: str) -> Domain:
+    # kept for the process, whatever other domain files are loaded: a case of a shipped domain is an
+    # instance of its model, and the model (cases.models) must stay the one its cases were made with
+    return parse_domain(read_file(path, "domain file"), path)
+
+
 def load_domain(name: str = DEFAULT_DOMAIN, relative_to: str | None = None) -> Domain:
     """A shipped domain by name, or a domain file by path; loaded once per process."""
-    return _load(domain_path(name, relative_to))
+    path = domain_path(name, relative_to)
+    return _load_shipped(path) if path in _SHIPPED_PATHS else _load(path)
 
 
 def default_domain() -> Domain:
