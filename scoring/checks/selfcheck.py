@@ -141,7 +141,7 @@ class SelfCheck:
                 assignments = [e for e in start.events if e.type == self.assigning(start.kind) and e.department == department]
                 others = [e for e in start.events if e.department != department]
                 at_once.append(_add_steps(_with_events(start, others, assignments), every,
-                                          min(e.date for e in assignments), department))
+                                          min(_moment(e) for e in assignments), department))
         self.ceiling = self._score(everything, "with its remaining steps added")
         if ceiling_only:
             return
@@ -167,9 +167,14 @@ class SelfCheck:
         the department assigned the day after."""
         known = as_of_case(case, self.as_of)
         others = known.handlers if known is not None else []
+        # the fields of its real assignment (a hotline dispatch's channel), moved to that day
+        real = min((e for e in case.events if e.type == self.assigning(case.kind) and e.department == self.department),
+                   key=_moment, default=None)
+        fields = real.model_dump(exclude={"id", "type", "date", "department", "at"}, exclude_none=True) if real else {}
         return case.model_copy(update={"handlers": [*others, self._handler(case)],
                                        "events": [*(known.events if known is not None else []),
-                                                  _event(self.event_model, self.assigning(case.kind), day, self.department, {})]})
+                                                  _event(self.event_model, self.assigning(case.kind), day, self.department,
+                                                         fields)]})
 
     def _criteria_shown(self) -> list[tuple]:
         """((category, criterion id), criterion) of each item scored now or in the ceiling, in the rulebook's order."""
@@ -403,16 +408,26 @@ class SelfCheck:
         return sorted(entries.values(), key=lambda e: (natural_key(e["case"]), e["criteria"][0]))
 
 
+def _moment(event: Event):
+    """When an event happened: its date-time in a domain dated to the minute, else its day."""
+    return event.at if "at" in type(event).model_fields else event.date
+
+
 def _with_events(case: Case, events: list[Event], added: list[Event]) -> Case:
     return case.model_copy(update={"events": list(events) + added})
 
 
 def _event(model: type[Event], event_type: str, day: dt.date, department: str, fields: dict, n: int = 0) -> Event:
+    """A step event on `day`; in a domain dated to the minute, at its moment (a date: at its start)."""
+    if "at" in model.model_fields:
+        written = (day if isinstance(day, dt.datetime) else dt.datetime.combine(day, dt.time())).strftime("%Y-%m-%dT%H:%M")
+    else:
+        written = day.isoformat()
     return model.model_validate({**fields, "type": event_type, "id": STEP_ID.format(n),
-                                 "date": day.isoformat(), "department": department})
+                                 "date": written, "department": department})
 
 
-def _add_steps(case: Case, criteria: list[CompiledCriterion], day: dt.date, department: str) -> Case:
+def _add_steps(case: Case, criteria: list[CompiledCriterion], day, department: str) -> Case:
     """The case with each distinct step event of the department's criteria added on `day`."""
     taken = {e.id for e in case.events}
     added, seen = [], set()

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from scoring.base.i18n import _
 
@@ -39,7 +40,44 @@ def _iso_date(value: Any) -> Any:
     raise ValueError(_("a date must be a string YYYY-MM-DD, not {type}").format(type=type(value).__name__))
 
 
+_LOCAL_MINUTE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:00)?$")
+DATETIME_FORM = "YYYY-MM-DDTHH:MM"
+
+
+def parse_moment(value: Any) -> dt.datetime:
+    """A local date-time to the minute, "2023-05-04T09:15" (a space for the T, and ":00" seconds, allowed);
+    seconds, fractions and offsets are refused: they could not be kept exactly."""
+    if not isinstance(value, str):
+        raise ValueError(_("a date-time must be a string {form}, not {type}").format(form=DATETIME_FORM,
+                                                                                     type=type(value).__name__))
+    match = _LOCAL_MINUTE.match(value)
+    if not match:
+        raise ValueError(_('"{value}" is not a local date-time to the minute in the form {form} (no seconds, no '
+                           'time zone)').format(value=value, form=DATETIME_FORM))
+    try:
+        return dt.datetime.fromisoformat(f"{match[1]}T{match[2]}")
+    except ValueError as exc:
+        raise ValueError(_('"{value}" is not a valid date-time ({reason})').format(value=value, reason=_(str(exc)))) from None
+
+
+def _day_of_moment(value: Any) -> Any:
+    return parse_moment(value).date()
+
+
+def _moment_or_none(value: Any) -> Any:
+    # the date's validator reports what is wrong with it; this one does not say it again
+    try:
+        return parse_moment(value)
+    except ValueError:
+        return None
+
+
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+# a timed domain's event: its day read from the date-time it was written with, and the date-time itself
+MomentDay = Annotated[dt.date, BeforeValidator(_day_of_moment),
+                      WithJsonSchema({"type": "string", "pattern": _LOCAL_MINUTE.pattern,
+                                      "description": "local date-time to the minute, " + DATETIME_FORM})]
+Moment = SkipJsonSchema[Annotated[dt.datetime | None, BeforeValidator(_moment_or_none)]]
 NonEmpty = Annotated[str, Field(min_length=1)]
 _CONFIG = ConfigDict(extra="allow", use_enum_values=True)
 
@@ -75,8 +113,21 @@ def _annotation(field: FieldSpec) -> Any:
     return {"text": str, "bool": bool, "number": float, "date": IsoDate}[field.kind]
 
 
-@functools.lru_cache(maxsize=16)
 def models(domain: Domain) -> Models:
+    """The domain's models, built once: for a shipped domain, once per process (the default's `Case` is this
+    module's, which pickling finds by name), for another, while it is among the last 16 used."""
+    if domain.shipped:
+        return _shipped_models(domain)
+    return _models(domain)
+
+
+@functools.cache
+def _shipped_models(domain: Domain) -> Models:
+    return _models.__wrapped__(domain)
+
+
+@functools.lru_cache(maxsize=16)
+def _models(domain: Domain) -> Models:
     spec = domain.spec
     owners = domain.field_owners
     # event type -> its required fields, and the fields that belong to other types only
@@ -93,11 +144,23 @@ def models(domain: Domain) -> Models:
                     field=name, owner=owners[name][0], type=self.type))
         return self
 
+    def moment_from_date(data):
+        # a timed event's `at` is the date-time written as its date; never one given beside it
+        if isinstance(data, dict):
+            if "at" in data:
+                raise ValueError(_('"at" is the time of the event\'s "date"; write "date": "2023-05-04T09:15" alone'))
+            data = {**data, "at": data.get("date")}
+        return data
+
     event_type = _enum(spec.event_types_schema_name, [e.type for e in spec.events])
+    validators = {"_fields_match_type": model_validator(mode="after")(fields_match_type)}
+    timing = {"date": (IsoDate, ...)}
+    if domain.timed:
+        validators["_moment_from_date"] = model_validator(mode="before")(moment_from_date)
+        timing = {"date": (MomentDay, ...), "at": (Moment, None)}
     event = create_model(
-        "Event", __config__=_CONFIG, __module__=__name__,
-        __validators__={"_fields_match_type": model_validator(mode="after")(fields_match_type)},
-        id=(NonEmpty, ...), type=(event_type, ...), date=(IsoDate, ...), department=(NonEmpty, ...),
+        "Event", __config__=_CONFIG, __module__=__name__, __validators__=validators,
+        id=(NonEmpty, ...), type=(event_type, ...), **timing, department=(NonEmpty, ...),
         **{name: (_annotation(field) | None, None) for name, field in domain.event_fields.items()})
     handler = create_model("Handler", __config__=_CONFIG, __module__=__name__, department=(NonEmpty, ...),
                            role=(_enum(spec.roles_schema_name, list(domain.roles)), ...))
@@ -144,6 +207,13 @@ _DIGITS = re.compile(r"(\d+)")
 def natural_key(text: str) -> tuple:
     """Order ids as people do: "e2" before "e10", "2020-9" before "2020-10"."""
     return tuple((0, int(part), part) if part.isdigit() else (1, 0, part) for part in _DIGITS.split(text) if part)
+
+
+def timeline_key(case: BaseModel):
+    """How a case's events are ordered: by day, or to the minute in a timed domain, then by id."""
+    if domain_of(case).timed:
+        return lambda e: (e.at, natural_key(e.id))
+    return lambda e: (e.date, natural_key(e.id))
 
 
 def assigned_on(case: BaseModel):

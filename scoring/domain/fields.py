@@ -78,7 +78,9 @@ def _field_type(info: FieldInfo) -> FieldType:
     if get_origin(annotation) is list:
         (item,) = get_args(annotation)
         return FieldType("list", item="text" if item is str else "number")
-    for python_type, kind in ((bool, "bool"), (int, "number"), (float, "number"), (str, "text"), (dt.date, "date")):
+    # datetime before date: a datetime is a date to Python
+    for python_type, kind in ((bool, "bool"), (int, "number"), (float, "number"), (str, "text"), (dt.datetime, "datetime"),
+                              (dt.date, "date")):
         if isinstance(annotation, type) and issubclass(annotation, python_type):
             return FieldType(kind, min=low, max=high) if kind == "number" else FieldType(kind)
     raise TypeError(f"no kind of the rule language for {annotation!r}")

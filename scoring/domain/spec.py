@@ -38,8 +38,9 @@ class _Spec(BaseModel):
 class DomainHeader(_Spec):
     id: Name
     label: Label
-    # how finely events are dated: days only for now (date-times are a later step)
-    time: Literal["dates"] = "dates"
+    # how finely events are dated: by the day ("2020-03-10"), or to the minute ("2023-05-04T09:15"): an
+    # event then has its date-time as `at` besides its day as `date`
+    time: Literal["dates", "datetimes"] = "dates"
     title_field: Name | None = None  # the case field that is a case's title in reports (none: no title)
     # the word reports use for the cases a department has been given ("已交办 18 件"); by default the label of
     # the event that assigns a handler, which a domain whose kinds start with different events must give
@@ -132,6 +133,15 @@ class Domain:
     def id(self) -> str:
         return self.spec.domain.id
 
+    @property
+    def shipped(self) -> bool:
+        return self.source in _SHIPPED_PATHS
+
+    @property
+    def timed(self) -> bool:
+        """Whether events carry a time of day (`at`) besides their day."""
+        return self.spec.domain.time == "datetimes"
+
     @functools.cached_property
     def kinds(self) -> dict[str, str]:
         return {k.id: k.label for k in self.spec.kinds}
@@ -203,7 +213,8 @@ class Domain:
         """The labels users read, as plain data (scoring.ledger.labels; reports do not import the domain)."""
         given = self.spec.domain.assigned_label or self.event_labels[self.assigning]
         return {"kinds": self.kinds, "roles": self.roles, "events": self.event_labels, "values": self.value_labels,
-                "given": given}
+                "given": given,
+                "flags": {name: f.label or name for name, f in self.event_fields.items() if f.kind == "bool"}}
 
     def register_mapping(self) -> tuple[bytes, str]:
         """The bytes and the name of the domain's default register mapping."""
@@ -338,6 +349,9 @@ def shipped_domains() -> list[str]:
     return sorted(path.stem for path in SHIPPED.glob("*.toml"))
 
 
+_SHIPPED_PATHS = frozenset(str(SHIPPED / f"{name}.toml") for name in shipped_domains())
+
+
 def domain_path(name: str, relative_to: str | None = None) -> str:
     """A domain's file: a shipped domain by its name, or a path (relative to `relative_to`'s folder, a rulebook's)."""
     if name.endswith(".toml") or "/" in name:
@@ -357,9 +371,17 @@ def _load(path: str) -> Domain:
     return parse_domain(read_file(path, "domain file"), path)
 
 
+@functools.cache
+def _load_shipped(path: str) -> Domain:
+    # kept for the process, whatever other domain files are loaded: a case of a shipped domain is an
+    # instance of its model, and the model (cases.models) must stay the one its cases were made with
+    return parse_domain(read_file(path, "domain file"), path)
+
+
 def load_domain(name: str = DEFAULT_DOMAIN, relative_to: str | None = None) -> Domain:
     """A shipped domain by name, or a domain file by path; loaded once per process."""
-    return _load(domain_path(name, relative_to))
+    path = domain_path(name, relative_to)
+    return _load_shipped(path) if path in _SHIPPED_PATHS else _load(path)
 
 
 def default_domain() -> Domain:

@@ -23,17 +23,57 @@ exact and stable):
   ``a < w <= b``; negated when ``b < a``.  So a reply one working day after a
   Friday deadline (on the Monday) is 1 working day late.
 * ``next_workday(d)``: ``d`` if it is a working day, else the first after it.
+
+Working hours (``working_hours``: periods of a working day in minutes after midnight, such as
+09:00-12:00 and 13:30-17:30) measure work in hours, at minute resolution:
+
+* ``workhours_between(a, b)``: the working minutes in ``[a, b)`` as hours (exact: a Fraction
+  when not whole); negated when ``b < a``.
+* ``add_workhours(t, n)``: the earliest moment ``m >= t`` with ``n`` working hours in
+  ``[t, m)``; ``n`` is at least 0 and a whole number of minutes.  So 2 working hours from a
+  Friday 16:30 with the day ending at 17:30 end on Monday at 10:00, and a period's end (12:00)
+  is the moment the hours run out, not the next period's start.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from chinese_calendar import constants as _cc_constants
 
-__all__ = ["CalendarCoverageError", "WorkCalendar"]
+__all__ = ["CalendarCoverageError", "NoWorkingHours", "WorkCalendar", "parse_working_hours"]
+
+MINUTES_A_DAY = 24 * 60
+
+
+class NoWorkingHours(ValueError):
+    """Working hours asked of a calendar that declares none."""
+
+
+def parse_working_hours(periods: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """["09:00-12:00", "13:30-17:30"] -> ((540, 720), (810, 1050)); ValueError naming the wrong period.
+
+    Periods are in order, do not overlap or touch (09:00-12:00 and 12:00-13:00 is one period),
+    and lie within the day (24:00 may end the last)."""
+    found: list[tuple[int, int]] = []
+    for text in periods:
+        match = re.fullmatch(r"(\d\d):(\d\d)-(\d\d):(\d\d)", text)
+        if not match:
+            raise ValueError(f'"{text}" is not a period of working hours such as "09:00-12:00"')
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if h1 > 23 or m1 > 59 or m2 > 59 or end > MINUTES_A_DAY:
+            raise ValueError(f'"{text}" is not a time of day (00:00 to 24:00)')
+        if end <= start:
+            raise ValueError(f'"{text}" ends before it starts')
+        if found and start <= found[-1][1]:
+            raise ValueError(f'"{text}" does not start after the period before it ends')
+        found.append((start, end))
+    return tuple(found)
 
 
 def _package_version() -> str:
@@ -98,6 +138,14 @@ def _as_date(d, what: str = "date") -> date:
     raise TypeError(f"{what} must be a datetime.date, got {type(d).__name__}: {d!r}")
 
 
+def _as_minute(t, what: str) -> datetime:
+    if not isinstance(t, datetime):
+        raise TypeError(f"{what} must be a datetime.datetime, got {type(t).__name__}: {t!r}")
+    if t.second or t.microsecond or t.tzinfo is not None:
+        raise ValueError(f"{what} must be a local time to the minute, got {t.isoformat()}")
+    return t
+
+
 def _as_int(n, what: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"{what} must be an int, got {type(n).__name__}: {n!r}")
@@ -123,14 +171,17 @@ class WorkCalendar:
     Overrides only patch a covered year; they do not make a year covered.
     """
 
-    __slots__ = ("_cache", "_covered", "_defined", "_extra_holidays", "_extra_workdays")
+    __slots__ = ("_cache", "_covered", "_day_minutes", "_defined", "_extra_holidays", "_extra_workdays", "_periods")
 
     def __init__(
         self,
         extra_holidays: Iterable[date] = (),
         extra_workdays: Iterable[date] = (),
         years: Mapping[int, Mapping[str, Iterable[date]]] | None = None,
+        working_hours: Iterable[tuple[int, int]] = (),
     ) -> None:
+        self._periods = tuple(working_hours)  # (start, end) minutes after midnight, in order
+        self._day_minutes = sum(end - start for start, end in self._periods)
         self._extra_holidays = frozenset(_as_date(d, "extra_holidays entry") for d in extra_holidays)
         self._extra_workdays = frozenset(_as_date(d, "extra_workdays entry") for d in extra_workdays)
         both = sorted(self._extra_holidays & self._extra_workdays)
@@ -311,6 +362,67 @@ class WorkCalendar:
             count += len(self._year(y)[0])
         count += bisect_right(self._year(yb)[0], bo)
         return count
+
+    # ------------------------------------------------------------ working hours
+
+    @property
+    def working_hours(self) -> tuple[tuple[int, int], ...]:
+        return self._periods
+
+    def _need_hours(self) -> None:
+        if not self._periods:
+            raise NoWorkingHours("no working hours are declared (working_hours under [calendar])")
+
+    def _minutes_before(self, d: date, minute: int) -> int:
+        """Working minutes of day d before minute `minute` of it."""
+        if not self.is_workday(d):
+            return 0
+        return sum(max(0, min(end, minute) - start) for start, end in self._periods)
+
+    def workhours_between(self, a: datetime, b: datetime):
+        self._need_hours()
+        a, b = _as_minute(a, "a"), _as_minute(b, "b")
+        if b < a:
+            return -self.workhours_between(b, a)
+        da, db = a.date(), b.date()
+        ma, mb = a.hour * 60 + a.minute, b.hour * 60 + b.minute
+        if da == db:
+            minutes = self._minutes_before(db, mb) - self._minutes_before(da, ma)
+        else:
+            # the rest of a's day, the whole working days strictly between, b's day up to b
+            whole = self.workdays_between(da, db) - (1 if self.is_workday(db) else 0)
+            rest = (self._day_minutes if self.is_workday(da) else 0) - self._minutes_before(da, ma)
+            minutes = rest + whole * self._day_minutes + self._minutes_before(db, mb)
+        hours = Fraction(minutes, 60)
+        return hours.numerator if hours.denominator == 1 else hours
+
+    def add_workhours(self, t: datetime, hours):
+        self._need_hours()
+        t = _as_minute(t, "t")
+        minutes = Fraction(hours) * 60
+        if minutes < 0 or minutes.denominator != 1:
+            raise ValueError(f"add_workhours() adds a whole number of minutes, at least 0, not {hours} hours")
+        minutes = int(minutes)
+        if minutes == 0:
+            return t
+        day, minute = t.date(), t.hour * 60 + t.minute
+        if self.is_workday(day):
+            left = self._day_minutes - self._minutes_before(day, minute)
+            if minutes <= left:
+                return self._moment(day, self._minutes_before(day, minute) + minutes)
+            minutes -= left
+        # whole working days to pass, then the rest (1 to a day's minutes) on the working day after them
+        skipped = (minutes - 1) // self._day_minutes
+        target = self.add_workdays(day, skipped + 1)
+        return self._moment(target, minutes - skipped * self._day_minutes)
+
+    def _moment(self, d: date, worked: int) -> datetime:
+        """The earliest moment of working day d with `worked` (> 0) working minutes before it."""
+        for start, end in self._periods:
+            if worked <= end - start:
+                return datetime.combine(d, datetime.min.time()) + timedelta(minutes=start + worked)
+            worked -= end - start
+        raise AssertionError("more minutes than a working day has")  # callers pass at most a day's minutes
 
     def __repr__(self) -> str:
         return (

@@ -33,7 +33,7 @@ from scoring.base.errors import InputError, Problem, closest
 from scoring.base.i18n import N_, _, ngettext
 from scoring.domain.fields import expression_schema
 from scoring.domain.spec import Domain
-from scoring.domain.workdays import WorkCalendar
+from scoring.domain.workdays import WorkCalendar, parse_working_hours
 from scoring.inputs.departments import Departments
 from scoring.lang import values as V
 from scoring.lang.evaluator import Closure, ExpressionCompiler, Scope
@@ -342,7 +342,8 @@ class _Compiler:
         self.problems: list[Problem] = []
         try:
             years = {int(year): {"holidays": y.holidays, "workdays": y.workdays} for year, y in self.spec.calendar.years.items()}
-            self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years)
+            self.calendar = WorkCalendar(self.spec.calendar.extra_holidays, self.spec.calendar.extra_workdays, years,
+                                         parse_working_hours(self.spec.calendar.working_hours))
         except ValueError as exc:
             raise InputError([book.problem(("calendar",), str(exc))]) from None
         self.domain = book.domain
@@ -979,7 +980,7 @@ class _RulePatterns:
             raise ExprError(_("cannot compare {left} with {right} using {op}").format(
                 left=this_type, right=other_type, op=op), node.col)
         for kind in (this_type, other_type):
-            if ordering and kind not in ("date", "number", "any"):
+            if ordering and kind not in ("date", "datetime", "number", "any"):
                 raise ExprError(_("{op} compares dates or numbers, not {kind}").format(op=op, kind=kind), node.col)
         this_attr = self.c.event_value(this.event_type, this.name, left, scope, ordering, other_type)
         other_attr = self.c.event_value(other.event_type, other.name, right, scope, ordering, this_type)
@@ -1056,14 +1057,14 @@ def _never_null(node: Node, v: _Var, required: dict[str, str]) -> bool:
     if isinstance(node, Const):
         return node.value is not None
     if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.id == v.name:
-        return node.name in ("id", "type", "date", "department") or (
+        return node.name in ("id", "type", "date", "at", "department") or (
             v.event_type is not None and required.get(v.event_type) == node.name)
     if isinstance(node, Arith):
         return _never_null(node.left, v, required) and _never_null(node.right, v, required)
     if isinstance(node, Unary) and node.op == "-":
         return _never_null(node.operand, v, required)
     if isinstance(node, Call) and node.func in ("add_days", "add_months", "add_workdays", "next_workday", "days_between",
-                                                "workdays_between", "abs"):
+                                                "workdays_between", "add_workhours", "workhours_between", "abs"):
         return all(_never_null(arg, v, required) for arg in node.args)
     if isinstance(node, Call) and node.func == "coalesce":
         return _never_null(node.args[-1], v, required)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from scoring.domain.cases import Case, natural_key
+from scoring.domain.cases import Case, timeline_key
 from scoring.domain.fields import record_fields
 from scoring.lang import values as V
 from scoring.lang.evaluator import BY_TYPE
@@ -291,7 +291,7 @@ def case_events_of(case: Case) -> list[V.Record]:
     """Every event of the case in timeline order, each with the role of its department (`case_events`)."""
     roles = {h.department: h.role for h in case.handlers}
     found = []
-    for order, event in enumerate(sorted(case.events, key=lambda e: (e.date, natural_key(e.id)))):
+    for order, event in enumerate(sorted(case.events, key=timeline_key(case))):
         fields = {name: getattr(event, name) for name in record_fields(type(event))}
         fields["role"] = roles.get(event.department)
         found.append(V.Record("event", fields, V.from_data(event.model_extra) if event.model_extra else {}, order))
@@ -361,22 +361,29 @@ def clamp_lines(total, low, high, template: str, **names) -> list[Line]:
     return [Line(None, None, clamped - total, (), text, "clamp")]
 
 
+ORDERED = ("number", "date", "datetime")  # the kinds the engine orders between events
+
+
 def _encode(value, ordering: bool, expect: str):
     """A value as the engine compares it; None (null in the fact, which compares false) for null."""
     if value is None:
         return None
     kind = V.kind(value)
     if ordering:
-        if kind not in ("number", "date") or (expect in ("number", "date") and kind != expect):
-            wanted = expect if expect in ("number", "date") else "a date or a number"
+        if kind not in ORDERED or (expect in ORDERED and kind != expect):
+            wanted = expect if expect in ORDERED else "a date or a number"
             raise V.EvalError(f"compared with {wanted}, but the value is {kind} ({V.format_value(value)})")
         # exact: the engine module ranks them before the native engine compares them
+        if kind == "datetime":
+            return value.toordinal() * 1440 + value.hour * 60 + value.minute
         return value.toordinal() if kind == "date" else value
     # equality: kind-tagged text, so 5 never equals "5"
     if kind == "number":
         return f"n:{Fraction(value)}"
     if kind == "date":
         return f"d:{value.isoformat()}"
+    if kind == "datetime":
+        return f"m:{value.isoformat()}"
     if kind == "bool":
         return f"b:{int(value)}"
     if kind == "text":

@@ -91,7 +91,15 @@ class Session:
         self-check for the bulletin), shared out over worker processes unless the session is to
         stay in this process (jobs=0)."""
         workers = 0 if self.jobs == 0 else (self.jobs or default_jobs())
-        return map_forked(function, items, workers, describe, stage)
+        parent = os.getpid()
+
+        def in_worker(item):
+            if os.getpid() != parent:
+                # a forked worker scores in its own process: it is a daemon, which may not start workers
+                # of its own (a department of 200 cases or more would ask for them)
+                self.jobs = 0
+            return function(item)
+        return map_forked(in_worker, items, workers, describe, stage)
 
     def close(self) -> None:
         if self._evaluator is not None and self._evaluator_pid == os.getpid():

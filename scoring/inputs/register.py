@@ -89,7 +89,7 @@ from scoring.base.files import decode_text, read_file
 from scoring.base.i18n import _
 from scoring.base.library_text import toml_error
 from scoring.base.tomlpos import key_lines, line_of
-from scoring.domain.cases import Case, natural_key
+from scoring.domain.cases import Case, domain_of, natural_key, parse_moment
 from scoring.domain.spec import Domain, FieldSpec, default_domain
 
 from .case_file import NO_DECLARATION, CaseFile, SkippedCase, collect_cases, validate_case
@@ -131,14 +131,15 @@ def register_model(domain: Domain) -> RegisterModel:
     main_fields = {"case": "text", "kind": "kind", **{f.name: _reader(f) for f in spec.case_fields},
                    "department": "text", "role": "role"}
     main_events = []
+    when = "moment" if domain.timed else "date"  # how an event's date cell is read
     for event in events:
         detail = domain.required_fields.get(event.type)
-        main_fields[event.column] = "date"
+        main_fields[event.column] = when
         if detail:
             main_fields[detail] = _reader(domain.event_fields[detail])
         main_events.append((event.column, event.type, detail, event.id_column, dict(event.instead)))
     main_fields.update({event.id_column: "text" for event in events if event.id_column})
-    process_fields = {"case": "text", "department": "text", "date": "date", "event": "event",
+    process_fields = {"case": "text", "department": "text", "date": when, "event": "event",
                       **{name: _reader(f) for name, f in domain.event_fields.items()}, "event_id": "text"}
     enums = [f for f in (*spec.case_fields, *domain.event_fields.values()) if f.kind == "enum"]
     value_tables = {"kind": list(domain.kinds), "role": list(domain.roles), "event": list(domain.events),
@@ -397,12 +398,18 @@ class _Unsaved:
         return self.formula
 
 
-def _grid(worksheet, extent: SheetExtent) -> list[list]:
+def _grid(worksheet, extent: SheetExtent, timed: bool = False) -> list[list]:
     """The sheet's cell values by row, up to its last value (formatted blank cells beyond it are not
-    walked); a formula without a saved value as _Unsaved; a merged range's value in each of its cells."""
+    walked); a formula without a saved value as _Unsaved; a merged range's value in each of its cells.
+    timed: a date cell shown without a time is its date (openpyxl gives midnight), so that a register
+    whose events need a time says so rather than reading 00:00."""
     if not extent.rows:
         return []
-    rows = [list(values) for values in worksheet.iter_rows(max_row=extent.rows, max_col=extent.columns, values_only=True)]
+    if timed:
+        rows = [[_shown_date(cell) for cell in cells]
+                for cells in worksheet.iter_rows(max_row=extent.rows, max_col=extent.columns)]
+    else:
+        rows = [list(values) for values in worksheet.iter_rows(max_row=extent.rows, max_col=extent.columns, values_only=True)]
     for (number, column), formula in extent.unsaved.items():
         if rows[number - 1][column - 1] is None:
             rows[number - 1][column - 1] = _Unsaved(formula)
@@ -414,6 +421,13 @@ def _grid(worksheet, extent: SheetExtent) -> list[list]:
             for index in range(merged.min_col - 1, min(merged.max_col, len(row))):
                 row[index] = value
     return rows
+
+
+def _shown_date(cell):
+    value = cell.value
+    if isinstance(value, dt.datetime) and not re.search(r"[hHs]", re.sub(r'"[^"]*"|\[[^]]*\]', "", cell.number_format)):
+        return value.date()
+    return value
 
 
 def _blank(value) -> bool:
@@ -567,6 +581,22 @@ def _date(value) -> str:
         raise NotADate(_("{problem}, or use a date cell").format(problem=exc)) from None
 
 
+def _moment(value) -> str:
+    """A local date-time to the minute, "2023-05-04T09:15", from a date-time cell or from text."""
+    if isinstance(value, dt.datetime):
+        if value.second or value.microsecond:
+            raise ValueError(_("has seconds: a time is kept to the minute"))
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, dt.date):
+        raise ValueError(_("is a date without a time: write 2023-05-04 09:15, or use a date-time cell"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(_("is a number, not a date-time: format the cell as a date-time, or write 2023-05-04 09:15"))
+    try:
+        return parse_moment(str(value).strip()).strftime("%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise ValueError(_("is not a date-time to the minute: write 2023-05-04 09:15, or use a date-time cell")) from None
+
+
 _WHOLE = re.compile(r"(-?\d+)(\D*)")
 
 
@@ -599,7 +629,7 @@ def _extra(value):
     return value
 
 
-_READERS = {"text": _text, "date": _date, "extra": _extra}
+_READERS = {"text": _text, "date": _date, "moment": _moment, "extra": _extra}
 
 
 def _lookup(mapping: Mapping, table: str, label: str, value):
@@ -843,7 +873,7 @@ def _looks_like_process(sheet, extent: SheetExtent, spec: SheetMapping) -> bool:
 def _sheet_rows(sheet, extent: SheetExtent, spec: SheetMapping, mapping: Mapping, source: str,
                 problems: list[Problem]) -> list[_Row]:
     """The sheet's non-blank rows below its header, read cell by cell; header problems go to problems."""
-    grid = _grid(sheet, extent)
+    grid = _grid(sheet, extent, mapping.model.domain.timed)
     header = _header_row(grid, spec)
     columns = _columns(grid, header, spec, sheet.title, source, problems)
     return _read_rows(grid, header, columns, spec, mapping, sheet.title, source)
@@ -893,6 +923,9 @@ def cases_to_jsonl(cases: Iterable[Case]) -> str:
     lines = []
     for case in sorted(cases, key=lambda c: natural_key(c.id)):
         data = case.model_dump(mode="json", exclude_none=True)
+        if domain_of(case).timed:  # a timed event is written with its date-time as its date
+            for event in data["events"]:
+                event["date"] = event.pop("at")[:16]
         data["events"].sort(key=lambda e: (e["date"], natural_key(e["id"])))
         # extra case fields before the lists, as in the sample
         ordered = {k: v for k, v in data.items() if k not in ("handlers", "events")}

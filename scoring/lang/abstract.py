@@ -35,6 +35,7 @@ ANY = Unknown("any")
 BOOL = Unknown("bool")
 TEXT = Unknown("text")
 DATE = Unknown("date")
+DATETIME = Unknown("datetime")
 
 
 def one_of(values: list):
@@ -120,6 +121,8 @@ def arith(op: str, a, b):
     ka, kb = kind_of(a), kind_of(b)
     if op == "+" and "text" in (ka, kb):
         return TEXT
+    if "datetime" in (ka, kb):
+        return ANY  # refused when compiled: a date-time moves by working hours
     if "date" in (ka, kb):
         if op == "-" and ka == kb == "date":
             return UNBOUNDED

@@ -8,18 +8,21 @@ source of items (an event type, `events`, a generator over one of them, or a lis
 the (item, value) pairs the compiler draws from it.
 
 The working-day functions take the calendar handed to the compiler as their first argument:
-an object with is_workday(d), next_workday(d), add_workdays(d, n) and workdays_between(a, b).
+an object with is_workday(d), next_workday(d), add_workdays(d, n) and workdays_between(a, b),
+and for the working-hour functions add_workhours(t, n) and workhours_between(a, b) over local
+date-times to the minute.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 
-from scoring.base.i18n import _
+from scoring.base.i18n import N_, _
 
 from . import abstract as A
 from . import values as V
@@ -37,6 +40,7 @@ class Builtin:
     result: str  # static kind of the result; "same": the first argument's, or an aggregate's items'
     run: Callable | None = None  # the implementation, called with the argument values
     calendar: bool = False  # run takes the working-day calendar first
+    hours: bool = False  # counts working hours: refused where the calendar has none
     null_safe: bool = False  # a null argument gives null, without calling run
     fold: Callable | None = None  # an aggregate: its result from the (item, value) pairs of its source
     bounds: Callable | None = None  # (call, argument values, facts) -> abstract value; None: any of its kind
@@ -44,6 +48,8 @@ class Builtin:
     check: Callable | None = None  # (call): raises ExprError for a call the compiler refuses
     check_known: Callable | None = None  # (argument values, UNKNOWN where not known now): raises EvalError
     constant: Callable | None = None  # (call) -> its value, computed when compiling
+    takes: tuple[tuple[str, ...], ...] = ()  # the static kinds each argument may have (none: any); "any" always passes
+    wanted: str = ""  # what the arguments should be, in the refusal of a kind that `takes` does not allow
 
     @property
     def aggregate(self) -> bool:
@@ -78,14 +84,49 @@ def _whole(value, func: str) -> int:
     return value
 
 
-def _date_literal(call: Call) -> dt.date:
+NOT_CONSTANT = object()  # what a `constant` hook gives for a call it leaves to `run`
+
+
+def _date_literal(call: Call):
+    """date("2020-12-31") is known now; date(t) of a date-time is its day, computed with the case."""
     arg = call.args[0]
-    if not (isinstance(arg, Const) and isinstance(arg.value, str)):
-        raise ExprError(_('date() takes a literal text such as date("2020-12-31")'), call.col)
+    if not isinstance(arg, Const):
+        return NOT_CONSTANT
+    if not isinstance(arg.value, str):
+        raise ExprError(_('date() takes a literal text such as date("2020-12-31"), or a date-time'), call.col)
     try:
         return dt.date.fromisoformat(arg.value)
     except ValueError:
         raise ExprError(_('"{value}" is not a date YYYY-MM-DD').format(value=arg.value), arg.col) from None
+
+
+def _datetime_literal(call: Call) -> dt.datetime:
+    arg = call.args[0]
+    if not (isinstance(arg, Const) and isinstance(arg.value, str)):
+        raise ExprError(_('datetime() takes a literal text such as datetime("2023-05-04T09:15")'), call.col)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", arg.value):
+        raise ExprError(_('"{value}" is not a date-time YYYY-MM-DDTHH:MM').format(value=arg.value), arg.col)
+    try:
+        return dt.datetime.fromisoformat(arg.value)
+    except ValueError:
+        raise ExprError(_('"{value}" is not a date-time YYYY-MM-DDTHH:MM').format(value=arg.value), arg.col) from None
+
+
+def _day_of(moment):
+    _need(moment, "datetime", "date")
+    return moment.date()
+
+
+def _add_workhours(calendar, moment, hours):
+    _need(moment, "datetime", "add_workhours")
+    _need(hours, "number", "add_workhours")
+    return calendar.add_workhours(moment, hours)
+
+
+def _workhours_between(calendar, a, b):
+    _need(a, "datetime", "workhours_between")
+    _need(b, "datetime", "workhours_between")
+    return V.normal(Fraction(calendar.workhours_between(a, b)))
 
 
 def _add_days(day, days):
@@ -363,6 +404,22 @@ def _date_bounds(call, values, facts):
     return A.DATE
 
 
+def _datetime_bounds(call, values, facts):
+    if isinstance(values[0], A.Known) and isinstance(values[0].value, str):
+        try:
+            return A.Known(dt.datetime.fromisoformat(values[0].value))
+        except ValueError:
+            pass
+    return A.DATETIME
+
+
+def _known_hours(values):
+    """add_workhours(t, n): an n known now that is negative or not whole minutes is refused now."""
+    hours = values[1]
+    if V.kind(hours) == "number" and (hours < 0 or (Fraction(hours) * 60).denominator != 1):
+        raise V.EvalError(f"add_workhours() adds a whole number of minutes, at least 0, not {V.format_value(hours)} hours")
+
+
 def _add_days_bounds(call, values, facts):
     if all(isinstance(v, A.Known) for v in values) and type(values[1].value) is int:
         return A.arith("+", *values)
@@ -370,10 +427,11 @@ def _add_days_bounds(call, values, facts):
 
 
 def _between_bounds(workdays: bool):
-    """days_between(a, b), workdays_between(a, b): at least 0 where a fact says b is after a."""
+    """days_between(a, b), workdays_between(a, b), workhours_between(a, b): at least 0 where a fact says b is
+    after a."""
     def rule(call, values, facts):
         a, b = call.args
-        if all(isinstance(v, A.Known) and isinstance(v.value, dt.date) for v in values):
+        if all(isinstance(v, A.Known) and type(v.value) is dt.date for v in values):
             days = (values[1].value - values[0].value).days
             # working days have the sign of the calendar days, and are no more of them
             return Interval(min(0, days), max(0, days)) if workdays else A.Known(days)
@@ -453,7 +511,9 @@ def _one_of_the_items(items, element):
 
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in [
-    Builtin("date", 1, 1, "date", constant=_date_literal, bounds=_date_bounds),
+    Builtin("date", 1, 1, "date", _day_of, null_safe=True, constant=_date_literal, bounds=_date_bounds,
+            takes=(("datetime",),), wanted=N_('a literal text such as date("2020-12-31"), or a date-time')),
+    Builtin("datetime", 1, 1, "datetime", constant=_datetime_literal, bounds=_datetime_bounds),
     Builtin("add_days", 2, 2, "date", _add_days, null_safe=True, bounds=_add_days_bounds,
             check_known=_known_shift("add_days", V.MAX_DAYS)),
     Builtin("days_between", 2, 2, "number", _days_between, null_safe=True, bounds=_between_bounds(workdays=False)),
@@ -463,6 +523,11 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
             bounds=_between_bounds(workdays=True)),
     Builtin("next_workday", 1, 1, "date", _next_workday, calendar=True, null_safe=True),
     Builtin("is_workday", 1, 1, "bool", _is_workday, calendar=True, null_safe=True),
+    Builtin("add_workhours", 2, 2, "datetime", _add_workhours, calendar=True, hours=True, null_safe=True,
+            check_known=_known_hours,
+            takes=(("datetime",), ("number",)), wanted=N_("a date-time and a number of hours")),
+    Builtin("workhours_between", 2, 2, "number", _workhours_between, calendar=True, hours=True, null_safe=True,
+            bounds=_between_bounds(workdays=False), takes=(("datetime",), ("datetime",)), wanted=N_("two date-times")),
     Builtin("add_months", 2, 2, "date", _add_months, null_safe=True, check_known=_known_shift("add_months", 12 * 9999)),
     Builtin("min", 1, None, "same", _scalar_extreme(min), fold=_extreme_value(min), bounds=_extreme_bounds("min"),
             items_bounds=_one_of_the_items),

@@ -18,7 +18,7 @@ from scoring.base.errors import closest
 from scoring.base.i18n import N_, _
 
 from . import values as V
-from .builtins import BUILTINS, UNKNOWN, Builtin
+from .builtins import BUILTINS, NOT_CONSTANT, UNKNOWN, Builtin
 from .nodes import Arith, Attr, BoolOp, Call, Compare, Cond, Const, ExprError, Gen, Index, ListLit, Name, Node, Unary
 from .operators import ORDERING
 from .schema import Schema
@@ -126,7 +126,7 @@ class ExpressionCompiler(NodeVisitor):
                          'extra(x, "{name}"))') if record.extras else
                        _('{kind} has no field "{name}"{hint}; its fields are {fields}'))
             raise ExprError(message.format(kind=obj_type, name=name, hint=hint, fields=", ".join(record.fields)), node.col)
-        if obj_type in ("number", "date", "text", "bool", "list"):
+        if obj_type in ("number", "date", "datetime", "text", "bool", "list"):
             raise ExprError(_("{kind} has no field {name}").format(kind=obj_type, name=name), node.col)
         result_type = record.fields[name].kind if record is not None else "any"
 
@@ -200,7 +200,8 @@ class ExpressionCompiler(NodeVisitor):
         # records with extra fields (those of the case file) are refused here; a record
         # without them passes, and fails when run, as it always has
         record = self.schema.records.get(kind)
-        return kind in ("bool", "event", "list", "map", "events") or (record is not None and record.extras)
+        # a date-time moves by working hours (add_workhours), not by arithmetic
+        return kind in ("bool", "datetime", "event", "list", "map", "events") or (record is not None and record.extras)
 
     def visit_Compare(self, node: Compare, scope: Scope):
         left, lt = self.visit(node.left, scope)
@@ -238,12 +239,19 @@ class ExpressionCompiler(NodeVisitor):
         builtin = BUILTINS[node.func]
         if builtin.aggregate and len(node.args) == 1:
             return self._aggregate(node, builtin, scope)
-        if builtin.constant is not None:
-            return self._const(builtin.constant(node))
+        if builtin.constant is not None and (value := builtin.constant(node)) is not NOT_CONSTANT:
+            return self._const(value)
         if builtin.check is not None:
             builtin.check(node)
+        if builtin.hours and not getattr(self.calendar, "working_hours", ()):
+            raise ExprError(_("{func}() counts working hours, and none are declared: add working_hours = "
+                              '["09:00-12:00", "13:30-17:30"] (your hours) under [calendar]').format(func=node.func), node.col)
         compiled = [self.visit(arg, scope) for arg in node.args]
         args = [fn for fn, _ in compiled]
+        for arg, (_fn, kind), kinds in zip(node.args, compiled, builtin.takes):
+            if kind not in (*kinds, "any"):
+                raise ExprError(_("{func}() takes {wanted}, not {kind}").format(
+                    func=node.func, wanted=_(builtin.wanted), kind=kind), arg.col)
         if builtin.check_known is not None:
             try:
                 builtin.check_known([getattr(fn, "constant", UNKNOWN) for fn in args])
@@ -323,7 +331,8 @@ _MISSING = object()
 
 # static kinds that cannot be a condition, with what to write instead
 NOT_CONDITIONS = {"number": N_("compare it (count(x) > 0, x != 0)"), "text": N_("compare it (x == '...', x != '')"),
-                  "date": N_("compare it (x.date <= due)"), "list": N_("ask exists(...) or compare len(...)"),
+                  "date": N_("compare it (x.date <= due)"), "datetime": N_("compare it (x.at <= due)"),
+                  "list": N_("ask exists(...) or compare len(...)"),
                   "map": N_("look up a value and compare it"), "events": N_("ask exists(...)")}
 
 

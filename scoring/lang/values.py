@@ -1,6 +1,6 @@
 """Values of the rule language and what operators do with them.
 
-Kinds: number (int or exact Fraction), text, date, bool, null, list, map, and records
+Kinds: number (int or exact Fraction), text, date, datetime (local, to the minute), bool, null, list, map, and records
 (an event, the case, the handler). null models "there is none" (the first reply of a case
 without replies): comparisons with null are false, arithmetic and date functions pass it
 on, and it prints as "—". Mixing kinds in an ordering comparison or in arithmetic is an
@@ -44,7 +44,7 @@ class Record:
 # by exact type: isinstance() against Fraction goes through the numbers ABCs and is slow,
 # and the language only ever holds these types (from_data converts everything else)
 _KINDS = {type(None): "null", bool: "bool", int: "number", Fraction: "number", str: "text", dt.date: "date",
-          list: "list", dict: "map"}
+          dt.datetime: "datetime", list: "list", dict: "map"}
 
 
 def kind(value) -> str:
@@ -65,9 +65,9 @@ def normal(value):
 
 def from_data(value):
     """Convert a value read from JSON or TOML into the language's kinds."""
-    if type(value) in _KINDS and type(value) not in (list, dict, Fraction):
+    if type(value) in _KINDS and type(value) not in (list, dict, Fraction, dt.datetime):
         return value
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime):  # a TOML date-time in a rule file is taken as its day, as it always was
         return value.date()
     if isinstance(value, (Decimal, float)):
         return normal(Fraction(str(value)) if isinstance(value, float) else Fraction(value))
@@ -103,7 +103,7 @@ def compare(op: str, left, right) -> bool:
     return ORDERING[op](left, right)
 
 
-_ORDERED = {"number", "date", "text"}
+_ORDERED = {"number", "date", "datetime", "text"}
 
 
 def _contains(item, container, lk: str, rk: str) -> bool:
@@ -215,6 +215,8 @@ def format_value(value) -> str:
         return str(value) if type(value) is int else format_number(value)
     if found == "date":
         return value.isoformat()
+    if found == "datetime":
+        return value.strftime("%Y-%m-%d %H:%M")
     if found == "list":
         return "、".join(format_value(item) for item in value)
     if type(value) is Record:

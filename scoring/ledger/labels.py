@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 # {"kinds": {id: label}, "roles": {id: label}, "events": {type: label}, "values": {field: {value: label}},
-#  "given": the word for the cases a department has been given}
+#  "given": the word for the cases a department has been given, "flags": {yes/no field: label}}
 Labels = Mapping[str, Mapping]
 
 
@@ -28,7 +28,13 @@ def role_name(labels: Labels, role: str) -> str:
 
 
 def event_name(labels: Labels, event: Mapping) -> str:
-    """An event as words: its type's label, then its fields' values (enum values by their labels)."""
-    details = [labels["values"].get(field, {}).get(str(value), str(value))
+    """An event as words: its type's label, then its fields' values (enum values by their labels, a yes/no
+    field by its own label: 市民认为已解决, 市民认为已解决：否)."""
+    details = [_flag(labels["flags"][field], value) if isinstance(value, bool) and field in labels.get("flags", {}) else
+               labels["values"].get(field, {}).get(str(value), str(value))
                for field, value in sorted(event.items()) if field != "type"]
     return labels["events"].get(event["type"], event["type"]) + (f"（{'、'.join(details)}）" if details else "")
+
+
+def _flag(label: str, value: bool) -> str:
+    return label if value else f"{label}：否"

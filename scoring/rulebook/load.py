@@ -454,7 +454,8 @@ def step_event_problems(event: dict, domain: Domain) -> list[tuple[tuple, str]]:
         return [(("type",), _('unknown event type "{type}"{hint}; expected one of: {types}').format(
             type=event.get("type"), hint=closest(event.get("type"), types), types=", ".join(types)))]
     try:
-        models(domain).event.model_validate({**event, **STEP_PLACEHOLDER})
+        placeholder = {**STEP_PLACEHOLDER, "date": "2000-01-01T00:00"} if domain.timed else STEP_PLACEHOLDER
+        models(domain).event.model_validate({**event, **placeholder})
     except ValidationError as exc:
         return [(tuple(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, ")) for err in exc.errors()]
     return []

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from scoring.base.errors import closest
 from scoring.base.tomlmodel import Number, NumberOrExpr
 from scoring.domain.records import FieldSpec
+from scoring.domain.workdays import parse_working_hours
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")]
@@ -235,6 +236,13 @@ class CalendarSpec(_Spec):
     extra_holidays: list[dt.date] = []
     extra_workdays: list[dt.date] = []
     years: dict[str, CalendarYear] = {}
+    working_hours: list[str] = []  # the periods of a working day, such as "09:00-12:00" (work measured in hours)
+
+    @field_validator("working_hours")
+    @classmethod
+    def _periods(cls, periods):
+        parse_working_hours(periods)
+        return periods
 
     @field_validator("years")
     @classmethod
