@@ -45,7 +45,10 @@ def test_the_hotline_domain_names_tickets_as_the_hotline_does():
     assert set(domain.value_labels["rating"].values()) == {"非常满意", "满意", "基本满意", "不满意"}
     assert set(domain.value_labels["result"].values()) == {"已解决", "未解决"}
     # no label of the proposals domain's cases or outcomes on a ticket
-    words = [label for table in domain.labels().values() for label in table.values() if isinstance(label, str)]
+    labels = domain.labels()
+    assert labels["given"] == "派单"  # the word for the tickets a unit has been given: its dispatch
+    words = [label for table in labels.values() if isinstance(table, dict) for label in table.values()
+             if isinstance(label, str)]
     words += [label for table in domain.labels()["values"].values() for label in table.values()]
     assert not {"建议", "提案", "A类", "会办", "答复"} & set(words)
 
@@ -257,7 +260,7 @@ def test_the_bulletin_of_the_whole_year_in_worker_processes():
     # departments of 200 tickets and more: each department's self-check runs in a forked worker
     ran = scoring("bulletin", "--rules", str(ZHUNGER), "--cases", str(HOTLINE), "--month", "2023-06", "--jobs", "2")
     assert ran.returncode == 0, ran.stderr
-    assert "截至月末已交办 2017 件" in ran.stdout
+    assert "截至月末已派单 2017 件" in ran.stdout
 
 
 def test_the_june_roll_of_the_sample_lists_five_red_and_five_black():
