@@ -170,8 +170,11 @@ def test_two_people_use_it_at_the_same_time(browser, server):
     officer.on("requestfinished", lambda r: timings.setdefault("officer", r.timing) if "/self-check" in r.url else None)
     supervisor.on("requestfinished", lambda r: timings.setdefault("supervisor", r.timing) if "/ranking" in r.url else None)
     # the officer's self-check is sent, and while the server works on it the supervisor asks for the ranking
-    officer.evaluate("url => { location.href = url; }",
-                     server.url("/self-check", **CHOSEN, department="市教育局", as_of="2020-09-30"))
+    # (only once the officer's request has left: a navigation set off by a script starts a moment later, and a
+    # quick ranking could otherwise come and go before it)
+    with officer.expect_request(lambda r: "/self-check" in r.url):
+        officer.evaluate("url => { location.href = url; }",
+                         server.url("/self-check", **CHOSEN, department="市教育局", as_of="2020-09-30"))
     supervisor.goto(server.url("/ranking", token=True, **CHOSEN))
     officer.wait_for_selector("table.standing")
     assert officer.locator("h1").inner_text() == "市教育局 · 自查" and "截至 2020-09-30" in officer.inner_text("header")
