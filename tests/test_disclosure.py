@@ -163,6 +163,7 @@ def test_a_domain_assigning_per_kind_loads(tmp_path):
 REGISTER = ROOT / "samples" / "disclosure-register-2024.xlsx"
 
 
+@pytest.mark.slow  # the whole sample year (3,519 cases), scored in process
 def test_the_register_sample_gives_the_ledger_of_the_case_file(tmp_path):
     imported = tmp_path / "imported.jsonl"
     ran = scoring("import", str(REGISTER), "--domain", "disclosure", "--out", str(imported))
@@ -221,6 +222,7 @@ def _workbook_text(data: bytes) -> str:
                      for cell in row if cell is not None)
 
 
+@pytest.mark.slow  # the whole sample year (3,519 cases), scored in process
 def test_score_explain_and_reports_show_labels_only(tmp_path):
     ran = scoring("--lang", "zh", "score", *BEIJING_ARGS)
     assert ran.returncode == 0, ran.stderr
@@ -243,6 +245,7 @@ def test_score_explain_and_reports_show_labels_only(tmp_path):
             assert _user_words(text) == set(), fmt
 
 
+@pytest.mark.slow  # the whole sample year (3,519 cases), scored in process
 def test_self_check_and_bulletin_on_the_sample(tmp_path):
     checked = scoring("--lang", "zh", "self-check", "--rules", str(JINZHOU), "--cases", str(SAMPLE),
                       "--department", "市城乡规划局", "--as-of", "2024-06-30")
@@ -259,6 +262,7 @@ def test_self_check_and_bulletin_on_the_sample(tmp_path):
     assert "已纳入考核" in bulletin.read_text("utf-8") and "交办" not in bulletin.read_text("utf-8")
 
 
+@pytest.mark.slow  # the whole sample year (3,519 cases), scored in process
 def test_verify_record_replay_and_diff_on_the_sample(tmp_path):
     ledger = tmp_path / "ledger.json"
     store = tmp_path / "runs.db"

@@ -116,6 +116,7 @@ def _peak(generator, size: int) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # thousands of tickets written twice, their memory measured
 def test_the_generator_writes_any_size_in_bounded_memory(generator):
     small, large = _peak(generator, 200), _peak(generator, 4000)
     assert large < 2 * small + 200_000, (small, large)  # twenty times the tickets, not twenty times the memory
