@@ -23,9 +23,8 @@ import json
 import sys
 from pathlib import Path
 
+from make_register import fill_sheet  # this directory: the proposals register's writer, shared
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from scoring.reports.xlsx import workbook_bytes
 
@@ -115,24 +114,9 @@ def process_row(case_id: str, event: dict, row: int) -> dict:
     return values
 
 
-def fill_sheet(sheet, title: str | None, headers: tuple[str, ...], rows: list[dict], widths: dict[str, int]) -> None:
-    if title:
-        sheet.append([title])
-        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-        sheet.cell(1, 1).font = Font(bold=True, size=14)
-        sheet.cell(1, 1).alignment = Alignment(horizontal="center")
-    sheet.append(list(headers))
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
-        cell.font = Font(bold=True)
-    for values in rows:
-        sheet.append([None if values.get(h) in (None, "") else values[h] for h in headers])
-    for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = widths.get(header, 12)
-        for (cell,) in sheet.iter_rows(min_row=header_row + 1, min_col=index, max_col=index):
-            if isinstance(cell.value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+def time_format(header: str, value) -> str | None:
+    """A dispatch, signing or closing time is shown to the minute, as the platform exports it."""
+    return "yyyy-mm-dd hh:mm" if isinstance(value, dt.datetime) else None
 
 
 def month_cases() -> list[dict]:
@@ -157,8 +141,8 @@ def build_workbook(cases: list[dict]) -> Workbook:
     sheet = workbook.active
     sheet.title = "工单台账"
     fill_sheet(sheet, TITLE, MAIN_HEADERS, main, {"序号": 6, "诉求摘要": 28, "承办单位": 20, "派单时间": 17, "签收时间": 17,
-                                                    "办结时间": 17})
-    fill_sheet(workbook.create_sheet("办理过程"), None, PROCESS_HEADERS, process, {"单位": 20, "时间": 17})
+                                                    "办结时间": 17}, time_format)
+    fill_sheet(workbook.create_sheet("办理过程"), None, PROCESS_HEADERS, process, {"单位": 20, "时间": 17}, time_format)
     workbook.properties.creator = "12345热线工作机构"
     workbook.properties.title = TITLE
     return workbook

@@ -152,8 +152,15 @@ def process_row(case_id: str, event: dict, row: int) -> dict:
     return values
 
 
-def fill_sheet(sheet, title: str | None, headers: tuple[str, ...], rows: list[dict], widths: dict[str, int]) -> int:
-    """Header (below an optional merged title row) and rows; returns the number of the first data row."""
+def date_format(header: str, value) -> str | None:
+    """How a date cell of this register is shown: each date column its own way, as clerks write them."""
+    return DATE_FORMATS.get(header) if isinstance(value, dt.date) else None
+
+
+def fill_sheet(sheet, title: str | None, headers: tuple[str, ...], rows: list[dict], widths: dict[str, int],
+               number_format=date_format) -> int:
+    """Header (below an optional merged title row) and rows, each cell shown as `number_format(header, value)`
+    says (None: as openpyxl writes it); returns the number of the first data row."""
     if title:
         sheet.append([title])
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
@@ -168,10 +175,10 @@ def fill_sheet(sheet, title: str | None, headers: tuple[str, ...], rows: list[di
     for index, header in enumerate(headers, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = widths.get(header, 12)
-        if header in DATE_FORMATS:
-            for (cell,) in sheet.iter_rows(min_row=header_row + 1, min_col=index, max_col=index):
-                if isinstance(cell.value, dt.date):
-                    cell.number_format = DATE_FORMATS[header]
+        for (cell,) in sheet.iter_rows(min_row=header_row + 1, min_col=index, max_col=index):
+            shown = number_format(header, cell.value)
+            if shown:
+                cell.number_format = shown
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
     return header_row + 1
 
