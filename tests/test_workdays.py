@@ -341,16 +341,22 @@ def test_first_uncovered_year_raises_for_every_query(cal):
         assert f"[calendar.years.{y}]" in str(exc.value)
 
 
-@pytest.mark.skipif(FIRST_UNCOVERED != 2027, reason="installed chinesecalendar covers 2027")
-def test_walking_from_december_2026_into_2027_raises(cal):
-    assert cal.add_workdays(D("2026-12-30"), 1) == D("2026-12-31")  # still inside 2026
-    for start, n in ((D("2026-12-31"), 1), (D("2026-12-30"), 2), (D("2026-12-01"), 30)):
+def test_walking_from_the_last_covered_december_into_the_next_year_raises(cal):
+    """Whatever year the installed chinesecalendar covers last (2026 when this was written)."""
+    last = date(FIRST_UNCOVERED - 1, 12, 31)
+    while not cal.is_workday(last):
+        last -= timedelta(days=1)
+    before = last - timedelta(days=1)
+    while not cal.is_workday(before):
+        before -= timedelta(days=1)
+    assert cal.add_workdays(before, 1) == last  # still inside the covered year
+    for start, n in ((last, 1), (before, 2), (date(FIRST_UNCOVERED - 1, 12, 1), 30)):
         with pytest.raises(CalendarCoverageError) as exc:
             cal.add_workdays(start, n)
-        assert exc.value.year == 2027
+        assert exc.value.year == FIRST_UNCOVERED
     with pytest.raises(CalendarCoverageError):
-        cal.workdays_between(D("2026-12-31"), D("2027-01-01"))
-    assert cal.next_workday(D("2026-12-31")) == D("2026-12-31")
+        cal.workdays_between(last, date(FIRST_UNCOVERED, 1, 1))
+    assert cal.next_workday(last) == last
 
 
 def test_walking_back_before_the_first_year_raises(cal):
