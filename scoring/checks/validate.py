@@ -194,20 +194,21 @@ class _Findings:
         return None if node is None else bounds(node, self.env(facts, **ranges))
 
     def constant(self, value):
-        if value is None or not isinstance(value, str):
-            return V.from_data(value)
-        node = _parsed(value)
-        found = None if node is None else bounds(node, self.env())
+        """A number, or an expression of params with one value (None: a range, or a wrong expression)."""
+        found = self.range_of(value)
         return found.lo if found is not None and found.is_point else None
 
     def lowest(self, value):
         """The lowest value a number or an expression of params can have (None: unbounded, or not known
         because the expression is wrong, which the loading checks report)."""
-        if value is None or not isinstance(value, str):
-            return V.from_data(value)
-        node = _parsed(value)
-        found = None if node is None else bounds(node, self.env())
+        found = self.range_of(value)
         return None if found is None else found.lo
+
+    def range_of(self, value) -> Interval | None:
+        if value is None or not isinstance(value, str):
+            return None if value is None else Interval.point(V.from_data(value))
+        node = _parsed(value)
+        return None if node is None else bounds(node, self.env())
 
     def never(self, path: tuple, condition: str | None) -> tuple:
         """Report a condition that cannot hold; give its parts as facts for the points."""
